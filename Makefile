@@ -1,0 +1,34 @@
+# pne-bot: the two commands are `make run` and `make test`; everything else is set up by them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint check bench sandbox migrate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Start the bot (offline sandbox when PNE_TELEGRAM_TOKEN is not set).
+run: $(STAMP)
+	$(BIN)/pne-bot run
+
+## Lint, type-check, then the whole suite on SQLite and on a throwaway PostgreSQL.
+test: $(STAMP) lint
+	./.ci/with-postgres.sh $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+migrate: $(STAMP)
+	$(BIN)/pne-bot migrate
+
+bench: $(STAMP)
+	./.ci/with-postgres.sh $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,82 @@
+"""One Settings object, read from the environment (prefix PNE_) and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+
+class Settings(BaseSettings):
+    """Everything that can be configured. Built once in ``__main__`` and passed down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PNE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = TELEGRAM_API_URL
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'pne-bot.sqlite3'}"
+    timezone: str = "Europe/Paris"
+    language: Literal["fr", "en"] = "fr"
+    staff_chat_id: int | None = None
+    bot_username: str = "pne_demo_bot"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # How long an invitation stays valid when the inviter does not say.
+    invitation_days: int = Field(default=14, ge=1, le=365)
+
+    @field_validator("telegram_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + value.split(":///", 1)[1]
+        if not (value.startswith("postgresql+asyncpg://") or value.startswith("sqlite+aiosqlite://")):
+            raise ValueError("expected a sqlite:/// or postgresql:// URL")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def offline(self) -> bool:
+        """True when no Telegram token is configured: the bot runs on the offline Bot API."""
+        return self.telegram_token is None
+
+
+class SettingsError(Exception):
+    """A configuration value is wrong; the message names the variable, in one line."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning a validation error into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        raise SettingsError(f"PNE_{field.upper()}: {first['msg']}") from exc

@@ -1,0 +1,1 @@
+"""Front ends: thin adapters between a messaging app and the services."""

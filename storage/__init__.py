@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 models, unit of work, repositories, Alembic migrations."""

@@ -1,0 +1,349 @@
+"""The rows. SQLAlchemy 2 declarative style; every timestamp aware and stored in UTC.
+
+Money is kept in integer cents (``*_cents``): exact on SQLite and PostgreSQL alike; the
+domain works in ``Decimal`` euros and the repositories convert at the boundary.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+# --- directory -------------------------------------------------------------------------
+
+
+class Commune(Base):
+    __tablename__ = "communes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    insee: Mapped[str] = mapped_column(String(5), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+
+    schools: Mapped[list[School]] = relationship(back_populates="commune")
+
+
+class School(Base):
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uai: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"), index=True)
+    sector: Mapped[str] = mapped_column(String(10))  # public | private
+    created_at: Mapped[datetime]
+
+    commune: Mapped[Commune] = relationship(back_populates="schools")
+
+
+class Person(Base):
+    """One messaging account is one person, with one role and one scope."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    discord_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    full_name: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # teacher | director | commune | staff
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"), index=True)
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+    school: Mapped[School | None] = relationship()
+    commune: Mapped[Commune | None] = relationship()
+
+
+class Invitation(Base):
+    """A single-use registration code; only its hash is kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(8))  # first characters, to tell codes apart
+    role: Mapped[str] = mapped_column(String(16))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    revoked_at: Mapped[datetime | None]
+
+    school: Mapped[School | None] = relationship()
+    commune: Mapped[Commune | None] = relationship()
+
+
+class CodeAttempts(Base):
+    """Wrong invitation codes per account, to slow down guessing."""
+
+    __tablename__ = "code_attempts"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+
+
+class Equipment(Base):
+    __tablename__ = "equipment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_tag: Mapped[str] = mapped_column(String(32), unique=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(120))
+    serial: Mapped[str | None] = mapped_column(String(120))
+    owner: Mapped[str] = mapped_column(String(8))  # sem | commune
+    acquired_on: Mapped[date | None] = mapped_column(Date)
+    value_cents: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(24), default="in_service")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    school: Mapped[School] = relationship()
+
+
+# --- tickets ---------------------------------------------------------------------------
+
+
+class TicketSequence(Base):
+    """Per kind and year counter behind numbers such as S-2026-0042."""
+
+    __tablename__ = "ticket_sequences"
+
+    prefix: Mapped[str] = mapped_column(String(4), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # claim | collection | ami | notice
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(Text)
+
+    reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id])
+    assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id])
+    school: Mapped[School | None] = relationship()
+    commune: Mapped[Commune] = relationship()
+    messages: Mapped[list[TicketMessage]] = relationship(
+        back_populates="ticket", order_by="TicketMessage.id"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="ticket", order_by="Attachment.id"
+    )
+
+
+class TicketMessage(Base):
+    """The ticket's thread: what reporter, commune and staff said, and internal notes."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    visibility: Mapped[str] = mapped_column(String(10))  # public | internal | system
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+    author: Mapped[Person | None] = relationship()
+
+
+class MessageRef(Base):
+    """Which ticket a message the bot sent is about, so that a reply-to finds it."""
+
+    __tablename__ = "message_refs"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # photo | document
+    purpose: Mapped[str] = mapped_column(String(24), default="evidence")
+    file_id: Mapped[str] = mapped_column(String(200))
+    file_unique_id: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    mime_type: Mapped[str | None] = mapped_column(String(100))
+    caption: Mapped[str | None] = mapped_column(Text)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+
+
+# --- claims (sinistres, art. 6) --------------------------------------------------------
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # theft | loss | damage
+    discovered_at: Mapped[datetime]
+    description: Mapped[str] = mapped_column(Text)
+    pledge_amount_cents: Mapped[int | None] = mapped_column(Integer)
+    pledge_mode: Mapped[str | None] = mapped_column(String(16))
+    pledge_planned_on: Mapped[date | None] = mapped_column(Date)
+    pledged_at: Mapped[datetime | None]
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    recovery_told_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship()
+    items: Mapped[list[ClaimItem]] = relationship(back_populates="claim", order_by="ClaimItem.id")
+    duties: Mapped[list[ClaimDuty]] = relationship(back_populates="claim", order_by="ClaimDuty.id")
+    payments: Mapped[list[Payment]] = relationship(back_populates="claim", order_by="Payment.id")
+
+
+class ClaimItem(Base):
+    __tablename__ = "claim_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.ticket_id"), index=True)
+    equipment_id: Mapped[int | None] = mapped_column(ForeignKey("equipment.id"))
+    asset_tag: Mapped[str | None] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    value_cents: Mapped[int | None] = mapped_column(Integer)
+    acquired_on: Mapped[date | None] = mapped_column(Date)
+    refund_cents: Mapped[int | None] = mapped_column(Integer)
+    replaceable: Mapped[bool | None] = mapped_column(Boolean)
+    replacement_ordered_on: Mapped[date | None] = mapped_column(Date)
+    replacement_installed_on: Mapped[date | None] = mapped_column(Date)
+    new_value_cents: Mapped[int | None] = mapped_column(Integer)
+    recovered_at: Mapped[datetime | None]
+
+    claim: Mapped[Claim] = relationship(back_populates="items")
+    equipment: Mapped[Equipment | None] = relationship()
+
+
+class ClaimDuty(Base):
+    __tablename__ = "claim_duties"
+    __table_args__ = (UniqueConstraint("claim_id", "duty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.ticket_id"))
+    duty: Mapped[str] = mapped_column(String(24))
+    deadline_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    reference: Mapped[str | None] = mapped_column(String(120))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    confirmed_at: Mapped[datetime | None]
+
+    claim: Mapped[Claim] = relationship(back_populates="duties")
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.ticket_id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    paid_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    recorded_at: Mapped[datetime]
+
+    claim: Mapped[Claim] = relationship(back_populates="payments")
+
+
+# --- reminders, audit, persistence -----------------------------------------------------
+
+
+class Reminder(Base):
+    """A deadline's message, due at a given instant: the scheduler's only memory."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)  # dedupe: planned once
+    kind: Mapped[str] = mapped_column(String(48))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    audience: Mapped[str] = mapped_column(String(16))  # commune | staff | reporter | person
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|cancelled|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    action: Mapped[str] = mapped_column(String(48))
+    object_type: Mapped[str] = mapped_column(String(24))
+    object_id: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PersistedData(Base):
+    """python-telegram-bot persistence (conversations, user data) kept in the database."""
+
+    __tablename__ = "bot_persistence"
+
+    namespace: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    data: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

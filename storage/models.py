@@ -7,7 +7,7 @@ domain works in ``Decimal`` euros and the repositories convert at the boundary.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -37,7 +37,10 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
 
 
 # --- directory -------------------------------------------------------------------------
@@ -242,6 +245,7 @@ class Claim(Base):
     pledge_planned_on: Mapped[date | None] = mapped_column(Date)
     pledged_at: Mapped[datetime | None]
     completed_on: Mapped[date | None] = mapped_column(Date)
+    amount_due_cents: Mapped[int | None] = mapped_column(Integer)
     recovery_told_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket] = relationship()
@@ -321,6 +325,7 @@ class Reminder(Base):
     state: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|cancelled|dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]

@@ -1,0 +1,183 @@
+"""The ``pne-bot`` command: run the bot, the sandbox, migrations and administration."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.clock import SystemClock
+from bot.config import Settings, SettingsError, load_settings
+from bot.domain.errors import DomainError
+from bot.domain.invitations import parse_validity
+from bot.domain.roles import Role
+from bot.i18n import I18n
+from storage.migrate import upgrade
+from storage.uow import Database
+
+log = logging.getLogger("pne-bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pne-bot", description="Bot du Plan numérique à l'école (Saint-Étienne Métropole)."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="démarrer le bot (bac à sable hors ligne sans jeton Telegram)")
+    sub.add_parser("sandbox", help="démarrer le bac à sable hors ligne, même avec un jeton")
+    sub.add_parser("migrate", help="mettre la base de données à jour")
+
+    admin = sub.add_parser("admin", help="annuaire et invitations").add_subparsers(
+        dest="admin_command", required=True
+    )
+    schools = admin.add_parser("import-schools", help="importer des écoles (CSV)")
+    schools.add_argument("file", type=Path)
+    equipment = admin.add_parser("import-equipment", help="importer du matériel (CSV)")
+    equipment.add_argument("file", type=Path)
+    admin.add_parser("seed-demo", help="charger l'annuaire de démonstration (base vide)")
+    invite = admin.add_parser("invite", help="créer une invitation à usage unique")
+    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
+    where = invite.add_mutually_exclusive_group()
+    where.add_argument("--school", metavar="UAI")
+    where.add_argument("--commune", metavar="INSEE")
+    invite.add_argument("--expires-in", default=None, metavar="DURÉE", help="ex. 14d, 48h, 2w")
+    invite.add_argument("--qr", type=Path, metavar="FICHIER.png", help="écrire le QR code")
+    revoke = admin.add_parser("revoke", help="annuler une invitation (code ou numéro)")
+    revoke.add_argument("code")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"Configuration invalide : {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except DomainError as exc:
+        print(I18n(settings.tz).t(settings.language, exc.code, **exc.params), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    _ensure_sqlite_folder(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db.engine)
+        if args.command == "migrate":
+            print("Base de données à jour.")
+            return 0
+        if args.command == "admin":
+            return await _admin(args, settings, db)
+        if args.command == "sandbox" or (args.command == "run" and settings.offline):
+            from bot.sandbox import run_sandbox
+
+            return await run_sandbox(settings, db)
+        if args.command == "run":
+            from bot.runner import run_polling
+
+            return await run_polling(settings, db)
+    finally:
+        await db.close()
+    return 2
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite") and ":///" in url:
+        path = url.split(":///", 1)[1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    from bot.services import directory, registration
+
+    now = SystemClock().now()
+    if args.admin_command in ("import-schools", "import-equipment"):
+        importer = (
+            directory.import_schools
+            if args.admin_command == "import-schools"
+            else directory.import_equipment
+        )
+        try:
+            text = args.file.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            print(f"Impossible de lire {args.file} : {exc.strerror}", file=sys.stderr)
+            return 1
+        try:
+            report = await importer(db, text, now=now)
+        except directory.ImportFailed as failed:
+            i18n = I18n(settings.tz)
+            print(
+                f"{len(failed.problems)} ligne(s) refusée(s), rien n'a été importé :",
+                file=sys.stderr,
+            )
+            for problem in failed.problems:
+                reason = i18n.t(settings.language, problem.code, **problem.params)
+                print(f"  ligne {problem.line} : {reason}", file=sys.stderr)
+            return 1
+        print(f"Import terminé : {report.created} créé(s), {report.updated} mis à jour.")
+        return 0
+    if args.admin_command == "seed-demo":
+        if await directory.seed_demo(db, now=now):
+            print("Annuaire de démonstration chargé.")
+            return 0
+        print("La base contient déjà des écoles : rien n'a été chargé.", file=sys.stderr)
+        return 1
+    if args.admin_command == "invite":
+        validity = parse_validity(args.expires_in or f"{settings.invitation_days}d")
+        invitation = await registration.create_invitation(
+            db,
+            role=Role(args.role),
+            school_uai=args.school,
+            commune_insee=args.commune,
+            validity=validity,
+            now=now,
+        )
+        link = deep_link(settings.bot_username, invitation.code)
+        local = invitation.expires_at.astimezone(ZoneInfo(settings.timezone))
+        print(
+            f"Invitation n° {invitation.id} — rôle {invitation.role.value}"
+            + (f" — {invitation.scope_name}" if invitation.scope_name else "")
+        )
+        print(f"Code (usage unique) : {invitation.code}")
+        print(f"Lien : {link}")
+        print(f"Valable jusqu'au {local:%d/%m/%Y %H:%M} ({settings.timezone})")
+        if args.qr:
+            write_qr(link, args.qr)
+            print(f"QR code écrit dans {args.qr}")
+        return 0
+    if args.admin_command == "revoke":
+        revoked = await registration.revoke_invitation(db, code_or_id=args.code, now=now)
+        print(f"Invitation n° {revoked} annulée.")
+        return 0
+    return 2
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+def write_qr(link: str, path: Path) -> None:
+    import qrcode
+    from qrcode.image.pure import PyPNGImage
+
+    image = qrcode.make(link, image_factory=PyPNGImage)
+    with path.open("wb") as handle:
+        image.save(handle)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

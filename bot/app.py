@@ -1,0 +1,154 @@
+"""Composition root: settings, database, clock and i18n wired into one Application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    ContextTypes,
+    Defaults,
+    ExtBot,
+)
+from telegram.request import BaseRequest
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.i18n import I18n, normalize_language
+from storage.models import Person
+from storage.persistence import DatabasePersistence
+from storage.uow import Database
+
+log = logging.getLogger(__name__)
+
+OFFLINE_TOKEN = "1234567:OFFLINE-SANDBOX"  # noqa: S105 - not a secret: the offline Bot API's
+
+
+@dataclass
+class Services:
+    """What every handler may use; built once, kept in ``bot_data`` (never persisted)."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    i18n: I18n
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class PneContext(CallbackContext[ExtBot[None], dict[str, Any], dict[Any, Any], dict[Any, Any]]):
+    """The callback context, with the person behind the update (set by the guard)."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self.person: Person | None = None
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.application.bot_data["services"]
+        return services
+
+    @property
+    def lang(self) -> str:
+        if self.person is not None:
+            return self.person.language
+        return normalize_language(self.services.settings.language)
+
+    def t(self, key: str, /, **params: Any) -> str:
+        return self.services.i18n.t(self.lang, key, **params)
+
+
+class PneApplication(Application):  # type: ignore[type-arg]
+    """Writes conversation states and drafts to the database after every update.
+
+    python-telegram-bot otherwise persists on a timer, so a crash could lose the last
+    answers of a report in progress.
+    """
+
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        if self.persistence is not None:
+            await self.update_persistence()
+
+
+def build_application(
+    settings: Settings,
+    db: Database,
+    *,
+    clock: Clock | None = None,
+    request: BaseRequest | None = None,
+    rate_limit: bool = True,
+) -> Application:  # type: ignore[type-arg]
+    """The bot, ready to ``initialize()``: handlers registered, services in ``bot_data``.
+
+    ``request`` replaces the HTTP transport (the offline Bot API in tests and sandbox).
+    """
+    from handlers.telegram import register
+
+    clock = clock or SystemClock()
+    i18n = I18n(settings.tz)
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else OFFLINE_TOKEN
+    builder = (
+        ApplicationBuilder()
+        .application_class(PneApplication)
+        .token(token)
+        .base_url(settings.telegram_api_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .context_types(ContextTypes(context=PneContext))
+        .persistence(DatabasePersistence(db, clock.now))
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limit:
+        # 30 messages/s overall, 20/min per group; RetryAfter is not retried here:
+        # interactive replies fail fast, and the reminder sweep reschedules on its own.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+    application = builder.build()
+    application.bot_data["services"] = Services(settings=settings, db=db, clock=clock, i18n=i18n)
+    register(application)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    from handlers.telegram.menus import set_default_menus
+
+    await set_default_menus(application)
+
+
+@asynccontextmanager
+async def running(
+    application: Application,  # type: ignore[type-arg]
+    *,
+    start: bool = True,
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Initialize the bot, set its menus and, with ``start``, run its job queue.
+
+    Used by the polling runner, the sandbox and the tests alike (``post_init`` is only
+    called by python-telegram-bot's own ``run_polling``, which we do not use).
+    """
+    async with application:
+        await _post_init(application)
+        if start:
+            await application.start()
+        try:
+            yield application
+        finally:
+            if start and application.running:
+                await application.stop()
+
+
+def services_of(application: Application) -> Services:  # type: ignore[type-arg]
+    services: Services = application.bot_data["services"]
+    return services

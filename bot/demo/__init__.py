@@ -1,0 +1,1 @@
+"""Demo data: fictitious schools and equipment in real communes of the metropolis."""

@@ -1,0 +1,534 @@
+"""Theft, loss and damage ("sinistre"): the rules of article 6 of the convention.
+
+Pure: no I/O, time is passed in (aware datetimes), money is ``Decimal`` euros rounded
+to the cent (ROUND_HALF_UP). Refusals are ``DomainError(code, **params)`` with catalog
+keys; no user-facing text here.
+
+Every reading of the convention is a module-level constant or table in the block just
+below, so that an amendment ("avenant", art. 10) changes one line:
+
+* who owes which duty, per kind ............ ``DUTIES_BY_KIND``      (decision 0003)
+* the duties' window, in elapsed hours ..... ``DUTY_WINDOW``         (decision 0005)
+* reimbursement by age ..................... ``REFUND_SHARE_BY_AGE`` (decision 0004)
+* no replacement after ..................... ``NOT_REPLACED_AFTER_YEARS`` (decision 0004)
+* which kinds may be "recovered" ........... ``RECOVERABLE_KINDS``
+* the request window after a recovery ...... ``RECOVERY_REQUEST_WINDOW`` (calendar days)
+* the security flag ........................ ``HIGH_FREQUENCY_*``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from bot.domain.dates import (
+    PARIS,
+    anniversary,
+    local_date,
+    start_of_local_day,
+    to_utc,
+)
+from bot.domain.errors import DomainError
+
+
+class ClaimKind(StrEnum):
+    THEFT = "theft"
+    LOSS = "loss"
+    DAMAGE = "damage"
+
+
+class Duty(StrEnum):
+    """What the commune must do after a discovery (informing SEM is the report itself)."""
+
+    INSURER_DECLARATION = "insurer_declaration"
+    POLICE_REPORT = "police_report"
+    COMPLAINT = "complaint"
+
+
+class PaymentMode(StrEnum):
+    INSURER_DIRECT = "insurer_direct"
+    VIA_COMMUNE = "via_commune"
+
+
+class ClaimState(StrEnum):
+    REPORTED = "reported"  # duties pending
+    DECLARED = "declared"  # every duty of the kind confirmed
+    PLEDGED = "pledged"  # reimbursement pledge ("fiche d'engagement de versement") received
+    COMPLETE = "complete"  # staff marked the dossier complete: the one-year clock runs
+    PAID = "paid"  # the amount owed is paid in full
+    CLOSED = "closed"
+
+
+class RecoveryOutcome(StrEnum):
+    # Recovered before the indemnity is paid: the commune takes the items back and the
+    # insurer owes only the damage they suffered.
+    BEFORE_INDEMNITY = "before_indemnity"
+    # Recovered after payment: the commune MAY take them back (with SEM's agreement)
+    # against the indemnity minus damage, if it asks within the window; else the
+    # insurer owns them.
+    AFTER_INDEMNITY = "after_indemnity"
+
+
+# =========================================================================== readings
+# Art. 6: « la Commune ... effectue, par écrit, à l'assureur ..., la déclaration de chaque
+# sinistre, au plus tard dans les 48 heures », « prévient la police ou la gendarmerie dans
+# les 48 heures qui suivent la constatation du vol, de la perte ou des détériorations »,
+# « dépose une plainte ». Reading (0003): all three duties for every kind.
+_ALL_DUTIES = (Duty.INSURER_DECLARATION, Duty.POLICE_REPORT, Duty.COMPLAINT)
+DUTIES_BY_KIND: Mapping[ClaimKind, tuple[Duty, ...]] = MappingProxyType(
+    {
+        ClaimKind.THEFT: _ALL_DUTIES,
+        ClaimKind.LOSS: _ALL_DUTIES,
+        ClaimKind.DAMAGE: _ALL_DUTIES,
+    }
+)
+# Duties that must carry a reference when confirmed (the complaint receipt number).
+DUTIES_NEEDING_REFERENCE: frozenset[Duty] = frozenset({Duty.COMPLAINT})
+# « dans les 48 heures »: elapsed time from the discovery, DST-proof (0005).
+DUTY_WINDOW = timedelta(hours=48)
+
+# « Les biens étant amortis sur 5 ans »: N 100 %, N-1 80 %, ..., N-4 20 %; the age is the
+# number of calendar years between acquisition and loss (0004). Ages beyond the last row
+# take the last row's share.
+REFUND_SHARE_BY_AGE: Mapping[int, Decimal] = MappingProxyType(
+    {
+        0: Decimal("1.00"),
+        1: Decimal("0.80"),
+        2: Decimal("0.60"),
+        3: Decimal("0.40"),
+        4: Decimal("0.20"),
+        5: Decimal("0.00"),
+    }
+)
+# « les matériels anciens de plus de 6 ans ne seront pas remplacés »: not replaced when the
+# loss falls after the 6th anniversary of the acquisition (0004).
+NOT_REPLACED_AFTER_YEARS = 6
+
+# « si les objets volés sont récupérés ... »: the text speaks of stolen items only.
+RECOVERABLE_KINDS: frozenset[ClaimKind] = frozenset({ClaimKind.THEFT})
+# « à condition d'en faire la demande sous quinzaine à partir du jour où la Commune ou
+# Saint-Étienne Métropole auront été avisées »: 15 calendar days, the day of the notice not
+# counted, ending at 24:00 Paris on the last day (0005).
+RECOVERY_REQUEST_WINDOW = timedelta(days=15)
+
+# « En cas de constat d'une fréquence importante de vols et dommages sur une école »:
+# the convention gives no figure; the flag is raised at 3 claims within 365 days.
+HIGH_FREQUENCY_THRESHOLD = 3
+HIGH_FREQUENCY_WINDOW = timedelta(days=365)
+# ====================================================================================
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    """``amount`` in euros rounded to the cent, halves up (333.335 → 333.34)."""
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --------------------------------------------------------------------------- duties
+
+
+def duties_for(kind: ClaimKind) -> tuple[Duty, ...]:
+    return DUTIES_BY_KIND[kind]
+
+
+def duties_deadline(discovered_at: datetime) -> datetime:
+    """When the duties are due: ``DUTY_WINDOW`` after the discovery, in UTC."""
+    return to_utc(discovered_at, "discovered_at") + DUTY_WINDOW
+
+
+# --------------------------------------------------------------------------- refunds
+
+
+def item_age_years(acquired_on: date, loss_on: date) -> int:
+    """Calendar years between acquisition and loss (bought 31/12, lost 1/1 → 1)."""
+    if loss_on < acquired_on:
+        raise DomainError(
+            "claim.error.loss_before_acquisition", acquired_on=acquired_on, loss_on=loss_on
+        )
+    return loss_on.year - acquired_on.year
+
+
+def refund_share(age: int) -> Decimal:
+    """The share of the acquisition value the commune owes for an item of ``age`` years."""
+    if age < 0:
+        raise DomainError("claim.error.negative_age", age=age)
+    return REFUND_SHARE_BY_AGE[min(age, max(REFUND_SHARE_BY_AGE))]
+
+
+def item_refund(value: Decimal | None, acquired_on: date | None, loss_on: date) -> Decimal | None:
+    """What the commune owes for one item, or None when it must be estimated."""
+    if value is None or acquired_on is None:
+        return None
+    if value < 0:
+        raise DomainError("claim.error.negative_value", value=value)
+    return to_cents(value * refund_share(item_age_years(acquired_on, loss_on)))
+
+
+def is_replaceable(acquired_on: date | None, loss_on: date) -> bool | None:
+    """False when the item was more than 6 years old on the loss date; None if unknown.
+
+    On the 6th anniversary itself the item is exactly 6 years old: still replaced. From an
+    acquisition on 29 February the anniversary in a common year is 28 February.
+    """
+    if acquired_on is None:
+        return None
+    item_age_years(acquired_on, loss_on)  # refuses a loss before the acquisition
+    return loss_on <= anniversary(acquired_on, NOT_REPLACED_AFTER_YEARS)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimItemFacts:
+    """One item of a claim as reported (an unknown tag is described in words)."""
+
+    asset_tag: str | None
+    description: str | None
+    value_eur: Decimal | None
+    acquired_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLine:
+    item: ClaimItemFacts
+    age_years: int | None
+    share: Decimal | None
+    amount: Decimal | None  # None: « à estimer »
+    replaceable: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundEstimate:
+    lines: tuple[RefundLine, ...]
+    total: Decimal  # sum of the known (already rounded) amounts
+    unknown_count: int  # items whose amount is « à estimer »
+
+    @property
+    def is_complete(self) -> bool:
+        return self.unknown_count == 0
+
+
+def estimate_refund(items: Sequence[ClaimItemFacts], loss_on: date) -> RefundEstimate:
+    lines: list[RefundLine] = []
+    for item in items:
+        age = None if item.acquired_on is None else item_age_years(item.acquired_on, loss_on)
+        lines.append(
+            RefundLine(
+                item=item,
+                age_years=age,
+                share=None if age is None else refund_share(age),
+                amount=item_refund(item.value_eur, item.acquired_on, loss_on),
+                replaceable=is_replaceable(item.acquired_on, loss_on),
+            )
+        )
+    known = [line.amount for line in lines if line.amount is not None]
+    return RefundEstimate(
+        lines=tuple(lines),
+        total=to_cents(sum(known, ZERO)),
+        unknown_count=len(lines) - len(known),
+    )
+
+
+# --------------------------------------------------------------------------- state machine
+
+
+@dataclass(frozen=True, slots=True)
+class DutyRecord:
+    done_at: datetime  # aware UTC
+    reference: str | None = None  # the complaint's number, the insurer's file number, ...
+
+
+@dataclass(frozen=True, slots=True)
+class Pledge:
+    amount: Decimal
+    mode: PaymentMode
+    planned_on: date
+    received_at: datetime  # aware UTC
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimFacts:
+    """A frozen snapshot of a claim, enough to check every transition."""
+
+    kind: ClaimKind
+    discovered_at: datetime  # aware UTC
+    state: ClaimState = ClaimState.REPORTED
+    duties_done: Mapping[Duty, DutyRecord] = field(default_factory=dict)
+    pledge: Pledge | None = None
+    completed_on: date | None = None
+    amount_due: Decimal | None = None  # fixed when the dossier is complete
+    payments_total: Decimal = ZERO
+    closed_at: datetime | None = None
+    close_reason: str | None = None
+
+    @property
+    def duties_deadline(self) -> datetime:
+        return duties_deadline(self.discovered_at)
+
+    @property
+    def pending_duties(self) -> tuple[Duty, ...]:
+        return tuple(d for d in duties_for(self.kind) if d not in self.duties_done)
+
+    @property
+    def late_duties(self) -> tuple[Duty, ...]:
+        """Duties confirmed as done after the deadline."""
+        deadline = self.duties_deadline
+        done = self.duties_done
+        return tuple(d for d in duties_for(self.kind) if d in done and done[d].done_at > deadline)
+
+    @property
+    def amount_owed(self) -> Decimal | None:
+        """The amount due once complete, the pledged amount before; None before a pledge."""
+        if self.amount_due is not None:
+            return self.amount_due
+        return None if self.pledge is None else self.pledge.amount
+
+    @property
+    def outstanding(self) -> Decimal | None:
+        owed = self.amount_owed
+        return None if owed is None else owed - self.payments_total
+
+    @property
+    def paid_in_full(self) -> bool:
+        """Something was owed and paid; a pledge of 0 € is not "paid" (nothing to pay)."""
+        return self.outstanding == ZERO and self.payments_total > ZERO
+
+
+# The transitions the front ends may offer, one step each. The state itself is derived
+# from the facts (``derive_state``): each function below checks its own rule, then that
+# the resulting move is in this table.
+TRANSITIONS: Mapping[ClaimState, frozenset[ClaimState]] = MappingProxyType(
+    {
+        ClaimState.REPORTED: frozenset(
+            {ClaimState.DECLARED, ClaimState.PLEDGED, ClaimState.CLOSED}
+        ),
+        ClaimState.DECLARED: frozenset({ClaimState.PLEDGED, ClaimState.CLOSED}),
+        ClaimState.PLEDGED: frozenset({ClaimState.COMPLETE, ClaimState.PAID, ClaimState.CLOSED}),
+        ClaimState.COMPLETE: frozenset({ClaimState.PAID, ClaimState.CLOSED}),
+        ClaimState.PAID: frozenset({ClaimState.CLOSED}),
+        ClaimState.CLOSED: frozenset(
+            {
+                ClaimState.REPORTED,
+                ClaimState.DECLARED,
+                ClaimState.PLEDGED,
+                ClaimState.COMPLETE,
+                ClaimState.PAID,
+            }
+        ),
+    }
+)
+
+
+def allowed_transitions(state: ClaimState) -> frozenset[ClaimState]:
+    return TRANSITIONS[state]
+
+
+def derive_state(claim: ClaimFacts) -> ClaimState:
+    """The state the facts imply (the stored ``state`` is only a cache of this)."""
+    if claim.closed_at is not None:
+        return ClaimState.CLOSED
+    if claim.paid_in_full:
+        return ClaimState.PAID
+    if claim.completed_on is not None:
+        return ClaimState.COMPLETE
+    if claim.pledge is not None:
+        return ClaimState.PLEDGED
+    if not claim.pending_duties:
+        return ClaimState.DECLARED
+    return ClaimState.REPORTED
+
+
+def _moved(before: ClaimFacts, after: ClaimFacts) -> ClaimFacts:
+    new_state = derive_state(after)
+    if new_state != before.state and new_state not in TRANSITIONS[before.state]:
+        raise DomainError(
+            "claim.error.transition_not_allowed", from_state=before.state, to_state=new_state
+        )
+    return replace(after, state=new_state)
+
+
+def _ensure_open(claim: ClaimFacts) -> None:
+    if claim.state is ClaimState.CLOSED:
+        raise DomainError("claim.error.closed")
+
+
+def _money(amount: Decimal) -> Decimal:
+    return to_cents(amount)
+
+
+def open_claim(kind: ClaimKind, discovered_at: datetime, now: datetime) -> ClaimFacts:
+    """A new claim; the discovery cannot be in the future."""
+    discovered = to_utc(discovered_at, "discovered_at")
+    if discovered > to_utc(now, "now"):
+        raise DomainError("claim.error.discovery_in_future")
+    return ClaimFacts(kind=ClaimKind(kind), discovered_at=discovered)
+
+
+def confirm_duty(
+    claim: ClaimFacts,
+    duty: Duty,
+    done_at: datetime,
+    now: datetime,
+    reference: str | None = None,
+) -> ClaimFacts:
+    """The commune confirms a duty; confirming it again corrects the record."""
+    _ensure_open(claim)
+    if duty not in duties_for(claim.kind):
+        raise DomainError("claim.error.duty_not_for_kind", duty=duty, kind=claim.kind)
+    done = to_utc(done_at, "done_at")
+    if done > to_utc(now, "now"):
+        raise DomainError("claim.error.duty_in_future", duty=duty)
+    if done < claim.discovered_at:
+        raise DomainError(
+            "claim.error.duty_before_discovery", duty=duty, discovered_at=claim.discovered_at
+        )
+    ref = (reference or "").strip() or None
+    if duty in DUTIES_NEEDING_REFERENCE and ref is None:
+        raise DomainError("claim.error.reference_required", duty=duty)
+    duties = dict(claim.duties_done)
+    duties[duty] = DutyRecord(done_at=done, reference=ref)
+    return _moved(claim, replace(claim, duties_done=duties))
+
+
+def record_pledge(
+    claim: ClaimFacts,
+    amount: Decimal,
+    mode: PaymentMode,
+    planned_on: date | None,
+    now: datetime,
+) -> ClaimFacts:
+    """The reimbursement pledge arrives (any time before completion; a new one replaces it)."""
+    _ensure_open(claim)
+    if claim.completed_on is not None:
+        raise DomainError("claim.error.pledge_after_complete")
+    if claim.state is ClaimState.PAID:
+        raise DomainError("claim.error.already_paid")
+    if amount < 0:
+        raise DomainError("claim.error.negative_amount", amount=amount)
+    if planned_on is None:
+        raise DomainError("claim.error.pledge_date_required")
+    amount = _money(amount)
+    if amount < claim.payments_total:
+        raise DomainError(
+            "claim.error.pledge_below_payments", amount=amount, paid=claim.payments_total
+        )
+    pledge = Pledge(
+        amount=amount,
+        mode=PaymentMode(mode),
+        planned_on=planned_on,
+        received_at=to_utc(now, "now"),
+    )
+    return _moved(claim, replace(claim, pledge=pledge))
+
+
+def mark_complete(
+    claim: ClaimFacts,
+    completed_on: date,
+    now: datetime,
+    amount_due: Decimal | None = None,
+    tz: ZoneInfo = PARIS,
+) -> ClaimFacts:
+    """Staff mark the dossier complete: the one-year payment clock starts on ``completed_on``.
+
+    ``amount_due`` defaults to the pledged amount.
+    """
+    _ensure_open(claim)
+    if claim.pledge is None:
+        raise DomainError("claim.error.complete_without_pledge")
+    if claim.completed_on is not None:
+        raise DomainError("claim.error.already_complete", completed_on=claim.completed_on)
+    if completed_on > local_date(to_utc(now, "now"), tz):
+        raise DomainError("claim.error.complete_in_future", completed_on=completed_on)
+    if completed_on < local_date(claim.discovered_at, tz):
+        raise DomainError("claim.error.complete_before_discovery", completed_on=completed_on)
+    due = claim.pledge.amount if amount_due is None else _money(amount_due)
+    if due < 0:
+        raise DomainError("claim.error.negative_amount", amount=due)
+    if due < claim.payments_total:
+        raise DomainError("claim.error.due_below_payments", amount=due, paid=claim.payments_total)
+    return _moved(claim, replace(claim, completed_on=completed_on, amount_due=due))
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentOutcome:
+    claim: ClaimFacts
+    paid_in_full: bool
+    outstanding: Decimal
+
+
+def record_payment(claim: ClaimFacts, amount: Decimal) -> PaymentOutcome:
+    """A payment to SEM: refused before a pledge, if not positive, or beyond what is owed."""
+    _ensure_open(claim)
+    outstanding = claim.outstanding
+    if claim.pledge is None or outstanding is None:
+        raise DomainError("claim.error.payment_before_pledge")
+    amount = _money(amount)
+    if amount <= 0:
+        raise DomainError("claim.error.payment_not_positive", amount=amount)
+    if amount > outstanding:
+        raise DomainError("claim.error.overpayment", amount=amount, outstanding=outstanding)
+    after = _moved(claim, replace(claim, payments_total=claim.payments_total + amount))
+    return PaymentOutcome(
+        claim=after, paid_in_full=after.paid_in_full, outstanding=outstanding - amount
+    )
+
+
+def close(claim: ClaimFacts, now: datetime, reason: str | None = None) -> ClaimFacts:
+    """Close the claim. With money still owed (or unknown), staff must give a reason."""
+    _ensure_open(claim)
+    outstanding = claim.outstanding
+    why = (reason or "").strip() or None
+    if (outstanding is None or outstanding > 0) and why is None:
+        raise DomainError("claim.error.close_reason_required", outstanding=outstanding)
+    return _moved(claim, replace(claim, closed_at=to_utc(now, "now"), close_reason=why))
+
+
+def reopen(claim: ClaimFacts) -> ClaimFacts:
+    """Reopen a closed claim: it returns to the state its facts imply."""
+    if claim.state is not ClaimState.CLOSED:
+        raise DomainError("claim.error.not_closed", state=claim.state)
+    return _moved(claim, replace(claim, closed_at=None, close_reason=None))
+
+
+# --------------------------------------------------------------------------- recovery
+
+
+def recovery_outcome(kind: ClaimKind, indemnity_paid: bool) -> RecoveryOutcome:
+    """What a recovery of stolen items means, depending on whether the indemnity was paid."""
+    if kind not in RECOVERABLE_KINDS:
+        raise DomainError("claim.error.recovery_not_for_kind", kind=kind)
+    return RecoveryOutcome.AFTER_INDEMNITY if indemnity_paid else RecoveryOutcome.BEFORE_INDEMNITY
+
+
+def recovery_request_last_day(told_at: datetime, tz: ZoneInfo = PARIS) -> date:
+    """The last day the commune may ask to take recovered items back."""
+    return local_date(to_utc(told_at, "told_at"), tz) + RECOVERY_REQUEST_WINDOW
+
+
+def recovery_request_deadline(told_at: datetime, tz: ZoneInfo = PARIS) -> datetime:
+    """The instant the window closes: 24:00 Paris on the last day, as UTC."""
+    return start_of_local_day(recovery_request_last_day(told_at, tz) + timedelta(days=1), tz)
+
+
+def can_request_recovery(told_at: datetime, now: datetime, tz: ZoneInfo = PARIS) -> bool:
+    return to_utc(now, "now") < recovery_request_deadline(told_at, tz)
+
+
+# --------------------------------------------------------------------------- security flag
+
+
+def recent_claim_count(claim_dates: Sequence[datetime], now: datetime) -> int:
+    """Claims in the window ending at ``now`` (both ends included; later ones ignored)."""
+    end = to_utc(now, "now")
+    start = end - HIGH_FREQUENCY_WINDOW
+    return sum(1 for d in claim_dates if start <= to_utc(d, "claim date") <= end)
+
+
+def is_high_frequency(claim_dates: Sequence[datetime], now: datetime) -> bool:
+    """True when a school (or commune) shows a high frequency of thefts and damage."""
+    return recent_claim_count(claim_dates, now) >= HIGH_FREQUENCY_THRESHOLD

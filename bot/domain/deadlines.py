@@ -1,0 +1,145 @@
+"""Reminder planning: which reminders a claim owes, and when (pure, time injected).
+
+The scheduler stores each ``PlannedReminder`` as a row (``due_at``, ``kind``, audience,
+dedupe ``key``) and a sweep sends it once. ``kind`` is the message-catalog key.
+
+Readings kept here:
+* the 48 h duties are counted in elapsed UTC hours (decision 0005): reminders at +24 h
+  and +44 h to the commune, escalation to staff at +48 h;
+* « dans un délai maximum d'un an, à compter de l'établissement du dossier complet »: the
+  commune may pay up to and including the same calendar date one year later (29 February
+  → 28 February, see ``dates.anniversary``); reminders 60, 30 and 7 days before, at
+  09:00 Paris; escalation to staff the day after the deadline at 09:00 Paris;
+* the 15-day recovery window: one reminder to the commune 3 days before its last day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.domain.claims import duties_deadline, recovery_request_last_day
+from bot.domain.dates import PARIS, anniversary, local_to_utc, to_utc
+
+
+class Audience(StrEnum):
+    COMMUNE = "commune"
+    STAFF = "staff"
+    REPORTER = "reporter"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedReminder:
+    kind: str  # catalog key, e.g. "claim.duties.reminder"
+    due_at: datetime  # aware UTC
+    audience: Audience
+    key: str  # stable suffix to deduplicate, e.g. "duties:24h"
+
+
+# ------------------------------------------------------------------ readings (one place)
+DUTY_REMINDER_OFFSETS: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=44))
+PAYMENT_DEADLINE_YEARS = 1
+PAYMENT_REMINDER_DAYS_BEFORE: tuple[int, ...] = (60, 30, 7)
+PAYMENT_ESCALATION_DAYS_AFTER = 1
+RECOVERY_REMINDER_DAYS_BEFORE = 3
+REMINDER_LOCAL_TIME = time(9, 0)  # calendar-day reminders go out at 09:00 Paris
+# -------------------------------------------------------------------------------------
+
+KIND_DUTIES_REMINDER = "claim.duties.reminder"
+KIND_DUTIES_ESCALATION = "claim.duties.escalation"
+KIND_PAYMENT_REMINDER = "claim.payment.reminder"
+KIND_PAYMENT_ESCALATION = "claim.payment.escalation"
+KIND_RECOVERY_REMINDER = "claim.recovery.reminder"
+
+
+def _hours(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 3600)
+
+
+def _not_past(reminders: Sequence[PlannedReminder], now: datetime | None) -> list[PlannedReminder]:
+    """Drop reminders to the commune already past at ``now``; escalations are kept."""
+    if now is None:
+        return list(reminders)
+    cutoff = to_utc(now, "now")
+    return [r for r in reminders if r.audience is Audience.STAFF or r.due_at > cutoff]
+
+
+def plan_duty_reminders(
+    discovered_at: datetime, now: datetime | None = None
+) -> list[PlannedReminder]:
+    """Reminders of the 48 h duties, counted in elapsed time (a DST change does not move them).
+
+    With ``now`` (e.g. a report typed 30 h after the discovery), reminders already past are
+    left out; the escalation is always planned (it fires at once if the deadline passed).
+    """
+    start = to_utc(discovered_at, "discovered_at")
+    planned = [
+        PlannedReminder(
+            kind=KIND_DUTIES_REMINDER,
+            due_at=start + offset,
+            audience=Audience.COMMUNE,
+            key=f"duties:{_hours(offset)}h",
+        )
+        for offset in DUTY_REMINDER_OFFSETS
+    ]
+    planned.append(
+        PlannedReminder(
+            kind=KIND_DUTIES_ESCALATION,
+            due_at=duties_deadline(start),
+            audience=Audience.STAFF,
+            key="duties:escalation",
+        )
+    )
+    return _not_past(planned, now)
+
+
+def payment_deadline(completed_on: date) -> date:
+    """The last day the commune may pay SEM (included)."""
+    return anniversary(completed_on, PAYMENT_DEADLINE_YEARS)
+
+
+def plan_payment_reminders(
+    completed_on: date, tz: ZoneInfo = PARIS, now: datetime | None = None
+) -> list[PlannedReminder]:
+    deadline = payment_deadline(completed_on)
+    planned = [
+        PlannedReminder(
+            kind=KIND_PAYMENT_REMINDER,
+            due_at=local_to_utc(deadline - timedelta(days=days), REMINDER_LOCAL_TIME, tz),
+            audience=Audience.COMMUNE,
+            key=f"payment:d-{days}",
+        )
+        for days in PAYMENT_REMINDER_DAYS_BEFORE
+    ]
+    planned.append(
+        PlannedReminder(
+            kind=KIND_PAYMENT_ESCALATION,
+            due_at=local_to_utc(
+                deadline + timedelta(days=PAYMENT_ESCALATION_DAYS_AFTER), REMINDER_LOCAL_TIME, tz
+            ),
+            audience=Audience.STAFF,
+            key="payment:escalation",
+        )
+    )
+    return _not_past(planned, now)
+
+
+def plan_recovery_reminders(
+    told_at: datetime, tz: ZoneInfo = PARIS, now: datetime | None = None
+) -> list[PlannedReminder]:
+    """One reminder to the commune, 09:00 Paris, 3 days before the window's last day."""
+    last_day = recovery_request_last_day(told_at, tz)
+    planned = [
+        PlannedReminder(
+            kind=KIND_RECOVERY_REMINDER,
+            due_at=local_to_utc(
+                last_day - timedelta(days=RECOVERY_REMINDER_DAYS_BEFORE), REMINDER_LOCAL_TIME, tz
+            ),
+            audience=Audience.COMMUNE,
+            key=f"recovery:d-{RECOVERY_REMINDER_DAYS_BEFORE}",
+        )
+    ]
+    return _not_past(planned, now)

@@ -1,0 +1,80 @@
+"""Invitation codes: random, single-use, stored hashed, expiring; guessing is slowed down."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from bot.domain.errors import DomainError
+
+# No 0/O, 1/I/L: a code read aloud or copied by hand stays unambiguous.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 12  # 31**12 ≈ 2**59 codes
+MAX_VALIDITY = timedelta(days=90)
+
+# Wrong codes allowed before the account must wait, and how the wait grows.
+FREE_FAILURES = 3
+FIRST_LOCKOUT = timedelta(minutes=1)
+MAX_LOCKOUT = timedelta(hours=1)
+FAILURES_FORGOTTEN_AFTER = timedelta(hours=24)
+
+
+def generate_code() -> str:
+    """A new code, shown as three groups of four (``K7QX-M2PD-9HTR``)."""
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def normalize_code(text: str) -> str:
+    """What the person typed, without case, spaces or dashes; '' when it cannot be a code."""
+    cleaned = re.sub(r"[\s\-_]", "", text).upper()
+    if len(cleaned) != CODE_LENGTH or any(c not in ALPHABET for c in cleaned):
+        return ""
+    return cleaned
+
+
+def hash_code(code: str) -> str:
+    """The stored form. The code carries ~59 random bits, so a plain SHA-256 is enough."""
+    return hashlib.sha256(normalize_code(code).encode("ascii")).hexdigest()
+
+
+_DURATION = re.compile(r"^\s*(\d{1,4})\s*([hdjw]|sem)?\s*$", re.IGNORECASE)
+
+
+def parse_validity(text: str) -> timedelta:
+    """``14d``, ``14j``, ``2w``, ``48h`` or a bare number of days."""
+    match = _DURATION.match(text)
+    if not match:
+        raise DomainError("invitation.error.validity", value=text)
+    count = int(match.group(1))
+    unit = (match.group(2) or "d").lower()
+    delta = {
+        "h": timedelta(hours=count),
+        "d": timedelta(days=count),
+        "j": timedelta(days=count),
+        "w": timedelta(weeks=count),
+        "sem": timedelta(weeks=count),
+    }[unit]
+    if delta <= timedelta(0) or delta > MAX_VALIDITY:
+        raise DomainError("invitation.error.validity", value=text)
+    return delta
+
+
+def check_usable(
+    *, expires_at: datetime, used_at: datetime | None, revoked_at: datetime | None, now: datetime
+) -> None:
+    if revoked_at is not None:
+        raise DomainError("registration.error.revoked")
+    if used_at is not None:
+        raise DomainError("registration.error.used")
+    if now >= expires_at:
+        raise DomainError("registration.error.expired")
+
+
+def lockout_after(failures: int) -> timedelta | None:
+    """How long an account waits after its ``failures``-th wrong code in a row."""
+    if failures <= FREE_FAILURES:
+        return None
+    return min(FIRST_LOCKOUT * 2 ** (failures - FREE_FAILURES - 1), MAX_LOCKOUT)

@@ -1,0 +1,96 @@
+"""Who talks to the bot, what each role may do, and over which scope (DOMAIN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.errors import DomainError
+
+
+class Role(StrEnum):
+    TEACHER = "teacher"
+    DIRECTOR = "director"
+    COMMUNE = "commune"
+    STAFF = "staff"
+
+
+class Action(StrEnum):
+    """What a person may ask of the bot. One table below says who may do what."""
+
+    REPORT_CLAIM = "report_claim"
+    FOLLOW_CLAIM = "follow_claim"  # duties, pledge: the commune's side of a claim
+    MANAGE_CLAIM = "manage_claim"  # completion, payments, replacement: SEM's side
+    FLAG_EQUIPMENT = "flag_equipment"
+    ANSWER_CALL = "answer_call"
+    NOTIFY_CLASS_CHANGE = "notify_class_change"
+    NOTIFY_WORKS = "notify_works"
+    TRIAGE = "triage"
+    INVITE = "invite"
+
+
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.TEACHER: frozenset({Action.REPORT_CLAIM, Action.FLAG_EQUIPMENT, Action.ANSWER_CALL}),
+    Role.DIRECTOR: frozenset(
+        {
+            Action.REPORT_CLAIM,
+            Action.FLAG_EQUIPMENT,
+            Action.ANSWER_CALL,
+            Action.NOTIFY_CLASS_CHANGE,
+        }
+    ),
+    Role.COMMUNE: frozenset(
+        {
+            Action.REPORT_CLAIM,
+            Action.FOLLOW_CLAIM,
+            Action.NOTIFY_CLASS_CHANGE,
+            Action.NOTIFY_WORKS,
+        }
+    ),
+    # Staff may also record the commune's side (a declaration received by e-mail).
+    Role.STAFF: frozenset(Action),
+}
+
+
+def can(role: Role | str, action: Action) -> bool:
+    return action in PERMISSIONS[Role(role)]
+
+
+def require(role: Role | str, action: Action) -> None:
+    if not can(role, action):
+        raise DomainError("common.error.forbidden")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The part of the directory a person reaches: a school, a commune, or everything."""
+
+    role: Role
+    school_id: int | None = None
+    commune_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.role in (Role.TEACHER, Role.DIRECTOR) and self.school_id is None:
+            raise DomainError("registration.error.scope_school")
+        if self.role is Role.COMMUNE and self.commune_id is None:
+            raise DomainError("registration.error.scope_commune")
+
+    def reaches(self, *, school_id: int | None, commune_id: int | None) -> bool:
+        """May this person see something of that school (and commune)?"""
+        if self.role is Role.STAFF:
+            return True
+        if self.role is Role.COMMUNE:
+            return commune_id is not None and commune_id == self.commune_id
+        return school_id is not None and school_id == self.school_id
+
+
+def scope_for_invitation(role: Role, *, has_school: bool, has_commune: bool) -> None:
+    """An invitation names exactly the scope its role needs."""
+    if role in (Role.TEACHER, Role.DIRECTOR) and not has_school:
+        raise DomainError("registration.error.scope_school")
+    if role is Role.COMMUNE and not has_commune:
+        raise DomainError("registration.error.scope_commune")
+    if role is Role.STAFF and (has_school or has_commune):
+        raise DomainError("registration.error.scope_staff")
+    if role is not Role.COMMUNE and role is not Role.STAFF and has_commune:
+        raise DomainError("registration.error.scope_school")

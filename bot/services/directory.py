@@ -1,0 +1,561 @@
+"""The directory: importing schools and equipment from CSV, and the demo data.
+
+Imports are all-or-nothing (decision 0002): every row is checked first, every problem
+is reported with its line number, and nothing is written unless the whole file is
+right. Then one transaction writes the rows and one audit entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import resources
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.domain.dates import to_utc
+from bot.domain.directory import (
+    ERR_UNKNOWN_SCHOOL,
+    eur_to_cents,
+    normalize_asset_tag,
+    normalize_insee,
+    normalize_uai,
+    optional_text,
+    parse_amount_eur,
+    parse_equipment_type,
+    parse_iso_date,
+    parse_owner,
+    parse_sector,
+    require_text,
+)
+from bot.domain.errors import DomainError
+from bot.domain.roles import Role
+from storage.models import Commune, Equipment, Person, School
+from storage.uow import Database, UnitOfWork
+
+SCHOOL_COLUMNS: tuple[str, ...] = ("uai", "name", "commune_insee", "commune_name", "sector")
+EQUIPMENT_COLUMNS: tuple[str, ...] = (
+    "asset_tag",
+    "school_uai",
+    "type",
+    "model",
+    "serial",
+    "owner",
+    "acquired_on",
+    "value_eur",
+)
+
+ERR_ENCODING = "directory.error.encoding"
+ERR_HEADER = "directory.error.header"  # params: missing (list of column names)
+ERR_EMPTY = "directory.error.empty"
+ERR_COLUMNS = "directory.error.columns"  # params: expected, found
+ERR_DUPLICATE = "directory.error.duplicate"  # params: value, first_line
+ERR_COMMUNE_NAME = "directory.error.commune_name_conflict"  # params: insee, name, first_line
+
+# Bulk look-ups are split so as to stay far below the bind-parameter limits.
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One thing wrong in an imported file: the line (header = 1) and a catalog key."""
+
+    line: int
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class ImportFailed(Exception):
+    """The file was refused: nothing was written. ``problems`` lists every reason."""
+
+    def __init__(self, problems: Sequence[ImportProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the imported file")
+        self.problems: list[ImportProblem] = list(problems)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: rows created, rows changed, rows already as in the file."""
+
+    created: int
+    updated: int
+    unchanged: int = 0
+
+
+# --------------------------------------------------------------------------- CSV reading
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    values: dict[str, str]
+
+
+def _decode(text: str | bytes) -> str:
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ImportFailed([ImportProblem(1, ERR_ENCODING)]) from None
+    return text.removeprefix("\ufeff")
+
+
+def _read_csv(text: str | bytes, columns: Sequence[str]) -> tuple[list[_Row], list[ImportProblem]]:
+    """The file's rows as dicts keyed by column name, with their line numbers, and the
+    rows that could not be read (their number of fields differs from the header's).
+
+    The header is required (any order; extra columns are ignored); the delimiter is
+    ``;`` when the header has one, else ``,``. Blank lines are skipped. A file without
+    header, or without any row, raises ``ImportFailed`` at once.
+    """
+    content = _decode(text)
+    first_line = content.split("\n", 1)[0]
+    delimiter = ";" if ";" in first_line else ","
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFailed([ImportProblem(1, ERR_HEADER, {"missing": list(columns)})]) from None
+    except csv.Error:
+        raise ImportFailed([ImportProblem(1, ERR_HEADER, {"missing": list(columns)})]) from None
+    names = [name.strip().lower() for name in header]
+    missing = [column for column in columns if column not in names]
+    if missing:
+        raise ImportFailed([ImportProblem(1, ERR_HEADER, {"missing": missing})])
+    duplicated = sorted({name for name in names if name in columns and names.count(name) > 1})
+    if duplicated:
+        raise ImportFailed([ImportProblem(1, ERR_DUPLICATE, {"value": ", ".join(duplicated)})])
+
+    rows: list[_Row] = []
+    problems: list[ImportProblem] = []
+    while True:
+        line = reader.line_num + 1  # where the next record starts
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            problems.append(ImportProblem(line, ERR_COLUMNS, {"expected": len(names)}))
+            break
+        if not record or all(not cell.strip() for cell in record):
+            continue  # blank line
+        if len(record) != len(names):
+            problems.append(
+                ImportProblem(line, ERR_COLUMNS, {"expected": len(names), "found": len(record)})
+            )
+            continue
+        rows.append(_Row(line, dict(zip(names, record, strict=True))))
+    if not rows and not problems:
+        raise ImportFailed([ImportProblem(1, ERR_EMPTY)])
+    return rows, problems
+
+
+T = TypeVar("T")
+
+
+def _check(
+    problems: list[ImportProblem], line: int, parse: Callable[..., T], *args: Any
+) -> T | None:
+    """Run one field's rule; a refusal becomes a problem of that line and None."""
+    try:
+        return parse(*args)
+    except DomainError as error:
+        problems.append(ImportProblem(line, error.code, dict(error.params)))
+        return None
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+async def _communes_by_insee(uow: UnitOfWork, insees: Sequence[str]) -> dict[str, Commune]:
+    found: dict[str, Commune] = {}
+    for chunk in _chunks(insees):
+        rows = await uow.session.scalars(select(Commune).where(Commune.insee.in_(chunk)))
+        found.update({commune.insee: commune for commune in rows})
+    return found
+
+
+async def _schools_by_uai(uow: UnitOfWork, uais: Sequence[str]) -> dict[str, School]:
+    found: dict[str, School] = {}
+    for chunk in _chunks(uais):
+        rows = await uow.session.scalars(select(School).where(School.uai.in_(chunk)))
+        found.update({school.uai: school for school in rows})
+    return found
+
+
+async def _equipment_by_tag(uow: UnitOfWork, tags: Sequence[str]) -> dict[str, Equipment]:
+    found: dict[str, Equipment] = {}
+    for chunk in _chunks(tags):
+        rows = await uow.session.scalars(select(Equipment).where(Equipment.asset_tag.in_(chunk)))
+        found.update({item.asset_tag: item for item in rows})
+    return found
+
+
+def _assign(row: Any, values: dict[str, Any]) -> bool:
+    """Set the attributes that differ; True when something changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+# --------------------------------------------------------------------------- schools
+
+
+@dataclass(frozen=True)
+class _SchoolLine:
+    line: int
+    uai: str
+    name: str
+    insee: str
+    commune_name: str
+    sector: str
+
+
+def _validate_schools(
+    rows: Sequence[_Row], unreadable: Sequence[ImportProblem]
+) -> list[_SchoolLine]:
+    problems: list[ImportProblem] = list(unreadable)
+    valid: list[_SchoolLine] = []
+    first_uai: dict[str, int] = {}
+    commune_names: dict[str, tuple[str, int]] = {}
+    for row in rows:
+        v, n = row.values, row.line
+        uai = _check(problems, n, normalize_uai, v["uai"])
+        name = _check(problems, n, require_text, v["name"], "name")
+        insee = _check(problems, n, normalize_insee, v["commune_insee"])
+        commune_name = _check(problems, n, require_text, v["commune_name"], "commune_name")
+        sector = _check(problems, n, parse_sector, v["sector"])
+        if uai is not None:
+            if uai in first_uai:
+                problems.append(
+                    ImportProblem(n, ERR_DUPLICATE, {"value": uai, "first_line": first_uai[uai]})
+                )
+                continue
+            first_uai[uai] = n
+        if insee is not None and commune_name is not None:
+            known = commune_names.setdefault(insee, (commune_name, n))
+            if known[0] != commune_name:
+                problems.append(
+                    ImportProblem(
+                        n,
+                        ERR_COMMUNE_NAME,
+                        {"insee": insee, "name": known[0], "first_line": known[1]},
+                    )
+                )
+                continue
+        if (
+            uai is not None
+            and name is not None
+            and insee is not None
+            and commune_name is not None
+            and sector is not None
+        ):
+            valid.append(_SchoolLine(n, uai, name, insee, commune_name, sector))
+    if problems:
+        raise ImportFailed(sorted(problems, key=lambda problem: problem.line))
+    return valid
+
+
+async def _write_schools(
+    uow: UnitOfWork, lines: Sequence[_SchoolLine], *, now: datetime, actor_id: int | None
+) -> ImportReport:
+    communes = await _communes_by_insee(uow, sorted({line.insee for line in lines}))
+    communes_created = communes_updated = 0
+    for line in lines:
+        commune = communes.get(line.insee)
+        if commune is None:
+            commune = Commune(insee=line.insee, name=line.commune_name, created_at=now)
+            uow.session.add(commune)
+            communes[line.insee] = commune
+            communes_created += 1
+        elif _assign(commune, {"name": line.commune_name}):
+            communes_updated += 1
+    await uow.session.flush()  # new communes get their ids
+
+    schools = await _schools_by_uai(uow, [line.uai for line in lines])
+    created = updated = unchanged = 0
+    for line in lines:
+        values = {
+            "name": line.name,
+            "commune_id": communes[line.insee].id,
+            "sector": line.sector,
+        }
+        school = schools.get(line.uai)
+        if school is None:
+            uow.session.add(School(uai=line.uai, created_at=now, **values))
+            created += 1
+        elif _assign(school, values):
+            updated += 1
+        else:
+            unchanged += 1
+    uow.audit(
+        at=now,
+        actor_id=actor_id,
+        action="directory.import_schools",
+        object_type="directory",
+        object_id="schools",
+        rows=len(lines),
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        communes_created=communes_created,
+        communes_updated=communes_updated,
+    )
+    await uow.session.flush()
+    return ImportReport(created=created, updated=updated, unchanged=unchanged)
+
+
+async def _import_schools(
+    uow: UnitOfWork, text: str | bytes, *, now: datetime, actor_id: int | None
+) -> ImportReport:
+    lines = _validate_schools(*_read_csv(text, SCHOOL_COLUMNS))
+    return await _write_schools(uow, lines, now=now, actor_id=actor_id)
+
+
+async def import_schools(
+    db: Database, text: str | bytes, *, now: datetime, actor_id: int | None = None
+) -> ImportReport:
+    """Create or update communes (by INSEE) and schools (by UAI) from a CSV file.
+
+    Columns ``uai,name,commune_insee,commune_name,sector`` (header required, any
+    order, ``,`` or ``;``, UTF-8 with or without BOM). Raises ``ImportFailed`` with
+    every problem, and writes nothing, if any row is wrong.
+    """
+    now = to_utc(now, "now")
+    async with db.uow() as uow:
+        report = await _import_schools(uow, text, now=now, actor_id=actor_id)
+        await uow.commit()
+    return report
+
+
+# --------------------------------------------------------------------------- equipment
+
+
+@dataclass(frozen=True)
+class _EquipmentLine:
+    line: int
+    asset_tag: str
+    school_uai: str
+    type: str
+    model: str
+    serial: str | None
+    owner: str
+    acquired_on: date | None
+    value_cents: int | None
+
+
+def _validate_equipment(
+    rows: Sequence[_Row], unreadable: Sequence[ImportProblem], known_uais: set[str]
+) -> list[_EquipmentLine]:
+    problems: list[ImportProblem] = list(unreadable)
+    valid: list[_EquipmentLine] = []
+    first_tag: dict[str, int] = {}
+    for row in rows:
+        v, n = row.values, row.line
+        before = len(problems)
+        tag = _check(problems, n, normalize_asset_tag, v["asset_tag"])
+        uai = _check(problems, n, normalize_uai, v["school_uai"])
+        if uai is not None and uai not in known_uais:
+            problems.append(ImportProblem(n, ERR_UNKNOWN_SCHOOL, {"uai": uai}))
+        kind = _check(problems, n, parse_equipment_type, v["type"])
+        model = _check(problems, n, require_text, v["model"], "model")
+        serial = _check(problems, n, optional_text, v["serial"], "serial")
+        owner = _check(problems, n, parse_owner, v["owner"])
+        # Empty date or value: unknown.
+        acquired_on = (
+            _check(problems, n, parse_iso_date, v["acquired_on"])
+            if v["acquired_on"].strip()
+            else None
+        )
+        value = _check(problems, n, _cents, v["value_eur"]) if v["value_eur"].strip() else None
+        if tag is not None:
+            if tag in first_tag:
+                problems.append(
+                    ImportProblem(n, ERR_DUPLICATE, {"value": tag, "first_line": first_tag[tag]})
+                )
+                continue
+            first_tag[tag] = n
+        if len(problems) > before:
+            continue
+        assert tag is not None and uai is not None and kind is not None
+        assert model is not None and owner is not None
+        valid.append(_EquipmentLine(n, tag, uai, kind, model, serial, owner, acquired_on, value))
+    if problems:
+        raise ImportFailed(sorted(problems, key=lambda problem: problem.line))
+    return valid
+
+
+async def _import_equipment(
+    uow: UnitOfWork, text: str | bytes, *, now: datetime, actor_id: int | None
+) -> ImportReport:
+    rows, unreadable = _read_csv(text, EQUIPMENT_COLUMNS)
+    uais = sorted({_safe_uai(row.values["school_uai"]) for row in rows} - {""})
+    schools = await _schools_by_uai(uow, uais)
+    lines = _validate_equipment(rows, unreadable, set(schools))
+
+    existing = await _equipment_by_tag(uow, [line.asset_tag for line in lines])
+    created = updated = unchanged = 0
+    for line in lines:
+        values: dict[str, Any] = {
+            "school_id": schools[line.school_uai].id,
+            "type": line.type,
+            "model": line.model,
+            "owner": line.owner,
+        }
+        # An empty optional cell means "unknown": it never erases what is stored.
+        optional = {
+            "serial": line.serial,
+            "acquired_on": line.acquired_on,
+            "value_cents": line.value_cents,
+        }
+        item = existing.get(line.asset_tag)
+        if item is None:
+            uow.session.add(
+                Equipment(
+                    asset_tag=line.asset_tag,
+                    state="in_service",
+                    created_at=now,
+                    updated_at=now,
+                    **values,
+                    **optional,
+                )
+            )
+            created += 1
+            continue
+        values.update({name: value for name, value in optional.items() if value is not None})
+        if _assign(item, values):
+            item.updated_at = now
+            updated += 1
+        else:
+            unchanged += 1
+    uow.audit(
+        at=now,
+        actor_id=actor_id,
+        action="directory.import_equipment",
+        object_type="directory",
+        object_id="equipment",
+        rows=len(lines),
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+    )
+    await uow.session.flush()
+    return ImportReport(created=created, updated=updated, unchanged=unchanged)
+
+
+def _cents(text: str) -> int:
+    return eur_to_cents(parse_amount_eur(text))
+
+
+def _safe_uai(text: str) -> str:
+    try:
+        return normalize_uai(text)
+    except DomainError:
+        return ""
+
+
+async def import_equipment(
+    db: Database, text: str | bytes, *, now: datetime, actor_id: int | None = None
+) -> ImportReport:
+    """Create or update equipment (by asset tag) from a CSV file.
+
+    Columns ``asset_tag,school_uai,type,model,serial,owner,acquired_on,value_eur``;
+    the school must already be in the directory; ``serial``, ``acquired_on``
+    (``YYYY-MM-DD``) and ``value_eur`` (``459,90`` or ``459.90``) may be empty, meaning
+    unknown (an empty cell leaves a stored value as it is). With the ``,`` delimiter a
+    French-comma amount must be quoted. All-or-nothing, like ``import_schools``.
+    """
+    now = to_utc(now, "now")
+    async with db.uow() as uow:
+        report = await _import_equipment(uow, text, now=now, actor_id=actor_id)
+        await uow.commit()
+    return report
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """A fake account of the demo; its scope is the first demo school (or its commune)."""
+
+    telegram_user_id: int
+    role: Role
+    full_name: str
+
+
+DEMO_PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson(900001, Role.TEACHER, "Camille Martin (démo)"),
+    DemoPerson(900002, Role.DIRECTOR, "Dominique Bernard (démo)"),
+    DemoPerson(900003, Role.COMMUNE, "Claude Petit (démo)"),
+    DemoPerson(900004, Role.STAFF, "Sacha Moreau (démo, SEM)"),
+)
+
+
+def demo_file(name: str) -> str:
+    """The text of one of the demo CSV files shipped in ``bot/demo``."""
+    return resources.files("bot.demo").joinpath(name).read_text(encoding="utf-8-sig")
+
+
+async def seed_demo(db: Database, *, now: datetime) -> bool:
+    """Load the demo schools, equipment and people into an empty directory.
+
+    One transaction. Returns False, and writes nothing, when the directory already has
+    schools (or a demo account already exists).
+    """
+    now = to_utc(now, "now")
+    schools_csv = demo_file("schools.csv")
+    equipment_csv = demo_file("equipment.csv")
+    first_uai = normalize_uai(_read_csv(schools_csv, SCHOOL_COLUMNS)[0][0].values["uai"])
+    ids = [person.telegram_user_id for person in DEMO_PEOPLE]
+    try:
+        async with db.uow() as uow:
+            if not await uow.directory.is_empty():
+                return False
+            taken = await uow.session.scalar(
+                select(Person.id).where(Person.telegram_user_id.in_(ids)).limit(1)
+            )
+            if taken is not None:
+                return False
+            await _import_schools(uow, schools_csv, now=now, actor_id=None)
+            await _import_equipment(uow, equipment_csv, now=now, actor_id=None)
+            school = await uow.directory.school_by_uai(first_uai)
+            assert school is not None  # just imported
+            for demo in DEMO_PEOPLE:
+                at_school = demo.role in (Role.TEACHER, Role.DIRECTOR)
+                uow.people.add(
+                    Person(
+                        telegram_user_id=demo.telegram_user_id,
+                        chat_id=demo.telegram_user_id,
+                        full_name=demo.full_name,
+                        role=demo.role.value,
+                        school_id=school.id if at_school else None,
+                        commune_id=school.commune_id if demo.role is Role.COMMUNE else None,
+                        language="fr",
+                        active=True,
+                        created_at=now,
+                    )
+                )
+            uow.audit(
+                at=now,
+                actor_id=None,
+                action="directory.seed_demo",
+                object_type="directory",
+                object_id="demo",
+                people=len(DEMO_PEOPLE),
+            )
+            await uow.commit()
+    except IntegrityError:
+        # Another process seeded at the same moment: its data is there, not ours.
+        return False
+    return True

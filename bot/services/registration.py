@@ -1,0 +1,235 @@
+"""Invitations and registration: who may join, with which role and scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from bot.domain.errors import DomainError
+from bot.domain.invitations import (
+    FAILURES_FORGOTTEN_AFTER,
+    check_usable,
+    generate_code,
+    hash_code,
+    lockout_after,
+    normalize_code,
+)
+from bot.domain.roles import Role, scope_for_invitation
+from bot.i18n import normalize_language
+from storage.models import CodeAttempts, Invitation, Person
+from storage.uow import Database
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    id: int
+    code: str
+    role: Role
+    expires_at: datetime
+    scope_name: str
+
+
+@dataclass(frozen=True)
+class Newcomer:
+    telegram_user_id: int
+    chat_id: int
+    full_name: str
+    username: str | None
+    language: str  # the bot's default (fr); /langue changes it
+
+
+async def create_invitation(
+    db: Database,
+    *,
+    role: Role,
+    school_uai: str | None = None,
+    commune_insee: str | None = None,
+    validity: timedelta,
+    now: datetime,
+    created_by_id: int | None = None,
+) -> NewInvitation:
+    """Make a single-use code; only its hash is stored, the code is shown once."""
+    scope_for_invitation(role, has_school=bool(school_uai), has_commune=bool(commune_insee))
+    async with db.uow() as uow:
+        school_id = commune_id = None
+        scope_name = ""
+        if school_uai:
+            school = await uow.directory.school_by_uai(school_uai.strip().upper())
+            if school is None:
+                raise DomainError("directory.error.unknown_school", uai=school_uai)
+            school_id, scope_name = school.id, f"{school.name} ({school.uai})"
+        if commune_insee:
+            commune = await uow.directory.commune_by_insee(commune_insee.strip().upper())
+            if commune is None:
+                raise DomainError("directory.error.unknown_commune", insee=commune_insee)
+            commune_id, scope_name = commune.id, f"{commune.name} ({commune.insee})"
+        code = generate_code()
+        invitation = Invitation(
+            code_hash=hash_code(code),
+            hint=code[:4],
+            role=role.value,
+            school_id=school_id,
+            commune_id=commune_id,
+            created_by_id=created_by_id,
+            created_at=now,
+            expires_at=now + validity,
+        )
+        uow.session.add(invitation)
+        await uow.session.flush()
+        uow.audit(
+            at=now,
+            actor_id=created_by_id,
+            action="invitation.create",
+            object_type="invitation",
+            object_id=invitation.id,
+            role=role.value,
+            scope=scope_name,
+            expires_at=invitation.expires_at.isoformat(),
+        )
+        await uow.commit()
+        return NewInvitation(invitation.id, code, role, invitation.expires_at, scope_name)
+
+
+async def revoke_invitation(
+    db: Database, *, code_or_id: str, now: datetime, actor_id: int | None = None
+) -> int:
+    """Revoke an unused invitation, named by its code or its number."""
+    async with db.uow() as uow:
+        if code_or_id.isdigit():
+            invitation = await uow.invitations.by_id(int(code_or_id))
+        else:
+            invitation = await uow.invitations.by_hash(hash_code(code_or_id))
+        if invitation is None:
+            raise DomainError("registration.error.unknown_code")
+        check_usable(
+            expires_at=invitation.expires_at,
+            used_at=invitation.used_at,
+            revoked_at=invitation.revoked_at,
+            now=now,
+        )
+        invitation.revoked_at = now
+        uow.audit(
+            at=now,
+            actor_id=actor_id,
+            action="invitation.revoke",
+            object_type="invitation",
+            object_id=invitation.id,
+        )
+        await uow.commit()
+        return invitation.id
+
+
+async def _record_failure(db: Database, telegram_user_id: int, now: datetime) -> None:
+    async with db.uow() as uow:
+        attempts = await uow.people.code_attempts(telegram_user_id)
+        if attempts is None:
+            attempts = CodeAttempts(telegram_user_id=telegram_user_id, failures=0)
+            uow.session.add(attempts)
+        elif attempts.last_failure_at and now - attempts.last_failure_at > FAILURES_FORGOTTEN_AFTER:
+            attempts.failures = 0
+        attempts.failures += 1
+        attempts.last_failure_at = now
+        wait = lockout_after(attempts.failures)
+        attempts.locked_until = now + wait if wait else None
+        await uow.commit()
+
+
+async def redeem_invitation(
+    db: Database, *, newcomer: Newcomer, code: str, now: datetime
+) -> Person:
+    """Register the account with the invitation's role and scope, or say why not.
+
+    Wrong codes are counted per account, and past a few the account must wait before
+    trying again (the wait doubles up to an hour), so codes cannot be guessed.
+    """
+    async with db.uow() as uow:
+        existing = await uow.people.by_telegram_id(newcomer.telegram_user_id)
+        if existing is not None:
+            raise DomainError("registration.error.already_registered")
+        attempts = await uow.people.code_attempts(newcomer.telegram_user_id)
+        if attempts and attempts.locked_until and attempts.locked_until > now:
+            raise DomainError("registration.error.locked", until=attempts.locked_until)
+
+        normalized = normalize_code(code)
+        invitation = await uow.invitations.by_hash(hash_code(normalized)) if normalized else None
+    if invitation is None:
+        await _record_failure(db, newcomer.telegram_user_id, now)
+        raise DomainError("registration.error.unknown_code")
+    try:
+        check_usable(
+            expires_at=invitation.expires_at,
+            used_at=invitation.used_at,
+            revoked_at=invitation.revoked_at,
+            now=now,
+        )
+    except DomainError:
+        await _record_failure(db, newcomer.telegram_user_id, now)
+        raise
+
+    async with db.uow() as uow:
+        person = Person(
+            telegram_user_id=newcomer.telegram_user_id,
+            chat_id=newcomer.chat_id,
+            full_name=newcomer.full_name[:200],
+            username=newcomer.username,
+            role=invitation.role,
+            school_id=invitation.school_id,
+            commune_id=invitation.commune_id,
+            language=normalize_language(newcomer.language),
+            active=True,
+            created_at=now,
+        )
+        uow.people.add(person)
+        await uow.session.flush()
+        # Single use even under a race: only one account turns used_at from NULL.
+        claimed = await uow.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+            .values(used_at=now, used_by_id=person.id)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            await uow.rollback()
+            raise DomainError("registration.error.used")
+        attempts = await uow.people.code_attempts(newcomer.telegram_user_id)
+        if attempts is not None:
+            await uow.session.delete(attempts)
+        uow.audit(
+            at=now,
+            actor_id=person.id,
+            action="person.register",
+            object_type="person",
+            object_id=person.id,
+            invitation_id=invitation.id,
+            role=invitation.role,
+        )
+        await uow.commit()
+    async with db.uow() as uow:
+        loaded = await uow.people.get(person.id)
+        assert loaded is not None
+        return loaded
+
+
+async def set_language(db: Database, *, person_id: int, language: str, now: datetime) -> str:
+    language = normalize_language(language)
+    async with db.uow() as uow:
+        person = await uow.people.get(person_id)
+        if person is None:
+            raise DomainError("registration.error.not_registered")
+        person.language = language
+        uow.audit(
+            at=now,
+            actor_id=person_id,
+            action="person.language",
+            object_type="person",
+            object_id=person_id,
+            language=language,
+        )
+        await uow.commit()
+    return language
+
+
+async def find_person(db: Database, telegram_user_id: int) -> Person | None:
+    async with db.uow() as uow:
+        return await uow.people.by_telegram_id(telegram_user_id)

@@ -1,0 +1,49 @@
+"""Telegram front end. ``register`` is the one ordered list of every handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from handlers.telegram import errors, registration
+
+GUARDS = -1
+MAIN = 0
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    private = filters.ChatType.PRIVATE
+    # Guards first: who is talking, and strangers stop here.
+    application.add_handler(TypeHandler(Update, registration.load_person), group=GUARDS)
+
+    # Registration, help, profile, language.
+    application.add_handlers(
+        [
+            CommandHandler("start", registration.start, filters=private),
+            CommandHandler(["aide", "help"], registration.help_command, filters=private),
+            CommandHandler(["moi", "me"], registration.me, filters=private),
+            CommandHandler(["langue", "language"], registration.language, filters=private),
+            CallbackQueryHandler(registration.language_chosen, pattern=r"^lang:(fr|en)$"),
+        ],
+        group=MAIN,
+    )
+
+    # Last of the same group, so only when no handler above took the update: a clear
+    # answer rather than silence (a stale or forged button, an unknown command).
+    application.add_handlers(
+        [
+            MessageHandler(private, registration.unknown),
+            CallbackQueryHandler(registration.unknown),
+        ],
+        group=MAIN,
+    )
+    application.add_error_handler(errors.on_error)

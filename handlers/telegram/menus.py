@@ -1,0 +1,69 @@
+"""Which commands each role sees, in /aide and in Telegram's command menu."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.ext import Application
+
+from bot.domain.roles import Action, Role, can
+from bot.i18n import LANGUAGES
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # as typed, French
+    aliases: tuple[str, ...] = ()  # English spellings that work too
+    action: Action | None = None  # who may use it; None: every registered person
+
+
+# In the order /aide lists them. A command appears only once it works.
+COMMANDS: tuple[Command, ...] = (
+    Command("aide", ("help",)),
+    Command("moi", ("me",)),
+    Command("langue", ("language",)),
+    Command("annuler", ("cancel",)),
+)
+UNREGISTERED: tuple[str, ...] = ("start", "aide", "langue")
+
+
+def shown_name(command: Command, lang: str) -> str:
+    """The spelling shown to a person: French, or the English alias in English."""
+    return command.aliases[0] if lang == "en" and command.aliases else command.name
+
+
+def commands_for(role: Role | str | None) -> list[Command]:
+    if role is None:
+        return [c for c in COMMANDS if c.name in UNREGISTERED]
+    return [c for c in COMMANDS if c.action is None or can(role, c.action)]
+
+
+def bot_commands(i18n: Any, lang: str, role: Role | str | None) -> list[BotCommand]:
+    shown = commands_for(role) if role is not None else [Command("start"), *commands_for(None)]
+    return [BotCommand(shown_name(c, lang), i18n.t(lang, f"command.{c.name}")) for c in shown]
+
+
+async def set_default_menus(application: Application) -> None:  # type: ignore[type-arg]
+    """The menu of people not registered yet, in each language."""
+    services = application.bot_data["services"]
+    for lang in LANGUAGES:
+        await application.bot.set_my_commands(
+            bot_commands(services.i18n, lang, None),
+            scope=BotCommandScopeDefault(),
+            language_code=None if lang == services.settings.language else lang,
+        )
+
+
+async def set_person_menu(
+    application: Application,  # type: ignore[type-arg]
+    chat_id: int,
+    role: Role | str,
+    lang: str,
+) -> None:
+    """A registered person's menu: their role's commands, in their language."""
+    services = application.bot_data["services"]
+    await application.bot.set_my_commands(
+        bot_commands(services.i18n, lang, role), scope=BotCommandScopeChat(chat_id)
+    )

@@ -1,0 +1,180 @@
+"""Registration by invitation, help, profile and language."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.app import PneContext
+from bot.domain.errors import DomainError
+from bot.domain.invitations import normalize_code
+from bot.domain.roles import Role
+from bot.i18n import LANGUAGES, Safe
+from bot.services import registration
+from handlers.telegram.common import keyboard, reply
+from handlers.telegram.menus import commands_for, set_person_menu, shown_name
+from storage.models import Person
+
+
+async def load_person(update: Update, context: PneContext) -> None:
+    """Guard (group -1): know who is talking; strangers only learn how to join.
+
+    A stranger may use /start (with a code), /aide, /langue, or paste a code; anything
+    else gets the explanation of how to obtain an invitation, and nothing more.
+    """
+    user = update.effective_user
+    if user is None or update.effective_chat is None:
+        raise ApplicationHandlerStop
+    if update.effective_chat.type != "private" and update.callback_query is None:
+        # Groups (the staff group) only receive messages; nobody registers there.
+        raise ApplicationHandlerStop
+    services = context.services
+    context.person = await registration.find_person(services.db, user.id)
+    if context.person is not None:
+        if not context.person.active:
+            await reply(update, context, "registration.deactivated")
+            raise ApplicationHandlerStop
+        return
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    command = text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else ""
+    if command in ("/start", "/aide", "/help", "/langue", "/language"):
+        return
+    if update.callback_query is not None and (update.callback_query.data or "").startswith("lang:"):
+        return
+    if text and normalize_code(text):
+        await _redeem(update, context, text)
+        raise ApplicationHandlerStop
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await reply(update, context, "registration.stranger")
+    raise ApplicationHandlerStop
+
+
+async def start(update: Update, context: PneContext) -> None:
+    if context.person is not None:
+        await reply(update, context, "registration.already", name=context.person.full_name)
+        await _send_help(update, context, context.person)
+        return
+    if not context.args:
+        await reply(update, context, "registration.stranger")
+        return
+    await _redeem(update, context, " ".join(context.args))
+
+
+async def _redeem(update: Update, context: PneContext, code: str) -> None:
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    services = context.services
+    newcomer = registration.Newcomer(
+        telegram_user_id=user.id,
+        chat_id=chat.id,
+        full_name=user.full_name,
+        username=user.username,
+        language=services.settings.language,
+    )
+    try:
+        person = await registration.redeem_invitation(
+            services.db, newcomer=newcomer, code=code, now=services.clock.now()
+        )
+    except DomainError as error:
+        params = dict(error.params)
+        if "until" in params:
+            params["until"] = services.i18n.datetime(context.lang, params["until"], short=True)
+        await reply(update, context, error.code, **params)
+        return
+    context.person = person
+    await reply(
+        update,
+        context,
+        "registration.welcome",
+        name=person.full_name,
+        role=context.t(f"role.{person.role}"),
+        scope=Safe(_scope_html(context, person)),
+    )
+    await _send_help(update, context, person)
+    await set_person_menu(context.application, chat.id, person.role, person.language)
+
+
+def _scope_html(context: PneContext, person: Person) -> str:
+    if person.school is not None:
+        return context.t(
+            "scope.school",
+            school=person.school.name,
+            uai=person.school.uai,
+            commune=person.school.commune.name,
+        )
+    if person.commune is not None:
+        return context.t("scope.commune", commune=person.commune.name, insee=person.commune.insee)
+    return context.t("scope.everything")
+
+
+async def _send_help(update: Update, context: PneContext, person: Person | None) -> None:
+    role = Role(person.role) if person else None
+    lines = [
+        f"/{shown_name(c, context.lang)} — {context.t(f'command.{c.name}')}"
+        for c in commands_for(role)
+    ]
+    if person is None:
+        await reply(update, context, "help.stranger", commands=Safe("\n".join(lines)))
+    else:
+        await reply(
+            update,
+            context,
+            "help.person",
+            role=context.t(f"role.{person.role}"),
+            commands=Safe("\n".join(lines)),
+        )
+
+
+async def help_command(update: Update, context: PneContext) -> None:
+    await _send_help(update, context, context.person)
+
+
+async def me(update: Update, context: PneContext) -> None:
+    person = context.person
+    assert person is not None
+    await reply(
+        update,
+        context,
+        "profile",
+        name=person.full_name,
+        role=context.t(f"role.{person.role}"),
+        scope=Safe(_scope_html(context, person)),
+        language=context.t(f"language.{person.language}"),
+        since=context.services.i18n.date(context.lang, person.created_at.date()),
+    )
+
+
+async def language(update: Update, context: PneContext) -> None:
+    buttons = [[(context.t(f"language.{lang}"), f"lang:{lang}") for lang in LANGUAGES]]
+    await reply(update, context, "language.choose", reply_markup=keyboard(buttons))
+
+
+async def language_chosen(update: Update, context: PneContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    lang = query.data.removeprefix("lang:")
+    await query.answer()
+    if context.person is None:
+        # Not registered: nothing to remember; answer in the chosen language once.
+        await query.edit_message_text(context.services.i18n.t(lang, "language.stranger"))
+        return
+    services = context.services
+    context.person.language = await registration.set_language(
+        services.db, person_id=context.person.id, language=lang, now=services.clock.now()
+    )
+    await query.edit_message_text(context.t("language.set", language=context.t(f"language.{lang}")))
+    if context.person.chat_id is not None:
+        await set_person_menu(
+            context.application, context.person.chat_id, context.person.role, context.lang
+        )
+
+
+async def unknown(update: Update, context: PneContext) -> None:
+    """Anything no other handler took: say so, and point to /aide."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(context.t("common.stale_button"), show_alert=True)
+        return
+    await reply(update, context, "common.unknown")

@@ -1,0 +1,161 @@
+"""Queries, grouped by what they are about. Repositories add and read; they never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import (
+    CodeAttempts,
+    Commune,
+    Equipment,
+    Invitation,
+    Person,
+    Reminder,
+    School,
+    Ticket,
+    TicketSequence,
+)
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class People(_Repo):
+    async def by_telegram_id(self, telegram_user_id: int) -> Person | None:
+        return await self.session.scalar(
+            select(Person)
+            .where(Person.telegram_user_id == telegram_user_id)
+            .options(selectinload(Person.school).selectinload(School.commune))
+            .options(selectinload(Person.commune))
+        )
+
+    async def get(self, person_id: int) -> Person | None:
+        return await self.session.get(
+            Person,
+            person_id,
+            options=[
+                selectinload(Person.school).selectinload(School.commune),
+                selectinload(Person.commune),
+            ],
+        )
+
+    async def staff(self) -> Sequence[Person]:
+        result = await self.session.scalars(
+            select(Person)
+            .where(Person.role == "staff", Person.active.is_(True))
+            .order_by(Person.id)
+        )
+        return result.all()
+
+    async def commune_agents(self, commune_id: int) -> Sequence[Person]:
+        result = await self.session.scalars(
+            select(Person)
+            .where(
+                Person.role == "commune", Person.commune_id == commune_id, Person.active.is_(True)
+            )
+            .order_by(Person.id)
+        )
+        return result.all()
+
+    async def code_attempts(self, telegram_user_id: int) -> CodeAttempts | None:
+        return await self.session.get(CodeAttempts, telegram_user_id)
+
+    def add(self, person: Person) -> None:
+        self.session.add(person)
+
+
+class Directory(_Repo):
+    async def commune_by_insee(self, insee: str) -> Commune | None:
+        return await self.session.scalar(select(Commune).where(Commune.insee == insee))
+
+    async def school_by_uai(self, uai: str) -> School | None:
+        return await self.session.scalar(
+            select(School).where(School.uai == uai).options(selectinload(School.commune))
+        )
+
+    async def school(self, school_id: int) -> School | None:
+        return await self.session.get(School, school_id, options=[selectinload(School.commune)])
+
+    async def equipment_by_tag(self, asset_tag: str) -> Equipment | None:
+        return await self.session.scalar(select(Equipment).where(Equipment.asset_tag == asset_tag))
+
+    async def equipment_of_school(
+        self, school_id: int, *, offset: int = 0, limit: int = 8
+    ) -> tuple[Sequence[Equipment], int]:
+        """A page of a school's equipment in service, and how many there are in all."""
+        where = (Equipment.school_id == school_id, Equipment.state == "in_service")
+        total = await self.session.scalar(select(func.count()).select_from(Equipment).where(*where))
+        rows = await self.session.scalars(
+            select(Equipment)
+            .where(*where)
+            .order_by(Equipment.asset_tag)
+            .offset(offset)
+            .limit(limit)
+        )
+        return rows.all(), int(total or 0)
+
+    async def search_schools(self, text: str, limit: int = 10) -> Sequence[School]:
+        pattern = f"%{text.strip()}%"
+        rows = await self.session.scalars(
+            select(School)
+            .where(or_(School.name.ilike(pattern), School.uai.ilike(pattern)))
+            .options(selectinload(School.commune))
+            .order_by(School.name)
+            .limit(limit)
+        )
+        return rows.all()
+
+    async def is_empty(self) -> bool:
+        return (await self.session.scalar(select(func.count()).select_from(School))) == 0
+
+
+class Invitations(_Repo):
+    async def by_hash(self, code_hash: str) -> Invitation | None:
+        return await self.session.scalar(
+            select(Invitation)
+            .where(Invitation.code_hash == code_hash)
+            .options(selectinload(Invitation.school), selectinload(Invitation.commune))
+        )
+
+    async def by_id(self, invitation_id: int) -> Invitation | None:
+        return await self.session.get(Invitation, invitation_id)
+
+
+class Tickets(_Repo):
+    async def next_number(self, prefix: str, year: int) -> str:
+        """Allocate the next number of a kind for a year (e.g. S-2026-0042).
+
+        The row is locked (PostgreSQL) or the database is (SQLite) until commit, so two
+        reports at the same moment never share a number.
+        """
+        seq = await self.session.scalar(
+            select(TicketSequence)
+            .where(TicketSequence.prefix == prefix, TicketSequence.year == year)
+            .with_for_update()
+        )
+        if seq is None:
+            seq = TicketSequence(prefix=prefix, year=year, last=0)
+            self.session.add(seq)
+        seq.last += 1
+        await self.session.flush()
+        return f"{prefix}-{year}-{seq.last:04d}"
+
+    async def by_number(self, number: str) -> Ticket | None:
+        return await self.session.scalar(select(Ticket).where(Ticket.number == number.upper()))
+
+
+class Reminders(_Repo):
+    async def pending(self, limit: int = 50) -> Sequence[Reminder]:
+        rows = await self.session.scalars(
+            select(Reminder)
+            .where(Reminder.state == "pending")
+            .order_by(Reminder.due_at)
+            .limit(limit)
+        )
+        return rows.all()

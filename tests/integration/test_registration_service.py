@@ -1,0 +1,181 @@
+"""Invitations and registration against a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.domain.errors import DomainError
+from bot.domain.roles import Role
+from bot.services import registration
+from storage.models import AuditEntry, Commune, Invitation, Person, School
+from storage.uow import Database
+from tests.helpers import refuses
+
+NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    async with database.uow() as uow:
+        commune = Commune(insee="42218", name="Saint-Étienne", created_at=NOW)
+        uow.session.add(commune)
+        await uow.session.flush()
+        uow.session.add(
+            School(
+                uai="0420001Y",
+                name="École A",
+                commune_id=commune.id,
+                sector="public",
+                created_at=NOW,
+            )
+        )
+        await uow.commit()
+    yield database
+    await database.close()
+
+
+def newcomer(user_id: int = 501) -> registration.Newcomer:
+    return registration.Newcomer(
+        telegram_user_id=user_id,
+        chat_id=user_id,
+        full_name="Zoé Test",
+        username=None,
+        language="fr",
+    )
+
+
+async def invite(
+    db: Database, role: Role = Role.TEACHER, **kwargs: object
+) -> registration.NewInvitation:
+    scope: dict[str, object] = (
+        {"school_uai": "0420001Y"} if role in (Role.TEACHER, Role.DIRECTOR) else {}
+    )
+    if role is Role.COMMUNE:
+        scope = {"commune_insee": "42218"}
+    scope.update(kwargs)
+    return await registration.create_invitation(
+        db,
+        role=role,
+        validity=timedelta(days=14),
+        now=NOW,
+        **scope,  # type: ignore[arg-type]
+    )
+
+
+async def test_only_the_hash_of_the_code_is_stored(db: Database) -> None:
+    created = await invite(db)
+    async with db.uow() as uow:
+        row = await uow.session.scalar(select(Invitation))
+    assert row is not None
+    assert created.code.replace("-", "") not in row.code_hash
+    assert row.hint == created.code[:4]
+    assert row.expires_at == NOW + timedelta(days=14)
+
+
+async def test_redeeming_registers_with_the_role_and_scope_of_the_invitation(db: Database) -> None:
+    created = await invite(db, Role.DIRECTOR)
+    person = await registration.redeem_invitation(
+        db, newcomer=newcomer(), code=created.code, now=NOW
+    )
+    assert person.role == "director"
+    assert person.school is not None and person.school.uai == "0420001Y"
+    assert person.school.commune.name == "Saint-Étienne"
+    async with db.uow() as uow:
+        actions = (await uow.session.scalars(select(AuditEntry.action))).all()
+    assert actions == ["invitation.create", "person.register"]
+
+
+async def test_a_code_works_once(db: Database) -> None:
+    created = await invite(db)
+    await registration.redeem_invitation(db, newcomer=newcomer(1), code=created.code, now=NOW)
+    with refuses("registration.error.used"):
+        await registration.redeem_invitation(db, newcomer=newcomer(2), code=created.code, now=NOW)
+
+
+async def test_two_accounts_racing_for_one_code_register_only_one(db: Database) -> None:
+    created = await invite(db)
+    results = await asyncio.gather(
+        *(
+            registration.redeem_invitation(
+                db, newcomer=newcomer(10 + i), code=created.code, now=NOW
+            )
+            for i in range(2)
+        ),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, Person) for r in results) == 1
+    assert sum(isinstance(r, DomainError) for r in results) == 1
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Person)) == 1
+
+
+async def test_an_expired_code_is_refused(db: Database) -> None:
+    created = await invite(db)
+    with refuses("registration.error.expired"):
+        await registration.redeem_invitation(
+            db, newcomer=newcomer(), code=created.code, now=NOW + timedelta(days=14)
+        )
+
+
+async def test_a_revoked_code_is_refused(db: Database) -> None:
+    created = await invite(db)
+    await registration.revoke_invitation(db, code_or_id=created.code, now=NOW)
+    with refuses("registration.error.revoked"):
+        await registration.redeem_invitation(db, newcomer=newcomer(), code=created.code, now=NOW)
+
+
+async def test_revoking_by_number_works_and_a_used_code_cannot_be_revoked(db: Database) -> None:
+    first = await invite(db)
+    assert await registration.revoke_invitation(db, code_or_id=str(first.id), now=NOW) == first.id
+    second = await invite(db)
+    await registration.redeem_invitation(db, newcomer=newcomer(), code=second.code, now=NOW)
+    with refuses("registration.error.used"):
+        await registration.revoke_invitation(db, code_or_id=second.code, now=NOW)
+
+
+async def test_wrong_codes_lock_the_account_for_a_while_then_let_it_try_again(db: Database) -> None:
+    created = await invite(db)
+    for _ in range(4):
+        with refuses("registration.error.unknown_code"):
+            await registration.redeem_invitation(
+                db, newcomer=newcomer(), code="AAAA-BBBB-CCCC", now=NOW
+            )
+    # Locked for a minute, even with the right code.
+    with pytest.raises(DomainError) as caught:
+        await registration.redeem_invitation(db, newcomer=newcomer(), code=created.code, now=NOW)
+    assert caught.value.code == "registration.error.locked"
+    assert caught.value.params["until"] == NOW + timedelta(minutes=1)
+    person = await registration.redeem_invitation(
+        db, newcomer=newcomer(), code=created.code, now=NOW + timedelta(minutes=1)
+    )
+    assert person.role == "teacher"
+
+
+async def test_an_account_registers_only_once(db: Database) -> None:
+    first, second = await invite(db), await invite(db)
+    await registration.redeem_invitation(db, newcomer=newcomer(), code=first.code, now=NOW)
+    with refuses("registration.error.already_registered"):
+        await registration.redeem_invitation(db, newcomer=newcomer(), code=second.code, now=NOW)
+
+
+async def test_invitations_need_a_known_school_or_commune(db: Database) -> None:
+    with refuses("directory.error.unknown_school"):
+        await invite(db, Role.TEACHER, school_uai="0429999Z")
+    with refuses("directory.error.unknown_commune"):
+        await invite(db, Role.COMMUNE, commune_insee="42999")
+
+
+async def test_language_choice_is_kept(db: Database) -> None:
+    created = await invite(db, Role.STAFF)
+    person = await registration.redeem_invitation(
+        db, newcomer=newcomer(), code=created.code, now=NOW
+    )
+    await registration.set_language(db, person_id=person.id, language="en", now=NOW)
+    found = await registration.find_person(db, 501)
+    assert found is not None and found.language == "en"

@@ -1,0 +1,88 @@
+"""The message catalogs: complete in both languages, and safe with user text."""
+
+from __future__ import annotations
+
+import ast
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import LANGUAGES, I18n, Safe, catalog, placeholders
+from bot.offline.html import parse_html
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY_CALLS = {"t", "reply", "DomainError", "send_key", "ask"}
+
+
+def _keys_used_in_code() -> set[tuple[str, str]]:
+    """Literal catalog keys passed to the translating calls, with where they are."""
+    found: set[tuple[str, str]] = set()
+    for folder in ("bot", "handlers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+                if name not in KEY_CALLS:
+                    continue
+                for arg in node.args:
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                        found.add((arg.value, f"{path.relative_to(ROOT)}:{node.lineno}"))
+                        break
+    return found
+
+
+def test_french_and_english_catalogs_have_the_same_messages() -> None:
+    assert set(catalog("fr")) == set(catalog("en"))
+
+
+@pytest.mark.parametrize("key", sorted(catalog("fr")))
+def test_each_message_has_the_same_placeholders_in_both_languages(key: str) -> None:
+    assert placeholders(catalog("fr")[key]) == placeholders(catalog("en")[key])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_message_is_html_that_telegram_accepts(lang: str) -> None:
+    for key, text in catalog(lang).items():
+        filled = text.format(**{name: "x" for name in placeholders(text)})
+        parse_html(filled)  # raises on a tag Telegram would refuse
+        assert filled.strip(), key
+
+
+def test_every_key_the_code_uses_exists() -> None:
+    known = set(catalog("fr"))
+    missing = sorted((key, where) for key, where in _keys_used_in_code() if key not in known)
+    assert missing == []
+
+
+def test_user_text_is_escaped_and_safe_values_are_not() -> None:
+    i18n = I18n()
+    text = i18n.t("fr", "registration.already", name="<b>Zoé</b> & co")
+    assert "&lt;b&gt;Zoé&lt;/b&gt; &amp; co" in text
+    text = i18n.t("fr", "help.stranger", commands=Safe("<b>/aide</b>"))
+    assert "<b>/aide</b>" in text
+
+
+def test_unknown_language_falls_back_to_french() -> None:
+    assert I18n().t("de", "common.unknown") == I18n().t("fr", "common.unknown")
+
+
+def test_dates_are_shown_in_paris_time_in_words() -> None:
+    i18n = I18n("Europe/Paris")
+    winter = datetime(2025, 2, 3, 13, 0, tzinfo=UTC)
+    assert i18n.datetime("fr", winter) == "lundi 3 février 2025 à 14:00"
+    summer = datetime(2026, 7, 3, 13, 0, tzinfo=UTC)
+    assert i18n.datetime("fr", summer, short=True) == "03/07/2026 15:00"
+    assert i18n.datetime("en", winter) == "Monday 3 February 2025 at 14:00"
+    assert i18n.date("fr", date(2026, 3, 12)) == "jeudi 12 mars 2026"
+
+
+def test_amounts_in_euros_the_french_way() -> None:
+    i18n = I18n()
+    assert i18n.money("fr", Decimal("1234.56")).replace("\u202f", " ").replace("\xa0", " ") == (
+        "1 234,56 €"
+    )
+    assert i18n.money("en", Decimal("1234.5")) == "€1,234.50"

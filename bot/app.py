@@ -70,7 +70,7 @@ class PneContext(CallbackContext[ExtBot[None], dict[str, Any], dict[Any, Any], d
         return self.services.i18n.t(self.lang, key, **params)
 
 
-class PneApplication(Application):  # type: ignore[type-arg]
+class PneApplication(Application):
     """Writes conversation states and drafts to the database after every update.
 
     python-telegram-bot otherwise persists on a timer, so a crash could lose the last
@@ -90,12 +90,14 @@ def build_application(
     clock: Clock | None = None,
     request: BaseRequest | None = None,
     rate_limit: bool = True,
-) -> Application:  # type: ignore[type-arg]
+) -> Application:
     """The bot, ready to ``initialize()``: handlers registered, services in ``bot_data``.
 
     ``request`` replaces the HTTP transport (the offline Bot API in tests and sandbox).
     """
+    from bot.services.reminders import RENDERERS_KEY
     from handlers.telegram import register
+    from handlers.telegram.claim_reminders import claim_renderers
 
     clock = clock or SystemClock()
     i18n = I18n(settings.tz)
@@ -114,14 +116,16 @@ def build_application(
     if rate_limit:
         # 30 messages/s overall, 20/min per group; RetryAfter is not retried here:
         # interactive replies fail fast, and the reminder sweep reschedules on its own.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
     application = builder.build()
-    application.bot_data["services"] = Services(settings=settings, db=db, clock=clock, i18n=i18n)
+    services = Services(settings=settings, db=db, clock=clock, i18n=i18n)
+    application.bot_data["services"] = services
+    services.extra[RENDERERS_KEY] = claim_renderers(services)
     register(application)
     return application
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(application: Application) -> None:
     from handlers.telegram.menus import set_default_menus
 
     await set_default_menus(application)
@@ -129,10 +133,10 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 
 @asynccontextmanager
 async def running(
-    application: Application,  # type: ignore[type-arg]
+    application: Application,
     *,
     start: bool = True,
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+) -> AsyncIterator[Application]:
     """Initialize the bot, set its menus and, with ``start``, run its job queue.
 
     Used by the polling runner, the sandbox and the tests alike (``post_init`` is only
@@ -141,6 +145,9 @@ async def running(
     async with application:
         await _post_init(application)
         if start:
+            from bot.services.reminders import schedule_sweep
+
+            schedule_sweep(application)
             await application.start()
         try:
             yield application
@@ -149,6 +156,6 @@ async def running(
                 await application.stop()
 
 
-def services_of(application: Application) -> Services:  # type: ignore[type-arg]
+def services_of(application: Application) -> Services:
     services: Services = application.bot_data["services"]
     return services

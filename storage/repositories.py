@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from storage.models import (
     CodeAttempts,
@@ -31,8 +31,9 @@ class People(_Repo):
         return await self.session.scalar(
             select(Person)
             .where(Person.telegram_user_id == telegram_user_id)
-            .options(selectinload(Person.school).selectinload(School.commune))
-            .options(selectinload(Person.commune))
+            # One round trip: this runs for every update the bot receives.
+            .options(joinedload(Person.school).joinedload(School.commune))
+            .options(joinedload(Person.commune))
         )
 
     async def get(self, person_id: int) -> Person | None:

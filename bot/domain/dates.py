@@ -283,3 +283,34 @@ def parse_discovery(text: str, now: datetime, tz: ZoneInfo = PARIS) -> datetime:
     by more than a few minutes), ``date.error.too_old`` (a day more than one year back).
     """
     return parse_discovery_detail(text, now, tz).at
+
+
+def parse_calendar_day(text: str, today: date, *, future: bool = False) -> date:
+    """A day typed by a person: « 15/06/2027 », « 15/06 », « 2027-06-15 », « 15 juin »,
+    « aujourd'hui », « hier ».
+
+    Without a year, the nearest such day: the past one (a payment made), or with
+    ``future`` the coming one (a planned payment date). Raises ``date.error.unreadable``.
+    """
+    cleaned = _DAY_PREFIX_RE.sub("", _normalise(text)).strip(" ,")
+    if not cleaned:
+        raise DomainError(ERR_UNREADABLE)
+    if future and (m := _NUMERIC_DATE_RE.fullmatch(cleaned)) and m["y"] is None:
+        month, day = int(m["m"]), int(m["d"])
+        for year in (today.year, today.year + 1):
+            try:
+                candidate = date(year, month, day)
+            except ValueError:
+                continue
+            if candidate >= today:
+                return candidate
+        raise DomainError(ERR_UNREADABLE)
+    if future and (m := _NAMED_DATE_RE.fullmatch(cleaned)) and m["y"] is None:
+        month_number = _MONTHS.get(m["mon"])
+        if month_number is None:
+            raise DomainError(ERR_UNREADABLE)
+        for year in (today.year, today.year + 1):
+            candidate = _make_date(year, month_number, int(m["d"]))
+            if candidate >= today:
+                return candidate
+    return _parse_day(cleaned, today)

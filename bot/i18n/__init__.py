@@ -123,6 +123,3 @@ class I18n:
     def money(self, lang: str | None, amount: Decimal) -> str:
         lang = normalize_language(lang)
         return format_currency(amount, "EUR", locale=_LOCALES[lang])
-
-    def local(self, value: datetime) -> datetime:
-        return value.astimezone(self.tz)

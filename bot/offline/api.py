@@ -300,6 +300,8 @@ class OfflineBotAPI(BaseRequest):
         refused: every refused call with Telegram's description.
         faults_served: every injected fault served.
         now: the clock (Unix seconds); replace it to control message dates.
+        on_sent: callbacks called with each new :class:`Sent` record (e.g. a terminal
+            sandbox printing the bot's messages as they arrive).
     """
 
     def __init__(
@@ -317,6 +319,7 @@ class OfflineBotAPI(BaseRequest):
         self.sent: list[Sent] = []
         self.refused: list[Refused] = []
         self.faults_served: list[FaultServed] = []
+        self.on_sent: list[Callable[[Sent], None]] = []
         self._schema = load_schema()
         self._validator = Validator(self._schema, strict_unknown_args=strict_unknown_args)
         self._initialized = False
@@ -428,15 +431,16 @@ class OfflineBotAPI(BaseRequest):
         except RequestRefused as exc:
             return self._refuse(spec.name, raw, exc.status, exc.description)
         if spec.name != "getUpdates" or result:
-            self.sent.append(
-                Sent(
-                    method=spec.name,
-                    chat_id=self._record_chat_id(spec.name, params),
-                    params=params,
-                    result=copy.deepcopy(result),
-                    at=self.now(),
-                )
+            record = Sent(
+                method=spec.name,
+                chat_id=self._record_chat_id(spec.name, params),
+                params=params,
+                result=copy.deepcopy(result),
+                at=self.now(),
             )
+            self.sent.append(record)
+            for callback in self.on_sent:
+                callback(record)
         return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode()
 
     # -- request plumbing ----------------------------------------------------------------

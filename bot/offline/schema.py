@@ -419,9 +419,12 @@ class Validator:
         score = sum(1 for key in value if key in spec.properties)
         for key, prop in spec.properties.items():
             if prop.get("required") and "default" in prop:
-                if value.get(key) != prop["default"]:
+                # A discriminator ("type": "chat", "remove_keyboard": true...): absent, the
+                # object is another one; present, it tells which object was meant.
+                if key not in value:
                     return 0
-                score += 10
+                if value[key] == prop["default"]:
+                    score += 10
         return score
 
     # -- constraints ---------------------------------------------------------------------

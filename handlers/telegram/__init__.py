@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.telegram import errors, registration
+from handlers.telegram import claim_follow, claims, errors, registration
 
 GUARDS = -1
 MAIN = 0
@@ -34,6 +34,12 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler(["langue", "language"], registration.language, filters=private),
             CallbackQueryHandler(registration.language_chosen, pattern=r"^lang:(fr|en)$"),
         ],
+        group=MAIN,
+    )
+
+    # Claims: the report dialogue, the follow-up dialogues (buttons on a claim), the view.
+    application.add_handlers(
+        [claims.conversation(), claim_follow.conversation(), *claim_follow.view_handlers()],
         group=MAIN,
     )
 

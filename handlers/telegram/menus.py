@@ -21,6 +21,8 @@ class Command:
 
 # In the order /aide lists them. A command appears only once it works.
 COMMANDS: tuple[Command, ...] = (
+    Command("signaler", ("report",), Action.REPORT_CLAIM),
+    Command("sinistre", ("claim",)),
     Command("aide", ("help",)),
     Command("moi", ("me",)),
     Command("langue", ("language",)),
@@ -45,7 +47,7 @@ def bot_commands(i18n: Any, lang: str, role: Role | str | None) -> list[BotComma
     return [BotCommand(shown_name(c, lang), i18n.t(lang, f"command.{c.name}")) for c in shown]
 
 
-async def set_default_menus(application: Application) -> None:  # type: ignore[type-arg]
+async def set_default_menus(application: Application) -> None:
     """The menu of people not registered yet, in each language."""
     services = application.bot_data["services"]
     for lang in LANGUAGES:
@@ -57,7 +59,7 @@ async def set_default_menus(application: Application) -> None:  # type: ignore[t
 
 
 async def set_person_menu(
-    application: Application,  # type: ignore[type-arg]
+    application: Application,
     chat_id: int,
     role: Role | str,
     lang: str,

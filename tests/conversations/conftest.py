@@ -37,7 +37,9 @@ class World:
         self._next_user += 1
         return self.api.user(self._next_user, first_name, language_code=language_code)
 
-    async def invite(self, role: Role, *, school: str | None = None, commune: str | None = None) -> str:
+    async def invite(
+        self, role: Role, *, school: str | None = None, commune: str | None = None
+    ) -> str:
         created = await registration.create_invitation(
             self.db,
             role=role,
@@ -80,9 +82,27 @@ async def _directory(db: Database, now: datetime) -> dict[str, int]:
         firminy = Commune(insee="42095", name="Firminy", created_at=now)
         uow.session.add_all([st_etienne, firminy])
         await uow.session.flush()
-        soleil = School(uai="0420001Y", name="École du Soleil", commune_id=st_etienne.id, sector="public", created_at=now)
-        lune = School(uai="0420002Z", name="École de la Lune", commune_id=st_etienne.id, sector="public", created_at=now)
-        forges = School(uai="0420003A", name="École des Forges", commune_id=firminy.id, sector="public", created_at=now)
+        soleil = School(
+            uai="0420001Y",
+            name="École du Soleil",
+            commune_id=st_etienne.id,
+            sector="public",
+            created_at=now,
+        )
+        lune = School(
+            uai="0420002Z",
+            name="École de la Lune",
+            commune_id=st_etienne.id,
+            sector="public",
+            created_at=now,
+        )
+        forges = School(
+            uai="0420003A",
+            name="École des Forges",
+            commune_id=firminy.id,
+            sector="public",
+            created_at=now,
+        )
         uow.session.add_all([soleil, lune, forges])
         await uow.session.flush()
         items: list[tuple[str, School, str, str, int | None, Any]] = [
@@ -95,11 +115,28 @@ async def _directory(db: Database, now: datetime) -> dict[str, int]:
         ]
         for tag, school, kind, model, cents, acquired in items:
             uow.session.add(
-                Equipment(asset_tag=tag, school_id=school.id, type=kind, model=model, serial=None, owner="sem",
-                          acquired_on=acquired, value_cents=cents, state="in_service", created_at=now, updated_at=now)
+                Equipment(
+                    asset_tag=tag,
+                    school_id=school.id,
+                    type=kind,
+                    model=model,
+                    serial=None,
+                    owner="sem",
+                    acquired_on=acquired,
+                    value_cents=cents,
+                    state="in_service",
+                    created_at=now,
+                    updated_at=now,
+                )
             )
         await uow.commit()
-        return {"soleil": soleil.id, "lune": lune.id, "forges": forges.id, "st_etienne": st_etienne.id, "firminy": firminy.id}
+        return {
+            "soleil": soleil.id,
+            "lune": lune.id,
+            "forges": forges.id,
+            "st_etienne": st_etienne.id,
+            "firminy": firminy.id,
+        }
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ from bot.domain.roles import Role
 from tests.conversations.conftest import World
 
 
-async def test_a_teacher_opens_the_invitation_link_and_is_greeted_with_what_they_can_do(world: World) -> None:
+async def test_a_teacher_opens_the_invitation_link_and_is_greeted_with_what_they_can_do(
+    world: World,
+) -> None:
     teacher = world.user("Zoé")
     code = await world.invite(Role.TEACHER, school="0420001Y")
 
@@ -81,7 +83,9 @@ async def test_an_expired_code_is_refused(world: World) -> None:
 
     await world.api.send_text(user, f"/start {code}")
 
-    assert world.last_text(user) == "Ce code d'invitation a expiré. Demandez une nouvelle invitation."
+    assert (
+        world.last_text(user) == "Ce code d'invitation a expiré. Demandez une nouvelle invitation."
+    )
 
 
 async def test_repeated_wrong_codes_slow_the_account_down(world: World) -> None:
@@ -149,7 +153,10 @@ async def test_unknown_commands_get_a_pointer_to_help(world: World) -> None:
 
     await world.api.send_text(teacher, "/nimportequoi")
 
-    assert world.last_text(teacher) == "Je n'ai pas compris. Tapez /aide pour voir ce que je peux faire."
+    assert (
+        world.last_text(teacher)
+        == "Je n'ai pas compris. Tapez /aide pour voir ce que je peux faire."
+    )
 
 
 async def test_default_menus_are_set_in_both_languages_at_start(world: World) -> None:

@@ -185,3 +185,32 @@ def test_anniversary_keeps_the_day_or_falls_back_to_28_february() -> None:
     assert anniversary(date(2024, 2, 29), 1) == date(2025, 2, 28)
     assert anniversary(date(2024, 2, 29), 4) == date(2028, 2, 29)
     assert anniversary(date(2024, 2, 29), -1) == date(2023, 2, 28)
+
+
+# --- calendar days (planned and past payment dates) ------------------------------------
+
+from bot.domain.dates import parse_calendar_day  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "future", "expected"),
+    [
+        ("15/06/2027", False, date(2027, 6, 15)),
+        ("2027-06-15", True, date(2027, 6, 15)),
+        ("15/06", True, date(2026, 6, 15)),
+        ("01/02", True, date(2027, 2, 1)),  # already past this year: next year
+        ("01/02", False, date(2026, 2, 1)),
+        ("15 juin", True, date(2026, 6, 15)),
+        ("aujourd'hui", False, date(2026, 3, 10)),
+        ("hier", False, date(2026, 3, 9)),
+    ],
+)
+def test_calendar_days_are_read_the_french_way(text: str, future: bool, expected: date) -> None:
+    assert parse_calendar_day(text, date(2026, 3, 10), future=future) == expected
+
+
+@pytest.mark.parametrize("text", ["", "bientôt", "31/02/2027", "15/13"])
+def test_unreadable_calendar_days_are_refused(text: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        parse_calendar_day(text, date(2026, 3, 10), future=True)
+    assert caught.value.code == "date.error.unreadable"

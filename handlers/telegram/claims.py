@@ -1,0 +1,576 @@
+"""/signaler: the report of a theft, loss or damage, step by step, with buttons.
+
+kind → (school, for a commune agent) → equipment → when → what happened → photos →
+summary → confirm or correct. The draft lives in the person's data, which is persisted
+after every update, so it survives a restart; /annuler leaves at any step.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import PneContext
+from bot.domain.claims import ClaimKind
+from bot.domain.dates import parse_discovery_detail
+from bot.domain.errors import DomainError
+from bot.domain.roles import Action, can
+from bot.services import claims as service
+from handlers.telegram.claim_cards import Card
+from handlers.telegram.common import keyboard, reply, send
+
+KIND, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY = (
+    "kind", "school", "items", "describe", "when", "what", "files", "summary",
+)  # fmt: skip
+DRAFT = "claim_draft"
+PER_PAGE = 6
+MAX_FILES = 10
+_TAG_SPLIT = re.compile(r"[\s,;]+")
+
+
+def _draft(context: PneContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft: dict[str, Any] = context.user_data.setdefault(DRAFT, {})
+    return draft
+
+
+def _card(context: PneContext) -> Card:
+    return Card(context.services.i18n, context.lang)
+
+
+async def _answer(update: Update) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+async def _error(update: Update, context: PneContext, error: DomainError) -> None:
+    params = dict(error.params)
+    await reply(update, context, error.code, **params)
+
+
+# --- start and kind ------------------------------------------------------------------
+
+
+async def start(update: Update, context: PneContext) -> str | int:
+    person = context.person
+    assert person is not None
+    if not can(person.role, Action.REPORT_CLAIM):
+        await reply(update, context, "common.error.forbidden")
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data[DRAFT] = {"items": [], "files": [], "page": 0}
+    return await _ask_kind(update, context)
+
+
+async def _ask_kind(update: Update, context: PneContext) -> str:
+    rows = [[(context.t(f"claim.kind.{k.value}"), f"clm:kind:{k.value}") for k in ClaimKind]]
+    rows.append([(context.t("common.button.cancel"), "clm:abort")])
+    await reply(update, context, "claim.report.ask_kind", reply_markup=keyboard(rows))
+    return KIND
+
+
+async def kind_chosen(update: Update, context: PneContext) -> str:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    draft = _draft(context)
+    draft["kind"] = ClaimKind(query.data.rsplit(":", 1)[1]).value
+    await query.edit_message_reply_markup(None)
+    if draft.pop("fixing", False):
+        return await _show_summary(update, context)
+    return await _ask_school(update, context)
+
+
+async def _ask_school(update: Update, context: PneContext) -> str:
+    assert context.person is not None
+    schools = await service.reporting_schools(context.services.db, context.person.id)
+    draft = _draft(context)
+    if len(schools) == 1:
+        draft["school_id"], draft["school_name"] = schools[0].id, schools[0].name
+        return await _show_items(update, context, new_message=True)
+    if not schools:
+        await reply(update, context, "claim.error.no_school")
+        return KIND
+    rows = [[(f"{s.name} ({s.uai})", f"clm:school:{s.id}")] for s in schools[:30]]
+    await reply(update, context, "claim.report.ask_school", reply_markup=keyboard(rows))
+    return SCHOOL
+
+
+async def school_chosen(update: Update, context: PneContext) -> str:
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.person is not None
+    await query.answer()
+    school_id = int(query.data.rsplit(":", 1)[1])
+    schools = await service.reporting_schools(context.services.db, context.person.id)
+    school = next((s for s in schools if s.id == school_id), None)
+    if school is None:  # a forged or stale button: never trust callback data
+        await reply(update, context, "claim.error.school_out_of_scope")
+        return SCHOOL
+    draft = _draft(context)
+    draft["school_id"], draft["school_name"] = school.id, school.name
+    draft["items"] = []
+    await query.edit_message_reply_markup(None)
+    return await _show_items(update, context, new_message=True)
+
+
+# --- equipment -------------------------------------------------------------------------
+
+
+async def _show_items(update: Update, context: PneContext, *, new_message: bool) -> str:
+    assert context.person is not None
+    draft = _draft(context)
+    page = int(draft.get("page", 0))
+    rows_eq, total = await service.inventory_page(
+        context.services.db, context.person.id, int(draft["school_id"]), page, PER_PAGE
+    )
+    chosen = {int(i["equipment_id"]) for i in draft["items"] if i.get("equipment_id")}
+    rows: list[list[tuple[str, str]]] = []
+    for equipment in rows_eq:
+        mark = "✅ " if equipment.id in chosen else ""
+        rows.append(
+            [
+                (
+                    f"{mark}{equipment.asset_tag} · {equipment.type} {equipment.model}"[:60],
+                    f"clm:item:{equipment.id}",
+                )
+            ]
+        )
+    nav: list[tuple[str, str]] = []
+    if page > 0:
+        nav.append((context.t("common.button.previous"), f"clm:page:{page - 1}"))
+    if (page + 1) * PER_PAGE < total:
+        nav.append((context.t("common.button.next"), f"clm:page:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    rows.append(
+        [(context.t("claim.button.items_done", count=len(draft["items"])), "clm:items:done")]
+    )
+    rows.append([(context.t("common.button.cancel"), "clm:abort")])
+    chosen_lines = "\n".join(
+        f"• {i.get('tag') or ''} {i.get('label') or i.get('description') or ''}".rstrip()
+        for i in draft["items"]
+    )
+    text = context.t(
+        "claim.report.ask_items",
+        school=draft["school_name"],
+        chosen=chosen_lines or context.t("claim.report.none_chosen"),
+        total=total,
+    )
+    query = update.callback_query
+    if not new_message and query is not None:
+        await query.edit_message_text(text, reply_markup=keyboard(rows))
+    else:
+        await send(
+            context,
+            update.effective_chat.id if update.effective_chat else 0,
+            text,
+            reply_markup=keyboard(rows),
+        )
+    return ITEMS
+
+
+async def item_toggled(update: Update, context: PneContext) -> str:
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.person is not None
+    draft = _draft(context)
+    equipment_id = int(query.data.rsplit(":", 1)[1])
+    existing = next((i for i in draft["items"] if i.get("equipment_id") == equipment_id), None)
+    if existing is not None:
+        draft["items"].remove(existing)
+        await query.answer()
+        return await _show_items(update, context, new_message=False)
+    # Re-check on arrival: the item must be in service at the draft's school, in scope.
+    page_items, _ = await service.inventory_page(
+        context.services.db, context.person.id, int(draft["school_id"]), 0, 10_000
+    )
+    equipment = next((e for e in page_items if e.id == equipment_id), None)
+    if equipment is None:
+        await query.answer(context.t("claim.error.item_unavailable"), show_alert=True)
+        return ITEMS
+    await query.answer()
+    draft["items"].append(
+        {
+            "equipment_id": equipment.id,
+            "tag": equipment.asset_tag,
+            "label": f"{equipment.type} {equipment.model}",
+        }
+    )
+    return await _show_items(update, context, new_message=False)
+
+
+async def page_turned(update: Update, context: PneContext) -> str:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    _draft(context)["page"] = max(0, int(query.data.rsplit(":", 1)[1]))
+    return await _show_items(update, context, new_message=False)
+
+
+async def tags_typed(update: Update, context: PneContext) -> str:
+    """Asset tags typed by hand: this school's are added, unknown ones are described."""
+    assert update.effective_message is not None and context.person is not None
+    draft = _draft(context)
+    tags = [t for t in _TAG_SPLIT.split(update.effective_message.text or "") if t][
+        : service.MAX_ITEMS
+    ]
+    try:
+        checks = await service.check_tags(
+            context.services.db, context.person.id, int(draft["school_id"]), tags
+        )
+    except DomainError as error:
+        await _error(update, context, error)
+        return ITEMS
+    already = {i.get("tag") for i in draft["items"]}
+    unknown: list[str] = []
+    for check in checks:
+        if check.asset_tag in already:
+            continue
+        if check.other_school:
+            await reply(update, context, "claim.error.tag_other_school", tag=check.asset_tag)
+        elif check.known:
+            draft["items"].append({"tag": check.asset_tag, "label": check.label, "typed": True})
+            already.add(check.asset_tag)
+        else:
+            unknown.append(check.asset_tag)
+    if unknown:
+        draft["to_describe"] = unknown
+        await reply(update, context, "claim.report.describe_unknown", tag=unknown[0])
+        return DESCRIBE
+    return await _show_items(update, context, new_message=True)
+
+
+async def unknown_described(update: Update, context: PneContext) -> str:
+    assert update.effective_message is not None
+    draft = _draft(context)
+    text = (update.effective_message.text or "").strip()
+    pending: list[str] = draft.get("to_describe", [])
+    if not pending:
+        return await _show_items(update, context, new_message=True)
+    if not text or len(text) > 300:
+        await reply(update, context, "claim.report.describe_unknown", tag=pending[0])
+        return DESCRIBE
+    draft["items"].append({"tag": pending.pop(0), "description": text})
+    if pending:
+        await reply(update, context, "claim.report.describe_unknown", tag=pending[0])
+        return DESCRIBE
+    draft.pop("to_describe", None)
+    return await _show_items(update, context, new_message=True)
+
+
+async def items_done(update: Update, context: PneContext) -> str:
+    query = update.callback_query
+    assert query is not None
+    draft = _draft(context)
+    if not draft["items"]:
+        await query.answer(context.t("claim.error.no_items"), show_alert=True)
+        return ITEMS
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    if draft.pop("fixing", False):
+        return await _show_summary(update, context)
+    await reply(update, context, "claim.report.ask_when")
+    return WHEN
+
+
+# --- when, what, files ---------------------------------------------------------------------
+
+
+async def when_typed(update: Update, context: PneContext) -> str:
+    assert update.effective_message is not None
+    services = context.services
+    try:
+        parsed = parse_discovery_detail(
+            update.effective_message.text or "", services.clock.now(), services.settings.tz
+        )
+    except DomainError as error:
+        await _error(update, context, error)
+        await reply(update, context, "claim.report.ask_when")
+        return WHEN
+    draft = _draft(context)
+    draft["discovered_at"] = parsed.at.isoformat()
+    draft["time_given"] = parsed.time_given
+    if draft.pop("fixing", False):
+        return await _show_summary(update, context)
+    await reply(update, context, "claim.report.ask_what")
+    return WHAT
+
+
+async def what_typed(update: Update, context: PneContext) -> str:
+    assert update.effective_message is not None
+    text = (update.effective_message.text or "").strip()
+    if len(text) > service.MAX_DESCRIPTION:
+        await reply(
+            update, context, "claim.error.description_too_long", max=service.MAX_DESCRIPTION
+        )
+        return WHAT
+    if len(text) < 3:
+        await reply(update, context, "claim.report.ask_what")
+        return WHAT
+    draft = _draft(context)
+    draft["description"] = text
+    if draft.pop("fixing", False):
+        return await _show_summary(update, context)
+    return await _ask_files(update, context)
+
+
+async def _ask_files(update: Update, context: PneContext) -> str:
+    rows = [[(context.t("claim.button.files_done"), "clm:files:done")]]
+    await reply(update, context, "claim.report.ask_files", reply_markup=keyboard(rows))
+    return FILES
+
+
+async def file_received(update: Update, context: PneContext) -> str:
+    message = update.effective_message
+    assert message is not None
+    draft = _draft(context)
+    if len(draft["files"]) >= MAX_FILES:
+        await reply(update, context, "claim.error.too_many_files", max=MAX_FILES)
+        return FILES
+    if message.photo:
+        photo = message.photo[-1]
+        draft["files"].append(
+            {"kind": "photo", "file_id": photo.file_id, "file_unique_id": photo.file_unique_id}
+        )
+    elif message.document:
+        doc = message.document
+        draft["files"].append(
+            {
+                "kind": "document",
+                "file_id": doc.file_id,
+                "file_unique_id": doc.file_unique_id,
+                "file_name": doc.file_name,
+                "mime_type": doc.mime_type,
+            }
+        )
+    rows = [[(context.t("claim.button.files_done"), "clm:files:done")]]
+    await reply(
+        update,
+        context,
+        "claim.report.file_received",
+        count=len(draft["files"]),
+        reply_markup=keyboard(rows),
+    )
+    return FILES
+
+
+async def files_done(update: Update, context: PneContext) -> str:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    _draft(context).pop("fixing", None)
+    return await _show_summary(update, context)
+
+
+# --- summary, corrections, confirmation ----------------------------------------------------
+
+
+def _command(context: PneContext) -> service.ReportClaim:
+    assert context.person is not None
+    draft = _draft(context)
+    return service.ReportClaim(
+        reporter_id=context.person.id,
+        school_id=int(draft["school_id"]),
+        kind=ClaimKind(draft["kind"]),
+        discovered_at=datetime.fromisoformat(draft["discovered_at"]),
+        description=draft.get("description", ""),
+        items=tuple(
+            service.ItemRequest(i.get("tag"), i.get("description")) for i in draft["items"]
+        ),
+        files=tuple(service.FileRef(**f) for f in draft["files"]),
+    )
+
+
+async def _show_summary(update: Update, context: PneContext) -> str:
+    draft = _draft(context)
+    services = context.services
+    try:
+        preview = await service.preview_claim(services.db, _command(context), services.clock.now())
+    except DomainError as error:
+        await _error(update, context, error)
+        return await _ask_kind(update, context)
+    text = _card(context).summary(
+        draft["kind"],
+        draft["school_name"],
+        preview,
+        datetime.fromisoformat(draft["discovered_at"]),
+        bool(draft.get("time_given", True)),
+        draft.get("description", ""),
+        len(draft["files"]),
+    )
+    rows = [
+        [(context.t("claim.button.confirm"), "clm:confirm")],
+        [(context.t("claim.button.fix"), "clm:fix")],
+        [(context.t("common.button.cancel"), "clm:abort")],
+    ]
+    await send(
+        context,
+        update.effective_chat.id if update.effective_chat else 0,
+        text,
+        reply_markup=keyboard(rows),
+    )
+    return SUMMARY
+
+
+async def fix_menu(update: Update, context: PneContext) -> str:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    rows = [
+        [(context.t(f"claim.fix.{part}"), f"clm:fix:{part}")]
+        for part in ("kind", "items", "when", "what", "files")
+    ]
+    await query.edit_message_reply_markup(keyboard(rows))
+    return SUMMARY
+
+
+async def fix_part(update: Update, context: PneContext) -> str:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    part = query.data.rsplit(":", 1)[1]
+    draft = _draft(context)
+    draft["fixing"] = True
+    if part == "kind":
+        return await _ask_kind(update, context)
+    if part == "items":
+        return await _show_items(update, context, new_message=True)
+    if part == "when":
+        await reply(update, context, "claim.report.ask_when")
+        return WHEN
+    if part == "what":
+        await reply(update, context, "claim.report.ask_what")
+        return WHAT
+    draft["files"] = []
+    return await _ask_files(update, context)
+
+
+async def confirm(update: Update, context: PneContext) -> int | str:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    services = context.services
+    try:
+        reported = await service.report_claim(services.db, _command(context), services.clock.now())
+    except DomainError as error:
+        await _error(update, context, error)
+        return SUMMARY
+    await query.edit_message_reply_markup(None)
+    assert context.user_data is not None
+    context.user_data.pop(DRAFT, None)
+    claim = reported.claim
+    await reply(
+        update,
+        context,
+        "claim.report.done",
+        number=claim.number,
+        deadline=services.i18n.datetime(context.lang, claim.deadline),
+    )
+    await notify_reported(context, reported)
+    return ConversationHandler.END
+
+
+async def notify_reported(context: PneContext, reported: service.Reported) -> None:
+    """The commune's agents get their duties with buttons; staff are told."""
+    services = context.services
+    claim = reported.claim
+    for agent in reported.commune_agents:
+        card = Card(services.i18n, agent.language)
+        await send(
+            context,
+            agent.chat_id,
+            card.commune_notice(claim),
+            reply_markup=card.duty_keyboard(claim),
+        )
+    staff_chat = services.settings.staff_chat_id
+    targets = (
+        [(staff_chat, services.settings.language)]
+        if staff_chat is not None
+        else [(s.chat_id, s.language) for s in reported.staff]
+    )
+    for chat_id, lang in targets:
+        card = Card(services.i18n, lang)
+        await send(
+            context, chat_id, card.staff_notice(claim), reply_markup=card.staff_keyboard(claim)
+        )
+
+
+# --- leaving ----------------------------------------------------------------------------
+
+
+async def cancel(update: Update, context: PneContext) -> int:
+    assert context.user_data is not None
+    had_draft = context.user_data.pop(DRAFT, None) is not None
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await update.callback_query.edit_message_reply_markup(None)
+    await reply(update, context, "common.cancelled" if had_draft else "common.nothing_to_cancel")
+    return ConversationHandler.END
+
+
+async def unexpected(update: Update, context: PneContext) -> None:
+    """A message that does not fit the current step: say what is expected."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(context.t("common.stale_button"), show_alert=True)
+        return
+    await reply(update, context, "claim.report.unexpected")
+
+
+def conversation() -> ConversationHandler[PneContext]:
+    text = filters.TEXT & ~filters.COMMAND
+    stay: list[BaseHandler[Update, PneContext, Any]] = [
+        MessageHandler(filters.ALL & ~filters.COMMAND, unexpected),
+    ]
+    return ConversationHandler(
+        entry_points=[
+            CommandHandler(["signaler", "report"], start, filters=filters.ChatType.PRIVATE)
+        ],
+        states={
+            KIND: [
+                CallbackQueryHandler(kind_chosen, pattern=r"^clm:kind:(theft|loss|damage)$"),
+                *stay,
+            ],
+            SCHOOL: [CallbackQueryHandler(school_chosen, pattern=r"^clm:school:\d{1,10}$"), *stay],
+            ITEMS: [
+                CallbackQueryHandler(item_toggled, pattern=r"^clm:item:\d{1,10}$"),
+                CallbackQueryHandler(page_turned, pattern=r"^clm:page:\d{1,4}$"),
+                CallbackQueryHandler(items_done, pattern=r"^clm:items:done$"),
+                MessageHandler(text, tags_typed),
+                *stay,
+            ],
+            DESCRIBE: [MessageHandler(text, unknown_described), *stay],
+            WHEN: [MessageHandler(text, when_typed), *stay],
+            WHAT: [MessageHandler(text, what_typed), *stay],
+            FILES: [
+                MessageHandler(filters.PHOTO | filters.Document.ALL, file_received),
+                CallbackQueryHandler(files_done, pattern=r"^clm:files:done$"),
+                *stay,
+            ],
+            SUMMARY: [
+                CallbackQueryHandler(confirm, pattern=r"^clm:confirm$"),
+                CallbackQueryHandler(fix_menu, pattern=r"^clm:fix$"),
+                CallbackQueryHandler(fix_part, pattern=r"^clm:fix:(kind|items|when|what|files)$"),
+                *stay,
+            ],
+        },
+        fallbacks=[
+            CommandHandler(["annuler", "cancel"], cancel),
+            CallbackQueryHandler(cancel, pattern=r"^clm:abort$"),
+            CommandHandler(["signaler", "report"], start),
+        ],
+        name="claim_report",
+        persistent=True,
+        allow_reentry=True,
+    )

@@ -24,9 +24,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import Table, bindparam, insert, text, update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
 
@@ -50,7 +50,7 @@ INJECTED_429 = 3
 RETRY_AFTER = 1  # seconds asked by each injected 429
 TELEGRAM_LIMIT = 30.0  # messages per second, overall, for one bot
 
-_T = Reminder.__table__
+_T = cast(Table, Reminder.__table__)
 
 
 # --------------------------------------------------------------------------- (a) the claim

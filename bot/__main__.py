@@ -7,10 +7,11 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.clock import SystemClock
+from bot.clock import FrozenClock, SystemClock
 from bot.config import Settings, SettingsError, load_settings
 from bot.domain.errors import DomainError
 from bot.domain.invitations import parse_validity
@@ -48,6 +49,20 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--qr", type=Path, metavar="FICHIER.png", help="écrire le QR code")
     revoke = admin.add_parser("revoke", help="annuler une invitation (code ou numéro)")
     revoke.add_argument("code")
+
+    reminders = sub.add_parser("reminders", help="relances et échéances").add_subparsers(
+        dest="reminders_command", required=True
+    )
+    sweep = reminders.add_parser(
+        "run", help="envoyer ce qui est dû (rattrapage après une interruption, essais)"
+    )
+    sweep.add_argument(
+        "--at",
+        metavar="AAAA-MM-JJTHH:MM",
+        help="faire comme s'il était cette heure (heure de Paris si aucun fuseau n'est donné)",
+    )
+    listing = reminders.add_parser("list", help="les relances en attente (et en échec)")
+    listing.add_argument("--limit", type=int, default=50)
     return parser
 
 
@@ -61,7 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "alembic"):
+        logging.getLogger(noisy).setLevel(
+            max(logging.WARNING, logging.getLevelName(settings.log_level))
+        )
     try:
         return asyncio.run(_dispatch(args, settings))
     except DomainError as exc:
@@ -81,6 +99,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "admin":
             return await _admin(args, settings, db)
+        if args.command == "reminders":
+            return await _reminders(args, settings, db)
         if args.command == "sandbox" or (args.command == "run" and settings.offline):
             from bot.sandbox import run_sandbox
 
@@ -164,6 +184,86 @@ async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> 
         print(f"Invitation n° {revoked} annulée.")
         return 0
     return 2
+
+
+def parse_at(text: str, tz: ZoneInfo) -> datetime:
+    """``--at``: an ISO date-time; without a zone it is local time (Europe/Paris)."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise DomainError("cli.error.at", value=text) from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=tz)
+
+
+async def _reminders(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    from bot.services import reminders
+
+    tz = ZoneInfo(settings.timezone)
+    if args.reminders_command == "list":
+        now = SystemClock().now()
+        lines = await reminders.pending_report(db, now=now, limit=args.limit)
+        if not lines:
+            print("Aucune relance en attente.")
+            return 0
+        for line in lines:
+            due = line.next_attempt_at.astimezone(tz)
+            flag = " (en retard)" if line.late else ""
+            error = f" — dernière erreur : {line.last_error}" if line.last_error else ""
+            print(
+                f"{due:%d/%m/%Y %H:%M} {line.state:<7} {line.kind:<26} {line.key}"
+                f" — tentatives : {line.attempts}{flag}{error}"
+            )
+        return 0
+    at = parse_at(args.at, tz) if args.at else SystemClock().now()
+    return await run_reminders_at(settings, db, at)
+
+
+async def run_reminders_at(settings: Settings, db: Database, at: datetime) -> int:
+    """One sweep as if it were ``at``; prints what it sent (offline: the texts too)."""
+    from sqlalchemy import select
+
+    from bot.app import build_application, running
+    from bot.offline import OfflineBotAPI, parse_html
+    from bot.services import reminders
+    from storage.models import Person
+
+    clock = FrozenClock(at)
+    api: OfflineBotAPI | None = None
+    if settings.offline:
+        # No token: the messages go to the offline Bot API and are printed here.
+        api = OfflineBotAPI(bot_username=settings.bot_username)
+        async with db.uow() as uow:
+            people = (await uow.session.scalars(select(Person))).all()
+        for person in people:
+            if person.chat_id is not None:
+                api.user(person.chat_id, person.full_name)
+        if settings.staff_chat_id is not None:
+            api.group(settings.staff_chat_id, "Équipe SEM")
+    application = build_application(settings, db, clock=clock, request=api)
+    async with running(application, start=False):
+        report = await reminders.drain(
+            db,
+            application.bot_data["services"].extra[reminders.RENDERERS_KEY],
+            reminders.telegram_sender(application.bot),
+            clock=clock,
+            worker=reminders.worker_id(),
+        )
+    local = at.astimezone(ZoneInfo(settings.timezone))
+    print(
+        f"Relances au {local:%d/%m/%Y %H:%M} : {report.sent} envoyée(s), "
+        f"{report.skipped} sans objet, {report.retried} à réessayer, {report.dead} en échec."
+    )
+    for key, chat_id in report.deliveries:
+        print(f"  → {key} : chat {chat_id}")
+        if api is not None:
+            for sent in api.sent_to(chat_id):
+                if sent.method == "sendMessage":
+                    for line in parse_html(str(sent.params["text"])).splitlines():
+                        print(f"      {line}")
+            api.clear()
+    for key, chat_id, reason in report.failures:
+        print(f"  ✗ {key} : chat {chat_id} — {reason}")
+    return 0
 
 
 def deep_link(bot_username: str, code: str) -> str:

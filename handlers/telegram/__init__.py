@@ -15,12 +15,14 @@ from telegram.ext import (
 )
 
 from handlers.telegram import claim_follow, claims, errors, registration
+from handlers.telegram.common import quiet_per_message_warning
 
 GUARDS = -1
 MAIN = 0
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    quiet_per_message_warning()
     private = filters.ChatType.PRIVATE
     # Guards first: who is talking, and strangers stop here.
     application.add_handler(TypeHandler(Update, registration.load_person), group=GUARDS)

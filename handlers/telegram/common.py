@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
+from telegram.warnings import PTBUserWarning
 
 from bot.app import PneContext
 
@@ -81,3 +83,9 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
+
+
+def quiet_per_message_warning() -> None:
+    """Our dialogues mix messages and buttons, tracked per chat and user (per_message=False),
+    which is what we want; python-telegram-bot warns about it at construction."""
+    warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)

@@ -1,0 +1,155 @@
+"""The ``pne-bot`` command line, run as an operator would (SQLite in a temporary folder)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+from bot.domain.claims import ClaimKind
+from bot.services import claims
+from storage.uow import Database
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'data' / 'cli.sqlite3'}"
+    monkeypatch.setenv("PNE_DATABASE_URL", url)
+    monkeypatch.delenv("PNE_TELEGRAM_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    return url
+
+
+def test_migrate_creates_the_database_and_its_folder(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert "Base de données à jour." in capsys.readouterr().out
+    assert Path(db_url.removeprefix("sqlite:///")).exists()
+
+
+def test_a_bad_setting_stops_with_one_line_naming_the_variable(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PNE_TIMEZONE", "Mars/Olympus")
+    assert main(["migrate"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("Configuration invalide : PNE_TIMEZONE:")
+
+
+def test_imports_report_bad_rows_with_their_line_and_write_nothing(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "schools.csv"
+    bad.write_text(
+        "uai,name,commune_insee,commune_name,sector\n"
+        "0429901J,École A,42218,Saint-Étienne,public\n"
+        "12,École B,42218,Saint-Étienne,public\n"
+        "0429902K,École C,42218,Saint-Étienne,lunaire\n",
+        encoding="utf-8",
+    )
+    assert main(["admin", "import-schools", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "2 ligne(s) refusée(s), rien n'a été importé" in err
+    assert "ligne 3 : UAI invalide « 12 »" in err
+    assert "ligne 4 : secteur invalide « lunaire »" in err
+
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "uai;name;commune_insee;commune_name;sector\n0429901J;École A;42218;Saint-Étienne;public\n",
+        encoding="utf-8-sig",
+    )
+    assert main(["admin", "import-schools", str(good)]) == 0
+    assert "Import terminé : 1 créé(s), 0 mis à jour." in capsys.readouterr().out
+
+
+def test_invite_prints_a_single_use_code_a_deep_link_and_writes_a_qr_code(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["admin", "seed-demo"]) == 0
+    qr = tmp_path / "invitation.png"
+    assert (
+        main(
+            [
+                "admin",
+                "invite",
+                "--role",
+                "teacher",
+                "--school",
+                "0429901J",
+                "--expires-in",
+                "7d",
+                "--qr",
+                str(qr),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    code = next(line.split(" : ")[1] for line in out.splitlines() if line.startswith("Code"))
+    assert f"Lien : https://t.me/pne_demo_bot?start={code}" in out
+    assert "rôle teacher — École élémentaire du Soleil (démo) (0429901J)" in out
+    assert qr.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    number = out.split("Invitation n° ")[1].split(" ")[0]
+    assert main(["admin", "revoke", number]) == 0
+    assert main(["admin", "revoke", number]) == 1
+    assert "Ce code d'invitation a été annulé." in capsys.readouterr().err
+
+
+def test_invite_refuses_a_teacher_without_a_school(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["admin", "invite", "--role", "teacher"]) == 1
+    assert "doit désigner une école" in capsys.readouterr().err
+
+
+def test_reminders_run_at_a_given_time_sends_what_is_due_and_prints_it(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["admin", "seed-demo"]) == 0
+
+    async def report() -> None:
+        db = Database(db_url.replace("sqlite:///", "sqlite+aiosqlite:///"))
+        try:
+            schools = await claims.reporting_schools(db, await _person_id(db, 900001))
+            await claims.report_claim(
+                db,
+                claims.ReportClaim(
+                    reporter_id=await _person_id(db, 900001),
+                    school_id=schools[0].id,
+                    kind=ClaimKind.THEFT,
+                    discovered_at=datetime(2026, 11, 2, 7, 0, tzinfo=UTC),
+                    description="Vol d'une tablette",
+                    items=(claims.ItemRequest("XYZ-1", "tablette"),),
+                ),
+                datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+            )
+        finally:
+            await db.close()
+
+    asyncio.run(report())
+    capsys.readouterr()
+    assert main(["reminders", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "pending claim.duties.reminder" in listing
+    assert "claim:1:duties:24h" in listing
+
+    assert main(["reminders", "run", "--at", "2026-11-03T09:00"]) == 0
+    out = capsys.readouterr().out
+    assert "Relances au 03/11/2026 09:00 : 1 envoyée(s)" in out
+    assert "→ claim:1:duties:24h : chat 900003" in out
+    assert "démarches à faire avant le mercredi 4 novembre 2026 à 08:00" in out
+
+    assert main(["reminders", "run", "--at", "2026-11-03T09:00"]) == 0
+    assert "0 envoyée(s)" in capsys.readouterr().out
+
+
+async def _person_id(db: Database, telegram_id: int) -> int:
+    async with db.uow() as uow:
+        person = await uow.people.by_telegram_id(telegram_id)
+        assert person is not None
+        return person.id

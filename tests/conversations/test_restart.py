@@ -1,4 +1,4 @@
-"""A report in progress survives a restart of the bot: the draft and the step are in the database."""
+"""A report in progress survives a restart: the draft and the step are in the database."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Select, Table, case, func, insert, or_, select, update
+from sqlalchemy import Select, Table, case, func, or_, select, update
 from telegram import InlineKeyboardMarkup
 from telegram.error import (
     BadRequest,
@@ -45,6 +45,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.clock import Clock
 from bot.domain.deadlines import PlannedReminder
 from storage.models import MessageRef, Reminder
+from storage.sql import insert_ignoring_duplicates
 from storage.uow import Database, UnitOfWork
 
 if TYPE_CHECKING:
@@ -133,17 +134,7 @@ async def plan(
 def _insert_ignoring_duplicates(
     uow: UnitOfWork, table: Any, values: dict[str, Any], *, conflict: list[str]
 ) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING``: a concurrent insert of the same key is absorbed."""
-    dialect = uow.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).values(values).on_conflict_do_nothing(index_elements=conflict)
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table).values(values).on_conflict_do_nothing(index_elements=conflict)
-    return insert(table).values(values)  # pragma: no cover - only SQLite and PostgreSQL
+    return insert_ignoring_duplicates(uow.session, table, values, conflict=conflict)
 
 
 async def cancel(uow: UnitOfWork, *, key_prefix: str, now: datetime) -> int:

@@ -30,7 +30,7 @@ from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can
 from bot.services import claims as service
 from handlers.telegram.claim_cards import Card
-from handlers.telegram.common import keyboard, reply, send
+from handlers.telegram.common import keyboard, reply, send_about
 
 (
     DUTY_WHEN, DUTY_REF, PLEDGE_AMOUNT, PLEDGE_MODE, PLEDGE_DATE, CONFIRM,
@@ -558,7 +558,7 @@ async def _tell_commune_installed(context: PneContext, claim: service.ClaimView)
             for tag, on, value in installed
         )
         total = sum((value for _, _, value in installed), Decimal(0))
-        await send(
+        await send_about(
             context,
             agent.chat_id,
             card.t(
@@ -568,6 +568,7 @@ async def _tell_commune_installed(context: PneContext, claim: service.ClaimView)
                 lines=_safe(lines),
                 total=card.money(total),
             ),
+            claim.id,
         )
 
 
@@ -701,7 +702,7 @@ async def _tell_commune(
             else "",
             "amount": i18n.money(agent.language, claim.amount_due or Decimal(0)),
         }
-        await send(
+        await send_about(
             context,
             agent.chat_id,
             i18n.t(
@@ -712,6 +713,7 @@ async def _tell_commune(
                 **extra,
                 **params,
             ),
+            claim.id,
         )
 
 
@@ -727,10 +729,11 @@ async def _tell_staff(
     )
     for chat_id, lang in targets:
         card = _card(context, lang)
-        await send(
+        await send_about(
             context,
             chat_id,
             card.t(key, number=claim.number, commune=claim.commune_name, amount=card.money(amount)),
+            claim.id,
             reply_markup=card.staff_keyboard(claim),
         )
 
@@ -848,10 +851,11 @@ async def show_claim(update: Update, context: PneContext) -> None:
         markup = card.staff_keyboard(full)
     elif context.person.role == Role.COMMUNE:
         markup = card.duty_keyboard(full)
-    await send(
+    await send_about(
         context,
         update.effective_chat.id if update.effective_chat else 0,
         card.card(full, timeline=True),
+        full.id,
         reply_markup=markup,
     )
 

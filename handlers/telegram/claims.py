@@ -28,7 +28,7 @@ from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
 from bot.services import claims as service
 from handlers.telegram.claim_cards import Card
-from handlers.telegram.common import keyboard, reply, send
+from handlers.telegram.common import keyboard, reply, send, send_about
 
 KIND, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY = (
     "kind", "school", "items", "describe", "when", "what", "files", "summary",
@@ -471,12 +471,15 @@ async def confirm(update: Update, context: PneContext) -> int | str:
     assert context.user_data is not None
     context.user_data.pop(DRAFT, None)
     claim = reported.claim
-    await reply(
-        update,
+    await send_about(
         context,
-        "claim.report.done",
-        number=claim.number,
-        deadline=services.i18n.datetime(context.lang, claim.deadline),
+        update.effective_chat.id if update.effective_chat else 0,
+        context.t(
+            "claim.report.done",
+            number=claim.number,
+            deadline=services.i18n.datetime(context.lang, claim.deadline),
+        ),
+        claim.id,
     )
     await notify_reported(context, reported)
     return ConversationHandler.END
@@ -488,10 +491,11 @@ async def notify_reported(context: PneContext, reported: service.Reported) -> No
     claim = reported.claim
     for agent in reported.commune_agents:
         card = Card(services.i18n, agent.language)
-        await send(
+        await send_about(
             context,
             agent.chat_id,
             card.commune_notice(claim),
+            claim.id,
             reply_markup=card.duty_keyboard(claim),
         )
     staff_chat = services.settings.staff_chat_id
@@ -502,8 +506,12 @@ async def notify_reported(context: PneContext, reported: service.Reported) -> No
     )
     for chat_id, lang in targets:
         card = Card(services.i18n, lang)
-        await send(
-            context, chat_id, card.staff_notice(claim), reply_markup=card.staff_keyboard(claim)
+        await send_about(
+            context,
+            chat_id,
+            card.staff_notice(claim),
+            claim.id,
+            reply_markup=card.staff_keyboard(claim),
         )
 
 

@@ -72,6 +72,30 @@ async def send(
     return last
 
 
+async def send_about(
+    context: PneContext,
+    chat_id: int,
+    text: str,
+    ticket_id: int,
+    *,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Send a message about a ticket and remember it, so that a reply to it reaches the
+    ticket's thread (every part of a split message is remembered)."""
+    from bot.services.tickets import remember_messages
+
+    parts = split_text(text)
+    sent: list[Message] = []
+    for index, part in enumerate(parts):
+        markup = reply_markup if index == len(parts) - 1 else None
+        sent.append(await context.bot.send_message(chat_id, part, reply_markup=markup))
+    services = context.services
+    await remember_messages(
+        services.db, ticket_id, [(m.chat_id, m.message_id) for m in sent], services.clock.now()
+    )
+    return sent[-1] if sent else None
+
+
 def _chat_id(update: Update) -> int:
     chat = update.effective_chat
     assert chat is not None, "handlers are only registered for updates with a chat"

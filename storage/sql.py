@@ -1,0 +1,24 @@
+"""SQL that differs between the two databases we run on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def insert_ignoring_duplicates(
+    session: AsyncSession, table: Any, values: dict[str, Any], *, conflict: list[str]
+) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING``: a concurrent insert of the same key is absorbed."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).values(values).on_conflict_do_nothing(index_elements=conflict)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).values(values).on_conflict_do_nothing(index_elements=conflict)
+    return insert(table).values(values)  # pragma: no cover - only SQLite and PostgreSQL

@@ -246,6 +246,9 @@ class Claim(Base):
     pledged_at: Mapped[datetime | None]
     completed_on: Mapped[date | None] = mapped_column(Date)
     amount_due_cents: Mapped[int | None] = mapped_column(Integer)
+    # The instant the one-year payment window closes (end of its last day, Paris), kept
+    # so that the staff's queue can sort and flag overdue claims in SQL.
+    payment_due_at: Mapped[datetime | None]
     recovery_told_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket] = relationship()
@@ -322,7 +325,9 @@ class Reminder(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     due_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|cancelled|dead
+    state: Mapped[str] = mapped_column(
+        String(10), default="pending"
+    )  # pending|sent|skipped|cancelled|dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(64))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from bot.domain.claims import (
     PaymentMode,
     Pledge,
 )
-from bot.domain.dates import PARIS, local_date
+from bot.domain.dates import PARIS, local_date, start_of_local_day
 from bot.domain.deadlines import (
     payment_deadline,
     plan_duty_reminders,
@@ -302,6 +302,11 @@ def _store(claim: Claim, facts: ClaimFacts, now: datetime) -> None:
         claim.pledge_planned_on = facts.pledge.planned_on
         claim.pledged_at = facts.pledge.received_at
     claim.completed_on = facts.completed_on
+    claim.payment_due_at = (
+        None
+        if facts.completed_on is None
+        else start_of_local_day(payment_deadline(facts.completed_on) + timedelta(days=1), PARIS)
+    )
     claim.amount_due_cents = None if facts.amount_due is None else eur_to_cents(facts.amount_due)
 
 
@@ -802,6 +807,27 @@ async def close_claim(
         _store(claim, facts, now)
         await reminders.cancel(uow, key_prefix=_key(claim.ticket_id), now=now)
         _audit(uow, claim, person, "claim.closed", now, reason=facts.close_reason)
+        await uow.commit()
+        return await _view(uow, claim, now)
+
+
+async def reopen_claim(db: Database, person_id: int, claim_id: int, *, now: datetime) -> ClaimView:
+    """Staff reopen a closed claim; what is still owed is reminded again."""
+    async with db.uow() as uow:
+        person = await _person(uow, person_id)
+        claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
+        facts = rules.reopen(facts_of(claim))
+        _store(claim, facts, now)
+        # The reminders cancelled at closing stay cancelled; fresh keys plan what is
+        # still ahead (renderers re-check at send time, so nothing stale is sent).
+        again = f"{_key(claim.ticket_id)}:reopened-{now:%Y%m%d%H%M%S}"
+        planned = (
+            list(plan_duty_reminders(facts.discovered_at, now)) if facts.pending_duties else []
+        )
+        if facts.completed_on is not None and not facts.paid_in_full:
+            planned += plan_payment_reminders(facts.completed_on, PARIS, now)
+        await reminders.plan(uow, planned, key_prefix=again, now=now, ticket_id=claim.ticket_id)
+        _audit(uow, claim, person, "claim.reopened", now)
         await uow.commit()
         return await _view(uow, claim, now)
 

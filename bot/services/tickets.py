@@ -8,13 +8,28 @@ triage needs whatever the kind.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.orm import aliased
 
-from storage.models import MessageRef
+from bot.domain.errors import DomainError
+from bot.domain.roles import Action, require
+from storage.models import (
+    Attachment,
+    Claim,
+    ClaimDuty,
+    ClaimItem,
+    Commune,
+    MessageRef,
+    Person,
+    School,
+    Ticket,
+    TicketMessage,
+)
 from storage.sql import insert_ignoring_duplicates
-from storage.uow import Database
+from storage.uow import Database, UnitOfWork
 
 
 async def remember_messages(
@@ -49,3 +64,306 @@ async def ticket_for_message(db: Database, chat_id: int, message_id: int) -> int
                 MessageRef.chat_id == chat_id, MessageRef.message_id == message_id
             )
         )
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    number: str
+    kind: str
+    state: str
+    school: str | None
+    commune: str
+    created_at: datetime
+    assignee: str | None
+    next_deadline: datetime | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    kind: str | None = None
+    commune_id: int | None = None
+    state: str | None = None
+    overdue_only: bool = False
+
+
+async def queue(
+    db: Database,
+    person_id: int,
+    *,
+    now: datetime,
+    where: QueueFilter = QueueFilter(),
+    page: int = 0,
+    per_page: int = 8,
+) -> tuple[list[QueueRow], int]:
+    """Open tickets, most urgent first: overdue deadlines, then the nearest, then the oldest.
+
+    A ticket's deadlines are its claim's open duties (48 h) and its payment window; the
+    sorting and the filters run in SQL, only one page comes back.
+    """
+    async with db.uow() as uow:
+        await _staff(uow, person_id)
+        duty_deadline = (
+            select(func.min(ClaimDuty.deadline_at))
+            .where(ClaimDuty.claim_id == Ticket.id, ClaimDuty.done_at.is_(None))
+            .correlate(Ticket)
+            .scalar_subquery()
+        )
+        payment_due = (
+            select(Claim.payment_due_at)
+            .where(Claim.ticket_id == Ticket.id)
+            .correlate(Ticket)
+            .scalar_subquery()
+        )
+        next_deadline = case(
+            (duty_deadline.is_(None), payment_due),
+            (payment_due.is_(None), duty_deadline),
+            (duty_deadline < payment_due, duty_deadline),
+            else_=payment_due,
+        )
+        overdue = case((next_deadline < now, 1), else_=0)
+        conditions: list[ColumnElement[bool]] = [Ticket.closed_at.is_(None)]
+        if where.kind:
+            conditions.append(Ticket.kind == where.kind)
+        if where.commune_id:
+            conditions.append(Ticket.commune_id == where.commune_id)
+        if where.state:
+            conditions.append(Ticket.state == where.state)
+        if where.overdue_only:
+            conditions.append(next_deadline < now)
+        total = await uow.session.scalar(
+            select(func.count()).select_from(Ticket).where(*conditions)
+        )
+        assignee = aliased(Person)
+        rows = await uow.session.execute(
+            select(
+                Ticket.id,
+                Ticket.number,
+                Ticket.kind,
+                Ticket.state,
+                School.name,
+                Commune.name,
+                Ticket.created_at,
+                assignee.full_name,
+                next_deadline.label("next_deadline"),
+                overdue.label("overdue"),
+            )
+            .join(Commune, Commune.id == Ticket.commune_id)
+            .outerjoin(School, School.id == Ticket.school_id)
+            .outerjoin(assignee, assignee.id == Ticket.assignee_id)
+            .where(*conditions)
+            .order_by(
+                overdue.desc(),
+                next_deadline.is_(None),
+                next_deadline,
+                Ticket.created_at,
+                Ticket.id,
+            )
+            .offset(max(page, 0) * per_page)
+            .limit(per_page)
+        )
+        result = [
+            QueueRow(
+                id=r[0],
+                number=r[1],
+                kind=r[2],
+                state=r[3],
+                school=r[4],
+                commune=r[5],
+                created_at=r[6],
+                assignee=r[7],
+                next_deadline=_aware(r[8]),
+                overdue=bool(r[9]),
+            )
+            for r in rows
+        ]
+        return result, int(total or 0)
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """A computed timestamp column: SQLite hands it back naive (or as text); it is UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def communes_with_open_tickets(db: Database, person_id: int) -> list[tuple[int, str, int]]:
+    async with db.uow() as uow:
+        await _staff(uow, person_id)
+        rows = await uow.session.execute(
+            select(Commune.id, Commune.name, func.count(Ticket.id))
+            .join(Ticket, Ticket.commune_id == Commune.id)
+            .where(Ticket.closed_at.is_(None))
+            .group_by(Commune.id, Commune.name)
+            .order_by(Commune.name)
+        )
+        return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+# --------------------------------------------------------------------------- search
+
+
+@dataclass(frozen=True)
+class Found:
+    id: int
+    number: str
+    kind: str
+    state: str
+    school: str | None
+    commune: str
+    created_at: datetime
+
+
+async def search(db: Database, person_id: int, text: str, *, limit: int = 10) -> list[Found]:
+    """Tickets by number, asset tag, school name or UAI, or commune (name or INSEE)."""
+    needle = text.strip()
+    if len(needle) < 2:
+        raise DomainError("ticket.error.search_too_short")
+    pattern = f"%{needle}%"
+    async with db.uow() as uow:
+        await _staff(uow, person_id)
+        by_tag = select(ClaimItem.claim_id).where(ClaimItem.asset_tag.ilike(pattern))
+        rows = await uow.session.execute(
+            select(
+                Ticket.id,
+                Ticket.number,
+                Ticket.kind,
+                Ticket.state,
+                School.name,
+                Commune.name,
+                Ticket.created_at,
+            )
+            .join(Commune, Commune.id == Ticket.commune_id)
+            .outerjoin(School, School.id == Ticket.school_id)
+            .where(
+                or_(
+                    Ticket.number.ilike(pattern),
+                    Ticket.id.in_(by_tag),
+                    School.name.ilike(pattern),
+                    School.uai.ilike(pattern),
+                    Commune.name.ilike(pattern),
+                    Commune.insee == needle,
+                )
+            )
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(limit)
+        )
+        return [Found(*r) for r in rows]
+
+
+# --------------------------------------------------------------------------- assignment
+
+
+async def _staff(uow: UnitOfWork, person_id: int) -> Person:
+    person = await uow.people.get(person_id)
+    if person is None or not person.active:
+        raise DomainError("registration.error.not_registered")
+    require(person.role, Action.TRIAGE)
+    return person
+
+
+async def staff_members(db: Database, person_id: int) -> list[tuple[int, str]]:
+    async with db.uow() as uow:
+        await _staff(uow, person_id)
+        return [(p.id, p.full_name) for p in await uow.people.staff()]
+
+
+async def assign(
+    db: Database, person_id: int, ticket_id: int, assignee_id: int, *, now: datetime
+) -> tuple[str, str]:
+    """Give a ticket to a staff member (oneself to take it); returns (number, name)."""
+    async with db.uow() as uow:
+        actor = await _staff(uow, person_id)
+        ticket = await uow.session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise DomainError("ticket.error.not_found")
+        assignee = await uow.people.get(assignee_id)
+        if assignee is None or assignee.role != "staff" or not assignee.active:
+            raise DomainError("ticket.error.not_staff")
+        ticket.assignee_id = assignee.id
+        ticket.updated_at = now
+        uow.audit(
+            at=now,
+            actor_id=actor.id,
+            action="ticket.assigned",
+            object_type="ticket",
+            object_id=ticket.number,
+            assignee=assignee.full_name,
+        )
+        await uow.commit()
+        return ticket.number, assignee.full_name
+
+
+# --------------------------------------------------------------------------- the dossier
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    at: datetime
+    author: str | None
+    visibility: str
+    body: str
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    id: int
+    kind: str
+    purpose: str
+    file_id: str
+    file_name: str | None
+
+
+@dataclass(frozen=True)
+class Dossier:
+    id: int
+    number: str
+    kind: str
+    assignee: str | None
+    thread: tuple[ThreadMessage, ...]
+    attachments: tuple[AttachmentRef, ...]
+
+
+async def dossier(db: Database, person_id: int, ticket_id: int) -> Dossier:
+    """What staff see beyond the claim's card: assignee, thread (notes too), attachments."""
+    async with db.uow() as uow:
+        await _staff(uow, person_id)
+        ticket = await uow.session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise DomainError("ticket.error.not_found")
+        assignee = await uow.people.get(ticket.assignee_id) if ticket.assignee_id else None
+        messages = await uow.session.execute(
+            select(TicketMessage, Person.full_name)
+            .outerjoin(Person, Person.id == TicketMessage.author_id)
+            .where(TicketMessage.ticket_id == ticket_id)
+            .order_by(TicketMessage.id)
+        )
+        files = await uow.session.scalars(
+            select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
+        )
+        return Dossier(
+            id=ticket.id,
+            number=ticket.number,
+            kind=ticket.kind,
+            assignee=assignee.full_name if assignee else None,
+            thread=tuple(
+                ThreadMessage(m.created_at, name, m.visibility, m.body) for m, name in messages
+            ),
+            attachments=tuple(
+                AttachmentRef(a.id, a.kind, a.purpose, a.file_id, a.file_name) for a in files
+            ),
+        )
+
+
+async def find_ticket_id(db: Database, number: str) -> int:
+    async with db.uow() as uow:
+        ticket = await uow.tickets.by_number(number.strip())
+        if ticket is None:
+            raise DomainError("ticket.error.not_found")
+        return ticket.id

@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.telegram import claim_follow, claims, errors, registration
+from handlers.telegram import claim_follow, claims, errors, registration, staff
 from handlers.telegram.common import quiet_per_message_warning
 
 GUARDS = -1
@@ -44,6 +44,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         [claims.conversation(), claim_follow.conversation(), *claim_follow.view_handlers()],
         group=MAIN,
     )
+
+    # Staff triage: the queue, one ticket in full, search, assignment.
+    application.add_handlers(staff.handlers(), group=MAIN)
 
     # Last of the same group, so only when no handler above took the update: a clear
     # answer rather than silence (a stale or forged button, an unknown command).

@@ -23,6 +23,10 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("signaler", ("report",), Action.REPORT_CLAIM),
     Command("sinistre", ("claim",)),
+    Command("file", ("queue",), Action.TRIAGE),
+    Command("retards", ("overdue",), Action.TRIAGE),
+    Command("dossier", ("ticket",)),
+    Command("recherche", ("search",), Action.TRIAGE),
     Command("aide", ("help",)),
     Command("moi", ("me",)),
     Command("langue", ("language",)),

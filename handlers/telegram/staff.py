@@ -1,0 +1,449 @@
+"""Staff triage: the queue (/file, /retards), one ticket in full (/dossier), search.
+
+Everything here checks the role on arrival (the service refuses non-staff too), and
+every id in a button is looked up again, never trusted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.app import PneContext
+from bot.domain.claims import ClaimState
+from bot.domain.errors import DomainError
+from bot.domain.roles import Action, can
+from bot.i18n import Safe
+from bot.services import claims as claims_service
+from bot.services import tickets
+from handlers.telegram.claim_cards import Card
+from handlers.telegram.common import keyboard, reply, send, send_about
+
+PER_PAGE = 8
+_QUEUE = re.compile(r"^tq:(\d{1,4}):(\d{1,10}):([01])$")
+
+
+def _is_staff(context: PneContext) -> bool:
+    return context.person is not None and can(context.person.role, Action.TRIAGE)
+
+
+async def _refuse(update: Update, context: PneContext) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(context.t("common.error.forbidden"), show_alert=True)
+    else:
+        await reply(update, context, "common.error.forbidden")
+
+
+def _chat(update: Update) -> int:
+    assert update.effective_chat is not None
+    return update.effective_chat.id
+
+
+def _state_label(context: PneContext, kind: str, state: str) -> str:
+    return context.t(f"claim.state.{state}") if kind == "claim" else state
+
+
+# --- the queue ------------------------------------------------------------------------
+
+
+async def queue_command(update: Update, context: PneContext) -> None:
+    if not _is_staff(context):
+        await _refuse(update, context)
+        return
+    await _show_queue(update, context, page=0, commune_id=0, overdue=False, edit=False)
+
+
+async def overdue_command(update: Update, context: PneContext) -> None:
+    if not _is_staff(context):
+        await _refuse(update, context)
+        return
+    await _show_queue(update, context, page=0, commune_id=0, overdue=True, edit=False)
+
+
+async def queue_button(update: Update, context: PneContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not _is_staff(context):
+        await _refuse(update, context)
+        return
+    await query.answer()
+    match = _QUEUE.match(query.data)
+    assert match is not None  # the handler's pattern
+    page, commune_id, overdue = int(match[1]), int(match[2]), match[3] == "1"
+    await _show_queue(update, context, page=page, commune_id=commune_id, overdue=overdue, edit=True)
+
+
+async def _show_queue(
+    update: Update, context: PneContext, *, page: int, commune_id: int, overdue: bool, edit: bool
+) -> None:
+    assert context.person is not None
+    services = context.services
+    now = services.clock.now()
+    where = tickets.QueueFilter(commune_id=commune_id or None, overdue_only=overdue)
+    rows, total = await tickets.queue(
+        services.db, context.person.id, now=now, where=where, page=page, per_page=PER_PAGE
+    )
+    i18n = services.i18n
+    lines = []
+    for row in rows:
+        deadline = (
+            context.t(
+                "ticket.queue.deadline",
+                at=i18n.datetime(context.lang, row.next_deadline, short=True),
+            )
+            if row.next_deadline
+            else ""
+        )
+        lines.append(
+            context.t(
+                "ticket.queue.line",
+                flag="⚠️ " if row.overdue else "",
+                number=row.number,
+                kind=context.t(f"ticket.kind.{row.kind}"),
+                state=_state_label(context, row.kind, row.state),
+                school=row.school or "—",
+                commune=row.commune,
+                age=(now - row.created_at).days,
+                deadline=Safe(deadline),
+                assignee=row.assignee or context.t("ticket.queue.unassigned"),
+            )
+        )
+    title = "ticket.queue.title_overdue" if overdue else "ticket.queue.title"
+    text = context.t(title, total=total, page=page + 1, pages=max(1, -(-total // PER_PAGE)))
+    text += "\n\n" + ("\n".join(lines) if lines else context.t("ticket.queue.empty"))
+    buttons: list[list[InlineKeyboardButton]] = [
+        [
+            InlineKeyboardButton(
+                f"{'⚠️ ' if r.overdue else ''}{r.number}", callback_data=f"tk:view:{r.id}"
+            )
+        ]
+        for r in rows
+    ]
+    nav = []
+    if page > 0:
+        nav.append(
+            InlineKeyboardButton(
+                context.t("common.button.previous"),
+                callback_data=f"tq:{page - 1}:{commune_id}:{int(overdue)}",
+            )
+        )
+    if (page + 1) * PER_PAGE < total:
+        nav.append(
+            InlineKeyboardButton(
+                context.t("common.button.next"),
+                callback_data=f"tq:{page + 1}:{commune_id}:{int(overdue)}",
+            )
+        )
+    if nav:
+        buttons.append(nav)
+    buttons.append(
+        [
+            InlineKeyboardButton(
+                context.t("ticket.button.by_commune"), callback_data="tq:communes"
+            ),
+            InlineKeyboardButton(
+                context.t("ticket.button.all") if overdue else context.t("ticket.button.overdue"),
+                callback_data=f"tq:0:{commune_id}:{0 if overdue else 1}",
+            ),
+        ]
+    )
+    markup = InlineKeyboardMarkup(buttons)
+    query = update.callback_query
+    if edit and query is not None:
+        await query.edit_message_text(text, reply_markup=markup)
+    else:
+        await send(context, _chat(update), text, reply_markup=markup)
+
+
+async def communes_filter(update: Update, context: PneContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    if not _is_staff(context):
+        await _refuse(update, context)
+        return
+    assert context.person is not None
+    await query.answer()
+    communes = await tickets.communes_with_open_tickets(context.services.db, context.person.id)
+    rows = [[(f"{name} ({count})", f"tq:0:{commune_id}:0")] for commune_id, name, count in communes]
+    rows.append([(context.t("ticket.button.all"), "tq:0:0:0")])
+    await query.edit_message_text(
+        context.t("ticket.queue.choose_commune"), reply_markup=keyboard(rows)
+    )
+
+
+# --- one ticket in full --------------------------------------------------------------------
+
+
+async def dossier_command(update: Update, context: PneContext) -> None:
+    """/dossier S-2026-0042: staff see everything with actions; others, within their scope."""
+    assert context.person is not None
+    if not context.args:
+        await reply(update, context, "ticket.dossier.usage")
+        return
+    try:
+        ticket_id = await claims_service.find_claim_id(
+            context.services.db, context.person.id, context.args[0]
+        )
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return
+    await _show_dossier(update, context, ticket_id)
+
+
+async def dossier_button(update: Update, context: PneContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not _is_staff(context):
+        await _refuse(update, context)
+        return
+    await query.answer()
+    await _show_dossier(update, context, int(query.data.rsplit(":", 1)[1]))
+
+
+async def _show_dossier(update: Update, context: PneContext, ticket_id: int) -> None:
+    assert context.person is not None
+    services = context.services
+    try:
+        view = await claims_service.claim_view(
+            services.db, context.person.id, ticket_id, services.clock.now(), timeline=True
+        )
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return
+    card = Card(services.i18n, context.lang)
+    text = card.card(view, timeline=True)
+    markup: InlineKeyboardMarkup | None = None
+    if _is_staff(context):
+        extra = await tickets.dossier(services.db, context.person.id, ticket_id)
+        text += "\n\n" + _dossier_extra(context, extra)
+        markup = _staff_markup(context, card, view, extra)
+    elif context.person.role == "commune":
+        markup = card.duty_keyboard(view)
+    await send_about(context, _chat(update), text, view.id, reply_markup=markup)
+
+
+def _dossier_extra(context: PneContext, extra: tickets.Dossier) -> str:
+    i18n = context.services.i18n
+    parts = [
+        context.t(
+            "ticket.dossier.assignee", name=extra.assignee or context.t("ticket.queue.unassigned")
+        )
+    ]
+    if extra.thread:
+        parts.append(context.t("ticket.dossier.thread"))
+        for message in extra.thread:
+            key = (
+                "ticket.dossier.note"
+                if message.visibility == "internal"
+                else "ticket.dossier.message"
+            )
+            parts.append(
+                context.t(
+                    key,
+                    at=i18n.datetime(context.lang, message.at, short=True),
+                    who=message.author or context.t("claim.timeline.system"),
+                    body=message.body,
+                )
+            )
+    parts.append(context.t("ticket.dossier.attachments", count=len(extra.attachments)))
+    parts.append(context.t("ticket.dossier.how_to_reply"))
+    return "\n".join(parts)
+
+
+def _staff_markup(
+    context: PneContext, card: Card, view: claims_service.ClaimView, extra: tickets.Dossier
+) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = [
+        [
+            InlineKeyboardButton(
+                context.t("ticket.button.take"), callback_data=f"tk:take:{view.id}"
+            ),
+            InlineKeyboardButton(
+                context.t("ticket.button.assign"), callback_data=f"tk:assign:{view.id}"
+            ),
+        ]
+    ]
+    if extra.attachments:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    context.t("ticket.button.files", count=len(extra.attachments)),
+                    callback_data=f"tk:files:{view.id}",
+                )
+            ]
+        )
+    if view.state is ClaimState.CLOSED:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    context.t("ticket.button.reopen"), callback_data=f"tk:reopen:{view.id}"
+                )
+            ]
+        )
+    else:
+        rows.extend(list(row) for row in card.staff_keyboard(view).inline_keyboard)
+    return InlineKeyboardMarkup(rows)
+
+
+async def take(update: Update, context: PneContext) -> None:
+    await _assign(update, context, to_self=True)
+
+
+async def assign_menu(update: Update, context: PneContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not _is_staff(context):
+        await _refuse(update, context)
+        return
+    assert context.person is not None
+    await query.answer()
+    ticket_id = int(query.data.rsplit(":", 1)[1])
+    staff = await tickets.staff_members(context.services.db, context.person.id)
+    rows = [[(name, f"tk:assignto:{ticket_id}:{pid}")] for pid, name in staff]
+    await reply(update, context, "ticket.assign.choose", reply_markup=keyboard(rows))
+
+
+async def assign_to(update: Update, context: PneContext) -> None:
+    await _assign(update, context, to_self=False)
+
+
+async def _assign(update: Update, context: PneContext, *, to_self: bool) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not _is_staff(context):
+        await _refuse(update, context)
+        return
+    assert context.person is not None
+    await query.answer()
+    parts = query.data.split(":")
+    ticket_id = int(parts[2])
+    assignee_id = context.person.id if to_self else int(parts[3])
+    services = context.services
+    try:
+        number, name = await tickets.assign(
+            services.db, context.person.id, ticket_id, assignee_id, now=services.clock.now()
+        )
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return
+    await reply(update, context, "ticket.assign.done", number=number, name=name)
+
+
+async def resend_files(update: Update, context: PneContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not _is_staff(context):
+        await _refuse(update, context)
+        return
+    assert context.person is not None
+    await query.answer()
+    try:
+        extra = await tickets.dossier(
+            context.services.db, context.person.id, int(query.data.rsplit(":", 1)[1])
+        )
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return
+    for file in extra.attachments:
+        caption = context.t(
+            "ticket.file.caption",
+            number=extra.number,
+            purpose=context.t(f"claim.purpose.{file.purpose}")
+            if file.purpose != "evidence"
+            else context.t("ticket.file.evidence"),
+        )
+        if file.kind == "photo":
+            await context.bot.send_photo(_chat(update), file.file_id, caption=caption)
+        else:
+            await context.bot.send_document(_chat(update), file.file_id, caption=caption)
+
+
+async def reopen(update: Update, context: PneContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not _is_staff(context):
+        await _refuse(update, context)
+        return
+    assert context.person is not None
+    await query.answer()
+    services = context.services
+    try:
+        view = await claims_service.reopen_claim(
+            services.db,
+            context.person.id,
+            int(query.data.rsplit(":", 1)[1]),
+            now=services.clock.now(),
+        )
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return
+    await reply(
+        update,
+        context,
+        "ticket.reopened",
+        number=view.number,
+        state=context.t(f"claim.state.{view.state.value}"),
+    )
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+async def search_command(update: Update, context: PneContext) -> None:
+    if not _is_staff(context):
+        await _refuse(update, context)
+        return
+    assert context.person is not None
+    text = " ".join(context.args or [])
+    try:
+        found = await tickets.search(context.services.db, context.person.id, text)
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return
+    if not found:
+        await reply(update, context, "ticket.search.none", text=text)
+        return
+    i18n = context.services.i18n
+    lines = [
+        context.t(
+            "ticket.search.line",
+            number=f.number,
+            kind=context.t(f"ticket.kind.{f.kind}"),
+            state=_state_label(context, f.kind, f.state),
+            school=f.school or "—",
+            commune=f.commune,
+            created=i18n.date(context.lang, f.created_at.date(), short=True),
+        )
+        for f in found
+    ]
+    rows = [[(f.number, f"tk:view:{f.id}")] for f in found]
+    await reply(
+        update,
+        context,
+        "ticket.search.results",
+        text=text,
+        count=len(found),
+        lines=Safe("\n".join(lines)),
+        reply_markup=keyboard(rows),
+    )
+
+
+def handlers() -> list[BaseHandler[Update, PneContext, Any]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler(["file", "queue"], queue_command, filters=private),
+        CommandHandler(["retards", "overdue"], overdue_command, filters=private),
+        CommandHandler(["dossier", "ticket"], dossier_command, filters=private),
+        CommandHandler(["recherche", "search"], search_command, filters=private),
+        CallbackQueryHandler(queue_button, pattern=r"^tq:\d{1,4}:\d{1,10}:[01]$"),
+        CallbackQueryHandler(communes_filter, pattern=r"^tq:communes$"),
+        CallbackQueryHandler(dossier_button, pattern=r"^tk:view:\d{1,10}$"),
+        CallbackQueryHandler(take, pattern=r"^tk:take:\d{1,10}$"),
+        CallbackQueryHandler(assign_menu, pattern=r"^tk:assign:\d{1,10}$"),
+        CallbackQueryHandler(assign_to, pattern=r"^tk:assignto:\d{1,10}:\d{1,10}$"),
+        CallbackQueryHandler(resend_files, pattern=r"^tk:files:\d{1,10}$"),
+        CallbackQueryHandler(reopen, pattern=r"^tk:reopen:\d{1,10}$"),
+    ]

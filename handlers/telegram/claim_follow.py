@@ -922,7 +922,10 @@ def conversation() -> ConversationHandler[PneContext]:
                 CallbackQueryHandler(attach_purpose, pattern=r"^clm:purpose:[a-z_]{1,24}$"),
                 *stay,
             ],
-            ATTACH_FILE: [MessageHandler(filters.PHOTO | filters.Document.ALL, attach_file), *stay],
+            ATTACH_FILE: [
+                MessageHandler(filters.PHOTO | filters.Document.ALL | text, attach_file),
+                *stay,
+            ],
             CONFIRM: [
                 CallbackQueryHandler(confirmed, pattern=r"^clm:ok$"),
                 CallbackQueryHandler(declined, pattern=r"^clm:no$"),

@@ -1,0 +1,121 @@
+"""After the report: documents, replacement with its new value, recovery of stolen items."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.domain.roles import Role
+from bot.offline import SimUser
+from storage.models import Attachment, Reminder
+from tests.conversations.conftest import World
+from tests.conversations.test_claims import report_two_tablets, sweep
+
+
+async def _reported(world: World) -> tuple[SimUser, SimUser, SimUser]:
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    agent = await world.registered("Claude", Role.COMMUNE)
+    staff = await world.registered("Sacha", Role.STAFF)
+    await report_two_tablets(world, teacher)
+    await world.api.tap(teacher, world.api.last(teacher.id), "✅ Confirmer l'envoi")
+    return teacher, agent, staff
+
+
+async def test_the_commune_attaches_the_complaint_receipt(world: World) -> None:
+    api = world.api
+    _, agent, _ = await _reported(world)
+    notice = api.last(agent.id)
+
+    await api.tap(agent, notice, "📎 Joindre un document")
+    assert api.last(agent.id).button_texts == [
+        "Récépissé de plainte",
+        "Courrier de l'assureur",
+        "Facture ou devis",
+        "Autre document",
+    ]
+    await api.tap(agent, api.last(agent.id), "Récépissé de plainte")
+    await api.send_text(agent, "voici")
+    assert world.last_text(agent) == "Envoyez le fichier (photo ou document)."
+    await api.send_document(agent, b"%PDF-1.4 recu", "recepisse.pdf", "application/pdf")
+
+    assert world.last_text(agent) == "📎 Récépissé de plainte joint au sinistre S-2026-0001."
+    async with world.db.uow() as uow:
+        files = (await uow.session.scalars(select(Attachment).order_by(Attachment.id))).all()
+    assert [(f.kind, f.purpose, f.file_name) for f in files] == [
+        ("photo", "evidence", None),
+        ("document", "complaint_receipt", "recepisse.pdf"),
+    ]
+
+
+async def test_replacement_ordered_then_installed_and_the_commune_gets_the_new_value(
+    world: World,
+) -> None:
+    api = world.api
+    _, agent, staff = await _reported(world)
+    staff_notice = api.last(staff.id)
+
+    await api.tap(staff, staff_notice, "🔁 Remplacement")
+    await api.tap(staff, api.last(staff.id), "SEM-0001")
+    await api.tap(staff, api.last(staff.id), "Commandé")
+    await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    assert (
+        world.last_text(staff) == "🔁 Remplacement de SEM-0001 enregistré (sinistre S-2026-0001)."
+    )
+
+    world.clock.advance(timedelta(days=20))
+    await api.tap(staff, staff_notice, "🔁 Remplacement")
+    await api.tap(staff, api.last(staff.id), "SEM-0001")
+    await api.tap(staff, api.last(staff.id), "Installé")
+    await api.send_text(staff, "25/03/2026")
+    await api.send_text(staff, "429,90")
+
+    assert world.last_text(agent) == (
+        "📦 Remplacement du sinistre S-2026-0001 (École du Soleil) — matériel installé :\n"
+        "• SEM-0001 remplacé, installé le mercredi 25 mars 2026, nouvelle valeur 429,90\xa0€\n"
+        "Valeur totale : 429,90\xa0€ (à reporter dans vos contrats d'assurance)."
+    )
+    await api.send_text(staff, "/sinistre S-2026-0001")
+    assert "remplacement" in world.last_text(staff)
+
+
+async def test_items_recovered_after_payment_open_a_15_day_window_with_a_reminder(
+    world: World,
+) -> None:
+    api = world.api
+    _, agent, staff = await _reported(world)
+    notice = api.last(agent.id)
+    await api.tap(agent, notice, "📝 Envoyer la fiche d'engagement")
+    await api.send_text(agent, "640")
+    await api.tap(agent, api.last(agent.id), "versement direct par l'assureur")
+    await api.send_text(agent, "30/04")
+    await api.tap(agent, api.last(agent.id), "✅ Envoyer la fiche")
+    pledged = api.last(staff.id)
+    await api.tap(staff, pledged, "💶 Enregistrer un paiement")
+    await api.send_text(staff, "100")
+    await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.tap(staff, api.last(staff.id), "✅ Enregistrer le paiement")
+
+    await api.tap(staff, pledged, "🔙 Objets retrouvés")
+    await api.tap(staff, api.last(staff.id), "Maintenant")
+    await api.tap(staff, api.last(staff.id), "✅ Enregistrer")
+
+    assert "retrouvés après le paiement de l'indemnité" in world.last_text(agent)
+    assert "sous quinze jours" in world.last_text(agent)
+    async with world.db.uow() as uow:
+        due = await uow.session.scalar(
+            select(Reminder.due_at).where(Reminder.key == "claim:1:recovery:d-3")
+        )
+    assert due is not None
+    # Told on Tuesday 10 March: last day 25 March; the reminder on 22 March, 09:00 Paris.
+    assert (
+        world.settings.tz
+        and due.astimezone(world.settings.tz).strftime("%d/%m %H:%M") == "22/03 09:00"
+    )
+    world.clock.set(due)
+    report = await sweep(world)
+    assert ("claim:1:recovery:d-3", agent.id) in report.deliveries
+    assert world.last_text(agent).startswith(
+        "⏰ Sinistre S-2026-0001 (École du Soleil) : pour reprendre les objets retrouvés, "
+        "la commune doit le demander au plus tard le mercredi 25 mars 2026"
+    )

@@ -162,3 +162,17 @@ async def test_unknown_commands_get_a_pointer_to_help(world: World) -> None:
 async def test_default_menus_are_set_in_both_languages_at_start(world: World) -> None:
     assert [c for c, _ in world.api.commands()] == ["start", "aide", "langue"]
     assert [c for c, _ in world.api.commands(language_code="en")] == ["start", "help", "language"]
+
+
+async def test_a_revoked_code_is_refused(world: World) -> None:
+    from bot.services import registration
+
+    code = await world.invite(Role.COMMUNE, commune="42218")
+    await registration.revoke_invitation(world.db, code_or_id=code, now=world.clock.now())
+    user = world.user("Ana")
+
+    await world.api.send_text(user, f"/start {code}")
+
+    assert world.last_text(user) == (
+        "Ce code d'invitation a été annulé. Demandez une nouvelle invitation."
+    )

@@ -28,6 +28,7 @@ from bot.domain.claims import (
 )
 from bot.domain.dates import PARIS, local_date, start_of_local_day
 from bot.domain.deadlines import (
+    PlannedReminder,
     payment_deadline,
     plan_duty_reminders,
     plan_payment_reminders,
@@ -341,6 +342,36 @@ def _key(claim_id: int) -> str:
     return f"claim:{claim_id}"
 
 
+async def _plan(
+    uow: UnitOfWork,
+    ticket_id: int,
+    planned: Sequence[PlannedReminder],
+    now: datetime,
+    *,
+    prefix: str | None = None,
+) -> None:
+    """Store the claim's reminders, keyed under the claim so that closing cancels them."""
+    await reminders.plan(
+        uow, planned, key_prefix=prefix or _key(ticket_id), now=now, ticket_id=ticket_id
+    )
+
+
+def _attachment(
+    ticket_id: int, file: FileRef, *, purpose: str, person: Person, now: datetime
+) -> Attachment:
+    return Attachment(
+        ticket_id=ticket_id,
+        kind=file.kind,
+        purpose=purpose,
+        file_id=file.file_id,
+        file_unique_id=file.file_unique_id,
+        file_name=file.file_name,
+        mime_type=file.mime_type,
+        uploaded_by_id=person.id,
+        created_at=now,
+    )
+
+
 async def _view(
     uow: UnitOfWork, claim: Claim, now: datetime, *, timeline: bool = False
 ) -> ClaimView:
@@ -607,25 +638,9 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
             )
         for file in cmd.files:
             uow.session.add(
-                Attachment(
-                    ticket_id=ticket.id,
-                    kind=file.kind,
-                    purpose="evidence",
-                    file_id=file.file_id,
-                    file_unique_id=file.file_unique_id,
-                    file_name=file.file_name,
-                    mime_type=file.mime_type,
-                    uploaded_by_id=person.id,
-                    created_at=now,
-                )
+                _attachment(ticket.id, file, purpose="evidence", person=person, now=now)
             )
-        await reminders.plan(
-            uow,
-            plan_duty_reminders(facts.discovered_at, now),
-            key_prefix=_key(ticket.id),
-            now=now,
-            ticket_id=ticket.id,
-        )
+        await _plan(uow, ticket.id, plan_duty_reminders(facts.discovered_at, now), now)
         _audit(uow, ticket, person, "claim.reported", now, kind=facts.kind.value, items=len(items))
         await uow.commit()
         agents = await uow.people.commune_agents(school.commune_id)
@@ -738,13 +753,7 @@ async def mark_complete(db: Database, person_id: int, claim_id: int, *, now: dat
         today = local_date(now, PARIS)
         facts = rules.mark_complete(facts_of(claim), today, now)
         _store(claim, facts, now)
-        await reminders.plan(
-            uow,
-            plan_payment_reminders(today, PARIS, now),
-            key_prefix=_key(claim.ticket_id),
-            now=now,
-            ticket_id=claim.ticket_id,
-        )
+        await _plan(uow, claim.ticket_id, plan_payment_reminders(today, PARIS, now), now)
         _audit(
             uow,
             claim,
@@ -826,7 +835,7 @@ async def reopen_claim(db: Database, person_id: int, claim_id: int, *, now: date
         )
         if facts.completed_on is not None and not facts.paid_in_full:
             planned += plan_payment_reminders(facts.completed_on, PARIS, now)
-        await reminders.plan(uow, planned, key_prefix=again, now=now, ticket_id=claim.ticket_id)
+        await _plan(uow, claim.ticket_id, planned, now, prefix=again)
         _audit(uow, claim, person, "claim.reopened", now)
         await uow.commit()
         return await _view(uow, claim, now)
@@ -893,13 +902,7 @@ async def record_recovery(
         for item in claim.items:
             item.recovered_at = told_at
         if outcome is rules.RecoveryOutcome.AFTER_INDEMNITY:
-            await reminders.plan(
-                uow,
-                plan_recovery_reminders(told_at, PARIS, now),
-                key_prefix=_key(claim.ticket_id),
-                now=now,
-                ticket_id=claim.ticket_id,
-            )
+            await _plan(uow, claim.ticket_id, plan_recovery_reminders(told_at, PARIS, now), now)
         _audit(
             uow,
             claim,
@@ -920,19 +923,7 @@ async def attach_file(
     async with db.uow() as uow:
         person = await _person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id)
-        uow.session.add(
-            Attachment(
-                ticket_id=claim.ticket_id,
-                kind=file.kind,
-                purpose=purpose,
-                file_id=file.file_id,
-                file_unique_id=file.file_unique_id,
-                file_name=file.file_name,
-                mime_type=file.mime_type,
-                uploaded_by_id=person.id,
-                created_at=now,
-            )
-        )
+        uow.session.add(_attachment(claim.ticket_id, file, purpose=purpose, person=person, now=now))
         _audit(
             uow, claim, person, "claim.attachment", now, purpose=purpose, file_name=file.file_name
         )

@@ -6,7 +6,9 @@ every id in a button is looked up again, never trusted.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -37,6 +39,24 @@ async def _refuse(update: Update, context: PneContext) -> None:
         await reply(update, context, "common.error.forbidden")
 
 
+Handler = Callable[[Update, PneContext], Coroutine[Any, Any, None]]
+
+
+def staff_only(handler: Handler) -> Handler:
+    """Refuse anyone but staff; for a button, answer the callback query first."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: PneContext) -> None:
+        if not _is_staff(context):
+            await _refuse(update, context)
+            return
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await handler(update, context)
+
+    return guarded
+
+
 def _chat(update: Update) -> int:
     assert update.effective_chat is not None
     return update.effective_chat.id
@@ -49,27 +69,20 @@ def _state_label(context: PneContext, kind: str, state: str) -> str:
 # --- the queue ------------------------------------------------------------------------
 
 
+@staff_only
 async def queue_command(update: Update, context: PneContext) -> None:
-    if not _is_staff(context):
-        await _refuse(update, context)
-        return
     await _show_queue(update, context, page=0, commune_id=0, overdue=False, edit=False)
 
 
+@staff_only
 async def overdue_command(update: Update, context: PneContext) -> None:
-    if not _is_staff(context):
-        await _refuse(update, context)
-        return
     await _show_queue(update, context, page=0, commune_id=0, overdue=True, edit=False)
 
 
+@staff_only
 async def queue_button(update: Update, context: PneContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    if not _is_staff(context):
-        await _refuse(update, context)
-        return
-    await query.answer()
     match = _QUEUE.match(query.data)
     assert match is not None  # the handler's pattern
     page, commune_id, overdue = int(match[1]), int(match[2]), match[3] == "1"
@@ -158,14 +171,11 @@ async def _show_queue(
         await send(context, _chat(update), text, reply_markup=markup)
 
 
+@staff_only
 async def communes_filter(update: Update, context: PneContext) -> None:
     query = update.callback_query
     assert query is not None
-    if not _is_staff(context):
-        await _refuse(update, context)
-        return
     assert context.person is not None
-    await query.answer()
     communes = await tickets.communes_with_open_tickets(context.services.db, context.person.id)
     rows = [[(f"{name} ({count})", f"tq:0:{commune_id}:0")] for commune_id, name, count in communes]
     rows.append([(context.t("ticket.button.all"), "tq:0:0:0")])
@@ -193,13 +203,10 @@ async def dossier_command(update: Update, context: PneContext) -> None:
     await _show_dossier(update, context, ticket_id)
 
 
+@staff_only
 async def dossier_button(update: Update, context: PneContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    if not _is_staff(context):
-        await _refuse(update, context)
-        return
-    await query.answer()
     await _show_dossier(update, context, int(query.data.rsplit(":", 1)[1]))
 
 
@@ -288,24 +295,23 @@ def _staff_markup(
     return InlineKeyboardMarkup(rows)
 
 
+@staff_only
 async def take(update: Update, context: PneContext) -> None:
     await _assign(update, context, to_self=True)
 
 
+@staff_only
 async def assign_menu(update: Update, context: PneContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    if not _is_staff(context):
-        await _refuse(update, context)
-        return
     assert context.person is not None
-    await query.answer()
     ticket_id = int(query.data.rsplit(":", 1)[1])
     staff = await tickets.staff_members(context.services.db, context.person.id)
     rows = [[(name, f"tk:assignto:{ticket_id}:{pid}")] for pid, name in staff]
     await reply(update, context, "ticket.assign.choose", reply_markup=keyboard(rows))
 
 
+@staff_only
 async def assign_to(update: Update, context: PneContext) -> None:
     await _assign(update, context, to_self=False)
 
@@ -313,11 +319,7 @@ async def assign_to(update: Update, context: PneContext) -> None:
 async def _assign(update: Update, context: PneContext, *, to_self: bool) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    if not _is_staff(context):
-        await _refuse(update, context)
-        return
     assert context.person is not None
-    await query.answer()
     parts = query.data.split(":")
     ticket_id = int(parts[2])
     assignee_id = context.person.id if to_self else int(parts[3])
@@ -332,14 +334,11 @@ async def _assign(update: Update, context: PneContext, *, to_self: bool) -> None
     await reply(update, context, "ticket.assign.done", number=number, name=name)
 
 
+@staff_only
 async def resend_files(update: Update, context: PneContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    if not _is_staff(context):
-        await _refuse(update, context)
-        return
     assert context.person is not None
-    await query.answer()
     try:
         extra = await tickets.dossier(
             context.services.db, context.person.id, int(query.data.rsplit(":", 1)[1])
@@ -361,14 +360,11 @@ async def resend_files(update: Update, context: PneContext) -> None:
             await context.bot.send_document(_chat(update), file.file_id, caption=caption)
 
 
+@staff_only
 async def reopen(update: Update, context: PneContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    if not _is_staff(context):
-        await _refuse(update, context)
-        return
     assert context.person is not None
-    await query.answer()
     services = context.services
     try:
         view = await claims_service.reopen_claim(
@@ -392,10 +388,8 @@ async def reopen(update: Update, context: PneContext) -> None:
 # --- search ---------------------------------------------------------------------------------
 
 
+@staff_only
 async def search_command(update: Update, context: PneContext) -> None:
-    if not _is_staff(context):
-        await _refuse(update, context)
-        return
     assert context.person is not None
     text = " ".join(context.args or [])
     try:

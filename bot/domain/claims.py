@@ -105,6 +105,12 @@ REFUND_SHARE_BY_AGE: Mapping[int, Decimal] = MappingProxyType(
         5: Decimal("0.00"),
     }
 )
+# Art. 6 is about « le matériel mis à disposition » by SEM; equipment the commune owns is
+# its own affair (art. 3: maintenance and replacement at the commune's charge): it owes SEM
+# no refund for it and SEM does not replace it. Unknown equipment is taken as SEM's (it
+# carries SEM's label, art. 5) until staff say otherwise.
+OWNERS_COVERED: frozenset[str] = frozenset({"sem"})
+
 # « les matériels anciens de plus de 6 ans ne seront pas remplacés »: not replaced when the
 # loss falls after the 6th anniversary of the acquisition (0004).
 NOT_REPLACED_AFTER_YEARS = 6
@@ -132,6 +138,11 @@ def to_cents(amount: Decimal) -> Decimal:
 
 
 # --------------------------------------------------------------------------- duties
+
+
+def covered_by_convention(owner: str | None) -> bool:
+    """Does a refund to SEM (and SEM's replacement) apply to equipment of this owner?"""
+    return owner is None or owner in OWNERS_COVERED
 
 
 def duties_for(kind: ClaimKind) -> tuple[Duty, ...]:

@@ -117,6 +117,7 @@ class ItemView:
     replacement_ordered_on: date | None = None
     replacement_installed_on: date | None = None
     new_value: Decimal | None = None
+    covered: bool = True  # False: the commune's own equipment, outside the refund
 
 
 @dataclass(frozen=True)
@@ -524,13 +525,14 @@ async def _claim_items(
         description = (request.description or "").strip() or None
         if equipment is None and description is None:
             raise DomainError("claim.error.unknown_tag_needs_description", tag=tag or "")
+        covered = rules.covered_by_convention(equipment.owner if equipment else None)
         value = (
             None
             if equipment is None or equipment.value_cents is None
             else cents_to_eur(equipment.value_cents)
         )
         acquired = equipment.acquired_on if equipment else None
-        refund = rules.item_refund(value, acquired, loss_on)
+        refund = rules.item_refund(value, acquired, loss_on) if covered else Decimal("0.00")
         items.append(
             ClaimItem(
                 equipment_id=equipment.id if equipment else None,
@@ -539,7 +541,7 @@ async def _claim_items(
                 value_cents=equipment.value_cents if equipment else None,
                 acquired_on=acquired,
                 refund_cents=None if refund is None else eur_to_cents(refund),
-                replaceable=rules.is_replaceable(acquired, loss_on),
+                replaceable=rules.is_replaceable(acquired, loss_on) if covered else None,
                 equipment=equipment,
             )
         )
@@ -570,6 +572,7 @@ async def preview_claim(db: Database, cmd: ReportClaim, now: datetime) -> Previe
 
 def _item_view(item: ClaimItem, loss_on: date) -> ItemView:
     value = None if item.value_cents is None else cents_to_eur(item.value_cents)
+    covered = rules.covered_by_convention(item.equipment.owner if item.equipment else None)
     return ItemView(
         asset_tag=item.asset_tag,
         description=item.description,
@@ -578,16 +581,19 @@ def _item_view(item: ClaimItem, loss_on: date) -> ItemView:
         known=item.equipment is not None,
         value=value,
         acquired_on=item.acquired_on,
-        refund=rules.item_refund(value, item.acquired_on, loss_on),
+        refund=(
+            rules.item_refund(value, item.acquired_on, loss_on) if covered else Decimal("0.00")
+        ),
         share=(
             rules.refund_share(rules.item_age_years(item.acquired_on, loss_on))
-            if item.acquired_on is not None
+            if covered and item.acquired_on is not None
             else None
         ),
-        replaceable=item.replaceable,
+        replaceable=item.replaceable if covered else None,
         replacement_ordered_on=item.replacement_ordered_on,
         replacement_installed_on=item.replacement_installed_on,
         new_value=None if item.new_value_cents is None else cents_to_eur(item.new_value_cents),
+        covered=covered,
     )
 
 

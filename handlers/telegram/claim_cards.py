@@ -41,7 +41,9 @@ class Card:
         what = (
             f"{item.type} — {item.model}" if item.known and item.type else (item.description or "")
         )
-        if item.refund is None:
+        if not item.covered:
+            value = self.t("claim.item.commune_owned")
+        elif item.refund is None:
             value = self.t("claim.item.to_estimate")
         else:
             assert item.value is not None and item.share is not None

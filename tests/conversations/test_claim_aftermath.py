@@ -119,3 +119,28 @@ async def test_items_recovered_after_payment_open_a_15_day_window_with_a_reminde
         "⏰ Sinistre S-2026-0001 (École du Soleil) : pour reprendre les objets retrouvés, "
         "la commune doit le demander au plus tard le mercredi 25 mars 2026"
     )
+
+
+async def test_the_communes_own_equipment_is_shown_outside_the_refund(world: World) -> None:
+    api = world.api
+    async with world.db.uow() as uow:
+        item = await uow.directory.equipment_by_tag("SEM-0003")
+        assert item is not None
+        item.owner = "commune"
+        await uow.commit()
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "Vol")
+    await api.send_text(teacher, "SEM-0003 SEM-0001")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (2 choisi·s)")
+    await api.send_text(teacher, "hier 8h")
+    await api.send_text(teacher, "Vol avec effraction")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+
+    summary = world.last_text(teacher)
+    assert (
+        "SEM-0003 laptop — ThinkPad E14 : propriété de la commune : hors remboursement à SEM"
+        in summary
+    )
+    assert "Remboursement estimé : 320,00\xa0€" in summary
+    assert "à estimer" not in summary

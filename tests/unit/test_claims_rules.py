@@ -524,3 +524,11 @@ def test_three_claims_within_a_year_raise_the_security_flag() -> None:
     assert is_high_frequency([*two, now - timedelta(days=365)], now)
     assert not is_high_frequency([*two, now - timedelta(days=365, seconds=1)], now)
     assert not is_high_frequency([*two, now + timedelta(days=1)], now)
+
+
+def test_only_equipment_provided_by_sem_is_refunded_to_sem() -> None:
+    from bot.domain.claims import covered_by_convention
+
+    assert covered_by_convention("sem")
+    assert covered_by_convention(None)  # an unknown tag carries SEM's label until shown otherwise
+    assert not covered_by_convention("commune")

@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.telegram import claim_follow, claims, errors, registration, staff
+from handlers.telegram import admin, claim_follow, claims, errors, registration, relay, staff
 from handlers.telegram.common import quiet_per_message_warning
 
 GUARDS = -1
@@ -47,6 +47,13 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)
+    # Staff tools: /inviter and /annonce dialogues.
+    application.add_handlers(admin.handlers(), group=MAIN)
+
+    # The relay takes replies (Telegram reply-to) to the bot's messages about a ticket. It
+    # comes after every dialogue above, so that answering a dialogue's question with
+    # "reply" still reaches the dialogue, and before the catch-all below.
+    application.add_handlers(relay.handlers(), group=MAIN)
 
     # Last of the same group, so only when no handler above took the update: a clear
     # answer rather than silence (a stale or forged button, an unknown command).

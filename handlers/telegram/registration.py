@@ -25,10 +25,17 @@ async def load_person(update: Update, context: PneContext) -> None:
     user = update.effective_user
     if user is None or update.effective_chat is None:
         raise ApplicationHandlerStop
-    if update.effective_chat.type != "private" and update.callback_query is None:
-        # Groups (the staff group) only receive messages; nobody registers there.
-        raise ApplicationHandlerStop
     services = context.services
+    if update.effective_chat.type != "private" and update.callback_query is None:
+        # Nobody registers in a group. In the staff group, registered staff may write
+        # (a reply to a ticket's message goes to its reporter); anything else is ignored.
+        if update.effective_chat.id != services.settings.staff_chat_id:
+            raise ApplicationHandlerStop
+        person = await registration.find_person(services.db, user.id)
+        if person is None or not person.active or person.role != Role.STAFF:
+            raise ApplicationHandlerStop
+        context.person = person
+        return
     context.person = await registration.find_person(services.db, user.id)
     if context.person is not None:
         if not context.person.active:

@@ -1,0 +1,485 @@
+"""The relay: a ticket's thread between its reporter, the commune and SEM's staff.
+
+- Staff write to the reporter (``/repondre``, or a reply to any message about the ticket);
+- the reporter and the commune's agents write to staff the same way (to the ticket's
+  assignee, or to every staff member when nobody is assigned);
+- staff keep internal notes (``/note``) that never reach the reporter;
+- photos and documents travel like text and are kept as the ticket's attachments;
+- ``/mes_dossiers``: the tickets a person follows, and one ticket's thread.
+
+Each use case loads the person and the ticket in one unit of work, checks the role and the
+scope (a ticket outside the person's scope is refused, never shown), writes the message,
+its audit entry and the ticket's ``updated_at`` in the same transaction, and returns what
+the front end needs to deliver it. Nothing here formats text for a person, nor sends it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from bot.domain.errors import DomainError
+from bot.domain.roles import Action, Role, Scope, require
+from bot.services.claims import FileRef
+from storage.models import Attachment, Person, Ticket, TicketMessage
+from storage.uow import Database, UnitOfWork
+
+MAX_BODY = 3000  # with our header it still fits one Telegram message (4096)
+MAX_CAPTION = 900  # a caption may not exceed 1024 visible characters
+PER_PAGE = 8
+RELAY_PURPOSE = "relay"  # Attachment.purpose of the files sent through the relay
+NOTE_OBJECT = "ticket_note"  # audit object type of internal notes (kept off the timeline)
+_NUMBER = re.compile(r"^[A-Za-z]{1,4}-\d{4}-\d{1,6}$")
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    SYSTEM = "system"
+
+
+class Audience(StrEnum):
+    """Who receives what was just written on a ticket."""
+
+    REPORTER = "reporter"  # staff wrote: the reporter only
+    ASSIGNEE = "assignee"  # the reporter or the commune wrote, and someone is assigned
+    STAFF = "staff"  # ... nobody is: every staff member (or the staff group)
+    NOBODY = "nobody"  # an internal note
+
+
+# --------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: int
+    chat_id: int
+    language: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TicketInfo:
+    id: int
+    number: str
+    kind: str
+    state: str
+    school_name: str | None
+    commune_name: str
+    created_at: datetime
+    reporter_name: str
+
+    @property
+    def place(self) -> str:
+        """Where the ticket is: its school, or its commune when it has no school."""
+        return self.school_name or self.commune_name
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A message (or a file) written on a ticket, and whom to deliver it to."""
+
+    ticket: TicketInfo
+    author_id: int
+    author_name: str
+    author_role: str
+    body: str
+    file: FileRef | None
+    visibility: Visibility
+    audience: Audience
+    recipients: tuple[Recipient, ...]
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    id: int
+    number: str
+    kind: str
+    state: str
+    place: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    lines: tuple[TicketLine, ...]
+    page: int  # 0-based, clamped to the pages there are
+    pages: int
+    total: int
+    listing: str  # own | school | commune | assigned: whose tickets these are
+    scope_name: str  # the school's or the commune's name, for the title
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    at: datetime
+    author_name: str | None  # None: the system
+    author_role: str | None
+    visibility: Visibility
+    body: str
+    file_kind: str | None = None  # photo | document, for a file sent through the relay
+    file_name: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketThread:
+    ticket: TicketInfo
+    entries: tuple[ThreadEntry, ...]
+    for_staff: bool  # internal notes included
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def looks_like_number(text: str) -> bool:
+    """``S-2026-0042`` and the like: a ticket number, not the first word of a message."""
+    return bool(_NUMBER.match(text.strip()))
+
+
+def _scope(person: Person) -> Scope:
+    return Scope(Role(person.role), school_id=person.school_id, commune_id=person.commune_id)
+
+
+def _reaches(person: Person, ticket: Ticket) -> bool:
+    return _scope(person).reaches(school_id=ticket.school_id, commune_id=ticket.commune_id)
+
+
+async def _person(uow: UnitOfWork, person_id: int) -> Person:
+    person = await uow.people.get(person_id)
+    if person is None or not person.active:
+        raise DomainError("registration.error.not_registered")
+    return person
+
+
+def _recipient(person: Person | None) -> Recipient | None:
+    if person is None or not person.active or person.chat_id is None:
+        return None
+    return Recipient(person.id, person.chat_id, person.language, person.full_name)
+
+
+def _recipients(people: Sequence[Person], *, besides: int) -> tuple[Recipient, ...]:
+    found = (_recipient(p) for p in people if p.id != besides)
+    return tuple(r for r in found if r is not None)
+
+
+async def _ticket(uow: UnitOfWork, ticket_id: int) -> Ticket | None:
+    return await uow.session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .options(
+            selectinload(Ticket.school),
+            selectinload(Ticket.commune),
+            selectinload(Ticket.reporter),
+            selectinload(Ticket.assignee),
+        )
+    )
+
+
+def _info(ticket: Ticket) -> TicketInfo:
+    return TicketInfo(
+        id=ticket.id,
+        number=ticket.number,
+        kind=ticket.kind,
+        state=ticket.state,
+        school_name=ticket.school.name if ticket.school else None,
+        commune_name=ticket.commune.name,
+        created_at=ticket.created_at,
+        reporter_name=ticket.reporter.full_name,
+    )
+
+
+def _checked_body(body: str, file: FileRef | None) -> str:
+    text = body.strip()
+    if not text and file is None:
+        raise DomainError("relay.error.empty")
+    limit = MAX_CAPTION if file is not None else MAX_BODY
+    if len(text) > limit:
+        raise DomainError("relay.error.too_long", max=limit, length=len(text))
+    return text
+
+
+async def _post(
+    uow: UnitOfWork,
+    author: Person,
+    ticket: Ticket,
+    body: str,
+    file: FileRef | None,
+    *,
+    visibility: Visibility,
+    audience: Audience,
+    recipients: tuple[Recipient, ...],
+    action: str,
+    now: datetime,
+) -> Posted:
+    """Write the message (or the file) on the ticket, with its audit entry; commit."""
+    details: dict[str, object] = {"recipients": len(recipients)}
+    if file is None:
+        message = TicketMessage(
+            ticket_id=ticket.id,
+            author_id=author.id,
+            visibility=visibility.value,
+            body=body,
+            created_at=now,
+        )
+        uow.session.add(message)
+        await uow.session.flush()
+        details.update(kind="text", message_id=message.id)
+    else:
+        attachment = Attachment(
+            ticket_id=ticket.id,
+            kind=file.kind,
+            purpose=RELAY_PURPOSE,
+            file_id=file.file_id,
+            file_unique_id=file.file_unique_id,
+            file_name=file.file_name,
+            mime_type=file.mime_type,
+            caption=body or None,
+            uploaded_by_id=author.id,
+            created_at=now,
+        )
+        uow.session.add(attachment)
+        await uow.session.flush()
+        details.update(kind=file.kind, attachment_id=attachment.id)
+    ticket.updated_at = now
+    uow.audit(
+        at=now,
+        actor_id=author.id,
+        action=action,
+        object_type=NOTE_OBJECT if visibility is Visibility.INTERNAL else "ticket",
+        object_id=ticket.number,
+        **details,
+    )
+    await uow.commit()
+    return Posted(
+        ticket=_info(ticket),
+        author_id=author.id,
+        author_name=author.full_name,
+        author_role=author.role,
+        body=body,
+        file=file,
+        visibility=visibility,
+        audience=audience,
+        recipients=recipients,
+    )
+
+
+async def _staff_reply(
+    uow: UnitOfWork, staff: Person, ticket: Ticket, body: str, file: FileRef | None, now: datetime
+) -> Posted:
+    reporter = _recipient(ticket.reporter) if ticket.reporter_id != staff.id else None
+    return await _post(
+        uow,
+        staff,
+        ticket,
+        body,
+        file,
+        visibility=Visibility.PUBLIC,
+        audience=Audience.REPORTER,
+        recipients=(reporter,) if reporter else (),
+        action="relay.reply",
+        now=now,
+    )
+
+
+# --------------------------------------------------------------------------- use cases
+
+
+async def ticket_by_number(db: Database, person_id: int, number: str) -> int:
+    """A ticket's id from its number, within the person's scope (else: unknown number)."""
+    async with db.uow() as uow:
+        person = await _person(uow, person_id)
+        ticket = await uow.tickets.by_number(number.strip())
+        if ticket is None or not _reaches(person, ticket):
+            raise DomainError("relay.error.unknown_number", number=number.strip().upper())
+        return ticket.id
+
+
+async def reply_to_reporter(
+    db: Database,
+    staff_id: int,
+    ticket_id: int,
+    body: str,
+    now: datetime,
+    *,
+    file: FileRef | None = None,
+) -> Posted:
+    """Staff write to the reporter (``/repondre``)."""
+    text = _checked_body(body, file)
+    async with db.uow() as uow:
+        staff = await _person(uow, staff_id)
+        require(staff.role, Action.TRIAGE)
+        ticket = await _ticket(uow, ticket_id)
+        if ticket is None:
+            raise DomainError("relay.error.not_found")
+        return await _staff_reply(uow, staff, ticket, text, file, now)
+
+
+async def add_note(db: Database, staff_id: int, ticket_id: int, body: str, now: datetime) -> Posted:
+    """An internal note: kept in the thread for staff, sent to nobody."""
+    text = _checked_body(body, None)
+    async with db.uow() as uow:
+        staff = await _person(uow, staff_id)
+        require(staff.role, Action.TRIAGE)
+        ticket = await _ticket(uow, ticket_id)
+        if ticket is None:
+            raise DomainError("relay.error.not_found")
+        return await _post(
+            uow,
+            staff,
+            ticket,
+            text,
+            None,
+            visibility=Visibility.INTERNAL,
+            audience=Audience.NOBODY,
+            recipients=(),
+            action="relay.note",
+            now=now,
+        )
+
+
+async def write_on_ticket(
+    db: Database,
+    person_id: int,
+    ticket_id: int,
+    body: str,
+    now: datetime,
+    *,
+    file: FileRef | None = None,
+) -> Posted:
+    """A reply to a message about the ticket.
+
+    From staff it goes to the reporter. From anyone else (the reporter, a colleague of the
+    school, the commune's agents) it goes to the assignee or, when nobody is assigned, to
+    every staff member; a ticket outside the writer's scope is refused and nothing is kept
+    (a reference to an old message may outlive a change of role or of school).
+    """
+    text = _checked_body(body, file)
+    async with db.uow() as uow:
+        person = await _person(uow, person_id)
+        ticket = await _ticket(uow, ticket_id)
+        if ticket is None or not _reaches(person, ticket):
+            raise DomainError("relay.error.refused")
+        if person.role == Role.STAFF:
+            return await _staff_reply(uow, person, ticket, text, file, now)
+        assignee = _recipient(ticket.assignee)
+        recipients: tuple[Recipient, ...]
+        if assignee is not None and assignee.person_id != person.id:
+            audience, recipients = Audience.ASSIGNEE, (assignee,)
+        else:
+            audience = Audience.STAFF
+            recipients = _recipients(await uow.people.staff(), besides=person.id)
+        return await _post(
+            uow,
+            person,
+            ticket,
+            text,
+            file,
+            visibility=Visibility.PUBLIC,
+            audience=audience,
+            recipients=recipients,
+            action="relay.message",
+            now=now,
+        )
+
+
+async def my_tickets(
+    db: Database, person_id: int, page: int = 0, per_page: int = PER_PAGE
+) -> TicketPage:
+    """The tickets a person follows, newest first: a teacher's own, a school head's whole
+    school, a commune agent's whole commune, a staff member's assigned (or own) ones."""
+    async with db.uow() as uow:
+        person = await _person(uow, person_id)
+        role = Role(person.role)
+        scope_name = ""
+        if role is Role.TEACHER:
+            listing, where = "own", Ticket.reporter_id == person.id
+        elif role is Role.DIRECTOR:
+            listing, where = "school", Ticket.school_id == person.school_id
+            scope_name = person.school.name if person.school else ""
+        elif role is Role.COMMUNE:
+            listing, where = "commune", Ticket.commune_id == person.commune_id
+            scope_name = person.commune.name if person.commune else ""
+        else:
+            listing = "assigned"
+            where = or_(Ticket.assignee_id == person.id, Ticket.reporter_id == person.id)
+        total = int(
+            await uow.session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0
+        )
+        pages = max(1, -(-total // per_page))
+        page = min(max(page, 0), pages - 1)
+        rows = await uow.session.scalars(
+            select(Ticket)
+            .where(where)
+            .options(selectinload(Ticket.school), selectinload(Ticket.commune))
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .offset(page * per_page)
+            .limit(per_page)
+        )
+        lines = tuple(
+            TicketLine(
+                id=t.id,
+                number=t.number,
+                kind=t.kind,
+                state=t.state,
+                place=t.school.name if t.school else t.commune.name,
+                created_at=t.created_at,
+            )
+            for t in rows
+        )
+        return TicketPage(lines, page, pages, total, listing, scope_name)
+
+
+async def ticket_thread(db: Database, person_id: int, ticket_id: int) -> TicketThread:
+    """A ticket and its thread; internal notes only for staff. Outside the person's scope
+    the ticket is "not found", so that ids of other schools' tickets cannot be probed."""
+    async with db.uow() as uow:
+        person = await _person(uow, person_id)
+        ticket = await _ticket(uow, ticket_id)
+        if ticket is None or not _reaches(person, ticket):
+            raise DomainError("relay.error.not_found")
+        staff = person.role == Role.STAFF
+        shown = [Visibility.PUBLIC.value, Visibility.SYSTEM.value]
+        if staff:
+            shown.append(Visibility.INTERNAL.value)
+        messages = await uow.session.scalars(
+            select(TicketMessage)
+            .where(TicketMessage.ticket_id == ticket.id, TicketMessage.visibility.in_(shown))
+            .options(selectinload(TicketMessage.author))
+            .order_by(TicketMessage.id)
+        )
+        files = await uow.session.execute(
+            select(Attachment, Person)
+            .outerjoin(Person, Person.id == Attachment.uploaded_by_id)
+            .where(Attachment.ticket_id == ticket.id, Attachment.purpose == RELAY_PURPOSE)
+            .order_by(Attachment.id)
+        )
+        entries = [
+            ThreadEntry(
+                at=m.created_at,
+                author_name=m.author.full_name if m.author else None,
+                author_role=m.author.role if m.author else None,
+                visibility=Visibility(m.visibility),
+                body=m.body,
+            )
+            for m in messages
+        ]
+        entries.extend(
+            ThreadEntry(
+                at=a.created_at,
+                author_name=p.full_name if p else None,
+                author_role=p.role if p else None,
+                visibility=Visibility.PUBLIC,
+                body=a.caption or "",
+                file_kind=a.kind,
+                file_name=a.file_name,
+            )
+            for a, p in files
+        )
+        entries.sort(key=lambda e: e.at)  # stable: same instant keeps messages first
+        return TicketThread(_info(ticket), tuple(entries), staff)

@@ -1,0 +1,697 @@
+"""Two staff tools as dialogues: /inviter (an invitation code, its link and QR code) and
+/annonce (a message to an audience, previewed, confirmed, sent in the background).
+
+/inviter: role → school or commune (typed search, results as buttons) → validity →
+summary → confirm. /annonce: audience → (commune) → text → preview → confirm.
+Buttons carry ids that are checked again on arrival; the staff role is checked at each
+step (a person may lose it in the middle of a dialogue); /annuler leaves at every step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import PneContext, Services
+from bot.domain.errors import DomainError
+from bot.domain.invitations import parse_validity
+from bot.domain.roles import Action, Role, can
+from bot.i18n import I18n, Safe, normalize_language
+from bot.services import announcements as service
+from bot.services.announcements import Audience, AudienceKind
+from bot.services.relay import Recipient
+from bot.services.reminders import retry_after_delay
+from handlers.telegram.common import keyboard, reply
+
+log = logging.getLogger(__name__)
+
+# /inviter
+ROLE, SCHOOL, COMMUNE, VALIDITY, SUMMARY = (
+    "inv_role", "inv_school", "inv_commune", "inv_validity", "inv_summary",
+)  # fmt: skip
+# /annonce
+AUDIENCE, AUDIENCE_COMMUNE, TEXT, PREVIEW = (
+    "ann_audience", "ann_commune", "ann_text", "ann_preview",
+)  # fmt: skip
+INVITE_DRAFT = "invite_draft"
+ANNOUNCE_DRAFT = "announce_draft"
+VALIDITY_CHOICES = (7, 14, 30)  # days, as buttons
+MAX_RESULTS = 8
+SEND_RETRIES = 3  # after a RetryAfter, per recipient
+TASK_PREFIX = "announcement:"
+
+# Replaced in tests, to not wait for real.
+sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+def _draft(context: PneContext, key: str) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft: dict[str, Any] = context.user_data.setdefault(key, {})
+    return draft
+
+
+def _chat_id(update: Update) -> int:
+    assert update.effective_chat is not None
+    return update.effective_chat.id
+
+
+async def _answer(update: Update) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+async def _drop_buttons(update: Update) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.edit_message_reply_markup(None)
+
+
+def _allowed(context: PneContext, action: Action) -> bool:
+    return context.person is not None and can(context.person.role, action)
+
+
+async def _refuse(update: Update, context: PneContext, *drafts: str) -> int:
+    """The person is not (or no longer) staff: leave the dialogue."""
+    assert context.user_data is not None
+    for key in drafts:
+        context.user_data.pop(key, None)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await reply(update, context, "common.error.forbidden")
+    return ConversationHandler.END
+
+
+def _last_part(data: str | None) -> str:
+    assert data is not None
+    return data.rsplit(":", 1)[1]
+
+
+def qr_png(link: str) -> bytes:
+    """The QR code of a link, as a PNG image (pure Python: no Pillow needed)."""
+    import qrcode
+    from qrcode.image.pure import PyPNGImage
+
+    buffer = io.BytesIO()
+    qrcode.make(link, image_factory=PyPNGImage).save(buffer)
+    return buffer.getvalue()
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    from bot.__main__ import deep_link as cli_deep_link
+
+    return cli_deep_link(bot_username, code)
+
+
+# =========================================================================== /inviter
+
+
+async def invite_start(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, Action.INVITE):
+        return await _refuse(update, context, INVITE_DRAFT)
+    assert context.user_data is not None
+    context.user_data[INVITE_DRAFT] = {}
+    rows = [[(context.t(f"role.{role.value}"), f"inv:role:{role.value}")] for role in Role]
+    rows.append([(context.t("common.button.cancel"), "inv:abort")])
+    await reply(update, context, "admin.invite.ask_role", reply_markup=keyboard(rows))
+    return ROLE
+
+
+async def role_chosen(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, Action.INVITE):
+        return await _refuse(update, context, INVITE_DRAFT)
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    role = Role(_last_part(query.data))
+    draft = _draft(context, INVITE_DRAFT)
+    draft.clear()
+    draft["role"] = role.value
+    await _drop_buttons(update)
+    if role in (Role.TEACHER, Role.DIRECTOR):
+        await reply(update, context, "admin.search.ask_school")
+        return SCHOOL
+    if role is Role.COMMUNE:
+        await reply(update, context, "admin.search.ask_commune")
+        return COMMUNE
+    draft["scope"] = context.t("scope.everything")
+    return await _ask_validity(update, context)
+
+
+async def school_typed(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, Action.INVITE):
+        return await _refuse(update, context, INVITE_DRAFT)
+    assert update.effective_message is not None
+    text = update.effective_message.text or ""
+    try:
+        schools = await service.search_schools(context.services.db, text, MAX_RESULTS)
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return SCHOOL
+    if not schools:
+        await reply(update, context, "admin.search.no_school", text=text.strip())
+        return SCHOOL
+    rows = [
+        [(f"{s.name} ({s.uai}) — {s.commune_name}"[:60], f"inv:school:{s.id}")] for s in schools
+    ]
+    rows.append([(context.t("common.button.cancel"), "inv:abort")])
+    await reply(
+        update,
+        context,
+        "admin.search.schools_found",
+        text=text.strip(),
+        reply_markup=keyboard(rows),
+    )
+    return SCHOOL
+
+
+async def school_chosen(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, Action.INVITE):
+        return await _refuse(update, context, INVITE_DRAFT)
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    try:  # never trust the button: the school must exist
+        school = await service.school_choice(context.services.db, int(_last_part(query.data)))
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return SCHOOL
+    draft = _draft(context, INVITE_DRAFT)
+    draft["school_id"] = school.id
+    draft["scope"] = context.t(
+        "scope.school", school=school.name, uai=school.uai, commune=school.commune_name
+    )
+    await _drop_buttons(update)
+    return await _ask_validity(update, context)
+
+
+async def commune_typed(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, Action.INVITE):
+        return await _refuse(update, context, INVITE_DRAFT)
+    await _offer_communes(update, context, "inv")
+    return COMMUNE
+
+
+async def _offer_communes(update: Update, context: PneContext, prefix: str) -> None:
+    """Search communes from the typed text and offer them as buttons ``<prefix>:commune:<id>``."""
+    assert update.effective_message is not None
+    text = update.effective_message.text or ""
+    try:
+        communes = await service.search_communes(context.services.db, text, MAX_RESULTS)
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return
+    if not communes:
+        await reply(update, context, "admin.search.no_commune", text=text.strip())
+        return
+    rows = [[(f"{c.name} ({c.insee})", f"{prefix}:commune:{c.id}")] for c in communes]
+    rows.append([(context.t("common.button.cancel"), f"{prefix}:abort")])
+    await reply(
+        update,
+        context,
+        "admin.search.communes_found",
+        text=text.strip(),
+        reply_markup=keyboard(rows),
+    )
+
+
+async def commune_chosen(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, Action.INVITE):
+        return await _refuse(update, context, INVITE_DRAFT)
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    try:
+        commune = await service.commune_choice(context.services.db, int(_last_part(query.data)))
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return COMMUNE
+    draft = _draft(context, INVITE_DRAFT)
+    draft["commune_id"] = commune.id
+    draft["scope"] = context.t("scope.commune", commune=commune.name, insee=commune.insee)
+    await _drop_buttons(update)
+    return await _ask_validity(update, context)
+
+
+async def _ask_validity(update: Update, context: PneContext) -> str:
+    rows = [
+        [
+            (context.t("admin.invite.days", days=days), f"inv:days:{days}")
+            for days in VALIDITY_CHOICES
+        ],
+        [(context.t("common.button.cancel"), "inv:abort")],
+    ]
+    await reply(update, context, "admin.invite.ask_validity", reply_markup=keyboard(rows))
+    return VALIDITY
+
+
+async def validity_chosen(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, Action.INVITE):
+        return await _refuse(update, context, INVITE_DRAFT)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        days = int(_last_part(update.callback_query.data))
+        if days not in VALIDITY_CHOICES:  # a forged button
+            return VALIDITY
+        validity = timedelta(days=days)
+        await _drop_buttons(update)
+    else:
+        assert update.effective_message is not None
+        try:
+            validity = parse_validity(update.effective_message.text or "")
+        except DomainError as error:
+            await reply(update, context, error.code, **error.params)
+            return VALIDITY
+    draft = _draft(context, INVITE_DRAFT)
+    draft["validity_s"] = int(validity.total_seconds())
+    services = context.services
+    until = services.clock.now() + validity
+    rows = [
+        [(context.t("admin.invite.button.create"), "inv:ok")],
+        [(context.t("common.button.cancel"), "inv:abort")],
+    ]
+    await reply(
+        update,
+        context,
+        "admin.invite.summary",
+        role=context.t(f"role.{draft['role']}"),
+        scope=Safe(draft["scope"]),  # already HTML (from the catalog)
+        until=services.i18n.datetime(context.lang, until),
+        reply_markup=keyboard(rows),
+    )
+    return SUMMARY
+
+
+async def invite_confirmed(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, Action.INVITE):
+        return await _refuse(update, context, INVITE_DRAFT)
+    query = update.callback_query
+    assert query is not None and context.person is not None and context.user_data is not None
+    await query.answer()
+    draft = _draft(context, INVITE_DRAFT)
+    services = context.services
+    try:
+        created = await service.invite(
+            services.db,
+            context.person.id,
+            role=Role(draft["role"]),
+            school_id=draft.get("school_id"),
+            commune_id=draft.get("commune_id"),
+            validity=timedelta(seconds=int(draft["validity_s"])),
+            now=services.clock.now(),
+        )
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return SUMMARY
+    await _drop_buttons(update)
+    context.user_data.pop(INVITE_DRAFT, None)
+    link = deep_link(services.settings.bot_username, created.code)
+    params: dict[str, Any] = {
+        "role": context.t(f"role.{created.role.value}"),
+        "scope": Safe(draft["scope"]),
+        "until": services.i18n.datetime(context.lang, created.expires_at),
+    }
+    await reply(update, context, "admin.invite.done", code=created.code, link=link, **params)
+    await context.bot.send_photo(
+        _chat_id(update),
+        qr_png(link),
+        caption=context.t("admin.invite.qr_caption", **params),
+        filename="invitation.png",
+    )
+    return ConversationHandler.END
+
+
+# =========================================================================== /annonce
+
+
+def _audience(draft: dict[str, Any]) -> Audience:
+    return Audience(AudienceKind(draft["audience"]), draft.get("commune_id"))
+
+
+def _audience_label(context: PneContext, draft: dict[str, Any], lang: str | None = None) -> str:
+    i18n = context.services.i18n
+    kind = draft["audience"]
+    if kind == AudienceKind.COMMUNE.value:
+        return i18n.t(lang or context.lang, "admin.announce.to.commune", commune=draft["commune"])
+    return i18n.t(lang or context.lang, f"admin.announce.to.{kind}")
+
+
+def counted(i18n: I18n, lang: str | None, what: str, count: int) -> str:
+    """« 1 personne », « 12 personnes », « 0 échec » (French counts 0 and 1 as singular)."""
+    lang = normalize_language(lang)
+    one = count in (0, 1) if lang == "fr" else count == 1
+    return i18n.t(lang, f"admin.count.{what}_{'one' if one else 'other'}", count=count)
+
+
+def _count(context: PneContext, what: str, count: int) -> str:
+    return counted(context.services.i18n, context.lang, what, count)
+
+
+def announcement_text(services: Services, lang: str, text: str, sender: str) -> str:
+    """The announcement exactly as its recipients read it."""
+    return services.i18n.t(lang, "admin.announce.message", text=text, sender=sender)
+
+
+async def announce_start(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, service.ANNOUNCE):
+        return await _refuse(update, context, ANNOUNCE_DRAFT)
+    assert context.user_data is not None
+    context.user_data[ANNOUNCE_DRAFT] = {}
+    rows = [
+        [(context.t(f"admin.announce.audience.{kind.value}"), f"ann:to:{kind.value}")]
+        for kind in AudienceKind
+    ]
+    rows.append([(context.t("common.button.cancel"), "ann:abort")])
+    await reply(update, context, "admin.announce.ask_audience", reply_markup=keyboard(rows))
+    return AUDIENCE
+
+
+async def audience_chosen(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, service.ANNOUNCE):
+        return await _refuse(update, context, ANNOUNCE_DRAFT)
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    kind = AudienceKind(_last_part(query.data))
+    draft = _draft(context, ANNOUNCE_DRAFT)
+    draft.clear()
+    draft["audience"] = kind.value
+    await _drop_buttons(update)
+    if kind is AudienceKind.COMMUNE:
+        await reply(update, context, "admin.search.ask_commune")
+        return AUDIENCE_COMMUNE
+    return await _ask_text(update, context)
+
+
+async def audience_commune_typed(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, service.ANNOUNCE):
+        return await _refuse(update, context, ANNOUNCE_DRAFT)
+    await _offer_communes(update, context, "ann")
+    return AUDIENCE_COMMUNE
+
+
+async def audience_commune_chosen(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, service.ANNOUNCE):
+        return await _refuse(update, context, ANNOUNCE_DRAFT)
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    try:
+        commune = await service.commune_choice(context.services.db, int(_last_part(query.data)))
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return AUDIENCE_COMMUNE
+    draft = _draft(context, ANNOUNCE_DRAFT)
+    draft["commune_id"], draft["commune"] = commune.id, commune.name
+    await _drop_buttons(update)
+    return await _ask_text(update, context)
+
+
+async def _ask_text(update: Update, context: PneContext) -> str | int:
+    assert context.person is not None
+    draft = _draft(context, ANNOUNCE_DRAFT)
+    size = await service.audience_size(context.services.db, context.person.id, _audience(draft))
+    if size == 0:
+        assert context.user_data is not None
+        context.user_data.pop(ANNOUNCE_DRAFT, None)
+        await reply(update, context, "admin.announce.nobody")
+        return ConversationHandler.END
+    await reply(
+        update,
+        context,
+        "admin.announce.ask_text",
+        audience=_audience_label(context, draft),
+        people=_count(context, "people", size),
+        max=service.MAX_TEXT,
+    )
+    return TEXT
+
+
+async def text_typed(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, service.ANNOUNCE):
+        return await _refuse(update, context, ANNOUNCE_DRAFT)
+    assert update.effective_message is not None and context.person is not None
+    text = (update.effective_message.text or "").strip()
+    if len(text) > service.MAX_TEXT:
+        await reply(
+            update, context, "admin.announce.too_long", max=service.MAX_TEXT, length=len(text)
+        )
+        return TEXT
+    draft = _draft(context, ANNOUNCE_DRAFT)
+    draft["text"] = text
+    services = context.services
+    size = await service.audience_size(services.db, context.person.id, _audience(draft))
+    # The preview is the very message its recipients will read (in the author's language).
+    preview = announcement_text(services, context.lang, text, context.person.full_name)
+    await context.bot.send_message(_chat_id(update), preview)
+    rows = [
+        [(context.t("admin.announce.button.send"), "ann:send")],
+        [(context.t("admin.announce.button.edit"), "ann:edit")],
+        [(context.t("common.button.cancel"), "ann:abort")],
+    ]
+    await reply(
+        update,
+        context,
+        "admin.announce.confirm",
+        audience=_audience_label(context, draft),
+        people=_count(context, "people", size),
+        reply_markup=keyboard(rows),
+    )
+    return PREVIEW
+
+
+async def edit_text(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, service.ANNOUNCE):
+        return await _refuse(update, context, ANNOUNCE_DRAFT)
+    await _answer(update)
+    await _drop_buttons(update)
+    return await _ask_text(update, context)
+
+
+async def announce_confirmed(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, service.ANNOUNCE):
+        return await _refuse(update, context, ANNOUNCE_DRAFT)
+    query = update.callback_query
+    person = context.person
+    assert query is not None and person is not None and context.user_data is not None
+    await query.answer()
+    draft = _draft(context, ANNOUNCE_DRAFT)
+    services = context.services
+    try:
+        announcement = await service.record_announcement(
+            services.db, person.id, _audience(draft), draft.get("text", ""), services.clock.now()
+        )
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return PREVIEW
+    await _drop_buttons(update)
+    context.user_data.pop(ANNOUNCE_DRAFT, None)
+    count = len(announcement.recipients)
+    await reply(update, context, "admin.announce.started", people=_count(context, "people", count))
+    texts = {
+        lang: announcement_text(services, lang, draft["text"], person.full_name)
+        for lang in {r.language for r in announcement.recipients}
+    }
+    # Never block the dialogue for the minutes a large audience takes: the rate limiter
+    # paces the sends; the author hears the count at the end.
+    context.application.create_task(
+        broadcast(
+            context.bot,
+            services,
+            announcement_id=announcement.id,
+            author_id=person.id,
+            author_chat=_chat_id(update),
+            author_lang=context.lang,
+            recipients=announcement.recipients,
+            texts=texts,
+        ),
+        update=update,
+        name=f"{TASK_PREFIX}{announcement.id}",
+    )
+    return ConversationHandler.END
+
+
+async def _send_one(bot: ExtBot[Any], chat_id: int, text: str) -> bool:
+    """One recipient: True when Telegram took the message. A person who blocked the bot,
+    or a chat that is gone, is a failure, not a crash; a flood wait is waited out."""
+    for _attempt in range(SEND_RETRIES + 1):
+        try:
+            await bot.send_message(chat_id, text)
+            return True
+        except RetryAfter as error:
+            await sleep(retry_after_delay(error).total_seconds())
+        except (Forbidden, BadRequest) as error:
+            log.info("announcement: chat %s unreachable: %s", chat_id, error)
+            return False
+        except TelegramError as error:  # network trouble: not retried (it may have arrived)
+            log.warning("announcement: chat %s failed: %s", chat_id, error)
+            return False
+    return False
+
+
+async def broadcast(
+    bot: ExtBot[Any],
+    services: Services,
+    *,
+    announcement_id: str,
+    author_id: int,
+    author_chat: int,
+    author_lang: str,
+    recipients: tuple[Recipient, ...],
+    texts: dict[str, str],
+) -> tuple[int, int]:
+    """Send the announcement to each recipient, audit the outcome, tell the author."""
+    delivered = 0
+    failed: list[int] = []
+    for recipient in recipients:
+        if await _send_one(bot, recipient.chat_id, texts[recipient.language]):
+            delivered += 1
+        else:
+            failed.append(recipient.person_id)
+    await service.record_delivery(
+        services.db,
+        author_id,
+        announcement_id,
+        delivered=delivered,
+        failed=failed,
+        now=services.clock.now(),
+    )
+    i18n = services.i18n
+    try:
+        await bot.send_message(
+            author_chat,
+            i18n.t(
+                author_lang,
+                "admin.announce.done",
+                people=counted(i18n, author_lang, "people", delivered),
+                failures=counted(i18n, author_lang, "failures", len(failed)),
+            ),
+        )
+    except TelegramError:
+        log.exception("announcement %s: could not tell its author", announcement_id)
+    return delivered, len(failed)
+
+
+# =========================================================================== leaving
+
+
+async def cancel(update: Update, context: PneContext) -> int:
+    assert context.user_data is not None
+    had = any(
+        context.user_data.pop(key, None) is not None for key in (INVITE_DRAFT, ANNOUNCE_DRAFT)
+    )
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await update.callback_query.edit_message_reply_markup(None)
+    await reply(update, context, "common.cancelled" if had else "common.nothing_to_cancel")
+    return ConversationHandler.END
+
+
+async def unexpected(update: Update, context: PneContext) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(context.t("common.stale_button"), show_alert=True)
+        return
+    await reply(update, context, "admin.unexpected")
+
+
+def invite_conversation() -> ConversationHandler[PneContext]:
+    text = filters.TEXT & ~filters.COMMAND
+    stay: list[BaseHandler[Update, PneContext, Any]] = [
+        MessageHandler(filters.ALL & ~filters.COMMAND, unexpected)
+    ]
+    return ConversationHandler(
+        entry_points=[
+            CommandHandler(["inviter", "invite"], invite_start, filters=filters.ChatType.PRIVATE)
+        ],
+        states={
+            ROLE: [
+                CallbackQueryHandler(
+                    role_chosen, pattern=r"^inv:role:(teacher|director|commune|staff)$"
+                ),
+                *stay,
+            ],
+            SCHOOL: [
+                CallbackQueryHandler(school_chosen, pattern=r"^inv:school:\d{1,10}$"),
+                MessageHandler(text, school_typed),
+                *stay,
+            ],
+            COMMUNE: [
+                CallbackQueryHandler(commune_chosen, pattern=r"^inv:commune:\d{1,10}$"),
+                MessageHandler(text, commune_typed),
+                *stay,
+            ],
+            VALIDITY: [
+                CallbackQueryHandler(validity_chosen, pattern=r"^inv:days:\d{1,3}$"),
+                MessageHandler(text, validity_chosen),
+                *stay,
+            ],
+            SUMMARY: [CallbackQueryHandler(invite_confirmed, pattern=r"^inv:ok$"), *stay],
+        },
+        fallbacks=[
+            CommandHandler(["annuler", "cancel"], cancel),
+            CallbackQueryHandler(cancel, pattern=r"^inv:abort$"),
+            CommandHandler(["inviter", "invite"], invite_start),
+        ],
+        name="staff_invite",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+def announce_conversation() -> ConversationHandler[PneContext]:
+    text = filters.TEXT & ~filters.COMMAND
+    stay: list[BaseHandler[Update, PneContext, Any]] = [
+        MessageHandler(filters.ALL & ~filters.COMMAND, unexpected)
+    ]
+    audiences = "|".join(kind.value for kind in AudienceKind)
+    return ConversationHandler(
+        entry_points=[
+            CommandHandler(
+                ["annonce", "announce"], announce_start, filters=filters.ChatType.PRIVATE
+            )
+        ],
+        states={
+            AUDIENCE: [
+                CallbackQueryHandler(audience_chosen, pattern=rf"^ann:to:({audiences})$"),
+                *stay,
+            ],
+            AUDIENCE_COMMUNE: [
+                CallbackQueryHandler(audience_commune_chosen, pattern=r"^ann:commune:\d{1,10}$"),
+                MessageHandler(text, audience_commune_typed),
+                *stay,
+            ],
+            TEXT: [MessageHandler(text, text_typed), *stay],
+            PREVIEW: [
+                CallbackQueryHandler(announce_confirmed, pattern=r"^ann:send$"),
+                CallbackQueryHandler(edit_text, pattern=r"^ann:edit$"),
+                *stay,
+            ],
+        },
+        fallbacks=[
+            CommandHandler(["annuler", "cancel"], cancel),
+            CallbackQueryHandler(cancel, pattern=r"^ann:abort$"),
+            CommandHandler(["annonce", "announce"], announce_start),
+        ],
+        name="staff_announce",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+def handlers() -> list[BaseHandler[Update, PneContext, Any]]:
+    """The two dialogues, for the main group, with the other ConversationHandlers."""
+    return [invite_conversation(), announce_conversation()]

@@ -1,0 +1,446 @@
+"""The relay on Telegram: replies between reporters, communes and staff, internal notes,
+and /mes_dossiers with each ticket's thread.
+
+- ``/repondre S-2026-0042 texte`` (staff): to the reporter;
+- a reply (Telegram's « répondre ») to any message of the bot about a ticket: from staff
+  to the reporter, from anyone else to the assignee or to staff (the staff group when one
+  is configured); photos and documents pass the same way;
+- ``/note S-2026-0042 texte`` (staff), or ``/note texte`` in reply to a message about a
+  ticket: an internal note, never sent to the reporter;
+- ``/mes_dossiers``: the person's tickets, paged (``tk:mine:<page>``); a ticket's button
+  (``tk:open:<id>``) shows it, re-checked for scope on arrival.
+
+Every message sent about a ticket is remembered (``MessageRef``), so that the answer to it
+finds its ticket again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Message, Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.app import PneContext
+from bot.domain.dates import local_date
+from bot.domain.errors import DomainError
+from bot.domain.roles import Action, Role, can
+from bot.i18n import I18n, Safe
+from bot.services import claims as claim_service
+from bot.services import relay as service
+from bot.services.claims import FileRef
+from bot.services.tickets import remember_messages, ticket_for_message
+from handlers.telegram.claim_cards import Card
+from handlers.telegram.common import keyboard, reply, send_about
+
+log = logging.getLogger(__name__)
+
+STAFF_ACTION = Action.TRIAGE  # /repondre and /note
+MAX_CAPTION = 1000  # Telegram takes 1024 visible characters; markup only adds to the length
+THREAD_SHOWN = 20  # the latest messages of a thread shown when a ticket is opened
+
+
+class _RepliesToBot(filters.MessageFilter):
+    """A message that answers (reply-to) one of this bot's messages."""
+
+    __slots__ = ()
+
+    def filter(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        if replied is None or replied.from_user is None:
+            return False
+        try:
+            return replied.from_user.id == message.get_bot().id
+        except RuntimeError:  # no bot attached (a hand-built update)
+            return replied.from_user.is_bot
+
+
+REPLIES_TO_BOT = _RepliesToBot(name="replies_to_bot")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _chat_id(update: Update) -> int:
+    assert update.effective_chat is not None
+    return update.effective_chat.id
+
+
+def _first_name(update: Update, fallback: str) -> str:
+    user = update.effective_user
+    return user.first_name if user is not None and user.first_name else fallback.split()[0]
+
+
+def _file_of(message: Message) -> FileRef | None:
+    if message.photo:
+        photo = message.photo[-1]
+        return FileRef("photo", photo.file_id, photo.file_unique_id)
+    if message.document:
+        doc = message.document
+        return FileRef("document", doc.file_id, doc.file_unique_id, doc.file_name, doc.mime_type)
+    return None
+
+
+def _role(i18n: I18n, lang: str, role: str | None) -> str:
+    return i18n.t(lang, f"role.{role}") if role else i18n.t(lang, "relay.thread.system")
+
+
+def _render(
+    i18n: I18n,
+    lang: str,
+    posted: service.Posted,
+    sender_first_name: str,
+    *,
+    body: str | None = None,
+) -> str:
+    """The message as its recipient reads it, in their language."""
+    ticket = posted.ticket
+    body = posted.body if body is None else body
+    if posted.audience is service.Audience.REPORTER:
+        key = "relay.file.to_reporter" if posted.file else "relay.to_reporter"
+        text = i18n.t(lang, key, number=ticket.number, name=sender_first_name, body=body)
+    else:
+        key = "relay.file.to_staff" if posted.file else "relay.to_staff"
+        text = i18n.t(
+            lang,
+            key,
+            number=ticket.number,
+            place=ticket.place,
+            name=posted.author_name,
+            role=_role(i18n, lang, posted.author_role),
+            body=body,
+        )
+    return text.rstrip()  # a file without caption leaves an empty last line
+
+
+async def _send_file_about(
+    context: PneContext, chat_id: int, file: FileRef, caption: str, ticket_id: int
+) -> None:
+    """Forward a file by its file_id, and remember the message like ``send_about`` does."""
+    if file.kind == "photo":
+        sent = await context.bot.send_photo(chat_id, file.file_id, caption=caption)
+    else:
+        sent = await context.bot.send_document(chat_id, file.file_id, caption=caption)
+    services = context.services
+    await remember_messages(
+        services.db, ticket_id, [(sent.chat_id, sent.message_id)], services.clock.now()
+    )
+
+
+async def _deliver(update: Update, context: PneContext, posted: service.Posted) -> None:
+    """Send what was written to its recipients, then tell the writer what happened."""
+    services = context.services
+    ticket = posted.ticket
+    if posted.audience is service.Audience.NOBODY:
+        await reply(update, context, "relay.note.saved", number=ticket.number)
+        return
+    sender = _first_name(update, posted.author_name)
+    targets: list[tuple[int, str]] = [(r.chat_id, r.language) for r in posted.recipients]
+    staff_chat = services.settings.staff_chat_id
+    if posted.audience is service.Audience.STAFF and staff_chat is not None:
+        targets = [(staff_chat, services.settings.language)]
+    delivered = 0
+    for chat_id, lang in targets:
+        text = _render(services.i18n, lang, posted, sender)
+        try:
+            if posted.file is not None and len(text) > MAX_CAPTION:
+                # Long names and a long caption: the file with its header, then the text.
+                header = _render(services.i18n, lang, posted, sender, body="")
+                await _send_file_about(context, chat_id, posted.file, header, ticket.id)
+                await send_about(context, chat_id, text, ticket.id)
+            elif posted.file is not None:
+                await _send_file_about(context, chat_id, posted.file, text, ticket.id)
+            else:
+                await send_about(context, chat_id, text, ticket.id)
+        except (Forbidden, BadRequest) as error:  # blocked the bot, or chat gone
+            log.warning("relay: chat %s of ticket %s unreachable: %s", chat_id, ticket.id, error)
+            continue
+        delivered += 1
+    if posted.audience is service.Audience.REPORTER:
+        reporter = ticket.reporter_name
+        if delivered:
+            await reply(update, context, "relay.reply.sent", number=ticket.number, name=reporter)
+        else:
+            await reply(
+                update, context, "relay.reply.not_delivered", number=ticket.number, name=reporter
+            )
+    elif delivered:
+        await reply(update, context, "relay.message.sent", number=ticket.number)
+    else:
+        await reply(update, context, "relay.message.saved", number=ticket.number)
+
+
+async def _error(update: Update, context: PneContext, error: DomainError) -> None:
+    await reply(update, context, error.code, **error.params)
+
+
+# --- staff commands ----------------------------------------------------------------------
+
+
+async def reply_command(update: Update, context: PneContext) -> None:
+    """/repondre S-2026-0042 texte — staff write to the ticket's reporter."""
+    person = context.person
+    message = update.effective_message
+    assert person is not None and message is not None
+    if not can(person.role, STAFF_ACTION):
+        await reply(update, context, "common.error.forbidden")
+        return
+    parts = (message.text or "").split(maxsplit=2)
+    if len(parts) < 3:
+        await reply(update, context, "relay.usage.reply")
+        return
+    services = context.services
+    try:
+        ticket_id = await service.ticket_by_number(services.db, person.id, parts[1])
+        posted = await service.reply_to_reporter(
+            services.db, person.id, ticket_id, parts[2], services.clock.now()
+        )
+    except DomainError as error:
+        await _error(update, context, error)
+        return
+    await _deliver(update, context, posted)
+
+
+async def note_command(update: Update, context: PneContext) -> None:
+    """/note S-2026-0042 texte, or /note texte in reply to a message about a ticket."""
+    person = context.person
+    message = update.effective_message
+    assert person is not None and message is not None
+    if not can(person.role, STAFF_ACTION):
+        await reply(update, context, "common.error.forbidden")
+        return
+    services = context.services
+    parts = (message.text or "").split(maxsplit=2)
+    ticket_id: int | None = None
+    body = ""
+    try:
+        if len(parts) >= 3 and service.looks_like_number(parts[1]):
+            ticket_id = await service.ticket_by_number(services.db, person.id, parts[1])
+            body = parts[2]
+        elif len(parts) >= 2 and message.reply_to_message is not None:
+            ticket_id = await ticket_for_message(
+                services.db, _chat_id(update), message.reply_to_message.message_id
+            )
+            body = (message.text or "").split(maxsplit=1)[1]
+        if ticket_id is None:
+            await reply(update, context, "relay.usage.note")
+            return
+        posted = await service.add_note(
+            services.db, person.id, ticket_id, body, services.clock.now()
+        )
+    except DomainError as error:
+        await _error(update, context, error)
+        return
+    await _deliver(update, context, posted)
+
+
+# --- replies to the bot's messages ---------------------------------------------------------
+
+
+async def reply_received(update: Update, context: PneContext) -> None:
+    """A reply to one of the bot's messages: into the ticket's thread, and on to the others."""
+    person = context.person
+    message = update.effective_message
+    if person is None or message is None or message.reply_to_message is None:
+        return
+    services = context.services
+    ticket_id = await ticket_for_message(
+        services.db, _chat_id(update), message.reply_to_message.message_id
+    )
+    if ticket_id is None:
+        key = (
+            "relay.error.not_a_ticket_staff"
+            if person.role == Role.STAFF
+            else ("relay.error.not_a_ticket")
+        )
+        await reply(update, context, key)
+        return
+    file = _file_of(message)
+    body = message.text or message.caption or ""
+    try:
+        posted = await service.write_on_ticket(
+            services.db, person.id, ticket_id, body, services.clock.now(), file=file
+        )
+    except DomainError as error:
+        await _error(update, context, error)
+        return
+    await _deliver(update, context, posted)
+
+
+# --- /mes_dossiers ------------------------------------------------------------------------------
+
+
+def _state_label(i18n: I18n, lang: str, kind: str, state: str) -> str:
+    key = f"{kind}.state.{state}"
+    return i18n.t(lang, key) if i18n.has(key) else state
+
+
+def _kind_label(i18n: I18n, lang: str, kind: str) -> str:
+    key = f"relay.kind.{kind}"
+    return i18n.t(lang, key) if i18n.has(key) else kind
+
+
+def _page_view(context: PneContext, page: service.TicketPage) -> tuple[str, Any]:
+    i18n, lang = context.services.i18n, context.lang
+    tz = context.services.settings.tz
+    title = context.t(f"relay.mine.title.{page.listing}", scope=page.scope_name)
+    if not page.lines:
+        return context.t("relay.mine.empty", title=Safe(title)), None
+    lines = [
+        context.t(
+            "relay.mine.line",
+            number=line.number,
+            kind=_kind_label(i18n, lang, line.kind),
+            state=_state_label(i18n, lang, line.kind, line.state),
+            place=line.place,
+            date=i18n.date(lang, local_date(line.created_at, tz), short=True),
+        )
+        for line in page.lines
+    ]
+    text = context.t(
+        "relay.mine.page",
+        title=Safe(title),
+        total=page.total,
+        page=page.page + 1,
+        pages=page.pages,
+        lines=Safe("\n".join(lines)),
+    )
+    rows: list[list[tuple[str, str]]] = []
+    row: list[tuple[str, str]] = []
+    for line in page.lines:
+        row.append((line.number, f"tk:open:{line.id}"))
+        if len(row) == 2:
+            rows.append(row)
+            row = []
+    if row:
+        rows.append(row)
+    nav: list[tuple[str, str]] = []
+    if page.page > 0:
+        nav.append((context.t("common.button.previous"), f"tk:mine:{page.page - 1}"))
+    if page.page + 1 < page.pages:
+        nav.append((context.t("common.button.next"), f"tk:mine:{page.page + 1}"))
+    if nav:
+        rows.append(nav)
+    return text, keyboard(rows)
+
+
+async def my_tickets(update: Update, context: PneContext) -> None:
+    person = context.person
+    assert person is not None
+    page = await service.my_tickets(context.services.db, person.id, 0)
+    text, markup = _page_view(context, page)
+    await context.bot.send_message(_chat_id(update), text, reply_markup=markup)
+
+
+async def page_turned(update: Update, context: PneContext) -> None:
+    query = update.callback_query
+    person = context.person
+    assert query is not None and query.data is not None and person is not None
+    await query.answer()
+    page = await service.my_tickets(
+        context.services.db, person.id, int(query.data.rsplit(":", 1)[1])
+    )
+    text, markup = _page_view(context, page)
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:  # a stale button of the page already shown
+        if "not modified" not in str(error).lower():
+            raise
+
+
+def _thread_text(context: PneContext, thread: service.TicketThread) -> str:
+    i18n, lang = context.services.i18n, context.lang
+    ticket = thread.ticket
+    lines = [context.t("relay.thread.title", number=ticket.number)]
+    earlier = len(thread.entries) - THREAD_SHOWN
+    if earlier > 0:
+        lines.append(context.t("relay.thread.earlier", count=earlier))
+    for entry in thread.entries[-THREAD_SHOWN:]:
+        who = entry.author_name or context.t("relay.thread.system")
+        at = i18n.datetime(lang, entry.at, short=True)
+        role = _role(i18n, lang, entry.author_role)
+        if entry.author_name is None:
+            lines.append(context.t("relay.thread.system_line", at=at, body=entry.body))
+        elif entry.file_kind is not None:
+            what = (
+                context.t("relay.thread.photo")
+                if entry.file_kind == "photo"
+                else context.t("relay.thread.document", name=entry.file_name or "")
+            )
+            lines.append(
+                context.t(
+                    "relay.thread.file_line",
+                    at=at,
+                    who=who,
+                    role=role,
+                    file=what,
+                    caption=entry.body,
+                ).rstrip()
+            )
+        elif entry.visibility is service.Visibility.INTERNAL:
+            lines.append(context.t("relay.thread.note_line", at=at, who=who, body=entry.body))
+        else:
+            lines.append(context.t("relay.thread.line", at=at, who=who, role=role, body=entry.body))
+    if not thread.entries:
+        lines.append(context.t("relay.thread.empty"))
+    hint = "relay.thread.hint_staff" if thread.for_staff else "relay.thread.hint"
+    lines.append(context.t(hint, number=ticket.number))
+    return "\n\n".join(lines)
+
+
+async def open_ticket(update: Update, context: PneContext) -> None:
+    """A ticket's button: its card (a claim's, with its timeline) and its thread."""
+    query = update.callback_query
+    person = context.person
+    assert query is not None and query.data is not None and person is not None
+    await query.answer()
+    services = context.services
+    ticket_id = int(query.data.rsplit(":", 1)[1])
+    try:  # never trust the button: the scope is checked again here
+        thread = await service.ticket_thread(services.db, person.id, ticket_id)
+        if thread.ticket.kind == "claim":
+            view = await claim_service.claim_view(
+                services.db, person.id, ticket_id, services.clock.now(), timeline=True
+            )
+            card = Card(services.i18n, context.lang)
+            markup = None
+            if person.role == Role.STAFF:
+                markup = card.staff_keyboard(view)
+            elif person.role == Role.COMMUNE:
+                markup = card.duty_keyboard(view)
+            await send_about(
+                context,
+                _chat_id(update),
+                card.card(view, timeline=True),
+                ticket_id,
+                reply_markup=markup,
+            )
+    except DomainError:
+        await reply(update, context, "relay.error.not_found")
+        return
+    await send_about(context, _chat_id(update), _thread_text(context, thread), ticket_id)
+
+
+# --- registration ------------------------------------------------------------------------------
+
+
+def handlers() -> list[BaseHandler[Update, PneContext, Any]]:
+    """In this order, in the main group, after the dialogues (ConversationHandlers) and
+    before the catch-all ``registration.unknown``: a person inside a dialogue who answers
+    the bot's question with Telegram's « reply » must reach the dialogue, not the relay."""
+    answer = filters.TEXT & ~filters.COMMAND | filters.PHOTO | filters.Document.ALL
+    return [
+        CommandHandler(["repondre", "reply"], reply_command),
+        CommandHandler("note", note_command),
+        CommandHandler(
+            ["mes_dossiers", "my_tickets"], my_tickets, filters=filters.ChatType.PRIVATE
+        ),
+        CallbackQueryHandler(page_turned, pattern=r"^tk:mine:\d{1,4}$"),
+        CallbackQueryHandler(open_ticket, pattern=r"^tk:open:\d{1,10}$"),
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.REPLY & REPLIES_TO_BOT & answer,
+            reply_received,
+        ),
+    ]

@@ -1,0 +1,429 @@
+"""The relay and the staff tools' services on a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.domain.roles import Role
+from bot.services import announcements, relay
+from bot.services.announcements import Audience, AudienceKind
+from bot.services.claims import FileRef
+from bot.services.relay import Audience as Towards
+from bot.services.relay import Visibility
+from storage.models import (
+    Attachment,
+    AuditEntry,
+    Commune,
+    Person,
+    School,
+    Ticket,
+    TicketMessage,
+)
+from storage.uow import Database
+from tests.helpers import refuses
+
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Seed:
+    db: Database
+    people: dict[str, int]
+    tickets: dict[str, int]
+    schools: dict[str, int]
+    communes: dict[str, int]
+
+
+@pytest.fixture
+async def seed(database_url: str) -> AsyncIterator[Seed]:
+    db = Database(database_url)
+    async with db.uow() as uow:
+        st_etienne = Commune(insee="42218", name="Saint-Étienne", created_at=NOW)
+        firminy = Commune(insee="42095", name="Firminy", created_at=NOW)
+        uow.session.add_all([st_etienne, firminy])
+        await uow.session.flush()
+        soleil = School(
+            uai="0420001Y", name="École du Soleil", commune_id=st_etienne.id, sector="public",
+            created_at=NOW,
+        )  # fmt: skip
+        lune = School(
+            uai="0420002Z", name="École de la Lune", commune_id=st_etienne.id, sector="public",
+            created_at=NOW,
+        )  # fmt: skip
+        forges = School(
+            uai="0420003A", name="École des Forges", commune_id=firminy.id, sector="public",
+            created_at=NOW,
+        )  # fmt: skip
+        uow.session.add_all([soleil, lune, forges])
+        await uow.session.flush()
+        chat = iter(range(5001, 5100))
+
+        def person(name: str, role: Role, **scope: int | None) -> Person:
+            return Person(
+                telegram_user_id=next(chat),
+                chat_id=None,
+                full_name=name,
+                role=role.value,
+                language="fr",
+                active=True,
+                created_at=NOW,
+                **scope,
+            )
+
+        people = {
+            "zoe": person("Zoé Martin", Role.TEACHER, school_id=soleil.id),
+            "yann": person("Yann Petit", Role.TEACHER, school_id=soleil.id),
+            "luc": person("Luc Bon", Role.TEACHER, school_id=lune.id),
+            "dir": person("Dora Chef", Role.DIRECTOR, school_id=soleil.id),
+            "claude": person("Claude Agent", Role.COMMUNE, commune_id=st_etienne.id),
+            "dana": person("Dana Agent", Role.COMMUNE, commune_id=firminy.id),
+            "sacha": person("Sacha Sem", Role.STAFF),
+            "alex": person("Alex Sem", Role.STAFF),
+            "gone": person("Gaston Parti", Role.DIRECTOR, school_id=lune.id),
+        }
+        people["gone"].active = False
+        for p in people.values():
+            uow.session.add(p)
+        await uow.session.flush()
+        for p in people.values():
+            p.chat_id = p.telegram_user_id
+
+        def ticket(number: str, reporter: str, school: School, days: int) -> Ticket:
+            return Ticket(
+                number=number,
+                kind="claim",
+                state="reported",
+                reporter_id=people[reporter].id,
+                school_id=school.id,
+                commune_id=school.commune_id,
+                created_at=NOW + timedelta(days=days),
+                updated_at=NOW + timedelta(days=days),
+            )
+
+        tickets = {
+            "zoe1": ticket("S-2026-0001", "zoe", soleil, 0),
+            "yann1": ticket("S-2026-0002", "yann", soleil, 1),
+            "zoe2": ticket("S-2026-0003", "zoe", soleil, 2),
+            "luc1": ticket("S-2026-0004", "luc", lune, 3),
+            "forges": ticket("S-2026-0005", "dana", forges, 4),
+        }
+        uow.session.add_all(tickets.values())
+        await uow.commit()
+        seeded = Seed(
+            db,
+            {k: p.id for k, p in people.items()},
+            {k: t.id for k, t in tickets.items()},
+            {"soleil": soleil.id, "lune": lune.id, "forges": forges.id},
+            {"st_etienne": st_etienne.id, "firminy": firminy.id},
+        )
+    yield seeded
+    await db.close()
+
+
+async def _messages(db: Database) -> list[TicketMessage]:
+    async with db.uow() as uow:
+        return list((await uow.session.scalars(select(TicketMessage))).all())
+
+
+async def _actions(db: Database) -> list[tuple[str, str, str]]:
+    async with db.uow() as uow:
+        rows = await uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        return [(a.action, a.object_type, a.object_id) for a in rows]
+
+
+# --------------------------------------------------------------------------- relay
+
+
+async def test_a_staff_reply_is_kept_public_audited_and_addressed_to_the_reporter(
+    seed: Seed,
+) -> None:
+    ids = seed.people
+    posted = await relay.reply_to_reporter(
+        seed.db, ids["sacha"], seed.tickets["zoe1"], "  Bonjour <b>Zoé</b> & co  ", NOW
+    )
+
+    assert posted.audience is Towards.REPORTER
+    assert [r.person_id for r in posted.recipients] == [ids["zoe"]]
+    assert posted.body == "Bonjour <b>Zoé</b> & co"  # stored as typed; escaped when shown
+    assert posted.ticket.number == "S-2026-0001" and posted.ticket.place == "École du Soleil"
+    [message] = await _messages(seed.db)
+    assert (message.visibility, message.author_id, message.body) == (
+        "public",
+        ids["sacha"],
+        "Bonjour <b>Zoé</b> & co",
+    )
+    assert await _actions(seed.db) == [("relay.reply", "ticket", "S-2026-0001")]
+
+
+async def test_the_reporter_writes_to_every_staff_member_until_someone_is_assigned(
+    seed: Seed,
+) -> None:
+    ids = seed.people
+    posted = await relay.write_on_ticket(seed.db, ids["zoe"], seed.tickets["zoe1"], "Merci", NOW)
+    assert posted.audience is Towards.STAFF
+    assert sorted(r.person_id for r in posted.recipients) == sorted([ids["sacha"], ids["alex"]])
+
+    async with seed.db.uow() as uow:
+        ticket = await uow.session.get(Ticket, seed.tickets["zoe1"])
+        assert ticket is not None
+        ticket.assignee_id = ids["alex"]
+        await uow.commit()
+    posted = await relay.write_on_ticket(seed.db, ids["zoe"], seed.tickets["zoe1"], "Et…", NOW)
+    assert posted.audience is Towards.ASSIGNEE
+    assert [r.person_id for r in posted.recipients] == [ids["alex"]]
+    assert [a for a, _, _ in await _actions(seed.db)] == ["relay.message", "relay.message"]
+
+
+async def test_a_staff_member_replying_to_a_message_writes_to_the_reporter(seed: Seed) -> None:
+    posted = await relay.write_on_ticket(
+        seed.db, seed.people["alex"], seed.tickets["yann1"], "Bien reçu", NOW
+    )
+    assert posted.audience is Towards.REPORTER
+    assert [r.person_id for r in posted.recipients] == [seed.people["yann"]]
+
+
+async def test_the_commune_writes_about_its_own_schools_only(seed: Seed) -> None:
+    ids = seed.people
+    posted = await relay.write_on_ticket(
+        seed.db, ids["claude"], seed.tickets["zoe1"], "La plainte est déposée", NOW
+    )
+    assert posted.audience is Towards.STAFF
+    assert posted.author_role == "commune"
+
+    with refuses("relay.error.refused"):
+        await relay.write_on_ticket(seed.db, ids["dana"], seed.tickets["zoe1"], "Coucou", NOW)
+    with refuses("relay.error.refused"):  # a teacher of another school
+        await relay.write_on_ticket(seed.db, ids["luc"], seed.tickets["zoe1"], "Coucou", NOW)
+    assert len(await _messages(seed.db)) == 1
+
+
+async def test_only_staff_reply_to_reporters_and_keep_notes(seed: Seed) -> None:
+    for who in ("zoe", "dir", "claude"):
+        with refuses("common.error.forbidden"):
+            await relay.reply_to_reporter(
+                seed.db, seed.people[who], seed.tickets["zoe1"], "Bonjour", NOW
+            )
+        with refuses("common.error.forbidden"):
+            await relay.add_note(seed.db, seed.people[who], seed.tickets["zoe1"], "Note", NOW)
+    assert await _messages(seed.db) == []
+    assert await _actions(seed.db) == []
+
+
+async def test_an_internal_note_reaches_nobody_and_only_staff_see_it(seed: Seed) -> None:
+    ids, ticket = seed.people, seed.tickets["zoe1"]
+    await relay.write_on_ticket(seed.db, ids["zoe"], ticket, "Armoire réparée", NOW)
+    note = await relay.add_note(
+        seed.db, ids["sacha"], ticket, "Rappeler la mairie", NOW + timedelta(minutes=1)
+    )
+    assert note.audience is Towards.NOBODY and note.recipients == ()
+    assert note.visibility is Visibility.INTERNAL
+
+    staff_view = await relay.ticket_thread(seed.db, ids["alex"], ticket)
+    reporter_view = await relay.ticket_thread(seed.db, ids["zoe"], ticket)
+    assert [(e.author_name, e.visibility.value, e.body) for e in staff_view.entries] == [
+        ("Zoé Martin", "public", "Armoire réparée"),
+        ("Sacha Sem", "internal", "Rappeler la mairie"),
+    ]
+    assert [e.body for e in reporter_view.entries] == ["Armoire réparée"]
+    # The note's audit entry stays off the ticket's timeline (shown to the school too).
+    assert await _actions(seed.db) == [
+        ("relay.message", "ticket", "S-2026-0001"),
+        ("relay.note", "ticket_note", "S-2026-0001"),
+    ]
+
+
+async def test_files_are_kept_as_attachments_and_appear_in_the_thread(seed: Seed) -> None:
+    ids, ticket = seed.people, seed.tickets["zoe1"]
+    photo = FileRef("photo", "PHOTO-1", "U-1")
+    posted = await relay.write_on_ticket(seed.db, ids["zoe"], ticket, "", NOW, file=photo)
+    assert posted.file == photo and posted.body == ""
+    doc = FileRef("document", "DOC-1", "U-2", "facture.pdf", "application/pdf")
+    await relay.reply_to_reporter(
+        seed.db, ids["sacha"], ticket, "la facture", NOW + timedelta(minutes=5), file=doc
+    )
+
+    async with seed.db.uow() as uow:
+        rows = (await uow.session.scalars(select(Attachment).order_by(Attachment.id))).all()
+    assert [(a.kind, a.purpose, a.file_id, a.caption, a.uploaded_by_id) for a in rows] == [
+        ("photo", "relay", "PHOTO-1", None, ids["zoe"]),
+        ("document", "relay", "DOC-1", "la facture", ids["sacha"]),
+    ]
+    thread = await relay.ticket_thread(seed.db, ids["zoe"], ticket)
+    assert [(e.file_kind, e.file_name, e.body) for e in thread.entries] == [
+        ("photo", None, ""),
+        ("document", "facture.pdf", "la facture"),
+    ]
+    assert await _messages(seed.db) == []
+
+
+async def test_empty_or_too_long_messages_are_refused(seed: Seed) -> None:
+    ids, ticket = seed.people, seed.tickets["zoe1"]
+    with refuses("relay.error.empty"):
+        await relay.write_on_ticket(seed.db, ids["zoe"], ticket, "   ", NOW)
+    with refuses("relay.error.too_long") as caught:
+        await relay.reply_to_reporter(seed.db, ids["sacha"], ticket, "x" * 3001, NOW)
+    assert caught.value.params == {"max": 3000, "length": 3001}
+
+
+async def test_a_number_is_found_within_the_scope_only(seed: Seed) -> None:
+    ids = seed.people
+    assert (
+        await relay.ticket_by_number(seed.db, ids["sacha"], "s-2026-0004") == (seed.tickets["luc1"])
+    )
+    with refuses("relay.error.unknown_number") as caught:
+        await relay.ticket_by_number(seed.db, ids["zoe"], "S-2026-0004")
+    assert caught.value.params == {"number": "S-2026-0004"}
+    with refuses("relay.error.unknown_number"):
+        await relay.ticket_by_number(seed.db, ids["sacha"], "S-2026-9999")
+    assert relay.looks_like_number("S-2026-0042")
+    assert not relay.looks_like_number("Bonjour")
+
+
+async def test_a_thread_outside_the_scope_is_not_found(seed: Seed) -> None:
+    with refuses("relay.error.not_found"):
+        await relay.ticket_thread(seed.db, seed.people["zoe"], seed.tickets["luc1"])
+    with refuses("relay.error.not_found"):
+        await relay.ticket_thread(seed.db, seed.people["claude"], seed.tickets["forges"])
+    with refuses("relay.error.not_found"):
+        await relay.ticket_thread(seed.db, seed.people["sacha"], 999_999)
+
+
+async def test_my_tickets_follow_the_role_newest_first(seed: Seed) -> None:
+    ids = seed.people
+
+    async def numbers(who: str, page: int = 0, per_page: int = 8) -> list[str]:
+        listed = await relay.my_tickets(seed.db, ids[who], page, per_page)
+        return [line.number for line in listed.lines]
+
+    assert await numbers("zoe") == ["S-2026-0003", "S-2026-0001"]  # her own
+    assert await numbers("dir") == ["S-2026-0003", "S-2026-0002", "S-2026-0001"]  # the school
+    assert await numbers("claude") == [  # the commune
+        "S-2026-0004",
+        "S-2026-0003",
+        "S-2026-0002",
+        "S-2026-0001",
+    ]
+    assert await numbers("sacha") == []  # nothing assigned to her yet
+    page = await relay.my_tickets(seed.db, ids["claude"], 1, 3)
+    assert (page.page, page.pages, page.total, page.listing, page.scope_name) == (
+        1,
+        2,
+        4,
+        "commune",
+        "Saint-Étienne",
+    )
+    assert [line.number for line in page.lines] == ["S-2026-0001"]
+    assert (await relay.my_tickets(seed.db, ids["claude"], 99, 3)).page == 1  # clamped
+
+
+# --------------------------------------------------------------------------- staff tools
+
+
+async def test_schools_and_communes_are_found_without_minding_case_or_accents(
+    seed: Seed,
+) -> None:
+    assert [s.uai for s in await announcements.search_schools(seed.db, "lune")] == ["0420002Z"]
+    assert [s.name for s in await announcements.search_schools(seed.db, "ecole du s")] == [
+        "École du Soleil"
+    ]
+    assert [s.name for s in await announcements.search_schools(seed.db, "0420003")] == [
+        "École des Forges"
+    ]
+    assert [c.name for c in await announcements.search_communes(seed.db, "ETIENNE")] == [
+        "Saint-Étienne"
+    ]
+    assert [c.name for c in await announcements.search_communes(seed.db, "42095")] == ["Firminy"]
+    with refuses("admin.search.too_short"):
+        await announcements.search_communes(seed.db, "f")
+
+
+async def test_an_audience_is_its_active_people_without_the_author(seed: Seed) -> None:
+    ids = seed.people
+
+    async def audience(kind: AudienceKind, commune: str | None = None) -> list[int]:
+        chosen = Audience(kind, seed.communes[commune] if commune else None)
+        done = await announcements.record_announcement(seed.db, ids["sacha"], chosen, "Hi", NOW)
+        return sorted(r.person_id for r in done.recipients)
+
+    assert await audience(AudienceKind.DIRECTORS) == [ids["dir"]]  # Gaston left
+    assert await audience(AudienceKind.TEACHERS) == sorted([ids["zoe"], ids["yann"], ids["luc"]])
+    assert await audience(AudienceKind.COMMUNES) == sorted([ids["claude"], ids["dana"]])
+    assert await audience(AudienceKind.COMMUNE, "firminy") == [ids["dana"]]
+    everyone = {v for k, v in ids.items() if k not in ("sacha", "gone")}
+    assert set(await audience(AudienceKind.EVERYONE)) == everyone
+
+
+async def test_an_announcement_is_audited_when_sent_and_when_delivered(seed: Seed) -> None:
+    ids = seed.people
+    done = await announcements.record_announcement(
+        seed.db, ids["sacha"], Audience(AudienceKind.COMMUNES), "  Réunion jeudi  ", NOW
+    )
+    await announcements.record_delivery(
+        seed.db, ids["sacha"], done.id, delivered=1, failed=[ids["dana"]], now=NOW
+    )
+    async with seed.db.uow() as uow:
+        rows = (await uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+    assert [(a.action, a.object_id, a.actor_id) for a in rows] == [
+        ("announcement.send", done.id, ids["sacha"]),
+        ("announcement.delivered", done.id, ids["sacha"]),
+    ]
+    assert rows[0].details == {
+        "audience": "communes",
+        "commune_id": None,
+        "recipients": 2,
+        "text": "Réunion jeudi",
+    }
+    assert rows[1].details == {"delivered": 1, "failed": 1, "failed_people": [ids["dana"]]}
+
+
+async def test_only_staff_announce_and_invite(seed: Seed) -> None:
+    for who in ("zoe", "dir", "claude"):
+        with refuses("common.error.forbidden"):
+            await announcements.record_announcement(
+                seed.db, seed.people[who], Audience(AudienceKind.EVERYONE), "Hi", NOW
+            )
+        with refuses("common.error.forbidden"):
+            await announcements.invite(
+                seed.db,
+                seed.people[who],
+                role=Role.TEACHER,
+                school_id=seed.schools["soleil"],
+                commune_id=None,
+                validity=timedelta(days=7),
+                now=NOW,
+            )
+    with refuses("admin.error.audience"):
+        Audience(AudienceKind.COMMUNE)
+    with refuses("admin.announce.empty"):
+        await announcements.record_announcement(
+            seed.db, seed.people["sacha"], Audience(AudienceKind.EVERYONE), "  ", NOW
+        )
+
+
+async def test_staff_invite_from_the_chat_with_the_school_they_picked(seed: Seed) -> None:
+    created = await announcements.invite(
+        seed.db,
+        seed.people["sacha"],
+        role=Role.DIRECTOR,
+        school_id=seed.schools["lune"],
+        commune_id=None,
+        validity=timedelta(days=14),
+        now=NOW,
+    )
+    assert created.scope_name == "École de la Lune (0420002Z)"
+    assert created.expires_at == NOW + timedelta(days=14)
+    with refuses("admin.error.unknown_school"):
+        await announcements.invite(
+            seed.db,
+            seed.people["sacha"],
+            role=Role.DIRECTOR,
+            school_id=999_999,
+            commune_id=None,
+            validity=timedelta(days=14),
+            now=NOW,
+        )

@@ -30,6 +30,7 @@ ROLE_LABELS = {
 HELP = """Bac à sable hors ligne : rien ne part vers Telegram.
   Tapez vos messages comme dans Telegram (/aide pour commencer).
   #N          appuyer sur le bouton N du dernier message qui en a
+  :rep TEXTE  répondre (« reply ») au dernier message du bot
   :photo [légende]   envoyer une photo      :doc NOM.pdf   envoyer un document
   :qui        changer de personne            :aide          ce rappel
   :quitter    quitter (ou Ctrl+D)"""
@@ -124,6 +125,16 @@ class Sandbox:
             self.say(HELP)
         elif text == ":qui":
             return await self.choose(self.read)
+        elif text.startswith(":rep "):
+            messages = self.api.messages(self.current.id)
+            if not messages:
+                self.say("(aucun message auquel répondre)")
+            else:
+                await self.api.send_text(
+                    self.current,
+                    text.removeprefix(":rep ").strip(),
+                    reply_to_message_id=messages[-1].message_id,
+                )
         elif text.startswith(":photo"):
             caption = text.removeprefix(":photo").strip() or None
             await self.api.send_photo(self.current, sample_png(), caption=caption)

@@ -96,6 +96,7 @@ def build_application(
     ``request`` replaces the HTTP transport (the offline Bot API in tests and sandbox).
     """
     from bot.services.reminders import RENDERERS_KEY
+    from bot.services.reports import REPORT_KINDS
     from handlers.telegram import register
     from handlers.telegram.claim_reminders import claim_renderers
 
@@ -120,7 +121,10 @@ def build_application(
     application = builder.build()
     services = Services(settings=settings, db=db, clock=clock, i18n=i18n)
     application.bot_data["services"] = services
-    services.extra[RENDERERS_KEY] = claim_renderers(services)
+    renderers = claim_renderers(services)
+    # The periodic reports send files through their own job (decision 0009).
+    renderers.handled_elsewhere(*REPORT_KINDS)
+    services.extra[RENDERERS_KEY] = renderers
     register(application)
     return application
 
@@ -146,8 +150,10 @@ async def running(
         await _post_init(application)
         if start:
             from bot.services.reminders import schedule_sweep
+            from handlers.telegram.reports import schedule_reports
 
             schedule_sweep(application)
+            schedule_reports(application)
             await application.start()
         try:
             yield application

@@ -27,7 +27,7 @@ import os
 import socket
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -183,6 +183,15 @@ class Renderers:
 
     def __init__(self, renderers: Mapping[str, Renderer] | None = None) -> None:
         self._by_kind: dict[str, Renderer] = dict(renderers or {})
+        # Kinds another job consumes (the periodic reports send files, not texts): the
+        # sweep leaves them alone instead of declaring them dead for want of a renderer.
+        self.elsewhere: set[str] = set()
+
+    def handled_elsewhere(self, *kinds: str) -> None:
+        clash = set(kinds) & set(self._by_kind)
+        if clash:
+            raise ValueError(f"kinds both rendered here and handled elsewhere: {sorted(clash)}")
+        self.elsewhere.update(kinds)
 
     def register(self, kind: str, fn: Renderer) -> Renderer:
         if kind in self._by_kind and self._by_kind[kind] is not fn:
@@ -261,19 +270,23 @@ class SweepReport:
         return self.claimed == 0
 
 
-def due_query(*, now: datetime, batch: int) -> Select[tuple[int]]:
+def due_query(*, now: datetime, batch: int, exclude: Collection[str] = ()) -> Select[tuple[int]]:
     """The ids of the rows a sweep at ``now`` may claim, oldest first.
 
     Served by the ``(state, next_attempt_at)`` index: the cost follows the number of due
-    rows, not the size of the table (see ``bench/bench_reminders.py``).
+    rows, not the size of the table (see ``bench/bench_reminders.py``). ``exclude`` lists
+    kinds that another job consumes (the periodic reports, which send files).
     """
+    conditions = [
+        _T.c.state == PENDING,
+        _T.c.next_attempt_at <= now,
+        or_(_T.c.lease_until.is_(None), _T.c.lease_until < now),
+    ]
+    if exclude:
+        conditions.append(_T.c.kind.not_in(list(exclude)))
     return (
         select(_T.c.id)
-        .where(
-            _T.c.state == PENDING,
-            _T.c.next_attempt_at <= now,
-            or_(_T.c.lease_until.is_(None), _T.c.lease_until < now),
-        )
+        .where(*conditions)
         # next_attempt_at alone: the index then yields rows in order and LIMIT stops early.
         .order_by(_T.c.next_attempt_at)
         .limit(batch)
@@ -288,6 +301,7 @@ async def claim(
     worker: str,
     batch: int = DEFAULT_BATCH,
     lease: timedelta = DEFAULT_LEASE,
+    exclude: Collection[str] = (),
 ) -> list[Reminder]:
     """Take up to ``batch`` due rows for ``worker`` until ``now + lease``, atomically.
 
@@ -297,7 +311,7 @@ async def claim(
     """
     statement = (
         update(Reminder)
-        .where(Reminder.id.in_(due_query(now=now, batch=batch).scalar_subquery()))
+        .where(Reminder.id.in_(due_query(now=now, batch=batch, exclude=exclude).scalar_subquery()))
         .values(
             lease_owner=worker,
             lease_until=now + lease,
@@ -336,7 +350,9 @@ async def sweep(
     ``next_attempt_at``) are read from it when they happen; without one, ``now`` is used.
     """
     report = SweepReport()
-    rows = await claim(db, now=now, worker=worker, batch=batch, lease=lease)
+    rows = await claim(
+        db, now=now, worker=worker, batch=batch, lease=lease, exclude=renderers.elsewhere
+    )
     report.claimed = len(rows)
     if not rows:
         return report

@@ -14,7 +14,16 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.telegram import admin, claim_follow, claims, errors, registration, relay, staff
+from handlers.telegram import (
+    admin,
+    claim_follow,
+    claims,
+    errors,
+    registration,
+    relay,
+    reports,
+    staff,
+)
 from handlers.telegram.common import quiet_per_message_warning
 
 GUARDS = -1
@@ -47,6 +56,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)
+    # The committee's review and the exports (staff).
+    application.add_handlers(reports.handlers(), group=MAIN)
     # Staff tools: /inviter and /annonce dialogues.
     application.add_handlers(admin.handlers(), group=MAIN)
 

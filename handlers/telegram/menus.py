@@ -28,6 +28,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("retards", ("overdue",), Action.TRIAGE),
     Command("dossier", ("ticket",)),
     Command("recherche", ("search",), Action.TRIAGE),
+    Command("bilan", ("review",), Action.TRIAGE),
+    Command("export", (), Action.TRIAGE),
     Command("repondre", ("reply",), Action.TRIAGE),
     Command("note", (), Action.TRIAGE),
     Command("inviter", ("invite",), Action.INVITE),

@@ -1,0 +1,1292 @@
+"""The committee's reports (art. 6): the thefts-and-damage review, the yearly list of new
+equipment for the communes' insurance, and the staff's export of tickets.
+
+Every figure is aggregated by the database (``GROUP BY`` / ``COUNT`` / ``SUM``): only
+aggregated rows come back, never the claims themselves, so a review over 100,000 claims
+costs the same memory as one over ten (``bench/bench_report.py``). The lists that do come
+back per claim (refunds in progress, overdue duties) are bounded by a ``LIMIT``.
+
+The periodic pushes are reminder rows (``reminders.plan``) of their own kinds, delivered by
+the reports job (``handlers/telegram/reports.py``), which sends documents and photos: see
+docs/decisions/0009-periodic-reports.md. The lease logic for those rows is here.
+
+Readings kept here, one place each:
+
+* the review's period is the claims' *report* instant (``Ticket.created_at``), in
+  ``[start, end)``; the frequency is claims per calendar month of the period;
+* the security flag: ``HIGH_FREQUENCY_THRESHOLD`` claims within ``HIGH_FREQUENCY_WINDOW``
+  ending at ``now`` (both in ``bot.domain.claims``), counted on the same instant;
+* refunds in progress, overdue duties and overdue payments are a snapshot at ``now``,
+  whatever the period: a procedure opened before the period is still in progress;
+* "newly installed during the year": an ``Equipment`` row owned by SEM created that year
+  (Paris calendar), plus the claim replacements installed that year;
+* the schedule: the review on the 1st of every other month at 08:00 Paris covering the two
+  previous months; the yearly list on 15 January at 08:00 Paris for the previous year.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from calendar import monthrange
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Table, and_, case, distinct, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from bot.domain.claims import HIGH_FREQUENCY_THRESHOLD, HIGH_FREQUENCY_WINDOW, ClaimKind
+from bot.domain.dates import (
+    PARIS,
+    anniversary,
+    local_date,
+    local_to_utc,
+    start_of_local_day,
+    to_utc,
+)
+from bot.domain.deadlines import (
+    PAYMENT_DEADLINE_YEARS,
+    Audience,
+    PlannedReminder,
+    payment_deadline,
+)
+from bot.domain.directory import cents_to_eur
+from bot.domain.errors import DomainError
+from bot.services import reminders
+from storage.models import (
+    Claim,
+    ClaimDuty,
+    ClaimItem,
+    Commune,
+    Equipment,
+    Payment,
+    Person,
+    Reminder,
+    School,
+    Ticket,
+)
+from storage.uow import Database
+
+# ----------------------------------------------------------------------- readings (one place)
+CLAIM = "claim"  # Ticket.kind of a sinistre
+SEM_OWNER = "sem"  # Equipment.owner of what SEM insures through the communes (art. 6)
+REFUND_LIST_LIMIT = 100  # claims listed under "refunds in progress" (the totals count all)
+OVERDUE_LIST_LIMIT = 50  # claims listed under "overdue duties" (the totals count all)
+# The committee's review: 1st of Jan, Mar, May, Jul, Sep, Nov at 08:00 Paris, covering the
+# two calendar months before.
+REVIEW_MONTHS: tuple[int, ...] = (1, 3, 5, 7, 9, 11)
+REVIEW_SPAN_MONTHS = 2
+REVIEW_LOCAL_TIME = time(8, 0)
+# Each commune's list of new equipment: 15 January at 08:00 Paris, for the previous year.
+EQUIPMENT_LIST_MONTH = 1
+EQUIPMENT_LIST_DAY = 15
+EQUIPMENT_LIST_LOCAL_TIME = time(8, 0)
+# A push missed while the bot was down is still sent if it is at most this late; an older
+# one (e.g. at the first deployment) is not planned at all.
+MISSED_REPORT_GRACE = timedelta(days=14)
+# -------------------------------------------------------------------------------------------
+
+KIND_REVIEW = "report.push.review"  # reminder kinds, also the catalog keys of the texts
+KIND_EQUIPMENT = "report.push.equipment"
+REPORT_KINDS: tuple[str, ...] = (KIND_REVIEW, KIND_EQUIPMENT)
+REVIEW_PREFIX = "report:review"
+EQUIPMENT_PREFIX = "report:equipment"
+
+# Report rows are ordinary reminder rows of their own kinds; the reminder sweep leaves these
+# kinds to the reports job (``Renderers.handled_elsewhere``), which takes them with the same
+# lease as the sweep's (see decision 0009).
+REPORT_OWNER = "reports"
+REPORT_LEASE = timedelta(minutes=10)
+
+_R = cast(Table, Reminder.__table__)
+_CENT = Decimal("0.01")
+_ZERO = Decimal("0.00")
+
+
+# ================================================================================ the review
+
+
+@dataclass(frozen=True)
+class CommuneLine:
+    commune_id: int
+    insee: str
+    name: str
+    count: int  # claims in the period
+    by_kind: Mapping[str, int]  # ClaimKind value → claims in the period
+    recent: int  # claims over the HIGH_FREQUENCY_WINDOW ending at ``now``
+    refund_estimate: Decimal  # SUM of the items' estimated refunds (known ones)
+    unknown_items: int  # items whose refund is still to estimate
+
+
+@dataclass(frozen=True)
+class SchoolLine:
+    school_id: int
+    uai: str
+    name: str
+    commune_name: str
+    count: int  # claims in the period
+    recent: int  # claims over the HIGH_FREQUENCY_WINDOW ending at ``now``
+    flagged: bool  # recent >= HIGH_FREQUENCY_THRESHOLD: replacement may be conditional
+
+
+@dataclass(frozen=True)
+class RefundCommuneLine:
+    commune_id: int
+    name: str
+    count: int
+    owed: Decimal
+    paid: Decimal
+    outstanding: Decimal
+
+
+@dataclass(frozen=True)
+class RefundClaimLine:
+    number: str
+    school_name: str
+    commune_name: str
+    state: str
+    completed_on: date | None
+    pay_by: date | None
+    owed: Decimal
+    paid: Decimal
+    outstanding: Decimal
+
+
+@dataclass(frozen=True)
+class RefundsInProgress:
+    """Open claims with a pledge or an amount due: what the communes owe SEM."""
+
+    count: int
+    owed: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    by_commune: tuple[RefundCommuneLine, ...]
+    claims: tuple[RefundClaimLine, ...]  # at most REFUND_LIST_LIMIT, largest outstanding first
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.claims) < self.count
+
+
+@dataclass(frozen=True)
+class OverdueDutyLine:
+    number: str
+    school_name: str
+    commune_name: str
+    deadline: datetime
+    pending: int  # duties not confirmed
+
+
+@dataclass(frozen=True)
+class OverdueDuties:
+    claims: int  # open claims with at least one duty past its deadline
+    duties: int  # duties past their deadline
+    lines: tuple[OverdueDutyLine, ...]  # at most OVERDUE_LIST_LIMIT, oldest deadline first
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return tuple(line.number for line in self.lines)
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.lines) < self.claims
+
+
+@dataclass(frozen=True)
+class OverduePaymentLine:
+    number: str
+    commune_name: str
+    completed_on: date
+    pay_by: date
+    outstanding: Decimal
+
+
+@dataclass(frozen=True)
+class OverduePayments:
+    count: int
+    outstanding: Decimal
+    lines: tuple[OverduePaymentLine, ...]  # at most OVERDUE_LIST_LIMIT, oldest first
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return tuple(line.number for line in self.lines)
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.lines) < self.count
+
+
+@dataclass(frozen=True)
+class ClaimsReview:
+    start: datetime  # aware UTC, included
+    end: datetime  # aware UTC, excluded
+    now: datetime
+    first_day: date  # the period in Paris calendar days, both included
+    last_day: date
+    months: Decimal  # calendar months in the period
+    total: int
+    per_month: Decimal  # claims per month, to the cent
+    by_kind: Mapping[str, int]  # every ClaimKind, in the enum's order, zeros included
+    communes: tuple[CommuneLine, ...]  # most claims first
+    schools: tuple[SchoolLine, ...]  # with claims in the period, or flagged
+    refunds: RefundsInProgress
+    overdue_duties: OverdueDuties
+    overdue_payments: OverduePayments
+    threshold: int = HIGH_FREQUENCY_THRESHOLD
+    window_days: int = HIGH_FREQUENCY_WINDOW.days
+
+    @property
+    def flagged_schools(self) -> tuple[SchoolLine, ...]:
+        return tuple(s for s in self.schools if s.flagged)
+
+    @property
+    def refund_estimate(self) -> Decimal:
+        return sum((c.refund_estimate for c in self.communes), _ZERO)
+
+
+def _eur(cents: Any) -> Decimal:
+    """A SUM of cents (None when nothing was summed; Decimal on PostgreSQL) in euros."""
+    return cents_to_eur(int(cents or 0))
+
+
+def _add_months(day: date, months: int) -> date:
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    month += 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def period_months(first: date, end: date) -> Decimal:
+    """Calendar months from ``first`` (included) to ``end`` (excluded): whole months, plus
+    the remaining days as a share of the next month (1 Jan → 1 Mar = 2; 1 → 16 Jan ≈ 0.48)."""
+    if end <= first:
+        return Decimal(0)
+    whole = 0
+    while _add_months(first, whole + 1) <= end:
+        whole += 1
+    rest_start = _add_months(first, whole)
+    rest = (end - rest_start).days
+    if rest == 0:
+        return Decimal(whole)
+    month_days = (_add_months(first, whole + 1) - rest_start).days
+    return Decimal(whole) + Decimal(rest) / Decimal(month_days)
+
+
+def per_month(count: int, months: Decimal) -> Decimal:
+    if months <= 0:
+        return _ZERO
+    return (Decimal(count) / months).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+async def claims_review(
+    db: Database, *, start: datetime, end: datetime, now: datetime
+) -> ClaimsReview:
+    """The thefts-and-damage review of the claims reported in ``[start, end)``."""
+    start, end, now = to_utc(start, "start"), to_utc(end, "end"), to_utc(now, "now")
+    first_day = local_date(start, PARIS)
+    # The last day that has a moment in the period (``end`` itself is excluded).
+    end_day = local_date(end - timedelta(microseconds=1), PARIS) + timedelta(days=1)
+    months = period_months(first_day, end_day)
+    in_period = and_(Ticket.created_at >= start, Ticket.created_at < end)
+    window_start = now - HIGH_FREQUENCY_WINDOW
+    in_window = and_(Ticket.created_at >= window_start, Ticket.created_at <= now)
+    is_claim = Ticket.kind == CLAIM
+
+    async with db.uow() as uow:
+        session = uow.session
+
+        # Per commune: the period's count, split by kind, and the window's count.
+        period_count = func.sum(case((in_period, 1), else_=0))
+        recent_count = func.sum(case((in_window, 1), else_=0))
+        kinds = [k.value for k in ClaimKind]
+        kind_counts = [
+            func.sum(case((and_(in_period, Claim.kind == kind), 1), else_=0)) for kind in kinds
+        ]
+        commune_rows = (
+            await session.execute(
+                select(
+                    Commune.id,
+                    Commune.insee,
+                    Commune.name,
+                    period_count,
+                    recent_count,
+                    *kind_counts,
+                )
+                .select_from(Ticket)
+                .join(Claim, Claim.ticket_id == Ticket.id)
+                .join(Commune, Commune.id == Ticket.commune_id)
+                .where(is_claim, or_(in_period, in_window))
+                .group_by(Commune.id, Commune.insee, Commune.name)
+                .having(period_count > 0)
+            )
+        ).all()
+        by_commune_kind = {
+            row[0]: dict(zip(kinds, (int(n or 0) for n in row[5:]), strict=True))
+            for row in commune_rows
+        }
+        by_kind = {kind: sum(c[kind] for c in by_commune_kind.values()) for kind in kinds}
+        # The items' estimated refunds, per commune, in the period.
+        refund_rows = (
+            await session.execute(
+                select(
+                    Ticket.commune_id,
+                    func.sum(ClaimItem.refund_cents),
+                    func.count(ClaimItem.id) - func.count(ClaimItem.refund_cents),
+                )
+                .select_from(ClaimItem)
+                .join(Ticket, Ticket.id == ClaimItem.claim_id)
+                .where(is_claim, in_period)
+                .group_by(Ticket.commune_id)
+            )
+        ).all()
+        refunds_of = {cid: (_eur(cents), int(unknown)) for cid, cents, unknown in refund_rows}
+        communes = sorted(
+            (
+                CommuneLine(
+                    commune_id=cid,
+                    insee=insee,
+                    name=name,
+                    count=int(count),
+                    by_kind=by_commune_kind[cid],
+                    recent=int(recent),
+                    refund_estimate=refunds_of.get(cid, (_ZERO, 0))[0],
+                    unknown_items=refunds_of.get(cid, (_ZERO, 0))[1],
+                )
+                for cid, insee, name, count, recent, *_ in commune_rows
+            ),
+            key=lambda c: (-c.count, c.name, c.commune_id),
+        )
+
+        # Per school: the period's count and the window's; flagged schools are listed
+        # even without a claim in the period.
+        school_rows = (
+            await session.execute(
+                select(School.id, School.uai, School.name, Commune.name, period_count, recent_count)
+                .select_from(Ticket)
+                .join(School, School.id == Ticket.school_id)
+                .join(Commune, Commune.id == School.commune_id)
+                .where(is_claim, or_(in_period, in_window))
+                .group_by(School.id, School.uai, School.name, Commune.name)
+                .having(or_(period_count > 0, recent_count >= HIGH_FREQUENCY_THRESHOLD))
+            )
+        ).all()
+        schools = sorted(
+            (
+                SchoolLine(
+                    school_id=sid,
+                    uai=uai,
+                    name=name,
+                    commune_name=commune_name,
+                    count=int(count),
+                    recent=int(recent),
+                    flagged=int(recent) >= HIGH_FREQUENCY_THRESHOLD,
+                )
+                for sid, uai, name, commune_name, count, recent in school_rows
+            ),
+            key=lambda s: (not s.flagged, -s.count, -s.recent, s.name, s.school_id),
+        )
+
+        refunds = await _refunds_in_progress(session, now)
+        overdue_duties = await _overdue_duties(session, now)
+        overdue_payments = await _overdue_payments(session, now)
+
+    total = sum(by_kind.values())
+    return ClaimsReview(
+        start=start,
+        end=end,
+        now=now,
+        first_day=first_day,
+        last_day=end_day - timedelta(days=1),
+        months=months,
+        total=total,
+        per_month=per_month(total, months),
+        by_kind=by_kind,
+        communes=tuple(communes),
+        schools=tuple(schools),
+        refunds=refunds,
+        overdue_duties=overdue_duties,
+        overdue_payments=overdue_payments,
+    )
+
+
+def _paid_per_claim() -> Any:
+    """SUM(payments) per claim, as a subquery to join (one row per claim with payments)."""
+    return (
+        select(Payment.claim_id.label("claim_id"), func.sum(Payment.amount_cents).label("paid"))
+        .group_by(Payment.claim_id)
+        .subquery("paid")
+    )
+
+
+async def _refunds_in_progress(session: Any, now: datetime) -> RefundsInProgress:
+    paid_sq = _paid_per_claim()
+    owed = func.coalesce(Claim.amount_due_cents, Claim.pledge_amount_cents)
+    paid = func.coalesce(paid_sq.c.paid, 0)
+    outstanding = owed - paid
+    in_progress = and_(
+        Ticket.kind == CLAIM,
+        Ticket.closed_at.is_(None),
+        or_(Claim.amount_due_cents.is_not(None), Claim.pledge_amount_cents.is_not(None)),
+    )
+
+    def base(*columns: Any) -> Any:
+        return (
+            select(*columns)
+            .select_from(Claim)
+            .join(Ticket, Ticket.id == Claim.ticket_id)
+            .outerjoin(paid_sq, paid_sq.c.claim_id == Claim.ticket_id)
+            .where(in_progress)
+        )
+
+    per_commune = (
+        await session.execute(
+            base(Commune.id, Commune.name, func.count(), func.sum(owed), func.sum(paid))
+            .join(Commune, Commune.id == Ticket.commune_id)
+            .group_by(Commune.id, Commune.name)
+        )
+    ).all()
+    by_commune = sorted(
+        (
+            RefundCommuneLine(
+                commune_id=cid,
+                name=name,
+                count=int(count),
+                owed=_eur(owed_cents),
+                paid=_eur(paid_cents),
+                outstanding=_eur(owed_cents) - _eur(paid_cents),
+            )
+            for cid, name, count, owed_cents, paid_cents in per_commune
+        ),
+        key=lambda line: (-line.outstanding, line.name, line.commune_id),
+    )
+    listed = (
+        await session.execute(
+            base(
+                Ticket.number,
+                School.name,
+                Commune.name,
+                Ticket.state,
+                Claim.completed_on,
+                owed,
+                paid,
+            )
+            .join(Commune, Commune.id == Ticket.commune_id)
+            .outerjoin(School, School.id == Ticket.school_id)
+            .order_by(outstanding.desc(), Ticket.number)
+            .limit(REFUND_LIST_LIMIT)
+        )
+    ).all()
+    claims = tuple(
+        RefundClaimLine(
+            number=number,
+            school_name=school_name or "",
+            commune_name=commune_name,
+            state=state,
+            completed_on=completed_on,
+            pay_by=payment_deadline(completed_on) if completed_on else None,
+            owed=_eur(owed_cents),
+            paid=_eur(paid_cents),
+            outstanding=_eur(owed_cents) - _eur(paid_cents),
+        )
+        for number, school_name, commune_name, state, completed_on, owed_cents, paid_cents in listed
+    )
+    total_owed = sum((line.owed for line in by_commune), _ZERO)
+    total_paid = sum((line.paid for line in by_commune), _ZERO)
+    return RefundsInProgress(
+        count=sum(line.count for line in by_commune),
+        owed=total_owed,
+        paid=total_paid,
+        outstanding=total_owed - total_paid,
+        by_commune=tuple(by_commune),
+        claims=claims,
+    )
+
+
+async def _overdue_duties(session: Any, now: datetime) -> OverdueDuties:
+    overdue = and_(
+        Ticket.kind == CLAIM,
+        Ticket.closed_at.is_(None),
+        ClaimDuty.done_at.is_(None),
+        ClaimDuty.deadline_at < now,
+    )
+    totals = (
+        await session.execute(
+            select(func.count(distinct(ClaimDuty.claim_id)), func.count())
+            .select_from(ClaimDuty)
+            .join(Ticket, Ticket.id == ClaimDuty.claim_id)
+            .where(overdue)
+        )
+    ).one()
+    deadline = func.min(ClaimDuty.deadline_at)
+    rows = (
+        await session.execute(
+            select(Ticket.number, School.name, Commune.name, deadline, func.count())
+            .select_from(ClaimDuty)
+            .join(Ticket, Ticket.id == ClaimDuty.claim_id)
+            .join(Commune, Commune.id == Ticket.commune_id)
+            .outerjoin(School, School.id == Ticket.school_id)
+            .where(overdue)
+            .group_by(Ticket.id, Ticket.number, School.name, Commune.name)
+            .order_by(deadline, Ticket.number)
+            .limit(OVERDUE_LIST_LIMIT)
+        )
+    ).all()
+    return OverdueDuties(
+        claims=int(totals[0] or 0),
+        duties=int(totals[1] or 0),
+        lines=tuple(
+            OverdueDutyLine(
+                number=number,
+                school_name=school_name or "",
+                commune_name=commune_name,
+                deadline=_aware(at),
+                pending=int(pending),
+            )
+            for number, school_name, commune_name, at, pending in rows
+        ),
+    )
+
+
+def _aware(value: Any) -> datetime:
+    """A MIN() of a UTC column: aware on PostgreSQL; SQLite may hand back a naive one."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return cast(datetime, value.replace(tzinfo=UTC))
+    return cast(datetime, value.astimezone(UTC))
+
+
+def overdue_cutoff(today: date) -> date:
+    """The first completion day whose payment is not overdue on ``today``.
+
+    ``payment_deadline`` (an anniversary: from 29 February, 28 February) never decreases
+    as the completion day grows, so the claims overdue today are exactly those completed
+    before this day. Found near the anniversary, then checked against
+    ``payment_deadline`` itself, so that the reading stays in ``bot.domain.deadlines``.
+    """
+    cutoff = anniversary(today, -PAYMENT_DEADLINE_YEARS)
+    while payment_deadline(cutoff - timedelta(days=1)) >= today:
+        cutoff -= timedelta(days=1)
+    while payment_deadline(cutoff) < today:
+        cutoff += timedelta(days=1)
+    return cutoff
+
+
+async def _overdue_payments(session: Any, now: datetime) -> OverduePayments:
+    """Complete, open claims whose one-year deadline has passed with money still owed.
+
+    The deadline (``payment_deadline(completed_on)``, an anniversary) is awkward to compute
+    alike on SQLite and PostgreSQL; rather than fetching the complete unpaid claims and
+    filtering them in Python, the rule is turned into one date computed in Python
+    (``overdue_cutoff``): overdue means ``completed_on < cutoff``, a plain comparison the
+    database does. So the count and the sum stay in SQL, and only a bounded list comes back.
+    """
+    cutoff = overdue_cutoff(local_date(now, PARIS))
+    paid_sq = _paid_per_claim()
+    owed = func.coalesce(Claim.amount_due_cents, Claim.pledge_amount_cents)
+    paid = func.coalesce(paid_sq.c.paid, 0)
+
+    def overdue(*columns: Any) -> Any:
+        return (
+            select(*columns)
+            .select_from(Claim)
+            .join(Ticket, Ticket.id == Claim.ticket_id)
+            .outerjoin(paid_sq, paid_sq.c.claim_id == Claim.ticket_id)
+            .where(
+                Ticket.kind == CLAIM,
+                Ticket.closed_at.is_(None),
+                Claim.completed_on.is_not(None),
+                Claim.completed_on < cutoff,
+                owed - paid > 0,
+            )
+        )
+
+    count, owed_cents, paid_cents = (
+        await session.execute(overdue(func.count(), func.sum(owed), func.sum(paid)))
+    ).one()
+    rows = (
+        await session.execute(
+            overdue(Ticket.number, Commune.name, Claim.completed_on, owed, paid)
+            .join(Commune, Commune.id == Ticket.commune_id)
+            .order_by(Claim.completed_on, Ticket.number)
+            .limit(OVERDUE_LIST_LIMIT)
+        )
+    ).all()
+    return OverduePayments(
+        count=int(count or 0),
+        outstanding=_eur(owed_cents) - _eur(paid_cents),
+        lines=tuple(
+            OverduePaymentLine(
+                number=number,
+                commune_name=commune_name,
+                completed_on=completed_on,
+                pay_by=payment_deadline(completed_on),
+                outstanding=_eur(line_owed) - _eur(line_paid),
+            )
+            for number, commune_name, completed_on, line_owed, line_paid in rows
+        ),
+    )
+
+
+# ================================================================ periods typed by staff
+
+
+@dataclass(frozen=True)
+class Period:
+    """Calendar days in Paris, both included."""
+
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        return start_of_local_day(self.first, PARIS)
+
+    @property
+    def end(self) -> datetime:
+        return start_of_local_day(self.last + timedelta(days=1), PARIS)
+
+
+def last_two_months(today: date) -> Period:
+    """The two calendar months before the current one (on 10 March: January-February)."""
+    this_month = today.replace(day=1)
+    return Period(_add_months(this_month, -REVIEW_SPAN_MONTHS), this_month - timedelta(days=1))
+
+
+_YEAR = re.compile(r"^(\d{4})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$|^(\d{1,2})/(\d{4})$")
+_DAY = r"(\d{1,2})/(\d{1,2})/(\d{4})"
+_RANGE = re.compile(rf"^{_DAY}\s*(?:-|–|au|to)\s*{_DAY}$")
+
+
+def parse_period(text: str | None, today: date) -> Period:
+    """``""`` (the two months before this one), ``2026``, ``2026-03`` or ``03/2026``, or
+    ``01/01/2026-31/03/2026``; anything else is refused with ``report.error.period``."""
+    raw = " ".join((text or "").split()).lower()
+    if not raw:
+        return last_two_months(today)
+    try:
+        if match := _YEAR.match(raw):
+            year = int(match.group(1))
+            return Period(date(year, 1, 1), date(year, 12, 31))
+        if match := _MONTH.match(raw):
+            year = int(match.group(1) or match.group(4))
+            month = int(match.group(2) or match.group(3))
+            return Period(date(year, month, 1), date(year, month, monthrange(year, month)[1]))
+        if match := _RANGE.match(raw):
+            d1, m1, y1, d2, m2, y2 = (int(g) for g in match.groups())
+            first, last = date(y1, m1, d1), date(y2, m2, d2)
+            if last < first:
+                raise DomainError("report.error.period_reversed")
+            return Period(first, last)
+    except ValueError as exc:  # 31/02, month 13, year 0…
+        raise DomainError("report.error.period") from exc
+    raise DomainError("report.error.period")
+
+
+# =================================================================== new equipment (yearly)
+
+
+@dataclass(frozen=True)
+class NewEquipmentLine:
+    source: str  # "new" (installed, SEM-owned) | "replacement" (after a claim)
+    school_name: str
+    school_uai: str
+    asset_tag: str | None
+    type: str | None
+    model: str | None
+    serial: str | None
+    installed_on: date
+    acquired_on: date | None
+    value: Decimal | None
+    claim_number: str | None = None
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """1 January 00:00 Paris of ``year`` and of the next one, as UTC instants."""
+    return start_of_local_day(date(year, 1, 1), PARIS), start_of_local_day(
+        date(year + 1, 1, 1), PARIS
+    )
+
+
+async def new_equipment_for_commune(
+    db: Database, *, commune_id: int, year: int
+) -> list[NewEquipmentLine]:
+    """What SEM installed in the commune's schools during ``year`` (art. 6: the yearly list
+    the commune needs for its insurance), with values."""
+    start, end = year_bounds(year)
+    async with db.uow() as uow:
+        installed = (
+            await uow.session.execute(
+                select(
+                    School.name,
+                    School.uai,
+                    Equipment.asset_tag,
+                    Equipment.type,
+                    Equipment.model,
+                    Equipment.serial,
+                    Equipment.created_at,
+                    Equipment.acquired_on,
+                    Equipment.value_cents,
+                )
+                .select_from(Equipment)
+                .join(School, School.id == Equipment.school_id)
+                .where(
+                    School.commune_id == commune_id,
+                    Equipment.owner == SEM_OWNER,
+                    Equipment.created_at >= start,
+                    Equipment.created_at < end,
+                )
+            )
+        ).all()
+        replaced = aliased(Equipment)
+        replacements = (
+            await uow.session.execute(
+                select(
+                    School.name,
+                    School.uai,
+                    ClaimItem.asset_tag,
+                    replaced.type,
+                    func.coalesce(replaced.model, ClaimItem.description),
+                    ClaimItem.replacement_installed_on,
+                    ClaimItem.new_value_cents,
+                    Ticket.number,
+                )
+                .select_from(ClaimItem)
+                .join(Ticket, Ticket.id == ClaimItem.claim_id)
+                .join(School, School.id == Ticket.school_id)
+                .outerjoin(replaced, replaced.id == ClaimItem.equipment_id)
+                .where(
+                    Ticket.commune_id == commune_id,
+                    # SEM replaces its own equipment only (the commune's own is its affair).
+                    or_(replaced.owner.is_(None), replaced.owner == SEM_OWNER),
+                    ClaimItem.replacement_installed_on >= date(year, 1, 1),
+                    ClaimItem.replacement_installed_on <= date(year, 12, 31),
+                )
+            )
+        ).all()
+    lines = [
+        NewEquipmentLine(
+            source="new",
+            school_name=school,
+            school_uai=uai,
+            asset_tag=tag,
+            type=kind,
+            model=model,
+            serial=serial,
+            installed_on=local_date(created_at, PARIS),
+            acquired_on=acquired_on,
+            value=None if cents is None else cents_to_eur(cents),
+        )
+        for school, uai, tag, kind, model, serial, created_at, acquired_on, cents in installed
+    ]
+    lines += [
+        NewEquipmentLine(
+            source="replacement",
+            school_name=school,
+            school_uai=uai,
+            asset_tag=tag,
+            type=kind,
+            model=model,
+            serial=None,
+            installed_on=cast(date, installed_on),  # the WHERE clause keeps dates only
+            acquired_on=installed_on,
+            value=None if cents is None else cents_to_eur(cents),
+            claim_number=number,
+        )
+        for school, uai, tag, kind, model, installed_on, cents, number in replacements
+    ]
+    lines.sort(key=lambda e: (e.school_name, e.installed_on, e.asset_tag or "", e.source))
+    return lines
+
+
+@dataclass(frozen=True)
+class CommuneRef:
+    id: int
+    insee: str
+    name: str
+
+
+async def commune(db: Database, commune_id: int) -> CommuneRef | None:
+    async with db.uow() as uow:
+        row = await uow.session.get(Commune, commune_id)
+        return None if row is None else CommuneRef(row.id, row.insee, row.name)
+
+
+async def commune_by_insee(db: Database, insee: str) -> CommuneRef | None:
+    async with db.uow() as uow:
+        row = await uow.directory.commune_by_insee(insee)
+        return None if row is None else CommuneRef(row.id, row.insee, row.name)
+
+
+# ========================================================================== staff export
+
+
+OPEN = "open"  # pseudo-state for the export: every ticket not closed
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    number: str
+    kind: str
+    state: str
+    school_name: str
+    school_uai: str
+    commune_name: str
+    commune_insee: str
+    reporter: str
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+    # claims only
+    claim_kind: str | None = None
+    discovered_at: datetime | None = None
+    refund_estimate: Decimal | None = None  # None: nothing estimated yet
+    amount_due: Decimal | None = None  # the amount due, or the pledge before completion
+    paid: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    kind: str | None = None
+    insee: str | None = None
+    state: str | None = None
+
+
+# The words staff may type after /export (accents and case ignored).
+EXPORT_KIND_WORDS: Mapping[str, str] = {
+    **dict.fromkeys(("sinistres", "sinistre", "claims", "claim"), "claim"),
+    **dict.fromkeys(("collectes", "collecte", "collections", "collection"), "collection"),
+    **dict.fromkeys(("ami", "amis", "calls", "call"), "ami"),
+    **dict.fromkeys(("avis", "travaux", "notices", "notice"), "notice"),
+}
+EXPORT_STATE_WORDS: Mapping[str, str] = {
+    **dict.fromkeys(("ouverts", "ouvert", "ouvertes", "open"), OPEN),
+    **dict.fromkeys(("signales", "signale", "reported"), "reported"),
+    **dict.fromkeys(("declares", "declare", "declared"), "declared"),
+    **dict.fromkeys(("engages", "engage", "pledged"), "pledged"),
+    **dict.fromkeys(("complets", "complet", "complete"), "complete"),
+    **dict.fromkeys(("payes", "paye", "paid"), "paid"),
+    **dict.fromkeys(("clos", "fermes", "ferme", "closed"), "closed"),
+}
+_INSEE = re.compile(r"^(\d{5}|2[ab]\d{3})$")
+
+
+def _fold(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if c.isalnum())
+
+
+def parse_export_filter(words: Sequence[str]) -> ExportFilter:
+    """``/export [sinistres] [commune 42218] [ouverts|clos|payés…]`` in any order."""
+    kind = insee = state = None
+    for word in words:
+        folded = _fold(word)
+        if not folded or folded == "commune":
+            continue
+        if folded in EXPORT_KIND_WORDS and kind is None:
+            kind = EXPORT_KIND_WORDS[folded]
+        elif folded in EXPORT_STATE_WORDS and state is None:
+            state = EXPORT_STATE_WORDS[folded]
+        elif _INSEE.match(folded) and insee is None:
+            insee = folded.upper()
+        else:
+            raise DomainError("report.error.export_usage", word=word)
+    return ExportFilter(kind=kind, insee=insee, state=state)
+
+
+async def export_tickets(
+    db: Database,
+    *,
+    kind: str | None = None,
+    commune_id: int | None = None,
+    state: str | None = None,
+) -> list[ExportRow]:
+    """Tickets for the staff's spreadsheet, oldest first (``state="open"``: not closed)."""
+    items_sq = (
+        select(
+            ClaimItem.claim_id.label("claim_id"),
+            func.sum(ClaimItem.refund_cents).label("refund"),
+        )
+        .group_by(ClaimItem.claim_id)
+        .subquery("refunds")
+    )
+    paid_sq = _paid_per_claim()
+    reporter = aliased(Person)
+    conditions: list[ColumnElement[bool]] = []
+    if kind is not None:
+        conditions.append(Ticket.kind == kind)
+    if commune_id is not None:
+        conditions.append(Ticket.commune_id == commune_id)
+    if state == OPEN:
+        conditions.append(Ticket.closed_at.is_(None))
+    elif state is not None:
+        conditions.append(Ticket.state == state)
+    query = (
+        select(
+            Ticket.number,
+            Ticket.kind,
+            Ticket.state,
+            School.name,
+            School.uai,
+            Commune.name,
+            Commune.insee,
+            reporter.full_name,
+            Ticket.created_at,
+            Ticket.updated_at,
+            Ticket.closed_at,
+            Ticket.close_reason,
+            Claim.kind,
+            Claim.discovered_at,
+            items_sq.c.refund,
+            func.coalesce(Claim.amount_due_cents, Claim.pledge_amount_cents),
+            paid_sq.c.paid,
+        )
+        .select_from(Ticket)
+        .join(Commune, Commune.id == Ticket.commune_id)
+        .outerjoin(School, School.id == Ticket.school_id)
+        .join(reporter, reporter.id == Ticket.reporter_id)
+        .outerjoin(Claim, Claim.ticket_id == Ticket.id)
+        .outerjoin(items_sq, items_sq.c.claim_id == Ticket.id)
+        .outerjoin(paid_sq, paid_sq.c.claim_id == Ticket.id)
+        .where(*conditions)
+        .order_by(Ticket.created_at, Ticket.id)
+    )
+    async with db.uow() as uow:
+        rows = (await uow.session.execute(query)).all()
+    return [
+        ExportRow(
+            number=r[0],
+            kind=r[1],
+            state=r[2],
+            school_name=r[3] or "",
+            school_uai=r[4] or "",
+            commune_name=r[5],
+            commune_insee=r[6],
+            reporter=r[7],
+            created_at=r[8],
+            updated_at=r[9],
+            closed_at=r[10],
+            close_reason=r[11],
+            claim_kind=r[12],
+            discovered_at=r[13],
+            refund_estimate=None if r[14] is None else _eur(r[14]),
+            amount_due=None if r[15] is None else _eur(r[15]),
+            paid=None if r[12] is None else _eur(r[16]),
+        )
+        for r in rows
+    ]
+
+
+# ============================================================ the periodic pushes (rows)
+
+
+def review_due(year: int, month: int) -> datetime:
+    return local_to_utc(date(year, month, 1), REVIEW_LOCAL_TIME, PARIS)
+
+
+def review_period(year: int, month: int) -> Period:
+    """The months a review due on the 1st of ``month`` covers: the two before."""
+    due_day = date(year, month, 1)
+    return Period(_add_months(due_day, -REVIEW_SPAN_MONTHS), due_day - timedelta(days=1))
+
+
+def equipment_list_due(year: int) -> datetime:
+    """When the list of ``year``'s new equipment goes out (15 January of the next year)."""
+    return local_to_utc(
+        date(year + 1, EQUIPMENT_LIST_MONTH, EQUIPMENT_LIST_DAY), EQUIPMENT_LIST_LOCAL_TIME, PARIS
+    )
+
+
+def _wanted(candidates: Iterable[tuple[datetime, Any]], now: datetime) -> list[Any]:
+    """The next occurrence after ``now``, and the last one if it is late by the grace at most."""
+    ordered = sorted(candidates, key=lambda c: c[0])
+    chosen = [value for due, value in ordered if due > now][:1]
+    past = [(due, value) for due, value in ordered if due <= now]
+    if past and now - past[-1][0] <= MISSED_REPORT_GRACE:
+        chosen.insert(0, past[-1][1])
+    return chosen
+
+
+def reviews_to_plan(now: datetime) -> list[tuple[int, int]]:
+    """(year, month) of the reviews that should exist as rows at ``now``."""
+    year = local_date(now, PARIS).year
+    candidates = [
+        (review_due(y, m), (y, m)) for y in (year - 1, year, year + 1) for m in REVIEW_MONTHS
+    ]
+    return cast(list[tuple[int, int]], _wanted(candidates, now))
+
+
+def equipment_years_to_plan(now: datetime) -> list[int]:
+    """The years whose lists should exist as rows at ``now``."""
+    year = local_date(now, PARIS).year
+    candidates = [(equipment_list_due(y), y) for y in (year - 2, year - 1, year)]
+    return cast(list[int], _wanted(candidates, now))
+
+
+def review_key(year: int, month: int) -> str:
+    return f"{REVIEW_PREFIX}:{year:04d}-{month:02d}"
+
+
+def equipment_key(year: int, commune_id: int) -> str:
+    return f"{EQUIPMENT_PREFIX}:{year:04d}:{commune_id}"
+
+
+async def plan_reports(db: Database, *, now: datetime) -> int:
+    """Make sure the next review and the next yearly lists exist as rows.
+
+    Idempotent (keys are unique; existing ones are left alone, sent or not), so the
+    reports job calls it at every run. Returns how many rows were added.
+    """
+    async with db.uow() as uow:
+        wanted: dict[str, tuple[PlannedReminder, str, dict[str, Any]]] = {}
+        for year, month in reviews_to_plan(now):
+            period = review_period(year, month)
+            wanted[review_key(year, month)] = (
+                PlannedReminder(KIND_REVIEW, review_due(year, month), Audience.STAFF, ""),
+                REVIEW_PREFIX,
+                {"first": period.first.isoformat(), "last": period.last.isoformat()},
+            )
+        years = equipment_years_to_plan(now)
+        if years:
+            commune_ids = (await uow.session.scalars(select(Commune.id).order_by(Commune.id))).all()
+            for year in years:
+                for commune_id in commune_ids:
+                    wanted[equipment_key(year, commune_id)] = (
+                        PlannedReminder(
+                            KIND_EQUIPMENT, equipment_list_due(year), Audience.COMMUNE, ""
+                        ),
+                        f"{EQUIPMENT_PREFIX}:{year:04d}",
+                        {"year": year, "commune_id": commune_id},
+                    )
+        if not wanted:
+            return 0
+        existing = set(
+            (
+                await uow.session.scalars(
+                    select(Reminder.key).where(Reminder.key.in_(list(wanted)))
+                )
+            ).all()
+        )
+        added = 0
+        for key, (planned, prefix, payload) in wanted.items():
+            if key in existing:
+                continue
+            suffix = key.removeprefix(prefix + ":")
+            added += await reminders.plan(
+                uow,
+                [PlannedReminder(planned.kind, planned.due_at, planned.audience, suffix)],
+                key_prefix=prefix,
+                now=now,
+                payload=payload,
+            )
+        await uow.commit()
+    return added
+
+
+@dataclass
+class ReportJob:
+    """A report row claimed by the reports job."""
+
+    id: int
+    key: str
+    kind: str
+    audience: str
+    payload: dict[str, Any]
+    due_at: datetime
+    attempts: int
+    owner: str
+    delivered: list[int] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def report_owner(worker: str) -> str:
+    return f"{REPORT_OWNER}:{worker}"[:64]
+
+
+async def claim_reports(
+    db: Database, *, now: datetime, worker: str, lease: timedelta = REPORT_LEASE, batch: int = 20
+) -> list[ReportJob]:
+    """Take the due report rows for ``worker``, the way ``reminders.claim`` takes reminders.
+
+    One ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``: two bot
+    processes never take the same row; a crashed run's rows come back when its lease
+    expires.
+    """
+    owner = report_owner(worker)
+    due = (
+        select(_R.c.id)
+        .where(
+            _R.c.kind.in_(REPORT_KINDS),
+            _R.c.state == reminders.PENDING,
+            _R.c.next_attempt_at <= now,
+            or_(_R.c.lease_until.is_(None), _R.c.lease_until < now),
+        )
+        .order_by(_R.c.next_attempt_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(_R)
+        .where(_R.c.id.in_(due.scalar_subquery()))
+        .values(
+            lease_owner=owner,
+            lease_until=now + lease,
+            attempts=_R.c.attempts + 1,
+        )
+        .returning(
+            _R.c.id, _R.c.key, _R.c.kind, _R.c.audience, _R.c.payload, _R.c.due_at, _R.c.attempts
+        )
+    )
+    async with db.uow() as uow:
+        rows = (await uow.session.execute(statement)).all()
+        await uow.commit()
+    jobs = []
+    for row_id, key, kind, audience, payload, due_at, attempts in rows:
+        data = dict(payload or {})
+        jobs.append(
+            ReportJob(
+                id=row_id,
+                key=key,
+                kind=kind,
+                audience=audience,
+                payload=data,
+                due_at=due_at,
+                attempts=attempts,
+                owner=owner,
+                delivered=[int(c) for c in data.get(reminders.DELIVERED, [])],
+                failed={str(k): str(v) for k, v in data.get(reminders.FAILED, {}).items()},
+            )
+        )
+    jobs.sort(key=lambda j: (j.due_at, j.id))
+    return jobs
+
+
+async def _fenced_write(db: Database, job: ReportJob, **values: Any) -> bool:
+    """Write on the row only if it is still ours and pending (a cancel stops us)."""
+    async with db.uow() as uow:
+        result = await uow.session.execute(
+            update(_R)
+            .where(
+                _R.c.id == job.id, _R.c.lease_owner == job.owner, _R.c.state == reminders.PENDING
+            )
+            .values(**values)
+        )
+        await uow.commit()
+    return getattr(result, "rowcount", 0) == 1
+
+
+def _payload(job: ReportJob) -> dict[str, Any]:
+    payload = dict(job.payload)
+    payload[reminders.DELIVERED] = list(job.delivered)
+    if job.failed:
+        payload[reminders.FAILED] = dict(job.failed)
+    return payload
+
+
+async def record_delivery(db: Database, job: ReportJob, chat_id: int) -> bool:
+    """This chat has its files: committed at once, so a retry never sends them again."""
+    job.delivered.append(chat_id)
+    return await _fenced_write(db, job, payload=_payload(job))
+
+
+async def record_unreachable(db: Database, job: ReportJob, chat_id: int, reason: str) -> bool:
+    job.failed[str(chat_id)] = reason
+    return await _fenced_write(db, job, payload=_payload(job))
+
+
+async def finish_report(db: Database, job: ReportJob, *, now: datetime) -> str:
+    """Mark the row sent (someone got it), dead (nobody reachable) or skipped (nobody to
+    send to), and release it. Returns the state written."""
+    if job.delivered:
+        state = reminders.SENT
+    elif job.failed:
+        state = reminders.DEAD
+    else:
+        state = reminders.SKIPPED
+    last_error = "; ".join(f"{chat}: {why}" for chat, why in job.failed.items()) or None
+    ok = await _fenced_write(
+        db,
+        job,
+        payload=_payload(job),
+        state=state,
+        sent_at=now if state == reminders.SENT else None,
+        last_error=last_error,
+        lease_owner=None,
+        lease_until=None,
+    )
+    return state if ok else "lost"
+
+
+async def retry_report(db: Database, job: ReportJob, *, at: datetime, error: str) -> str:
+    """Try again at ``at`` (backoff, or Telegram's RetryAfter), or give up after
+    ``reminders.MAX_ATTEMPTS``. Returns the state written."""
+    if job.attempts >= reminders.MAX_ATTEMPTS:
+        ok = await _fenced_write(
+            db,
+            job,
+            state=reminders.DEAD,
+            last_error=f"{error} (after {job.attempts} attempts)",
+            lease_owner=None,
+            lease_until=None,
+        )
+        return reminders.DEAD if ok else "lost"
+    ok = await _fenced_write(
+        db,
+        job,
+        next_attempt_at=at,
+        last_error=error,
+        lease_owner=None,
+        lease_until=None,
+    )
+    return reminders.PENDING if ok else "lost"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    chat_id: int
+    language: str
+
+
+async def report_recipients(
+    db: Database,
+    job: ReportJob,
+    *,
+    staff_chat_id: int | None,
+    default_language: str,
+) -> list[Recipient]:
+    """Staff for the review (the staff chat when configured, else each staff member);
+    the commune's agents only for its list of new equipment."""
+    async with db.uow() as uow:
+        if job.kind == KIND_REVIEW:
+            if staff_chat_id is not None:
+                return [Recipient(staff_chat_id, default_language)]
+            people: Sequence[Person] = await uow.people.staff()
+        else:
+            people = await uow.people.commune_agents(int(job.payload["commune_id"]))
+    return [Recipient(p.chat_id, p.language) for p in people if p.chat_id is not None]
+
+
+__all__: Sequence[str] = [
+    "ClaimsReview",
+    "CommuneLine",
+    "ExportRow",
+    "NewEquipmentLine",
+    "Period",
+    "ReportJob",
+    "SchoolLine",
+    "claim_reports",
+    "claims_review",
+    "export_tickets",
+    "finish_report",
+    "new_equipment_for_commune",
+    "parse_period",
+    "plan_reports",
+    "record_delivery",
+    "report_recipients",
+    "retry_report",
+]

@@ -159,6 +159,8 @@ class TicketSequence(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
+    # The committee's review counts a period's claims: kind and creation date, together.
+    __table_args__ = (Index("ix_tickets_kind_created", "kind", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)

@@ -206,6 +206,19 @@ async def communes_with_open_tickets(db: Database, person_id: int) -> list[tuple
         return [(r[0], r[1], int(r[2])) for r in rows]
 
 
+async def states_of_open_tickets(db: Database, person_id: int) -> list[tuple[str, str, int]]:
+    """(kind, state, count) of the open tickets, for the queue's filter."""
+    async with db.uow() as uow:
+        await _staff(uow, person_id)
+        rows = await uow.session.execute(
+            select(Ticket.kind, Ticket.state, func.count(Ticket.id))
+            .where(Ticket.closed_at.is_(None))
+            .group_by(Ticket.kind, Ticket.state)
+            .order_by(Ticket.kind, Ticket.state)
+        )
+        return [(r[0], r[1], int(r[2])) for r in rows]
+
+
 # --------------------------------------------------------------------------- search
 
 

@@ -129,7 +129,7 @@ async def _send_file_about(
     )
 
 
-async def _deliver(update: Update, context: PneContext, posted: service.Posted) -> None:
+async def deliver(update: Update, context: PneContext, posted: service.Posted) -> None:
     """Send what was written to its recipients, then tell the writer what happened."""
     services = context.services
     ticket = posted.ticket
@@ -200,7 +200,7 @@ async def reply_command(update: Update, context: PneContext) -> None:
     except DomainError as error:
         await _error(update, context, error)
         return
-    await _deliver(update, context, posted)
+    await deliver(update, context, posted)
 
 
 async def note_command(update: Update, context: PneContext) -> None:
@@ -233,7 +233,7 @@ async def note_command(update: Update, context: PneContext) -> None:
     except DomainError as error:
         await _error(update, context, error)
         return
-    await _deliver(update, context, posted)
+    await deliver(update, context, posted)
 
 
 # --- replies to the bot's messages ---------------------------------------------------------
@@ -266,7 +266,7 @@ async def reply_received(update: Update, context: PneContext) -> None:
     except DomainError as error:
         await _error(update, context, error)
         return
-    await _deliver(update, context, posted)
+    await deliver(update, context, posted)
 
 
 # --- /mes_dossiers ------------------------------------------------------------------------------

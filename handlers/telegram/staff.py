@@ -9,10 +9,18 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Coroutine
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.app import PneContext
 from bot.domain.claims import ClaimState
@@ -20,12 +28,15 @@ from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
 from bot.i18n import Safe
 from bot.services import claims as claims_service
+from bot.services import relay as relay_service
 from bot.services import tickets
+from handlers.telegram import relay as relay_handlers
 from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, reply, send, send_about
 
 PER_PAGE = 8
-_QUEUE = re.compile(r"^tq:(\d{1,4}):(\d{1,10}):([01])$")
+_QUEUE = re.compile(r"^tq:(\d{1,4}):(\d{1,10}):([01]):([a-z_]{1,16}|-)$")
+STATES = frozenset(state.value for state in ClaimState)
 
 
 def _is_staff(context: PneContext) -> bool:
@@ -39,20 +50,22 @@ async def _refuse(update: Update, context: PneContext) -> None:
         await reply(update, context, "common.error.forbidden")
 
 
-Handler = Callable[[Update, PneContext], Coroutine[Any, Any, None]]
+R = TypeVar("R")
 
 
-def staff_only(handler: Handler) -> Handler:
+def staff_only(
+    handler: Callable[[Update, PneContext], Coroutine[Any, Any, R]],
+) -> Callable[[Update, PneContext], Coroutine[Any, Any, R | None]]:
     """Refuse anyone but staff; for a button, answer the callback query first."""
 
     @functools.wraps(handler)
-    async def guarded(update: Update, context: PneContext) -> None:
+    async def guarded(update: Update, context: PneContext) -> R | None:
         if not _is_staff(context):
             await _refuse(update, context)
-            return
+            return None
         if update.callback_query is not None:
             await update.callback_query.answer()
-        await handler(update, context)
+        return await handler(update, context)
 
     return guarded
 
@@ -71,12 +84,12 @@ def _state_label(context: PneContext, kind: str, state: str) -> str:
 
 @staff_only
 async def queue_command(update: Update, context: PneContext) -> None:
-    await _show_queue(update, context, page=0, commune_id=0, overdue=False, edit=False)
+    await _show_queue(update, context, _View(), edit=False)
 
 
 @staff_only
 async def overdue_command(update: Update, context: PneContext) -> None:
-    await _show_queue(update, context, page=0, commune_id=0, overdue=True, edit=False)
+    await _show_queue(update, context, _View(overdue=True), edit=False)
 
 
 @staff_only
@@ -85,17 +98,33 @@ async def queue_button(update: Update, context: PneContext) -> None:
     assert query is not None and query.data is not None
     match = _QUEUE.match(query.data)
     assert match is not None  # the handler's pattern
-    page, commune_id, overdue = int(match[1]), int(match[2]), match[3] == "1"
-    await _show_queue(update, context, page=page, commune_id=commune_id, overdue=overdue, edit=True)
+    state = match[4] if match[4] in STATES else None  # anything else: no state filter
+    view = _View(int(match[1]), int(match[2]), match[3] == "1", state)
+    await _show_queue(update, context, view, edit=True)
 
 
-async def _show_queue(
-    update: Update, context: PneContext, *, page: int, commune_id: int, overdue: bool, edit: bool
-) -> None:
+@dataclass(frozen=True)
+class _View:
+    """What the queue shows; carried in its buttons as ``tq:page:commune:overdue:state``."""
+
+    page: int = 0
+    commune_id: int = 0
+    overdue: bool = False
+    state: str | None = None
+
+    def data(self, **changes: Any) -> str:
+        view = replace(self, **changes)
+        return f"tq:{view.page}:{view.commune_id}:{int(view.overdue)}:{view.state or '-'}"
+
+
+async def _show_queue(update: Update, context: PneContext, view: _View, *, edit: bool) -> None:
     assert context.person is not None
+    page, commune_id, overdue = view.page, view.commune_id, view.overdue
     services = context.services
     now = services.clock.now()
-    where = tickets.QueueFilter(commune_id=commune_id or None, overdue_only=overdue)
+    where = tickets.QueueFilter(
+        commune_id=commune_id or None, overdue_only=overdue, state=view.state
+    )
     rows, total = await tickets.queue(
         services.db, context.person.id, now=now, where=where, page=page, per_page=PER_PAGE
     )
@@ -140,14 +169,14 @@ async def _show_queue(
         nav.append(
             InlineKeyboardButton(
                 context.t("common.button.previous"),
-                callback_data=f"tq:{page - 1}:{commune_id}:{int(overdue)}",
+                callback_data=view.data(page=page - 1),
             )
         )
     if (page + 1) * PER_PAGE < total:
         nav.append(
             InlineKeyboardButton(
                 context.t("common.button.next"),
-                callback_data=f"tq:{page + 1}:{commune_id}:{int(overdue)}",
+                callback_data=view.data(page=page + 1),
             )
         )
     if nav:
@@ -157,9 +186,10 @@ async def _show_queue(
             InlineKeyboardButton(
                 context.t("ticket.button.by_commune"), callback_data="tq:communes"
             ),
+            InlineKeyboardButton(context.t("ticket.button.by_state"), callback_data="tq:states"),
             InlineKeyboardButton(
                 context.t("ticket.button.all") if overdue else context.t("ticket.button.overdue"),
-                callback_data=f"tq:0:{commune_id}:{0 if overdue else 1}",
+                callback_data=view.data(page=0, overdue=not overdue),
             ),
         ]
     )
@@ -177,10 +207,28 @@ async def communes_filter(update: Update, context: PneContext) -> None:
     assert query is not None
     assert context.person is not None
     communes = await tickets.communes_with_open_tickets(context.services.db, context.person.id)
-    rows = [[(f"{name} ({count})", f"tq:0:{commune_id}:0")] for commune_id, name, count in communes]
-    rows.append([(context.t("ticket.button.all"), "tq:0:0:0")])
+    rows = [
+        [(f"{name} ({count})", _View(commune_id=commune_id).data())]
+        for commune_id, name, count in communes
+    ]
+    rows.append([(context.t("ticket.button.all"), _View().data())])
     await query.edit_message_text(
         context.t("ticket.queue.choose_commune"), reply_markup=keyboard(rows)
+    )
+
+
+@staff_only
+async def states_filter(update: Update, context: PneContext) -> None:
+    query = update.callback_query
+    assert query is not None and context.person is not None
+    states = await tickets.states_of_open_tickets(context.services.db, context.person.id)
+    rows = [
+        [(f"{_state_label(context, kind, state)} ({count})", _View(state=state).data())]
+        for kind, state, count in states
+    ]
+    rows.append([(context.t("ticket.button.all"), _View().data())])
+    await query.edit_message_text(
+        context.t("ticket.queue.choose_state"), reply_markup=keyboard(rows)
     )
 
 
@@ -273,6 +321,16 @@ def _staff_markup(
             ),
         ]
     ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                context.t("ticket.button.reply"), callback_data=f"tk:reply:{view.id}"
+            ),
+            InlineKeyboardButton(
+                context.t("ticket.button.note"), callback_data=f"tk:note:{view.id}"
+            ),
+        ]
+    )
     if extra.attachments:
         rows.append(
             [
@@ -425,15 +483,84 @@ async def search_command(update: Update, context: PneContext) -> None:
     )
 
 
+# --- writing from the dossier: a reply to the reporter, or an internal note ----------------
+
+WRITE = "write"
+WRITING = "staff_writing"
+
+
+@staff_only
+async def write_start(update: Update, context: PneContext) -> str | int:
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.user_data is not None
+    _, what, ticket_id = query.data.split(":")
+    context.user_data[WRITING] = {"what": what, "ticket_id": int(ticket_id)}
+    await reply(update, context, f"ticket.write.ask_{what}")
+    return WRITE
+
+
+async def write_text(update: Update, context: PneContext) -> int:
+    assert update.effective_message is not None and context.user_data is not None
+    assert context.person is not None
+    writing = context.user_data.pop(WRITING, None)
+    if writing is None:
+        return ConversationHandler.END
+    services = context.services
+    body = update.effective_message.text or ""
+    try:
+        if writing["what"] == "reply":
+            posted = await relay_service.reply_to_reporter(
+                services.db, context.person.id, writing["ticket_id"], body, services.clock.now()
+            )
+        else:
+            posted = await relay_service.add_note(
+                services.db, context.person.id, writing["ticket_id"], body, services.clock.now()
+            )
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return ConversationHandler.END
+    await relay_handlers.deliver(update, context, posted)
+    return ConversationHandler.END
+
+
+async def write_cancel(update: Update, context: PneContext) -> int:
+    assert context.user_data is not None
+    had = context.user_data.pop(WRITING, None) is not None
+    await reply(update, context, "common.cancelled" if had else "common.nothing_to_cancel")
+    return ConversationHandler.END
+
+
+async def write_unexpected(update: Update, context: PneContext) -> None:
+    await reply(update, context, "ticket.write.unexpected")
+
+
+def writing() -> ConversationHandler[PneContext]:
+    return ConversationHandler(
+        entry_points=[CallbackQueryHandler(write_start, pattern=r"^tk:(reply|note):\d{1,10}$")],
+        states={
+            WRITE: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, write_text),
+                MessageHandler(filters.ALL & ~filters.COMMAND, write_unexpected),
+            ]
+        },
+        fallbacks=[CommandHandler(["annuler", "cancel"], write_cancel)],
+        name="staff_write",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
 def handlers() -> list[BaseHandler[Update, PneContext, Any]]:
     private = filters.ChatType.PRIVATE
     return [
+        writing(),
         CommandHandler(["file", "queue"], queue_command, filters=private),
         CommandHandler(["retards", "overdue"], overdue_command, filters=private),
         CommandHandler(["dossier", "ticket"], dossier_command, filters=private),
         CommandHandler(["recherche", "search"], search_command, filters=private),
-        CallbackQueryHandler(queue_button, pattern=r"^tq:\d{1,4}:\d{1,10}:[01]$"),
+        CallbackQueryHandler(queue_button, pattern=_QUEUE),
         CallbackQueryHandler(communes_filter, pattern=r"^tq:communes$"),
+        CallbackQueryHandler(states_filter, pattern=r"^tq:states$"),
         CallbackQueryHandler(dossier_button, pattern=r"^tk:view:\d{1,10}$"),
         CallbackQueryHandler(take, pattern=r"^tk:take:\d{1,10}$"),
         CallbackQueryHandler(assign_menu, pattern=r"^tk:assign:\d{1,10}$"),

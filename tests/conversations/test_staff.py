@@ -71,7 +71,7 @@ async def test_a_teacher_cannot_use_the_staff_commands_nor_their_buttons(world: 
         "text": "Vous n'avez pas accès à cette action.",
         "show_alert": True,
     }
-    forged = await api.forge_callback(teacher, api.last(teacher.id).message_id, "tq:0:0:1")
+    forged = await api.forge_callback(teacher, api.last(teacher.id).message_id, "tq:0:0:1:-")
     assert api.callback_answer(forged) == {
         "text": "Vous n'avez pas accès à cette action.",
         "show_alert": True,
@@ -96,9 +96,11 @@ async def test_a_dossier_in_full_with_assignment_and_files_resent(world: World) 
     assert "Suivi par : non attribué" in dossier.text
     assert "Pièces jointes : 1" in dossier.text
     assert "sinistre déclaré" in dossier.text  # the timeline
-    assert dossier.button_texts[:3] == [
+    assert dossier.button_texts[:5] == [
         "🙋 Je le prends",
         "👥 Attribuer",
+        "💬 Répondre au déclarant",
+        "🔒 Note interne",
         "📎 Renvoyer les pièces (1)",
     ]
 
@@ -176,3 +178,63 @@ async def test_a_closed_claim_can_be_reopened_by_staff(world: World) -> None:
         world.last_text(staff)
         == "♻️ Dossier S-2026-0001 rouvert : déclaré, démarches de la commune en cours."
     )
+
+
+async def test_the_queue_filters_by_state(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    agent = await world.registered("Claude", Role.COMMUNE)
+    staff = await world.registered("Sacha", Role.STAFF)
+    await _report(world, teacher, "SEM-0003")
+    await _report(world, teacher, "SEM-0004")
+    # The commune sends the pledge of the second: it becomes « fiche d'engagement reçue ».
+    await api.tap(agent, api.last(agent.id), "📝 Envoyer la fiche d'engagement")
+    await api.send_text(agent, "100")
+    await api.tap(agent, api.last(agent.id), "versement par la commune")
+    await api.send_text(agent, "30/06/2026")
+    await api.tap(agent, api.last(agent.id), "✅ Envoyer la fiche")
+
+    await api.send_text(staff, "/file")
+    await api.tap(staff, api.last(staff.id), "🏷 Par état")
+    assert api.last(staff.id).button_texts == [
+        "fiche d'engagement reçue (1)",
+        "déclaré, démarches de la commune en cours (1)",
+        "Tout",
+    ]
+    await api.tap(staff, api.last(staff.id), "fiche d'engagement reçue (1)")
+
+    queue = world.last_text(staff)
+    assert queue.startswith("Dossiers ouverts : 1 (page 1/1)")
+    assert "S-2026-0002 · sinistre · fiche d'engagement reçue" in queue
+    # A forged state is ignored, not trusted.
+    forged = await api.forge_callback(staff, api.last(staff.id).message_id, "tq:0:0:0:hacked")
+    assert api.callback_answer(forged) == {}
+    assert world.last_text(staff).startswith("Dossiers ouverts : 2 (page 1/1)")
+    api.assert_no_refusals()
+
+
+async def test_staff_reply_to_the_reporter_and_write_a_note_from_the_dossier(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    staff = await world.registered("Sacha", Role.STAFF)
+    await _report(world, teacher, "SEM-0003")
+    await api.send_text(staff, "/dossier S-2026-0001")
+    dossier = api.last(staff.id)
+
+    await api.tap(staff, dossier, "💬 Répondre au déclarant")
+    assert world.last_text(staff) == "Tapez votre message au déclarant (ou /annuler) :"
+    await api.send_text(staff, "Merci, la police a-t-elle un <numéro> & une date ?")
+    assert "Merci, la police a-t-elle un <numéro> & une date ?" in world.last_text(teacher)
+
+    api.clear()
+    await api.tap(staff, dossier, "🔒 Note interne")
+    await api.send_text(staff, "Troisième vol cette année dans cette école")
+    assert api.sent_to(teacher.id) == []
+
+    await api.send_text(staff, "/dossier S-2026-0001")
+    text = world.last_text(staff)
+    assert "Sacha : Merci, la police a-t-elle un <numéro> & une date ?" in text
+    assert "🔒 note interne de Sacha : Troisième vol cette année dans cette école" in text
+    await api.send_text(teacher, "/dossier S-2026-0001")
+    assert "Troisième vol" not in world.last_text(teacher)
+    api.assert_no_refusals()

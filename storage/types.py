@@ -10,6 +10,16 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
+def as_utc(value: datetime | str) -> datetime:
+    """A timestamp computed in SQL (MIN(), CASE …) loses the column type: PostgreSQL hands it
+    back aware, SQLite naive or as text. Either way it is UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware timestamp stored in UTC.
 

@@ -31,7 +31,7 @@ import unicodedata
 from calendar import monthrange
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
@@ -68,6 +68,7 @@ from storage.models import (
     School,
     Ticket,
 )
+from storage.types import as_utc
 from storage.uow import Database
 
 # ----------------------------------------------------------------------- readings (one place)
@@ -550,13 +551,7 @@ async def _overdue_duties(session: Any, now: datetime) -> OverdueDuties:
     )
 
 
-def _aware(value: Any) -> datetime:
-    """A MIN() of a UTC column: aware on PostgreSQL; SQLite may hand back a naive one."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return cast(datetime, value.replace(tzinfo=UTC))
-    return cast(datetime, value.astimezone(UTC))
+_aware = as_utc
 
 
 def overdue_cutoff(today: date) -> date:

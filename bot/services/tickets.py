@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import aliased
@@ -29,6 +29,7 @@ from storage.models import (
     TicketMessage,
 )
 from storage.sql import insert_ignoring_duplicates
+from storage.types import as_utc
 from storage.uow import Database, UnitOfWork
 
 
@@ -185,12 +186,7 @@ async def queue(
 
 
 def _aware(value: datetime | str | None) -> datetime | None:
-    """A computed timestamp column: SQLite hands it back naive (or as text); it is UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return None if value is None else as_utc(value)
 
 
 async def communes_with_open_tickets(db: Database, person_id: int) -> list[tuple[int, str, int]]:

@@ -157,8 +157,9 @@ async def _show_items(update: Update, context: PneContext, *, new_message: bool)
         [(context.t("claim.button.items_done", count=len(draft["items"])), "clm:items:done")]
     )
     rows.append([(context.t("common.button.cancel"), "clm:abort")])
+    # One short line per item, so that even the most items fit in one message.
     chosen_lines = "\n".join(
-        f"• {i.get('tag') or ''} {i.get('label') or i.get('description') or ''}".rstrip()
+        f"• {i.get('tag') or ''} {i.get('label') or i.get('description') or ''}".rstrip()[:80]
         for i in draft["items"]
     )
     text = context.t(
@@ -221,9 +222,8 @@ async def tags_typed(update: Update, context: PneContext) -> str:
     """Asset tags typed by hand: this school's are added, unknown ones are described."""
     assert update.effective_message is not None and context.person is not None
     draft = _draft(context)
-    tags = [t for t in _TAG_SPLIT.split(update.effective_message.text or "") if t][
-        : service.MAX_ITEMS
-    ]
+    room = max(service.MAX_ITEMS - len(draft["items"]), 0)
+    tags = [t for t in _TAG_SPLIT.split(update.effective_message.text or "") if t][:room]
     try:
         checks = await service.check_tags(
             context.services.db, context.person.id, int(draft["school_id"]), tags

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -15,30 +16,60 @@ from bot.app import PneContext
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 
 
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut a long HTML text into messages Telegram accepts, at line breaks.
+_PIECE = re.compile(r"<[^>]*>|&#?[A-Za-z0-9]+;|\n|[^<&\n]{1,500}|[<&]")
+_TAG = re.compile(r"^<\s*(/?)\s*([A-Za-z0-9-]+)")
 
-    Our messages put each tag pair on one line, so cutting between lines never breaks
-    markup; a single line longer than the limit (user text) is cut at the limit.
+
+def _closing(stack: Sequence[tuple[str, str]]) -> str:
+    return "".join(f"</{name}>" for name, _ in reversed(stack))
+
+
+def _opening(stack: Sequence[tuple[str, str]]) -> str:
+    return "".join(tag for _, tag in stack)
+
+
+def _after(piece: str, stack: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The open tags after ``piece`` (a tag, an entity, a line break or plain text)."""
+    match = _TAG.match(piece) if piece.startswith("<") else None
+    if match is None:
+        return stack
+    name = match[2].lower()
+    if match[1]:  # a closing tag: our HTML is balanced, it closes the innermost one
+        return stack[:-1] if stack and stack[-1][0] == name else stack
+    return [*stack, (name, piece)]
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut a long HTML text into messages Telegram accepts.
+
+    Cuts at a line break when there is one, else between words of a long line, never
+    inside a tag or an entity (``&amp;``); a tag open at a cut is closed at the end of
+    the part and opened again at the start of the next, so each part is valid HTML.
     """
+    if len(text) <= limit:
+        return [text]
     chunks: list[str] = []
     current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            chunks.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not chunks:
-        chunks.append(current)
-    return [chunk for chunk in chunks if chunk.strip()] or [text[:limit]]
+    stack: list[tuple[str, str]] = []
+    last_break: tuple[int, list[tuple[str, str]]] | None = None  # where a cut would go
+    for piece in _PIECE.findall(text):
+        after = _after(piece, stack)
+        while len(current) + len(piece) + len(_closing(after)) > limit and current.strip():
+            if last_break is not None and last_break[0] > len(_opening(last_break[1])):
+                at, open_then = last_break
+                chunks.append(current[:at] + _closing(open_then))
+                current = _opening(open_then) + current[at + 1 :]
+            else:
+                chunks.append(current + _closing(stack))
+                current = _opening(stack)
+            last_break = None
+        if piece == "\n":
+            last_break = (len(current), list(stack))
+        current += piece
+        stack = after
+    chunks.append(current)
+    visible = [chunk for chunk in chunks if re.sub(r"<[^>]*>", "", chunk).strip()]
+    return visible or [text[:limit]]
 
 
 async def reply(

@@ -400,3 +400,26 @@ async def test_correcting_the_date_from_the_summary(world: World) -> None:
     await api.send_text(teacher, "hier 18h")
     assert "Constaté le lundi 9 mars 2026 à 18:00" in world.last_text(teacher)
     assert "avant le mercredi 11 mars 2026 à 18:00" in world.last_text(teacher)
+
+
+async def test_a_long_summary_in_several_parts_is_still_valid_html(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "Dégradation")
+    tags = [f"INCONNU-{n:02d}" for n in range(12)]
+    await api.send_text(teacher, " ".join(tags))
+    for n in range(12):
+        await api.send_text(teacher, f"Matériel n° {n} décrit <ici> & là, " + "x" * 200)
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (12 choisi·s)")
+    await api.send_text(teacher, "hier 8h")
+    await api.send_text(teacher, "\n".join(f"Ligne {n} : dégâts & <traces>" * 3 for n in range(25)))
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+
+    api.assert_no_refusals()
+    parts = [m for m in api.messages(teacher.id) if m.raw_text and "Récapitulatif" in m.raw_text]
+    summary = api.messages(teacher.id)[api.messages(teacher.id).index(parts[0]) :]
+    assert len(summary) >= 2
+    assert summary[-1].button_texts == ["✅ Confirmer l'envoi", "✏️ Corriger", "✖️ Annuler"]
+    await api.tap(teacher, summary[-1], "✅ Confirmer l'envoi")
+    assert world.last_text(teacher).startswith("✅ Sinistre S-2026-0001 enregistré.")

@@ -1,0 +1,50 @@
+"""Long messages are cut into parts Telegram accepts: valid HTML, each within the limit."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from bot.offline import parse_html
+from handlers.telegram.common import split_text
+
+
+def test_a_short_text_is_one_part() -> None:
+    assert split_text("<b>Bonjour</b>") == ["<b>Bonjour</b>"]
+
+
+def test_a_long_text_is_cut_at_line_breaks() -> None:
+    text = "\n".join(f"ligne {n:04d} " + "x" * 80 for n in range(200))
+    parts = split_text(text, limit=1000)
+    assert all(len(p) <= 1000 for p in parts)
+    assert "\n".join(parts) == text
+    assert all(p.startswith("ligne ") for p in parts)
+
+
+def test_a_tag_open_across_a_cut_is_closed_and_reopened() -> None:
+    line = html.escape("Une ligne de la description & des <détails>", quote=False)
+    description = "\n".join(line for _ in range(120))
+    text = f"<b>Récapitulatif</b>\n\nCe qui s'est passé :\n<i>{description}</i>\nFin"
+    parts = split_text(text, limit=1000)
+    assert len(parts) > 3
+    for part in parts:
+        assert len(part) <= 1000
+        parse_html(part)  # raises on unbalanced tags or a broken entity
+    assert parts[1].startswith("<i>") and parts[0].endswith("</i>")
+    assert "".join(parse_html(p) + "\n" for p in parts).count("Une ligne") == 120
+
+
+@pytest.mark.parametrize("limit", [50, 97, 400])
+def test_a_single_long_line_is_cut_between_pieces_never_inside_an_entity(limit: int) -> None:
+    text = "<code>" + "R&amp;D " * 200 + "</code>"
+    parts = split_text(text, limit=limit)
+    for part in parts:
+        assert len(part) <= limit
+        parse_html(part)
+    assert "".join(parse_html(p) for p in parts) == "R&D " * 200
+
+
+def test_parts_with_nothing_visible_are_dropped() -> None:
+    parts = split_text("a" * 30 + "\n<i></i>\n" + "b" * 30, limit=32)
+    assert all(parse_html(p).strip() for p in parts)

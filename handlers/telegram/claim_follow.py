@@ -30,7 +30,7 @@ from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can
 from bot.services import claims as service
 from handlers.telegram.claim_cards import Card
-from handlers.telegram.common import keyboard, reply, send_about
+from handlers.telegram.common import keyboard, notify, reply, send_about
 
 (
     DUTY_WHEN, DUTY_REF, PLEDGE_AMOUNT, PLEDGE_MODE, PLEDGE_DATE, CONFIRM,
@@ -558,7 +558,7 @@ async def _tell_commune_installed(context: PneContext, claim: service.ClaimView)
             for tag, on, value in installed
         )
         total = sum((value for _, _, value in installed), Decimal(0))
-        await send_about(
+        await notify(
             context,
             agent.chat_id,
             card.t(
@@ -702,7 +702,7 @@ async def _tell_commune(
             else "",
             "amount": i18n.money(agent.language, claim.amount_due or Decimal(0)),
         }
-        await send_about(
+        await notify(
             context,
             agent.chat_id,
             i18n.t(
@@ -729,7 +729,7 @@ async def _tell_staff(
     )
     for chat_id, lang in targets:
         card = _card(context, lang)
-        await send_about(
+        await notify(
             context,
             chat_id,
             card.t(key, number=claim.number, commune=claim.commune_name, amount=card.money(amount)),

@@ -28,7 +28,7 @@ from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
 from bot.services import claims as service
 from handlers.telegram.claim_cards import Card
-from handlers.telegram.common import keyboard, reply, send, send_about
+from handlers.telegram.common import keyboard, notify, reply, send, send_about
 
 KIND, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY = (
     "kind", "school", "items", "describe", "when", "what", "files", "summary",
@@ -491,7 +491,7 @@ async def notify_reported(context: PneContext, reported: service.Reported) -> No
     claim = reported.claim
     for agent in reported.commune_agents:
         card = Card(services.i18n, agent.language)
-        await send_about(
+        await notify(
             context,
             agent.chat_id,
             card.commune_notice(claim),
@@ -506,7 +506,7 @@ async def notify_reported(context: PneContext, reported: service.Reported) -> No
     )
     for chat_id, lang in targets:
         card = Card(services.i18n, lang)
-        await send_about(
+        await notify(
             context,
             chat_id,
             card.staff_notice(claim),

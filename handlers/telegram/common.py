@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from collections.abc import Sequence
@@ -9,11 +10,13 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
+from telegram.error import BadRequest, Forbidden
 from telegram.warnings import PTBUserWarning
 
 from bot.app import PneContext
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
+log = logging.getLogger(__name__)
 
 
 _PIECE = re.compile(r"<[^>]*>|&#?[A-Za-z0-9]+;|\n|[^<&\n]{1,500}|[<&]")
@@ -125,6 +128,29 @@ async def send_about(
         services.db, ticket_id, [(m.chat_id, m.message_id) for m in sent], services.clock.now()
     )
     return sent[-1] if sent else None
+
+
+async def notify(
+    context: PneContext,
+    chat_id: int,
+    text: str,
+    ticket_id: int,
+    *,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Tell one person about a ticket. Someone who blocked the bot, or whose chat is gone,
+    is logged and skipped: the other recipients are still told."""
+    try:
+        await send_about(context, chat_id, text, ticket_id, reply_markup=reply_markup)
+    except Forbidden as exc:
+        log.warning("ticket %s: chat %s unreachable (%s)", ticket_id, chat_id, exc.message)
+        return False
+    except BadRequest as exc:
+        if "chat not found" not in exc.message.lower():
+            raise
+        log.warning("ticket %s: chat %s not found", ticket_id, chat_id)
+        return False
+    return True
 
 
 def _chat_id(update: Update) -> int:

@@ -423,3 +423,22 @@ async def test_a_long_summary_in_several_parts_is_still_valid_html(world: World)
     assert summary[-1].button_texts == ["✅ Confirmer l'envoi", "✏️ Corriger", "✖️ Annuler"]
     await api.tap(teacher, summary[-1], "✅ Confirmer l'envoi")
     assert world.last_text(teacher).startswith("✅ Sinistre S-2026-0001 enregistré.")
+
+
+async def test_an_agent_who_blocked_the_bot_does_not_stop_the_others_being_told(
+    world: World,
+) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    blocked = await world.registered("Bloqué", Role.COMMUNE)
+    agent = await world.registered("Claude", Role.COMMUNE)
+    staff = await world.registered("Sacha", Role.STAFF)
+    blocked.blocked = True
+
+    await report_two_tablets(world, teacher)
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+
+    assert world.last_text(agent).startswith("🚨 Sinistre S-2026-0001 — Vol")
+    assert world.last_text(staff).startswith("🆕 Sinistre S-2026-0001")
+    assert world.last_text(teacher).startswith("✅ Sinistre S-2026-0001 enregistré.")
+    assert [r.method for r in api.refused] == ["sendMessage"]  # the blocked one, once

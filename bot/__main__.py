@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -90,8 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    _ensure_sqlite_folder(settings.database_url)
-    db = Database(settings.database_url)
+    sandbox = args.command == "sandbox" or (args.command == "run" and settings.offline)
+    url = settings.sandbox_database_url if sandbox else settings.database_url
+    _ensure_sqlite_folder(url)
+    db = Database(url)
     try:
         await upgrade(db.engine)
         if args.command == "migrate":
@@ -101,7 +103,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _admin(args, settings, db)
         if args.command == "reminders":
             return await _reminders(args, settings, db)
-        if args.command == "sandbox" or (args.command == "run" and settings.offline):
+        if sandbox:
             from bot.sandbox import run_sandbox
 
             return await run_sandbox(settings, db)
@@ -151,6 +153,14 @@ async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> 
         print(f"Import terminé : {report.created} créé(s), {report.updated} mis à jour.")
         return 0
     if args.admin_command == "seed-demo":
+        if not settings.offline:
+            print(
+                "Un jeton Telegram est configuré : l'annuaire de démonstration (et ses "
+                "comptes « démo ») n'est pas chargé dans une base réelle. Le bac à sable "
+                "(`pne-bot sandbox`) a sa propre base.",
+                file=sys.stderr,
+            )
+            return 1
         if await directory.seed_demo(db, now=now):
             print("Annuaire de démonstration chargé.")
             return 0
@@ -214,7 +224,16 @@ async def _reminders(args: argparse.Namespace, settings: Settings, db: Database)
                 f" — tentatives : {line.attempts}{flag}{error}"
             )
         return 0
-    at = parse_at(args.at, tz) if args.at else SystemClock().now()
+    now = SystemClock().now()
+    at = parse_at(args.at, tz) if args.at else now
+    if at > now + timedelta(minutes=1) and not settings.offline:
+        # With a real bot this would send real reminders ahead of their time.
+        print(
+            "--at dans le futur n'est permis qu'hors ligne (sans PNE_TELEGRAM_TOKEN) : "
+            "avec le vrai bot, les relances partiraient en avance.",
+            file=sys.stderr,
+        )
+        return 1
     return await run_reminders_at(settings, db, at)
 
 

@@ -23,13 +23,15 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_url: str = TELEGRAM_API_URL
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'pne-bot.sqlite3'}"
+    # The offline sandbox plays demo people on a database of its own, never the real one.
+    sandbox_database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'sandbox.sqlite3'}"
     timezone: str = "Europe/Paris"
     language: Literal["fr", "en"] = "fr"
     staff_chat_id: int | None = None
     bot_username: str = "pne_demo_bot"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # How long an invitation stays valid when the inviter does not say.
-    invitation_days: int = Field(default=14, ge=1, le=365)
+    invitation_days: int = Field(default=14, ge=1, le=90)  # MAX_VALIDITY of an invitation
 
     @field_validator("telegram_token", mode="before")
     @classmethod
@@ -47,7 +49,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "sandbox_database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
         if value.startswith("postgresql://") or value.startswith("postgres://"):

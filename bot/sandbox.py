@@ -41,7 +41,7 @@ ReadLine = Callable[[str], Awaitable[str | None]]
 async def _stdin_line(prompt: str) -> str | None:
     try:
         return await asyncio.to_thread(input, prompt)
-    except EOFError:
+    except (EOFError, OSError):  # end of input, or no terminal to read from
         return None
 
 

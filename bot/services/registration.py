@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.domain.errors import DomainError
 from bot.domain.invitations import (
@@ -144,6 +144,78 @@ async def redeem_invitation(
     Wrong codes are counted per account, and past a few the account must wait before
     trying again (the wait doubles up to an hour), so codes cannot be guessed.
     """
+    invitation = await _usable_invitation(db, newcomer=newcomer, code=code, now=now)
+    async with db.uow() as uow:
+        person = Person(
+            telegram_user_id=newcomer.telegram_user_id,
+            chat_id=newcomer.chat_id,
+            full_name=newcomer.full_name[:200],
+            username=newcomer.username,
+            role=invitation.role,
+            school_id=invitation.school_id,
+            commune_id=invitation.commune_id,
+            language=normalize_language(newcomer.language),
+            active=True,
+            created_at=now,
+        )
+        uow.people.add(person)
+        await uow.session.flush()
+        # The check above is repeated in the claim, so what was committed since it (another
+        # account's use, a revocation) wins: single use even under a race, and a revoked
+        # invitation never registers anybody.
+        claimed = await uow.session.execute(
+            update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .values(used_at=now, used_by_id=person.id)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            await uow.rollback()
+            # Say why, from what is committed now.
+            current = await uow.session.scalar(
+                select(Invitation)
+                .where(Invitation.id == invitation.id)
+                .execution_options(populate_existing=True)
+            )
+            if current is None:
+                raise DomainError("registration.error.unknown_code")
+            check_usable(
+                expires_at=current.expires_at,
+                used_at=current.used_at,
+                revoked_at=current.revoked_at,
+                now=now,
+            )
+            # Only if the row went back to usable since the UPDATE: refuse all the same.
+            raise DomainError("registration.error.used")  # pragma: no cover
+        attempts = await uow.people.code_attempts(newcomer.telegram_user_id)
+        if attempts is not None:
+            await uow.session.delete(attempts)
+        uow.audit(
+            at=now,
+            actor_id=person.id,
+            action="person.register",
+            object_type="person",
+            object_id=person.id,
+            invitation_id=invitation.id,
+            role=invitation.role,
+        )
+        await uow.commit()
+    async with db.uow() as uow:
+        loaded = await uow.people.get(person.id)
+        assert loaded is not None
+        return loaded
+
+
+async def _usable_invitation(
+    db: Database, *, newcomer: Newcomer, code: str, now: datetime
+) -> Invitation:
+    """The invitation behind ``code`` if this account may redeem it now, or why not (a
+    wrong code counts as a failure). Read in its own transaction: ``redeem_invitation``
+    claims it in the next one, repeating the conditions."""
     async with db.uow() as uow:
         existing = await uow.people.by_telegram_id(newcomer.telegram_user_id)
         if existing is not None:
@@ -167,48 +239,7 @@ async def redeem_invitation(
     except DomainError:
         await _record_failure(db, newcomer.telegram_user_id, now)
         raise
-
-    async with db.uow() as uow:
-        person = Person(
-            telegram_user_id=newcomer.telegram_user_id,
-            chat_id=newcomer.chat_id,
-            full_name=newcomer.full_name[:200],
-            username=newcomer.username,
-            role=invitation.role,
-            school_id=invitation.school_id,
-            commune_id=invitation.commune_id,
-            language=normalize_language(newcomer.language),
-            active=True,
-            created_at=now,
-        )
-        uow.people.add(person)
-        await uow.session.flush()
-        # Single use even under a race: only one account turns used_at from NULL.
-        claimed = await uow.session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-            .values(used_at=now, used_by_id=person.id)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            await uow.rollback()
-            raise DomainError("registration.error.used")
-        attempts = await uow.people.code_attempts(newcomer.telegram_user_id)
-        if attempts is not None:
-            await uow.session.delete(attempts)
-        uow.audit(
-            at=now,
-            actor_id=person.id,
-            action="person.register",
-            object_type="person",
-            object_id=person.id,
-            invitation_id=invitation.id,
-            role=invitation.role,
-        )
-        await uow.commit()
-    async with db.uow() as uow:
-        loaded = await uow.people.get(person.id)
-        assert loaded is not None
-        return loaded
+    return invitation
 
 
 async def set_language(db: Database, *, person_id: int, language: str, now: datetime) -> str:

@@ -3,9 +3,17 @@
 - Staff write to the reporter (``/repondre``, or a reply to any message about the ticket);
 - the reporter and the commune's agents write to staff the same way (to the ticket's
   assignee, or to every staff member when nobody is assigned);
-- staff keep internal notes (``/note``) that never reach the reporter;
+- staff keep internal notes (``/note``, or a reply in the staff group) that never reach
+  the reporter;
 - photos and documents travel like text and are kept as the ticket's attachments;
 - ``/mes_dossiers``: the tickets a person follows, and one ticket's thread.
+
+Who follows a ticket (sees it, writes on it): a teacher the tickets they reported, a school
+head the school's, a commune agent the commune's, staff all (``_follows``). Staff are the
+hub of a thread: a non-staff person reads their own messages, the staff's replies when they
+are the reporter (staff write to the reporter only), and the system's entries; never the
+commune's words to staff when they are the reporter, nor the reporter's when they are the
+commune (``_shown_to``). Internal notes are for staff only.
 
 Each use case loads the person and the ticket in one unit of work, checks the role and the
 scope (a ticket outside the person's scope is refused, never shown), writes the message,
@@ -21,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from bot.domain.errors import DomainError
@@ -34,6 +42,7 @@ MAX_BODY = 3000  # with our header it still fits one Telegram message (4096)
 MAX_CAPTION = 900  # a caption may not exceed 1024 visible characters
 PER_PAGE = 8
 RELAY_PURPOSE = "relay"  # Attachment.purpose of the files sent through the relay
+RELAY_NOTE_PURPOSE = "relay_note"  # ... and of the files kept as internal notes
 NOTE_OBJECT = "ticket_note"  # audit object type of internal notes (kept off the timeline)
 _NUMBER = re.compile(r"^[A-Za-z]{1,4}-\d{4}-\d{1,6}$")
 
@@ -146,8 +155,43 @@ def _scope(person: Person) -> Scope:
     return Scope(Role(person.role), school_id=person.school_id, commune_id=person.commune_id)
 
 
-def _reaches(person: Person, ticket: Ticket) -> bool:
-    return _scope(person).reaches(school_id=ticket.school_id, commune_id=ticket.commune_id)
+def _follows(person: Person, ticket: Ticket) -> bool:
+    """May the person see this ticket and write on it? Their scope must reach it, and a
+    teacher follows only the tickets they reported (a school head follows the school's)."""
+    if not _scope(person).reaches(school_id=ticket.school_id, commune_id=ticket.commune_id):
+        return False
+    return person.role != Role.TEACHER or ticket.reporter_id == person.id
+
+
+def _followed(person: Person) -> tuple[str, ColumnElement[bool]]:
+    """``_follows`` as a query: the listing's name and the tickets' condition."""
+    role = Role(person.role)
+    if role is Role.TEACHER:
+        return "own", and_(Ticket.reporter_id == person.id, Ticket.school_id == person.school_id)
+    if role is Role.DIRECTOR:
+        return "school", Ticket.school_id == person.school_id
+    if role is Role.COMMUNE:
+        return "commune", Ticket.commune_id == person.commune_id
+    # Staff follow everything; their list is what is assigned to them or opened by them.
+    return "assigned", or_(Ticket.assignee_id == person.id, Ticket.reporter_id == person.id)
+
+
+def _shown_to(
+    viewer: Person, ticket: Ticket, author: Person | None, visibility: Visibility
+) -> bool:
+    """Is this entry of the thread shown to the viewer? Staff see everything. Anyone else:
+    the system's entries, their own messages, and (the reporter only) the staff's replies,
+    which are written to the reporter alone; never an internal note, never the words of
+    the other side (the commune's for the reporter, the reporter's for the commune)."""
+    if viewer.role == Role.STAFF:
+        return True
+    if visibility is Visibility.SYSTEM:
+        return True
+    if visibility is Visibility.INTERNAL or author is None:
+        return False
+    if author.id == viewer.id:
+        return True
+    return author.role == Role.STAFF and ticket.reporter_id == viewer.id
 
 
 async def _person(uow: UnitOfWork, person_id: int) -> Person:
@@ -234,7 +278,7 @@ async def _post(
         attachment = Attachment(
             ticket_id=ticket.id,
             kind=file.kind,
-            purpose=RELAY_PURPOSE,
+            purpose=RELAY_NOTE_PURPOSE if visibility is Visibility.INTERNAL else RELAY_PURPOSE,
             file_id=file.file_id,
             file_unique_id=file.file_unique_id,
             file_name=file.file_name,
@@ -295,7 +339,7 @@ async def ticket_by_number(db: Database, person_id: int, number: str) -> int:
     async with db.uow() as uow:
         person = await _person(uow, person_id)
         ticket = await uow.tickets.by_number(number.strip())
-        if ticket is None or not _reaches(person, ticket):
+        if ticket is None or not _follows(person, ticket):
             raise DomainError("relay.error.unknown_number", number=number.strip().upper())
         return ticket.id
 
@@ -320,9 +364,18 @@ async def reply_to_reporter(
         return await _staff_reply(uow, staff, ticket, text, file, now)
 
 
-async def add_note(db: Database, staff_id: int, ticket_id: int, body: str, now: datetime) -> Posted:
-    """An internal note: kept in the thread for staff, sent to nobody."""
-    text = _checked_body(body, None)
+async def add_note(
+    db: Database,
+    staff_id: int,
+    ticket_id: int,
+    body: str,
+    now: datetime,
+    *,
+    file: FileRef | None = None,
+) -> Posted:
+    """An internal note (a text, or a file with its caption): kept in the thread for staff,
+    sent to nobody. A reply in the staff group is one too."""
+    text = _checked_body(body, file)
     async with db.uow() as uow:
         staff = await _person(uow, staff_id)
         require(staff.role, Action.TRIAGE)
@@ -334,7 +387,7 @@ async def add_note(db: Database, staff_id: int, ticket_id: int, body: str, now: 
             staff,
             ticket,
             text,
-            None,
+            file,
             visibility=Visibility.INTERNAL,
             audience=Audience.NOBODY,
             recipients=(),
@@ -354,16 +407,17 @@ async def write_on_ticket(
 ) -> Posted:
     """A reply to a message about the ticket.
 
-    From staff it goes to the reporter. From anyone else (the reporter, a colleague of the
-    school, the commune's agents) it goes to the assignee or, when nobody is assigned, to
-    every staff member; a ticket outside the writer's scope is refused and nothing is kept
-    (a reference to an old message may outlive a change of role or of school).
+    From staff it goes to the reporter. From anyone else who follows the ticket (its
+    reporter, the school's head, the commune's agents) it goes to the assignee or, when
+    nobody is assigned, to every staff member; a ticket the writer does not follow is
+    refused and nothing is kept (a reference to an old message may outlive a change of
+    role or of school, or be forged).
     """
     text = _checked_body(body, file)
     async with db.uow() as uow:
         person = await _person(uow, person_id)
         ticket = await _ticket(uow, ticket_id)
-        if ticket is None or not _reaches(person, ticket):
+        if ticket is None or not _follows(person, ticket):
             raise DomainError("relay.error.refused")
         if person.role == Role.STAFF:
             return await _staff_reply(uow, person, ticket, text, file, now)
@@ -395,19 +449,12 @@ async def my_tickets(
     school, a commune agent's whole commune, a staff member's assigned (or own) ones."""
     async with db.uow() as uow:
         person = await _person(uow, person_id)
-        role = Role(person.role)
+        listing, where = _followed(person)
         scope_name = ""
-        if role is Role.TEACHER:
-            listing, where = "own", Ticket.reporter_id == person.id
-        elif role is Role.DIRECTOR:
-            listing, where = "school", Ticket.school_id == person.school_id
+        if listing == "school":
             scope_name = person.school.name if person.school else ""
-        elif role is Role.COMMUNE:
-            listing, where = "commune", Ticket.commune_id == person.commune_id
+        elif listing == "commune":
             scope_name = person.commune.name if person.commune else ""
-        else:
-            listing = "assigned"
-            where = or_(Ticket.assignee_id == person.id, Ticket.reporter_id == person.id)
         total = int(
             await uow.session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0
         )
@@ -436,27 +483,32 @@ async def my_tickets(
 
 
 async def ticket_thread(db: Database, person_id: int, ticket_id: int) -> TicketThread:
-    """A ticket and its thread; internal notes only for staff. Outside the person's scope
-    the ticket is "not found", so that ids of other schools' tickets cannot be probed."""
+    """A ticket and its thread, as the person may read it (``_shown_to``): all of it for
+    staff; for anyone else their own messages, the staff's replies when they are the
+    reporter, and the system's entries. A ticket the person does not follow is "not
+    found", so that ids of other people's tickets cannot be probed."""
     async with db.uow() as uow:
         person = await _person(uow, person_id)
         ticket = await _ticket(uow, ticket_id)
-        if ticket is None or not _reaches(person, ticket):
+        if ticket is None or not _follows(person, ticket):
             raise DomainError("relay.error.not_found")
         staff = person.role == Role.STAFF
-        shown = [Visibility.PUBLIC.value, Visibility.SYSTEM.value]
-        if staff:
-            shown.append(Visibility.INTERNAL.value)
         messages = await uow.session.scalars(
             select(TicketMessage)
-            .where(TicketMessage.ticket_id == ticket.id, TicketMessage.visibility.in_(shown))
+            .where(
+                TicketMessage.ticket_id == ticket.id,
+                TicketMessage.visibility.in_([v.value for v in Visibility]),
+            )
             .options(selectinload(TicketMessage.author))
             .order_by(TicketMessage.id)
         )
         files = await uow.session.execute(
             select(Attachment, Person)
             .outerjoin(Person, Person.id == Attachment.uploaded_by_id)
-            .where(Attachment.ticket_id == ticket.id, Attachment.purpose == RELAY_PURPOSE)
+            .where(
+                Attachment.ticket_id == ticket.id,
+                Attachment.purpose.in_([RELAY_PURPOSE, RELAY_NOTE_PURPOSE]),
+            )
             .order_by(Attachment.id)
         )
         entries = [
@@ -468,18 +520,22 @@ async def ticket_thread(db: Database, person_id: int, ticket_id: int) -> TicketT
                 body=m.body,
             )
             for m in messages
+            if _shown_to(person, ticket, m.author, Visibility(m.visibility))
         ]
-        entries.extend(
-            ThreadEntry(
-                at=a.created_at,
-                author_name=p.full_name if p else None,
-                author_role=p.role if p else None,
-                visibility=Visibility.PUBLIC,
-                body=a.caption or "",
-                file_kind=a.kind,
-                file_name=a.file_name,
+        for a, p in files:
+            seen = Visibility.INTERNAL if a.purpose == RELAY_NOTE_PURPOSE else Visibility.PUBLIC
+            if not _shown_to(person, ticket, p, seen):
+                continue
+            entries.append(
+                ThreadEntry(
+                    at=a.created_at,
+                    author_name=p.full_name if p else None,
+                    author_role=p.role if p else None,
+                    visibility=seen,
+                    body=a.caption or "",
+                    file_kind=a.kind,
+                    file_name=a.file_name,
+                )
             )
-            for a, p in files
-        )
         entries.sort(key=lambda e: e.at)  # stable: same instant keeps messages first
         return TicketThread(_info(ticket), tuple(entries), staff)

@@ -18,8 +18,11 @@ Readings kept here, one place each:
   ending at ``now`` (both in ``bot.domain.claims``), counted on the same instant;
 * refunds in progress, overdue duties and overdue payments are a snapshot at ``now``,
   whatever the period: a procedure opened before the period is still in progress;
-* "newly installed during the year": an ``Equipment`` row owned by SEM created that year
-  (Paris calendar), plus the claim replacements installed that year;
+* "newly installed during the year": an ``Equipment`` row owned by SEM *acquired* that year
+  (``acquired_on``, a calendar date), plus the claim replacements installed that year
+  (``replacement_installed_on``). Never the row's ``created_at``, which is the day it was
+  imported: the first bulk import would list the whole inventory. Equipment without an
+  acquisition date is left out of every yearly list (docs/decisions/0009);
 * the schedule: the review on the 1st of every other month at 08:00 Paris covering the two
   previous months; the yearly list on 15 January at 08:00 Paris for the previous year.
 """
@@ -694,25 +697,22 @@ class NewEquipmentLine:
     type: str | None
     model: str | None
     serial: str | None
-    installed_on: date
+    installed_on: date  # "new": the acquisition date; "replacement": the day it was installed
     acquired_on: date | None
     value: Decimal | None
     claim_number: str | None = None
-
-
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    """1 January 00:00 Paris of ``year`` and of the next one, as UTC instants."""
-    return start_of_local_day(date(year, 1, 1), PARIS), start_of_local_day(
-        date(year + 1, 1, 1), PARIS
-    )
 
 
 async def new_equipment_for_commune(
     db: Database, *, commune_id: int, year: int
 ) -> list[NewEquipmentLine]:
     """What SEM installed in the commune's schools during ``year`` (art. 6: the yearly list
-    the commune needs for its insurance), with values."""
-    start, end = year_bounds(year)
+    the commune needs for its insurance), with values.
+
+    SEM's equipment counts in the year of its acquisition date (``acquired_on``), not of its
+    import into the bot (``created_at``); equipment without an acquisition date is left out.
+    Claim replacements count in the year they were installed."""
+    first_day, last_day = date(year, 1, 1), date(year, 12, 31)
     async with db.uow() as uow:
         installed = (
             await uow.session.execute(
@@ -723,7 +723,6 @@ async def new_equipment_for_commune(
                     Equipment.type,
                     Equipment.model,
                     Equipment.serial,
-                    Equipment.created_at,
                     Equipment.acquired_on,
                     Equipment.value_cents,
                 )
@@ -732,8 +731,9 @@ async def new_equipment_for_commune(
                 .where(
                     School.commune_id == commune_id,
                     Equipment.owner == SEM_OWNER,
-                    Equipment.created_at >= start,
-                    Equipment.created_at < end,
+                    # NULL acquisition dates fail both comparisons: left out.
+                    Equipment.acquired_on >= first_day,
+                    Equipment.acquired_on <= last_day,
                 )
             )
         ).all()
@@ -758,8 +758,8 @@ async def new_equipment_for_commune(
                     Ticket.commune_id == commune_id,
                     # SEM replaces its own equipment only (the commune's own is its affair).
                     or_(replaced.owner.is_(None), replaced.owner == SEM_OWNER),
-                    ClaimItem.replacement_installed_on >= date(year, 1, 1),
-                    ClaimItem.replacement_installed_on <= date(year, 12, 31),
+                    ClaimItem.replacement_installed_on >= first_day,
+                    ClaimItem.replacement_installed_on <= last_day,
                 )
             )
         ).all()
@@ -772,11 +772,11 @@ async def new_equipment_for_commune(
             type=kind,
             model=model,
             serial=serial,
-            installed_on=local_date(created_at, PARIS),
+            installed_on=cast(date, acquired_on),  # the WHERE clause keeps dates only
             acquired_on=acquired_on,
             value=None if cents is None else cents_to_eur(cents),
         )
-        for school, uai, tag, kind, model, serial, created_at, acquired_on, cents in installed
+        for school, uai, tag, kind, model, serial, acquired_on, cents in installed
     ]
     lines += [
         NewEquipmentLine(

@@ -153,3 +153,26 @@ async def _person_id(db: Database, telegram_id: int) -> int:
         person = await uow.people.by_telegram_id(telegram_id)
         assert person is not None
         return person.id
+
+
+def test_run_without_a_token_plays_the_sandbox_on_its_own_database(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox = tmp_path / "data" / "sandbox.sqlite3"
+    monkeypatch.setenv("PNE_SANDBOX_DATABASE_URL", f"sqlite:///{sandbox}")
+    assert main(["run"]) == 0  # no terminal here: the sandbox reads end of input and says bye
+    out = capsys.readouterr().out
+    assert "Annuaire de démonstration chargé" in out
+    assert "Qui êtes-vous ?" in out
+    assert sandbox.exists()
+    assert not Path(db_url.removeprefix("sqlite:///")).exists()  # the real database untouched
+
+
+def test_with_a_token_the_demo_is_not_loaded_and_reminders_are_not_sent_early(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PNE_TELEGRAM_TOKEN", "1234567:REAL-LOOKING")
+    assert main(["admin", "seed-demo"]) == 1
+    assert "n'est pas chargé dans une base réelle" in capsys.readouterr().err
+    assert main(["reminders", "run", "--at", "2099-01-01T09:00"]) == 1
+    assert "--at dans le futur n'est permis qu'hors ligne" in capsys.readouterr().err

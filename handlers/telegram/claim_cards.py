@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from telegram import InlineKeyboardMarkup
 
-from bot.domain.claims import ClaimState
+from bot.domain.claims import ClaimKind, ClaimState
 from bot.i18n import I18n, Safe
 from bot.services.claims import ClaimView, ItemView, Preview, Recipient
 from handlers.telegram.common import keyboard
@@ -249,7 +249,11 @@ class Card:
     def staff_keyboard(self, claim: ClaimView) -> InlineKeyboardMarkup:
         rows: list[list[tuple[str, str]]] = []
         if claim.state is ClaimState.CLOSED:
-            return keyboard([[(self.t("claim.button.view"), f"clm:view:{claim.id}")]])
+            rows = [[(self.t("claim.button.view"), f"clm:view:{claim.id}")]]
+            if claim.kind is ClaimKind.THEFT and claim.recovery_told_at is None:
+                # Stolen items found after the insurer paid (the claim closed as paid).
+                rows.append([(self.t("claim.button.recovery"), f"clm:recov:{claim.id}")])
+            return keyboard(rows)
         if claim.pledge is not None and claim.completed_on is None:
             rows.append([(self.t("claim.button.complete"), f"clm:complete:{claim.id}")])
         if claim.pledge is not None:

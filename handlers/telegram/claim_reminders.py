@@ -46,7 +46,9 @@ def claim_renderers(services: Services) -> Renderers:
             if reminder.ticket_id is None:
                 return []
             claim = await view_for_reminder(uow, reminder.ticket_id, now)
-            if claim.state is ClaimState.CLOSED:
+            # The recovery window runs after the indemnity was paid, i.e. usually on a
+            # claim already closed as paid: only the other reminders stop at closing.
+            if claim.state is ClaimState.CLOSED and kind != KIND_RECOVERY_REMINDER:
                 return []
             if kind in (KIND_DUTIES_REMINDER, KIND_DUTIES_ESCALATION) and not claim.pending_duties:
                 return []

@@ -348,8 +348,12 @@ def _staff_markup(
                 )
             ]
         )
-    else:
-        rows.extend(list(row) for row in card.staff_keyboard(view).inline_keyboard)
+    # The claim's own actions (for a closed claim: a recovery of stolen items, if any).
+    rows.extend(
+        list(row)
+        for row in card.staff_keyboard(view).inline_keyboard
+        if not str(row[0].callback_data).startswith("clm:view:")
+    )
     return InlineKeyboardMarkup(rows)
 
 

@@ -79,7 +79,7 @@ async def test_replacement_ordered_then_installed_and_the_commune_gets_the_new_v
     assert "remplacement" in world.last_text(staff)
 
 
-async def test_items_recovered_after_payment_open_a_15_day_window_with_a_reminder(
+async def test_items_recovered_after_the_claim_was_paid_open_a_15_day_window_with_a_reminder(
     world: World,
 ) -> None:
     api = world.api
@@ -92,11 +92,16 @@ async def test_items_recovered_after_payment_open_a_15_day_window_with_a_reminde
     await api.tap(agent, api.last(agent.id), "✅ Envoyer la fiche")
     pledged = api.last(staff.id)
     await api.tap(staff, pledged, "💶 Enregistrer un paiement")
-    await api.send_text(staff, "100")
+    await api.send_text(staff, "640")
     await api.tap(staff, api.last(staff.id), "Aujourd'hui")
     await api.tap(staff, api.last(staff.id), "✅ Enregistrer le paiement")
+    assert world.last_text(staff) == (
+        "✅ Le sinistre S-2026-0001 est remboursé intégralement : il est clos."
+    )
 
-    await api.tap(staff, pledged, "🔙 Objets retrouvés")
+    # The insurer paid and the claim closed; then the stolen items turn up.
+    await api.send_text(staff, "/dossier S-2026-0001")
+    await api.tap(staff, api.last(staff.id), "🔙 Objets retrouvés")
     await api.tap(staff, api.last(staff.id), "Maintenant")
     await api.tap(staff, api.last(staff.id), "✅ Enregistrer")
 

@@ -751,13 +751,30 @@ async def record_pledge(
         return await _view(uow, claim, now)
 
 
+def _amount_due(claim: Claim) -> Decimal | None:
+    """What the commune owes SEM: the refund by age (art. 6) when every item's value and
+    date are known; otherwise the pledge's estimate (None lets the domain take it)."""
+    loss_on = local_date(claim.discovered_at, PARIS)
+    lines = [_item_view(item, loss_on) for item in claim.items]
+    if any(line.refund is None for line in lines):
+        return None
+    return sum((line.refund for line in lines if line.refund is not None), Decimal("0.00"))
+
+
+def amount_due_at_completion(view: ClaimView) -> Decimal | None:
+    """The amount ``mark_complete`` will fix, for the confirmation shown before it."""
+    if view.unknown_count == 0:
+        return view.total_refund
+    return None if view.pledge is None else view.pledge.amount
+
+
 async def mark_complete(db: Database, person_id: int, claim_id: int, *, now: datetime) -> ClaimView:
     """Staff: the dossier is complete; the commune has one year from today to pay."""
     async with db.uow() as uow:
         person = await _person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
         today = local_date(now, PARIS)
-        facts = rules.mark_complete(facts_of(claim), today, now)
+        facts = rules.mark_complete(facts_of(claim), today, now, amount_due=_amount_due(claim))
         _store(claim, facts, now)
         await _plan(uow, claim.ticket_id, plan_payment_reminders(today, PARIS, now), now)
         _audit(

@@ -170,7 +170,12 @@ async def entry(update: Update, context: PneContext) -> str | int:
             context,
             "claim.follow.confirm_complete",
             number=claim.number,
-            amount=context.services.i18n.money(context.lang, claim.amount_due or Decimal(0)),
+            amount=context.services.i18n.money(
+                context.lang, service.amount_due_at_completion(claim) or Decimal(0)
+            ),
+            pledged=context.services.i18n.money(
+                context.lang, claim.pledge.amount if claim.pledge else Decimal(0)
+            ),
             reply_markup=keyboard(rows),
         )
         return CONFIRM

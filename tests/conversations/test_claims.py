@@ -442,3 +442,25 @@ async def test_an_agent_who_blocked_the_bot_does_not_stop_the_others_being_told(
     assert world.last_text(staff).startswith("🆕 Sinistre S-2026-0001")
     assert world.last_text(teacher).startswith("✅ Sinistre S-2026-0001 enregistré.")
     assert [r.method for r in api.refused] == ["sendMessage"]  # the blocked one, once
+
+
+async def test_the_amount_due_is_the_refund_by_age_not_a_lower_pledge(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    agent = await world.registered("Claude", Role.COMMUNE)
+    staff = await world.registered("Sacha", Role.STAFF)
+    await report_two_tablets(world, teacher)
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    await api.tap(agent, api.last(agent.id), "📝 Envoyer la fiche d'engagement")
+    await api.send_text(agent, "100")
+    await api.tap(agent, api.last(agent.id), "versement direct par l'assureur")
+    await api.send_text(agent, "30/06/2026")
+    await api.tap(agent, api.last(agent.id), "✅ Envoyer la fiche")
+
+    await api.tap(staff, api.last(staff.id), "📁 Dossier complet")
+    assert "un an pour verser 640,00\xa0€" in world.last_text(staff)
+    assert "fiche d'engagement (100,00\xa0€)" in world.last_text(staff)
+    await api.tap(staff, api.last(staff.id), "✅ Oui, dossier complet")
+
+    await api.send_text(staff, "/sinistre S-2026-0001")
+    assert "Dû : 640,00\xa0€ — payé : 0,00\xa0€ — reste : 640,00\xa0€" in world.last_text(staff)

@@ -99,6 +99,7 @@ def build_application(
     from bot.services.reports import REPORT_KINDS
     from handlers.telegram import register
     from handlers.telegram.claim_reminders import claim_renderers
+    from handlers.telegram.dialogues import timeout_of
 
     clock = clock or SystemClock()
     i18n = I18n(settings.tz)
@@ -110,7 +111,7 @@ def build_application(
         .base_url(settings.telegram_api_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .context_types(ContextTypes(context=PneContext))
-        .persistence(DatabasePersistence(db, clock.now))
+        .persistence(DatabasePersistence(db, clock.now, conversation_ttl=timeout_of))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

@@ -165,8 +165,9 @@ async def run_sandbox(
     db: Database,
     *,
     read: ReadLine = _stdin_line,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> int:
+    out = out if out is not None else sys.stdout  # looked up now, not at import
     clock = SystemClock()
     for noisy in ("telegram.ext", "apscheduler", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

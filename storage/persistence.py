@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -27,7 +27,12 @@ CONVERSATION = "conversation:"
 
 class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
     def __init__(
-        self, db: Database, now: Callable[[], datetime], *, update_interval: float = 5
+        self,
+        db: Database,
+        now: Callable[[], datetime],
+        *,
+        update_interval: float = 5,
+        conversation_ttl: Callable[[str], timedelta] | None = None,
     ) -> None:
         super().__init__(
             store_data=PersistenceInput(
@@ -37,10 +42,21 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
         )
         self._db = db
         self._now = now
+        # How long a dialogue's step stays valid without an answer (None: forever).
+        self._ttl = conversation_ttl
         self._written: dict[tuple[str, str], str] = {}
 
-    async def _load(self, namespace: str) -> dict[str, Any]:
+    async def _load(self, namespace: str, *, older_than: datetime | None = None) -> dict[str, Any]:
         async with self._db.uow() as uow:
+            if older_than is not None:
+                # Stale steps are forgotten rather than restored (see handlers/…/dialogues).
+                await uow.session.execute(
+                    delete(PersistedData).where(
+                        PersistedData.namespace == namespace,
+                        PersistedData.updated_at < older_than,
+                    )
+                )
+                await uow.commit()
             rows = await uow.session.scalars(
                 select(PersistedData).where(PersistedData.namespace == namespace)
             )
@@ -96,7 +112,8 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
     # --- conversations ----------------------------------------------------------------
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        loaded = await self._load(CONVERSATION + name)
+        cutoff = self._now() - self._ttl(name) if self._ttl is not None else None
+        loaded = await self._load(CONVERSATION + name, older_than=cutoff)
         return {tuple(json.loads(key)): state for key, state in loaded.items()}
 
     async def update_conversation(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.dml import ReturningInsert
 
 from storage.models import (
     CodeAttempts,
@@ -132,23 +134,40 @@ class Tickets(_Repo):
     async def next_number(self, prefix: str, year: int) -> str:
         """Allocate the next number of a kind for a year (e.g. S-2026-0042).
 
-        The row is locked (PostgreSQL) or the database is (SQLite) until commit, so two
-        reports at the same moment never share a number.
+        One upsert, ``INSERT … ON CONFLICT (prefix, year) DO UPDATE SET last = last + 1
+        RETURNING last``: the first report of a year creates the counter, the others
+        increment it, and two first reports at the same moment cannot both insert (the
+        second waits for the first's row and increments it). The row stays locked
+        (PostgreSQL) or the database does (SQLite) until commit, so two reports never share
+        a number.
         """
-        seq = await self.session.scalar(
-            select(TicketSequence)
-            .where(TicketSequence.prefix == prefix, TicketSequence.year == year)
-            .with_for_update()
-        )
-        if seq is None:
-            seq = TicketSequence(prefix=prefix, year=year, last=0)
-            self.session.add(seq)
-        seq.last += 1
-        await self.session.flush()
-        return f"{prefix}-{year}-{seq.last:04d}"
+        statement = _counter_upsert(self.session.get_bind().dialect.name, prefix, year)
+        last = (await self.session.execute(statement)).scalar_one()
+        return f"{prefix}-{year}-{last:04d}"
 
     async def by_number(self, number: str) -> Ticket | None:
         return await self.session.scalar(select(Ticket).where(Ticket.number == number.upper()))
+
+
+def _counter_upsert(dialect: str, prefix: str, year: int) -> ReturningInsert[tuple[int]]:
+    """``INSERT … ON CONFLICT (prefix, year) DO UPDATE SET last = last + 1 RETURNING last``
+    in the dialect's words (both SQLite and PostgreSQL have it)."""
+    table = cast(Table, TicketSequence.__table__)
+    key = [table.c.prefix, table.c.year]
+    increment = {"last": table.c.last + 1}
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(table).values(prefix=prefix, year=year, last=1)
+        return pg.on_conflict_do_update(index_elements=key, set_=increment).returning(table.c.last)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        lite = sqlite_insert(table).values(prefix=prefix, year=year, last=1)
+        return lite.on_conflict_do_update(index_elements=key, set_=increment).returning(
+            table.c.last
+        )
+    raise NotImplementedError(f"no upsert for {dialect}")  # pragma: no cover
 
 
 class Reminders(_Repo):

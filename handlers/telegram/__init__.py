@@ -18,6 +18,7 @@ from handlers.telegram import (
     admin,
     claim_follow,
     claims,
+    dialogues,
     errors,
     registration,
     relay,
@@ -26,7 +27,8 @@ from handlers.telegram import (
 )
 from handlers.telegram.common import quiet_per_message_warning
 
-GUARDS = -1
+GUARDS = -2
+CANCEL = -1
 MAIN = 0
 
 
@@ -35,6 +37,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
     # Guards first: who is talking, and strangers stop here.
     application.add_handler(TypeHandler(Update, registration.load_person), group=GUARDS)
+    # /annuler ends every dialogue at once, before any of them sees the update.
+    application.add_handler(
+        CommandHandler(["annuler", "cancel"], dialogues.cancel_everything), group=CANCEL
+    )
 
     # Registration, help, profile, language.
     application.add_handlers(

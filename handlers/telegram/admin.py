@@ -38,6 +38,7 @@ from bot.services.announcements import Audience, AudienceKind
 from bot.services.relay import Recipient
 from bot.services.reminders import retry_after_delay
 from handlers.telegram.common import keyboard, reply
+from handlers.telegram.dialogues import dialogue
 
 log = logging.getLogger(__name__)
 
@@ -613,7 +614,7 @@ def invite_conversation() -> ConversationHandler[PneContext]:
     stay: list[BaseHandler[Update, PneContext, Any]] = [
         MessageHandler(filters.ALL & ~filters.COMMAND, unexpected)
     ]
-    return ConversationHandler(
+    return dialogue(
         entry_points=[
             CommandHandler(["inviter", "invite"], invite_start, filters=filters.ChatType.PRIVATE)
         ],
@@ -647,8 +648,6 @@ def invite_conversation() -> ConversationHandler[PneContext]:
             CommandHandler(["inviter", "invite"], invite_start),
         ],
         name="staff_invite",
-        persistent=True,
-        allow_reentry=True,
     )
 
 
@@ -658,7 +657,7 @@ def announce_conversation() -> ConversationHandler[PneContext]:
         MessageHandler(filters.ALL & ~filters.COMMAND, unexpected)
     ]
     audiences = "|".join(kind.value for kind in AudienceKind)
-    return ConversationHandler(
+    return dialogue(
         entry_points=[
             CommandHandler(
                 ["annonce", "announce"], announce_start, filters=filters.ChatType.PRIVATE
@@ -687,8 +686,6 @@ def announce_conversation() -> ConversationHandler[PneContext]:
             CommandHandler(["annonce", "announce"], announce_start),
         ],
         name="staff_announce",
-        persistent=True,
-        allow_reentry=True,
     )
 
 

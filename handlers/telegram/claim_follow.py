@@ -31,6 +31,7 @@ from bot.domain.roles import Action, Role, can
 from bot.services import claims as service
 from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, notify, reply, send_about
+from handlers.telegram.dialogues import dialogue
 
 (
     DUTY_WHEN, DUTY_REF, PLEDGE_AMOUNT, PLEDGE_MODE, PLEDGE_DATE, CONFIRM,
@@ -870,7 +871,7 @@ def conversation() -> ConversationHandler[PneContext]:
     stay: list[BaseHandler[Update, PneContext, Any]] = [
         MessageHandler(filters.ALL & ~filters.COMMAND, unexpected)
     ]
-    return ConversationHandler(
+    return dialogue(
         entry_points=[
             CallbackQueryHandler(
                 entry,
@@ -939,8 +940,6 @@ def conversation() -> ConversationHandler[PneContext]:
         },
         fallbacks=[CommandHandler(["annuler", "cancel"], cancel)],
         name="claim_follow",
-        persistent=True,
-        allow_reentry=True,
     )
 
 

@@ -29,6 +29,7 @@ from bot.domain.roles import Action, can
 from bot.services import claims as service
 from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, notify, reply, send, send_about
+from handlers.telegram.dialogues import dialogue
 
 KIND, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY = (
     "kind", "school", "items", "describe", "when", "what", "files", "summary",
@@ -541,7 +542,7 @@ def conversation() -> ConversationHandler[PneContext]:
     stay: list[BaseHandler[Update, PneContext, Any]] = [
         MessageHandler(filters.ALL & ~filters.COMMAND, unexpected),
     ]
-    return ConversationHandler(
+    return dialogue(
         entry_points=[
             CommandHandler(["signaler", "report"], start, filters=filters.ChatType.PRIVATE)
         ],
@@ -579,6 +580,4 @@ def conversation() -> ConversationHandler[PneContext]:
             CommandHandler(["signaler", "report"], start),
         ],
         name="claim_report",
-        persistent=True,
-        allow_reentry=True,
     )

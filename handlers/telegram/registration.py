@@ -26,13 +26,25 @@ async def load_person(update: Update, context: PneContext) -> None:
     if user is None or update.effective_chat is None:
         raise ApplicationHandlerStop
     services = context.services
-    if update.effective_chat.type != "private" and update.callback_query is None:
+    query = update.callback_query
+    if update.effective_chat.type != "private" and query is None:
         # Nobody registers in a group. In the staff group, registered staff may write
-        # (a reply to a ticket's message goes to its reporter); anything else is ignored.
+        # (a reply to a ticket's message is kept as an internal note); anything else is
+        # ignored.
         if update.effective_chat.id != services.settings.staff_chat_id:
             raise ApplicationHandlerStop
         person = await registration.find_person(services.db, user.id)
         if person is None or not person.active or person.role != Role.STAFF:
+            raise ApplicationHandlerStop
+        context.person = person
+        return
+    if update.effective_chat.type != "private" and query is not None:
+        # A button in a group: only registered staff may use it. Anyone else gets an alert
+        # of their own, and nothing is posted in the group.
+        person = await registration.find_person(services.db, user.id)
+        if person is None or not person.active or person.role != Role.STAFF:
+            lang = person.language if person is not None else services.settings.language
+            await query.answer(services.i18n.t(lang, "common.error.forbidden"), show_alert=True)
             raise ApplicationHandlerStop
         context.person = person
         return

@@ -2,13 +2,16 @@
 and /mes_dossiers with each ticket's thread.
 
 - ``/repondre S-2026-0042 texte`` (staff): to the reporter;
-- a reply (Telegram's « répondre ») to any message of the bot about a ticket: from staff
-  to the reporter, from anyone else to the assignee or to staff (the staff group when one
-  is configured); photos and documents pass the same way;
+- a reply (Telegram's « répondre ») to any message of the bot about a ticket, in private:
+  from staff to the reporter, from anyone else to the assignee or to staff (the staff group
+  when one is configured); photos and documents pass the same way;
+- in the staff group, a reply to a message about a ticket is an internal note (colleagues
+  talk there; an aside must not reach the reporter), and the bot says how to write to the
+  reporter instead;
 - ``/note S-2026-0042 texte`` (staff), or ``/note texte`` in reply to a message about a
   ticket: an internal note, never sent to the reporter;
 - ``/mes_dossiers``: the person's tickets, paged (``tk:mine:<page>``); a ticket's button
-  (``tk:open:<id>``) shows it, re-checked for scope on arrival.
+  (``tk:open:<id>``) shows it, re-checked on arrival (a teacher opens only their own).
 
 Every message sent about a ticket is remembered (``MessageRef``), so that the answer to it
 finds its ticket again.
@@ -20,6 +23,7 @@ import logging
 from typing import Any
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -68,6 +72,11 @@ def _chat_id(update: Update) -> int:
     return update.effective_chat.id
 
 
+def _in_group(update: Update) -> bool:
+    """A group chat: the staff group (the guard lets no one write in any other)."""
+    return update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE
+
+
 def _first_name(update: Update, fallback: str) -> str:
     user = update.effective_user
     return user.first_name if user is not None and user.first_name else fallback.split()[0]
@@ -94,15 +103,20 @@ def _render(
     sender_first_name: str,
     *,
     body: str | None = None,
+    group: bool = False,
 ) -> str:
-    """The message as its recipient reads it, in their language."""
+    """The message as its recipient reads it, in their language (``group``: the staff
+    group, where a reply is kept as an internal note, and the hint says so)."""
     ticket = posted.ticket
     body = posted.body if body is None else body
     if posted.audience is service.Audience.REPORTER:
         key = "relay.file.to_reporter" if posted.file else "relay.to_reporter"
         text = i18n.t(lang, key, number=ticket.number, name=sender_first_name, body=body)
     else:
-        key = "relay.file.to_staff" if posted.file else "relay.to_staff"
+        if posted.file:
+            key = "relay.file.to_staff"
+        else:
+            key = "relay.to_staff_group" if group else "relay.to_staff"
         text = i18n.t(
             lang,
             key,
@@ -137,17 +151,18 @@ async def deliver(update: Update, context: PneContext, posted: service.Posted) -
         await reply(update, context, "relay.note.saved", number=ticket.number)
         return
     sender = _first_name(update, posted.author_name)
-    targets: list[tuple[int, str]] = [(r.chat_id, r.language) for r in posted.recipients]
+    targets = [(r.chat_id, r.language) for r in posted.recipients]
     staff_chat = services.settings.staff_chat_id
-    if posted.audience is service.Audience.STAFF and staff_chat is not None:
+    group = posted.audience is service.Audience.STAFF and staff_chat is not None
+    if group and staff_chat is not None:
         targets = [(staff_chat, services.settings.language)]
     delivered = 0
     for chat_id, lang in targets:
-        text = _render(services.i18n, lang, posted, sender)
+        text = _render(services.i18n, lang, posted, sender, group=group)
         try:
             if posted.file is not None and len(text) > MAX_CAPTION:
                 # Long names and a long caption: the file with its header, then the text.
-                header = _render(services.i18n, lang, posted, sender, body="")
+                header = _render(services.i18n, lang, posted, sender, body="", group=group)
                 await _send_file_about(context, chat_id, posted.file, header, ticket.id)
                 await send_about(context, chat_id, text, ticket.id)
             elif posted.file is not None:
@@ -240,7 +255,10 @@ async def note_command(update: Update, context: PneContext) -> None:
 
 
 async def reply_received(update: Update, context: PneContext) -> None:
-    """A reply to one of the bot's messages: into the ticket's thread, and on to the others."""
+    """A reply to one of the bot's messages: into the ticket's thread, and on to the others.
+
+    In the staff group it is an internal note: colleagues talk to each other there, and an
+    aside must not reach the reporter; the bot says how to write to the reporter."""
     person = context.person
     message = update.effective_message
     if person is None or message is None or message.reply_to_message is None:
@@ -260,6 +278,12 @@ async def reply_received(update: Update, context: PneContext) -> None:
     file = _file_of(message)
     body = message.text or message.caption or ""
     try:
+        if _in_group(update):
+            posted = await service.add_note(
+                services.db, person.id, ticket_id, body, services.clock.now(), file=file
+            )
+            await reply(update, context, "relay.note.kept_in_group", number=posted.ticket.number)
+            return
         posted = await service.write_on_ticket(
             services.db, person.id, ticket_id, body, services.clock.now(), file=file
         )
@@ -350,7 +374,7 @@ async def page_turned(update: Update, context: PneContext) -> None:
             raise
 
 
-def _thread_text(context: PneContext, thread: service.TicketThread) -> str:
+def _thread_text(context: PneContext, thread: service.TicketThread, *, group: bool) -> str:
     i18n, lang = context.services.i18n, context.lang
     ticket = thread.ticket
     lines = [context.t("relay.thread.title", number=ticket.number)]
@@ -369,23 +393,30 @@ def _thread_text(context: PneContext, thread: service.TicketThread) -> str:
                 if entry.file_kind == "photo"
                 else context.t("relay.thread.document", name=entry.file_name or "")
             )
-            lines.append(
-                context.t(
+            if entry.visibility is service.Visibility.INTERNAL:
+                line = context.t(
+                    "relay.thread.note_file_line", at=at, who=who, file=what, caption=entry.body
+                )
+            else:
+                line = context.t(
                     "relay.thread.file_line",
                     at=at,
                     who=who,
                     role=role,
                     file=what,
                     caption=entry.body,
-                ).rstrip()
-            )
+                )
+            lines.append(line.rstrip())
         elif entry.visibility is service.Visibility.INTERNAL:
             lines.append(context.t("relay.thread.note_line", at=at, who=who, body=entry.body))
         else:
             lines.append(context.t("relay.thread.line", at=at, who=who, role=role, body=entry.body))
     if not thread.entries:
         lines.append(context.t("relay.thread.empty"))
-    hint = "relay.thread.hint_staff" if thread.for_staff else "relay.thread.hint"
+    if not thread.for_staff:
+        hint = "relay.thread.hint"
+    else:
+        hint = "relay.thread.hint_staff_group" if group else "relay.thread.hint_staff"
     lines.append(context.t(hint, number=ticket.number))
     return "\n\n".join(lines)
 
@@ -420,7 +451,8 @@ async def open_ticket(update: Update, context: PneContext) -> None:
     except DomainError:
         await reply(update, context, "relay.error.not_found")
         return
-    await send_about(context, _chat_id(update), _thread_text(context, thread), ticket_id)
+    text = _thread_text(context, thread, group=_in_group(update))
+    await send_about(context, _chat_id(update), text, ticket_id)
 
 
 # --- registration ------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from bot.services import tickets
 from handlers.telegram import relay as relay_handlers
 from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, reply, send, send_about
+from handlers.telegram.dialogues import dialogue
 
 PER_PAGE = 8
 _QUEUE = re.compile(r"^tq:(\d{1,4}):(\d{1,10}):([01]):([a-z_]{1,16}|-)$")
@@ -539,7 +540,7 @@ async def write_unexpected(update: Update, context: PneContext) -> None:
 
 
 def writing() -> ConversationHandler[PneContext]:
-    return ConversationHandler(
+    return dialogue(
         entry_points=[CallbackQueryHandler(write_start, pattern=r"^tk:(reply|note):\d{1,10}$")],
         states={
             WRITE: [
@@ -549,8 +550,6 @@ def writing() -> ConversationHandler[PneContext]:
         },
         fallbacks=[CommandHandler(["annuler", "cancel"], write_cancel)],
         name="staff_write",
-        persistent=True,
-        allow_reentry=True,
     )
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.claims import ClaimKind
 from bot.domain.roles import Role
@@ -132,6 +132,21 @@ def to_staff(name: str, role: str, body: str) -> str:
         f"💬 Dossier S-2026-0001 (École du Soleil) — {name}, {role} :\n\n{body}\n\n"
         "Répondez à ce message pour lui répondre ; /note S-2026-0001 … pour une note interne."
     )
+
+
+def to_staff_group(name: str, role: str, body: str) -> str:
+    return (
+        f"💬 Dossier S-2026-0001 (École du Soleil) — {name}, {role} :\n\n{body}\n\n"
+        "Ici, une réponse à ce message reste une note interne. Pour écrire au déclarant : "
+        "/repondre S-2026-0001 votre message, ou répondez-lui en privé."
+    )
+
+
+KEPT_IN_GROUP = (
+    "🔒 Gardé comme note interne du dossier S-2026-0001 : rien n'a été envoyé au déclarant. "
+    "Pour lui écrire : /repondre S-2026-0001 votre message, ou répondez en privé à l'un de mes "
+    "messages sur ce dossier."
+)
 
 
 # --- the relay ------------------------------------------------------------------------------------
@@ -265,26 +280,75 @@ async def test_the_staff_group_gets_the_reporters_messages_when_there_is_one(
         teacher, "Bonjour à vous", reply_to_message_id=api.last(teacher.id).message_id
     )
 
-    assert world.last_text(STAFF_GROUP) == to_staff("Zoé", "enseignant·e", "Bonjour à vous")
+    # In the group, the hint says that a reply there stays among the team.
+    assert world.last_text(STAFF_GROUP) == to_staff_group("Zoé", "enseignant·e", "Bonjour à vous")
     assert api.sent_to(sacha.id) == []
 
 
-async def test_staff_answer_from_the_staff_group(world: World) -> None:
+async def test_a_reply_in_the_staff_group_is_an_internal_note(world: World) -> None:
     api = world.api
     api.group(STAFF_GROUP, "Équipe PNE")
     world.settings.staff_chat_id = STAFF_GROUP
     teacher = await world.registered("Zoé", Role.TEACHER)
     sacha = await world.registered("Sacha", Role.STAFF)
+    alex = await world.registered("Alex", Role.STAFF)
     await report_theft(world, teacher)
     notice = api.last(STAFF_GROUP)
     api.clear()
 
+    # A colleague's aside, as a reply to the bot's notice: kept for the team, not sent.
     await api.send_text(
-        sacha, "On passe jeudi", reply_to_message_id=notice.message_id, chat_id=STAFF_GROUP
+        alex, "encore cette école…", reply_to_message_id=notice.message_id, chat_id=STAFF_GROUP
     )
+    assert api.sent_to(teacher.id) == []
+    assert world.last_text(STAFF_GROUP) == KEPT_IN_GROUP
+    # A photo too.
+    await reply_with_file(
+        world, sacha, notice.message_id, kind="photo", caption="l'armoire", chat_id=STAFF_GROUP
+    )
+    assert api.sent_to(teacher.id) == []
+    assert world.last_text(STAFF_GROUP) == KEPT_IN_GROUP
 
+    # /repondre writes to the reporter, from the group as in private.
+    await api.send_text(sacha, "/repondre S-2026-0001 On passe jeudi", chat_id=STAFF_GROUP)
     assert world.last_text(teacher) == to_reporter("Sacha", "On passe jeudi")
     assert world.last_text(STAFF_GROUP) == "✅ Réponse envoyée à Zoé (dossier S-2026-0001)."
+    # And so does a reply in private, to a message about the ticket.
+    await api.send_text(sacha, "/mes_dossiers")
+    await api.send_text(sacha, "/note S-2026-0001 à suivre")
+    await api.forge_callback(sacha, api.last(sacha.id).message_id, "tk:open:1")
+    thread = api.last(sacha.id)
+    assert "🔒 10/03/2026 10:00 — Alex, note interne :\nencore cette école…" in (thread.text or "")
+    assert "🔒📎 10/03/2026 10:00 — Sacha, note interne : une photo\nl'armoire" in (
+        thread.text or ""
+    )
+    await api.send_text(sacha, "Avez-vous la facture ?", reply_to_message_id=thread.message_id)
+    assert world.last_text(teacher) == to_reporter("Sacha", "Avez-vous la facture ?")
+
+    assert await thread_rows(world) == [
+        ("internal", "Alex", "encore cette école…"),
+        ("public", "Sacha", "On passe jeudi"),
+        ("internal", "Sacha", "à suivre"),
+        ("public", "Sacha", "Avez-vous la facture ?"),
+    ]
+    async with world.db.uow() as uow:
+        files = (await uow.session.scalars(select(Attachment))).all()
+    assert [(a.purpose, a.caption) for a in files] == [("relay_note", "l'armoire")]
+    assert await audit_actions(world, "S-2026-0001") == [
+        "claim.reported",
+        "relay.note",
+        "relay.note",
+        "relay.reply",
+        "relay.note",
+        "relay.reply",
+    ]
+    # The reporter's thread has the replies meant for her, not the notes.
+    await api.send_text(teacher, "/mes_dossiers")
+    await api.tap(teacher, api.last(teacher.id), "S-2026-0001")
+    mine = world.last_text(teacher)
+    assert "On passe jeudi" in mine and "Avez-vous la facture ?" in mine
+    assert "encore cette école" not in mine and "armoire" not in mine and "à suivre" not in mine
+    api.assert_no_refusals()
 
 
 async def test_a_reply_that_cannot_be_delivered_is_kept_and_said_so(world: World) -> None:
@@ -411,6 +475,121 @@ async def test_an_agent_of_another_commune_cannot_write_on_a_ticket_by_a_forged_
     )
     assert api.sent_to(sacha.id) == [] and api.sent_to(teacher.id) == []
     assert await thread_rows(world) == []
+
+
+async def test_a_colleague_of_the_same_school_cannot_open_or_write_on_a_teachers_ticket(
+    world: World,
+) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    colleague = await world.registered("Yann", Role.TEACHER)
+    sacha = await world.registered("Sacha", Role.STAFF)
+    claim_id = await quick_claim(world, teacher, world.ids["soleil"])
+    await api.send_text(sacha, "/repondre S-2026-0001 Bonjour Zoé")
+    api.clear()
+
+    await api.send_text(colleague, "/mes_dossiers")
+    assert world.last_text(colleague) == "📂 Vos dossiers\n\nAucun dossier pour l'instant."
+    await api.forge_callback(colleague, api.last(colleague.id).message_id, f"tk:open:{claim_id}")
+    assert world.last_text(colleague) == "Dossier introuvable, ou hors de votre périmètre."
+    assert not any("Bonjour Zoé" in text for text in world.texts(colleague))
+
+    await api.send_text(colleague, "/moi")
+    profile = api.last(colleague.id)
+    async with world.db.uow() as uow:  # as if that message had been about S-2026-0001
+        uow.session.add(
+            MessageRef(
+                chat_id=colleague.id,
+                message_id=profile.message_id,
+                ticket_id=claim_id,
+                created_at=world.clock.now(),
+            )
+        )
+        await uow.commit()
+    await api.send_text(colleague, "C'est moi qui gère", reply_to_message_id=profile.message_id)
+    assert world.last_text(colleague) == (
+        "Ce dossier n'est pas dans votre périmètre : votre message n'a été ni enregistré "
+        "ni transmis."
+    )
+    assert api.sent_to(sacha.id) == [] and api.sent_to(teacher.id) == []
+    assert [body for _, _, body in await thread_rows(world)] == ["Bonjour Zoé"]
+
+
+async def test_the_commune_and_the_reporter_do_not_read_each_others_messages(
+    world: World,
+) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    agent = await world.registered("Claude", Role.COMMUNE)
+    sacha = await world.registered("Sacha", Role.STAFF)
+    await report_theft(world, teacher)
+    commune_notice = api.last(agent.id)
+    await api.send_text(sacha, "/repondre S-2026-0001 Nous commandons une tablette")
+    await api.send_text(
+        teacher, "Merci, l'armoire est réparée", reply_to_message_id=api.last(teacher.id).message_id
+    )
+    await api.send_text(
+        agent, "Plainte déposée ce matin", reply_to_message_id=commune_notice.message_id
+    )
+    api.clear()
+
+    await api.send_text(agent, "/mes_dossiers")
+    await api.tap(agent, api.last(agent.id), "S-2026-0001")
+    seen_by_agent = world.last_text(agent)
+    assert "Plainte déposée ce matin" in seen_by_agent
+    assert "armoire est réparée" not in seen_by_agent
+    assert "Nous commandons une tablette" not in seen_by_agent
+
+    await api.send_text(teacher, "/mes_dossiers")
+    await api.tap(teacher, api.last(teacher.id), "S-2026-0001")
+    seen_by_teacher = world.last_text(teacher)
+    assert "Nous commandons une tablette" in seen_by_teacher  # staff's reply to her
+    assert "armoire est réparée" in seen_by_teacher  # her own
+    assert "Plainte déposée" not in seen_by_teacher
+
+    await api.forge_callback(sacha, api.last(sacha.id).message_id, "tk:open:1")
+    seen_by_staff = world.last_text(sacha)
+    for body in ("Nous commandons", "armoire est réparée", "Plainte déposée"):
+        assert body in seen_by_staff
+    api.assert_no_refusals()
+
+
+async def test_a_button_in_the_staff_group_answers_only_staff_and_posts_nothing_else(
+    world: World,
+) -> None:
+    """Strangers and non-staff tapping a button in a group get an alert of their own; the
+    group never reads « how to get an invitation »."""
+    api = world.api
+    api.group(STAFF_GROUP, "Équipe PNE")
+    world.settings.staff_chat_id = STAFF_GROUP
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    staff = await world.registered("Sacha", Role.STAFF)
+    stranger = world.user("Eve")
+    button = InlineKeyboardButton("Prendre", callback_data="clm:take:1")
+    notice = await world.app.bot.send_message(
+        STAFF_GROUP, "Dossier S-2026-0001", reply_markup=InlineKeyboardMarkup([[button]])
+    )
+    api.clear()
+
+    for user in (stranger, teacher):
+        tapped = await api.forge_callback(
+            user, notice.message_id, "clm:take:1", chat_id=STAFF_GROUP
+        )
+        assert api.callback_answer(tapped) == {
+            "text": "Vous n'avez pas accès à cette action.",
+            "show_alert": True,
+        }
+    # Nothing was posted, in the group or elsewhere; only the two alerts.
+    assert [s.method for s in api.sent] == ["answerCallbackQuery", "answerCallbackQuery"]
+    assert world.texts(STAFF_GROUP) == ["Dossier S-2026-0001"]
+
+    # Staff pass the guard (here to the catch-all, the button being made up).
+    tapped = await api.forge_callback(staff, notice.message_id, "zz:nothing", chat_id=STAFF_GROUP)
+    assert api.callback_answer(tapped) == {
+        "text": "Ce bouton n'est plus valable.",
+        "show_alert": True,
+    }
+    api.assert_no_refusals()
 
 
 # --- /mes_dossiers -------------------------------------------------------------------------------

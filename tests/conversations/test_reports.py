@@ -4,7 +4,7 @@ bimonthly review pushed to staff, and each commune's yearly list of new equipmen
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from bot.domain.roles import Role
 from bot.offline import BotMessage, SimUser
 from bot.services import claims, registration
 from handlers.telegram import reports
-from storage.models import Commune, Reminder
+from storage.models import Commune, Equipment, Reminder
 from tests.conversations.conftest import World
 
 
@@ -288,8 +288,30 @@ async def test_each_commune_gets_its_yearly_list_of_new_equipment_in_january(
     firminy = await office.registered("Dana", Role.COMMUNE, commune="42095")
     api.clear()
 
-    # The inventory was recorded on 10 March 2026: Saint-Étienne's schools got five items
-    # from SEM, Firminy's one.
+    # The inventory imported on 10 March 2026 (SEM-0001…0005, SEM-0101) was acquired
+    # before 2026 or on an unknown date: not on the 2026 lists. SEM acquired three items
+    # during 2026, recorded later; the acquisition date decides the year, not the import.
+    async with office.db.uow() as uow:
+        for tag, school, cents, acquired in [
+            ("SEM-0201", "soleil", 45000, date(2026, 9, 1)),
+            ("SEM-0202", "lune", 120000, date(2026, 11, 15)),
+            ("SEM-0301", "forges", 40000, date(2026, 2, 1)),
+        ]:
+            uow.session.add(
+                Equipment(
+                    asset_tag=tag,
+                    school_id=office.ids[school],
+                    type="tablet",
+                    model="iPad 10",
+                    owner="sem",
+                    acquired_on=acquired,
+                    value_cents=cents,
+                    state="in_service",
+                    created_at=at("2027-01-05T10:00"),
+                    updated_at=at("2027-01-05T10:00"),
+                )
+            )
+        await uow.commit()
     office.clock.set(at("2027-01-15T07:00"))  # 15 January, 08:00 Paris
     run = await reports.run_reports(office.app, worker="test")
 
@@ -299,7 +321,7 @@ async def test_each_commune_gets_its_yearly_list_of_new_equipment_in_january(
     for user in (agent, colleague):
         assert texts(office, user)[0] == (
             "📋 Nouveaux équipements installés en 2026 dans les écoles de Saint-Étienne : "
-            "5 équipement(s), valeur totale 2\u202f300,00\xa0€.\n"
+            "2 équipement(s), valeur totale 1\u202f650,00\xa0€.\n"
             "La liste jointe sert à mettre à jour vos contrats d'assurance "
             "(article 6 de la convention)."
         )
@@ -308,14 +330,8 @@ async def test_each_commune_gets_its_yearly_list_of_new_equipment_in_january(
     assert "Firminy : 1 équipement(s), valeur totale 400,00\xa0€" in texts(office, firminy)[0]
 
     sheet = load_workbook(io.BytesIO(uploaded(office, agent.id)[0].data))["Nouveaux équipements"]
-    assert [sheet.cell(row, 3).value for row in range(2, 7)] == [
-        "SEM-0001",
-        "SEM-0002",
-        "SEM-0003",
-        "SEM-0004",
-        "SEM-0005",
-    ]
-    assert (sheet["A7"].value, sheet["I7"].value) == ("Total", 2300)
+    assert [sheet.cell(row, 3).value for row in range(2, 4)] == ["SEM-0202", "SEM-0201"]
+    assert (sheet["A4"].value, sheet["I4"].value) == ("Total", 1650)
 
     # Staff get the review of November-December (due on 1 January, within the grace),
     # not the communes' lists; teachers get nothing.
@@ -354,7 +370,11 @@ async def test_every_commune_gets_its_list_in_the_same_run(office: World) -> Non
     # Communes without an agent on the bot: nobody to send to.
     assert sorted(set(lists.values())) == ["sent", "skipped"]
     assert list(lists.values()).count("sent") == 1
-    assert documents(office, agent) == ["nouveaux-equipements-2026-42218.xlsx"]
+    # The inventory was acquired before 2026 (or on an unknown date): nothing new in 2026.
+    assert documents(office, agent) == []
+    assert texts(office, agent)[0].startswith(
+        "📋 Aucun nouvel équipement n'a été installé en 2026 dans les écoles de Saint-Étienne"
+    )
     async with office.db.uow() as uow:
         pending = (
             await uow.session.scalars(

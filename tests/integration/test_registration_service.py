@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.domain.errors import DomainError
 from bot.domain.roles import Role
@@ -128,6 +129,99 @@ async def test_a_revoked_code_is_refused(db: Database) -> None:
     await registration.revoke_invitation(db, code_or_id=created.code, now=NOW)
     with refuses("registration.error.revoked"):
         await registration.redeem_invitation(db, newcomer=newcomer(), code=created.code, now=NOW)
+
+
+def between_check_and_claim(
+    monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[int], Awaitable[None]]
+) -> None:
+    """Run ``meanwhile(invitation id)``, committed, after redeem_invitation has found the
+    invitation usable and before it claims it: a deterministic interleaving."""
+    check = registration._usable_invitation
+
+    async def checked_then_changed(db: Database, **kwargs: Any) -> Invitation:
+        invitation = await check(db, **kwargs)
+        await meanwhile(invitation.id)
+        return invitation
+
+    monkeypatch.setattr(registration, "_usable_invitation", checked_then_changed)
+
+
+async def nobody_registered_with(db: Database, invitation_id: int) -> Invitation:
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Person)) == 0
+        row = await uow.session.get(Invitation, invitation_id)
+    assert row is not None
+    assert row.used_at is None and row.used_by_id is None
+    return row
+
+
+async def test_a_code_revoked_after_the_check_does_not_register(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = await invite(db)
+    revoked_at = NOW - timedelta(seconds=1)
+
+    async def revoke(invitation_id: int) -> None:
+        await registration.revoke_invitation(db, code_or_id=str(invitation_id), now=revoked_at)
+
+    between_check_and_claim(monkeypatch, revoke)
+    with refuses("registration.error.revoked"):
+        await registration.redeem_invitation(db, newcomer=newcomer(), code=created.code, now=NOW)
+    row = await nobody_registered_with(db, created.id)
+    assert row.revoked_at == revoked_at
+    async with db.uow() as uow:
+        actions = (await uow.session.scalars(select(AuditEntry.action))).all()
+    assert actions == ["invitation.create", "invitation.revoke"]
+
+
+async def test_a_code_shortened_after_the_check_is_refused_as_expired(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = await invite(db)
+
+    async def shorten(invitation_id: int) -> None:
+        async with db.uow() as uow:
+            await uow.session.execute(
+                update(Invitation).where(Invitation.id == invitation_id).values(expires_at=NOW)
+            )
+            await uow.commit()
+
+    between_check_and_claim(monkeypatch, shorten)
+    with refuses("registration.error.expired"):
+        await registration.redeem_invitation(db, newcomer=newcomer(), code=created.code, now=NOW)
+    await nobody_registered_with(db, created.id)
+
+
+async def test_a_code_used_by_another_account_after_the_check_is_refused_as_used(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = await invite(db)
+
+    async def use(invitation_id: int) -> None:
+        async with db.uow() as uow:
+            other = Person(
+                telegram_user_id=900,
+                chat_id=900,
+                full_name="Quelqu'un d'autre",
+                role="teacher",
+                language="fr",
+                created_at=NOW,
+            )
+            uow.session.add(other)
+            await uow.session.flush()
+            await uow.session.execute(
+                update(Invitation)
+                .where(Invitation.id == invitation_id)
+                .values(used_at=NOW, used_by_id=other.id)
+            )
+            await uow.commit()
+
+    between_check_and_claim(monkeypatch, use)
+    with refuses("registration.error.used"):
+        await registration.redeem_invitation(db, newcomer=newcomer(), code=created.code, now=NOW)
+    async with db.uow() as uow:
+        people = (await uow.session.scalars(select(Person.telegram_user_id))).all()
+    assert people == [900]
 
 
 async def test_revoking_by_number_works_and_a_used_code_cannot_be_revoked(db: Database) -> None:

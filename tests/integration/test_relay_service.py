@@ -202,6 +202,81 @@ async def test_the_commune_writes_about_its_own_schools_only(seed: Seed) -> None
     assert len(await _messages(seed.db)) == 1
 
 
+async def test_a_teacher_follows_only_the_tickets_they_reported(seed: Seed) -> None:
+    ids, zoe1 = seed.people, seed.tickets["zoe1"]
+    # Yann teaches in the same school as Zoé: her ticket is not his.
+    with refuses("relay.error.not_found"):
+        await relay.ticket_thread(seed.db, ids["yann"], zoe1)
+    with refuses("relay.error.refused"):
+        await relay.write_on_ticket(seed.db, ids["yann"], zoe1, "Coucou", NOW)
+    with refuses("relay.error.refused"):
+        await relay.write_on_ticket(
+            seed.db, ids["yann"], zoe1, "", NOW, file=FileRef("photo", "P", "U")
+        )
+    with refuses("relay.error.unknown_number"):
+        await relay.ticket_by_number(seed.db, ids["yann"], "S-2026-0001")
+    assert await _messages(seed.db) == [] and await _actions(seed.db) == []
+    # His own ticket, yes; the school's head and the commune's agent reach both.
+    assert (await relay.ticket_thread(seed.db, ids["yann"], seed.tickets["yann1"])).entries == ()
+    for who in ("dir", "claude"):
+        assert (await relay.ticket_thread(seed.db, ids[who], zoe1)).ticket.number == "S-2026-0001"
+        posted = await relay.write_on_ticket(seed.db, ids[who], zoe1, "Vu", NOW)
+        assert posted.audience is Towards.STAFF
+    assert (
+        await relay.ticket_by_number(seed.db, ids["dir"], "S-2026-0002") == (seed.tickets["yann1"])
+    )
+
+
+async def test_staff_are_the_hub_each_side_reads_its_own_exchange_only(seed: Seed) -> None:
+    ids, ticket = seed.people, seed.tickets["zoe1"]
+    at = iter(NOW + timedelta(minutes=m) for m in range(20))
+    await relay.write_on_ticket(seed.db, ids["zoe"], ticket, "Zoé à SEM", next(at))
+    await relay.write_on_ticket(seed.db, ids["claude"], ticket, "Commune à SEM", next(at))
+    await relay.reply_to_reporter(seed.db, ids["sacha"], ticket, "SEM à Zoé", next(at))
+    await relay.write_on_ticket(seed.db, ids["alex"], ticket, "SEM à Zoé, bis", next(at))
+    await relay.write_on_ticket(seed.db, ids["dir"], ticket, "Direction à SEM", next(at))
+    await relay.add_note(seed.db, ids["sacha"], ticket, "Note", next(at))
+    await relay.write_on_ticket(
+        seed.db, ids["claude"], ticket, "récépissé", next(at), file=FileRef("document", "D", "U")
+    )
+    await relay.reply_to_reporter(
+        seed.db, ids["sacha"], ticket, "devis", next(at), file=FileRef("photo", "P", "V")
+    )
+    async with seed.db.uow() as uow:  # an entry of the bot's own
+        uow.session.add(
+            TicketMessage(
+                ticket_id=ticket, author_id=None, visibility="system", body="Relance envoyée",
+                created_at=next(at),
+            )
+        )  # fmt: skip
+        await uow.commit()
+
+    async def seen(who: str) -> list[str]:
+        thread = await relay.ticket_thread(seed.db, ids[who], ticket)
+        return [e.body for e in thread.entries]
+
+    assert await seen("zoe") == [
+        "Zoé à SEM",
+        "SEM à Zoé",
+        "SEM à Zoé, bis",
+        "devis",
+        "Relance envoyée",
+    ]
+    assert await seen("claude") == ["Commune à SEM", "récépissé", "Relance envoyée"]
+    assert await seen("dir") == ["Direction à SEM", "Relance envoyée"]
+    assert await seen("alex") == [
+        "Zoé à SEM",
+        "Commune à SEM",
+        "SEM à Zoé",
+        "SEM à Zoé, bis",
+        "Direction à SEM",
+        "Note",
+        "récépissé",
+        "devis",
+        "Relance envoyée",
+    ]
+
+
 async def test_only_staff_reply_to_reporters_and_keep_notes(seed: Seed) -> None:
     for who in ("zoe", "dir", "claude"):
         with refuses("common.error.forbidden"):
@@ -259,6 +334,28 @@ async def test_files_are_kept_as_attachments_and_appear_in_the_thread(seed: Seed
         ("document", "facture.pdf", "la facture"),
     ]
     assert await _messages(seed.db) == []
+
+
+async def test_a_file_kept_as_an_internal_note_stays_with_staff(seed: Seed) -> None:
+    ids, ticket = seed.people, seed.tickets["zoe1"]
+    photo = FileRef("photo", "PHOTO-9", "U-9")
+    note = await relay.add_note(seed.db, ids["sacha"], ticket, "vu sur place", NOW, file=photo)
+    assert note.audience is Towards.NOBODY and note.recipients == ()
+
+    async with seed.db.uow() as uow:
+        [row] = (await uow.session.scalars(select(Attachment))).all()
+    assert (row.purpose, row.caption, row.uploaded_by_id) == (
+        "relay_note",
+        "vu sur place",
+        ids["sacha"],
+    )
+    staff_view = await relay.ticket_thread(seed.db, ids["alex"], ticket)
+    assert [(e.visibility, e.file_kind, e.body) for e in staff_view.entries] == [
+        (Visibility.INTERNAL, "photo", "vu sur place")
+    ]
+    for who in ("zoe", "dir", "claude"):
+        assert (await relay.ticket_thread(seed.db, ids[who], ticket)).entries == ()
+    assert await _actions(seed.db) == [("relay.note", "ticket_note", "S-2026-0001")]
 
 
 async def test_empty_or_too_long_messages_are_refused(seed: Seed) -> None:

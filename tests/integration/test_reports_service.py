@@ -567,13 +567,19 @@ async def test_the_yearly_list_holds_what_sem_installed_in_the_communes_schools(
     history: History,
 ) -> None:
     db = history.db
+    # The year is the acquisition date's, not the import's (``created_at``): the fixture's
+    # inventory (T1-T5, L1, F1) was imported in 2024 and acquired from 2018 to 2024.
+    imported = at("2026-03-01T10:00")
     async with db.uow() as uow:
-        for tag, school, owner, created, cents in [
-            ("NEW-1", history.soleil, "sem", at("2025-12-31T23:30"), 50000),  # 1/1 in Paris
-            ("NEW-2", history.lune, "sem", at("2026-06-15T10:00"), 120050),
-            ("NEW-3", history.soleil, "commune", at("2026-04-01T10:00"), 10000),  # not SEM's
-            ("NEW-4", history.soleil, "sem", at("2026-12-31T23:30"), 10000),  # 2027 in Paris
-            ("NEW-5", history.forges, "sem", at("2026-05-01T10:00"), 10000),  # Firminy
+        for tag, school, owner, acquired, created, cents in [
+            ("NEW-1", history.soleil, "sem", date(2026, 1, 1), at("2027-02-01T10:00"), 50000),
+            ("NEW-2", history.lune, "sem", date(2026, 6, 15), imported, 120050),
+            ("NEW-3", history.soleil, "commune", date(2026, 4, 1), imported, 10000),  # not SEM's
+            ("NEW-4", history.soleil, "sem", date(2027, 1, 1), imported, 10000),  # next year
+            ("NEW-5", history.forges, "sem", date(2026, 5, 1), imported, 10000),  # Firminy
+            ("OLD-1", history.soleil, "sem", date(2019, 9, 1), imported, 30000),  # imported now
+            ("OLD-2", history.lune, "sem", date(2025, 12, 31), imported, 30000),  # the year before
+            ("NODATE", history.lune, "sem", None, imported, 30000),  # no acquisition date
         ]:
             uow.session.add(
                 Equipment(
@@ -583,7 +589,7 @@ async def test_the_yearly_list_holds_what_sem_installed_in_the_communes_schools(
                     model="iPad 10",
                     serial=f"SN-{tag}",
                     owner=owner,
-                    acquired_on=created.date(),
+                    acquired_on=acquired,
                     value_cents=cents,
                     created_at=created,
                     updated_at=created,
@@ -623,8 +629,20 @@ async def test_the_yearly_list_holds_what_sem_installed_in_the_communes_schools(
         e.asset_tag
         for e in await reports.new_equipment_for_commune(db, commune_id=history.firminy, year=2026)
     ] == ["F1", "NEW-5"]
+    assert [
+        e.asset_tag
+        for e in await reports.new_equipment_for_commune(
+            db, commune_id=history.st_etienne, year=2025
+        )
+    ] == ["OLD-2"]
+    assert [
+        (e.asset_tag, e.installed_on)
+        for e in await reports.new_equipment_for_commune(
+            db, commune_id=history.st_etienne, year=2024
+        )
+    ] == [(f"T{i}", date(2024, 9, 1)) for i in range(1, 6)]
     assert (
-        await reports.new_equipment_for_commune(db, commune_id=history.st_etienne, year=2025) == []
+        await reports.new_equipment_for_commune(db, commune_id=history.st_etienne, year=2023) == []
     )
 
     sheet = load_workbook(

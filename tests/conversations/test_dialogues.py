@@ -1,0 +1,102 @@
+"""Dialogues end: on /annuler (all of them at once), and when the person stops answering."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.app import build_application, running
+from bot.domain.roles import Role
+from tests.conversations.conftest import World
+from tests.conversations.test_claims import report_two_tablets
+
+
+async def test_cancel_ends_every_dialogue_the_person_is_in(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    staff = await world.registered("Sacha", Role.STAFF)
+    await report_two_tablets(world, teacher)
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    # Staff open two dialogues: closing the claim, then (without finishing) a report.
+    await api.tap(staff, api.last(staff.id), "🗂 Clore")
+    await api.send_text(staff, "/signaler")
+
+    await api.send_text(staff, "/annuler")
+    assert world.last_text(staff) == "C'est annulé. Rien n'a été envoyé."
+
+    # Neither dialogue takes the next message: it is not a close reason.
+    await api.send_text(staff, "Une phrase quelconque")
+    assert (
+        world.last_text(staff) == "Je n'ai pas compris. Tapez /aide pour voir ce que je peux faire."
+    )
+    await api.send_text(staff, "/annuler")
+    assert world.last_text(staff) == "Il n'y a rien en cours à annuler."
+
+
+async def test_a_step_left_unanswered_is_not_restored_after_a_restart(world: World) -> None:
+    """A commune agent leaves the complaint's reference question unanswered; days later the
+    bot has restarted and their message must not become the complaint's reference."""
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    agent = await world.registered("Claude", Role.COMMUNE)
+    await report_two_tablets(world, teacher)
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    await api.tap(agent, api.last(agent.id), "✅ Fait : dépôt de plainte")
+    await api.tap(agent, api.last(agent.id), "Maintenant")
+    assert world.last_text(agent).startswith("Quelle est la référence de la plainte")
+
+    await world.app.shutdown()
+    world.clock.advance(timedelta(days=3))
+    restarted = build_application(
+        world.settings, world.db, clock=world.clock, request=api, rate_limit=False
+    )
+    api.attach(restarted)
+    async with running(restarted, start=False):
+        await api.send_text(agent, "Bonjour, la plainte sera déposée lundi")
+        assert world.last_text(agent) == (
+            "Je n'ai pas compris. Tapez /aide pour voir ce que je peux faire."
+        )
+        await api.send_text(agent, "/sinistre S-2026-0001")
+        assert "⏳ dépôt de plainte" in world.last_text(agent)
+    await world.app.initialize()
+
+
+async def test_a_recent_step_is_restored_after_a_restart(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    agent = await world.registered("Claude", Role.COMMUNE)
+    await report_two_tablets(world, teacher)
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    await api.tap(agent, api.last(agent.id), "✅ Fait : dépôt de plainte")
+    await api.tap(agent, api.last(agent.id), "Maintenant")
+
+    await world.app.shutdown()
+    world.clock.advance(timedelta(minutes=20))
+    restarted = build_application(
+        world.settings, world.db, clock=world.clock, request=api, rate_limit=False
+    )
+    api.attach(restarted)
+    async with running(restarted, start=False):
+        await api.send_text(agent, "PV 2026/123")
+        assert "(réf. PV 2026/123)" in world.last_text(agent)
+    await world.app.initialize()
+
+
+async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
+    from telegram.ext import ConversationHandler
+
+    from handlers.telegram.dialogues import timeout_of
+
+    dialogues = {
+        h.name: h.conversation_timeout
+        for handlers in world.app.handlers.values()
+        for h in handlers
+        if isinstance(h, ConversationHandler)
+    }
+    assert dialogues == {
+        "claim_report": timedelta(hours=24),
+        "claim_follow": timedelta(hours=1),
+        "staff_write": timedelta(hours=1),
+        "staff_invite": timedelta(hours=1),
+        "staff_announce": timedelta(hours=1),
+    }
+    assert timeout_of("anything_else") == timedelta(hours=1)

@@ -257,11 +257,17 @@ async def _claim_for(
     if action is not None:
         require(person.role, action)
     claim = await _load_claim(uow, claim_id)
-    if not _scope(person).reaches(
-        school_id=claim.ticket.school_id, commune_id=claim.ticket.commune_id
-    ):
+    if not _follows(person, claim.ticket):
         raise DomainError("claim.error.not_found")
     return claim
+
+
+def _follows(person: Person, ticket: Ticket) -> bool:
+    """DOMAIN.md: a teacher follows their own tickets, a school head the school's, a
+    commune agent the commune's, staff every one."""
+    if person.role == Role.TEACHER and ticket.reporter_id != person.id:
+        return False
+    return _scope(person).reaches(school_id=ticket.school_id, commune_id=ticket.commune_id)
 
 
 def facts_of(claim: Claim) -> ClaimFacts:
@@ -672,9 +678,7 @@ async def find_claim_id(db: Database, person_id: int, number: str) -> int:
     async with db.uow() as uow:
         person = await _person(uow, person_id)
         ticket = await uow.tickets.by_number(number.strip())
-        if ticket is None or ticket.kind != "claim":
-            raise DomainError("claim.error.not_found")
-        if not _scope(person).reaches(school_id=ticket.school_id, commune_id=ticket.commune_id):
+        if ticket is None or ticket.kind != "claim" or not _follows(person, ticket):
             raise DomainError("claim.error.not_found")
         return ticket.id
 

@@ -109,7 +109,14 @@ async def revoke_invitation(
             revoked_at=invitation.revoked_at,
             now=now,
         )
-        invitation.revoked_at = now
+        # Only while still unused: a registration committed meanwhile wins.
+        revoked = await uow.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+            .values(revoked_at=now)
+        )
+        if revoked.rowcount != 1:  # type: ignore[attr-defined]
+            raise DomainError("registration.error.used")
         uow.audit(
             at=now,
             actor_id=actor_id,

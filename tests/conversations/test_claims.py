@@ -464,3 +464,19 @@ async def test_the_amount_due_is_the_refund_by_age_not_a_lower_pledge(world: Wor
 
     await api.send_text(staff, "/sinistre S-2026-0001")
     assert "Dû : 640,00\xa0€ — payé : 0,00\xa0€ — reste : 640,00\xa0€" in world.last_text(staff)
+
+
+async def test_a_teacher_follows_their_own_claims_not_a_colleagues(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    colleague = await world.registered("Yves", Role.TEACHER)  # same school
+    director = await world.registered("Dominique", Role.DIRECTOR)
+    await report_two_tablets(world, teacher)
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+
+    await api.send_text(colleague, "/sinistre S-2026-0001")
+    assert (
+        world.last_text(colleague) == "Je ne trouve pas ce sinistre (ou il ne vous concerne pas)."
+    )
+    await api.send_text(director, "/sinistre S-2026-0001")
+    assert world.last_text(director).startswith("Sinistre S-2026-0001 — Vol")

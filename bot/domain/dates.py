@@ -193,7 +193,14 @@ def _parse_time(match: re.Match[str]) -> time:
     return time(hour, minute)
 
 
+# Dates typed by people are of the plan's time; far years are typos (and year 1 or 9999
+# would overflow when converted between time zones).
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
 def _make_date(year: int, month: int, day: int) -> date:
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise DomainError(ERR_UNREADABLE)
     try:
         return date(year, month, day)
     except ValueError:  # 31/02, 13th month, ...

@@ -43,6 +43,8 @@ from sqlalchemy.orm import aliased
 
 from bot.domain.claims import HIGH_FREQUENCY_THRESHOLD, HIGH_FREQUENCY_WINDOW, ClaimKind
 from bot.domain.dates import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
     PARIS,
     anniversary,
     local_date,
@@ -663,6 +665,16 @@ _RANGE = re.compile(rf"^{_DAY}\s*(?:-|–|au|to)\s*{_DAY}$")
 def parse_period(text: str | None, today: date) -> Period:
     """``""`` (the two months before this one), ``2026``, ``2026-03`` or ``03/2026``, or
     ``01/01/2026-31/03/2026``; anything else is refused with ``report.error.period``."""
+    period = _parse_period(text, today)
+    if not (
+        EARLIEST_YEAR <= period.first.year <= LATEST_YEAR
+        and EARLIEST_YEAR <= period.last.year <= LATEST_YEAR
+    ):
+        raise DomainError("report.error.period")  # a typo (and year 1 or 9999 overflow)
+    return period
+
+
+def _parse_period(text: str | None, today: date) -> Period:
     raw = " ".join((text or "").split()).lower()
     if not raw:
         return last_two_months(today)

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.app import PneContext
+from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.invitations import normalize_code
 from bot.domain.roles import Role
@@ -162,7 +163,9 @@ async def me(update: Update, context: PneContext) -> None:
         role=context.t(f"role.{person.role}"),
         scope=Safe(_scope_html(context, person)),
         language=context.t(f"language.{person.language}"),
-        since=context.services.i18n.date(context.lang, person.created_at.date()),
+        since=context.services.i18n.date(
+            context.lang, local_date(person.created_at, context.services.settings.tz)
+        ),
     )
 
 

@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot.app import PneContext
 from bot.domain.claims import ClaimState
+from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
 from bot.i18n import Safe
@@ -472,7 +473,9 @@ async def search_command(update: Update, context: PneContext) -> None:
             state=_state_label(context, f.kind, f.state),
             school=f.school or "—",
             commune=f.commune,
-            created=i18n.date(context.lang, f.created_at.date(), short=True),
+            created=i18n.date(
+                context.lang, local_date(f.created_at, context.services.settings.tz), short=True
+            ),
         )
         for f in found
     ]

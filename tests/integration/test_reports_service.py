@@ -864,7 +864,7 @@ def test_periods_typed_by_staff() -> None:
     assert parse_period("1/1/2026 au 15/1/2026", today) == Period(
         date(2026, 1, 1), date(2026, 1, 15)
     )
-    for bad in ("hier", "2026-13", "31/02/2026-01/03/2026", "20266", "2026-03-01"):
+    for bad in ("hier", "2026-13", "31/02/2026-01/03/2026", "20266", "2026-03-01", "9999", "0001"):
         with refuses("report.error.period"):
             parse_period(bad, today)
     with refuses("report.error.period_reversed"):

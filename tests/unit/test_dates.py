@@ -214,3 +214,10 @@ def test_unreadable_calendar_days_are_refused(text: str) -> None:
     with pytest.raises(DomainError) as caught:
         parse_calendar_day(text, date(2026, 3, 10), future=True)
     assert caught.value.code == "date.error.unreadable"
+
+
+@pytest.mark.parametrize("text", ["01/01/0001", "1 janvier 0001", "31/12/9999 8h"])
+def test_years_far_from_the_plan_are_unreadable_not_a_crash(text: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        parse_discovery(text, datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    assert caught.value.code == "date.error.unreadable"

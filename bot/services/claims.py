@@ -55,6 +55,9 @@ from storage.uow import Database, UnitOfWork
 PREFIX = "S"  # claim numbers: S-2026-0042
 MAX_ITEMS = 30
 MAX_DESCRIPTION = 3000
+# Equipment that can still be stolen, lost or damaged: not what was already reported
+# stolen or lost, nor what was collected, reassigned or recycled.
+REPORTABLE_STATES = frozenset({"in_service", "unused", "out_of_order", "awaiting_collection"})
 EQUIPMENT_STATE_AFTER: dict[ClaimKind, str | None] = {
     ClaimKind.THEFT: "stolen",
     ClaimKind.LOSS: "lost",
@@ -201,6 +204,7 @@ class TagCheck:
     known: bool
     label: str | None = None  # type and model, when known
     other_school: bool = False
+    unavailable: bool = False  # already reported stolen or lost, collected, recycled…
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -503,6 +507,8 @@ async def check_tags(
                 checks.append(TagCheck(tag, known=False))
             elif equipment.school_id != school_id:
                 checks.append(TagCheck(tag, known=True, other_school=True))
+            elif equipment.state not in REPORTABLE_STATES:
+                checks.append(TagCheck(tag, known=True, unavailable=True))
             else:
                 checks.append(
                     TagCheck(tag, known=True, label=f"{equipment.type} — {equipment.model}")
@@ -528,6 +534,8 @@ async def _claim_items(
         equipment = await uow.directory.equipment_by_tag(tag) if tag else None
         if equipment is not None and equipment.school_id != school_id:
             raise DomainError("claim.error.tag_other_school", tag=tag)
+        if equipment is not None and equipment.state not in REPORTABLE_STATES:
+            raise DomainError("claim.error.tag_unavailable", tag=tag)
         description = (request.description or "").strip() or None
         if equipment is None and description is None:
             raise DomainError("claim.error.unknown_tag_needs_description", tag=tag or "")

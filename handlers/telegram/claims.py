@@ -239,6 +239,8 @@ async def tags_typed(update: Update, context: PneContext) -> str:
             continue
         if check.other_school:
             await reply(update, context, "claim.error.tag_other_school", tag=check.asset_tag)
+        elif check.unavailable:
+            await reply(update, context, "claim.error.tag_unavailable", tag=check.asset_tag)
         elif check.known:
             draft["items"].append({"tag": check.asset_tag, "label": check.label, "typed": True})
             already.add(check.asset_tag)

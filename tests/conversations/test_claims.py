@@ -480,3 +480,20 @@ async def test_a_teacher_follows_their_own_claims_not_a_colleagues(world: World)
     )
     await api.send_text(director, "/sinistre S-2026-0001")
     assert world.last_text(director).startswith("Sinistre S-2026-0001 — Vol")
+
+
+async def test_equipment_already_reported_stolen_cannot_be_reported_again(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    await report_two_tablets(world, teacher)
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "Dégradation")
+    await api.send_text(teacher, "SEM-0001")
+
+    assert world.texts(teacher)[-2] == (
+        "Le matériel SEM-0001 n'est plus en service (déjà signalé volé ou perdu, enlevé ou "
+        "recyclé) : je ne peux pas l'ajouter."
+    )
+    assert "SEM-0001" not in world.last_text(teacher).split("Choisi :")[1]

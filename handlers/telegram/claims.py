@@ -8,6 +8,8 @@ after every update, so it survives a restart; /annuler leaves at any step.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +38,7 @@ KIND, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY = (
 )  # fmt: skip
 DRAFT = "claim_draft"
 PER_PAGE = 6
+SCHOOL_BUTTONS = 8
 MAX_FILES = 10
 _TAG_SPLIT = re.compile(r"[\s,;]+")
 
@@ -103,8 +106,38 @@ async def _ask_school(update: Update, context: PneContext) -> str:
     if not schools:
         await reply(update, context, "claim.error.no_school")
         return KIND
-    rows = [[(f"{s.name} ({s.uai})", f"clm:school:{s.id}")] for s in schools[:30]]
+    if len(schools) > SCHOOL_BUTTONS:
+        # A commune of many schools (or staff): search by name or UAI rather than scroll.
+        await reply(update, context, "claim.report.search_school", count=len(schools))
+        return SCHOOL
+    await _offer_schools(update, context, schools)
+    return SCHOOL
+
+
+async def _offer_schools(update: Update, context: PneContext, schools: Sequence[Any]) -> None:
+    rows = [[(f"{s.name} ({s.uai})", f"clm:school:{s.id}")] for s in schools[:SCHOOL_BUTTONS]]
     await reply(update, context, "claim.report.ask_school", reply_markup=keyboard(rows))
+
+
+def _folded(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+async def school_typed(update: Update, context: PneContext) -> str:
+    assert update.effective_message is not None and context.person is not None
+    needle = _folded((update.effective_message.text or "").strip())
+    schools = await service.reporting_schools(context.services.db, context.person.id)
+    found = [
+        s for s in schools if needle and (needle in _folded(s.name) or needle in _folded(s.uai))
+    ]
+    if not found:
+        await reply(update, context, "claim.report.no_school_found")
+        return SCHOOL
+    if len(found) > SCHOOL_BUTTONS:
+        await reply(update, context, "claim.report.too_many_schools", count=len(found))
+        return SCHOOL
+    await _offer_schools(update, context, found)
     return SCHOOL
 
 
@@ -553,7 +586,11 @@ def conversation() -> ConversationHandler[PneContext]:
                 CallbackQueryHandler(kind_chosen, pattern=r"^clm:kind:(theft|loss|damage)$"),
                 *stay,
             ],
-            SCHOOL: [CallbackQueryHandler(school_chosen, pattern=r"^clm:school:\d{1,10}$"), *stay],
+            SCHOOL: [
+                CallbackQueryHandler(school_chosen, pattern=r"^clm:school:\d{1,10}$"),
+                MessageHandler(text, school_typed),
+                *stay,
+            ],
             ITEMS: [
                 CallbackQueryHandler(item_toggled, pattern=r"^clm:item:\d{1,10}$"),
                 CallbackQueryHandler(page_turned, pattern=r"^clm:page:\d{1,4}$"),

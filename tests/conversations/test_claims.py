@@ -10,7 +10,7 @@ from bot.domain.roles import Role
 from bot.offline import SimUser
 from bot.services import reminders
 from bot.services.reminders import RENDERERS_KEY, telegram_sender
-from storage.models import ClaimDuty, Equipment, Reminder
+from storage.models import ClaimDuty, Equipment, Reminder, School
 from tests.conversations.conftest import World
 
 
@@ -497,3 +497,43 @@ async def test_equipment_already_reported_stolen_cannot_be_reported_again(world:
         "recyclé) : je ne peux pas l'ajouter."
     )
     assert "SEM-0001" not in world.last_text(teacher).split("Choisi :")[1]
+
+
+async def test_a_commune_agent_picks_the_school_and_staff_search_among_many(world: World) -> None:
+    api = world.api
+    agent = await world.registered("Claude", Role.COMMUNE)
+    await api.send_text(agent, "/signaler")
+    await api.tap(agent, api.last(agent.id), "Vol")
+    assert api.last(agent.id).button_texts == [
+        "École de la Lune (0420002Z)",
+        "École du Soleil (0420001Y)",
+    ]
+    await api.tap(agent, api.last(agent.id), "École du Soleil (0420001Y)")
+    assert world.last_text(agent).startswith("Quel matériel ? (École du Soleil)")
+
+    async with world.db.uow() as uow:
+        commune = await uow.directory.commune_by_insee("42218")
+        assert commune is not None
+        for n in range(10):
+            uow.session.add(
+                School(
+                    uai=f"04200{n + 10}A",
+                    name=f"École annexe {n}",
+                    commune_id=commune.id,
+                    sector="public",
+                    created_at=world.clock.now(),
+                )
+            )
+        await uow.commit()
+    staff = await world.registered("Sacha", Role.STAFF)
+    await api.send_text(staff, "/signaler")
+    await api.tap(staff, api.last(staff.id), "Perte")
+    assert world.last_text(staff) == (
+        "Dans quelle école ? Vous en suivez 13 : tapez une partie de son nom ou son UAI."
+    )
+    await api.send_text(staff, "annexe")
+    assert world.last_text(staff) == "10 écoles correspondent : précisez un peu plus."
+    await api.send_text(staff, "forges")
+    assert api.last(staff.id).button_texts == ["École des Forges (0420003A)"]
+    await api.tap(staff, api.last(staff.id), "École des Forges (0420003A)")
+    assert world.last_text(staff).startswith("Quel matériel ? (École des Forges)")

@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--qr", type=Path, metavar="FICHIER.png", help="écrire le QR code")
     revoke = admin.add_parser("revoke", help="annuler une invitation (code ou numéro)")
     revoke.add_argument("code")
+    admin.add_parser("people", help="les personnes inscrites")
+    for verb, text in (("deactivate", "retirer l'accès"), ("reactivate", "rendre l'accès")):
+        who = admin.add_parser(verb, help=f"{text} à une personne (numéro de `admin people`)")
+        who.add_argument("person_id", type=int)
 
     reminders = sub.add_parser("reminders", help="relances et échéances").add_subparsers(
         dest="reminders_command", required=True
@@ -188,6 +192,22 @@ async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> 
         if args.qr:
             write_qr(link, args.qr)
             print(f"QR code écrit dans {args.qr}")
+        return 0
+    if args.admin_command == "people":
+        lines = await registration.list_people(db)
+        if not lines:
+            print("Personne n'est inscrit.")
+        for line in lines:
+            state = "" if line.active else "  [désactivé]"
+            print(
+                f"{line.id:>5}  {line.role:<9} {line.full_name} — {line.scope}"
+                f" (Telegram {line.telegram_user_id}){state}"
+            )
+        return 0
+    if args.admin_command in ("deactivate", "reactivate"):
+        active = args.admin_command == "reactivate"
+        name = await registration.set_active(db, person_id=args.person_id, active=active, now=now)
+        print(f"{name} : accès {'rendu' if active else 'retiré'}.")
         return 0
     if args.admin_command == "revoke":
         revoked = await registration.revoke_invitation(db, code_or_id=args.code, now=now)

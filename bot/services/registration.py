@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from bot.domain.errors import DomainError
 from bot.domain.invitations import (
@@ -18,7 +19,7 @@ from bot.domain.invitations import (
 )
 from bot.domain.roles import Role, scope_for_invitation
 from bot.i18n import normalize_language
-from storage.models import CodeAttempts, Invitation, Person
+from storage.models import CodeAttempts, Invitation, Person, School
 from storage.uow import Database
 
 
@@ -271,3 +272,65 @@ async def set_language(db: Database, *, person_id: int, language: str, now: date
 async def find_person(db: Database, telegram_user_id: int) -> Person | None:
     async with db.uow() as uow:
         return await uow.people.by_telegram_id(telegram_user_id)
+
+
+@dataclass(frozen=True)
+class PersonLine:
+    id: int
+    telegram_user_id: int | None
+    full_name: str
+    role: str
+    scope: str
+    active: bool
+
+
+async def list_people(db: Database) -> list[PersonLine]:
+    """Everyone registered, for the operator (``pne-bot admin people``)."""
+    async with db.uow() as uow:
+        rows = await uow.session.scalars(
+            select(Person)
+            .options(
+                selectinload(Person.school).selectinload(School.commune),
+                selectinload(Person.commune),
+            )
+            .order_by(Person.role, Person.full_name)
+        )
+        lines = []
+        for person in rows:
+            if person.school is not None:
+                scope = f"{person.school.name} ({person.school.uai})"
+            elif person.commune is not None:
+                scope = f"{person.commune.name} ({person.commune.insee})"
+            else:
+                scope = "—"
+            lines.append(
+                PersonLine(
+                    person.id,
+                    person.telegram_user_id,
+                    person.full_name,
+                    person.role,
+                    scope,
+                    person.active,
+                )
+            )
+        return lines
+
+
+async def set_active(
+    db: Database, *, person_id: int, active: bool, now: datetime, actor_id: int | None = None
+) -> str:
+    """Deactivate someone who left (or a lost account), or bring them back; audited."""
+    async with db.uow() as uow:
+        person = await uow.people.get(person_id)
+        if person is None:
+            raise DomainError("registration.error.not_registered")
+        person.active = active
+        uow.audit(
+            at=now,
+            actor_id=actor_id,
+            action="person.activated" if active else "person.deactivated",
+            object_type="person",
+            object_id=person.id,
+        )
+        await uow.commit()
+        return person.full_name

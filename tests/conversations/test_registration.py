@@ -176,3 +176,20 @@ async def test_a_revoked_code_is_refused(world: World) -> None:
     assert world.last_text(user) == (
         "Ce code d'invitation a été annulé. Demandez une nouvelle invitation."
     )
+
+
+async def test_a_deactivated_person_is_told_and_can_do_nothing(world: World) -> None:
+    from bot.services import registration
+
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    person = await registration.find_person(world.db, teacher.id)
+    assert person is not None
+    await registration.set_active(
+        world.db, person_id=person.id, active=False, now=world.clock.now()
+    )
+
+    await world.api.send_text(teacher, "/signaler")
+
+    assert world.last_text(teacher) == (
+        "Votre compte a été désactivé. Contactez l'équipe du Plan numérique si c'est une erreur."
+    )

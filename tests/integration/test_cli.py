@@ -176,3 +176,22 @@ def test_with_a_token_the_demo_is_not_loaded_and_reminders_are_not_sent_early(
     assert "n'est pas chargé dans une base réelle" in capsys.readouterr().err
     assert main(["reminders", "run", "--at", "2099-01-01T09:00"]) == 1
     assert "--at dans le futur n'est permis qu'hors ligne" in capsys.readouterr().err
+
+
+def test_people_are_listed_and_can_lose_then_regain_access(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["admin", "seed-demo"]) == 0
+    capsys.readouterr()
+    assert main(["admin", "people"]) == 0
+    listing = capsys.readouterr().out
+    line = next(li for li in listing.splitlines() if "Camille Martin" in li)
+    assert "teacher" in line and "(0429901J)" in line and "(Telegram 900001)" in line
+    person_id = line.split()[0]
+
+    assert main(["admin", "deactivate", person_id]) == 0
+    assert "Camille Martin (démo) : accès retiré." in capsys.readouterr().out
+    assert main(["admin", "people"]) == 0
+    assert "[désactivé]" in capsys.readouterr().out
+    assert main(["admin", "reactivate", person_id]) == 0
+    assert "accès rendu" in capsys.readouterr().out

@@ -45,6 +45,10 @@ PAYMENT_DEADLINE_YEARS = 1
 PAYMENT_REMINDER_DAYS_BEFORE: tuple[int, ...] = (60, 30, 7)
 PAYMENT_ESCALATION_DAYS_AFTER = 1
 RECOVERY_REMINDER_DAYS_BEFORE = 3
+# The convention sets no date for the reimbursement pledge; reading (decision 0011): the
+# commune is reminded 30 days after the discovery, staff alerted after 60.
+PLEDGE_REMINDER_AFTER = timedelta(days=30)
+PLEDGE_ESCALATION_AFTER = timedelta(days=60)
 REMINDER_LOCAL_TIME = time(9, 0)  # calendar-day reminders go out at 09:00 Paris
 # -------------------------------------------------------------------------------------
 
@@ -53,6 +57,8 @@ KIND_DUTIES_ESCALATION = "claim.duties.escalation"
 KIND_PAYMENT_REMINDER = "claim.payment.reminder"
 KIND_PAYMENT_ESCALATION = "claim.payment.escalation"
 KIND_RECOVERY_REMINDER = "claim.recovery.reminder"
+KIND_PLEDGE_REMINDER = "claim.pledge.reminder"
+KIND_PLEDGE_ESCALATION = "claim.pledge.escalation"
 
 
 def _hours(delta: timedelta) -> int:
@@ -141,5 +147,27 @@ def plan_recovery_reminders(
             audience=Audience.COMMUNE,
             key=f"recovery:d-{RECOVERY_REMINDER_DAYS_BEFORE}",
         )
+    ]
+    return _not_past(planned, now)
+
+
+def plan_pledge_reminders(
+    discovered_at: datetime, now: datetime | None = None
+) -> list[PlannedReminder]:
+    """The pledge, while it has not come: the commune reminded, then staff alerted."""
+    start = to_utc(discovered_at, "discovered_at")
+    planned = [
+        PlannedReminder(
+            kind=KIND_PLEDGE_REMINDER,
+            due_at=start + PLEDGE_REMINDER_AFTER,
+            audience=Audience.COMMUNE,
+            key="pledge:reminder",
+        ),
+        PlannedReminder(
+            kind=KIND_PLEDGE_ESCALATION,
+            due_at=start + PLEDGE_ESCALATION_AFTER,
+            audience=Audience.STAFF,
+            key="pledge:escalation",
+        ),
     ]
     return _not_past(planned, now)

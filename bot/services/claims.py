@@ -32,6 +32,7 @@ from bot.domain.deadlines import (
     payment_deadline,
     plan_duty_reminders,
     plan_payment_reminders,
+    plan_pledge_reminders,
     plan_recovery_reminders,
 )
 from bot.domain.directory import cents_to_eur, eur_to_cents, normalize_asset_tag
@@ -661,6 +662,7 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
                 _attachment(ticket.id, file, purpose="evidence", person=person, now=now)
             )
         await _plan(uow, ticket.id, plan_duty_reminders(facts.discovered_at, now), now)
+        await _plan(uow, ticket.id, plan_pledge_reminders(facts.discovered_at, now), now)
         _audit(uow, ticket, person, "claim.reported", now, kind=facts.kind.value, items=len(items))
         await uow.commit()
         agents = await uow.people.commune_agents(school.commune_id)

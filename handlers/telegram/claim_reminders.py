@@ -16,6 +16,8 @@ from bot.domain.deadlines import (
     KIND_DUTIES_REMINDER,
     KIND_PAYMENT_ESCALATION,
     KIND_PAYMENT_REMINDER,
+    KIND_PLEDGE_ESCALATION,
+    KIND_PLEDGE_REMINDER,
     KIND_RECOVERY_REMINDER,
 )
 from bot.i18n import Safe
@@ -51,6 +53,8 @@ def claim_renderers(services: Services) -> Renderers:
             if claim.state is ClaimState.CLOSED and kind != KIND_RECOVERY_REMINDER:
                 return []
             if kind in (KIND_DUTIES_REMINDER, KIND_DUTIES_ESCALATION) and not claim.pending_duties:
+                return []
+            if kind in (KIND_PLEDGE_REMINDER, KIND_PLEDGE_ESCALATION) and claim.pledge is not None:
                 return []
             if (
                 kind in (KIND_PAYMENT_REMINDER, KIND_PAYMENT_ESCALATION)
@@ -98,6 +102,8 @@ def claim_renderers(services: Services) -> Renderers:
         KIND_PAYMENT_REMINDER,
         KIND_PAYMENT_ESCALATION,
         KIND_RECOVERY_REMINDER,
+        KIND_PLEDGE_REMINDER,
+        KIND_PLEDGE_ESCALATION,
     ):
         renderers.register(kind, renderer(kind))
     return renderers

@@ -149,3 +149,21 @@ async def test_the_communes_own_equipment_is_shown_outside_the_refund(world: Wor
     )
     assert "Remboursement estimé : 320,00\xa0€" in summary
     assert "à estimer" not in summary
+
+
+async def test_a_missing_pledge_is_reminded_and_a_sent_one_is_not(world: World) -> None:
+    api = world.api
+    _, agent, _ = await _reported(world)
+    world.clock.advance(timedelta(days=30))
+    report = await sweep(world)
+    assert ("claim:1:pledge:reminder", agent.id) in report.deliveries
+    assert "la fiche d'engagement de versement n'a pas encore été envoyée" in world.last_text(agent)
+
+    await api.tap(agent, api.last(agent.id), "📝 Envoyer la fiche d'engagement")
+    await api.tap(agent, api.last(agent.id), "Retenir 640,00\xa0€")
+    await api.tap(agent, api.last(agent.id), "versement par la commune")
+    await api.send_text(agent, "30/06/2026")
+    await api.tap(agent, api.last(agent.id), "✅ Envoyer la fiche")
+    world.clock.advance(timedelta(days=31))
+    report = await sweep(world)
+    assert not [key for key, _ in report.deliveries if key == "claim:1:pledge:escalation"]

@@ -134,3 +134,24 @@ def test_recovery_reminder_three_days_before_the_last_day() -> None:
 def test_no_recovery_reminder_once_past() -> None:
     told = paris(2026, 3, 1, 16, 30)
     assert plan_recovery_reminders(told, now=paris(2026, 3, 14)) == []
+
+
+def test_the_pledge_is_reminded_after_30_days_and_escalated_after_60() -> None:
+    from bot.domain.deadlines import plan_pledge_reminders
+
+    discovered = datetime(2026, 3, 10, 7, 0, tzinfo=UTC)
+    planned = plan_pledge_reminders(discovered)
+    assert [(p.kind, p.due_at, p.audience.value, p.key) for p in planned] == [
+        (
+            "claim.pledge.reminder",
+            datetime(2026, 4, 9, 7, 0, tzinfo=UTC),
+            "commune",
+            "pledge:reminder",
+        ),
+        (
+            "claim.pledge.escalation",
+            datetime(2026, 5, 9, 7, 0, tzinfo=UTC),
+            "staff",
+            "pledge:escalation",
+        ),
+    ]

@@ -58,7 +58,11 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
-DEFAULT_BATCH = 200
+# A batch must be sent within its lease, or a second sweeper could take it again: at the
+# slowest pace Telegram allows (20 messages a minute to one group, the staff group), 50
+# rows take 2.5 minutes, well inside the 5-minute lease. Private chats go at 30/s, so the
+# run simply claims more batches within its budget.
+DEFAULT_BATCH = 50
 DEFAULT_LEASE = timedelta(minutes=5)
 SWEEP_INTERVAL = 60  # seconds between two sweeps of the job queue
 SWEEP_FIRST = 10  # seconds after start-up for the first sweep

@@ -170,7 +170,7 @@ async def test_staff_export_tickets_as_a_workbook_and_a_csv(office: World) -> No
 
     await api.send_text(staff, "/export sinistres commune 42218 ouverts")
     assert texts(office, staff)[0] == (
-        "📤 2 ticket(s) exporté(s) : tableur Excel et fichier CSV (séparateur « ; »)."
+        "📤 2 dossier(s) exporté(s) : tableur Excel et fichier CSV (séparateur « ; »)."
     )
     assert documents(office, staff) == [
         "export-claim-2026-03-10.xlsx",
@@ -187,7 +187,7 @@ async def test_staff_export_tickets_as_a_workbook_and_a_csv(office: World) -> No
 
     api.clear()
     await api.send_text(staff, "/export sinistres commune 42095")
-    assert texts(office, staff) == ["Aucun ticket ne correspond à ces critères."]
+    assert texts(office, staff) == ["Aucun dossier ne correspond à ces critères."]
     api.clear()
     await api.send_text(staff, "/export commune 99999")
     assert texts(office, staff) == ["Aucune commune n'a le code INSEE 99999."]

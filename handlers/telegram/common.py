@@ -42,6 +42,10 @@ def _after(piece: str, stack: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [*stack, (name, piece)]
 
 
+def _visible(html: str) -> bool:
+    return bool(re.sub(r"<[^>]*>", "", html).strip())
+
+
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Cut a long HTML text into messages Telegram accepts.
 
@@ -55,23 +59,39 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     current = ""
     stack: list[tuple[str, str]] = []
     last_break: tuple[int, list[tuple[str, str]]] | None = None  # where a cut would go
-    for piece in _PIECE.findall(text):
+    pieces = _PIECE.findall(text)
+    while pieces:
+        piece = pieces.pop(0)
         after = _after(piece, stack)
-        while len(current) + len(piece) + len(_closing(after)) > limit and current.strip():
+        if len(current) + len(piece) + len(_closing(after)) > limit:
             if last_break is not None and last_break[0] > len(_opening(last_break[1])):
-                at, open_then = last_break
+                at, open_then = last_break  # cut at the last line break
                 chunks.append(current[:at] + _closing(open_then))
                 current = _opening(open_then) + current[at + 1 :]
-            else:
+                last_break = None
+                pieces.insert(0, piece)
+                continue
+            room = limit - len(current) - len(_closing(stack))
+            plain = not piece.startswith(("<", "&")) and piece != "\n"
+            if plain and room > 0 and len(piece) > 1:
+                # Part of this text fits here: cut it at a space if there is one.
+                cut = piece.rfind(" ", 0, room)
+                cut = cut + 1 if cut > 0 else room
+                pieces[0:0] = [piece[:cut], piece[cut:]]
+                continue
+            if _visible(current):
                 chunks.append(current + _closing(stack))
                 current = _opening(stack)
-            last_break = None
+                last_break = None
+                pieces.insert(0, piece)
+                continue
+            # Nothing visible yet and still too long (a limit smaller than a tag): keep it.
         if piece == "\n":
             last_break = (len(current), list(stack))
         current += piece
         stack = after
     chunks.append(current)
-    visible = [chunk for chunk in chunks if re.sub(r"<[^>]*>", "", chunk).strip()]
+    visible = [chunk for chunk in chunks if _visible(chunk)]
     return visible or [text[:limit]]
 
 

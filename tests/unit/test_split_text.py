@@ -48,3 +48,33 @@ def test_a_single_long_line_is_cut_between_pieces_never_inside_an_entity(limit: 
 def test_parts_with_nothing_visible_are_dropped() -> None:
     parts = split_text("a" * 30 + "\n<i></i>\n" + "b" * 30, limit=32)
     assert all(parse_html(p).strip() for p in parts)
+
+
+def test_random_markup_at_small_limits_always_ends_and_stays_valid() -> None:
+    import random
+
+    rng = random.Random(1)
+    for _ in range(400):
+        parts = []
+        for _ in range(rng.randint(1, 40)):
+            words = " ".join("mot" + "x" * rng.randint(0, 12) for _ in range(rng.randint(1, 40)))
+            kind = rng.random()
+            if kind < 0.2:
+                parts.append(f"<b>{words}</b>")
+            elif kind < 0.3:
+                parts.append(f"<i>{words} <b>{words}</b> &amp; {words}</i>")
+            elif kind < 0.4:
+                parts.append(f'<a href="https://exemple.fr/x">{words}</a>')
+            elif kind < 0.5:
+                parts.append("\n")
+            else:
+                parts.append(words)
+        text = "".join(parts)
+        limit = rng.choice([50, 120, 1000, 4096])
+        chunks = split_text(text, limit=limit)
+        for chunk in chunks:
+            assert len(chunk) <= limit
+            parse_html(chunk)
+        assert "".join(parse_html(c) for c in chunks).replace("\n", "").replace(" ", "") == (
+            parse_html(text).replace("\n", "").replace(" ", "")
+        )

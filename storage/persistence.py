@@ -44,9 +44,18 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
         self._now = now
         # How long a dialogue's step stays valid without an answer (None: forever).
         self._ttl = conversation_ttl
+        # Steps restored at start-up, with when they were last written: python-telegram-bot
+        # schedules no timeout for them, so the bot ends them when they are too old.
+        self.restored: dict[tuple[str, tuple[Any, ...]], datetime] = {}
         self._written: dict[tuple[str, str], str] = {}
 
     async def _load(self, namespace: str, *, older_than: datetime | None = None) -> dict[str, Any]:
+        rows = await self._load_rows(namespace, older_than=older_than)
+        return {key: data for key, (data, _) in rows.items()}
+
+    async def _load_rows(
+        self, namespace: str, *, older_than: datetime | None = None
+    ) -> dict[str, tuple[Any, datetime]]:
         async with self._db.uow() as uow:
             if older_than is not None:
                 # Stale steps are forgotten rather than restored (see handlers/…/dialogues).
@@ -60,8 +69,8 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
             rows = await uow.session.scalars(
                 select(PersistedData).where(PersistedData.namespace == namespace)
             )
-            loaded = {row.key: row.data for row in rows}
-        for key, data in loaded.items():
+            loaded = {row.key: (row.data, row.updated_at) for row in rows}
+        for key, (data, _) in loaded.items():
             self._written[(namespace, key)] = json.dumps(data, sort_keys=True)
         return loaded
 
@@ -113,13 +122,19 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
 
     async def get_conversations(self, name: str) -> ConversationDict:
         cutoff = self._now() - self._ttl(name) if self._ttl is not None else None
-        loaded = await self._load(CONVERSATION + name, older_than=cutoff)
-        return {tuple(json.loads(key)): state for key, state in loaded.items()}
+        loaded = await self._load_rows(CONVERSATION + name, older_than=cutoff)
+        conversations = {}
+        for key, (state, updated_at) in loaded.items():
+            decoded = tuple(json.loads(key))
+            conversations[decoded] = state
+            self.restored[(name, decoded)] = updated_at
+        return conversations
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         encoded_key = json.dumps(list(key))
+        self.restored.pop((name, tuple(key)), None)  # live again: PTB times it out now
         if new_state is None:
             await self._drop(CONVERSATION + name, encoded_key)
         else:

@@ -870,6 +870,8 @@ async def reopen_claim(db: Database, person_id: int, claim_id: int, *, now: date
         planned = (
             list(plan_duty_reminders(facts.discovered_at, now)) if facts.pending_duties else []
         )
+        if facts.pledge is None:
+            planned += plan_pledge_reminders(facts.discovered_at, now)
         if facts.completed_on is not None and not facts.paid_in_full:
             planned += plan_payment_reminders(facts.completed_on, PARIS, now)
         await _plan(uow, claim.ticket_id, planned, now, prefix=again)
@@ -938,6 +940,10 @@ async def record_recovery(
         claim.recovery_told_at = told_at
         for item in claim.items:
             item.recovered_at = told_at
+            if outcome is rules.RecoveryOutcome.BEFORE_INDEMNITY and item.equipment is not None:
+                # The commune takes the items back: they are the school's again.
+                item.equipment.state = "in_service"
+                item.equipment.updated_at = now
         if outcome is rules.RecoveryOutcome.AFTER_INDEMNITY:
             await _plan(uow, claim.ticket_id, plan_recovery_reminders(told_at, PARIS, now), now)
         _audit(

@@ -27,8 +27,9 @@ from handlers.telegram import (
 )
 from handlers.telegram.common import quiet_per_message_warning
 
+EXPIRY = -3
 GUARDS = -2
-CANCEL = -1
+FIRST = -1
 MAIN = 0
 
 
@@ -36,10 +37,20 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     quiet_per_message_warning()
     private = filters.ChatType.PRIVATE
     # Guards first: who is talking, and strangers stop here.
+    # Dialogue steps restored at start-up that waited too long end before anything else.
+    application.add_handler(TypeHandler(Update, dialogues.expire_restored), group=EXPIRY)
     application.add_handler(TypeHandler(Update, registration.load_person), group=GUARDS)
-    # /annuler ends every dialogue at once, before any of them sees the update.
-    application.add_handler(
-        CommandHandler(["annuler", "cancel"], dialogues.cancel_everything), group=CANCEL
+    # Before the dialogues see the update: /annuler ends them all at once, and a reply to a
+    # message about a ticket goes to the relay rather than into a dialogue's answer.
+    application.add_handlers(
+        [
+            CommandHandler(["annuler", "cancel"], dialogues.cancel_everything),
+            MessageHandler(
+                relay.REPLIES_TO_BOT & filters.UpdateType.MESSAGE & ~filters.COMMAND,
+                relay.reply_about_a_ticket_first,
+            ),
+        ],
+        group=FIRST,
     )
 
     # Registration, help, profile, language.
@@ -76,7 +87,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # answer rather than silence (a stale or forged button, an unknown command).
     application.add_handlers(
         [
-            MessageHandler(private, registration.unknown),
+            MessageHandler(private & filters.UpdateType.MESSAGE, registration.unknown),
             CallbackQueryHandler(registration.unknown),
         ],
         group=MAIN,

@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, Forbidden
+from telegram.error import TelegramError
 from telegram.warnings import PTBUserWarning
 
 from bot.app import PneContext
@@ -19,7 +19,7 @@ MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 log = logging.getLogger(__name__)
 
 
-_PIECE = re.compile(r"<[^>]*>|&#?[A-Za-z0-9]+;|\n|[^<&\n]{1,500}|[<&]")
+_PIECE = re.compile(r"<[^>]*>|&#?[A-Za-z0-9]+;|\n| +|[^<&\n ]+|[<&]")
 _TAG = re.compile(r"^<\s*(/?)\s*([A-Za-z0-9-]+)")
 
 
@@ -73,10 +73,15 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
                 continue
             room = limit - len(current) - len(_closing(stack))
             plain = not piece.startswith(("<", "&")) and piece != "\n"
-            if plain and room > 0 and len(piece) > 1:
-                # Part of this text fits here: cut it at a space if there is one.
-                cut = piece.rfind(" ", 0, room)
-                cut = cut + 1 if cut > 0 else room
+            space = piece.rfind(" ", 0, room) if plain and room > 0 else -1
+            if space > 0:
+                # Part of this text fits here: cut it after a space.
+                pieces[0:0] = [piece[: space + 1], piece[space + 1 :]]
+                continue
+            fresh = limit - len(_opening(stack)) - len(_closing(stack))
+            if plain and len(piece) > 1 and (not _visible(current) or len(piece) > fresh):
+                # A word longer than a whole part: cut it where it must be.
+                cut = max(room, 1) if _visible(current) or room > 0 else max(fresh, 1)
                 pieces[0:0] = [piece[:cut], piece[cut:]]
                 continue
             if _visible(current):
@@ -158,17 +163,13 @@ async def notify(
     *,
     reply_markup: InlineKeyboardMarkup | None = None,
 ) -> bool:
-    """Tell one person about a ticket. Someone who blocked the bot, or whose chat is gone,
-    is logged and skipped: the other recipients are still told."""
+    """Tell one person about a ticket; a failure for one is logged and skipped."""
     try:
         await send_about(context, chat_id, text, ticket_id, reply_markup=reply_markup)
-    except Forbidden as exc:
-        log.warning("ticket %s: chat %s unreachable (%s)", ticket_id, chat_id, exc.message)
-        return False
-    except BadRequest as exc:
-        if "chat not found" not in exc.message.lower():
-            raise
-        log.warning("ticket %s: chat %s not found", ticket_id, chat_id)
+    except TelegramError as exc:
+        # Blocked, gone, a time-out or Telegram asking to slow down: this person misses
+        # the notice (it stays in the ticket and its reminders), the others still get it.
+        log.warning("ticket %s: chat %s not told (%s)", ticket_id, chat_id, exc)
         return False
     return True
 

@@ -21,7 +21,9 @@ from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
     ConversationHandler,
+    MessageHandler,
     TypeHandler,
+    filters,
 )
 
 from bot.app import PneContext
@@ -50,6 +52,10 @@ def dialogue(
     states: Mapping[object, Sequence[BaseHandler[Update, PneContext, Any]]],
     fallbacks: Sequence[BaseHandler[Update, PneContext, Any]],
 ) -> ConversationHandler[PneContext]:
+    for handler in [*entry_points, *fallbacks, *(h for hs in states.values() for h in hs)]:
+        if isinstance(handler, MessageHandler):
+            # New messages only: editing an old message is not an answer to a question.
+            handler.filters = handler.filters & filters.UpdateType.MESSAGE
     with_timeout: dict[object, list[BaseHandler[Update, PneContext, Any]]] = {
         state: list(handlers) for state, handlers in states.items()
     }
@@ -65,23 +71,60 @@ def dialogue(
     )
 
 
-def end_all(application: Application[Any, Any, Any, Any, Any, Any], update: Update) -> bool:
-    """End every dialogue this update's person is in; True if there was one.
+def _dialogues(
+    application: Application[Any, Any, Any, Any, Any, Any],
+) -> list[ConversationHandler[Any]]:
+    return [
+        handler
+        for handlers in application.handlers.values()
+        for handler in handlers
+        if isinstance(handler, ConversationHandler)
+    ]
+
+
+def _end(handler: ConversationHandler[Any], key: tuple[Any, ...]) -> None:
+    """End one conversation and its pending timeout.
 
     python-telegram-bot offers no public way to end a conversation from outside its
-    handler; ``_get_key`` and ``_update_state`` are what its own fallbacks use (pinned
+    handler; ``_update_state`` and ``timeout_jobs`` are what it uses itself (pinned
     version, covered by tests/conversations/test_dialogues.py).
     """
+    handler._update_state(ConversationHandler.END, key)
+    job = handler.timeout_jobs.pop(key, None)
+    if job is not None:
+        job.schedule_removal()
+
+
+def end_all(application: Application[Any, Any, Any, Any, Any, Any], update: Update) -> bool:
+    """End every dialogue of this update's person, in every chat; True if there was one."""
+    user = update.effective_user
+    if user is None:
+        return False
     ended = False
-    for handlers in application.handlers.values():
-        for handler in handlers:
-            if not isinstance(handler, ConversationHandler):
-                continue
-            key = handler._get_key(update)
-            if key in handler._conversations:
-                handler._update_state(ConversationHandler.END, key)
-                ended = True
+    for handler in _dialogues(application):
+        # Keys are (chat id, user id): a person's dialogues in private and in the group.
+        for key in [k for k in handler._conversations if k and k[-1] == user.id]:
+            _end(handler, key)
+            ended = True
     return ended
+
+
+async def expire_restored(update: object, context: PneContext) -> None:
+    """Before anything else: end this person's dialogue steps that were restored at
+    start-up and have waited longer than their timeout (no timeout job runs for them)."""
+    persistence = context.application.persistence
+    restored = getattr(persistence, "restored", None)
+    if not restored or not isinstance(update, Update):
+        return
+    now = context.services.clock.now()
+    for handler in _dialogues(context.application):
+        if handler.name is None:
+            continue
+        key = handler._get_key(update)
+        written = restored.get((handler.name, key))
+        if written is not None and now - written > timeout_of(handler.name):
+            restored.pop((handler.name, key), None)
+            _end(handler, key)
 
 
 async def cancel_everything(update: Update, context: PneContext) -> None:

@@ -25,7 +25,14 @@ from typing import Any
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.app import PneContext
 from bot.domain.dates import local_date
@@ -252,6 +259,22 @@ async def note_command(update: Update, context: PneContext) -> None:
 
 
 # --- replies to the bot's messages ---------------------------------------------------------
+
+
+async def reply_about_a_ticket_first(update: Update, context: PneContext) -> None:
+    """Before the dialogues: a reply to a message about a ticket is for the relay, even when
+    the person is in the middle of a dialogue (which would otherwise take it as its
+    answer). Other replies go on to the dialogues, then to ``reply_received``."""
+    message = update.effective_message
+    if context.person is None or message is None or message.reply_to_message is None:
+        return
+    ticket_id = await ticket_for_message(
+        context.services.db, _chat_id(update), message.reply_to_message.message_id
+    )
+    if ticket_id is None:
+        return
+    await reply_received(update, context)
+    raise ApplicationHandlerStop
 
 
 async def reply_received(update: Update, context: PneContext) -> None:

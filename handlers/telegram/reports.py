@@ -533,6 +533,7 @@ async def run_reports(
     run.planned = await service.plan_reports(services.db, now=now)
     worker = worker or reminders.worker_id()
     for _ in range(MAX_BATCHES):
+        now = services.clock.now()  # each batch's lease counts from when it is taken
         jobs = await service.claim_reports(services.db, now=now, worker=worker, batch=BATCH)
         throttled = await _deliver_batch(application.bot, services, jobs, now, run)
         if throttled or len(jobs) < BATCH:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -198,7 +199,11 @@ async def _show_queue(update: Update, context: PneContext, view: _View, *, edit:
     markup = InlineKeyboardMarkup(buttons)
     query = update.callback_query
     if edit and query is not None:
-        await query.edit_message_text(text, reply_markup=markup)
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+        except BadRequest as exc:  # a second tap on the same button: nothing changed
+            if "not modified" not in exc.message.lower():
+                raise
     else:
         await send(context, _chat(update), text, reply_markup=markup)
 
@@ -497,10 +502,14 @@ WRITE = "write"
 WRITING = "staff_writing"
 
 
-@staff_only
 async def write_start(update: Update, context: PneContext) -> str | int:
+    """Entry of the reply/note dialogue (refused: END, so no dialogue and no timeout)."""
+    if not _is_staff(context):
+        await _refuse(update, context)
+        return ConversationHandler.END
     query = update.callback_query
     assert query is not None and query.data is not None and context.user_data is not None
+    await query.answer()
     _, what, ticket_id = query.data.split(":")
     context.user_data[WRITING] = {"what": what, "ticket_id": int(ticket_id)}
     await reply(update, context, f"ticket.write.ask_{what}")

@@ -100,3 +100,81 @@ async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
         "staff_announce": timedelta(hours=1),
     }
     assert timeout_of("anything_else") == timedelta(hours=1)
+
+
+async def test_a_restored_step_still_expires_when_its_time_is_up(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    agent = await world.registered("Claude", Role.COMMUNE)
+    await report_two_tablets(world, teacher)
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    await api.tap(agent, api.last(agent.id), "✅ Fait : dépôt de plainte")
+    await api.tap(agent, api.last(agent.id), "Maintenant")
+
+    await world.app.shutdown()
+    world.clock.advance(timedelta(minutes=20))  # restored: younger than its hour
+    restarted = build_application(
+        world.settings, world.db, clock=world.clock, request=api, rate_limit=False
+    )
+    api.attach(restarted)
+    async with running(restarted, start=False):
+        world.clock.advance(timedelta(days=2))  # ... but nobody answers for two days
+        await api.send_text(agent, "Bonjour, la plainte sera déposée lundi")
+        assert world.last_text(agent) == (
+            "Je n'ai pas compris. Tapez /aide pour voir ce que je peux faire."
+        )
+    await world.app.initialize()
+
+
+async def test_a_reply_about_a_ticket_reaches_its_ticket_even_mid_dialogue(world: World) -> None:
+    api = world.api
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    yann = await world.registered("Yann", Role.TEACHER)
+    staff = await world.registered("Sacha", Role.STAFF)
+    await report_two_tablets(world, zoe)
+    await api.tap(zoe, api.last(zoe.id), "✅ Confirmer l'envoi")
+    await api.send_text(staff, "/dossier S-2026-0001")
+    await api.tap(staff, api.last(staff.id), "💬 Répondre au déclarant")  # now in a dialogue
+    # Meanwhile Yann writes on his own claim, and Sacha answers him with reply-to.
+    await api.send_text(yann, "/signaler")
+    await api.tap(yann, api.last(yann.id), "Perte")
+    await api.send_text(yann, "SEM-0003")
+    await api.tap(yann, api.last(yann.id), "✔️ Terminé (1 choisi·s)")
+    await api.send_text(yann, "hier 8h")
+    await api.send_text(yann, "Oublié en sortie")
+    await api.tap(yann, api.last(yann.id), "✔️ Terminé")
+    await api.tap(yann, api.last(yann.id), "✅ Confirmer l'envoi")
+    notice = next(m for m in reversed(api.messages(staff.id)) if "S-2026-0002" in (m.text or ""))
+    api.clear()
+
+    await api.send_text(
+        staff, "Yann, merci pour le signalement", reply_to_message_id=notice.message_id
+    )
+
+    assert "Yann, merci pour le signalement" in world.last_text(yann)
+    assert api.sent_to(zoe.id) == []
+
+
+async def test_editing_an_old_message_is_not_an_answer(world: World) -> None:
+    api = world.api
+    staff = await world.registered("Sacha", Role.STAFF)
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    await report_two_tablets(world, teacher)
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    await api.tap(staff, api.last(staff.id), "🗂 Clore")
+    from telegram import Update
+
+    edited = {
+        "update_id": 999_999,
+        "edited_message": {
+            "message_id": 1,
+            "date": int(world.clock.now().timestamp()),
+            "edit_date": int(world.clock.now().timestamp()),
+            "chat": {"id": staff.id, "type": "private", "first_name": "Sacha"},
+            "from": {"id": staff.id, "is_bot": False, "first_name": "Sacha"},
+            "text": "une correction de frappe",
+        },
+    }
+    await world.app.process_update(Update.de_json(edited, world.app.bot))
+
+    assert world.last_text(staff).startswith("Clore le sinistre S-2026-0001")  # still asking

@@ -78,3 +78,11 @@ def test_random_markup_at_small_limits_always_ends_and_stays_valid() -> None:
         assert "".join(parse_html(c) for c in chunks).replace("\n", "").replace(" ", "") == (
             parse_html(text).replace("\n", "").replace(" ", "")
         )
+
+
+def test_words_are_not_cut_when_a_part_can_hold_them() -> None:
+    words = [f"mot{n:04d}" + "x" * (n % 9) for n in range(3000)]
+    text = "<b>" + " ".join(words) + "</b>"
+    parts = split_text(text, limit=500)
+    seen = [w for p in parts for w in parse_html(p).split()]
+    assert seen == words

@@ -4,6 +4,7 @@ fresh database (SQLite and PostgreSQL), with a frozen clock and a small director
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -137,6 +138,19 @@ async def _directory(db: Database, now: datetime) -> dict[str, int]:
             "st_etienne": st_etienne.id,
             "firminy": firminy.id,
         }
+
+
+@asynccontextmanager
+async def restarted(world: World) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """The bot stops and a new process starts on the same database (same clock and API)."""
+    await world.app.shutdown()
+    application = build_application(
+        world.settings, world.db, clock=world.clock, request=world.api, rate_limit=False
+    )
+    world.api.attach(application)
+    async with running(application, start=False):
+        yield application
+    await world.app.initialize()  # the fixture shuts the first application down at the end
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import build_application, running
 from bot.domain.roles import Role
-from tests.conversations.conftest import World
+from tests.conversations.conftest import World, restarted
 from tests.conversations.test_claims import report_two_tablets
 
 
@@ -44,20 +43,14 @@ async def test_a_step_left_unanswered_is_not_restored_after_a_restart(world: Wor
     await api.tap(agent, api.last(agent.id), "Maintenant")
     assert world.last_text(agent).startswith("Quelle est la référence de la plainte")
 
-    await world.app.shutdown()
     world.clock.advance(timedelta(days=3))
-    restarted = build_application(
-        world.settings, world.db, clock=world.clock, request=api, rate_limit=False
-    )
-    api.attach(restarted)
-    async with running(restarted, start=False):
+    async with restarted(world):
         await api.send_text(agent, "Bonjour, la plainte sera déposée lundi")
         assert world.last_text(agent) == (
             "Je n'ai pas compris. Tapez /aide pour voir ce que je peux faire."
         )
         await api.send_text(agent, "/sinistre S-2026-0001")
         assert "⏳ dépôt de plainte" in world.last_text(agent)
-    await world.app.initialize()
 
 
 async def test_a_recent_step_is_restored_after_a_restart(world: World) -> None:
@@ -69,16 +62,10 @@ async def test_a_recent_step_is_restored_after_a_restart(world: World) -> None:
     await api.tap(agent, api.last(agent.id), "✅ Fait : dépôt de plainte")
     await api.tap(agent, api.last(agent.id), "Maintenant")
 
-    await world.app.shutdown()
     world.clock.advance(timedelta(minutes=20))
-    restarted = build_application(
-        world.settings, world.db, clock=world.clock, request=api, rate_limit=False
-    )
-    api.attach(restarted)
-    async with running(restarted, start=False):
+    async with restarted(world):
         await api.send_text(agent, "PV 2026/123")
         assert "(réf. PV 2026/123)" in world.last_text(agent)
-    await world.app.initialize()
 
 
 async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
@@ -111,19 +98,13 @@ async def test_a_restored_step_still_expires_when_its_time_is_up(world: World) -
     await api.tap(agent, api.last(agent.id), "✅ Fait : dépôt de plainte")
     await api.tap(agent, api.last(agent.id), "Maintenant")
 
-    await world.app.shutdown()
     world.clock.advance(timedelta(minutes=20))  # restored: younger than its hour
-    restarted = build_application(
-        world.settings, world.db, clock=world.clock, request=api, rate_limit=False
-    )
-    api.attach(restarted)
-    async with running(restarted, start=False):
+    async with restarted(world):
         world.clock.advance(timedelta(days=2))  # ... but nobody answers for two days
         await api.send_text(agent, "Bonjour, la plainte sera déposée lundi")
         assert world.last_text(agent) == (
             "Je n'ai pas compris. Tapez /aide pour voir ce que je peux faire."
         )
-    await world.app.initialize()
 
 
 async def test_a_reply_about_a_ticket_reaches_its_ticket_even_mid_dialogue(world: World) -> None:

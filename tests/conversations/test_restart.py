@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bot.app import build_application, running
 from bot.domain.roles import Role
-from tests.conversations.conftest import World
+from tests.conversations.conftest import World, restarted
 
 
 async def test_a_draft_survives_a_restart_of_the_bot(world: World) -> None:
@@ -16,12 +15,7 @@ async def test_a_draft_survives_a_restart_of_the_bot(world: World) -> None:
     items = api.last(teacher.id)
 
     # The bot stops; a new process starts on the same database.
-    await world.app.shutdown()
-    restarted = build_application(
-        world.settings, world.db, clock=world.clock, request=api, rate_limit=False
-    )
-    api.attach(restarted)
-    async with running(restarted, start=False):
+    async with restarted(world):
         await api.tap(teacher, items, "✔️ Terminé (1 choisi·s)")
         await api.send_text(teacher, "hier 16h")
         await api.send_text(teacher, "Oublié dans le bus de la sortie scolaire")
@@ -34,4 +28,3 @@ async def test_a_draft_survives_a_restart_of_the_bot(world: World) -> None:
         await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
         assert world.last_text(teacher).startswith("✅ Sinistre S-2026-0001 enregistré.")
     api.assert_no_refusals()
-    await world.app.initialize()  # the fixture shuts the first application down at the end

@@ -174,28 +174,26 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
         yield values[start : start + _CHUNK]
 
 
-async def _communes_by_insee(uow: UnitOfWork, insees: Sequence[str]) -> dict[str, Commune]:
-    found: dict[str, Commune] = {}
-    for chunk in _chunks(insees):
-        rows = await uow.session.scalars(select(Commune).where(Commune.insee.in_(chunk)))
-        found.update({commune.insee: commune for commune in rows})
+async def _by_key(uow: UnitOfWork, column: Any, keys: Sequence[str]) -> dict[str, Any]:
+    """Rows whose ``column`` is one of ``keys``, by that key (looked up in chunks)."""
+    model = column.class_
+    found: dict[str, Any] = {}
+    for chunk in _chunks(keys):
+        rows = await uow.session.scalars(select(model).where(column.in_(chunk)))
+        found.update({getattr(row, column.key): row for row in rows})
     return found
+
+
+async def _communes_by_insee(uow: UnitOfWork, insees: Sequence[str]) -> dict[str, Commune]:
+    return await _by_key(uow, Commune.insee, insees)
 
 
 async def _schools_by_uai(uow: UnitOfWork, uais: Sequence[str]) -> dict[str, School]:
-    found: dict[str, School] = {}
-    for chunk in _chunks(uais):
-        rows = await uow.session.scalars(select(School).where(School.uai.in_(chunk)))
-        found.update({school.uai: school for school in rows})
-    return found
+    return await _by_key(uow, School.uai, uais)
 
 
 async def _equipment_by_tag(uow: UnitOfWork, tags: Sequence[str]) -> dict[str, Equipment]:
-    found: dict[str, Equipment] = {}
-    for chunk in _chunks(tags):
-        rows = await uow.session.scalars(select(Equipment).where(Equipment.asset_tag.in_(chunk)))
-        found.update({item.asset_tag: item for item in rows})
-    return found
+    return await _by_key(uow, Equipment.asset_tag, tags)
 
 
 def _assign(row: Any, values: dict[str, Any]) -> bool:

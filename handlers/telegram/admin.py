@@ -643,7 +643,6 @@ def invite_conversation() -> ConversationHandler[PneContext]:
             SUMMARY: [CallbackQueryHandler(invite_confirmed, pattern=r"^inv:ok$"), *stay],
         },
         fallbacks=[
-            CommandHandler(["annuler", "cancel"], cancel),
             CallbackQueryHandler(cancel, pattern=r"^inv:abort$"),
             CommandHandler(["inviter", "invite"], invite_start),
         ],
@@ -681,7 +680,6 @@ def announce_conversation() -> ConversationHandler[PneContext]:
             ],
         },
         fallbacks=[
-            CommandHandler(["annuler", "cancel"], cancel),
             CallbackQueryHandler(cancel, pattern=r"^ann:abort$"),
             CommandHandler(["annonce", "announce"], announce_start),
         ],

@@ -813,13 +813,6 @@ async def _end(context: PneContext) -> int:
     return ConversationHandler.END
 
 
-async def cancel(update: Update, context: PneContext) -> int:
-    assert context.user_data is not None
-    had = context.user_data.pop(FOLLOW, None) is not None
-    await reply(update, context, "common.cancelled" if had else "common.nothing_to_cancel")
-    return ConversationHandler.END
-
-
 async def unexpected(update: Update, context: PneContext) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer(context.t("common.stale_button"), show_alert=True)
@@ -938,7 +931,7 @@ def conversation() -> ConversationHandler[PneContext]:
                 *stay,
             ],
         },
-        fallbacks=[CommandHandler(["annuler", "cancel"], cancel)],
+        fallbacks=[],  # /annuler is handled before every dialogue (dialogues.py)
         name="claim_follow",
     )
 

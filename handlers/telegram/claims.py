@@ -614,7 +614,6 @@ def conversation() -> ConversationHandler[PneContext]:
             ],
         },
         fallbacks=[
-            CommandHandler(["annuler", "cancel"], cancel),
             CallbackQueryHandler(cancel, pattern=r"^clm:abort$"),
             CommandHandler(["signaler", "report"], start),
         ],

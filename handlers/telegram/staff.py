@@ -540,13 +540,6 @@ async def write_text(update: Update, context: PneContext) -> int:
     return ConversationHandler.END
 
 
-async def write_cancel(update: Update, context: PneContext) -> int:
-    assert context.user_data is not None
-    had = context.user_data.pop(WRITING, None) is not None
-    await reply(update, context, "common.cancelled" if had else "common.nothing_to_cancel")
-    return ConversationHandler.END
-
-
 async def write_unexpected(update: Update, context: PneContext) -> None:
     await reply(update, context, "ticket.write.unexpected")
 
@@ -560,7 +553,7 @@ def writing() -> ConversationHandler[PneContext]:
                 MessageHandler(filters.ALL & ~filters.COMMAND, write_unexpected),
             ]
         },
-        fallbacks=[CommandHandler(["annuler", "cancel"], write_cancel)],
+        fallbacks=[],  # /annuler is handled before every dialogue (dialogues.py)
         name="staff_write",
     )
 

@@ -17,13 +17,13 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.app import build_application, running
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.domain.roles import Role
-from bot.offline import OfflineBotAPI
 from bot.services import registration
 from bot.services.directory import seed_demo
+from handlers.telegram.app import build_application, running
+from handlers.telegram.offline import OfflineBotAPI
 from storage.migrate import upgrade
 from storage.uow import Database
 

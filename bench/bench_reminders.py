@@ -31,9 +31,11 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
 
 from bot.clock import SystemClock
-from bot.offline import OfflineBotAPI, Sent
 from bot.services import reminders
-from bot.services.reminders import Outgoing, Renderers
+from bot.services.delivery import Outgoing
+from bot.services.reminders import Renderers
+from handlers.telegram.delivery import telegram_sender
+from handlers.telegram.offline import OfflineBotAPI, Sent
 from storage.migrate import upgrade
 from storage.models import Reminder
 from storage.types import UTCDateTime
@@ -248,7 +250,7 @@ async def bench_rate() -> None:
             sweeps = 0
             waited = 0.0
             async with application:
-                send = reminders.telegram_sender(application.bot)
+                send = telegram_sender(application.bot)
                 started = time.perf_counter()
                 while True:
                     report = await reminders.drain(

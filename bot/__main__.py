@@ -108,11 +108,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "reminders":
             return await _reminders(args, settings, db)
         if sandbox:
-            from bot.sandbox import run_sandbox
+            from handlers.telegram.sandbox import run_sandbox
 
             return await run_sandbox(settings, db)
         if args.command == "run":
-            from bot.runner import run_polling
+            from handlers.telegram.runner import run_polling
 
             return await run_polling(settings, db)
     finally:
@@ -261,9 +261,10 @@ async def run_reminders_at(settings: Settings, db: Database, at: datetime) -> in
     """One sweep as if it were ``at``; prints what it sent (offline: the texts too)."""
     from sqlalchemy import select
 
-    from bot.app import build_application, running
-    from bot.offline import OfflineBotAPI, parse_html
     from bot.services import reminders
+    from handlers.telegram.app import build_application, running
+    from handlers.telegram.delivery import telegram_sender
+    from handlers.telegram.offline import OfflineBotAPI, parse_html
     from storage.models import Person
 
     clock = FrozenClock(at)
@@ -283,7 +284,7 @@ async def run_reminders_at(settings: Settings, db: Database, at: datetime) -> in
         report = await reminders.drain(
             db,
             application.bot_data["services"].extra[reminders.RENDERERS_KEY],
-            reminders.telegram_sender(application.bot),
+            telegram_sender(application.bot),
             clock=clock,
             worker=reminders.worker_id(),
         )

@@ -10,7 +10,7 @@ every reminder. A sweep:
 2. **renders** each row through the renderer registered for its kind, which re-checks the
    condition at send time (nothing owed any more → the row is ``skipped``);
 3. **sends** to each recipient's chat and records the chat in ``payload["delivered"]``,
-   committed right after Telegram's answer, so a retry never writes twice to a chat
+   committed right after the messenger's answer, so a retry never writes twice to a chat
    already served;
 4. **marks** the row ``sent`` (or reschedules it, or declares it ``dead``).
 
@@ -26,31 +26,19 @@ import logging
 import os
 import socket
 import time
-import warnings
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from sqlalchemy import Select, Table, case, func, or_, select, update
-from telegram import InlineKeyboardMarkup
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    RetryAfter,
-)
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.clock import Clock
 from bot.domain.deadlines import PlannedReminder
+from bot.services.delivery import Outgoing, Refused, Sender, Throttled, Unreachable, describe
 from storage.models import MessageRef, Reminder
 from storage.sql import insert_ignoring_duplicates
 from storage.uow import Database, UnitOfWork
-
-if TYPE_CHECKING:
-    from telegram import Bot
-    from telegram.ext import Application, CallbackContext, Job
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +52,6 @@ BACKOFF_CAP = timedelta(hours=1)
 # run simply claims more batches within its budget.
 DEFAULT_BATCH = 50
 DEFAULT_LEASE = timedelta(minutes=5)
-SWEEP_INTERVAL = 60  # seconds between two sweeps of the job queue
-SWEEP_FIRST = 10  # seconds after start-up for the first sweep
-SWEEP_BUDGET = 45.0  # seconds one job run may keep claiming batch after batch
-SWEEP_CONCURRENCY = 4  # rows of a batch in flight at once (the rate limiter paces them)
 # ---------------------------------------------------------------------------------------------
 
 PENDING = "pending"
@@ -162,19 +146,7 @@ async def cancel(uow: UnitOfWork, *, key_prefix: str, now: datetime) -> int:
 # ------------------------------------------------------------------------------ rendering
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One message to one chat (Telegram HTML; the Application's Defaults set parse_mode)."""
-
-    chat_id: int
-    text: str
-    reply_markup: InlineKeyboardMarkup | None = None
-
-
 Renderer = Callable[[UnitOfWork, Reminder, datetime], Awaitable[list[Outgoing]]]
-# Sends one message; may return the id of the message sent (recorded as a MessageRef
-# when the reminder is about a ticket, so that a reply to it finds the ticket).
-Sender = Callable[[Outgoing], Awaitable[int | None]]
 
 
 class Renderers:
@@ -225,19 +197,6 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_CAP)
 
 
-def retry_after_delay(exc: RetryAfter) -> timedelta:
-    """Telegram's ``retry_after`` as a timedelta (an int, a float or a timedelta)."""
-    with warnings.catch_warnings():
-        # Reading the attribute warns until PTB_TIMEDELTA is set; both types are handled.
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value: object = exc.retry_after
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    raise TypeError(f"unexpected retry_after {value!r}")  # pragma: no cover
-
-
 # ------------------------------------------------------------------------------ the sweep
 
 
@@ -246,9 +205,9 @@ class SweepReport:
     claimed: int = 0
     sent: int = 0  # rows marked sent
     skipped: int = 0
-    retried: int = 0  # rows rescheduled (backoff or RetryAfter)
+    retried: int = 0  # rows rescheduled (backoff or throttled)
     dead: int = 0
-    deferred: int = 0  # rows put back untouched after Telegram asked to slow down
+    deferred: int = 0  # rows put back untouched after the messenger asked to slow down
     lost: int = 0  # rows whose lease was taken over or that were cancelled mid-way
     deliveries: list[tuple[str, int]] = field(default_factory=list)  # (key, chat id) sent
     failures: list[tuple[str, int, str]] = field(default_factory=list)  # (key, chat, reason)
@@ -346,8 +305,8 @@ async def sweep(
     """Claim one batch of due reminders, send them, and record the outcome of each.
 
     ``concurrency`` rows are handled at once (each in its own short transactions). When
-    Telegram answers ``RetryAfter``, that row is rescheduled ``retry_after`` later and every
-    row not yet started is put back (lease cleared, attempt not counted).
+    the messenger asks to slow down (``Throttled``), that row is rescheduled ``delay``
+    later and every row not yet started is put back (lease cleared, attempt not counted).
 
     ``now`` is the instant of the claim. A batch takes seconds to leave at 30 msg/s: with a
     ``clock``, the instants recorded after a send (``sent_at``, a retry's
@@ -392,7 +351,7 @@ async def drain(
     concurrency: int = 1,
     budget: float | None = None,
 ) -> SweepReport:
-    """Sweep batch after batch until nothing is due, Telegram throttles, or ``budget`` runs out.
+    """Sweep batch after batch until nothing is due, throttling, or ``budget`` runs out.
 
     ``budget`` is in seconds of wall time (monotonic); ``None`` means no limit. Each batch
     reads the clock again, so leases and timestamps stay current on a long backlog.
@@ -478,21 +437,19 @@ class _Run:
                 await self._put_back(row)
                 return
             try:
-                message_id = await self._send_one(message)
-            except RetryAfter as exc:
+                message_id = await self.send(message)
+            except Throttled as exc:
                 await self._throttled(row, exc)
                 return
-            except Forbidden as exc:
-                reason = _describe(exc)
-            except BadRequest as exc:
-                if not _chat_is_gone(exc):
-                    # The message itself is refused (bad HTML, too long…): no retry helps.
-                    await self._dead(row, _describe(exc), chat_id=message.chat_id)
-                    return
-                reason = _describe(exc)
-            except Exception as exc:  # TimedOut, NetworkError, 5xx, anything unexpected
-                log.warning("reminder %s to %s: %s", row.key, message.chat_id, _describe(exc))
-                await self._failed(row, _describe(exc))
+            except Unreachable as exc:
+                reason = describe(exc)
+            except Refused as exc:
+                # The message itself is refused (bad markup, too long…): no retry helps.
+                await self._dead(row, describe(exc), chat_id=message.chat_id)
+                return
+            except Exception as exc:  # time-out, network, server error, anything unexpected
+                log.warning("reminder %s to %s: %s", row.key, message.chat_id, describe(exc))
+                await self._failed(row, describe(exc))
                 return
             else:
                 delivered.append(message.chat_id)
@@ -511,13 +468,6 @@ class _Run:
                 return
 
         await self._finish(row, payload)
-
-    async def _send_one(self, message: Outgoing) -> int | None:
-        try:
-            return await self.send(message)
-        except ChatMigrated as exc:
-            # A group became a supergroup: the message goes to its new id, once.
-            return await self.send(replace(message, chat_id=exc.new_chat_id))
 
     # -- outcomes --------------------------------------------------------------------------
 
@@ -572,11 +522,11 @@ class _Run:
         if await self._write(row, state=DEAD, last_error=error, lease_owner=None, lease_until=None):
             self.report.dead += 1
 
-    async def _throttled(self, row: Reminder, exc: RetryAfter) -> None:
+    async def _throttled(self, row: Reminder, exc: Throttled) -> None:
         self.stopped = True
-        delay = retry_after_delay(exc)
+        delay = exc.delay
         until = self.current() + delay
-        log.warning("reminder %s: Telegram asks to wait %s; sweep paused", row.key, delay)
+        log.warning("reminder %s: the messenger asks to wait %s; sweep paused", row.key, delay)
         if self.report.throttled_until is None or until > self.report.throttled_until:
             self.report.throttled_until = until
         if await self._write(
@@ -612,7 +562,7 @@ class _Run:
     async def _save_delivery(
         self, row: Reminder, payload: dict[str, Any], chat_id: int, message_id: int | None
     ) -> bool:
-        """Record the chat as served (and which message it got) right after Telegram's answer."""
+        """Record the chat as served (and which message it got) as soon as the messenger answers."""
         async with self.db.uow() as uow:
             result = await uow.session.execute(self._fenced(row).values(payload=payload))
             if getattr(result, "rowcount", 0) != 1:
@@ -640,23 +590,6 @@ class _Run:
             row.key,
         )
         self.report.lost += 1
-
-
-def _chat_is_gone(exc: BadRequest) -> bool:
-    text = exc.message.lower()
-    return any(
-        marker in text
-        for marker in ("chat not found", "peer_id_invalid", "user not found", "chat_id is empty")
-    )
-
-
-def _describe(exc: BaseException) -> str:
-    """``Kind: message``, without repeating the kind (Telegram's 403 says "Forbidden: …")."""
-    name = type(exc).__name__
-    message = str(getattr(exc, "message", None) or exc)
-    if not message:
-        return name
-    return message if message.startswith(name) else f"{name}: {message}"
 
 
 # ------------------------------------------------------------------------------ reporting
@@ -707,95 +640,18 @@ async def count_by_state(db: Database) -> dict[str, int]:
         return {state: int(n) for state, n in result.all()}
 
 
-# ------------------------------------------------------------------------------ Telegram
-
-
-def telegram_sender(bot: Bot) -> Sender:
-    """Send through the bot (its rate limiter and Defaults: parse_mode HTML)."""
-
-    async def send(message: Outgoing) -> int | None:
-        sent = await bot.send_message(
-            chat_id=message.chat_id, text=message.text, reply_markup=message.reply_markup
-        )
-        return sent.message_id
-
-    return send
-
-
 def worker_id() -> str:
     """This process, as a lease owner: ``hostname:pid`` (at most 64 characters)."""
     pid = str(os.getpid())
     return f"{socket.gethostname()[: 63 - len(pid)]}:{pid}"
 
 
-JOB_NAME = "reminders"
-THROTTLE_KEY = "reminders.throttled_until"
-RENDERERS_KEY = "renderers"
-
-
-async def sweep_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """The job queue's callback: drain what is due, unless Telegram asked us to wait."""
-    from bot.app import Services
-
-    services: Services = context.application.bot_data["services"]
-    renderers = services.extra.get(RENDERERS_KEY)
-    if not isinstance(renderers, Renderers):
-        log.warning("no reminder renderers configured (services.extra[%r])", RENDERERS_KEY)
-        return
-    throttled_until: datetime | None = services.extra.get(THROTTLE_KEY)
-    if throttled_until is not None and services.clock.now() < throttled_until:
-        log.info("reminder sweep skipped: Telegram asked to wait until %s", throttled_until)
-        return
-    report = await drain(
-        services.db,
-        renderers,
-        telegram_sender(context.bot),
-        clock=services.clock,
-        worker=worker_id(),
-        concurrency=SWEEP_CONCURRENCY,
-        budget=SWEEP_BUDGET,
-    )
-    services.extra[THROTTLE_KEY] = report.throttled_until
-    if not report.idle:
-        log.info(
-            "reminders: %d claimed, %d sent, %d skipped, %d retried, %d dead, %d deferred",
-            report.claimed,
-            report.sent,
-            report.skipped,
-            report.retried,
-            report.dead,
-            report.deferred,
-        )
-
-
-def schedule_sweep(
-    application: Application[Any, Any, Any, Any, Any, Any],
-    interval: float = SWEEP_INTERVAL,
-    *,
-    first: float = SWEEP_FIRST,
-) -> Job[Any]:
-    """Run the sweep every ``interval`` seconds; one run at a time (APScheduler skips overlap).
-
-    Idempotent: the job is named ``reminders`` and scheduled once per Application.
-    """
-    if application.job_queue is None:
-        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
-    existing = application.job_queue.get_jobs_by_name(JOB_NAME)
-    if existing:
-        return existing[0]
-    services = application.bot_data["services"]
-    services.extra.setdefault(RENDERERS_KEY, Renderers())
-    return application.job_queue.run_repeating(
-        sweep_job,
-        interval=interval,
-        first=first,
-        name=JOB_NAME,
-        job_kwargs={"max_instances": 1, "coalesce": True},
-    )
+RENDERERS_KEY = "renderers"  # where the front ends keep the Renderers of the running bot
 
 
 __all__: Sequence[str] = [
     "MAX_ATTEMPTS",
+    "RENDERERS_KEY",
     "Outgoing",
     "ReminderLine",
     "Renderer",
@@ -810,10 +666,6 @@ __all__: Sequence[str] = [
     "due_query",
     "pending_report",
     "plan",
-    "retry_after_delay",
-    "schedule_sweep",
     "sweep",
-    "sweep_job",
-    "telegram_sender",
     "worker_id",
 ]

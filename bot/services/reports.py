@@ -60,7 +60,8 @@ from bot.domain.deadlines import (
 )
 from bot.domain.directory import cents_to_eur
 from bot.domain.errors import DomainError
-from bot.services import reminders
+from bot.services import audiences, reminders
+from bot.services.audiences import Recipient, StaffRoom
 from storage.models import (
     Claim,
     ClaimDuty,
@@ -1253,12 +1254,6 @@ async def retry_report(db: Database, job: ReportJob, *, at: datetime, error: str
     return reminders.PENDING if ok else "lost"
 
 
-@dataclass(frozen=True)
-class Recipient:
-    chat_id: int
-    language: str
-
-
 async def report_recipients(
     db: Database,
     job: ReportJob,
@@ -1270,12 +1265,8 @@ async def report_recipients(
     the commune's agents only for its list of new equipment."""
     async with db.uow() as uow:
         if job.kind == KIND_REVIEW:
-            if staff_chat_id is not None:
-                return [Recipient(staff_chat_id, default_language)]
-            people: Sequence[Person] = await uow.people.staff()
-        else:
-            people = await uow.people.commune_agents(int(job.payload["commune_id"]))
-    return [Recipient(p.chat_id, p.language) for p in people if p.chat_id is not None]
+            return list(await audiences.staff(uow, StaffRoom(staff_chat_id, default_language)))
+        return list(await audiences.commune_agents(uow, int(job.payload["commune_id"])))
 
 
 __all__: Sequence[str] = [

@@ -28,7 +28,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import PneContext, Services
 from bot.domain.errors import DomainError
 from bot.domain.invitations import parse_validity
 from bot.domain.roles import Action, Role, can
@@ -36,8 +35,9 @@ from bot.i18n import I18n, Safe, normalize_language
 from bot.services import announcements as service
 from bot.services.announcements import Audience, AudienceKind
 from bot.services.relay import Recipient
-from bot.services.reminders import retry_after_delay
+from handlers.telegram.app import PneContext, Services
 from handlers.telegram.common import keyboard, reply
+from handlers.telegram.delivery import retry_after_delay
 from handlers.telegram.dialogues import dialogue
 
 log = logging.getLogger(__name__)

@@ -22,13 +22,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import PneContext
 from bot.domain.claims import DUTIES_NEEDING_REFERENCE, Duty, PaymentMode, RecoveryOutcome
 from bot.domain.dates import local_date, parse_calendar_day, parse_discovery_detail
 from bot.domain.directory import parse_amount_eur
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can
 from bot.services import claims as service
+from handlers.telegram.app import PneContext
 from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, notify, reply, send_about
 from handlers.telegram.dialogues import dialogue

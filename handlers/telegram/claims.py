@@ -23,12 +23,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import PneContext
 from bot.domain.claims import ClaimKind
 from bot.domain.dates import parse_discovery_detail
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
 from bot.services import claims as service
+from handlers.telegram.app import PneContext
 from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, notify, reply, send, send_about
 from handlers.telegram.dialogues import dialogue

@@ -13,7 +13,7 @@ from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 from telegram.warnings import PTBUserWarning
 
-from bot.app import PneContext
+from handlers.telegram.app import PneContext
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 log = logging.getLogger(__name__)

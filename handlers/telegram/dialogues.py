@@ -4,7 +4,7 @@
   restart) that gives up when the person stops answering: ``DIALOGUE_TIMEOUTS``. The wait
   is counted by python-telegram-bot's job queue while the bot runs, and, since those jobs
   do not survive a restart, steps older than that are dropped when the bot starts again
-  (``storage.persistence.DatabasePersistence``). So a half-finished confirmation never
+  (``handlers.telegram.persistence.DatabasePersistence``). So a half-finished confirmation never
   catches a message sent days later.
 - ``/annuler`` ends every dialogue the person is in, whichever they started first.
 """
@@ -26,7 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import PneContext
+from handlers.telegram.app import PneContext
 from handlers.telegram.common import reply
 
 # A report may be typed over a day (photos taken later); follow-up steps are short.

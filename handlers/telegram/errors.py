@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
-from bot.app import PneContext
+from handlers.telegram.app import PneContext
 
 log = logging.getLogger(__name__)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.app import PneContext
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.invitations import normalize_code
 from bot.domain.roles import Role
 from bot.i18n import LANGUAGES, Safe
 from bot.services import registration
+from handlers.telegram.app import PneContext
 from handlers.telegram.common import keyboard, reply
 from handlers.telegram.menus import commands_for, set_person_menu, shown_name
 from storage.models import Person

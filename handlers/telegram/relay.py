@@ -34,7 +34,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import PneContext
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can
@@ -43,6 +42,7 @@ from bot.services import claims as claim_service
 from bot.services import relay as service
 from bot.services.claims import FileRef
 from bot.services.tickets import remember_messages, ticket_for_message
+from handlers.telegram.app import PneContext
 from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, reply, send_about
 

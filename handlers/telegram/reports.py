@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+from telegram.error import ChatMigrated
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -28,13 +28,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import PneContext, Services, services_of
 from bot.domain.claims import ClaimKind
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.i18n import I18n, Safe
 from bot.services import reminders
 from bot.services import reports as service
+from bot.services.delivery import Refused, Throttled, Unreachable, describe
 from bot.services.report_files import (
     new_equipment_xlsx,
     number,
@@ -43,7 +43,9 @@ from bot.services.report_files import (
     tickets_csv,
     tickets_xlsx,
 )
+from handlers.telegram.app import PneContext, Services, services_of
 from handlers.telegram.common import reply, split_text
+from handlers.telegram.delivery import neutral_errors
 from handlers.telegram.staff import staff_only
 
 log = logging.getLogger(__name__)
@@ -334,7 +336,7 @@ class ReportRun:
 
 
 class _Throttled(Exception):
-    def __init__(self, exc: RetryAfter) -> None:
+    def __init__(self, exc: Throttled) -> None:
         super().__init__(str(exc))
         self.exc = exc
 
@@ -433,22 +435,16 @@ class _Content:
         )
 
 
-def _describe(exc: BaseException) -> str:
-    name = type(exc).__name__
-    message = str(getattr(exc, "message", None) or exc)
-    return message if message.startswith(name) else f"{name}: {message}"
-
-
-def _chat_is_gone(exc: BadRequest) -> bool:
-    text = exc.message.lower()
-    return any(m in text for m in ("chat not found", "peer_id_invalid", "user not found"))
-
-
 async def _send_once(content: _Content, bot: Bot, chat_id: int, lang: str) -> None:
-    try:
-        await content.send(bot, chat_id, lang)
-    except ChatMigrated as exc:  # a group became a supergroup: its new id, once
-        await content.send(bot, exc.new_chat_id, lang)
+    """Send the report's files; Telegram's refusals come out as neutral delivery errors."""
+
+    async def once() -> None:
+        try:
+            await content.send(bot, chat_id, lang)
+        except ChatMigrated as exc:  # a group became a supergroup: its new id, once
+            await content.send(bot, exc.new_chat_id, lang)
+
+    await neutral_errors(once)
 
 
 async def _deliver(bot: Bot, services: Services, job: service.ReportJob, now: datetime) -> str:
@@ -467,7 +463,7 @@ async def _deliver(bot: Bot, services: Services, job: service.ReportJob, now: da
     except Exception as exc:
         log.exception("report %s: preparing failed", job.key)
         return await service.retry_report(
-            db, job, at=now + reminders.backoff(job.attempts), error=_describe(exc)
+            db, job, at=now + reminders.backoff(job.attempts), error=describe(exc)
         )
     for recipient in recipients:
         chat = recipient.chat_id
@@ -475,29 +471,26 @@ async def _deliver(bot: Bot, services: Services, job: service.ReportJob, now: da
             continue
         try:
             await _send_once(content, bot, chat, recipient.language)
-        except RetryAfter as exc:
+        except Throttled as exc:
             await service.retry_report(
-                db,
-                job,
-                at=services.clock.now() + reminders.retry_after_delay(exc),
-                error=_describe(exc),
+                db, job, at=services.clock.now() + exc.delay, error=describe(exc)
             )
             raise _Throttled(exc) from exc
-        except (Forbidden, BadRequest) as exc:
+        except (Unreachable, Refused) as exc:
             # Blocked the bot, chat gone, or a message Telegram refuses as such: no retry
             # helps this chat; the others are still served.
-            if isinstance(exc, BadRequest) and not _chat_is_gone(exc):
-                log.error("report %s to %s refused: %s", job.key, chat, _describe(exc))
-            if not await service.record_unreachable(db, job, chat, _describe(exc)):
+            if isinstance(exc, Refused):
+                log.error("report %s to %s refused: %s", job.key, chat, describe(exc))
+            if not await service.record_unreachable(db, job, chat, describe(exc)):
                 return "lost"
             continue
         except Exception as exc:  # time-out, network error, 5xx: try again later
-            log.warning("report %s to %s: %s", job.key, chat, _describe(exc))
+            log.warning("report %s to %s: %s", job.key, chat, describe(exc))
             return await service.retry_report(
                 db,
                 job,
                 at=services.clock.now() + reminders.backoff(job.attempts),
-                error=_describe(exc),
+                error=describe(exc),
             )
         if not await service.record_delivery(db, job, chat):
             return "lost"  # cancelled meanwhile, or another process took it over
@@ -514,7 +507,7 @@ async def _deliver_batch(
         except _Throttled as throttled:
             run.outcomes[job.key] = "throttled"
             # Telegram asked the whole bot to wait: the other rows wait as long.
-            until = services.clock.now() + reminders.retry_after_delay(throttled.exc)
+            until = services.clock.now() + throttled.exc.delay
             for other in jobs[index + 1 :]:
                 run.outcomes[other.key] = await service.retry_report(
                     services.db, other, at=until, error="RetryAfter (another report)"

@@ -23,7 +23,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import PneContext
 from bot.domain.claims import ClaimState
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
@@ -33,6 +32,7 @@ from bot.services import claims as claims_service
 from bot.services import relay as relay_service
 from bot.services import tickets
 from handlers.telegram import relay as relay_handlers
+from handlers.telegram.app import PneContext
 from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, reply, send, send_about
 from handlers.telegram.dialogues import dialogue

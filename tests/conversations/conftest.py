@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.app import build_application, running
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.domain.roles import Role
-from bot.offline import OfflineBotAPI, SimUser
 from bot.services import registration
+from handlers.telegram.app import build_application, running
+from handlers.telegram.offline import OfflineBotAPI, SimUser
 from storage.models import Commune, Equipment, School
 from storage.uow import Database
 

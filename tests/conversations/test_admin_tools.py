@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain.roles import Role
-from bot.offline import SimUser
 from bot.services.relay import Recipient
 from handlers.telegram import admin
+from handlers.telegram.offline import SimUser
 from storage.models import AuditEntry
 from tests.conversations.conftest import World
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.domain.roles import Role
-from bot.offline import SimUser
+from handlers.telegram.offline import SimUser
 from storage.models import Attachment, Reminder
 from tests.conversations.conftest import World
 from tests.conversations.test_claims import report_two_tablets, sweep

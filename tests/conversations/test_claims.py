@@ -7,9 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.domain.roles import Role
-from bot.offline import SimUser
 from bot.services import reminders
-from bot.services.reminders import RENDERERS_KEY, telegram_sender
+from bot.services.reminders import RENDERERS_KEY
+from handlers.telegram.delivery import telegram_sender
+from handlers.telegram.offline import SimUser
 from storage.models import ClaimDuty, Equipment, Reminder, School
 from tests.conversations.conftest import World
 

@@ -13,9 +13,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.claims import ClaimKind
 from bot.domain.roles import Role
-from bot.offline import SimUser, sample_png
 from bot.services import claims, registration
 from bot.services import relay as relay_service
+from handlers.telegram.offline import SimUser, sample_png
 from storage.models import Attachment, AuditEntry, MessageRef, Person, TicketMessage
 from tests.conversations.conftest import World
 

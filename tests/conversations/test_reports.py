@@ -14,9 +14,9 @@ from telegram.ext import CommandHandler
 
 from bot.domain.claims import ClaimKind
 from bot.domain.roles import Role
-from bot.offline import BotMessage, SimUser
 from bot.services import claims, registration
 from handlers.telegram import reports
+from handlers.telegram.offline import BotMessage, SimUser
 from storage.models import Commune, Equipment, Reminder
 from tests.conversations.conftest import World
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.config import Settings
-from bot.sandbox import run_sandbox
+from handlers.telegram.sandbox import run_sandbox
 from storage.migrate import upgrade
 from storage.uow import Database
 

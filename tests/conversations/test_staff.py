@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.roles import Role
-from bot.offline import SimUser
+from handlers.telegram.offline import SimUser
 from tests.conversations.conftest import World
 from tests.conversations.test_claims import report_two_tablets
 

@@ -1,7 +1,8 @@
 """The reminder sweep against a real database (SQLite and PostgreSQL), time injected.
 
-Most tests drive ``sweep`` with a scripted stand-in for Telegram; the last ones run the
-real python-telegram-bot Application over the offline Bot API.
+Most tests drive ``sweep`` with a scripted stand-in for Telegram, behind the Telegram
+adapter's error mapping (the sweep itself only knows the neutral delivery errors); the last
+ones run the real python-telegram-bot Application over the offline Bot API.
 """
 
 from __future__ import annotations
@@ -25,16 +26,17 @@ from bot.domain.deadlines import (
     plan_duty_reminders,
 )
 from bot.services import reminders
+from bot.services.delivery import Outgoing
 from bot.services.reminders import (
     DEFAULT_LEASE,
     MAX_ATTEMPTS,
-    Outgoing,
     Renderers,
     claim,
     drain,
     pending_report,
     sweep,
 )
+from handlers.telegram.delivery import schedule_sweep, with_neutral_errors
 from storage.models import Commune, MessageRef, Person, Reminder, Ticket
 from storage.uow import Database, UnitOfWork
 
@@ -46,17 +48,22 @@ DUTY = "test.duty"  # renders nothing once the duty is done
 
 
 class FakeTelegram:
-    """Records what is sent; raises scripted errors for the next sends."""
+    """Records what is sent; raises scripted Telegram errors for the next sends, which the
+    Telegram adapter maps to the neutral delivery errors, as for the real bot."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, str]] = []
         self._faults: list[tuple[int | None, BaseException]] = []
         self._next_id = 1000
+        self._mapped = with_neutral_errors(self._send)
 
     def fail(self, exc: BaseException, *, chat_id: int | None = None, times: int = 1) -> None:
         self._faults.extend([(chat_id, exc)] * times)
 
-    async def __call__(self, message: Outgoing) -> int:
+    async def __call__(self, message: Outgoing) -> int | None:
+        return await self._mapped(message)
+
+    async def _send(self, message: Outgoing) -> int:
         await asyncio.sleep(0)  # let concurrent sweepers interleave
         for index, (chat_id, exc) in enumerate(self._faults):
             if chat_id is None or chat_id == message.chat_id:
@@ -603,9 +610,9 @@ async def test_the_bot_delivers_reminders_through_telegram_despite_429_and_timeo
     db: Database, database_url: str
 ) -> None:
     """The job of the real Application, over the offline Bot API, with Telegram's faults."""
-    from bot.app import build_application, running
     from bot.config import Settings
-    from bot.offline import OfflineBotAPI
+    from handlers.telegram.app import build_application, running
+    from handlers.telegram.offline import OfflineBotAPI
 
     settings = Settings(telegram_token=None, database_url=database_url, _env_file=None)  # type: ignore[call-arg]
     clock = FrozenClock(NOW)
@@ -631,8 +638,8 @@ async def test_the_bot_delivers_reminders_through_telegram_despite_429_and_timeo
     services.extra["renderers"] = Renderers(
         {KIND_DUTIES_REMINDER: duty_reminder, KIND_DUTIES_ESCALATION: escalation}
     )
-    job = reminders.schedule_sweep(app)
-    assert reminders.schedule_sweep(app) is job  # scheduled once
+    job = schedule_sweep(app)
+    assert schedule_sweep(app) is job  # scheduled once
     assert job.name == "reminders"
     assert job.job.trigger.interval == timedelta(seconds=60)
 

@@ -837,9 +837,9 @@ async def test_a_cancelled_report_row_is_not_sent(history: History) -> None:
 
 
 async def test_the_bots_renderers_leave_report_kinds_to_the_reports_job(history: History) -> None:
-    from bot.app import build_application
     from bot.config import Settings
     from bot.services.reminders import RENDERERS_KEY
+    from handlers.telegram.app import build_application
 
     settings = Settings(telegram_token=None, database_url=history.db.url, _env_file=None)  # type: ignore[call-arg]
     application = build_application(settings, history.db)

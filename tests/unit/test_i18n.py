@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import LANGUAGES, I18n, Safe, catalog, placeholders
-from bot.offline.html import parse_html
+from handlers.telegram.offline.html import parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_CALLS = {"t", "reply", "DomainError", "send_key", "ask"}

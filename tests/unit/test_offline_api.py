@@ -40,7 +40,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.offline import OfflineAPIWarning, OfflineBotAPI, SimUser, load_schema, sample_png
+from handlers.telegram.offline import (
+    OfflineAPIWarning,
+    OfflineBotAPI,
+    SimUser,
+    load_schema,
+    sample_png,
+)
 
 TOKEN = "1234567:TEST"
 ALICE = 42

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.offline import HTMLParseError, parse_html, parse_html_entities, utf16_len
+from handlers.telegram.offline import HTMLParseError, parse_html, parse_html_entities, utf16_len
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from telegram.error import RetryAfter
 
-from bot.services.reminders import BACKOFF_CAP, MAX_ATTEMPTS, backoff, retry_after_delay
+from bot.services.reminders import BACKOFF_CAP, MAX_ATTEMPTS, backoff
+from handlers.telegram.delivery import retry_after_delay
 
 # RetryAfter's own constructor reads the deprecated int form: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

@@ -6,8 +6,8 @@ import html
 
 import pytest
 
-from bot.offline import parse_html
 from handlers.telegram.common import split_text
+from handlers.telegram.offline import parse_html
 
 
 def test_a_short_text_is_one_part() -> None:

@@ -1,9 +1,9 @@
 """Offline Telegram Bot API: an in-process stand-in that refuses what Telegram refuses.
 
-See :class:`bot.offline.api.OfflineBotAPI`.
+See :class:`handlers.telegram.offline.api.OfflineBotAPI`.
 """
 
-from bot.offline.api import (
+from handlers.telegram.offline.api import (
     BotMessage,
     FaultServed,
     OfflineBotAPI,
@@ -12,8 +12,19 @@ from bot.offline.api import (
     SimUser,
     sample_png,
 )
-from bot.offline.html import HTMLParseError, ParsedHTML, parse_html, parse_html_entities, utf16_len
-from bot.offline.schema import OfflineAPIWarning, RequestRefused, UploadedFile, load_schema
+from handlers.telegram.offline.html import (
+    HTMLParseError,
+    ParsedHTML,
+    parse_html,
+    parse_html_entities,
+    utf16_len,
+)
+from handlers.telegram.offline.schema import (
+    OfflineAPIWarning,
+    RequestRefused,
+    UploadedFile,
+    load_schema,
+)
 
 __all__ = [
     "BotMessage",

@@ -2,7 +2,7 @@
 
 Conversation states and each user's data (drafts of a report in progress) survive a
 restart of the bot. Every change is written in its own small transaction as soon as the
-Application hands it over (the bot flushes after each update, see ``bot.app``), rather
+Application hands it over (the bot flushes after each update, see ``handlers.telegram.app``), rather
 than every minute like a pickle file. Unchanged data is not written again.
 Values must be JSON: drafts are plain dicts of strings, numbers and lists.
 """

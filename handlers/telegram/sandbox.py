@@ -14,11 +14,11 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.app import build_application, running
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.offline import OfflineBotAPI, SimUser, parse_html, sample_png
 from bot.services.directory import DEMO_PEOPLE, seed_demo
+from handlers.telegram.app import build_application, running
+from handlers.telegram.offline import OfflineBotAPI, SimUser, parse_html, sample_png
 from storage.uow import Database
 
 ROLE_LABELS = {

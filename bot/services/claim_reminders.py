@@ -1,4 +1,4 @@
-"""What each claim reminder says, to whom — re-checked at send time.
+"""What each claim reminder says, to whom — re-checked at send time, for any messenger.
 
 A renderer returns no message when nothing is owed any more (the duties were confirmed
 meanwhile, the claim was paid or closed): the sweep then marks the row skipped.
@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from bot.app import Services
+from bot.cards.claims import ClaimCard
+from bot.config import Settings
 from bot.domain.claims import ClaimState, recovery_request_last_day
 from bot.domain.deadlines import (
     KIND_DUTIES_ESCALATION,
@@ -20,50 +21,63 @@ from bot.domain.deadlines import (
     KIND_PLEDGE_REMINDER,
     KIND_RECOVERY_REMINDER,
 )
-from bot.i18n import Safe
+from bot.i18n import I18n, Safe
+from bot.services import audiences
+from bot.services.audiences import Recipient, StaffRoom
 from bot.services.claims import ClaimView, view_for_reminder
-from bot.services.reminders import Outgoing, Renderer, Renderers
-from handlers.telegram.claim_cards import Card
+from bot.services.delivery import Outgoing
+from bot.services.reminders import Renderer, Renderers
 from storage.models import Reminder
 from storage.uow import UnitOfWork
 
+CLAIM_REMINDER_KINDS = (
+    KIND_DUTIES_REMINDER,
+    KIND_DUTIES_ESCALATION,
+    KIND_PAYMENT_REMINDER,
+    KIND_PAYMENT_ESCALATION,
+    KIND_RECOVERY_REMINDER,
+    KIND_PLEDGE_REMINDER,
+    KIND_PLEDGE_ESCALATION,
+)
+
 
 async def _targets(
-    uow: UnitOfWork, services: Services, audience: str, claim: ClaimView
-) -> list[tuple[int, str]]:
+    uow: UnitOfWork, room: StaffRoom, audience: str, claim: ClaimView
+) -> tuple[Recipient, ...]:
     if audience == "staff":
-        if services.settings.staff_chat_id is not None:
-            return [(services.settings.staff_chat_id, services.settings.language)]
-        people = await uow.people.staff()
-    else:
-        people = await uow.people.commune_agents(claim.commune_id)
-    return [(p.chat_id, p.language) for p in people if p.chat_id is not None]
+        return await audiences.staff(uow, room)
+    return await audiences.commune_agents(uow, claim.commune_id)
 
 
-def claim_renderers(services: Services) -> Renderers:
-    i18n = services.i18n
+def _still_owed(kind: str, claim: ClaimView) -> bool:
+    # The recovery window runs after the indemnity was paid, i.e. usually on a claim
+    # already closed as paid: only the other reminders stop at closing.
+    if claim.state is ClaimState.CLOSED and kind != KIND_RECOVERY_REMINDER:
+        return False
+    if kind in (KIND_DUTIES_REMINDER, KIND_DUTIES_ESCALATION):
+        return bool(claim.pending_duties)
+    if kind in (KIND_PLEDGE_REMINDER, KIND_PLEDGE_ESCALATION):
+        return claim.pledge is None
+    if kind in (KIND_PAYMENT_REMINDER, KIND_PAYMENT_ESCALATION):
+        return (claim.outstanding or Decimal(0)) > 0
+    return True
+
+
+def claim_renderers(i18n: I18n, settings: Settings) -> Renderers:
+    """The renderers of every claim reminder kind."""
 
     def renderer(kind: str) -> Renderer:
         async def render(uow: UnitOfWork, reminder: Reminder, now: datetime) -> list[Outgoing]:
             if reminder.ticket_id is None:
                 return []
             claim = await view_for_reminder(uow, reminder.ticket_id, now)
-            # The recovery window runs after the indemnity was paid, i.e. usually on a
-            # claim already closed as paid: only the other reminders stop at closing.
-            if claim.state is ClaimState.CLOSED and kind != KIND_RECOVERY_REMINDER:
-                return []
-            if kind in (KIND_DUTIES_REMINDER, KIND_DUTIES_ESCALATION) and not claim.pending_duties:
-                return []
-            if kind in (KIND_PLEDGE_REMINDER, KIND_PLEDGE_ESCALATION) and claim.pledge is not None:
-                return []
-            if (
-                kind in (KIND_PAYMENT_REMINDER, KIND_PAYMENT_ESCALATION)
-                and (claim.outstanding or Decimal(0)) <= 0
-            ):
+            if not _still_owed(kind, claim):
                 return []
             messages = []
-            for chat_id, lang in await _targets(uow, services, reminder.audience, claim):
-                card = Card(i18n, lang)
+            room = StaffRoom.of(settings)
+            for target in await _targets(uow, room, reminder.audience, claim):
+                lang = target.language
+                card = ClaimCard(i18n, lang)
                 pending = ", ".join(card.t(f"claim.duty.{d.value}") for d in claim.pending_duties)
                 text = card.t(
                     kind,
@@ -85,26 +99,18 @@ def claim_renderers(services: Services) -> Renderers:
                     ),
                     duties=Safe(card.duty_lines(claim)),
                 )
-                markup = (
-                    card.duty_keyboard(claim)
+                buttons = (
+                    card.duty_actions(claim)
                     if reminder.audience == "commune"
-                    else card.staff_keyboard(claim)
+                    else card.staff_actions(claim)
                 )
-                messages.append(Outgoing(chat_id, text, markup))
+                messages.append(Outgoing(target.chat_id, text, buttons))
             return messages
 
         return render
 
     renderers = Renderers()
-    for kind in (
-        KIND_DUTIES_REMINDER,
-        KIND_DUTIES_ESCALATION,
-        KIND_PAYMENT_REMINDER,
-        KIND_PAYMENT_ESCALATION,
-        KIND_RECOVERY_REMINDER,
-        KIND_PLEDGE_REMINDER,
-        KIND_PLEDGE_ESCALATION,
-    ):
+    for kind in CLAIM_REMINDER_KINDS:
         renderers.register(kind, renderer(kind))
     return renderers
 

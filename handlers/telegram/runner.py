@@ -6,8 +6,8 @@ import asyncio
 import logging
 import signal
 
-from bot.app import build_application, running
 from bot.config import Settings
+from handlers.telegram.app import build_application, running
 from storage.uow import Database
 
 log = logging.getLogger(__name__)

@@ -3,8 +3,8 @@
 :class:`OfflineBotAPI` is a :class:`telegram.request.BaseRequest`: python-telegram-bot sends it
 the requests it would send to ``api.telegram.org``, and it answers like Telegram, refusals
 included.  Every request is checked against the Bot API 8.1 schema (see
-:mod:`bot.offline.schema`) and HTML texts against Telegram's HTML parser (see
-:mod:`bot.offline.html`), so that a test fails where the real service would.
+:mod:`handlers.telegram.offline.schema`) and HTML texts against Telegram's HTML parser (see
+:mod:`handlers.telegram.offline.html`), so that a test fails where the real service would.
 
 Use it for both request slots of an application::
 
@@ -43,8 +43,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.offline.html import HTMLParseError, parse_html_entities
-from bot.offline.schema import (
+from handlers.telegram.offline.html import HTMLParseError, parse_html_entities
+from handlers.telegram.offline.schema import (
     OfflineAPIWarning,
     RequestRefused,
     UploadedFile,

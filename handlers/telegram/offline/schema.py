@@ -22,7 +22,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.offline.html import HTMLParseError, parse_html, utf16_len
+from handlers.telegram.offline.html import HTMLParseError, parse_html, utf16_len
 
 __all__ = [
     "MethodSpec",
@@ -142,7 +142,7 @@ class Schema:
 def load_schema() -> Schema:
     """The Bot API 8.1 schema shipped with the package (loaded once)."""
     raw = (
-        resources.files("bot.offline").joinpath("data/bot_api_8_1.json").read_text(encoding="utf-8")
+        resources.files("handlers.telegram.offline").joinpath("data/bot_api_8_1.json").read_text(encoding="utf-8")
     )
     data = json.loads(raw)
     version = "{major}.{minor}.{patch}".format(**data["version"])

@@ -2,8 +2,8 @@
 
 This script is run by hand against the original file; neither the bot nor the tests run it::
 
-    python bot/offline/data/extract.py /work/shared/telegram-bot-api/custom.min.json \
-        bot/offline/data/bot_api_8_1.json
+    python handlers/telegram/offline/data/extract.py /work/shared/telegram-bot-api/custom.min.json \
+        handlers/telegram/offline/data/bot_api_8_1.json
 
 It keeps every method and every object with their types, ``required`` flags, defaults,
 enumerations and ``min``/``max``/``min_len``/``max_len`` bounds, and drops the prose

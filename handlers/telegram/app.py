@@ -23,8 +23,8 @@ from telegram.request import BaseRequest
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n, normalize_language
+from handlers.telegram.persistence import DatabasePersistence
 from storage.models import Person
-from storage.persistence import DatabasePersistence
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
@@ -95,10 +95,10 @@ def build_application(
 
     ``request`` replaces the HTTP transport (the offline Bot API in tests and sandbox).
     """
+    from bot.services.claim_reminders import claim_renderers
     from bot.services.reminders import RENDERERS_KEY
     from bot.services.reports import REPORT_KINDS
     from handlers.telegram import register
-    from handlers.telegram.claim_reminders import claim_renderers
     from handlers.telegram.dialogues import timeout_of
 
     clock = clock or SystemClock()
@@ -122,7 +122,7 @@ def build_application(
     application = builder.build()
     services = Services(settings=settings, db=db, clock=clock, i18n=i18n)
     application.bot_data["services"] = services
-    renderers = claim_renderers(services)
+    renderers = claim_renderers(i18n, settings)
     # The periodic reports send files through their own job (decision 0009).
     renderers.handled_elsewhere(*REPORT_KINDS)
     services.extra[RENDERERS_KEY] = renderers
@@ -150,7 +150,7 @@ async def running(
     async with application:
         await _post_init(application)
         if start:
-            from bot.services.reminders import schedule_sweep
+            from handlers.telegram.delivery import schedule_sweep
             from handlers.telegram.reports import schedule_reports
 
             schedule_sweep(application)

@@ -1,0 +1,87 @@
+"""Who hears of something: audiences resolved to the addresses of the people concerned.
+
+A service says *to whom* in these terms (the staff, the agents of a school's body, some
+people); this module turns them into addresses, once, so that the rule "the staff's group
+when one is configured, else each member of the staff in private" is written here only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.config import Settings
+from storage.models import Person
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One address to write to, with the language to write in.
+
+    ``person_id`` is ``None`` for the staff's group (many people behind one chat).
+    """
+
+    person_id: int | None
+    chat_id: int
+    language: str
+    name: str = ""
+
+    @property
+    def is_group(self) -> bool:
+        return self.person_id is None
+
+
+@dataclass(frozen=True)
+class StaffRoom:
+    """Where staff are told: their group chat when configured (in the default language),
+    else each active staff member in private."""
+
+    chat_id: int | None
+    language: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> StaffRoom:
+        """The room the settings name, read when needed (settings may change at run time)."""
+        return cls(settings.staff_chat_id, settings.language)
+
+
+def recipient(person: Person | None) -> Recipient | None:
+    """The person's private address, or ``None`` when they cannot be written to."""
+    if person is None or not person.active or person.chat_id is None:
+        return None
+    return Recipient(person.id, person.chat_id, person.language, person.full_name)
+
+
+def recipients(people: Iterable[Person], *, besides: int | None = None) -> tuple[Recipient, ...]:
+    """The addresses of ``people`` who can be written to, ``besides`` one person."""
+    found = (recipient(p) for p in people if besides is None or p.id != besides)
+    return tuple(r for r in found if r is not None)
+
+
+async def staff(uow: UnitOfWork, room: StaffRoom) -> tuple[Recipient, ...]:
+    """The staff: their group, or each active member in private."""
+    if room.chat_id is not None:
+        return (Recipient(None, room.chat_id, room.language),)
+    return recipients(await uow.people.staff())
+
+
+async def staff_members(uow: UnitOfWork) -> tuple[Recipient, ...]:
+    """Each active staff member in private (even when a group is configured)."""
+    return recipients(await uow.people.staff())
+
+
+async def commune_agents(uow: UnitOfWork, commune_id: int) -> tuple[Recipient, ...]:
+    """The active agents of a commune."""
+    return recipients(await uow.people.commune_agents(commune_id))
+
+
+__all__: Sequence[str] = [
+    "Recipient",
+    "StaffRoom",
+    "commune_agents",
+    "recipient",
+    "recipients",
+    "staff",
+    "staff_members",
+]

@@ -1,0 +1,109 @@
+"""Messenger-neutral delivery: what is said to whom, and how a front end may fail.
+
+A service or a reminder renderer builds :class:`Outgoing` messages: an address (the chat
+of one person, or the staff's group), a text in the catalogs' markup (a small HTML subset:
+``<b>``, ``<i>``, ``<code>``, ``<a>``; user text already escaped) and rows of
+:class:`Button` (a label in the recipient's language and an action id such as
+``clm:duty:42:insurer``, which the front end turns into callback data or a ``custom_id``
+and which is checked again on arrival).
+
+Each front end has an adapter that renders and sends these, and maps its own failures to
+the errors below, so that the reminder sweep, the periodic reports and announcements treat
+every messenger alike:
+
+- :class:`Unreachable`: this recipient cannot be served (blocked the bot, chat gone);
+  not retried, the other recipients still get the message;
+- :class:`Refused`: the message itself is refused (markup, length); no retry helps;
+- :class:`Throttled`: the messenger asks to wait ``delay`` before sending again;
+- anything else is transient (time-out, network, server error): retried later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """One action offered under a message: its label (already translated) and its id."""
+
+    label: str
+    action: str
+
+
+Actions = tuple[tuple[Button, ...], ...]
+
+
+def actions(rows: Iterable[Iterable[tuple[str, str]]]) -> Actions:
+    """Rows of ``(label, action id)`` as :data:`Actions`; empty rows are dropped."""
+    built = tuple(tuple(Button(label, action) for label, action in row) for row in rows)
+    return tuple(row for row in built if row)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to one address, in the catalogs' markup, with its buttons."""
+
+    chat_id: int
+    text: str
+    actions: Actions = ()
+
+
+# Sends one message; may return the id of the message sent (recorded as a message
+# reference when the message is about a ticket, so that a reply to it finds the ticket).
+Sender = Callable[[Outgoing], Awaitable[int | None]]
+
+
+# ------------------------------------------------------------------------------ failures
+
+
+class DeliveryError(Exception):
+    """A front end's failure, in neutral terms; ``reason`` is what the messenger said."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Unreachable(DeliveryError):
+    """This recipient cannot be served (blocked the bot, left, chat gone)."""
+
+
+class Refused(DeliveryError):
+    """The message itself is refused (bad markup, too long, a bad button): no retry helps."""
+
+
+class Throttled(DeliveryError):
+    """The messenger asks to slow down: try again after ``delay``."""
+
+    def __init__(self, reason: str, delay: timedelta) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+def describe(exc: BaseException) -> str:
+    """``Kind: message`` for a log or a row, without repeating the kind (a messenger's
+    403 already says "Forbidden: …"); a :class:`DeliveryError` gives its reason as is."""
+    if isinstance(exc, DeliveryError):
+        return exc.reason
+    name = type(exc).__name__
+    message = str(getattr(exc, "message", None) or exc)
+    if not message:
+        return name
+    return message if message.startswith(name) else f"{name}: {message}"
+
+
+__all__: Sequence[str] = [
+    "Actions",
+    "Button",
+    "DeliveryError",
+    "Outgoing",
+    "Refused",
+    "Sender",
+    "Throttled",
+    "Unreachable",
+    "actions",
+    "describe",
+]

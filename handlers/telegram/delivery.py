@@ -1,0 +1,183 @@
+"""Telegram's delivery adapter: renders neutral messages, sends them, maps its errors.
+
+The services and the reminder sweep speak in :mod:`bot.services.delivery` terms; this is
+the only place where a Telegram error becomes ``Unreachable``, ``Refused`` or
+``Throttled``, and where the sweep is put on python-telegram-bot's job queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.services import reminders
+from bot.services.delivery import (
+    Actions,
+    Outgoing,
+    Refused,
+    Sender,
+    Throttled,
+    Unreachable,
+    describe,
+)
+
+if TYPE_CHECKING:
+    from telegram import Bot
+    from telegram.ext import Application, CallbackContext, Job
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "reminders"
+THROTTLE_KEY = "reminders.throttled_until"
+SWEEP_INTERVAL = 60  # seconds between two sweeps of the job queue
+SWEEP_FIRST = 10  # seconds after start-up for the first sweep
+SWEEP_BUDGET = 45.0  # seconds one job run may keep claiming batch after batch
+SWEEP_CONCURRENCY = 4  # rows of a batch in flight at once (the rate limiter paces them)
+
+_T = TypeVar("_T")
+
+# What Telegram says when the chat itself is gone, as opposed to a refused message.
+_CHAT_GONE = ("chat not found", "peer_id_invalid", "user not found", "chat_id is empty")
+
+
+def markup(rows: Actions) -> InlineKeyboardMarkup | None:
+    """Neutral buttons as an inline keyboard (the action id is the callback data)."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.action) for b in row] for row in rows]
+    )
+
+
+def chat_is_gone(exc: BadRequest) -> bool:
+    text = exc.message.lower()
+    return any(marker in text for marker in _CHAT_GONE)
+
+
+def retry_after_delay(exc: RetryAfter) -> timedelta:
+    """Telegram's ``retry_after`` as a timedelta (an int, a float or a timedelta)."""
+    with warnings.catch_warnings():
+        # Reading the attribute warns until PTB_TIMEDELTA is set; both types are handled.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: object = exc.retry_after
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    raise TypeError(f"unexpected retry_after {value!r}")  # pragma: no cover
+
+
+async def neutral_errors(call: Callable[[], Awaitable[_T]]) -> _T:
+    """Await ``call`` and raise Telegram's refusals as the neutral delivery errors.
+
+    Time-outs, network and server errors pass through unchanged: they are transient.
+    """
+    try:
+        return await call()
+    except RetryAfter as exc:
+        raise Throttled(describe(exc), retry_after_delay(exc)) from exc
+    except Forbidden as exc:
+        raise Unreachable(describe(exc)) from exc
+    except BadRequest as exc:
+        if chat_is_gone(exc):
+            raise Unreachable(describe(exc)) from exc
+        raise Refused(describe(exc)) from exc
+
+
+def with_neutral_errors(send: Callable[[Outgoing], Awaitable[int | None]]) -> Sender:
+    """A sender over Telegram's, with a group that became a supergroup followed once."""
+
+    async def sender(message: Outgoing) -> int | None:
+        async def once() -> int | None:
+            try:
+                return await send(message)
+            except ChatMigrated as exc:
+                return await send(replace(message, chat_id=exc.new_chat_id))
+
+        return await neutral_errors(once)
+
+    return sender
+
+
+def telegram_sender(bot: Bot) -> Sender:
+    """Send through the bot (its rate limiter and Defaults: parse_mode HTML)."""
+
+    async def send(message: Outgoing) -> int | None:
+        sent = await bot.send_message(
+            chat_id=message.chat_id, text=message.text, reply_markup=markup(message.actions)
+        )
+        return sent.message_id
+
+    return with_neutral_errors(send)
+
+
+# ------------------------------------------------------------------------------ the sweep job
+
+
+async def sweep_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """The job queue's callback: drain what is due, unless Telegram asked us to wait."""
+    from handlers.telegram.app import Services
+
+    services: Services = context.application.bot_data["services"]
+    renderers = services.extra.get(reminders.RENDERERS_KEY)
+    if not isinstance(renderers, reminders.Renderers):
+        log.warning("no reminder renderers (services.extra[%r])", reminders.RENDERERS_KEY)
+        return
+    throttled_until: datetime | None = services.extra.get(THROTTLE_KEY)
+    if throttled_until is not None and services.clock.now() < throttled_until:
+        log.info("reminder sweep skipped: Telegram asked to wait until %s", throttled_until)
+        return
+    report = await reminders.drain(
+        services.db,
+        renderers,
+        telegram_sender(context.bot),
+        clock=services.clock,
+        worker=reminders.worker_id(),
+        concurrency=SWEEP_CONCURRENCY,
+        budget=SWEEP_BUDGET,
+    )
+    services.extra[THROTTLE_KEY] = report.throttled_until
+    if not report.idle:
+        log.info(
+            "reminders: %d claimed, %d sent, %d skipped, %d retried, %d dead, %d deferred",
+            report.claimed,
+            report.sent,
+            report.skipped,
+            report.retried,
+            report.dead,
+            report.deferred,
+        )
+
+
+def schedule_sweep(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    interval: float = SWEEP_INTERVAL,
+    *,
+    first: float = SWEEP_FIRST,
+) -> Job[Any]:
+    """Run the sweep every ``interval`` seconds; one run at a time (APScheduler skips overlap).
+
+    Idempotent: the job is named ``reminders`` and scheduled once per Application.
+    """
+    if application.job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    existing = application.job_queue.get_jobs_by_name(JOB_NAME)
+    if existing:
+        return existing[0]
+    services = application.bot_data["services"]
+    services.extra.setdefault(reminders.RENDERERS_KEY, reminders.Renderers())
+    return application.job_queue.run_repeating(
+        sweep_job,
+        interval=interval,
+        first=first,
+        name=JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )

@@ -7,7 +7,7 @@ triage needs whatever the kind.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,11 +16,11 @@ from sqlalchemy.orm import aliased
 
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, require
+from bot.services.kinds import TicketKind
 from storage.models import (
     Attachment,
     Claim,
     ClaimDuty,
-    ClaimItem,
     Commune,
     MessageRef,
     Person,
@@ -229,15 +229,24 @@ class Found:
     created_at: datetime
 
 
-async def search(db: Database, person_id: int, text: str, *, limit: int = 10) -> list[Found]:
-    """Tickets by number, asset tag, school name or UAI, or commune (name or INSEE)."""
+async def search(
+    db: Database,
+    person_id: int,
+    text: str,
+    *,
+    kinds: Iterable[TicketKind] = (),
+    limit: int = 10,
+) -> list[Found]:
+    """Tickets by number, school name or UAI, commune (name or INSEE), or by what each
+    kind of ``kinds`` searches in its own fields (a claim: its items' asset tags)."""
     needle = text.strip()
     if len(needle) < 2:
         raise DomainError("ticket.error.search_too_short")
     pattern = f"%{needle}%"
     async with db.uow() as uow:
         await _staff(uow, person_id)
-        by_tag = select(ClaimItem.claim_id).where(ClaimItem.asset_tag.ilike(pattern))
+        own = [k.search_ids(pattern) for k in kinds if k.search_ids is not None]
+        by_kind = [Ticket.id.in_(query) for query in own]
         rows = await uow.session.execute(
             select(
                 Ticket.id,
@@ -253,7 +262,7 @@ async def search(db: Database, person_id: int, text: str, *, limit: int = 10) ->
             .where(
                 or_(
                     Ticket.number.ilike(pattern),
-                    Ticket.id.in_(by_tag),
+                    *by_kind,
                     School.name.ilike(pattern),
                     School.uai.ilike(pattern),
                     Commune.name.ilike(pattern),
@@ -376,3 +385,23 @@ async def find_ticket_id(db: Database, number: str) -> int:
         if ticket is None:
             raise DomainError("ticket.error.not_found")
         return ticket.id
+
+
+@dataclass(frozen=True)
+class TicketRef:
+    id: int
+    number: str
+    kind: str
+
+
+async def ticket_ref(db: Database, *, ticket_id: int | None = None, number: str = "") -> TicketRef:
+    """A ticket's id, number and kind, by id or by number; whether the person may see it
+    is the kind's view to decide (out of scope reads as not found there too)."""
+    async with db.uow() as uow:
+        if ticket_id is not None:
+            ticket = await uow.session.get(Ticket, ticket_id)
+        else:
+            ticket = await uow.tickets.by_number(number.strip().upper())
+        if ticket is None:
+            raise DomainError("ticket.error.not_found")
+        return TicketRef(ticket.id, ticket.number, ticket.kind)

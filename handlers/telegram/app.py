@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.constants import ParseMode
@@ -20,9 +19,10 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.clock import Clock, SystemClock
+from bot.bootstrap import Services, bootstrap
+from bot.clock import Clock
 from bot.config import Settings
-from bot.i18n import I18n, normalize_language
+from bot.i18n import normalize_language
 from handlers.telegram.persistence import DatabasePersistence
 from storage.models import Person
 from storage.uow import Database
@@ -30,17 +30,6 @@ from storage.uow import Database
 log = logging.getLogger(__name__)
 
 OFFLINE_TOKEN = "1234567:OFFLINE-SANDBOX"  # noqa: S105 - not a secret: the offline Bot API's
-
-
-@dataclass
-class Services:
-    """What every handler may use; built once, kept in ``bot_data`` (never persisted)."""
-
-    settings: Settings
-    db: Database
-    clock: Clock
-    i18n: I18n
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class PneContext(CallbackContext[ExtBot[None], dict[str, Any], dict[Any, Any], dict[Any, Any]]):
@@ -90,19 +79,20 @@ def build_application(
     clock: Clock | None = None,
     request: BaseRequest | None = None,
     rate_limit: bool = True,
+    services: Services | None = None,
 ) -> Application:
     """The bot, ready to ``initialize()``: handlers registered, services in ``bot_data``.
 
-    ``request`` replaces the HTTP transport (the offline Bot API in tests and sandbox).
+    ``services`` are those of ``bot.bootstrap`` (built here from the settings when not
+    given, so that another front end in the same process can share them). ``request``
+    replaces the HTTP transport (the offline Bot API in tests and sandbox).
     """
-    from bot.services.claim_reminders import claim_renderers
-    from bot.services.reminders import RENDERERS_KEY
-    from bot.services.reports import REPORT_KINDS
     from handlers.telegram import register
     from handlers.telegram.dialogues import timeout_of
 
-    clock = clock or SystemClock()
-    i18n = I18n(settings.tz)
+    if services is None:
+        services = bootstrap(settings, db, clock=clock)
+    clock = services.clock
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else OFFLINE_TOKEN
     builder = (
         ApplicationBuilder()
@@ -120,12 +110,7 @@ def build_application(
         # interactive replies fail fast, and the reminder sweep reschedules on its own.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
     application = builder.build()
-    services = Services(settings=settings, db=db, clock=clock, i18n=i18n)
     application.bot_data["services"] = services
-    renderers = claim_renderers(i18n, settings)
-    # The periodic reports send files through their own job (decision 0009).
-    renderers.handled_elsewhere(*REPORT_KINDS)
-    services.extra[RENDERERS_KEY] = renderers
     register(application)
     return application
 

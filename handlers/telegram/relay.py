@@ -38,13 +38,12 @@ from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can
 from bot.i18n import I18n, Safe
-from bot.services import claims as claim_service
 from bot.services import relay as service
 from bot.services.claims import FileRef
 from bot.services.tickets import remember_messages, ticket_for_message
 from handlers.telegram.app import PneContext
-from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, reply, send_about
+from handlers.telegram.delivery import markup
 
 log = logging.getLogger(__name__)
 
@@ -454,22 +453,20 @@ async def open_ticket(update: Update, context: PneContext) -> None:
     ticket_id = int(query.data.rsplit(":", 1)[1])
     try:  # never trust the button: the scope is checked again here
         thread = await service.ticket_thread(services.db, person.id, ticket_id)
-        if thread.ticket.kind == "claim":
-            view = await claim_service.claim_view(
-                services.db, person.id, ticket_id, services.clock.now(), timeline=True
-            )
-            card = Card(services.i18n, context.lang)
-            markup = None
+        if thread.ticket.kind in services.kinds:
+            kind = services.kinds.get(thread.ticket.kind)
+            view = await kind.view(services.db, person.id, ticket_id, services.clock.now())
+            buttons = None
             if person.role == Role.STAFF:
-                markup = card.staff_keyboard(view)
+                buttons = kind.staff_actions(services.i18n, context.lang, view)
             elif person.role == Role.COMMUNE:
-                markup = card.duty_keyboard(view)
+                buttons = kind.body_actions(services.i18n, context.lang, view)
             await send_about(
                 context,
                 _chat_id(update),
-                card.card(view, timeline=True),
+                kind.card(services.i18n, context.lang, view),
                 ticket_id,
-                reply_markup=markup,
+                reply_markup=markup(buttons or ()),
             )
     except DomainError:
         await reply(update, context, "relay.error.not_found")

@@ -28,12 +28,13 @@ from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
 from bot.i18n import Safe
-from bot.services import claims as claims_service
 from bot.services import relay as relay_service
 from bot.services import tickets
+from bot.services.delivery import actions
+from bot.services.kinds import TicketKind
+from handlers.telegram import delivery
 from handlers.telegram import relay as relay_handlers
 from handlers.telegram.app import PneContext
-from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, reply, send, send_about
 from handlers.telegram.dialogues import dialogue
 
@@ -79,7 +80,8 @@ def _chat(update: Update) -> int:
 
 
 def _state_label(context: PneContext, kind: str, state: str) -> str:
-    return context.t(f"claim.state.{state}") if kind == "claim" else state
+    kinds = context.services.kinds
+    return context.t(kinds.get(kind).state_key(state)) if kind in kinds else state
 
 
 # --- the queue ------------------------------------------------------------------------
@@ -248,42 +250,49 @@ async def dossier_command(update: Update, context: PneContext) -> None:
     if not context.args:
         await reply(update, context, "ticket.dossier.usage")
         return
+    number = context.args[0]
     try:
-        ticket_id = await claims_service.find_claim_id(
-            context.services.db, context.person.id, context.args[0]
-        )
-    except DomainError as error:
+        ref = await tickets.ticket_ref(context.services.db, number=number)
+    except DomainError:
+        error = context.services.kinds.not_found(number)
         await reply(update, context, error.code, **error.params)
         return
-    await _show_dossier(update, context, ticket_id)
+    await _show_dossier(update, context, ref)
 
 
 @staff_only
 async def dossier_button(update: Update, context: PneContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    await _show_dossier(update, context, int(query.data.rsplit(":", 1)[1]))
-
-
-async def _show_dossier(update: Update, context: PneContext, ticket_id: int) -> None:
-    assert context.person is not None
-    services = context.services
     try:
-        view = await claims_service.claim_view(
-            services.db, context.person.id, ticket_id, services.clock.now(), timeline=True
+        ref = await tickets.ticket_ref(
+            context.services.db, ticket_id=int(query.data.rsplit(":", 1)[1])
         )
     except DomainError as error:
         await reply(update, context, error.code, **error.params)
         return
-    card = Card(services.i18n, context.lang)
-    text = card.card(view, timeline=True)
+    await _show_dossier(update, context, ref)
+
+
+async def _show_dossier(update: Update, context: PneContext, ref: tickets.TicketRef) -> None:
+    """One ticket in full, whatever its kind: the kind's card and actions, and for staff
+    the core's part (assignee, thread, attachments) with the core's actions."""
+    assert context.person is not None
+    services = context.services
+    try:
+        kind = services.kinds.get(ref.kind)
+        view = await kind.view(services.db, context.person.id, ref.id, services.clock.now())
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return
+    text = kind.card(services.i18n, context.lang, view)
     markup: InlineKeyboardMarkup | None = None
     if _is_staff(context):
-        extra = await tickets.dossier(services.db, context.person.id, ticket_id)
+        extra = await tickets.dossier(services.db, context.person.id, ref.id)
         text += "\n\n" + _dossier_extra(context, extra)
-        markup = _staff_markup(context, card, view, extra)
+        markup = _staff_markup(context, kind, view, extra)
     elif context.person.role == "commune":
-        markup = card.duty_keyboard(view)
+        markup = delivery.markup(kind.body_actions(services.i18n, context.lang, view))
     await send_about(context, _chat(update), text, view.id, reply_markup=markup)
 
 
@@ -316,52 +325,36 @@ def _dossier_extra(context: PneContext, extra: tickets.Dossier) -> str:
 
 
 def _staff_markup(
-    context: PneContext, card: Card, view: claims_service.ClaimView, extra: tickets.Dossier
+    context: PneContext, kind: TicketKind, view: Any, extra: tickets.Dossier
 ) -> InlineKeyboardMarkup:
-    rows: list[list[InlineKeyboardButton]] = [
-        [
-            InlineKeyboardButton(
-                context.t("ticket.button.take"), callback_data=f"tk:take:{view.id}"
-            ),
-            InlineKeyboardButton(
-                context.t("ticket.button.assign"), callback_data=f"tk:assign:{view.id}"
-            ),
-        ]
+    """The core's actions on any ticket, then the kind's own (without « view », since the
+    dossier is what is shown)."""
+    ticket = view.id
+    rows: list[tuple[tuple[str, str], ...]] = [
+        (
+            (context.t("ticket.button.take"), f"tk:take:{ticket}"),
+            (context.t("ticket.button.assign"), f"tk:assign:{ticket}"),
+        ),
+        (
+            (context.t("ticket.button.reply"), f"tk:reply:{ticket}"),
+            (context.t("ticket.button.note"), f"tk:note:{ticket}"),
+        ),
     ]
-    rows.append(
-        [
-            InlineKeyboardButton(
-                context.t("ticket.button.reply"), callback_data=f"tk:reply:{view.id}"
-            ),
-            InlineKeyboardButton(
-                context.t("ticket.button.note"), callback_data=f"tk:note:{view.id}"
-            ),
-        ]
-    )
     if extra.attachments:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    context.t("ticket.button.files", count=len(extra.attachments)),
-                    callback_data=f"tk:files:{view.id}",
-                )
-            ]
-        )
-    if view.state is ClaimState.CLOSED:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    context.t("ticket.button.reopen"), callback_data=f"tk:reopen:{view.id}"
-                )
-            ]
-        )
-    # The claim's own actions (for a closed claim: a recovery of stolen items, if any).
+        label = context.t("ticket.button.files", count=len(extra.attachments))
+        rows.append(((label, f"tk:files:{ticket}"),))
+    if kind.is_closed(view):
+        rows.append(((context.t("ticket.button.reopen"), f"tk:reopen:{ticket}"),))
+    # The kind's own actions (for a closed claim: a recovery of stolen items, if any).
+    own = kind.staff_actions(context.services.i18n, context.lang, view)
     rows.extend(
-        list(row)
-        for row in card.staff_keyboard(view).inline_keyboard
-        if not str(row[0].callback_data).startswith("clm:view:")
+        tuple((b.label, b.action) for b in row)
+        for row in own
+        if not row[0].action.startswith(f"{kind.namespace}:view:")
     )
-    return InlineKeyboardMarkup(rows)
+    markup = delivery.markup(actions(rows))
+    assert markup is not None
+    return markup
 
 
 @staff_only
@@ -436,12 +429,9 @@ async def reopen(update: Update, context: PneContext) -> None:
     assert context.person is not None
     services = context.services
     try:
-        view = await claims_service.reopen_claim(
-            services.db,
-            context.person.id,
-            int(query.data.rsplit(":", 1)[1]),
-            now=services.clock.now(),
-        )
+        ref = await tickets.ticket_ref(services.db, ticket_id=int(query.data.rsplit(":", 1)[1]))
+        kind = services.kinds.get(ref.kind)
+        view = await kind.reopen(services.db, context.person.id, ref.id, services.clock.now())
     except DomainError as error:
         await reply(update, context, error.code, **error.params)
         return
@@ -450,7 +440,7 @@ async def reopen(update: Update, context: PneContext) -> None:
         context,
         "ticket.reopened",
         number=view.number,
-        state=context.t(f"claim.state.{view.state.value}"),
+        state=context.t(kind.state_key(view.state.value)),
     )
 
 
@@ -462,7 +452,9 @@ async def search_command(update: Update, context: PneContext) -> None:
     assert context.person is not None
     text = " ".join(context.args or [])
     try:
-        found = await tickets.search(context.services.db, context.person.id, text)
+        found = await tickets.search(
+            context.services.db, context.person.id, text, kinds=context.services.kinds
+        )
     except DomainError as error:
         await reply(update, context, error.code, **error.params)
         return

@@ -1,0 +1,56 @@
+"""The one place where the services are built from the settings, for every front end.
+
+``bootstrap`` wires the database, the clock, the catalogs, the ticket kinds and the
+reminder renderers; a front end (Telegram's Application, Discord's client, the command
+line, a test's recording front end) receives the result and never builds its own.
+Nothing here imports a messenger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.i18n import I18n
+from bot.services.kinds import Kinds
+from bot.services.reminders import RENDERERS_KEY, Renderers
+from storage.uow import Database
+
+
+@dataclass
+class Services:
+    """What every front end may use; built once (``bootstrap``), closed with the database."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    i18n: I18n
+    kinds: Kinds = field(default_factory=Kinds)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def renderers(self) -> Renderers:
+        """The reminder renderers of every ticket kind (the sweep's registry)."""
+        renderers = self.extra.get(RENDERERS_KEY)
+        if not isinstance(renderers, Renderers):
+            renderers = self.extra[RENDERERS_KEY] = Renderers()
+        return renderers
+
+
+def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -> Services:
+    """The services, ready: catalogs loaded, every ticket kind's reminders registered."""
+    from bot.services.claim_kind import CLAIMS
+    from bot.services.reports import REPORT_KINDS
+
+    i18n = I18n(settings.tz)
+    kinds = Kinds(CLAIMS)
+    services = Services(
+        settings=settings, db=db, clock=clock or SystemClock(), i18n=i18n, kinds=kinds
+    )
+    renderers = kinds.renderers(i18n, settings)
+    # The periodic reports send files through their own job (decision 0009).
+    renderers.handled_elsewhere(*REPORT_KINDS)
+    services.extra[RENDERERS_KEY] = renderers
+    return services

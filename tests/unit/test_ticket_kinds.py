@@ -1,0 +1,62 @@
+"""The registry of ticket kinds: each kind declared once, found by name and by prefix."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import bootstrap
+from bot.config import Settings
+from bot.domain.errors import DomainError
+from bot.services.claim_kind import CLAIMS
+from bot.services.claim_reminders import CLAIM_REMINDER_KINDS
+from bot.services.kinds import Kinds
+from bot.services.reports import REPORT_KINDS
+from storage.uow import Database
+
+
+def test_a_kind_is_found_by_its_name_and_by_the_prefix_of_its_numbers() -> None:
+    kinds = Kinds(CLAIMS)
+    assert kinds.get("claim") is CLAIMS
+    assert kinds.by_prefix("S") is CLAIMS
+    assert "claim" in kinds and "collection" not in kinds
+    assert kinds.names() == ["claim"]
+
+
+def test_an_unknown_kind_reads_as_a_ticket_not_found() -> None:
+    with pytest.raises(DomainError) as refused:
+        Kinds(CLAIMS).get("collection")
+    assert refused.value.code == "ticket.error.not_found"
+
+
+def test_a_number_leading_nowhere_gets_the_words_of_its_kind() -> None:
+    kinds = Kinds(CLAIMS)
+    assert kinds.not_found("s-2026-0099").code == "claim.error.not_found"
+    assert kinds.not_found("X-2026-0001").code == "ticket.error.not_found"
+    assert kinds.not_found("n'importe quoi").code == "ticket.error.not_found"
+
+
+def test_two_kinds_cannot_share_a_name_or_a_prefix() -> None:
+    with pytest.raises(ValueError, match="already registered"):
+        Kinds(CLAIMS, CLAIMS)
+    with pytest.raises(ValueError, match="prefix 'S'"):
+        Kinds(CLAIMS, replace(CLAIMS, name="other", namespace="oth"))
+
+
+def test_a_reminder_kind_rendered_by_two_ticket_kinds_is_refused() -> None:
+    with pytest.raises(ValueError, match="already registered"):
+        Kinds(CLAIMS, replace(CLAIMS, name="twin", prefix="T", namespace="twn")).renderers(
+            None,  # type: ignore[arg-type]
+            Settings(_env_file=None),  # type: ignore[call-arg]
+        )
+
+
+def test_bootstrap_registers_claims_and_every_reminder_kind(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+    services = bootstrap(settings, db)
+    assert services.kinds.get("claim") is CLAIMS
+    assert services.renderers.kinds() == sorted(CLAIM_REMINDER_KINDS)
+    assert services.renderers.elsewhere == set(REPORT_KINDS)

@@ -36,7 +36,7 @@ async def _targets(
             return [(services.settings.staff_chat_id, services.settings.language)]
         people = await uow.people.staff()
     else:
-        people = await uow.people.commune_agents(claim.commune_id)
+        people = await uow.people.body_agents(claim.body_id)
     return [(p.chat_id, p.language) for p in people if p.chat_id is not None]
 
 

@@ -20,7 +20,10 @@ def alembic_config(url: str = "") -> Config:
     return cfg
 
 
-def _without_sqlite_foreign_keys(step: Callable[[Connection], None]) -> Callable[[Connection], None]:
+Step = Callable[[Connection], None]
+
+
+def _without_sqlite_foreign_keys(step: Step) -> Step:
     """On SQLite, run ``step`` with the foreign keys off, then check them.
 
     Batch mode changes a SQLite table by copying it into a new one and dropping the old:

@@ -417,7 +417,9 @@ def _commune_body(session: Session, commune: Commune) -> ResponsibleBody:
     return body
 
 
-def _commune_of(session: Session, commune: Commune | None, commune_id: int | None) -> Commune | None:
+def _commune_of(
+    session: Session, commune: Commune | None, commune_id: int | None
+) -> Commune | None:
     if commune is not None:
         return commune
     return session.get(Commune, commune_id) if commune_id is not None else None

@@ -52,19 +52,17 @@ def upgrade() -> None:
         "INSERT INTO bodies (code, name, kind, commune_id, created_at) "
         "SELECT 'commune:' || insee, name, 'commune', id, created_at FROM communes"
     )
-    op.execute(f"UPDATE schools SET body_id = {_COMMUNE_BODY.format(table='schools')}")
+    op.execute(f"UPDATE schools SET body_id = {_COMMUNE_BODY.format(table='schools')}")  # noqa: S608
     for table in ("people", "invitations"):
         op.execute(
-            f"UPDATE {table} SET body_id = {_COMMUNE_BODY.format(table=table)} "
+            f"UPDATE {table} SET body_id = {_COMMUNE_BODY.format(table=table)} "  # noqa: S608
             "WHERE role = 'commune' AND commune_id IS NOT NULL"
         )
     # A ticket's body is its school's (the same commune's, here); without a school, the
     # body of the ticket's commune.
-    op.execute(
-        "UPDATE tickets SET body_id = COALESCE("
-        "(SELECT schools.body_id FROM schools WHERE schools.id = tickets.school_id), "
-        f"{_COMMUNE_BODY.format(table='tickets')})"
-    )
+    school_body = "(SELECT schools.body_id FROM schools WHERE schools.id = tickets.school_id)"
+    ticket_body = f"COALESCE({school_body}, {_COMMUNE_BODY.format(table='tickets')})"
+    op.execute(f"UPDATE tickets SET body_id = {ticket_body}")  # noqa: S608
 
     with op.batch_alter_table("schools", schema=None) as batch_op:
         batch_op.alter_column("body_id", existing_type=sa.Integer(), nullable=False)

@@ -355,6 +355,8 @@ async def _write_schools(
             )
         )
     }
+    for commune in communes.values():
+        _assign(commune_bodies[commune.id], {"name": commune.name})  # follows a renaming
     named = {line.body.code: line.body for line in lines if line.body and line.body.code}
     bodies = await _by_key(uow, ResponsibleBody.code, sorted(named))
     for code, wanted in named.items():

@@ -461,7 +461,8 @@ async def my_tickets(
         if listing == "school":
             scope_name = person.school.name if person.school else ""
         elif listing == "commune":
-            scope_name = person.commune.name if person.commune else ""
+            # An agent follows its body's tickets: a commune's, an OGEC's, an institute's.
+            scope_name = person.body.name if person.body else ""
         total = int(
             await uow.session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0
         )

@@ -44,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
     where = invite.add_mutually_exclusive_group()
     where.add_argument("--school", metavar="UAI")
-    where.add_argument("--commune", metavar="INSEE")
+    where.add_argument("--commune", metavar="INSEE", help="un agent de la commune")
+    where.add_argument(
+        "--body", metavar="CODE", help="un agent d'un organisme gestionnaire (OGEC, institut)"
+    )
     invite.add_argument("--expires-in", default=None, metavar="DURÉE", help="ex. 14d, 48h, 2w")
     invite.add_argument("--qr", type=Path, metavar="FICHIER.png", help="écrire le QR code")
     revoke = admin.add_parser("revoke", help="annuler une invitation (code ou numéro)")
@@ -177,6 +180,7 @@ async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> 
             role=Role(args.role),
             school_uai=args.school,
             commune_insee=args.commune,
+            body_code=args.body,
             validity=validity,
             now=now,
         )

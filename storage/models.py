@@ -21,8 +21,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from storage.types import UTCDateTime
 
@@ -57,6 +59,23 @@ class Commune(Base):
     schools: Mapped[list[School]] = relationship(back_populates="commune")
 
 
+class ResponsibleBody(Base):
+    """Who answers for a school under the convention (art. 1): its commune when public,
+    an OGEC or an institute when private. Every commune has its own body
+    (code ``commune:<INSEE>``, ``commune_id`` set); an OGEC or an institute has none."""
+
+    __tablename__ = "bodies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # commune | ogec | institute
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"), unique=True)
+    created_at: Mapped[datetime]
+
+    commune: Mapped[Commune | None] = relationship()
+
+
 class School(Base):
     __tablename__ = "schools"
 
@@ -65,9 +84,12 @@ class School(Base):
     name: Mapped[str] = mapped_column(String(200))
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"), index=True)
     sector: Mapped[str] = mapped_column(String(10))  # public | private
+    # Its responsible body; left unset, the commune's (storage.bodies fills it in).
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
     created_at: Mapped[datetime]
 
     commune: Mapped[Commune] = relationship(back_populates="schools")
+    body: Mapped[ResponsibleBody] = relationship()
 
 
 class Person(Base):
@@ -84,12 +106,15 @@ class Person(Base):
     role: Mapped[str] = mapped_column(String(16))  # teacher | director | commune | staff
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"), index=True)
+    # The body an agent (role ``commune``) works for; its commune_id is the body's commune.
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"), index=True)
     language: Mapped[str] = mapped_column(String(2), default="fr")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 
     school: Mapped[School | None] = relationship()
     commune: Mapped[Commune | None] = relationship()
+    body: Mapped[ResponsibleBody | None] = relationship()
 
 
 class Invitation(Base):
@@ -103,6 +128,7 @@ class Invitation(Base):
     role: Mapped[str] = mapped_column(String(16))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"))
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
@@ -112,6 +138,7 @@ class Invitation(Base):
 
     school: Mapped[School | None] = relationship()
     commune: Mapped[Commune | None] = relationship()
+    body: Mapped[ResponsibleBody | None] = relationship()
 
 
 class CodeAttempts(Base):
@@ -168,7 +195,10 @@ class Ticket(Base):
     state: Mapped[str] = mapped_column(String(24), index=True)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    # Where the school is (the committee's split by commune)…
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id"), index=True)
+    # …and who answers for it: the school's body when the ticket was opened.
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -179,6 +209,7 @@ class Ticket(Base):
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id])
     school: Mapped[School | None] = relationship()
     commune: Mapped[Commune] = relationship()
+    body: Mapped[ResponsibleBody] = relationship()
     messages: Mapped[list[TicketMessage]] = relationship(
         back_populates="ticket", order_by="TicketMessage.id"
     )
@@ -359,3 +390,81 @@ class PersistedData(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     data: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+
+
+# --- the default body ------------------------------------------------------------------
+
+
+def _commune_body(session: Session, commune: Commune) -> ResponsibleBody:
+    """The commune's own body: pending in this flush, stored, or made now."""
+    for obj in session.new:
+        if isinstance(obj, ResponsibleBody) and obj.commune is commune:
+            return obj
+    if commune.id is not None:
+        stored = session.scalar(
+            select(ResponsibleBody).where(ResponsibleBody.commune_id == commune.id)
+        )
+        if stored is not None:
+            return stored
+    body = ResponsibleBody(
+        code=f"commune:{commune.insee}",
+        name=commune.name,
+        kind="commune",
+        commune=commune,
+        created_at=commune.created_at,
+    )
+    session.add(body)
+    return body
+
+
+def _commune_of(
+    session: Session, commune: Commune | None, commune_id: int | None
+) -> Commune | None:
+    if commune is not None:
+        return commune
+    return session.get(Commune, commune_id) if commune_id is not None else None
+
+
+@event.listens_for(Session, "before_flush")
+def _default_bodies(session: Session, _context: Any, _instances: Any) -> None:
+    """Every commune has its body, and a row left without a body gets its commune's.
+
+    The directory import, the invitations and the claims name the body themselves; this
+    keeps the rule (« a school is under its commune unless told otherwise », decision
+    0013) true for every other writer too, in one place.
+    """
+    new = list(session.new)
+    if not any(isinstance(o, Commune | School | Ticket | Person | Invitation) for o in new):
+        return
+    with session.no_autoflush:
+        for obj in new:
+            if isinstance(obj, Commune):
+                _commune_body(session, obj)
+        for obj in new:
+            if isinstance(obj, School) and obj.body_id is None and obj.body is None:
+                commune = _commune_of(session, obj.commune, obj.commune_id)
+                if commune is not None:
+                    obj.body = _commune_body(session, commune)
+        for obj in new:
+            if isinstance(obj, Ticket) and obj.body_id is None and obj.body is None:
+                school = obj.school or (
+                    session.get(School, obj.school_id) if obj.school_id is not None else None
+                )
+                if school is not None and (school.body is not None or school.body_id):
+                    if school.body is not None:
+                        obj.body = school.body
+                    else:
+                        obj.body_id = school.body_id
+                    continue
+                commune = _commune_of(session, obj.commune, obj.commune_id)
+                if commune is not None:
+                    obj.body = _commune_body(session, commune)
+            elif (
+                isinstance(obj, Person | Invitation)
+                and obj.role == "commune"
+                and obj.body_id is None
+                and obj.body is None
+            ):
+                commune = _commune_of(session, obj.commune, obj.commune_id)
+                if commune is not None:
+                    obj.body = _commune_body(session, commune)

@@ -36,6 +36,7 @@ class People(_Repo):
             # One round trip: this runs for every update the bot receives.
             .options(joinedload(Person.school).joinedload(School.commune))
             .options(joinedload(Person.commune))
+            .options(joinedload(Person.body))
         )
 
     async def get(self, person_id: int) -> Person | None:
@@ -45,6 +46,7 @@ class People(_Repo):
             options=[
                 selectinload(Person.school).selectinload(School.commune),
                 selectinload(Person.commune),
+                selectinload(Person.body),
             ],
         )
 
@@ -56,12 +58,12 @@ class People(_Repo):
         )
         return result.all()
 
-    async def commune_agents(self, commune_id: int) -> Sequence[Person]:
+    async def body_agents(self, body_id: int) -> Sequence[Person]:
+        """The active agents of a responsible body (role ``commune``): whom a school's
+        duties, pledge, payment, notices and yearly list go to."""
         result = await self.session.scalars(
             select(Person)
-            .where(
-                Person.role == "commune", Person.commune_id == commune_id, Person.active.is_(True)
-            )
+            .where(Person.role == "commune", Person.body_id == body_id, Person.active.is_(True))
             .order_by(Person.id)
         )
         return result.all()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimKind, ClaimState
 from bot.i18n import I18n, Safe
 from bot.services.claims import ClaimView, ItemView, Preview
@@ -113,7 +114,8 @@ class ClaimCard:
         """The claim in full, for whoever may see it."""
         parts = [
             self.t(
-                "claim.card.header",
+                body_variant("claim.card.header", claim.body_kind),
+                body=claim.body_name,
                 number=claim.number,
                 kind=self.t(f"claim.kind.{claim.kind.value}"),
                 state=self.t(f"claim.state.{claim.state.value}"),
@@ -126,7 +128,9 @@ class ClaimCard:
             ),
             self.t("claim.card.description", description=claim.description),
             self.items(claim.items, claim.total_refund, claim.unknown_count),
-            self.t("claim.card.duties") + "\n" + self.duty_lines(claim),
+            self.t(body_variant("claim.card.duties", claim.body_kind))
+            + "\n"
+            + self.duty_lines(claim),
         ]
         if claim.pledge is not None:
             parts.append(

@@ -50,6 +50,7 @@ MAX_AMOUNT_EUR: Final = Decimal("10000000")
 # Field lengths, as the database columns allow them.
 MAX_LENGTHS: Final[dict[str, int]] = {
     "commune_name": 120,
+    "body_name": 200,
     "name": 200,
     "model": 120,
     "serial": 120,

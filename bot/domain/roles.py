@@ -63,24 +63,34 @@ def require(role: Role | str, action: Action) -> None:
 
 @dataclass(frozen=True)
 class Scope:
-    """The part of the directory a person reaches: a school, a commune, or everything."""
+    """The part of the directory a person reaches: a school, a responsible body's
+    schools, or everything.
+
+    The role ``commune`` is an agent of a responsible body (a commune, an OGEC, an
+    institute): its scope is the body, and it reaches the schools (and tickets) whose
+    body is that one, whatever their commune. ``commune_id`` is the commune of a
+    commune's agent, kept for the listings; it grants nothing.
+    """
 
     role: Role
     school_id: int | None = None
     commune_id: int | None = None
+    body_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.role in (Role.TEACHER, Role.DIRECTOR) and self.school_id is None:
             raise DomainError("registration.error.scope_school")
-        if self.role is Role.COMMUNE and self.commune_id is None:
+        if self.role is Role.COMMUNE and self.body_id is None:
             raise DomainError("registration.error.scope_commune")
 
-    def reaches(self, *, school_id: int | None, commune_id: int | None) -> bool:
-        """May this person see something of that school (and commune)?"""
+    def reaches(
+        self, *, school_id: int | None, commune_id: int | None, body_id: int | None = None
+    ) -> bool:
+        """May this person see something of that school (under that body)?"""
         if self.role is Role.STAFF:
             return True
         if self.role is Role.COMMUNE:
-            return commune_id is not None and commune_id == self.commune_id
+            return body_id is not None and body_id == self.body_id
         return school_id is not None and school_id == self.school_id
 
 

@@ -71,15 +71,15 @@ async def staff_members(uow: UnitOfWork) -> tuple[Recipient, ...]:
     return recipients(await uow.people.staff())
 
 
-async def commune_agents(uow: UnitOfWork, commune_id: int) -> tuple[Recipient, ...]:
-    """The active agents of a commune."""
-    return recipients(await uow.people.commune_agents(commune_id))
+async def body_agents(uow: UnitOfWork, body_id: int) -> tuple[Recipient, ...]:
+    """The active agents of a responsible body (a commune, an OGEC, an institute)."""
+    return recipients(await uow.people.body_agents(body_id))
 
 
 __all__: Sequence[str] = [
     "Recipient",
     "StaffRoom",
-    "commune_agents",
+    "body_agents",
     "recipient",
     "recipients",
     "staff",

@@ -46,7 +46,7 @@ async def _targets(
 ) -> tuple[Recipient, ...]:
     if audience == "staff":
         return await audiences.staff(uow, room)
-    return await audiences.commune_agents(uow, claim.commune_id)
+    return await audiences.body_agents(uow, claim.body_id)
 
 
 def _still_owed(kind: str, claim: ClaimView) -> bool:

@@ -172,6 +172,10 @@ class ClaimView:
     created_at: datetime
     recovery_told_at: datetime | None = None
     timeline: tuple[TimelineEntry, ...] = ()
+    # The responsible body the claim's duties, pledge and payment go to.
+    body_id: int = 0
+    body_kind: str = "commune"
+    body_name: str = ""
 
     @property
     def pending_duties(self) -> tuple[Duty, ...]:
@@ -185,7 +189,7 @@ class ClaimView:
 @dataclass(frozen=True)
 class Reported:
     claim: ClaimView
-    commune_agents: tuple[Recipient, ...]
+    body_agents: tuple[Recipient, ...]  # the agents of the school's responsible body
     staff: tuple[Recipient, ...]
 
 
@@ -213,7 +217,12 @@ class TagCheck:
 
 
 def _scope(person: Person) -> Scope:
-    return Scope(Role(person.role), school_id=person.school_id, commune_id=person.commune_id)
+    return Scope(
+        Role(person.role),
+        school_id=person.school_id,
+        commune_id=person.commune_id,
+        body_id=person.body_id,
+    )
 
 
 async def _person(uow: UnitOfWork, person_id: int) -> Person:
@@ -240,6 +249,7 @@ async def _load_claim(uow: UnitOfWork, claim_id: int) -> Claim:
         .options(
             selectinload(Claim.ticket).selectinload(Ticket.school).selectinload(School.commune),
             selectinload(Claim.ticket).selectinload(Ticket.commune),
+            selectinload(Claim.ticket).selectinload(Ticket.body),
             selectinload(Claim.ticket).selectinload(Ticket.reporter),
             selectinload(Claim.items).selectinload(ClaimItem.equipment),
             selectinload(Claim.duties),
@@ -272,7 +282,9 @@ def _follows(person: Person, ticket: Ticket) -> bool:
     commune agent the commune's, staff every one."""
     if person.role == Role.TEACHER and ticket.reporter_id != person.id:
         return False
-    return _scope(person).reaches(school_id=ticket.school_id, commune_id=ticket.commune_id)
+    return _scope(person).reaches(
+        school_id=ticket.school_id, commune_id=ticket.commune_id, body_id=ticket.body_id
+    )
 
 
 def facts_of(claim: Claim) -> ClaimFacts:
@@ -431,6 +443,9 @@ async def _view(
         school_uai=school.uai if school else "",
         commune_id=ticket.commune_id,
         commune_name=ticket.commune.name,
+        body_id=ticket.body_id,
+        body_kind=ticket.body.kind,
+        body_name=ticket.body.name,
         reporter_name=ticket.reporter.full_name,
         reporter_id=ticket.reporter_id,
         discovered_at=claim.discovered_at,
@@ -468,14 +483,14 @@ async def reporting_schools(db: Database, person_id: int) -> list[School]:
             return [school] if school else []
         query = select(School).order_by(School.name)
         if person.role == Role.COMMUNE:
-            query = query.where(School.commune_id == person.commune_id)
+            query = query.where(School.body_id == person.body_id)
         return list((await uow.session.scalars(query)).all())
 
 
 async def _school_in_scope(uow: UnitOfWork, person: Person, school_id: int) -> School:
     school = await uow.directory.school(school_id)
     if school is None or not _scope(person).reaches(
-        school_id=school.id, commune_id=school.commune_id
+        school_id=school.id, commune_id=school.commune_id, body_id=school.body_id
     ):
         raise DomainError("claim.error.school_out_of_scope")
     return school
@@ -634,6 +649,7 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
             reporter_id=person.id,
             school_id=school.id,
             commune_id=school.commune_id,
+            body_id=school.body_id,
             created_at=now,
             updated_at=now,
         )
@@ -665,7 +681,7 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
         await _plan(uow, ticket.id, plan_pledge_reminders(facts.discovered_at, now), now)
         _audit(uow, ticket, person, "claim.reported", now, kind=facts.kind.value, items=len(items))
         await uow.commit()
-        agents = await uow.people.commune_agents(school.commune_id)
+        agents = await uow.people.body_agents(school.body_id)
         staff = await uow.people.staff()
         view = await _view(uow, await _load_claim(uow, ticket.id), now)
     return Reported(view, _recipients(agents), _recipients(staff))
@@ -977,10 +993,10 @@ async def attach_file(
 async def recipients_for(
     db: Database, claim_id: int
 ) -> tuple[tuple[Recipient, ...], tuple[Recipient, ...], Recipient | None]:
-    """The commune's agents, the staff and the reporter of a claim."""
+    """The agents of the claim's body, the staff and the reporter of a claim."""
     async with db.uow() as uow:
         claim = await _load_claim(uow, claim_id)
-        agents = await uow.people.commune_agents(claim.ticket.commune_id)
+        agents = await uow.people.body_agents(claim.ticket.body_id)
         staff = await uow.people.staff()
         return _recipients(agents), _recipients(staff), _recipient(claim.ticket.reporter)
 

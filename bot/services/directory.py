@@ -18,8 +18,15 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.domain.bodies import (
+    BodyKind,
+    check_school_body,
+    normalize_body_code,
+    normalize_body_kind,
+)
 from bot.domain.dates import to_utc
 from bot.domain.directory import (
+    ERR_MISSING,
     ERR_UNKNOWN_SCHOOL,
     eur_to_cents,
     normalize_asset_tag,
@@ -35,10 +42,14 @@ from bot.domain.directory import (
 )
 from bot.domain.errors import DomainError
 from bot.domain.roles import Role
-from storage.models import Commune, Equipment, Person, School
+from storage.models import Commune, Equipment, Person, ResponsibleBody, School
 from storage.uow import Database, UnitOfWork
 
 SCHOOL_COLUMNS: tuple[str, ...] = ("uai", "name", "commune_insee", "commune_name", "sector")
+# Optional: the school's responsible body (decision 0013). Left empty, a new school is
+# under its commune's body and a known school keeps its body.
+BODY_COLUMNS: tuple[str, ...] = ("body_code", "body_name", "body_kind")
+ERR_BODY_CONFLICT = "directory.error.body_conflict"  # params: code, first_line
 EQUIPMENT_COLUMNS: tuple[str, ...] = (
     "asset_tag",
     "school_uai",
@@ -217,6 +228,51 @@ class _SchoolLine:
     insee: str
     commune_name: str
     sector: str
+    body: _BodyLine | None = None  # None: the default (see BODY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class _BodyLine:
+    kind: BodyKind
+    code: str  # empty for a commune's own body
+    name: str
+
+
+def _validate_body(
+    problems: list[ImportProblem], n: int, v: dict[str, str], sector: str | None, insee: str | None
+) -> _BodyLine | None:
+    """The body columns of one line, or None when they are all empty (the default)."""
+    raw = {column: (v.get(column) or "").strip() for column in BODY_COLUMNS}
+    if not any(raw.values()):
+        return None
+    if not raw["body_kind"]:
+        problems.append(ImportProblem(n, ERR_MISSING, {"field": "body_kind"}))
+        return None
+    kind = _check(problems, n, normalize_body_kind, raw["body_kind"])
+    if kind is None:
+        return None
+    code = ""
+    if raw["body_code"]:
+        code = _check(problems, n, normalize_body_code, raw["body_code"]) or ""
+        if not code:
+            return None
+    if kind is BodyKind.COMMUNE:
+        name = raw["body_name"]
+    else:
+        if not code:
+            problems.append(ImportProblem(n, ERR_MISSING, {"field": "body_code"}))
+            return None
+        name = _check(problems, n, require_text, raw["body_name"], "body_name") or ""
+        if not name:
+            return None
+    if sector is None or insee is None:
+        return None
+    try:
+        check_school_body(sector=sector, kind=kind, code=code, commune_insee=insee)
+    except DomainError as error:
+        problems.append(ImportProblem(n, error.code, dict(error.params)))
+        return None
+    return _BodyLine(kind, "" if kind is BodyKind.COMMUNE else code, name)
 
 
 def _validate_schools(
@@ -226,6 +282,7 @@ def _validate_schools(
     valid: list[_SchoolLine] = []
     first_uai: dict[str, int] = {}
     commune_names: dict[str, tuple[str, int]] = {}
+    bodies: dict[str, tuple[_BodyLine, int]] = {}
     for row in rows:
         v, n = row.values, row.line
         uai = _check(problems, n, normalize_uai, v["uai"])
@@ -233,6 +290,16 @@ def _validate_schools(
         insee = _check(problems, n, normalize_insee, v["commune_insee"])
         commune_name = _check(problems, n, require_text, v["commune_name"], "commune_name")
         sector = _check(problems, n, parse_sector, v["sector"])
+        body = _validate_body(problems, n, v, sector, insee)
+        if body is not None and body.code:
+            known_body = bodies.setdefault(body.code, (body, n))
+            if known_body[0] != body:
+                problems.append(
+                    ImportProblem(
+                        n, ERR_BODY_CONFLICT, {"code": body.code, "first_line": known_body[1]}
+                    )
+                )
+                continue
         if uai is not None:
             if uai in first_uai:
                 problems.append(
@@ -258,7 +325,7 @@ def _validate_schools(
             and commune_name is not None
             and sector is not None
         ):
-            valid.append(_SchoolLine(n, uai, name, insee, commune_name, sector))
+            valid.append(_SchoolLine(n, uai, name, insee, commune_name, sector, body))
     if problems:
         raise ImportFailed(sorted(problems, key=lambda problem: problem.line))
     return valid
@@ -278,17 +345,46 @@ async def _write_schools(
             communes_created += 1
         elif _assign(commune, {"name": line.commune_name}):
             communes_updated += 1
-    await uow.session.flush()  # new communes get their ids
+    await uow.session.flush()  # new communes get their ids, and their own bodies
+
+    commune_bodies = {
+        body.commune_id: body
+        for body in await uow.session.scalars(
+            select(ResponsibleBody).where(
+                ResponsibleBody.commune_id.in_([c.id for c in communes.values()])
+            )
+        )
+    }
+    for commune in communes.values():
+        _assign(commune_bodies[commune.id], {"name": commune.name})  # follows a renaming
+    named = {line.body.code: line.body for line in lines if line.body and line.body.code}
+    bodies = await _by_key(uow, ResponsibleBody.code, sorted(named))
+    for code, wanted in named.items():
+        values_of_body = {"name": wanted.name, "kind": wanted.kind.value}
+        found = bodies.get(code)
+        if found is None:
+            bodies[code] = ResponsibleBody(code=code, created_at=now, **values_of_body)
+            uow.session.add(bodies[code])
+        else:
+            _assign(found, values_of_body)
+    await uow.session.flush()  # new bodies get their ids
 
     schools = await _schools_by_uai(uow, [line.uai for line in lines])
     created = updated = unchanged = 0
     for line in lines:
-        values = {
+        commune = communes[line.insee]
+        values: dict[str, Any] = {
             "name": line.name,
-            "commune_id": communes[line.insee].id,
+            "commune_id": commune.id,
             "sector": line.sector,
         }
         school = schools.get(line.uai)
+        if line.body is not None and line.body.code:
+            values["body_id"] = bodies[line.body.code].id
+        elif line.body is not None or school is None or line.sector == "public":
+            # Named as the commune's, new, or public: the commune's own body.
+            values["body_id"] = commune_bodies[commune.id].id
+        # else: a known private school without body columns keeps its body.
         if school is None:
             uow.session.add(School(uai=line.uai, created_at=now, **values))
             created += 1
@@ -539,6 +635,7 @@ async def seed_demo(db: Database, *, now: datetime) -> bool:
                         role=demo.role.value,
                         school_id=school.id if at_school else None,
                         commune_id=school.commune_id if demo.role is Role.COMMUNE else None,
+                        body_id=school.body_id if demo.role is Role.COMMUNE else None,
                         language="fr",
                         active=True,
                         created_at=now,

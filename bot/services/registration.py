@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from bot.domain.bodies import normalize_body_code
 from bot.domain.errors import DomainError
 from bot.domain.invitations import (
     FAILURES_FORGOTTEN_AFTER,
@@ -19,7 +20,7 @@ from bot.domain.invitations import (
 )
 from bot.domain.roles import Role, scope_for_invitation
 from bot.i18n import normalize_language
-from storage.models import CodeAttempts, Invitation, Person, School
+from storage.models import CodeAttempts, Invitation, Person, ResponsibleBody, School
 from storage.uow import Database
 
 
@@ -47,14 +48,23 @@ async def create_invitation(
     role: Role,
     school_uai: str | None = None,
     commune_insee: str | None = None,
+    body_code: str | None = None,
     validity: timedelta,
     now: datetime,
     created_by_id: int | None = None,
 ) -> NewInvitation:
-    """Make a single-use code; only its hash is stored, the code is shown once."""
-    scope_for_invitation(role, has_school=bool(school_uai), has_commune=bool(commune_insee))
+    """Make a single-use code; only its hash is stored, the code is shown once.
+
+    An agent (role ``commune``) works for a responsible body: ``body_code`` names it
+    (an OGEC, an institute, or ``commune:<INSEE>``), and ``commune_insee`` is the
+    commune's own body."""
+    if commune_insee and body_code:
+        raise DomainError("registration.error.scope_commune")
+    scope_for_invitation(
+        role, has_school=bool(school_uai), has_commune=bool(commune_insee or body_code)
+    )
     async with db.uow() as uow:
-        school_id = commune_id = None
+        school_id = commune_id = body_id = None
         scope_name = ""
         if school_uai:
             school = await uow.directory.school_by_uai(school_uai.strip().upper())
@@ -66,6 +76,18 @@ async def create_invitation(
             if commune is None:
                 raise DomainError("directory.error.unknown_commune", insee=commune_insee)
             commune_id, scope_name = commune.id, f"{commune.name} ({commune.insee})"
+            body_id = await uow.session.scalar(
+                select(ResponsibleBody.id).where(ResponsibleBody.commune_id == commune.id)
+            )
+        if body_code:
+            code_of_body = normalize_body_code(body_code)
+            body = await uow.session.scalar(
+                select(ResponsibleBody).where(ResponsibleBody.code == code_of_body)
+            )
+            if body is None:
+                raise DomainError("directory.error.unknown_body", body=body_code.strip())
+            body_id, commune_id = body.id, body.commune_id
+            scope_name = f"{body.name} ({body.code})"
         code = generate_code()
         invitation = Invitation(
             code_hash=hash_code(code),
@@ -73,6 +95,7 @@ async def create_invitation(
             role=role.value,
             school_id=school_id,
             commune_id=commune_id,
+            body_id=body_id,
             created_by_id=created_by_id,
             created_at=now,
             expires_at=now + validity,
@@ -162,6 +185,7 @@ async def redeem_invitation(
             role=invitation.role,
             school_id=invitation.school_id,
             commune_id=invitation.commune_id,
+            body_id=invitation.body_id,
             language=normalize_language(newcomer.language),
             active=True,
             created_at=now,
@@ -292,6 +316,7 @@ async def list_people(db: Database) -> list[PersonLine]:
             .options(
                 selectinload(Person.school).selectinload(School.commune),
                 selectinload(Person.commune),
+                selectinload(Person.body),
             )
             .order_by(Person.role, Person.full_name)
         )
@@ -299,6 +324,8 @@ async def list_people(db: Database) -> list[PersonLine]:
         for person in rows:
             if person.school is not None:
                 scope = f"{person.school.name} ({person.school.uai})"
+            elif person.body is not None and person.body.commune_id is None:
+                scope = f"{person.body.name} ({person.body.code})"
             elif person.commune is not None:
                 scope = f"{person.commune.name} ({person.commune.insee})"
             else:

@@ -152,13 +152,20 @@ def looks_like_number(text: str) -> bool:
 
 
 def _scope(person: Person) -> Scope:
-    return Scope(Role(person.role), school_id=person.school_id, commune_id=person.commune_id)
+    return Scope(
+        Role(person.role),
+        school_id=person.school_id,
+        commune_id=person.commune_id,
+        body_id=person.body_id,
+    )
 
 
 def _follows(person: Person, ticket: Ticket) -> bool:
     """May the person see this ticket and write on it? Their scope must reach it, and a
     teacher follows only the tickets they reported (a school head follows the school's)."""
-    if not _scope(person).reaches(school_id=ticket.school_id, commune_id=ticket.commune_id):
+    if not _scope(person).reaches(
+        school_id=ticket.school_id, commune_id=ticket.commune_id, body_id=ticket.body_id
+    ):
         return False
     return person.role != Role.TEACHER or ticket.reporter_id == person.id
 
@@ -171,7 +178,7 @@ def _followed(person: Person) -> tuple[str, ColumnElement[bool]]:
     if role is Role.DIRECTOR:
         return "school", Ticket.school_id == person.school_id
     if role is Role.COMMUNE:
-        return "commune", Ticket.commune_id == person.commune_id
+        return "commune", Ticket.body_id == person.body_id
     # Staff follow everything; their list is what is assigned to them or opened by them.
     return "assigned", or_(Ticket.assignee_id == person.id, Ticket.reporter_id == person.id)
 
@@ -454,7 +461,8 @@ async def my_tickets(
         if listing == "school":
             scope_name = person.school.name if person.school else ""
         elif listing == "commune":
-            scope_name = person.commune.name if person.commune else ""
+            # An agent follows its body's tickets: a commune's, an OGEC's, an institute's.
+            scope_name = person.body.name if person.body else ""
         total = int(
             await uow.session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0
         )

@@ -71,6 +71,7 @@ from storage.models import (
     Payment,
     Person,
     Reminder,
+    ResponsibleBody,
     School,
     Ticket,
 )
@@ -719,8 +720,17 @@ class NewEquipmentLine:
 async def new_equipment_for_commune(
     db: Database, *, commune_id: int, year: int
 ) -> list[NewEquipmentLine]:
-    """What SEM installed in the commune's schools during ``year`` (art. 6: the yearly list
-    the commune needs for its insurance), with values.
+    """The yearly list of the commune's own body: its public schools (and the private ones
+    no OGEC or institute answers for yet), never a private school under an OGEC."""
+    body = await commune_body(db, commune_id)
+    return [] if body is None else await new_equipment_for_body(db, body_id=body.id, year=year)
+
+
+async def new_equipment_for_body(
+    db: Database, *, body_id: int, year: int
+) -> list[NewEquipmentLine]:
+    """What SEM installed during ``year`` in the schools a responsible body answers for
+    (art. 6: the yearly list the body needs for its insurance), with values.
 
     SEM's equipment counts in the year of its acquisition date (``acquired_on``), not of its
     import into the bot (``created_at``); equipment without an acquisition date is left out.
@@ -742,7 +752,7 @@ async def new_equipment_for_commune(
                 .select_from(Equipment)
                 .join(School, School.id == Equipment.school_id)
                 .where(
-                    School.commune_id == commune_id,
+                    School.body_id == body_id,
                     Equipment.owner == SEM_OWNER,
                     # NULL acquisition dates fail both comparisons: left out.
                     Equipment.acquired_on >= first_day,
@@ -768,7 +778,7 @@ async def new_equipment_for_commune(
                 .join(School, School.id == Ticket.school_id)
                 .outerjoin(replaced, replaced.id == ClaimItem.equipment_id)
                 .where(
-                    Ticket.commune_id == commune_id,
+                    School.body_id == body_id,
                     # SEM replaces its own equipment only (the commune's own is its affair).
                     or_(replaced.owner.is_(None), replaced.owner == SEM_OWNER),
                     ClaimItem.replacement_installed_on >= first_day,
@@ -816,6 +826,48 @@ class CommuneRef:
     id: int
     insee: str
     name: str
+
+
+@dataclass(frozen=True)
+class BodyRef:
+    """A responsible body, as the reports name it."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    commune_id: int | None
+
+    @property
+    def short_code(self) -> str:
+        """For file names: a commune's INSEE code, else the body's code."""
+        return self.code.removeprefix("commune:")
+
+
+def _body_ref(row: ResponsibleBody) -> BodyRef:
+    return BodyRef(row.id, row.code, row.name, row.kind, row.commune_id)
+
+
+async def commune_body(db: Database, commune_id: int) -> BodyRef | None:
+    async with db.uow() as uow:
+        row = await uow.session.scalar(
+            select(ResponsibleBody).where(ResponsibleBody.commune_id == commune_id)
+        )
+        return None if row is None else _body_ref(row)
+
+
+async def body(db: Database, body_id: int) -> BodyRef | None:
+    async with db.uow() as uow:
+        row = await uow.session.get(ResponsibleBody, body_id)
+        return None if row is None else _body_ref(row)
+
+
+async def body_of_list(db: Database, payload: dict[str, Any]) -> BodyRef | None:
+    """The body a yearly list row is for: ``body_id`` in its payload, or (rows planned
+    before bodies existed) the body of its ``commune_id``."""
+    if payload.get("body_id") is not None:
+        return await body(db, int(payload["body_id"]))
+    return await commune_body(db, int(payload["commune_id"]))
 
 
 async def commune(db: Database, commune_id: int) -> CommuneRef | None:
@@ -1041,7 +1093,14 @@ def review_key(year: int, month: int) -> str:
 
 
 def equipment_key(year: int, commune_id: int) -> str:
+    """The key of a commune's yearly list (unchanged since before the bodies, so that a
+    list planned or sent then is not planned again)."""
     return f"{EQUIPMENT_PREFIX}:{year:04d}:{commune_id}"
+
+
+def body_equipment_key(year: int, body_id: int) -> str:
+    """The key of the yearly list of an OGEC or an institute."""
+    return f"{EQUIPMENT_PREFIX}:{year:04d}:body:{body_id}"
 
 
 async def plan_reports(db: Database, *, now: datetime) -> int:
@@ -1061,15 +1120,32 @@ async def plan_reports(db: Database, *, now: datetime) -> int:
             )
         years = equipment_years_to_plan(now)
         if years:
-            commune_ids = (await uow.session.scalars(select(Commune.id).order_by(Commune.id))).all()
+            # One list per responsible body: a commune's for its schools, an OGEC's or an
+            # institute's for theirs (art. 6; decision 0013).
+            bodies = (
+                await uow.session.execute(
+                    select(ResponsibleBody.id, ResponsibleBody.commune_id).order_by(
+                        ResponsibleBody.id
+                    )
+                )
+            ).all()
             for year in years:
-                for commune_id in commune_ids:
-                    wanted[equipment_key(year, commune_id)] = (
+                for body_id, commune_id in bodies:
+                    # A commune's list keeps the key and payload it had before the
+                    # bodies; an OGEC's or an institute's names its body.
+                    payload: dict[str, Any] = {"year": year}
+                    if commune_id is not None:
+                        key = equipment_key(year, commune_id)
+                        payload["commune_id"] = commune_id
+                    else:
+                        key = body_equipment_key(year, body_id)
+                        payload["body_id"] = body_id
+                    wanted[key] = (
                         PlannedReminder(
                             KIND_EQUIPMENT, equipment_list_due(year), Audience.COMMUNE, ""
                         ),
                         f"{EQUIPMENT_PREFIX}:{year:04d}",
-                        {"year": year, "commune_id": commune_id},
+                        payload,
                     )
         if not wanted:
             return 0
@@ -1262,11 +1338,12 @@ async def report_recipients(
     default_language: str,
 ) -> list[Recipient]:
     """Staff for the review (the staff chat when configured, else each staff member);
-    the commune's agents only for its list of new equipment."""
+    the agents of the list's responsible body only for its list of new equipment."""
     async with db.uow() as uow:
         if job.kind == KIND_REVIEW:
             return list(await audiences.staff(uow, StaffRoom(staff_chat_id, default_language)))
-        return list(await audiences.commune_agents(uow, int(job.payload["commune_id"])))
+        target = await body_of_list(db, job.payload)
+        return [] if target is None else list(await audiences.body_agents(uow, target.id))
 
 
 __all__: Sequence[str] = [
@@ -1281,6 +1358,7 @@ __all__: Sequence[str] = [
     "claims_review",
     "export_tickets",
     "finish_report",
+    "new_equipment_for_body",
     "new_equipment_for_commune",
     "parse_period",
     "plan_reports",

@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimKind
 from bot.domain.dates import parse_discovery_detail
 from bot.domain.errors import DomainError
@@ -511,7 +512,7 @@ async def confirm(update: Update, context: PneContext) -> int | str:
         context,
         update.effective_chat.id if update.effective_chat else 0,
         context.t(
-            "claim.report.done",
+            body_variant("claim.report.done", claim.body_kind),
             number=claim.number,
             deadline=services.i18n.datetime(context.lang, claim.deadline),
         ),
@@ -522,10 +523,10 @@ async def confirm(update: Update, context: PneContext) -> int | str:
 
 
 async def notify_reported(context: PneContext, reported: service.Reported) -> None:
-    """The commune's agents get their duties with buttons; staff are told."""
+    """The agents of the school's body get their duties with buttons; staff are told."""
     services = context.services
     claim = reported.claim
-    for agent in reported.commune_agents:
+    for agent in reported.body_agents:
         card = Card(services.i18n, agent.language)
         await notify(
             context,

@@ -351,7 +351,7 @@ class _Content:
         self._review: service.ClaimsReview | None = None
         self._review_files: dict[str, _ReviewFiles] = {}
         self._equipment: list[service.NewEquipmentLine] | None = None
-        self._commune: service.CommuneRef | None = None
+        self._commune: service.BodyRef | None = None
         self._equipment_files: dict[str, bytes] = {}
 
     async def load(self) -> bool:
@@ -367,12 +367,11 @@ class _Content:
             )
             return True
         if self.job.kind == service.KIND_EQUIPMENT:
-            commune_id = int(self.job.payload["commune_id"])
-            self._commune = await service.commune(db, commune_id)
+            self._commune = await service.body_of_list(db, self.job.payload)
             if self._commune is None:
                 return False
-            self._equipment = await service.new_equipment_for_commune(
-                db, commune_id=commune_id, year=int(self.job.payload["year"])
+            self._equipment = await service.new_equipment_for_body(
+                db, body_id=self._commune.id, year=int(self.job.payload["year"])
             )
             return True
         log.error("report row %s has an unknown kind %r", self.job.key, self.job.kind)
@@ -430,7 +429,7 @@ class _Content:
                 lang,
                 "report.file.name.equipment",
                 year=year,
-                insee=self._commune.insee,
+                insee=self._commune.short_code,
             ),
         )
 

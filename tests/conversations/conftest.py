@@ -39,28 +39,40 @@ class World:
         return self.api.user(self._next_user, first_name, language_code=language_code)
 
     async def invite(
-        self, role: Role, *, school: str | None = None, commune: str | None = None
+        self,
+        role: Role,
+        *,
+        school: str | None = None,
+        commune: str | None = None,
+        body: str | None = None,
     ) -> str:
         created = await registration.create_invitation(
             self.db,
             role=role,
             school_uai=school,
             commune_insee=commune,
+            body_code=body,
             validity=timedelta(days=14),
             now=self.clock.now(),
         )
         return created.code
 
     async def registered(
-        self, first_name: str, role: Role, *, school: str | None = None, commune: str | None = None
+        self,
+        first_name: str,
+        role: Role,
+        *,
+        school: str | None = None,
+        commune: str | None = None,
+        body: str | None = None,
     ) -> SimUser:
         """A person who has used an invitation, the transcript cleared after."""
         if role in (Role.TEACHER, Role.DIRECTOR) and school is None:
             school = "0420001Y"
-        if role is Role.COMMUNE and commune is None:
+        if role is Role.COMMUNE and commune is None and body is None:
             commune = "42218"
         user = self.user(first_name)
-        code = await self.invite(role, school=school, commune=commune)
+        code = await self.invite(role, school=school, commune=commune, body=body)
         await self.api.send_text(user, f"/start {code}")
         self.api.assert_no_refusals()
         self.api.clear()

@@ -33,10 +33,26 @@ def test_a_teacher_reaches_only_their_school() -> None:
 
 
 def test_a_commune_agent_reaches_every_school_of_the_commune_and_no_other() -> None:
-    scope = Scope(Role.COMMUNE, commune_id=9)
-    assert scope.reaches(school_id=1, commune_id=9)
-    assert scope.reaches(school_id=2, commune_id=9)
-    assert not scope.reaches(school_id=3, commune_id=8)
+    scope = Scope(Role.COMMUNE, commune_id=9, body_id=90)
+    assert scope.reaches(school_id=1, commune_id=9, body_id=90)
+    assert scope.reaches(school_id=2, commune_id=9, body_id=90)
+    assert not scope.reaches(school_id=3, commune_id=8, body_id=80)
+
+
+def test_a_commune_agent_does_not_reach_a_private_school_of_the_commune_under_an_ogec() -> None:
+    commune_agent = Scope(Role.COMMUNE, commune_id=9, body_id=90)
+    assert not commune_agent.reaches(school_id=4, commune_id=9, body_id=91)
+
+
+def test_an_ogec_agent_reaches_its_schools_and_not_the_communes_public_schools() -> None:
+    ogec_agent = Scope(Role.COMMUNE, body_id=91)
+    assert ogec_agent.reaches(school_id=4, commune_id=9, body_id=91)
+    assert ogec_agent.reaches(school_id=5, commune_id=8, body_id=91)  # one OGEC, two communes
+    assert not ogec_agent.reaches(school_id=1, commune_id=9, body_id=90)
+
+
+def test_an_agent_reaches_nothing_whose_body_is_unknown() -> None:
+    assert not Scope(Role.COMMUNE, commune_id=9, body_id=90).reaches(school_id=1, commune_id=9)
 
 
 def test_staff_reach_everything() -> None:

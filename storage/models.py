@@ -187,7 +187,10 @@ class TicketSequence(Base):
 class Ticket(Base):
     __tablename__ = "tickets"
     # The committee's review counts a period's claims: kind and creation date, together.
-    __table_args__ = (Index("ix_tickets_kind_created", "kind", "created_at"),)
+    __table_args__ = (
+        Index("ix_tickets_kind_created", "kind", "created_at"),
+        Index("ix_tickets_open_deadline", "closed_at", "next_deadline_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
@@ -204,6 +207,9 @@ class Ticket(Base):
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(Text)
+    # The nearest deadline still open, whatever the kind (kept by each kind's service):
+    # the staff's queue sorts and flags overdue tickets of every kind on it, in SQL.
+    next_deadline_at: Mapped[datetime | None]
 
     reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id])
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id])

@@ -171,3 +171,9 @@ def plan_pledge_reminders(
         ),
     ]
     return _not_past(planned, now)
+
+
+def earliest(*deadlines: datetime | None) -> datetime | None:
+    """A ticket's next deadline: the earliest of those still open (``None`` when none is)."""
+    present = [d for d in deadlines if d is not None]
+    return min(present) if present else None

@@ -29,6 +29,7 @@ from bot.domain.claims import (
 from bot.domain.dates import PARIS, local_date, start_of_local_day
 from bot.domain.deadlines import (
     PlannedReminder,
+    earliest,
     payment_deadline,
     plan_duty_reminders,
     plan_payment_reminders,
@@ -333,6 +334,14 @@ def _store(claim: Claim, facts: ClaimFacts, now: datetime) -> None:
         else start_of_local_day(payment_deadline(facts.completed_on) + timedelta(days=1), PARIS)
     )
     claim.amount_due_cents = None if facts.amount_due is None else eur_to_cents(facts.amount_due)
+    # The queue's order: the nearest open duty (48 h), else the end of the payment window.
+    ticket.next_deadline_at = (
+        None
+        if facts.closed_at is not None
+        else earliest(
+            *(d.deadline_at for d in claim.duties if d.done_at is None), claim.payment_due_at
+        )
+    )
 
 
 def _audit(
@@ -652,6 +661,7 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
             body_id=school.body_id,
             created_at=now,
             updated_at=now,
+            next_deadline_at=facts.duties_deadline if rules.duties_for(facts.kind) else None,
         )
         uow.session.add(ticket)
         await uow.session.flush()

@@ -19,8 +19,6 @@ from bot.domain.roles import Action, require
 from bot.services.kinds import TicketKind
 from storage.models import (
     Attachment,
-    Claim,
-    ClaimDuty,
     Commune,
     MessageRef,
     Person,
@@ -101,31 +99,17 @@ async def queue(
     page: int = 0,
     per_page: int = 8,
 ) -> tuple[list[QueueRow], int]:
-    """Open tickets, most urgent first: overdue deadlines, then the nearest, then the oldest.
+    """Open tickets of every kind, most urgent first: overdue deadlines, then the nearest,
+    then the oldest.
 
-    A ticket's deadlines are its claim's open duties (48 h) and its payment window; the
-    sorting and the filters run in SQL, only one page comes back.
+    A ticket's next deadline is stored on it by its kind's service; the sorting and the
+    filters run in SQL, only one page comes back.
     """
     async with db.uow() as uow:
         await _staff(uow, person_id)
-        duty_deadline = (
-            select(func.min(ClaimDuty.deadline_at))
-            .where(ClaimDuty.claim_id == Ticket.id, ClaimDuty.done_at.is_(None))
-            .correlate(Ticket)
-            .scalar_subquery()
-        )
-        payment_due = (
-            select(Claim.payment_due_at)
-            .where(Claim.ticket_id == Ticket.id)
-            .correlate(Ticket)
-            .scalar_subquery()
-        )
-        next_deadline = case(
-            (duty_deadline.is_(None), payment_due),
-            (payment_due.is_(None), duty_deadline),
-            (duty_deadline < payment_due, duty_deadline),
-            else_=payment_due,
-        )
+        # Each kind keeps its tickets' nearest deadline (claims: the open duties, then the
+        # payment window): one column, indexed with closed_at, for every kind.
+        next_deadline = Ticket.next_deadline_at
         overdue = case((next_deadline < now, 1), else_=0)
         conditions: list[ColumnElement[bool]] = [Ticket.closed_at.is_(None)]
         if where.kind:

@@ -155,3 +155,14 @@ def test_the_pledge_is_reminded_after_30_days_and_escalated_after_60() -> None:
             "pledge:escalation",
         ),
     ]
+
+
+def test_a_tickets_next_deadline_is_the_earliest_still_open() -> None:
+    from bot.domain.deadlines import earliest
+
+    soon = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+    later = datetime(2027, 3, 3, 23, 0, tzinfo=UTC)
+    assert earliest(later, None, soon) == soon
+    assert earliest(None, later) == later
+    assert earliest() is None
+    assert earliest(None, None) is None

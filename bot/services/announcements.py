@@ -20,8 +20,8 @@ from sqlalchemy.orm import selectinload
 
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, require
-from bot.services import registration
-from bot.services.relay import Recipient
+from bot.services import audiences, registration
+from bot.services.audiences import Recipient
 from storage.models import Commune, Person, School
 from storage.uow import Database, UnitOfWork
 
@@ -208,9 +208,7 @@ async def _audience(uow: UnitOfWork, author: Person, audience: Audience) -> tupl
     if audience.commune_id is not None:
         query = query.where(Person.commune_id == audience.commune_id)
     people: Sequence[Person] = (await uow.session.scalars(query)).all()
-    return tuple(
-        Recipient(p.id, p.chat_id, p.language, p.full_name) for p in people if p.chat_id is not None
-    )
+    return audiences.recipients(people)
 
 
 def _checked_text(text: str) -> str:

@@ -38,8 +38,9 @@ from bot.domain.deadlines import (
 )
 from bot.domain.directory import cents_to_eur, eur_to_cents, normalize_asset_tag
 from bot.domain.errors import DomainError
-from bot.domain.roles import Action, Role, Scope, require
-from bot.services import reminders
+from bot.domain.roles import Action, Role, require
+from bot.services import access, audiences, reminders
+from bot.services.audiences import Recipient
 from storage.models import (
     Attachment,
     AuditEntry,
@@ -97,14 +98,6 @@ class ReportClaim:
 
 
 # --------------------------------------------------------------------------- views
-
-
-@dataclass(frozen=True)
-class Recipient:
-    person_id: int
-    chat_id: int
-    language: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -217,32 +210,6 @@ class TagCheck:
 # --------------------------------------------------------------------------- helpers
 
 
-def _scope(person: Person) -> Scope:
-    return Scope(
-        Role(person.role),
-        school_id=person.school_id,
-        commune_id=person.commune_id,
-        body_id=person.body_id,
-    )
-
-
-async def _person(uow: UnitOfWork, person_id: int) -> Person:
-    person = await uow.people.get(person_id)
-    if person is None or not person.active:
-        raise DomainError("registration.error.not_registered")
-    return person
-
-
-def _recipient(person: Person) -> Recipient | None:
-    if person.chat_id is None:
-        return None
-    return Recipient(person.id, person.chat_id, person.language, person.full_name)
-
-
-def _recipients(people: Sequence[Person]) -> tuple[Recipient, ...]:
-    return tuple(r for r in (_recipient(p) for p in people) if r is not None)
-
-
 async def _load_claim(uow: UnitOfWork, claim_id: int) -> Claim:
     claim = await uow.session.scalar(
         select(Claim)
@@ -273,19 +240,9 @@ async def _claim_for(
     if action is not None:
         require(person.role, action)
     claim = await _load_claim(uow, claim_id)
-    if not _follows(person, claim.ticket):
+    if not access.follows(person, claim.ticket):
         raise DomainError("claim.error.not_found")
     return claim
-
-
-def _follows(person: Person, ticket: Ticket) -> bool:
-    """DOMAIN.md: a teacher follows their own tickets, a school head the school's, a
-    commune agent the commune's, staff every one."""
-    if person.role == Role.TEACHER and ticket.reporter_id != person.id:
-        return False
-    return _scope(person).reaches(
-        school_id=ticket.school_id, commune_id=ticket.commune_id, body_id=ticket.body_id
-    )
 
 
 def facts_of(claim: Claim) -> ClaimFacts:
@@ -485,7 +442,7 @@ async def _view(
 async def reporting_schools(db: Database, person_id: int) -> list[School]:
     """The schools a person may report for: their own, or every school of their commune."""
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         require(person.role, Action.REPORT_CLAIM)
         if person.school_id is not None:
             school = await uow.directory.school(person.school_id)
@@ -498,7 +455,7 @@ async def reporting_schools(db: Database, person_id: int) -> list[School]:
 
 async def _school_in_scope(uow: UnitOfWork, person: Person, school_id: int) -> School:
     school = await uow.directory.school(school_id)
-    if school is None or not _scope(person).reaches(
+    if school is None or not access.scope(person).reaches(
         school_id=school.id, commune_id=school.commune_id, body_id=school.body_id
     ):
         raise DomainError("claim.error.school_out_of_scope")
@@ -509,7 +466,7 @@ async def inventory_page(
     db: Database, person_id: int, school_id: int, page: int, per_page: int = 8
 ) -> tuple[list[Equipment], int]:
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         await _school_in_scope(uow, person, school_id)
         rows, total = await uow.directory.equipment_of_school(
             school_id, offset=max(page, 0) * per_page, limit=per_page
@@ -522,7 +479,7 @@ async def check_tags(
 ) -> list[TagCheck]:
     """Typed tags: this school's equipment, unknown ones (to describe), or refused."""
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         await _school_in_scope(uow, person, school_id)
         checks: list[TagCheck] = []
         for raw in tags:
@@ -595,7 +552,7 @@ async def preview_claim(db: Database, cmd: ReportClaim, now: datetime) -> Previe
     rules.open_claim(cmd.kind, cmd.discovered_at, now)
     loss_on = local_date(cmd.discovered_at, PARIS)
     async with db.uow() as uow:
-        person = await _person(uow, cmd.reporter_id)
+        person = await access.person(uow, cmd.reporter_id)
         require(person.role, Action.REPORT_CLAIM)
         await _school_in_scope(uow, person, cmd.school_id)
         items = await _claim_items(uow, cmd.school_id, cmd.items, loss_on)
@@ -645,7 +602,7 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
     if len(description) > MAX_DESCRIPTION:
         raise DomainError("claim.error.description_too_long", max=MAX_DESCRIPTION)
     async with db.uow() as uow:
-        person = await _person(uow, cmd.reporter_id)
+        person = await access.person(uow, cmd.reporter_id)
         require(person.role, Action.REPORT_CLAIM)
         school = await _school_in_scope(uow, person, cmd.school_id)
         loss_on = local_date(facts.discovered_at, PARIS)
@@ -694,7 +651,7 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
         agents = await uow.people.body_agents(school.body_id)
         staff = await uow.people.staff()
         view = await _view(uow, await _load_claim(uow, ticket.id), now)
-    return Reported(view, _recipients(agents), _recipients(staff))
+    return Reported(view, audiences.recipients(agents), audiences.recipients(staff))
 
 
 # --------------------------------------------------------------------------- following
@@ -704,7 +661,7 @@ async def claim_view(
     db: Database, person_id: int, claim_id: int, now: datetime, *, timeline: bool = False
 ) -> ClaimView:
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id)
         return await _view(uow, claim, now, timeline=timeline)
 
@@ -712,9 +669,9 @@ async def claim_view(
 async def find_claim_id(db: Database, person_id: int, number: str) -> int:
     """A claim's id from its number (S-2026-0042), within the person's scope."""
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         ticket = await uow.tickets.by_number(number.strip())
-        if ticket is None or ticket.kind != "claim" or not _follows(person, ticket):
+        if ticket is None or ticket.kind != "claim" or not access.follows(person, ticket):
             raise DomainError("claim.error.not_found")
         return ticket.id
 
@@ -730,7 +687,7 @@ async def confirm_duty(
     now: datetime,
 ) -> ClaimView:
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.FOLLOW_CLAIM)
         facts = rules.confirm_duty(facts_of(claim), Duty(duty), done_at, now, reference)
         record = facts.duties_done[Duty(duty)]
@@ -757,7 +714,7 @@ async def check_duty_time(
 ) -> None:
     """Refuse a duty's date at once (before asking for its reference); writes nothing."""
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.FOLLOW_CLAIM)
         rules.confirm_duty(facts_of(claim), Duty(duty), done_at, now, reference="(checking)")
 
@@ -773,7 +730,7 @@ async def record_pledge(
     now: datetime,
 ) -> ClaimView:
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.FOLLOW_CLAIM)
         facts = rules.record_pledge(facts_of(claim), amount, mode, planned_on, now)
         _store(claim, facts, now)
@@ -811,7 +768,7 @@ def amount_due_at_completion(view: ClaimView) -> Decimal | None:
 async def mark_complete(db: Database, person_id: int, claim_id: int, *, now: datetime) -> ClaimView:
     """Staff: the dossier is complete; the commune has one year from today to pay."""
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
         today = local_date(now, PARIS)
         facts = rules.mark_complete(facts_of(claim), today, now, amount_due=_amount_due(claim))
@@ -836,7 +793,7 @@ async def record_payment(
 ) -> tuple[ClaimView, bool]:
     """Staff record a payment; paid in full closes the claim and its reminders."""
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
         if paid_on > local_date(now, PARIS):
             raise DomainError("claim.error.payment_in_future")
@@ -873,7 +830,7 @@ async def close_claim(
     db: Database, person_id: int, claim_id: int, *, reason: str | None, now: datetime
 ) -> ClaimView:
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
         facts = rules.close(facts_of(claim), now, reason)
         _store(claim, facts, now)
@@ -886,7 +843,7 @@ async def close_claim(
 async def reopen_claim(db: Database, person_id: int, claim_id: int, *, now: datetime) -> ClaimView:
     """Staff reopen a closed claim; what is still owed is reminded again."""
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
         facts = rules.reopen(facts_of(claim))
         _store(claim, facts, now)
@@ -919,7 +876,7 @@ async def record_replacement(
 ) -> ClaimView:
     """Staff: an item's replacement was ordered, or installed with its new value."""
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
         tag = normalize_asset_tag(item_tag)
         item = next((i for i in claim.items if i.asset_tag == tag), None)
@@ -959,7 +916,7 @@ async def record_recovery(
     """Stolen items were found: before payment the commune takes them back; after it,
     the commune has 15 days from being told to ask for them (a reminder is planned)."""
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
         facts = facts_of(claim)
         outcome = rules.recovery_outcome(facts.kind, indemnity_paid=facts.payments_total > 0)
@@ -990,7 +947,7 @@ async def attach_file(
     db: Database, person_id: int, claim_id: int, file: FileRef, *, purpose: str, now: datetime
 ) -> ClaimView:
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id)
         uow.session.add(_attachment(claim.ticket_id, file, purpose=purpose, person=person, now=now))
         _audit(
@@ -1008,7 +965,8 @@ async def recipients_for(
         claim = await _load_claim(uow, claim_id)
         agents = await uow.people.body_agents(claim.ticket.body_id)
         staff = await uow.people.staff()
-        return _recipients(agents), _recipients(staff), _recipient(claim.ticket.reporter)
+        reporter = audiences.recipient(claim.ticket.reporter)
+        return audiences.recipients(agents), audiences.recipients(staff), reporter
 
 
 async def view_for_reminder(uow: UnitOfWork, claim_id: int, now: datetime) -> ClaimView:

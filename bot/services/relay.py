@@ -24,7 +24,6 @@ the front end needs to deliver it. Nothing here formats text for a person, nor s
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -33,7 +32,9 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from bot.domain.errors import DomainError
-from bot.domain.roles import Action, Role, Scope, require
+from bot.domain.roles import Action, Role, require
+from bot.services import access, audiences
+from bot.services.audiences import Recipient
 from bot.services.claims import FileRef
 from storage.models import Attachment, Person, Ticket, TicketMessage
 from storage.uow import Database, UnitOfWork
@@ -63,14 +64,6 @@ class Audience(StrEnum):
 
 
 # --------------------------------------------------------------------------- views
-
-
-@dataclass(frozen=True)
-class Recipient:
-    person_id: int
-    chat_id: int
-    language: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -151,25 +144,6 @@ def looks_like_number(text: str) -> bool:
     return bool(_NUMBER.match(text.strip()))
 
 
-def _scope(person: Person) -> Scope:
-    return Scope(
-        Role(person.role),
-        school_id=person.school_id,
-        commune_id=person.commune_id,
-        body_id=person.body_id,
-    )
-
-
-def _follows(person: Person, ticket: Ticket) -> bool:
-    """May the person see this ticket and write on it? Their scope must reach it, and a
-    teacher follows only the tickets they reported (a school head follows the school's)."""
-    if not _scope(person).reaches(
-        school_id=ticket.school_id, commune_id=ticket.commune_id, body_id=ticket.body_id
-    ):
-        return False
-    return person.role != Role.TEACHER or ticket.reporter_id == person.id
-
-
 def _followed(person: Person) -> tuple[str, ColumnElement[bool]]:
     """``_follows`` as a query: the listing's name and the tickets' condition."""
     role = Role(person.role)
@@ -199,24 +173,6 @@ def _shown_to(
     if author.id == viewer.id:
         return True
     return author.role == Role.STAFF and ticket.reporter_id == viewer.id
-
-
-async def _person(uow: UnitOfWork, person_id: int) -> Person:
-    person = await uow.people.get(person_id)
-    if person is None or not person.active:
-        raise DomainError("registration.error.not_registered")
-    return person
-
-
-def _recipient(person: Person | None) -> Recipient | None:
-    if person is None or not person.active or person.chat_id is None:
-        return None
-    return Recipient(person.id, person.chat_id, person.language, person.full_name)
-
-
-def _recipients(people: Sequence[Person], *, besides: int) -> tuple[Recipient, ...]:
-    found = (_recipient(p) for p in people if p.id != besides)
-    return tuple(r for r in found if r is not None)
 
 
 async def _ticket(uow: UnitOfWork, ticket_id: int) -> Ticket | None:
@@ -323,7 +279,7 @@ async def _post(
 async def _staff_reply(
     uow: UnitOfWork, staff: Person, ticket: Ticket, body: str, file: FileRef | None, now: datetime
 ) -> Posted:
-    reporter = _recipient(ticket.reporter) if ticket.reporter_id != staff.id else None
+    reporter = audiences.recipient(ticket.reporter) if ticket.reporter_id != staff.id else None
     return await _post(
         uow,
         staff,
@@ -344,9 +300,9 @@ async def _staff_reply(
 async def ticket_by_number(db: Database, person_id: int, number: str) -> int:
     """A ticket's id from its number, within the person's scope (else: unknown number)."""
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         ticket = await uow.tickets.by_number(number.strip())
-        if ticket is None or not _follows(person, ticket):
+        if ticket is None or not access.follows(person, ticket):
             raise DomainError("relay.error.unknown_number", number=number.strip().upper())
         return ticket.id
 
@@ -363,7 +319,7 @@ async def reply_to_reporter(
     """Staff write to the reporter (``/repondre``)."""
     text = _checked_body(body, file)
     async with db.uow() as uow:
-        staff = await _person(uow, staff_id)
+        staff = await access.person(uow, staff_id)
         require(staff.role, Action.TRIAGE)
         ticket = await _ticket(uow, ticket_id)
         if ticket is None:
@@ -384,7 +340,7 @@ async def add_note(
     sent to nobody. A reply in the staff group is one too."""
     text = _checked_body(body, file)
     async with db.uow() as uow:
-        staff = await _person(uow, staff_id)
+        staff = await access.person(uow, staff_id)
         require(staff.role, Action.TRIAGE)
         ticket = await _ticket(uow, ticket_id)
         if ticket is None:
@@ -422,19 +378,19 @@ async def write_on_ticket(
     """
     text = _checked_body(body, file)
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         ticket = await _ticket(uow, ticket_id)
-        if ticket is None or not _follows(person, ticket):
+        if ticket is None or not access.follows(person, ticket):
             raise DomainError("relay.error.refused")
         if person.role == Role.STAFF:
             return await _staff_reply(uow, person, ticket, text, file, now)
-        assignee = _recipient(ticket.assignee)
+        assignee = audiences.recipient(ticket.assignee)
         recipients: tuple[Recipient, ...]
         if assignee is not None and assignee.person_id != person.id:
             audience, recipients = Audience.ASSIGNEE, (assignee,)
         else:
             audience = Audience.STAFF
-            recipients = _recipients(await uow.people.staff(), besides=person.id)
+            recipients = audiences.recipients(await uow.people.staff(), besides=person.id)
         return await _post(
             uow,
             person,
@@ -455,7 +411,7 @@ async def my_tickets(
     """The tickets a person follows, newest first: a teacher's own, a school head's whole
     school, a commune agent's whole commune, a staff member's assigned (or own) ones."""
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         listing, where = _followed(person)
         scope_name = ""
         if listing == "school":
@@ -496,9 +452,9 @@ async def ticket_thread(db: Database, person_id: int, ticket_id: int) -> TicketT
     reporter, and the system's entries. A ticket the person does not follow is "not
     found", so that ids of other people's tickets cannot be probed."""
     async with db.uow() as uow:
-        person = await _person(uow, person_id)
+        person = await access.person(uow, person_id)
         ticket = await _ticket(uow, ticket_id)
-        if ticket is None or not _follows(person, ticket):
+        if ticket is None or not access.follows(person, ticket):
             raise DomainError("relay.error.not_found")
         staff = person.role == Role.STAFF
         messages = await uow.session.scalars(

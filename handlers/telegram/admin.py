@@ -561,7 +561,7 @@ async def broadcast(
     for recipient in recipients:
         if await _send_one(bot, recipient.chat_id, texts[recipient.language]):
             delivered += 1
-        else:
+        elif recipient.person_id is not None:  # an announcement goes to people, not groups
             failed.append(recipient.person_id)
     await service.record_delivery(
         services.db,

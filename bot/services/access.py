@@ -1,0 +1,39 @@
+"""Who may see what, for every ticket kind: the person behind a request, their scope, and
+whether they follow a ticket. One place, so that the kinds cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from bot.domain.errors import DomainError
+from bot.domain.roles import Role, Scope
+from storage.models import Person, Ticket
+from storage.uow import UnitOfWork
+
+
+async def person(uow: UnitOfWork, person_id: int) -> Person:
+    """The active person behind a request; anyone else is not registered (any more)."""
+    found = await uow.people.get(person_id)
+    if found is None or not found.active:
+        raise DomainError("registration.error.not_registered")
+    return found
+
+
+def scope(person: Person) -> Scope:
+    """What the person's role reaches: their school, their body's schools, or everything."""
+    return Scope(
+        Role(person.role),
+        school_id=person.school_id,
+        commune_id=person.commune_id,
+        body_id=person.body_id,
+    )
+
+
+def follows(person: Person, ticket: Ticket) -> bool:
+    """May the person see this ticket and write on it? (DOMAIN.md) Their scope must reach
+    it, and a teacher follows only the tickets they reported; a school head follows the
+    school's, a body's agent the body's, staff every one."""
+    if person.role == Role.TEACHER and ticket.reporter_id != person.id:
+        return False
+    return scope(person).reaches(
+        school_id=ticket.school_id, commune_id=ticket.commune_id, body_id=ticket.body_id
+    )

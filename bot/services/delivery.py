@@ -44,11 +44,13 @@ def actions(rows: Iterable[Iterable[tuple[str, str]]]) -> Actions:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message to one address, in the catalogs' markup, with its buttons."""
+    """One message to one address, in the catalogs' markup, with its buttons; about a
+    ticket when ``ticket_id`` is set (a reply to it then reaches the ticket's thread)."""
 
     chat_id: int
     text: str
     actions: Actions = ()
+    ticket_id: int | None = None
 
 
 # Sends one message; may return the id of the message sent (recorded as a message

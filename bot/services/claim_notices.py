@@ -1,0 +1,110 @@
+"""What is told to whom as a claim moves on, for every front end.
+
+Each function returns the messages (neutral :class:`Outgoing`, about the claim) that a use
+case's outcome owes to the people concerned: the agents of the school's body, the staff
+(their group or each member), the reporter. A front end only sends them; a second front
+end gets the same notices without any rule of its own.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bot.cards.claims import ClaimCard
+from bot.config import Settings
+from bot.i18n import I18n, Safe
+from bot.services import audiences
+from bot.services.audiences import StaffRoom
+from bot.services.claims import ClaimView, Reported, recipients_for
+from bot.services.delivery import Outgoing
+from storage.uow import Database
+
+
+async def _staff(db: Database, settings: Settings) -> tuple[audiences.Recipient, ...]:
+    async with db.uow() as uow:
+        return await audiences.staff(uow, StaffRoom.of(settings))
+
+
+async def after_report(
+    db: Database, i18n: I18n, settings: Settings, reported: Reported
+) -> list[Outgoing]:
+    """A new claim: the body's agents get their duties with a button each; staff are told."""
+    claim = reported.claim
+    messages: list[Outgoing] = []
+    for agent in reported.body_agents:
+        card = ClaimCard(i18n, agent.language)
+        messages.append(
+            Outgoing(agent.chat_id, card.commune_notice(claim), card.duty_actions(claim), claim.id)
+        )
+    for target in await _staff(db, settings):
+        card = ClaimCard(i18n, target.language)
+        messages.append(
+            Outgoing(target.chat_id, card.staff_notice(claim), card.staff_actions(claim), claim.id)
+        )
+    return messages
+
+
+async def to_body(
+    db: Database, i18n: I18n, claim: ClaimView, key: str, **params: Any
+) -> list[Outgoing]:
+    """A message of the catalog to the agents of the claim's body (completion, payment…)."""
+    agents, _, _ = await recipients_for(db, claim.id)
+    messages = []
+    for agent in agents:
+        lang = agent.language
+        extra = {
+            "pay_by": i18n.date(lang, claim.payment_deadline) if claim.payment_deadline else "",
+            "amount": i18n.money(lang, claim.amount_due or Decimal(0)),
+        }
+        text = i18n.t(
+            lang, key, number=claim.number, school=claim.school_name, **{**extra, **params}
+        )
+        messages.append(Outgoing(agent.chat_id, text, ticket_id=claim.id))
+    return messages
+
+
+async def to_staff(
+    db: Database, i18n: I18n, settings: Settings, claim: ClaimView, key: str, *, amount: Decimal
+) -> list[Outgoing]:
+    """A message of the catalog to the staff (a pledge received…), with their actions."""
+    messages = []
+    for target in await _staff(db, settings):
+        card = ClaimCard(i18n, target.language)
+        text = card.t(
+            key, number=claim.number, commune=claim.commune_name, amount=card.money(amount)
+        )
+        messages.append(Outgoing(target.chat_id, text, card.staff_actions(claim), claim.id))
+    return messages
+
+
+async def installed(db: Database, i18n: I18n, claim: ClaimView) -> list[Outgoing]:
+    """Art. 6: SEM sends the body the list of what was installed, with its new value."""
+    agents, _, _ = await recipients_for(db, claim.id)
+    done = [
+        (i.asset_tag or "", i.replacement_installed_on, i.new_value)
+        for i in claim.items
+        if i.replacement_installed_on is not None and i.new_value is not None
+    ]
+    total = sum((value for _, _, value in done), Decimal(0))
+    messages = []
+    for agent in agents:
+        card = ClaimCard(i18n, agent.language)
+        lines = "\n".join(
+            card.t(
+                "claim.card.installed",
+                tag=tag,
+                on=i18n.date(agent.language, on),
+                value=card.money(value),
+            )
+            for tag, on, value in done
+        )
+        text = card.t(
+            "claim.notify.installed",
+            number=claim.number,
+            school=claim.school_name,
+            lines=Safe(lines),
+            total=card.money(total),
+        )
+        messages.append(Outgoing(agent.chat_id, text, ticket_id=claim.id))
+    return messages

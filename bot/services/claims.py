@@ -812,8 +812,7 @@ async def record_payment(
     async with db.uow() as uow:
         person = await _person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
-        if paid_on > local_date(now, PARIS):
-            raise DomainError("claim.error.payment_in_future")
+        rules.check_payment_day(paid_on, local_date(now, PARIS))
         outcome = rules.record_payment(facts_of(claim), amount)
         claim.payments.append(
             Payment(

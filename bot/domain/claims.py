@@ -380,6 +380,22 @@ def open_claim(kind: ClaimKind, discovered_at: datetime, now: datetime) -> Claim
     return ClaimFacts(kind=ClaimKind(kind), discovered_at=discovered)
 
 
+def check_duty_time(
+    duty: Duty, done_at: datetime, *, discovered_at: datetime, now: datetime
+) -> datetime:
+    """A duty's date, as the commune types it: not in the future, not before the discovery.
+
+    Returns it in UTC. Checked as the date is typed, and again when the duty is written.
+    """
+    done = to_utc(done_at, "done_at")
+    if done > to_utc(now, "now"):
+        raise DomainError("claim.error.duty_in_future", duty=duty)
+    discovered = to_utc(discovered_at, "discovered_at")
+    if done < discovered:
+        raise DomainError("claim.error.duty_before_discovery", duty=duty, discovered_at=discovered)
+    return done
+
+
 def confirm_duty(
     claim: ClaimFacts,
     duty: Duty,
@@ -391,13 +407,7 @@ def confirm_duty(
     _ensure_open(claim)
     if duty not in duties_for(claim.kind):
         raise DomainError("claim.error.duty_not_for_kind", duty=duty, kind=claim.kind)
-    done = to_utc(done_at, "done_at")
-    if done > to_utc(now, "now"):
-        raise DomainError("claim.error.duty_in_future", duty=duty)
-    if done < claim.discovered_at:
-        raise DomainError(
-            "claim.error.duty_before_discovery", duty=duty, discovered_at=claim.discovered_at
-        )
+    done = check_duty_time(duty, done_at, discovered_at=claim.discovered_at, now=now)
     ref = (reference or "").strip() or None
     if duty in DUTIES_NEEDING_REFERENCE and ref is None:
         raise DomainError("claim.error.reference_required", duty=duty)
@@ -472,17 +482,33 @@ class PaymentOutcome:
     outstanding: Decimal
 
 
+def check_payment_amount(amount: Decimal, outstanding: Decimal) -> Decimal:
+    """A payment's amount, to the cent: more than 0 and no more than what is still owed.
+
+    Checked as the amount is typed, and again when the payment is written.
+    """
+    amount = _money(amount)
+    if amount <= 0:
+        raise DomainError("claim.error.payment_not_positive", amount=amount)
+    if amount > outstanding:
+        raise DomainError("claim.error.overpayment", amount=amount, outstanding=outstanding)
+    return amount
+
+
+def check_payment_day(paid_on: date, today: date) -> date:
+    """A payment's day: it was made, so not after today (local calendar day)."""
+    if paid_on > today:
+        raise DomainError("claim.error.payment_in_future", paid_on=paid_on)
+    return paid_on
+
+
 def record_payment(claim: ClaimFacts, amount: Decimal) -> PaymentOutcome:
     """A payment to SEM: refused before a pledge, if not positive, or beyond what is owed."""
     _ensure_open(claim)
     outstanding = claim.outstanding
     if claim.pledge is None or outstanding is None:
         raise DomainError("claim.error.payment_before_pledge")
-    amount = _money(amount)
-    if amount <= 0:
-        raise DomainError("claim.error.payment_not_positive", amount=amount)
-    if amount > outstanding:
-        raise DomainError("claim.error.overpayment", amount=amount, outstanding=outstanding)
+    amount = check_payment_amount(amount, outstanding)
     after = _moved(claim, replace(claim, payments_total=claim.payments_total + amount))
     return PaymentOutcome(
         claim=after, paid_in_full=after.paid_in_full, outstanding=outstanding - amount

@@ -8,9 +8,10 @@ Sending is the front end's job; this module says to whom.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -22,8 +23,18 @@ from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, require
 from bot.services import audiences, registration
 from bot.services.audiences import Recipient
+from bot.services.delivery import (
+    Outgoing,
+    Refused,
+    Sender,
+    Throttled,
+    Unreachable,
+    describe,
+)
 from storage.models import Commune, Person, School
 from storage.uow import Database, UnitOfWork
+
+log = logging.getLogger(__name__)
 
 # Who may announce. There is no Action of its own yet: triage is what staff alone may do.
 # (reading) Change this one line when roles.py gains Action.ANNOUNCE.
@@ -275,3 +286,54 @@ async def record_delivery(
             failed_people=list(failed),
         )
         await uow.commit()
+
+
+SEND_RETRIES = 3  # after the messenger asks to slow down, per recipient
+
+
+async def deliver(
+    send: Sender,
+    recipients: Sequence[Recipient],
+    texts: Mapping[str, str],
+    *,
+    sleep: Callable[[float], Awaitable[None]],
+    retries: int = SEND_RETRIES,
+) -> tuple[int, list[int]]:
+    """Send an announcement to each recipient in their language, through any front end.
+
+    A recipient who blocked the bot or whose chat is gone, and a message refused, count as
+    failures, not crashes; a flood wait is waited out (``retries`` times at most); a
+    network failure is not retried (the message may have arrived). Returns how many got
+    it, and the people it did not reach.
+    """
+    delivered = 0
+    failed: list[int] = []
+    for recipient in recipients:
+        if await _deliver_one(send, recipient, texts[recipient.language], sleep, retries):
+            delivered += 1
+        elif recipient.person_id is not None:  # an announcement goes to people, not groups
+            failed.append(recipient.person_id)
+    return delivered, failed
+
+
+async def _deliver_one(
+    send: Sender,
+    recipient: Recipient,
+    text: str,
+    sleep: Callable[[float], Awaitable[None]],
+    retries: int,
+) -> bool:
+    for _attempt in range(retries + 1):
+        try:
+            await send(Outgoing(recipient.chat_id, text))
+            return True
+        except Throttled as error:
+            await sleep(error.delay.total_seconds())
+        except (Unreachable, Refused) as error:
+            log.info("announcement: chat %s unreachable: %s", recipient.chat_id, error.reason)
+            return False
+        except Exception as error:  # network trouble: not retried (it may have arrived)
+            log.warning("announcement: chat %s failed: %s", recipient.chat_id, describe(error))
+            return False
+    return False
+

@@ -50,7 +50,7 @@ def _search_ids(pattern: str) -> Select[Any]:
 
 
 CLAIMS = TicketKind(
-    name="claim",
+    name=claims.KIND,
     prefix=claims.PREFIX,
     namespace="clm",
     view=_view,

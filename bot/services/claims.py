@@ -39,7 +39,7 @@ from bot.domain.deadlines import (
 from bot.domain.directory import cents_to_eur, eur_to_cents, normalize_asset_tag
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, require
-from bot.services import access, audiences, reminders
+from bot.services import access, audiences, reminders, tickets
 from bot.services.audiences import Recipient
 from storage.models import (
     Attachment,
@@ -55,6 +55,7 @@ from storage.models import (
 )
 from storage.uow import Database, UnitOfWork
 
+KIND = "claim"  # Ticket.kind of a sinistre
 PREFIX = "S"  # claim numbers: S-2026-0042
 MAX_ITEMS = 30
 MAX_DESCRIPTION = 3000
@@ -607,21 +608,16 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
         school = await _school_in_scope(uow, person, cmd.school_id)
         loss_on = local_date(facts.discovered_at, PARIS)
         items = await _claim_items(uow, school.id, cmd.items, loss_on)
-        number = await uow.tickets.next_number(PREFIX, local_date(now, PARIS).year)
-        ticket = Ticket(
-            number=number,
-            kind="claim",
+        ticket = await tickets.open_ticket(
+            uow,
+            kind=KIND,
+            prefix=PREFIX,
             state=facts.state.value,
-            reporter_id=person.id,
-            school_id=school.id,
-            commune_id=school.commune_id,
-            body_id=school.body_id,
-            created_at=now,
-            updated_at=now,
-            next_deadline_at=facts.duties_deadline if rules.duties_for(facts.kind) else None,
+            reporter=person,
+            school=school,
+            now=now,
+            next_deadline=facts.duties_deadline if rules.duties_for(facts.kind) else None,
         )
-        uow.session.add(ticket)
-        await uow.session.flush()
         claim = Claim(
             ticket_id=ticket.id,
             kind=facts.kind.value,
@@ -795,8 +791,7 @@ async def record_payment(
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
-        if paid_on > local_date(now, PARIS):
-            raise DomainError("claim.error.payment_in_future")
+        rules.check_payment_day(paid_on, local_date(now, PARIS))
         outcome = rules.record_payment(facts_of(claim), amount)
         claim.payments.append(
             Payment(

@@ -34,7 +34,7 @@ from sqlalchemy.orm import selectinload
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, require
 from bot.services import access, audiences
-from bot.services.audiences import Recipient
+from bot.services.audiences import Recipient, StaffRoom
 from bot.services.claims import FileRef
 from storage.models import Attachment, Person, Ticket, TicketMessage
 from storage.uow import Database, UnitOfWork
@@ -367,12 +367,14 @@ async def write_on_ticket(
     now: datetime,
     *,
     file: FileRef | None = None,
+    room: StaffRoom | None = None,
 ) -> Posted:
     """A reply to a message about the ticket.
 
     From staff it goes to the reporter. From anyone else who follows the ticket (its
     reporter, the school's head, the commune's agents) it goes to the assignee or, when
-    nobody is assigned, to every staff member; a ticket the writer does not follow is
+    nobody is assigned, to the staff (``room``: their group when configured, else every
+    staff member but the writer); a ticket the writer does not follow is
     refused and nothing is kept (a reference to an old message may outlive a change of
     role or of school, or be forged).
     """
@@ -390,7 +392,10 @@ async def write_on_ticket(
             audience, recipients = Audience.ASSIGNEE, (assignee,)
         else:
             audience = Audience.STAFF
-            recipients = audiences.recipients(await uow.people.staff(), besides=person.id)
+            if room is not None and room.chat_id is not None:
+                recipients = await audiences.staff(uow, room)
+            else:
+                recipients = audiences.recipients(await uow.people.staff(), besides=person.id)
         return await _post(
             uow,
             person,

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import aliased
 
+from bot.domain.dates import PARIS, local_date
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, require
 from bot.services.kinds import TicketKind
@@ -29,6 +30,38 @@ from storage.models import (
 from storage.sql import insert_ignoring_duplicates
 from storage.types import as_utc
 from storage.uow import Database, UnitOfWork
+
+
+async def open_ticket(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    prefix: str,
+    state: str,
+    reporter: Person,
+    school: School,
+    now: datetime,
+    next_deadline: datetime | None = None,
+) -> Ticket:
+    """A new ticket of any kind, in the caller's transaction (not committed): its number
+    (the kind's prefix, the Paris year, the next of the sequence), its reporter, its school
+    with the school's commune and responsible body at this moment, its next deadline."""
+    number = await uow.tickets.next_number(prefix, local_date(now, PARIS).year)
+    ticket = Ticket(
+        number=number,
+        kind=kind,
+        state=state,
+        reporter_id=reporter.id,
+        school_id=school.id,
+        commune_id=school.commune_id,
+        body_id=school.body_id,
+        created_at=now,
+        updated_at=now,
+        next_deadline_at=next_deadline,
+    )
+    uow.session.add(ticket)
+    await uow.session.flush()
+    return ticket
 
 
 async def remember_messages(

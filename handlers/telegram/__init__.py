@@ -27,8 +27,9 @@ from handlers.telegram import (
 )
 from handlers.telegram.common import quiet_per_message_warning
 
-EXPIRY = -3
-GUARDS = -2
+EXPIRY = -4
+GUARDS = -3
+RETIRED = -2
 FIRST = -1
 MAIN = 0
 
@@ -40,6 +41,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Dialogue steps restored at start-up that waited too long end before anything else.
     application.add_handler(TypeHandler(Update, dialogues.expire_restored), group=EXPIRY)
     application.add_handler(TypeHandler(Update, registration.load_person), group=GUARDS)
+    # A step of a dialogue this version no longer has (decision 0014): the person is told.
+    application.add_handler(TypeHandler(Update, claim_follow.retire_old_follow_up), group=RETIRED)
     # Before the dialogues see the update: /annuler ends them all at once, and a reply to a
     # message about a ticket goes to the relay rather than into a dialogue's answer.
     application.add_handlers(
@@ -65,9 +68,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         group=MAIN,
     )
 
-    # Claims: the report dialogue, the follow-up dialogues (buttons on a claim), the view.
+    # Claims: the report dialogue, one follow-up dialogue per action on a claim (the
+    # buttons on its card and notices start them), the claim's view.
     application.add_handlers(
-        [claims.conversation(), claim_follow.conversation(), *claim_follow.view_handlers()],
+        [claims.conversation(), *claim_follow.conversations(), *claim_follow.view_handlers()],
         group=MAIN,
     )
 

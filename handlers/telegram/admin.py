@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -34,10 +34,10 @@ from bot.domain.roles import Action, Role, can
 from bot.i18n import I18n, Safe, normalize_language
 from bot.services import announcements as service
 from bot.services.announcements import Audience, AudienceKind
-from bot.services.relay import Recipient
+from bot.services.audiences import Recipient
 from handlers.telegram.app import PneContext, Services
 from handlers.telegram.common import keyboard, reply
-from handlers.telegram.delivery import retry_after_delay
+from handlers.telegram.delivery import telegram_sender
 from handlers.telegram.dialogues import dialogue
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ INVITE_DRAFT = "invite_draft"
 ANNOUNCE_DRAFT = "announce_draft"
 VALIDITY_CHOICES = (7, 14, 30)  # days, as buttons
 MAX_RESULTS = 8
-SEND_RETRIES = 3  # after a RetryAfter, per recipient
+SEND_RETRIES = service.SEND_RETRIES
 TASK_PREFIX = "announcement:"
 
 # Replaced in tests, to not wait for real.
@@ -526,24 +526,6 @@ async def announce_confirmed(update: Update, context: PneContext) -> str | int:
     return ConversationHandler.END
 
 
-async def _send_one(bot: ExtBot[Any], chat_id: int, text: str) -> bool:
-    """One recipient: True when Telegram took the message. A person who blocked the bot,
-    or a chat that is gone, is a failure, not a crash; a flood wait is waited out."""
-    for _attempt in range(SEND_RETRIES + 1):
-        try:
-            await bot.send_message(chat_id, text)
-            return True
-        except RetryAfter as error:
-            await sleep(retry_after_delay(error).total_seconds())
-        except (Forbidden, BadRequest) as error:
-            log.info("announcement: chat %s unreachable: %s", chat_id, error)
-            return False
-        except TelegramError as error:  # network trouble: not retried (it may have arrived)
-            log.warning("announcement: chat %s failed: %s", chat_id, error)
-            return False
-    return False
-
-
 async def broadcast(
     bot: ExtBot[Any],
     services: Services,
@@ -556,13 +538,13 @@ async def broadcast(
     texts: dict[str, str],
 ) -> tuple[int, int]:
     """Send the announcement to each recipient, audit the outcome, tell the author."""
-    delivered = 0
-    failed: list[int] = []
-    for recipient in recipients:
-        if await _send_one(bot, recipient.chat_id, texts[recipient.language]):
-            delivered += 1
-        elif recipient.person_id is not None:  # an announcement goes to people, not groups
-            failed.append(recipient.person_id)
+
+    async def wait(seconds: float) -> None:
+        await sleep(seconds)  # looked up at each call, so a test can replace it
+
+    delivered, failed = await service.deliver(
+        telegram_sender(bot), recipients, texts, sleep=wait, retries=SEND_RETRIES
+    )
     await service.record_delivery(
         services.db,
         author_id,

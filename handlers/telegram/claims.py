@@ -28,10 +28,11 @@ from bot.domain.claims import ClaimKind
 from bot.domain.dates import parse_discovery_detail
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
+from bot.services import claim_notices as notices
 from bot.services import claims as service
 from handlers.telegram.app import PneContext
 from handlers.telegram.claim_cards import Card
-from handlers.telegram.common import keyboard, notify, reply, send, send_about
+from handlers.telegram.common import keyboard, reply, send, send_about, tell
 from handlers.telegram.dialogues import dialogue
 
 KIND, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY = (
@@ -525,31 +526,10 @@ async def confirm(update: Update, context: PneContext) -> int | str:
 async def notify_reported(context: PneContext, reported: service.Reported) -> None:
     """The agents of the school's body get their duties with buttons; staff are told."""
     services = context.services
-    claim = reported.claim
-    for agent in reported.body_agents:
-        card = Card(services.i18n, agent.language)
-        await notify(
-            context,
-            agent.chat_id,
-            card.commune_notice(claim),
-            claim.id,
-            reply_markup=card.duty_keyboard(claim),
-        )
-    staff_chat = services.settings.staff_chat_id
-    targets = (
-        [(staff_chat, services.settings.language)]
-        if staff_chat is not None
-        else [(s.chat_id, s.language) for s in reported.staff]
+    await tell(
+        context,
+        await notices.after_report(services.db, services.i18n, services.settings, reported),
     )
-    for chat_id, lang in targets:
-        card = Card(services.i18n, lang)
-        await notify(
-            context,
-            chat_id,
-            card.staff_notice(claim),
-            claim.id,
-            reply_markup=card.staff_keyboard(claim),
-        )
 
 
 # --- leaving ----------------------------------------------------------------------------

@@ -13,7 +13,9 @@ from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 from telegram.warnings import PTBUserWarning
 
+from bot.services.delivery import Outgoing
 from handlers.telegram.app import PneContext
+from handlers.telegram.delivery import markup
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 log = logging.getLogger(__name__)
@@ -172,6 +174,27 @@ async def notify(
         log.warning("ticket %s: chat %s not told (%s)", ticket_id, chat_id, exc)
         return False
     return True
+
+
+async def tell(context: PneContext, messages: Sequence[Outgoing]) -> int:
+    """Send what a service says is owed to others (each about its ticket, with its
+    buttons); one recipient's failure does not stop the others. Returns how many got it."""
+    delivered = 0
+    for message in messages:
+        buttons = markup(message.actions)
+        if message.ticket_id is not None:
+            told = await notify(
+                context, message.chat_id, message.text, message.ticket_id, reply_markup=buttons
+            )
+        else:
+            try:
+                await send(context, message.chat_id, message.text, reply_markup=buttons)
+                told = True
+            except TelegramError as exc:
+                log.warning("chat %s not told (%s)", message.chat_id, exc)
+                told = False
+        delivered += told
+    return delivered
 
 
 def _chat_id(update: Update) -> int:

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -93,6 +93,17 @@ def _end(handler: ConversationHandler[Any], key: tuple[Any, ...]) -> None:
     job = handler.timeout_jobs.pop(key, None)
     if job is not None:
         job.schedule_removal()
+
+
+def end_in_chat(
+    application: Application[Any, Any, Any, Any, Any, Any], update: Update, names: Collection[str]
+) -> None:
+    """End this person's dialogues of these names in the chat of this update."""
+    for handler in _dialogues(application):
+        if handler.name in names:
+            key = handler._get_key(update)
+            if key in handler._conversations:
+                _end(handler, key)
 
 
 def end_all(application: Application[Any, Any, Any, Any, Any, Any], update: Update) -> bool:

@@ -39,6 +39,7 @@ from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can
 from bot.i18n import I18n, Safe
 from bot.services import relay as service
+from bot.services.audiences import StaffRoom
 from bot.services.claims import FileRef
 from bot.services.tickets import remember_messages, ticket_for_message
 from handlers.telegram.app import PneContext
@@ -158,10 +159,8 @@ async def deliver(update: Update, context: PneContext, posted: service.Posted) -
         return
     sender = _first_name(update, posted.author_name)
     targets = [(r.chat_id, r.language) for r in posted.recipients]
-    staff_chat = services.settings.staff_chat_id
-    group = posted.audience is service.Audience.STAFF and staff_chat is not None
-    if group and staff_chat is not None:
-        targets = [(staff_chat, services.settings.language)]
+    # The staff's group (when the service chose it) reads who wrote from which side.
+    group = any(r.is_group for r in posted.recipients)
     delivered = 0
     for chat_id, lang in targets:
         text = _render(services.i18n, lang, posted, sender, group=group)
@@ -307,7 +306,13 @@ async def reply_received(update: Update, context: PneContext) -> None:
             await reply(update, context, "relay.note.kept_in_group", number=posted.ticket.number)
             return
         posted = await service.write_on_ticket(
-            services.db, person.id, ticket_id, body, services.clock.now(), file=file
+            services.db,
+            person.id,
+            ticket_id,
+            body,
+            services.clock.now(),
+            file=file,
+            room=StaffRoom.of(services.settings),
         )
     except DomainError as error:
         await _error(update, context, error)

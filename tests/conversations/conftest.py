@@ -167,6 +167,14 @@ async def restarted(world: World) -> AsyncIterator[Application]:  # type: ignore
 
 @pytest.fixture
 async def world(database_url: str) -> AsyncIterator[World]:
+    async with a_world(database_url) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def a_world(database_url: str, *, fresh: bool = True) -> AsyncIterator[World]:
+    """The bot running on a database, for a test that needs more than one: a fresh one
+    gets the small directory, otherwise it is used as it is."""
     settings = Settings(telegram_token=None, database_url=database_url, _env_file=None)  # type: ignore[call-arg]
     db = Database(settings.database_url)
     clock = FrozenClock(T0)
@@ -174,7 +182,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
     api.now = lambda: clock.now().timestamp()
     app = build_application(settings, db, clock=clock, request=api, rate_limit=False)
     api.attach(app)
-    ids = await _directory(db, clock.now())
+    ids = await _directory(db, clock.now()) if fresh else {}
     async with running(app, start=False):
         yield World(api=api, app=app, db=db, clock=clock, settings=settings, ids=ids)
     await db.close()

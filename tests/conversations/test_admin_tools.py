@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain.roles import Role
-from bot.services.relay import Recipient
+from bot.services.audiences import Recipient
 from handlers.telegram import admin
 from handlers.telegram.offline import SimUser
 from storage.models import AuditEntry

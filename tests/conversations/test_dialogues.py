@@ -81,7 +81,14 @@ async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
     }
     assert dialogues == {
         "claim_report": timedelta(hours=24),
-        "claim_follow": timedelta(hours=1),
+        "claim_duty": timedelta(hours=1),
+        "claim_pledge": timedelta(hours=1),
+        "claim_complete": timedelta(hours=1),
+        "claim_payment": timedelta(hours=1),
+        "claim_replacement": timedelta(hours=1),
+        "claim_recovery": timedelta(hours=1),
+        "claim_close": timedelta(hours=1),
+        "claim_attach": timedelta(hours=1),
         "staff_write": timedelta(hours=1),
         "staff_invite": timedelta(hours=1),
         "staff_announce": timedelta(hours=1),

@@ -21,6 +21,9 @@ from bot.domain.claims import (
     RecoveryOutcome,
     allowed_transitions,
     can_request_recovery,
+    check_duty_time,
+    check_payment_amount,
+    check_payment_day,
     close,
     confirm_duty,
     derive_state,
@@ -532,3 +535,49 @@ def test_only_equipment_provided_by_sem_is_refunded_to_sem() -> None:
     assert covered_by_convention("sem")
     assert covered_by_convention(None)  # an unknown tag carries SEM's label until shown otherwise
     assert not covered_by_convention("commune")
+
+
+# ---------------------------------------------------------------- checks made as answers are typed
+
+
+def test_a_duty_time_is_checked_alone_before_anything_is_written() -> None:
+    at = DISCOVERED + timedelta(hours=1)
+    assert check_duty_time(Duty.COMPLAINT, at, discovered_at=DISCOVERED, now=NOW) == at
+    assert check_duty_time(Duty.COMPLAINT, DISCOVERED, discovered_at=DISCOVERED, now=NOW) == (
+        DISCOVERED
+    )
+    with pytest.raises(DomainError) as e:
+        check_duty_time(
+            Duty.COMPLAINT, DISCOVERED - timedelta(minutes=1), discovered_at=DISCOVERED, now=NOW
+        )
+    assert error_code(e) == "claim.error.duty_before_discovery"
+    with pytest.raises(DomainError) as e:
+        check_duty_time(
+            Duty.COMPLAINT, NOW + timedelta(minutes=1), discovered_at=DISCOVERED, now=NOW
+        )
+    assert error_code(e) == "claim.error.duty_in_future"
+
+
+@pytest.mark.parametrize("typed", ["0", "0.00", "0.004", "-5"])
+def test_a_payment_of_nothing_or_less_is_refused(typed: str) -> None:
+    with pytest.raises(DomainError) as e:
+        check_payment_amount(Decimal(typed), Decimal("640.00"))
+    assert error_code(e) == "claim.error.payment_not_positive"
+
+
+def test_a_payment_is_rounded_to_the_cent_and_may_settle_what_is_owed_exactly() -> None:
+    assert check_payment_amount(Decimal("0.005"), Decimal("640.00")) == Decimal("0.01")
+    assert check_payment_amount(Decimal("640"), Decimal("640.00")) == Decimal("640.00")
+    with pytest.raises(DomainError) as e:
+        check_payment_amount(Decimal("640.01"), Decimal("640.00"))
+    assert error_code(e) == "claim.error.overpayment"
+    assert e.value.params == {"amount": Decimal("640.01"), "outstanding": Decimal("640.00")}
+
+
+def test_a_payment_is_made_today_at_the_latest() -> None:
+    today = date(2026, 3, 10)
+    assert check_payment_day(today, today) == today
+    assert check_payment_day(date(2025, 12, 31), today) == date(2025, 12, 31)
+    with pytest.raises(DomainError) as e:
+        check_payment_day(date(2026, 3, 11), today)
+    assert error_code(e) == "claim.error.payment_in_future"

@@ -1,0 +1,190 @@
+"""The authorization matrix: role × command × scope, played through the real Application.
+
+Every command the bot registers must be in the menus' table (``handlers.telegram.menus``),
+and so in this matrix: a new command cannot slip in unchecked. For each role, a command
+the role may use answers; one it may not use is refused with the same words every time;
+a stranger only learns how to be invited. Then the scope: a ticket is shown to the people
+who follow it and reads as not found to everyone else, and a forged button of another
+role or of another scope changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from telegram.ext import CommandHandler, ConversationHandler
+
+from bot.domain.claims import ClaimKind
+from bot.domain.roles import Role, can
+from bot.services import claims
+from handlers.telegram.menus import COMMANDS, UNREGISTERED, Command
+from handlers.telegram.offline import SimUser
+from storage.models import Person, Ticket
+from tests.conversations.conftest import World
+
+ROLES: tuple[Role | None, ...] = (None, Role.TEACHER, Role.DIRECTOR, Role.COMMUNE, Role.STAFF)
+WORDS_FOR = {None: "stranger", **{role: role.value for role in Role}}
+
+
+def _registered_commands(world: World) -> set[str]:
+    names: set[str] = set()
+
+    def walk(handler: object) -> None:
+        if isinstance(handler, CommandHandler):
+            names.update(handler.commands)
+        elif isinstance(handler, ConversationHandler):
+            for inner in (
+                *handler.entry_points,
+                *(h for hs in handler.states.values() for h in hs),
+                *handler.fallbacks,
+            ):
+                walk(inner)
+
+    for group in world.app.handlers.values():
+        for handler in group:
+            walk(handler)
+    return names
+
+
+def test_every_registered_command_is_in_the_matrix(world: World) -> None:
+    known = {"start"} | {name for c in COMMANDS for name in (c.name, *c.aliases)}
+    assert _registered_commands(world) <= known, "add the new command to menus.COMMANDS"
+    assert {c.name for c in COMMANDS} <= _registered_commands(world) | {"annuler"}
+
+
+def _allowed(role: Role | None, command: Command) -> bool:
+    if role is None:
+        return command.name in UNREGISTERED
+    return command.action is None or can(role, command.action)
+
+
+async def _person(world: World, role: Role | None) -> SimUser:
+    if role is None:
+        return world.user("Eve")
+    return await world.registered(WORDS_FOR[role].capitalize(), role)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[WORDS_FOR[r] for r in ROLES])
+async def test_each_role_gets_exactly_the_commands_it_may_use(
+    world: World, role: Role | None
+) -> None:
+    i18n = world.app.bot_data["services"].i18n
+    forbidden = i18n.t("fr", "common.error.forbidden")
+    greeting = "Bonjour ! Je suis le bot du Plan numérique"  # the stranger's, visible text
+    user = await _person(world, role)
+    for command in COMMANDS:
+        for spelling in (command.name, *command.aliases):
+            world.api.clear()
+            await world.api.send_text(user, f"/{spelling}")
+            world.api.assert_no_refusals()
+            answer = world.last_text(user)
+            refused = answer == forbidden or answer.startswith(greeting)
+            expected = _allowed(role, command)
+            assert refused is not expected, (
+                f"/{spelling} for {WORDS_FOR[role]}: {'allowed' if expected else 'refused'}"
+                f" expected, got {answer[:80]!r}"
+            )
+            await world.api.send_text(user, "/annuler")
+
+
+async def _claim_at_soleil(world: World, reporter: str) -> tuple[int, str]:
+    async with world.db.uow() as uow:
+        person_id = await uow.session.scalar(select(Person.id).where(Person.full_name == reporter))
+    assert person_id is not None
+    reported = await claims.report_claim(
+        world.db,
+        claims.ReportClaim(
+            reporter_id=person_id,
+            school_id=world.ids["soleil"],
+            kind=ClaimKind.THEFT,
+            discovered_at=world.clock.now() - timedelta(hours=2),
+            description="Vitre brisée",
+            items=(claims.ItemRequest(asset_tag="SEM-0001"),),
+        ),
+        world.clock.now(),
+    )
+    return reported.claim.id, reported.claim.number
+
+
+async def test_a_ticket_is_seen_by_those_who_follow_it_and_not_found_by_anyone_else(
+    world: World,
+) -> None:
+    followers = {
+        "Zoé": await world.registered("Zoé", Role.TEACHER),  # the reporter
+        "Dora": await world.registered("Dora", Role.DIRECTOR),  # the school's head
+        "Claude": await world.registered("Claude", Role.COMMUNE),  # the commune's agent
+        "Sacha": await world.registered("Sacha", Role.STAFF),
+    }
+    outsiders = {
+        "Yann": await world.registered("Yann", Role.TEACHER),  # same school, not his report
+        "Luc": await world.registered("Luc", Role.DIRECTOR, school="0420002Z"),  # other school
+        "Dana": await world.registered("Dana", Role.COMMUNE, commune="42095"),  # other commune
+    }
+    _, number = await _claim_at_soleil(world, "Zoé")
+    i18n = world.app.bot_data["services"].i18n
+    not_found = i18n.t("fr", "claim.error.not_found")
+    for command in ("dossier", "sinistre"):
+        for name, user in followers.items():
+            world.api.clear()
+            await world.api.send_text(user, f"/{command} {number}")
+            assert number in world.last_text(user) and world.last_text(user) != not_found, name
+        for name, user in outsiders.items():
+            world.api.clear()
+            await world.api.send_text(user, f"/{command} {number}")
+            assert world.last_text(user) == not_found, name
+            # an unknown number reads exactly the same: numbers cannot be probed
+            await world.api.send_text(user, f"/{command} S-2026-0999")
+            assert world.last_text(user) == not_found, name
+
+
+async def _answer_to_forged(world: World, user: SimUser, data: str) -> str:
+    """Tap a button carrying ``data`` under a message the bot sent to ``user``."""
+    world.api.clear()
+    await world.api.send_text(user, "/aide")
+    message = world.api.last(user.id)
+    world.api.clear()
+    await world.api.forge_callback(user, message.message_id, data)
+    world.api.assert_no_refusals()
+    # What the bot said since the tap: an alert on the button, or a message.
+    said = [
+        str(s.params.get("text", ""))
+        for s in world.api.sent
+        if s.method in ("answerCallbackQuery", "sendMessage") and s.params.get("text")
+    ]
+    return "\n".join(said)
+
+
+async def test_forged_buttons_of_another_role_or_scope_change_nothing(world: World) -> None:
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    claude = await world.registered("Claude", Role.COMMUNE)
+    dana = await world.registered("Dana", Role.COMMUNE, commune="42095")
+    claim_id, _ = await _claim_at_soleil(world, "Zoé")
+    i18n = world.app.bot_data["services"].i18n
+    forbidden = i18n.t("fr", "common.error.forbidden")
+    not_found = i18n.t("fr", "claim.error.not_found")
+
+    async def state() -> tuple[str, int]:
+        async with world.db.uow() as uow:
+            ticket = await uow.session.get(Ticket, claim_id)
+            assert ticket is not None
+            assigned = await uow.session.scalar(
+                select(func.count()).select_from(Ticket).where(Ticket.assignee_id.is_not(None))
+            )
+            return ticket.state, int(assigned or 0)
+
+    before = await state()
+    # Staff's actions, from a teacher and from the claim's own commune agent.
+    for user in (zoe, claude):
+        for data in (f"tk:take:{claim_id}", f"tk:reopen:{claim_id}", f"clm:close:{claim_id}"):
+            answer = await _answer_to_forged(world, user, data)
+            assert forbidden in answer or not_found in answer, (user.first_name, data, answer)
+    # The duties of a claim of another commune's school.
+    answer = await _answer_to_forged(world, dana, f"clm:duty:{claim_id}:complaint")
+    assert not_found in answer or forbidden in answer, answer
+    # Ids that are not numbers, or out of range, are not trusted either.
+    for data in ("clm:duty:abc:complaint", f"clm:pay:{10**12}", "tk:view:-1"):
+        answer = await _answer_to_forged(world, claude, data)
+        assert answer == i18n.t("fr", "common.stale_button"), data
+    assert await state() == before

@@ -199,7 +199,6 @@ async def _audience(uow: UnitOfWork, author: Person, audience: Audience) -> tupl
         select(Person)
         .where(
             Person.active.is_(True),
-            Person.chat_id.is_not(None),
             Person.role.in_(roles),
             Person.id != author.id,
         )

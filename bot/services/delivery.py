@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.domain.platforms import TELEGRAM
+
 
 @dataclass(frozen=True, slots=True)
 class Button:
@@ -44,11 +46,13 @@ def actions(rows: Iterable[Iterable[tuple[str, str]]]) -> Actions:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message to one address, in the catalogs' markup, with its buttons."""
+    """One message to one address (a chat of ``platform``), in the catalogs' markup, with
+    its buttons."""
 
     chat_id: int
     text: str
     actions: Actions = ()
+    platform: str = TELEGRAM
 
 
 # Sends one message; may return the id of the message sent (recorded as a message

@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--expires-in", default=None, metavar="DURÉE", help="ex. 14d, 48h, 2w")
     invite.add_argument("--qr", type=Path, metavar="FICHIER.png", help="écrire le QR code")
+    link = admin.add_parser(
+        "link",
+        help="un code à usage unique qui ajoute un compte (une autre messagerie) à une personne"
+        " inscrite (numéro de `admin people`)",
+    )
+    link.add_argument("person_id", type=int)
+    link.add_argument("--expires-in", default=None, metavar="DURÉE", help="ex. 14d, 48h, 2w")
     revoke = admin.add_parser("revoke", help="annuler une invitation (code ou numéro)")
     revoke.add_argument("code")
     admin.add_parser("people", help="les personnes inscrites")
@@ -123,6 +130,16 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return 2
 
 
+_PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord"}
+
+
+def _accounts(accounts: Sequence[tuple[str, int]]) -> str:
+    """« Telegram 5001, Discord 9005 »: a person's accounts, for the operator."""
+    if not accounts:
+        return "aucun compte"
+    return ", ".join(f"{_PLATFORM_NAMES.get(p, p)} {user_id}" for p, user_id in accounts)
+
+
 def _ensure_sqlite_folder(url: str) -> None:
     if url.startswith("sqlite") and ":///" in url:
         path = url.split(":///", 1)[1]
@@ -173,6 +190,17 @@ async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> 
             return 0
         print("La base contient déjà des écoles : rien n'a été chargé.", file=sys.stderr)
         return 1
+    if args.admin_command == "link":
+        validity = parse_validity(args.expires_in or f"{settings.invitation_days}d")
+        invitation = await registration.create_account_code(
+            db, person_id=args.person_id, validity=validity, now=now
+        )
+        local = invitation.expires_at.astimezone(ZoneInfo(settings.timezone))
+        print(f"Code n° {invitation.id} — un compte de plus pour {invitation.scope_name}")
+        print(f"Code (usage unique) : {invitation.code}")
+        print(f"Lien Telegram : {deep_link(settings.bot_username, invitation.code)}")
+        print(f"Valable jusqu'au {local:%d/%m/%Y %H:%M} ({settings.timezone})")
+        return 0
     if args.admin_command == "invite":
         validity = parse_validity(args.expires_in or f"{settings.invitation_days}d")
         invitation = await registration.create_invitation(
@@ -205,7 +233,7 @@ async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> 
             state = "" if line.active else "  [désactivé]"
             print(
                 f"{line.id:>5}  {line.role:<9} {line.full_name} — {line.scope}"
-                f" (Telegram {line.telegram_user_id}){state}"
+                f" ({_accounts(line.accounts)}){state}"
             )
         return 0
     if args.admin_command in ("deactivate", "reactivate"):
@@ -265,6 +293,7 @@ async def run_reminders_at(settings: Settings, db: Database, at: datetime) -> in
     """One sweep as if it were ``at``; prints what it sent (offline: the texts too)."""
     from sqlalchemy import select
 
+    from bot.domain.platforms import TELEGRAM
     from bot.services import reminders
     from handlers.telegram.app import build_application, running
     from handlers.telegram.delivery import telegram_sender
@@ -279,8 +308,9 @@ async def run_reminders_at(settings: Settings, db: Database, at: datetime) -> in
         async with db.uow() as uow:
             people = (await uow.session.scalars(select(Person))).all()
         for person in people:
-            if person.chat_id is not None:
-                api.user(person.chat_id, person.full_name)
+            account = person.account(TELEGRAM)  # every private chat the sweep may write to
+            if account is not None and account.chat_id is not None:
+                api.user(account.chat_id, person.full_name)
         if settings.staff_chat_id is not None:
             api.group(settings.staff_chat_id, "Équipe SEM")
     application = build_application(settings, db, clock=clock, request=api)

@@ -93,14 +93,12 @@ class School(Base):
 
 
 class Person(Base):
-    """One messaging account is one person, with one role and one scope."""
+    """One person, with one role and one scope, reachable through their accounts (at most
+    one per platform, decision 0016)."""
 
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    discord_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    chat_id: Mapped[int | None] = mapped_column(BigInteger)
     full_name: Mapped[str] = mapped_column(String(200))
     username: Mapped[str | None] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))  # teacher | director | commune | staff
@@ -110,11 +108,47 @@ class Person(Base):
     body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"), index=True)
     language: Mapped[str] = mapped_column(String(2), default="fr")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where reminders go when the person has several accounts: the platform they
+    # registered on last (``telegram`` | ``discord``).
+    preferred_platform: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime]
 
     school: Mapped[School | None] = relationship()
     commune: Mapped[Commune | None] = relationship()
     body: Mapped[ResponsibleBody | None] = relationship()
+    # Loaded with every person (``selectin``): an address is read from them everywhere a
+    # person is written to, and a lazy load would fail in async code.
+    accounts: Mapped[list[PlatformAccount]] = relationship(
+        back_populates="person",
+        lazy="selectin",
+        order_by="PlatformAccount.id",
+        cascade="all, delete-orphan",
+    )
+
+    def account(self, platform: str) -> PlatformAccount | None:
+        """The person's account on ``platform``, if they have one."""
+        return next((a for a in self.accounts if a.platform == platform), None)
+
+
+class PlatformAccount(Base):
+    """A person's account on one messenger: who they are there (``external_user_id``) and
+    where the bot writes to them in private (``chat_id``: Telegram's private chat, a
+    Discord DM channel; unknown until they first talk to the bot)."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_user_id"),
+        UniqueConstraint("person_id", "platform"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(10))  # telegram | discord
+    external_user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+    person: Mapped[Person] = relationship(back_populates="accounts")
 
 
 class Invitation(Base):
@@ -129,6 +163,9 @@ class Invitation(Base):
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"))
     body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
+    # Set for a code that adds an account (another platform) to this registered person,
+    # with their role and scope, instead of registering somebody new (decision 0016).
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
@@ -142,11 +179,13 @@ class Invitation(Base):
 
 
 class CodeAttempts(Base):
-    """Wrong invitation codes per account, to slow down guessing."""
+    """Wrong invitation codes per account (platform and user id there), to slow down
+    guessing."""
 
     __tablename__ = "code_attempts"
 
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(10), primary_key=True)
+    external_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
@@ -241,10 +280,12 @@ class TicketMessage(Base):
 
 
 class MessageRef(Base):
-    """Which ticket a message the bot sent is about, so that a reply-to finds it."""
+    """Which ticket a message the bot sent is about, so that a reply-to finds it. Chat and
+    message ids are the platform's own."""
 
     __tablename__ = "message_refs"
 
+    platform: Mapped[str] = mapped_column(String(10), primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
@@ -258,6 +299,8 @@ class Attachment(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))  # photo | document
     purpose: Mapped[str] = mapped_column(String(24), default="evidence")
+    # The platform the file was sent on: its file id is meaningless to another one.
+    platform: Mapped[str] = mapped_column(String(10))
     file_id: Mapped[str] = mapped_column(String(200))
     file_unique_id: Mapped[str] = mapped_column(String(100))
     file_name: Mapped[str | None] = mapped_column(String(200))

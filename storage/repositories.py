@@ -16,6 +16,7 @@ from storage.models import (
     Equipment,
     Invitation,
     Person,
+    PlatformAccount,
     Reminder,
     School,
     Ticket,
@@ -29,15 +30,22 @@ class _Repo:
 
 
 class People(_Repo):
-    async def by_telegram_id(self, telegram_user_id: int) -> Person | None:
-        return await self.session.scalar(
+    async def by_account(self, platform: str, external_user_id: int) -> Person | None:
+        """The person behind an account of a platform (its user id there)."""
+        result = await self.session.execute(
             select(Person)
-            .where(Person.telegram_user_id == telegram_user_id)
+            .join(PlatformAccount, PlatformAccount.person_id == Person.id)
+            .where(
+                PlatformAccount.platform == platform,
+                PlatformAccount.external_user_id == external_user_id,
+            )
             # One round trip: this runs for every update the bot receives.
+            .options(joinedload(Person.accounts))
             .options(joinedload(Person.school).joinedload(School.commune))
             .options(joinedload(Person.commune))
             .options(joinedload(Person.body))
         )
+        return result.unique().scalar_one_or_none()
 
     async def get(self, person_id: int) -> Person | None:
         return await self.session.get(
@@ -68,8 +76,8 @@ class People(_Repo):
         )
         return result.all()
 
-    async def code_attempts(self, telegram_user_id: int) -> CodeAttempts | None:
-        return await self.session.get(CodeAttempts, telegram_user_id)
+    async def code_attempts(self, platform: str, external_user_id: int) -> CodeAttempts | None:
+        return await self.session.get(CodeAttempts, (platform, external_user_id))
 
     def add(self, person: Person) -> None:
         self.session.add(person)

@@ -210,7 +210,6 @@ async def _audience(uow: UnitOfWork, author: Person, audience: Audience) -> tupl
         select(Person)
         .where(
             Person.active.is_(True),
-            Person.chat_id.is_not(None),
             Person.role.in_(roles),
             Person.id != author.id,
         )
@@ -325,7 +324,7 @@ async def _deliver_one(
 ) -> bool:
     for _attempt in range(retries + 1):
         try:
-            await send(Outgoing(recipient.chat_id, text))
+            await send(Outgoing(recipient.chat_id, text, platform=recipient.platform))
             return True
         except Throttled as error:
             await sleep(error.delay.total_seconds())

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.domain.platforms import TELEGRAM
 from storage.models import Person
 from storage.uow import UnitOfWork
 
@@ -19,13 +20,15 @@ from storage.uow import UnitOfWork
 class Recipient:
     """One address to write to, with the language to write in.
 
-    ``person_id`` is ``None`` for the staff's group (many people behind one chat).
+    ``person_id`` is ``None`` for the staff's group (many people behind one chat);
+    ``chat_id`` is an id of ``platform`` (a private chat, a DM channel, a group).
     """
 
     person_id: int | None
     chat_id: int
     language: str
     name: str = ""
+    platform: str = TELEGRAM
 
     @property
     def is_group(self) -> bool:
@@ -46,16 +49,26 @@ class StaffRoom:
         return cls(settings.staff_chat_id, settings.language)
 
 
-def recipient(person: Person | None) -> Recipient | None:
-    """The person's private address, or ``None`` when they cannot be written to."""
-    if person is None or not person.active or person.chat_id is None:
+def recipient(person: Person | None, platform: str = TELEGRAM) -> Recipient | None:
+    """The person's private address on ``platform`` (read from their account there), or
+    ``None`` when they cannot be written to there (inactive, no account on it, or they
+    never opened a private chat with the bot).
+
+    The one place that turns a person into an address. Telegram is the default: it is the
+    front end that delivers today (decision 0016)."""
+    if person is None or not person.active:
         return None
-    return Recipient(person.id, person.chat_id, person.language, person.full_name)
+    account = person.account(platform)
+    if account is None or account.chat_id is None:
+        return None
+    return Recipient(person.id, account.chat_id, person.language, person.full_name, platform)
 
 
-def recipients(people: Iterable[Person], *, besides: int | None = None) -> tuple[Recipient, ...]:
+def recipients(
+    people: Iterable[Person], *, besides: int | None = None, platform: str = TELEGRAM
+) -> tuple[Recipient, ...]:
     """The addresses of ``people`` who can be written to, ``besides`` one person."""
-    found = (recipient(p) for p in people if besides is None or p.id != besides)
+    found = (recipient(p, platform) for p in people if besides is None or p.id != besides)
     return tuple(r for r in found if r is not None)
 
 

@@ -35,12 +35,24 @@ async def after_report(
     for agent in reported.body_agents:
         card = ClaimCard(i18n, agent.language)
         messages.append(
-            Outgoing(agent.chat_id, card.commune_notice(claim), card.duty_actions(claim), claim.id)
+            Outgoing(
+                agent.chat_id,
+                card.commune_notice(claim),
+                card.duty_actions(claim),
+                claim.id,
+                agent.platform,
+            )
         )
     for target in await _staff(db, settings):
         card = ClaimCard(i18n, target.language)
         messages.append(
-            Outgoing(target.chat_id, card.staff_notice(claim), card.staff_actions(claim), claim.id)
+            Outgoing(
+                target.chat_id,
+                card.staff_notice(claim),
+                card.staff_actions(claim),
+                claim.id,
+                target.platform,
+            )
         )
     return messages
 
@@ -60,7 +72,7 @@ async def to_body(
         text = i18n.t(
             lang, key, number=claim.number, school=claim.school_name, **{**extra, **params}
         )
-        messages.append(Outgoing(agent.chat_id, text, ticket_id=claim.id))
+        messages.append(Outgoing(agent.chat_id, text, ticket_id=claim.id, platform=agent.platform))
     return messages
 
 
@@ -74,7 +86,9 @@ async def to_staff(
         text = card.t(
             key, number=claim.number, commune=claim.commune_name, amount=card.money(amount)
         )
-        messages.append(Outgoing(target.chat_id, text, card.staff_actions(claim), claim.id))
+        messages.append(
+            Outgoing(target.chat_id, text, card.staff_actions(claim), claim.id, target.platform)
+        )
     return messages
 
 
@@ -106,5 +120,5 @@ async def installed(db: Database, i18n: I18n, claim: ClaimView) -> list[Outgoing
             lines=Safe(lines),
             total=card.money(total),
         )
-        messages.append(Outgoing(agent.chat_id, text, ticket_id=claim.id))
+        messages.append(Outgoing(agent.chat_id, text, ticket_id=claim.id, platform=agent.platform))
     return messages

@@ -104,7 +104,9 @@ def claim_renderers(i18n: I18n, settings: Settings) -> Renderers:
                     if reminder.audience == "commune"
                     else card.staff_actions(claim)
                 )
-                messages.append(Outgoing(target.chat_id, text, buttons, reminder.ticket_id))
+                messages.append(
+                    Outgoing(target.chat_id, text, buttons, reminder.ticket_id, target.platform)
+                )
             return messages
 
         return render

@@ -38,6 +38,7 @@ from bot.domain.deadlines import (
 )
 from bot.domain.directory import cents_to_eur, eur_to_cents, normalize_asset_tag
 from bot.domain.errors import DomainError
+from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, Role, require
 from bot.services import access, audiences, reminders, tickets
 from bot.services.audiences import Recipient
@@ -85,6 +86,7 @@ class FileRef:
     file_unique_id: str
     file_name: str | None = None
     mime_type: str | None = None
+    platform: str = TELEGRAM  # where file_id means something
 
 
 @dataclass(frozen=True)
@@ -354,6 +356,7 @@ def _attachment(
         ticket_id=ticket_id,
         kind=file.kind,
         purpose=purpose,
+        platform=file.platform,
         file_id=file.file_id,
         file_unique_id=file.file_unique_id,
         file_name=file.file_name,

@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.domain.platforms import TELEGRAM
+
 
 @dataclass(frozen=True, slots=True)
 class Button:
@@ -44,13 +46,15 @@ def actions(rows: Iterable[Iterable[tuple[str, str]]]) -> Actions:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message to one address, in the catalogs' markup, with its buttons; about a
-    ticket when ``ticket_id`` is set (a reply to it then reaches the ticket's thread)."""
+    """One message to one address (a chat of ``platform``), in the catalogs' markup, with
+    its buttons; about a ticket when ``ticket_id`` is set (a reply to it then reaches the
+    ticket's thread)."""
 
     chat_id: int
     text: str
     actions: Actions = ()
     ticket_id: int | None = None
+    platform: str = TELEGRAM
 
 
 # Sends one message; may return the id of the message sent (recorded as a message

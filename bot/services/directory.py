@@ -41,8 +41,16 @@ from bot.domain.directory import (
     require_text,
 )
 from bot.domain.errors import DomainError
+from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Role
-from storage.models import Commune, Equipment, Person, ResponsibleBody, School
+from storage.models import (
+    Commune,
+    Equipment,
+    Person,
+    PlatformAccount,
+    ResponsibleBody,
+    School,
+)
 from storage.uow import Database, UnitOfWork
 
 SCHOOL_COLUMNS: tuple[str, ...] = ("uai", "name", "commune_insee", "commune_name", "sector")
@@ -581,9 +589,10 @@ async def import_equipment(
 
 @dataclass(frozen=True)
 class DemoPerson:
-    """A fake account of the demo; its scope is the first demo school (or its commune)."""
+    """A fake Telegram account of the demo (the sandbox's users); its scope is the first
+    demo school (or its commune)."""
 
-    telegram_user_id: int
+    telegram_id: int
     role: Role
     full_name: str
 
@@ -611,13 +620,18 @@ async def seed_demo(db: Database, *, now: datetime) -> bool:
     schools_csv = demo_file("schools.csv")
     equipment_csv = demo_file("equipment.csv")
     first_uai = normalize_uai(_read_csv(schools_csv, SCHOOL_COLUMNS)[0][0].values["uai"])
-    ids = [person.telegram_user_id for person in DEMO_PEOPLE]
+    ids = [person.telegram_id for person in DEMO_PEOPLE]
     try:
         async with db.uow() as uow:
             if not await uow.directory.is_empty():
                 return False
             taken = await uow.session.scalar(
-                select(Person.id).where(Person.telegram_user_id.in_(ids)).limit(1)
+                select(PlatformAccount.id)
+                .where(
+                    PlatformAccount.platform == TELEGRAM,
+                    PlatformAccount.external_user_id.in_(ids),
+                )
+                .limit(1)
             )
             if taken is not None:
                 return False
@@ -629,8 +643,15 @@ async def seed_demo(db: Database, *, now: datetime) -> bool:
                 at_school = demo.role in (Role.TEACHER, Role.DIRECTOR)
                 uow.people.add(
                     Person(
-                        telegram_user_id=demo.telegram_user_id,
-                        chat_id=demo.telegram_user_id,
+                        accounts=[
+                            PlatformAccount(
+                                platform=TELEGRAM,
+                                external_user_id=demo.telegram_id,
+                                chat_id=demo.telegram_id,  # a private chat's id is the user's
+                                created_at=now,
+                            )
+                        ],
+                        preferred_platform=TELEGRAM,
                         full_name=demo.full_name,
                         role=demo.role.value,
                         school_id=school.id if at_school else None,

@@ -20,8 +20,15 @@ from bot.domain.invitations import (
 )
 from bot.domain.roles import Role, scope_for_invitation
 from bot.i18n import normalize_language
-from storage.models import CodeAttempts, Invitation, Person, ResponsibleBody, School
-from storage.uow import Database
+from storage.models import (
+    CodeAttempts,
+    Invitation,
+    Person,
+    PlatformAccount,
+    ResponsibleBody,
+    School,
+)
+from storage.uow import Database, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -35,8 +42,11 @@ class NewInvitation:
 
 @dataclass(frozen=True)
 class Newcomer:
-    telegram_user_id: int
-    chat_id: int
+    """Who uses a code: their account on the platform they wrote from."""
+
+    platform: str
+    external_user_id: int
+    chat_id: int | None  # their private chat (DM channel) with the bot
     full_name: str
     username: str | None
     language: str  # the bot's default (fr); /langue changes it
@@ -116,6 +126,52 @@ async def create_invitation(
         return NewInvitation(invitation.id, code, role, invitation.expires_at, scope_name)
 
 
+async def create_account_code(
+    db: Database,
+    *,
+    person_id: int,
+    validity: timedelta,
+    now: datetime,
+    created_by_id: int | None = None,
+) -> NewInvitation:
+    """A single-use code that adds one account (on the platform it is used on) to a
+    registered person, with their role and scope: how someone registered on Telegram
+    becomes reachable on Discord too, or gets a new account after losing theirs."""
+    async with db.uow() as uow:
+        person = await uow.people.get(person_id)
+        if person is None or not person.active:
+            raise DomainError("registration.error.not_registered")
+        code = generate_code()
+        invitation = Invitation(
+            code_hash=hash_code(code),
+            hint=code[:4],
+            role=person.role,
+            school_id=person.school_id,
+            commune_id=person.commune_id,
+            body_id=person.body_id,
+            person_id=person.id,
+            created_by_id=created_by_id,
+            created_at=now,
+            expires_at=now + validity,
+        )
+        uow.session.add(invitation)
+        await uow.session.flush()
+        uow.audit(
+            at=now,
+            actor_id=created_by_id,
+            action="invitation.create",
+            object_type="invitation",
+            object_id=invitation.id,
+            role=person.role,
+            person_id=person.id,
+            expires_at=invitation.expires_at.isoformat(),
+        )
+        await uow.commit()
+        return NewInvitation(
+            invitation.id, code, Role(person.role), invitation.expires_at, person.full_name
+        )
+
+
 async def revoke_invitation(
     db: Database, *, code_or_id: str, now: datetime, actor_id: int | None = None
 ) -> int:
@@ -152,11 +208,15 @@ async def revoke_invitation(
         return invitation.id
 
 
-async def _record_failure(db: Database, telegram_user_id: int, now: datetime) -> None:
+async def _record_failure(db: Database, newcomer: Newcomer, now: datetime) -> None:
     async with db.uow() as uow:
-        attempts = await uow.people.code_attempts(telegram_user_id)
+        attempts = await uow.people.code_attempts(newcomer.platform, newcomer.external_user_id)
         if attempts is None:
-            attempts = CodeAttempts(telegram_user_id=telegram_user_id, failures=0)
+            attempts = CodeAttempts(
+                platform=newcomer.platform,
+                external_user_id=newcomer.external_user_id,
+                failures=0,
+            )
             uow.session.add(attempts)
         elif attempts.last_failure_at and now - attempts.last_failure_at > FAILURES_FORGOTTEN_AFTER:
             attempts.failures = 0
@@ -172,14 +232,25 @@ async def redeem_invitation(
 ) -> Person:
     """Register the account with the invitation's role and scope, or say why not.
 
+    A code registers one account: a new person with their account on the platform the
+    code was used on, which becomes where they are written to (decision 0016).
     Wrong codes are counted per account, and past a few the account must wait before
     trying again (the wait doubles up to an hour), so codes cannot be guessed.
     """
     invitation = await _usable_invitation(db, newcomer=newcomer, code=code, now=now)
+    if invitation.person_id is not None:
+        return await _bind_account(db, invitation, newcomer=newcomer, now=now)
     async with db.uow() as uow:
         person = Person(
-            telegram_user_id=newcomer.telegram_user_id,
-            chat_id=newcomer.chat_id,
+            accounts=[
+                PlatformAccount(
+                    platform=newcomer.platform,
+                    external_user_id=newcomer.external_user_id,
+                    chat_id=newcomer.chat_id,
+                    created_at=now,
+                )
+            ],
+            preferred_platform=newcomer.platform,
             full_name=newcomer.full_name[:200],
             username=newcomer.username,
             role=invitation.role,
@@ -192,40 +263,7 @@ async def redeem_invitation(
         )
         uow.people.add(person)
         await uow.session.flush()
-        # The check above is repeated in the claim, so what was committed since it (another
-        # account's use, a revocation) wins: single use even under a race, and a revoked
-        # invitation never registers anybody.
-        claimed = await uow.session.execute(
-            update(Invitation)
-            .where(
-                Invitation.id == invitation.id,
-                Invitation.used_at.is_(None),
-                Invitation.revoked_at.is_(None),
-                Invitation.expires_at > now,
-            )
-            .values(used_at=now, used_by_id=person.id)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            await uow.rollback()
-            # Say why, from what is committed now.
-            current = await uow.session.scalar(
-                select(Invitation)
-                .where(Invitation.id == invitation.id)
-                .execution_options(populate_existing=True)
-            )
-            if current is None:
-                raise DomainError("registration.error.unknown_code")
-            check_usable(
-                expires_at=current.expires_at,
-                used_at=current.used_at,
-                revoked_at=current.revoked_at,
-                now=now,
-            )
-            # Only if the row went back to usable since the UPDATE: refuse all the same.
-            raise DomainError("registration.error.used")  # pragma: no cover
-        attempts = await uow.people.code_attempts(newcomer.telegram_user_id)
-        if attempts is not None:
-            await uow.session.delete(attempts)
+        await _claim(uow, invitation, newcomer, person_id=person.id, now=now)
         uow.audit(
             at=now,
             actor_id=person.id,
@@ -234,6 +272,86 @@ async def redeem_invitation(
             object_id=person.id,
             invitation_id=invitation.id,
             role=invitation.role,
+            platform=newcomer.platform,
+        )
+        await uow.commit()
+    async with db.uow() as uow:
+        loaded = await uow.people.get(person.id)
+        assert loaded is not None
+        return loaded
+
+
+async def _claim(
+    uow: UnitOfWork, invitation: Invitation, newcomer: Newcomer, *, person_id: int, now: datetime
+) -> None:
+    """Mark the invitation used by ``person_id`` and forget the account's wrong codes."""
+    # The check made before is repeated in the claim, so what was committed since it
+    # (another account's use, a revocation) wins: single use even under a race, and a
+    # revoked invitation never registers anybody.
+    claimed = await uow.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .values(used_at=now, used_by_id=person_id)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        await uow.rollback()
+        # Say why, from what is committed now.
+        current = await uow.session.scalar(
+            select(Invitation)
+            .where(Invitation.id == invitation.id)
+            .execution_options(populate_existing=True)
+        )
+        if current is None:
+            raise DomainError("registration.error.unknown_code")
+        check_usable(
+            expires_at=current.expires_at,
+            used_at=current.used_at,
+            revoked_at=current.revoked_at,
+            now=now,
+        )
+        # Only if the row went back to usable since the UPDATE: refuse all the same.
+        raise DomainError("registration.error.used")  # pragma: no cover
+    attempts = await uow.people.code_attempts(newcomer.platform, newcomer.external_user_id)
+    if attempts is not None:
+        await uow.session.delete(attempts)
+
+
+async def _bind_account(
+    db: Database, invitation: Invitation, *, newcomer: Newcomer, now: datetime
+) -> Person:
+    """Add the newcomer's account to the person the code was made for; it becomes where
+    they are written to. One account per platform: a second one is refused."""
+    assert invitation.person_id is not None
+    async with db.uow() as uow:
+        person = await uow.people.get(invitation.person_id)
+        if person is None or not person.active:
+            raise DomainError("registration.error.not_registered")
+        if person.account(newcomer.platform) is not None:
+            raise DomainError("registration.error.platform_taken")
+        person.accounts.append(
+            PlatformAccount(
+                platform=newcomer.platform,
+                external_user_id=newcomer.external_user_id,
+                chat_id=newcomer.chat_id,
+                created_at=now,
+            )
+        )
+        person.preferred_platform = newcomer.platform
+        await uow.session.flush()
+        await _claim(uow, invitation, newcomer, person_id=person.id, now=now)
+        uow.audit(
+            at=now,
+            actor_id=person.id,
+            action="person.account_added",
+            object_type="person",
+            object_id=person.id,
+            invitation_id=invitation.id,
+            platform=newcomer.platform,
         )
         await uow.commit()
     async with db.uow() as uow:
@@ -249,17 +367,17 @@ async def _usable_invitation(
     wrong code counts as a failure). Read in its own transaction: ``redeem_invitation``
     claims it in the next one, repeating the conditions."""
     async with db.uow() as uow:
-        existing = await uow.people.by_telegram_id(newcomer.telegram_user_id)
+        existing = await uow.people.by_account(newcomer.platform, newcomer.external_user_id)
         if existing is not None:
             raise DomainError("registration.error.already_registered")
-        attempts = await uow.people.code_attempts(newcomer.telegram_user_id)
+        attempts = await uow.people.code_attempts(newcomer.platform, newcomer.external_user_id)
         if attempts and attempts.locked_until and attempts.locked_until > now:
             raise DomainError("registration.error.locked", until=attempts.locked_until)
 
         normalized = normalize_code(code)
         invitation = await uow.invitations.by_hash(hash_code(normalized)) if normalized else None
     if invitation is None:
-        await _record_failure(db, newcomer.telegram_user_id, now)
+        await _record_failure(db, newcomer, now)
         raise DomainError("registration.error.unknown_code")
     try:
         check_usable(
@@ -269,7 +387,7 @@ async def _usable_invitation(
             now=now,
         )
     except DomainError:
-        await _record_failure(db, newcomer.telegram_user_id, now)
+        await _record_failure(db, newcomer, now)
         raise
     return invitation
 
@@ -293,15 +411,16 @@ async def set_language(db: Database, *, person_id: int, language: str, now: date
     return language
 
 
-async def find_person(db: Database, telegram_user_id: int) -> Person | None:
+async def find_person(db: Database, platform: str, external_user_id: int) -> Person | None:
+    """The person behind an account of ``platform``, with their accounts and scope."""
     async with db.uow() as uow:
-        return await uow.people.by_telegram_id(telegram_user_id)
+        return await uow.people.by_account(platform, external_user_id)
 
 
 @dataclass(frozen=True)
 class PersonLine:
     id: int
-    telegram_user_id: int | None
+    accounts: tuple[tuple[str, int], ...]  # (platform, user id there)
     full_name: str
     role: str
     scope: str
@@ -333,7 +452,7 @@ async def list_people(db: Database) -> list[PersonLine]:
             lines.append(
                 PersonLine(
                     person.id,
-                    person.telegram_user_id,
+                    tuple((a.platform, a.external_user_id) for a in person.accounts),
                     person.full_name,
                     person.role,
                     scope,

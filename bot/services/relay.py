@@ -242,6 +242,7 @@ async def _post(
             ticket_id=ticket.id,
             kind=file.kind,
             purpose=RELAY_NOTE_PURPOSE if visibility is Visibility.INTERNAL else RELAY_PURPOSE,
+            platform=file.platform,
             file_id=file.file_id,
             file_unique_id=file.file_unique_id,
             file_name=file.file_name,

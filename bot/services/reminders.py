@@ -454,7 +454,7 @@ class _Run:
             else:
                 delivered.append(message.chat_id)
                 payload[DELIVERED] = list(delivered)
-                if not await self._save_delivery(row, payload, message.chat_id, message_id):
+                if not await self._save_delivery(row, payload, message, message_id):
                     return
                 self.report.deliveries.append((row.key, message.chat_id))
                 continue
@@ -560,7 +560,7 @@ class _Run:
         return True
 
     async def _save_delivery(
-        self, row: Reminder, payload: dict[str, Any], chat_id: int, message_id: int | None
+        self, row: Reminder, payload: dict[str, Any], message: Outgoing, message_id: int | None
     ) -> bool:
         """Record the chat as served (and which message it got) as soon as the messenger answers."""
         async with self.db.uow() as uow:
@@ -571,14 +571,18 @@ class _Run:
                 return False
             if row.ticket_id is not None and isinstance(message_id, int):
                 ref = {
-                    "chat_id": chat_id,
+                    "platform": message.platform,
+                    "chat_id": message.chat_id,
                     "message_id": message_id,
                     "ticket_id": row.ticket_id,
                     "created_at": self.current(),
                 }
                 await uow.session.execute(
                     _insert_ignoring_duplicates(
-                        uow, MessageRef.__table__, ref, conflict=["chat_id", "message_id"]
+                        uow,
+                        MessageRef.__table__,
+                        ref,
+                        conflict=["platform", "chat_id", "message_id"],
                     )
                 )
             await uow.commit()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 
 from bot.domain.dates import PARIS, local_date
 from bot.domain.errors import DomainError
+from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, require
 from bot.services.kinds import TicketKind
 from storage.models import (
@@ -65,9 +66,15 @@ async def open_ticket(
 
 
 async def remember_messages(
-    db: Database, ticket_id: int, refs: Sequence[tuple[int, int]], now: datetime
+    db: Database,
+    ticket_id: int,
+    refs: Sequence[tuple[int, int]],
+    now: datetime,
+    *,
+    platform: str,
 ) -> None:
-    """Note that these (chat id, message id) are about the ticket, so a reply finds it."""
+    """Note that these (chat id, message id) of ``platform`` are about the ticket, so a
+    reply finds it."""
     if not refs:
         return
     async with db.uow() as uow:
@@ -77,23 +84,28 @@ async def remember_messages(
                     uow.session,
                     MessageRef.__table__,
                     {
+                        "platform": platform,
                         "chat_id": chat_id,
                         "message_id": message_id,
                         "ticket_id": ticket_id,
                         "created_at": now,
                     },
-                    conflict=["chat_id", "message_id"],
+                    conflict=["platform", "chat_id", "message_id"],
                 )
             )
         await uow.commit()
 
 
-async def ticket_for_message(db: Database, chat_id: int, message_id: int) -> int | None:
-    """The ticket a message of the bot was about, if it was about one."""
+async def ticket_for_message(
+    db: Database, platform: str, chat_id: int, message_id: int
+) -> int | None:
+    """The ticket a message of the bot (on ``platform``) was about, if it was about one."""
     async with db.uow() as uow:
         return await uow.session.scalar(
             select(MessageRef.ticket_id).where(
-                MessageRef.chat_id == chat_id, MessageRef.message_id == message_id
+                MessageRef.platform == platform,
+                MessageRef.chat_id == chat_id,
+                MessageRef.message_id == message_id,
             )
         )
 
@@ -353,6 +365,7 @@ class AttachmentRef:
     purpose: str
     file_id: str
     file_name: str | None
+    platform: str = TELEGRAM
 
 
 @dataclass(frozen=True)
@@ -391,7 +404,8 @@ async def dossier(db: Database, person_id: int, ticket_id: int) -> Dossier:
                 ThreadMessage(m.created_at, name, m.visibility, m.body) for m, name in messages
             ),
             attachments=tuple(
-                AttachmentRef(a.id, a.kind, a.purpose, a.file_id, a.file_name) for a in files
+                AttachmentRef(a.id, a.kind, a.purpose, a.file_id, a.file_name, a.platform)
+                for a in files
             ),
         )
 

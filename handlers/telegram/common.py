@@ -13,6 +13,7 @@ from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 from telegram.warnings import PTBUserWarning
 
+from bot.domain.platforms import TELEGRAM
 from bot.services.delivery import Outgoing
 from handlers.telegram.app import PneContext
 from handlers.telegram.delivery import markup
@@ -152,7 +153,11 @@ async def send_about(
         sent.append(await context.bot.send_message(chat_id, part, reply_markup=markup))
     services = context.services
     await remember_messages(
-        services.db, ticket_id, [(m.chat_id, m.message_id) for m in sent], services.clock.now()
+        services.db,
+        ticket_id,
+        [(m.chat_id, m.message_id) for m in sent],
+        services.clock.now(),
+        platform=TELEGRAM,
     )
     return sent[-1] if sent else None
 

@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.domain.platforms import TELEGRAM
 from bot.services import reminders
 from bot.services.delivery import (
     Actions,
@@ -96,6 +97,11 @@ def with_neutral_errors(send: Callable[[Outgoing], Awaitable[int | None]]) -> Se
     """A sender over Telegram's, with a group that became a supergroup followed once."""
 
     async def sender(message: Outgoing) -> int | None:
+        if message.platform != TELEGRAM:
+            # Another front end's address: a Telegram chat id of the same number is
+            # somebody else's chat.
+            raise Unreachable(f"not a Telegram address ({message.platform})")
+
         async def once() -> int | None:
             try:
                 return await send(message)

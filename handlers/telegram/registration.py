@@ -8,6 +8,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.invitations import normalize_code
+from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Role
 from bot.i18n import LANGUAGES, Safe
 from bot.services import registration
@@ -34,7 +35,7 @@ async def load_person(update: Update, context: PneContext) -> None:
         # ignored.
         if update.effective_chat.id != services.settings.staff_chat_id:
             raise ApplicationHandlerStop
-        person = await registration.find_person(services.db, user.id)
+        person = await registration.find_person(services.db, TELEGRAM, user.id)
         if person is None or not person.active or person.role != Role.STAFF:
             raise ApplicationHandlerStop
         context.person = person
@@ -42,14 +43,14 @@ async def load_person(update: Update, context: PneContext) -> None:
     if update.effective_chat.type != "private" and query is not None:
         # A button in a group: only registered staff may use it. Anyone else gets an alert
         # of their own, and nothing is posted in the group.
-        person = await registration.find_person(services.db, user.id)
+        person = await registration.find_person(services.db, TELEGRAM, user.id)
         if person is None or not person.active or person.role != Role.STAFF:
             lang = person.language if person is not None else services.settings.language
             await query.answer(services.i18n.t(lang, "common.error.forbidden"), show_alert=True)
             raise ApplicationHandlerStop
         context.person = person
         return
-    context.person = await registration.find_person(services.db, user.id)
+    context.person = await registration.find_person(services.db, TELEGRAM, user.id)
     if context.person is not None:
         if not context.person.active:
             await reply(update, context, "registration.deactivated")
@@ -88,7 +89,8 @@ async def _redeem(update: Update, context: PneContext, code: str) -> None:
     assert user is not None and chat is not None
     services = context.services
     newcomer = registration.Newcomer(
-        telegram_user_id=user.id,
+        platform=TELEGRAM,
+        external_user_id=user.id,
         chat_id=chat.id,
         full_name=user.full_name,
         username=user.username,
@@ -188,9 +190,10 @@ async def language_chosen(update: Update, context: PneContext) -> None:
         services.db, person_id=context.person.id, language=lang, now=services.clock.now()
     )
     await query.edit_message_text(context.t("language.set", language=context.t(f"language.{lang}")))
-    if context.person.chat_id is not None:
+    account = context.person.account(TELEGRAM)
+    if account is not None and account.chat_id is not None:
         await set_person_menu(
-            context.application, context.person.chat_id, context.person.role, context.lang
+            context.application, account.chat_id, context.person.role, context.lang
         )
 
 

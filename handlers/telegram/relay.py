@@ -36,6 +36,7 @@ from telegram.ext import (
 
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
+from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, Role, can
 from bot.i18n import I18n, Safe
 from bot.services import relay as service
@@ -146,7 +147,11 @@ async def _send_file_about(
         sent = await context.bot.send_document(chat_id, file.file_id, caption=caption)
     services = context.services
     await remember_messages(
-        services.db, ticket_id, [(sent.chat_id, sent.message_id)], services.clock.now()
+        services.db,
+        ticket_id,
+        [(sent.chat_id, sent.message_id)],
+        services.clock.now(),
+        platform=TELEGRAM,
     )
 
 
@@ -241,7 +246,7 @@ async def note_command(update: Update, context: PneContext) -> None:
             body = parts[2]
         elif len(parts) >= 2 and message.reply_to_message is not None:
             ticket_id = await ticket_for_message(
-                services.db, _chat_id(update), message.reply_to_message.message_id
+                services.db, TELEGRAM, _chat_id(update), message.reply_to_message.message_id
             )
             body = (message.text or "").split(maxsplit=1)[1]
         if ticket_id is None:
@@ -267,7 +272,7 @@ async def reply_about_a_ticket_first(update: Update, context: PneContext) -> Non
     if context.person is None or message is None or message.reply_to_message is None:
         return
     ticket_id = await ticket_for_message(
-        context.services.db, _chat_id(update), message.reply_to_message.message_id
+        context.services.db, TELEGRAM, _chat_id(update), message.reply_to_message.message_id
     )
     if ticket_id is None:
         return
@@ -286,7 +291,7 @@ async def reply_received(update: Update, context: PneContext) -> None:
         return
     services = context.services
     ticket_id = await ticket_for_message(
-        services.db, _chat_id(update), message.reply_to_message.message_id
+        services.db, TELEGRAM, _chat_id(update), message.reply_to_message.message_id
     )
     if ticket_id is None:
         key = (

@@ -56,8 +56,8 @@ class Sandbox:
         self.current: SimUser | None = None
         for person in DEMO_PEOPLE:
             first = person.full_name.split(" (")[0]
-            self.users[person.telegram_user_id] = api.user(person.telegram_user_id, first)
-            self.names[person.telegram_user_id] = (
+            self.users[person.telegram_id] = api.user(person.telegram_id, first)
+            self.names[person.telegram_id] = (
                 f"{person.full_name} — {ROLE_LABELS.get(person.role, person.role)}"
             )
 

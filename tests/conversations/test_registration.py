@@ -182,7 +182,7 @@ async def test_a_deactivated_person_is_told_and_can_do_nothing(world: World) -> 
     from bot.services import registration
 
     teacher = await world.registered("Zoé", Role.TEACHER)
-    person = await registration.find_person(world.db, teacher.id)
+    person = await registration.find_person(world.db, "telegram", teacher.id)
     assert person is not None
     await registration.set_active(
         world.db, person_id=person.id, active=False, now=world.clock.now()

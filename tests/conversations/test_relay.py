@@ -41,7 +41,7 @@ async def report_theft(world: World, teacher: SimUser) -> None:
 
 
 async def person_id(world: World, user: SimUser) -> int:
-    person = await registration.find_person(world.db, user.id)
+    person = await registration.find_person(world.db, "telegram", user.id)
     assert person is not None
     return person.id
 
@@ -458,6 +458,7 @@ async def test_an_agent_of_another_commune_cannot_write_on_a_ticket_by_a_forged_
     async with world.db.uow() as uow:  # as if that message had been about S-2026-0001
         uow.session.add(
             MessageRef(
+                platform="telegram",
                 chat_id=dana.id,
                 message_id=profile.message_id,
                 ticket_id=claim_id,
@@ -499,6 +500,7 @@ async def test_a_colleague_of_the_same_school_cannot_open_or_write_on_a_teachers
     async with world.db.uow() as uow:  # as if that message had been about S-2026-0001
         uow.session.add(
             MessageRef(
+                platform="telegram",
                 chat_id=colleague.id,
                 message_id=profile.message_id,
                 ticket_id=claim_id,

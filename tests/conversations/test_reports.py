@@ -37,7 +37,7 @@ async def office(world: World) -> World:
 
 
 async def person_id(world: World, user: SimUser) -> int:
-    person = await registration.find_person(world.db, user.id)
+    person = await registration.find_person(world.db, "telegram", user.id)
     assert person is not None
     return person.id
 

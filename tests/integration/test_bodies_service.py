@@ -106,7 +106,7 @@ async def test_an_agent_invited_with_a_body_reaches_its_schools_only(db: Databas
         db, role=Role.COMMUNE, body_code="ogec-sm", validity=timedelta(days=1), now=NOW
     )
     assert invitation.scope_name == "OGEC Sainte-Marie (OGEC-SM)"
-    newcomer = Newcomer(7001, 7001, "Odile", None, "fr")
+    newcomer = Newcomer("telegram", 7001, 7001, "Odile", None, "fr")
     agent = await redeem_invitation(db, newcomer=newcomer, code=invitation.code, now=NOW)
     assert sorted(s.uai for s in await reporting_schools(db, agent.id)) == [
         "0429903L",
@@ -115,7 +115,7 @@ async def test_an_agent_invited_with_a_body_reaches_its_schools_only(db: Databas
     commune = await create_invitation(
         db, role=Role.COMMUNE, commune_insee="42218", validity=timedelta(days=1), now=NOW
     )
-    newcomer = Newcomer(7002, 7002, "Claude", None, "fr")
+    newcomer = Newcomer("telegram", 7002, 7002, "Claude", None, "fr")
     commune_agent = await redeem_invitation(db, newcomer=newcomer, code=commune.code, now=NOW)
     assert [s.uai for s in await reporting_schools(db, commune_agent.id)] == ["0429901J"]
 

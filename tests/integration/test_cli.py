@@ -150,7 +150,7 @@ def test_reminders_run_at_a_given_time_sends_what_is_due_and_prints_it(
 
 async def _person_id(db: Database, telegram_id: int) -> int:
     async with db.uow() as uow:
-        person = await uow.people.by_telegram_id(telegram_id)
+        person = await uow.people.by_account("telegram", telegram_id)
         assert person is not None
         return person.id
 
@@ -195,3 +195,16 @@ def test_people_are_listed_and_can_lose_then_regain_access(
     assert "[désactivé]" in capsys.readouterr().out
     assert main(["admin", "reactivate", person_id]) == 0
     assert "accès rendu" in capsys.readouterr().out
+
+
+def test_an_account_code_for_a_registered_person_is_made_from_the_command_line(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["admin", "seed-demo"]) == 0
+    capsys.readouterr()
+    assert main(["admin", "people"]) == 0
+    line = next(li for li in capsys.readouterr().out.splitlines() if "Camille Martin" in li)
+    assert main(["admin", "link", line.split()[0], "--expires-in", "2d"]) == 0
+    out = capsys.readouterr().out
+    assert "un compte de plus pour Camille Martin (démo)" in out
+    assert "Code (usage unique) : " in out

@@ -381,7 +381,10 @@ async def test_seed_demo_loads_once_then_refuses(db: Database) -> None:
     assert await seed_demo(db, now=NOW) is True
 
     async with db.uow() as uow:
-        people = {p.telegram_user_id: p for p in (await uow.session.scalars(select(Person))).all()}
+        people = {
+            p.accounts[0].external_user_id: p
+            for p in (await uow.session.scalars(select(Person))).all()
+        }
         first = await uow.session.scalar(select(School).where(School.uai == "0429901J"))
         owners = set((await uow.session.scalars(select(Equipment.owner))).all())
         years = set((await uow.session.scalars(select(Equipment.acquired_on))).all())
@@ -396,9 +399,7 @@ async def test_seed_demo_loads_once_then_refuses(db: Database) -> None:
     ages = {2026 - day.year for day in years if day is not None}
     assert set(range(9)) <= ages
     assert None in years and unknown_values
-    assert (
-        set(people) == {p.telegram_user_id for p in DEMO_PEOPLE} == {900001, 900002, 900003, 900004}
-    )
+    assert set(people) == {p.telegram_id for p in DEMO_PEOPLE} == {900001, 900002, 900003, 900004}
     teacher, director, agent, staff = (people[i] for i in (900001, 900002, 900003, 900004))
     assert (teacher.role, teacher.school_id, teacher.full_name) == (
         "teacher",
@@ -408,7 +409,12 @@ async def test_seed_demo_loads_once_then_refuses(db: Database) -> None:
     assert (director.role, director.school_id) == ("director", first.id)
     assert (agent.role, agent.commune_id, agent.school_id) == ("commune", first.commune_id, None)
     assert (staff.role, staff.school_id, staff.commune_id) == ("staff", None, None)
-    assert all(p.chat_id == p.telegram_user_id and p.language == "fr" for p in people.values())
+    assert all(
+        [(a.platform, a.chat_id) for a in p.accounts] == [("telegram", user_id)]
+        and p.preferred_platform == "telegram"
+        and p.language == "fr"
+        for user_id, p in people.items()
+    )
 
     before = await _count(db, AuditEntry)
     assert await seed_demo(db, now=NOW) is False

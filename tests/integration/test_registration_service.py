@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from bot.domain.errors import DomainError
 from bot.domain.roles import Role
 from bot.services import registration
-from storage.models import AuditEntry, Commune, Invitation, Person, School
+from storage.models import AuditEntry, Commune, Invitation, Person, PlatformAccount, School
 from storage.uow import Database
 from tests.helpers import refuses
 
@@ -43,7 +43,8 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 def newcomer(user_id: int = 501) -> registration.Newcomer:
     return registration.Newcomer(
-        telegram_user_id=user_id,
+        platform="telegram",
+        external_user_id=user_id,
         chat_id=user_id,
         full_name="Zoé Test",
         username=None,
@@ -200,8 +201,11 @@ async def test_a_code_used_by_another_account_after_the_check_is_refused_as_used
     async def use(invitation_id: int) -> None:
         async with db.uow() as uow:
             other = Person(
-                telegram_user_id=900,
-                chat_id=900,
+                accounts=[
+                    PlatformAccount(
+                        platform="telegram", external_user_id=900, chat_id=900, created_at=NOW
+                    )
+                ],
                 full_name="Quelqu'un d'autre",
                 role="teacher",
                 language="fr",
@@ -220,7 +224,7 @@ async def test_a_code_used_by_another_account_after_the_check_is_refused_as_used
     with refuses("registration.error.used"):
         await registration.redeem_invitation(db, newcomer=newcomer(), code=created.code, now=NOW)
     async with db.uow() as uow:
-        people = (await uow.session.scalars(select(Person.telegram_user_id))).all()
+        people = (await uow.session.scalars(select(PlatformAccount.external_user_id))).all()
     assert people == [900]
 
 
@@ -271,5 +275,85 @@ async def test_language_choice_is_kept(db: Database) -> None:
         db, newcomer=newcomer(), code=created.code, now=NOW
     )
     await registration.set_language(db, person_id=person.id, language="en", now=NOW)
-    found = await registration.find_person(db, 501)
+    found = await registration.find_person(db, "telegram", 501)
     assert found is not None and found.language == "en"
+
+
+def discord_newcomer(user_id: int = 8_001) -> registration.Newcomer:
+    return registration.Newcomer(
+        platform="discord",
+        external_user_id=user_id,
+        chat_id=user_id + 1,
+        full_name="zoe#0001",
+        username="zoe",
+        language="fr",
+    )
+
+
+async def test_a_code_registers_one_account_on_the_platform_it_is_used_on(db: Database) -> None:
+    created = await invite(db)
+    person = await registration.redeem_invitation(
+        db, newcomer=newcomer(), code=created.code, now=NOW
+    )
+    assert [(a.platform, a.external_user_id, a.chat_id) for a in person.accounts] == [
+        ("telegram", 501, 501)
+    ]
+    assert person.preferred_platform == "telegram"
+    assert await registration.find_person(db, "discord", 501) is None
+
+
+async def test_an_account_code_adds_the_other_platform_to_the_same_person(db: Database) -> None:
+    created = await invite(db, Role.DIRECTOR)
+    zoe = await registration.redeem_invitation(db, newcomer=newcomer(), code=created.code, now=NOW)
+
+    code = await registration.create_account_code(
+        db, person_id=zoe.id, validity=timedelta(days=2), now=NOW
+    )
+    assert (code.role, code.scope_name) == (Role.DIRECTOR, "Zoé Test")
+    bound = await registration.redeem_invitation(
+        db, newcomer=discord_newcomer(), code=code.code, now=NOW
+    )
+
+    assert bound.id == zoe.id and bound.role == "director"
+    assert bound.school is not None and bound.school.uai == "0420001Y"
+    assert sorted((a.platform, a.external_user_id, a.chat_id) for a in bound.accounts) == [
+        ("discord", 8_001, 8_002),
+        ("telegram", 501, 501),
+    ]
+    assert bound.preferred_platform == "discord"  # the platform registered on last
+    found = await registration.find_person(db, "discord", 8_001)
+    assert found is not None and found.id == zoe.id
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Person)) == 1
+        actions = (await uow.session.scalars(select(AuditEntry.action))).all()
+    assert actions[-1] == "person.account_added"
+    with refuses("registration.error.used"):
+        await registration.redeem_invitation(
+            db, newcomer=discord_newcomer(9_001), code=code.code, now=NOW
+        )
+
+
+async def test_an_account_code_never_adds_a_second_account_on_one_platform(
+    db: Database,
+) -> None:
+    created = await invite(db)
+    zoe = await registration.redeem_invitation(db, newcomer=newcomer(), code=created.code, now=NOW)
+    code = await registration.create_account_code(
+        db, person_id=zoe.id, validity=timedelta(days=2), now=NOW
+    )
+    with refuses("registration.error.platform_taken"):
+        await registration.redeem_invitation(db, newcomer=newcomer(502), code=code.code, now=NOW)
+    assert await registration.find_person(db, "telegram", 502) is None
+
+
+async def test_wrong_codes_are_counted_per_platform_account(db: Database) -> None:
+    for _ in range(3):
+        with refuses("registration.error.unknown_code"):
+            await registration.redeem_invitation(
+                db, newcomer=newcomer(), code="AAAA-BBBB-CCCC", now=NOW
+            )
+    async with db.uow() as uow:
+        telegram = await uow.people.code_attempts("telegram", 501)
+        discord = await uow.people.code_attempts("discord", 501)
+    assert telegram is not None and telegram.failures == 3
+    assert discord is None

@@ -20,6 +20,7 @@ from storage.models import (
     AuditEntry,
     Commune,
     Person,
+    PlatformAccount,
     School,
     Ticket,
     TicketMessage,
@@ -64,9 +65,11 @@ async def seed(database_url: str) -> AsyncIterator[Seed]:
         chat = iter(range(5001, 5100))
 
         def person(name: str, role: Role, **scope: int | None) -> Person:
+            account = PlatformAccount(
+                platform="telegram", external_user_id=next(chat), chat_id=None, created_at=NOW
+            )
             return Person(
-                telegram_user_id=next(chat),
-                chat_id=None,
+                accounts=[account],
                 full_name=name,
                 role=role.value,
                 language="fr",
@@ -91,7 +94,7 @@ async def seed(database_url: str) -> AsyncIterator[Seed]:
             uow.session.add(p)
         await uow.session.flush()
         for p in people.values():
-            p.chat_id = p.telegram_user_id
+            p.accounts[0].chat_id = p.accounts[0].external_user_id
 
         def ticket(number: str, reporter: str, school: School, days: int) -> Ticket:
             return Ticket(

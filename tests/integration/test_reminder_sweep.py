@@ -585,13 +585,19 @@ async def test_a_reminder_about_a_ticket_lets_a_reply_find_the_ticket(db: Databa
     async with db.uow() as uow:
         refs = (
             await uow.session.execute(
-                select(MessageRef.chat_id, MessageRef.message_id, MessageRef.ticket_id).order_by(
-                    MessageRef.chat_id
-                )
+                select(
+                    MessageRef.platform,
+                    MessageRef.chat_id,
+                    MessageRef.message_id,
+                    MessageRef.ticket_id,
+                ).order_by(MessageRef.chat_id)
             )
         ).all()
         total = await uow.session.scalar(select(func.count()).select_from(MessageRef))
-    assert [tuple(r) for r in refs] == [(11, 1001, ticket.id), (12, 1002, ticket.id)]
+    assert [tuple(r) for r in refs] == [
+        ("telegram", 11, 1001, ticket.id),
+        ("telegram", 12, 1002, ticket.id),
+    ]
     assert total == 2
 
 

@@ -47,7 +47,7 @@ from bot.services.report_files import (
     tickets_xlsx,
 )
 from bot.services.reports import Period, parse_period, period_months
-from storage.models import Commune, Equipment, Person, Reminder, School
+from storage.models import Commune, Equipment, Person, PlatformAccount, Reminder, School
 from storage.uow import Database
 from tests.helpers import refuses
 
@@ -134,16 +134,22 @@ async def _directory(db: Database) -> dict[str, int]:
                 )
             )
         staff = Person(
-            telegram_user_id=1,
-            chat_id=1,
+            accounts=[
+                PlatformAccount(
+                    platform="telegram", external_user_id=1, chat_id=1, created_at=created
+                )
+            ],
             full_name="Sacha Staff",
             role="staff",
             language="fr",
             created_at=created,
         )
         teacher = Person(
-            telegram_user_id=2,
-            chat_id=2,
+            accounts=[
+                PlatformAccount(
+                    platform="telegram", external_user_id=2, chat_id=2, created_at=created
+                )
+            ],
             full_name="Zoé Prof",
             role="teacher",
             school_id=soleil.id,

@@ -4,10 +4,52 @@ whether they follow a ticket. One place, so that the kinds cannot drift apart.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.domain.errors import DomainError
 from bot.domain.roles import Role, Scope
 from storage.models import Person, Ticket
 from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is behind a request, as the front ends see them: plain data, no database row.
+
+    Every service re-reads the person from the database by ``id`` and checks there; this
+    is what a front end needs to choose its words and its menus.
+    """
+
+    id: int
+    role: str
+    full_name: str
+    language: str
+    active: bool
+    school_id: int | None = None
+    commune_id: int | None = None
+    body_id: int | None = None
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(
+            Role(self.role),
+            school_id=self.school_id,
+            commune_id=self.commune_id,
+            body_id=self.body_id,
+        )
+
+
+def actor_of(person: Person) -> Actor:
+    return Actor(
+        id=person.id,
+        role=person.role,
+        full_name=person.full_name,
+        language=person.language,
+        active=person.active,
+        school_id=person.school_id,
+        commune_id=person.commune_id,
+        body_id=person.body_id,
+    )
 
 
 async def person(uow: UnitOfWork, person_id: int) -> Person:

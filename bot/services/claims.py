@@ -443,18 +443,27 @@ async def _view(
 # --------------------------------------------------------------------------- reporting
 
 
-async def reporting_schools(db: Database, person_id: int) -> list[School]:
-    """The schools a person may report for: their own, or every school of their commune."""
+@dataclass(frozen=True)
+class SchoolRef:
+    id: int
+    name: str
+    uai: str
+
+
+async def reporting_schools(db: Database, person_id: int) -> list[SchoolRef]:
+    """The schools a person may report for: their own, or every school of their body."""
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         require(person.role, Action.REPORT_CLAIM)
         if person.school_id is not None:
             school = await uow.directory.school(person.school_id)
-            return [school] if school else []
-        query = select(School).order_by(School.name)
-        if person.role == Role.COMMUNE:
-            query = query.where(School.body_id == person.body_id)
-        return list((await uow.session.scalars(query)).all())
+            found = [school] if school else []
+        else:
+            query = select(School).order_by(School.name)
+            if person.role == Role.COMMUNE:
+                query = query.where(School.body_id == person.body_id)
+            found = list((await uow.session.scalars(query)).all())
+        return [SchoolRef(s.id, s.name, s.uai) for s in found]
 
 
 async def _school_in_scope(uow: UnitOfWork, person: Person, school_id: int) -> School:

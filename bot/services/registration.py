@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -20,6 +20,7 @@ from bot.domain.invitations import (
 )
 from bot.domain.roles import Role, scope_for_invitation
 from bot.i18n import normalize_language
+from bot.services.access import Actor, actor_of
 from storage.models import (
     CodeAttempts,
     Invitation,
@@ -409,6 +410,66 @@ async def set_language(db: Database, *, person_id: int, language: str, now: date
         )
         await uow.commit()
     return language
+
+
+async def find_actor(db: Database, platform: str, external_user_id: int) -> Actor | None:
+    """Who is behind an account of ``platform``, as plain data (``None``: a stranger)."""
+    person = await find_person(db, platform, external_user_id)
+    return None if person is None else actor_of(person)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What /moi shows of a person, and the scope named at registration."""
+
+    name: str
+    role: str
+    language: str
+    since: datetime
+    scope: str  # school | body | commune | everything
+    school: str | None = None
+    uai: str | None = None
+    commune: str | None = None
+    insee: str | None = None
+    body: str | None = None
+    body_kind: str | None = None
+
+
+async def profile(db: Database, person_id: int) -> Profile:
+    async with db.uow() as uow:
+        found = await uow.session.scalar(
+            select(Person)
+            .where(Person.id == person_id)
+            .options(
+                selectinload(Person.school).selectinload(School.commune),
+                selectinload(Person.commune),
+                selectinload(Person.body),
+            )
+        )
+        if found is None:
+            raise DomainError("registration.error.not_registered")
+        base = Profile(
+            name=found.full_name,
+            role=found.role,
+            language=found.language,
+            since=found.created_at,
+            scope="everything",
+        )
+        if found.school is not None:
+            return replace(
+                base,
+                scope="school",
+                school=found.school.name,
+                uai=found.school.uai,
+                commune=found.school.commune.name,
+            )
+        if found.body is not None and found.body.kind != "commune":
+            return replace(base, scope="body", body=found.body.name, body_kind=found.body.kind)
+        if found.commune is not None:
+            return replace(
+                base, scope="commune", commune=found.commune.name, insee=found.commune.insee
+            )
+        return base
 
 
 async def find_person(db: Database, platform: str, external_user_id: int) -> Person | None:

@@ -23,8 +23,8 @@ from bot.bootstrap import Services, bootstrap
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import normalize_language
+from bot.services.access import Actor
 from handlers.telegram.persistence import DatabasePersistence
-from storage.models import Person
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class PneContext(CallbackContext[ExtBot[None], dict[str, Any], dict[Any, Any], d
         user_id: int | None = None,
     ) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
-        self.person: Person | None = None
+        self.person: Actor | None = None
 
     @property
     def services(self) -> Services:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
@@ -12,10 +14,10 @@ from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Role
 from bot.i18n import LANGUAGES, Safe
 from bot.services import registration
+from bot.services.access import Actor, actor_of
 from handlers.telegram.app import PneContext
 from handlers.telegram.common import keyboard, reply
 from handlers.telegram.menus import commands_for, set_person_menu, shown_name
-from storage.models import Person
 
 
 async def load_person(update: Update, context: PneContext) -> None:
@@ -35,7 +37,7 @@ async def load_person(update: Update, context: PneContext) -> None:
         # ignored.
         if update.effective_chat.id != services.settings.staff_chat_id:
             raise ApplicationHandlerStop
-        person = await registration.find_person(services.db, TELEGRAM, user.id)
+        person = await registration.find_actor(services.db, TELEGRAM, user.id)
         if person is None or not person.active or person.role != Role.STAFF:
             raise ApplicationHandlerStop
         context.person = person
@@ -43,14 +45,14 @@ async def load_person(update: Update, context: PneContext) -> None:
     if update.effective_chat.type != "private" and query is not None:
         # A button in a group: only registered staff may use it. Anyone else gets an alert
         # of their own, and nothing is posted in the group.
-        person = await registration.find_person(services.db, TELEGRAM, user.id)
+        person = await registration.find_actor(services.db, TELEGRAM, user.id)
         if person is None or not person.active or person.role != Role.STAFF:
             lang = person.language if person is not None else services.settings.language
             await query.answer(services.i18n.t(lang, "common.error.forbidden"), show_alert=True)
             raise ApplicationHandlerStop
         context.person = person
         return
-    context.person = await registration.find_person(services.db, TELEGRAM, user.id)
+    context.person = await registration.find_actor(services.db, TELEGRAM, user.id)
     if context.person is not None:
         if not context.person.active:
             await reply(update, context, "registration.deactivated")
@@ -106,33 +108,32 @@ async def _redeem(update: Update, context: PneContext, code: str) -> None:
             params["until"] = services.i18n.datetime(context.lang, params["until"], short=True)
         await reply(update, context, error.code, **params)
         return
-    context.person = person
+    actor = context.person = actor_of(person)
     await reply(
         update,
         context,
         "registration.welcome",
-        name=person.full_name,
-        role=context.t(f"role.{person.role}"),
-        scope=Safe(_scope_html(context, person)),
+        name=actor.full_name,
+        role=context.t(f"role.{actor.role}"),
+        scope=Safe(_scope_html(context, await registration.profile(services.db, actor.id))),
     )
-    await _send_help(update, context, person)
-    await set_person_menu(context.application, chat.id, person.role, person.language)
+    await _send_help(update, context, actor)
+    await set_person_menu(context.application, chat.id, actor.role, actor.language)
 
 
-def _scope_html(context: PneContext, person: Person) -> str:
-    if person.school is not None:
+def _scope_html(context: PneContext, profile: registration.Profile) -> str:
+    if profile.scope == "school":
         return context.t(
-            "scope.school",
-            school=person.school.name,
-            uai=person.school.uai,
-            commune=person.school.commune.name,
+            "scope.school", school=profile.school, uai=profile.uai, commune=profile.commune
         )
-    if person.commune is not None:
-        return context.t("scope.commune", commune=person.commune.name, insee=person.commune.insee)
+    if profile.scope == "body":
+        return context.t("scope.body", body=profile.body)
+    if profile.scope == "commune":
+        return context.t("scope.commune", commune=profile.commune, insee=profile.insee)
     return context.t("scope.everything")
 
 
-async def _send_help(update: Update, context: PneContext, person: Person | None) -> None:
+async def _send_help(update: Update, context: PneContext, person: Actor | None) -> None:
     role = Role(person.role) if person else None
     lines = [
         f"/{shown_name(c, context.lang)} — {context.t(f'command.{c.name}')}"
@@ -155,18 +156,18 @@ async def help_command(update: Update, context: PneContext) -> None:
 
 
 async def me(update: Update, context: PneContext) -> None:
-    person = context.person
-    assert person is not None
+    assert context.person is not None
+    profile = await registration.profile(context.services.db, context.person.id)
     await reply(
         update,
         context,
         "profile",
-        name=person.full_name,
-        role=context.t(f"role.{person.role}"),
-        scope=Safe(_scope_html(context, person)),
-        language=context.t(f"language.{person.language}"),
+        name=profile.name,
+        role=context.t(f"role.{profile.role}"),
+        scope=Safe(_scope_html(context, profile)),
+        language=context.t(f"language.{profile.language}"),
         since=context.services.i18n.date(
-            context.lang, local_date(person.created_at, context.services.settings.tz)
+            context.lang, local_date(profile.since, context.services.settings.tz)
         ),
     )
 
@@ -186,14 +187,14 @@ async def language_chosen(update: Update, context: PneContext) -> None:
         await query.edit_message_text(context.services.i18n.t(lang, "language.stranger"))
         return
     services = context.services
-    context.person.language = await registration.set_language(
+    chosen = await registration.set_language(
         services.db, person_id=context.person.id, language=lang, now=services.clock.now()
     )
+    context.person = replace(context.person, language=chosen)
     await query.edit_message_text(context.t("language.set", language=context.t(f"language.{lang}")))
-    account = context.person.account(TELEGRAM)
-    if account is not None and account.chat_id is not None:
+    if update.effective_chat is not None and update.effective_chat.type == "private":
         await set_person_menu(
-            context.application, account.chat_id, context.person.role, context.lang
+            context.application, update.effective_chat.id, context.person.role, context.lang
         )
 
 

@@ -12,7 +12,7 @@ import asyncio
 import html
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,9 +32,10 @@ from bot.domain.claims import ClaimKind
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.i18n import I18n, Safe
-from bot.services import reminders
+from bot.services import reminders, report_delivery
 from bot.services import reports as service
-from bot.services.delivery import Refused, Throttled, Unreachable, describe
+from bot.services.audiences import Recipient, StaffRoom
+from bot.services.report_delivery import ReportRun
 from bot.services.report_files import (
     new_equipment_xlsx,
     number,
@@ -55,8 +56,6 @@ JOB_NAME = "reports"
 JOB_INTERVAL = 600  # seconds between two runs of the reports job (the pushes are due at 08:00)
 JOB_FIRST = 30  # seconds after start-up for the first run
 TEXT_MAX_LINES = 10  # communes, schools or claim numbers listed in a chat message
-BATCH = 20  # report rows claimed at once
-MAX_BATCHES = 10  # batches per run at most; what is left waits for the next run
 # ---------------------------------------------------------------------------------------------
 
 
@@ -329,22 +328,11 @@ def handlers() -> list[BaseHandler[Update, PneContext, Any]]:
 # ========================================================================= periodic pushes
 
 
-@dataclass
-class ReportRun:
-    planned: int = 0
-    outcomes: dict[str, str] = field(default_factory=dict)  # row key → state written
-
-
-class _Throttled(Exception):
-    def __init__(self, exc: Throttled) -> None:
-        super().__init__(str(exc))
-        self.exc = exc
-
-
 class _Content:
     """What one report row sends, rendered once per language, lazily."""
 
-    def __init__(self, services: Services, job: service.ReportJob, now: datetime) -> None:
+    def __init__(self, bot: Bot, services: Services, job: service.ReportJob, now: datetime) -> None:
+        self.bot = bot
         self.services = services
         self.job = job
         self.now = now
@@ -377,7 +365,18 @@ class _Content:
         log.error("report row %s has an unknown kind %r", self.job.key, self.job.kind)
         return False
 
-    async def send(self, bot: Bot, chat_id: int, lang: str) -> None:
+    async def send(self, recipient: Recipient) -> None:
+        """Send the row to one recipient; Telegram's refusals as neutral delivery errors."""
+
+        async def once() -> None:
+            try:
+                await self._send(self.bot, recipient.chat_id, recipient.language)
+            except ChatMigrated as exc:  # a group became a supergroup: its new id, once
+                await self._send(self.bot, exc.new_chat_id, recipient.language)
+
+        await neutral_errors(once)
+
+    async def _send(self, bot: Bot, chat_id: int, lang: str) -> None:
         i18n = self.services.i18n
         if self._review is not None:
             files = self._review_files.get(lang)
@@ -434,105 +433,23 @@ class _Content:
         )
 
 
-async def _send_once(content: _Content, bot: Bot, chat_id: int, lang: str) -> None:
-    """Send the report's files; Telegram's refusals come out as neutral delivery errors."""
-
-    async def once() -> None:
-        try:
-            await content.send(bot, chat_id, lang)
-        except ChatMigrated as exc:  # a group became a supergroup: its new id, once
-            await content.send(bot, exc.new_chat_id, lang)
-
-    await neutral_errors(once)
-
-
-async def _deliver(bot: Bot, services: Services, job: service.ReportJob, now: datetime) -> str:
-    """Send one claimed row to each recipient not yet served; record each as it goes."""
-    db = services.db
-    content = _Content(services, job, now)
-    try:
-        if not await content.load():
-            return await service.finish_report(db, job, now=now)
-        recipients = await service.report_recipients(
-            db,
-            job,
-            staff_chat_id=services.settings.staff_chat_id,
-            default_language=services.settings.language,
-        )
-    except Exception as exc:
-        log.exception("report %s: preparing failed", job.key)
-        return await service.retry_report(
-            db, job, at=now + reminders.backoff(job.attempts), error=describe(exc)
-        )
-    for recipient in recipients:
-        chat = recipient.chat_id
-        if chat in job.delivered or str(chat) in job.failed:
-            continue
-        try:
-            await _send_once(content, bot, chat, recipient.language)
-        except Throttled as exc:
-            await service.retry_report(
-                db, job, at=services.clock.now() + exc.delay, error=describe(exc)
-            )
-            raise _Throttled(exc) from exc
-        except (Unreachable, Refused) as exc:
-            # Blocked the bot, chat gone, or a message Telegram refuses as such: no retry
-            # helps this chat; the others are still served.
-            if isinstance(exc, Refused):
-                log.error("report %s to %s refused: %s", job.key, chat, describe(exc))
-            if not await service.record_unreachable(db, job, chat, describe(exc)):
-                return "lost"
-            continue
-        except Exception as exc:  # time-out, network error, 5xx: try again later
-            log.warning("report %s to %s: %s", job.key, chat, describe(exc))
-            return await service.retry_report(
-                db,
-                job,
-                at=services.clock.now() + reminders.backoff(job.attempts),
-                error=describe(exc),
-            )
-        if not await service.record_delivery(db, job, chat):
-            return "lost"  # cancelled meanwhile, or another process took it over
-    return await service.finish_report(db, job, now=services.clock.now())
-
-
-async def _deliver_batch(
-    bot: Bot, services: Services, jobs: list[service.ReportJob], now: datetime, run: ReportRun
-) -> bool:
-    """Deliver claimed rows in turn; True when Telegram asked to slow down."""
-    for index, job in enumerate(jobs):
-        try:
-            run.outcomes[job.key] = await _deliver(bot, services, job, now)
-        except _Throttled as throttled:
-            run.outcomes[job.key] = "throttled"
-            # Telegram asked the whole bot to wait: the other rows wait as long.
-            until = services.clock.now() + throttled.exc.delay
-            for other in jobs[index + 1 :]:
-                run.outcomes[other.key] = await service.retry_report(
-                    services.db, other, at=until, error="RetryAfter (another report)"
-                )
-            return True
-    return False
-
-
 async def run_reports(
     application: Application[Any, Any, Any, Any, Any, Any], *, worker: str | None = None
 ) -> ReportRun:
-    """One run of the reports job: plan the next pushes, then send what is due."""
+    """One run of the reports job on Telegram: the neutral delivery with Telegram's content."""
     services = services_of(application)
-    now = services.clock.now()
-    run = ReportRun()
-    run.planned = await service.plan_reports(services.db, now=now)
-    worker = worker or reminders.worker_id()
-    for _ in range(MAX_BATCHES):
-        now = services.clock.now()  # each batch's lease counts from when it is taken
-        jobs = await service.claim_reports(services.db, now=now, worker=worker, batch=BATCH)
-        throttled = await _deliver_batch(application.bot, services, jobs, now, run)
-        if throttled or len(jobs) < BATCH:
-            break  # else a full batch: more may be due (the lists of many communes)
-    if run.outcomes:
-        log.info("reports: %s", ", ".join(f"{k} {v}" for k, v in run.outcomes.items()))
-    return run
+    bot = application.bot
+
+    def content_for(job: service.ReportJob, now: datetime) -> _Content:
+        return _Content(bot, services, job, now)
+
+    return await report_delivery.run_reports(
+        services.db,
+        services.clock,
+        StaffRoom.of(services.settings),
+        content_for,
+        worker=worker or reminders.worker_id(),
+    )
 
 
 async def reports_job(context: CallbackContext[Any, Any, Any, Any]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
@@ -171,6 +172,12 @@ async def run_sandbox(
     clock = SystemClock()
     for noisy in ("telegram.ext", "apscheduler", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # python-telegram-bot's Defaults(parse_mode=HTML) adds parse_mode to every edit, the
+    # keyboard-only ones included, which Telegram ignores: not worth a line in the dialogue.
+    warnings.filterwarnings(
+        "ignore",
+        message=r"offline Bot API: unknown argument 'parse_mode' of editMessageReplyMarkup",
+    )
     if await seed_demo(db, now=clock.now()):
         print("Annuaire de démonstration chargé (écoles et personnes « démo »).", file=out)
     api = OfflineBotAPI(bot_username=settings.bot_username)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from bot.domain.bodies import body_variant, is_commune
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.invitations import normalize_code
@@ -112,11 +113,20 @@ async def _redeem(update: Update, context: PneContext, code: str) -> None:
         context,
         "registration.welcome",
         name=person.full_name,
-        role=context.t(f"role.{person.role}"),
+        role=_role_label(context, person),
         scope=Safe(_scope_html(context, person)),
     )
     await _send_help(update, context, person)
     await set_person_menu(context.application, chat.id, person.role, person.language)
+
+
+def _role_label(context: PneContext, person: Person) -> str:
+    """« agent de commune », or « agent d'organisme gestionnaire » for an OGEC's or an
+    institute's agent (the role string is ``commune`` for both, decision 0013)."""
+    key = f"role.{person.role}"
+    if person.role == Role.COMMUNE.value and person.body is not None:
+        key = body_variant(key, person.body.kind)
+    return context.t(key)
 
 
 def _scope_html(context: PneContext, person: Person) -> str:
@@ -127,6 +137,8 @@ def _scope_html(context: PneContext, person: Person) -> str:
             uai=person.school.uai,
             commune=person.school.commune.name,
         )
+    if person.body is not None and not is_commune(person.body.kind):
+        return context.t("scope.body", body=person.body.name, code=person.body.code)
     if person.commune is not None:
         return context.t("scope.commune", commune=person.commune.name, insee=person.commune.insee)
     return context.t("scope.everything")
@@ -145,7 +157,7 @@ async def _send_help(update: Update, context: PneContext, person: Person | None)
             update,
             context,
             "help.person",
-            role=context.t(f"role.{person.role}"),
+            role=_role_label(context, person),
             commands=Safe("\n".join(lines)),
         )
 
@@ -162,7 +174,7 @@ async def me(update: Update, context: PneContext) -> None:
         context,
         "profile",
         name=person.full_name,
-        role=context.t(f"role.{person.role}"),
+        role=_role_label(context, person),
         scope=Safe(_scope_html(context, person)),
         language=context.t(f"language.{person.language}"),
         since=context.services.i18n.date(

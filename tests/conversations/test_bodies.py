@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sqlalchemy import select
+
 from bot.domain.roles import Role
 from handlers.telegram.offline import SimUser
-from storage.models import Equipment, ResponsibleBody, School
+from storage.models import Equipment, Reminder, ResponsibleBody, School
 from tests.conversations.conftest import World
 from tests.conversations.test_claims import sweep
 
@@ -119,3 +121,180 @@ async def test_a_claim_at_a_public_school_still_reaches_the_communes_agents(worl
     )
     assert "Vos démarches" in world.last_text(commune_agent)
     assert api.sent_to(ogec_agent.id) == []
+
+
+async def test_an_ogecs_claim_followed_to_payment_reads_organisme_gestionnaire_throughout(
+    world: World,
+) -> None:
+    """Every message the OGEC's agent receives, from the duties to the payment and the
+    recovery, names « l'organisme gestionnaire », never « la commune » or « votre commune »;
+    the staff read the OGEC's name where they read the commune's for a public school."""
+    await _private_school_under_an_ogec(world)
+    api = world.api
+    teacher = await world.registered("Inès", Role.TEACHER, school="0420009G")
+    ogec_agent = await world.registered("Odile", Role.COMMUNE, body=OGEC)
+    commune_agent = await world.registered("Claude", Role.COMMUNE, commune="42218")
+    staff = await world.registered("Sacha", Role.STAFF)
+
+    # The summary before sending already says whose duties they will be.
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "Vol")
+    items = api.last(teacher.id)
+    await api.tap(teacher, items, "SEM-0201 · tablet iPad 9")
+    await api.tap(teacher, items, "✔️ Terminé (1 choisi·s)")
+    await api.send_text(teacher, "aujourd'hui 8h")
+    await api.send_text(teacher, "Tablette disparue de la classe")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+    assert "Dès l'envoi, l'organisme gestionnaire de l'école devra" in world.last_text(teacher)
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    assert "Démarches de l'organisme gestionnaire (OGEC Sainte-Marie) avant le" in (
+        world.last_text(staff)
+    )
+    staff_notice = api.last(staff.id)
+    notice = api.last(ogec_agent.id)
+
+    # +48 h without the duties: the staff's alert names the OGEC.
+    world.clock.set(datetime(2026, 3, 12, 8, 0, tzinfo=UTC))
+    await sweep(world)
+    assert world.last_text(staff) == (
+        "🚨 Délai de 48 h dépassé pour le sinistre S-2026-0001 (École Sainte-Marie, "
+        "Saint-Étienne ; organisme gestionnaire : OGEC Sainte-Marie) : démarches non "
+        "confirmées : déclaration écrite à l'assureur, information de la police ou de la "
+        "gendarmerie, dépôt de plainte."
+    )
+
+    # The pledge: the OGEC pays, not « la commune ».
+    await api.tap(ogec_agent, notice, "📝 Envoyer la fiche d'engagement")
+    await api.tap(ogec_agent, api.last(ogec_agent.id), "Retenir 320,00\xa0€")
+    modes = api.last(ogec_agent.id).button_texts
+    assert "versement par l'organisme gestionnaire" in modes
+    assert "versement par la commune" not in modes
+    await api.tap(ogec_agent, api.last(ogec_agent.id), "versement par l'organisme gestionnaire")
+    await api.send_text(ogec_agent, "15/06/2026")
+    assert "Mode : versement par l'organisme gestionnaire" in world.last_text(ogec_agent)
+    await api.tap(ogec_agent, api.last(ogec_agent.id), "✅ Envoyer la fiche")
+    pledged = api.last(staff.id)
+    assert pledged.text == (
+        "📝 Fiche d'engagement reçue de OGEC Sainte-Marie pour le sinistre S-2026-0001 "
+        "(Saint-Étienne) : 320,00\xa0€."
+    )
+
+    # Completion: the staff are told the OGEC has a year, and the OGEC is told.
+    await api.tap(staff, pledged, "📁 Dossier complet")
+    assert "l'organisme gestionnaire (OGEC Sainte-Marie) aura un an pour verser" in (
+        world.last_text(staff)
+    )
+    await api.tap(staff, api.last(staff.id), "✅ Oui, dossier complet")
+    assert world.last_text(staff).endswith(
+        "; l'organisme gestionnaire (OGEC Sainte-Marie) est prévenu et sera relancé."
+    )
+    assert "au plus tard le vendredi 12 mars 2027" in world.last_text(ogec_agent)
+
+    # The replacement installed: its list goes to the OGEC.
+    await api.tap(staff, staff_notice, "🔁 Remplacement")
+    await api.tap(staff, api.last(staff.id), "SEM-0201")
+    await api.tap(staff, api.last(staff.id), "Installé")
+    await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.send_text(staff, "429,90")
+    assert world.last_text(ogec_agent).startswith("📦 Remplacement du sinistre S-2026-0001")
+
+    # Paid in full, then the stolen tablet turns up: the OGEC may take it back.
+    await api.tap(staff, pledged, "💶 Enregistrer un paiement")
+    await api.tap(staff, api.last(staff.id), "Retenir 320,00\xa0€")
+    await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.tap(staff, api.last(staff.id), "✅ Enregistrer le paiement")
+    assert world.last_text(ogec_agent).startswith(
+        "✅ Le sinistre S-2026-0001 (École Sainte-Marie) est remboursé intégralement et clos."
+    )
+    await api.send_text(staff, "/dossier S-2026-0001")
+    await api.tap(staff, api.last(staff.id), "🔙 Objets retrouvés")
+    assert world.last_text(staff) == (
+        "Objets du sinistre S-2026-0001 retrouvés. Quand l'organisme gestionnaire "
+        "(OGEC Sainte-Marie) ou SEM en ont-ils été avisés ?"
+    )
+    await api.tap(staff, api.last(staff.id), "Maintenant")
+    await api.tap(staff, api.last(staff.id), "✅ Enregistrer")
+    assert world.last_text(staff) == (
+        "🔙 Récupération enregistrée pour le sinistre S-2026-0001 ; "
+        "l'organisme gestionnaire (OGEC Sainte-Marie) est prévenu."
+    )
+    assert "L'organisme gestionnaire peut, avec l'accord de SEM, en reprendre possession" in (
+        world.last_text(ogec_agent)
+    )
+    async with world.db.uow() as uow:
+        due = await uow.session.scalar(
+            select(Reminder.due_at).where(Reminder.key == "claim:1:recovery:d-3")
+        )
+    assert due is not None
+    world.clock.set(due)
+    await sweep(world)
+    assert "l'organisme gestionnaire doit le demander au plus tard le" in (
+        world.last_text(ogec_agent)
+    )
+
+    # Their own profile, list and card say the same.
+    await api.send_text(ogec_agent, "/moi")
+    profile = world.last_text(ogec_agent)
+    assert "Rôle : agent d'organisme gestionnaire" in profile
+    assert "Périmètre : OGEC Sainte-Marie (organisme gestionnaire, code OGEC-SAINTE-MARIE)" in (
+        profile
+    )
+    await api.send_text(ogec_agent, "/mes_dossiers")
+    assert "Dossiers — OGEC Sainte-Marie" in world.last_text(ogec_agent)
+    await api.send_text(ogec_agent, "/sinistre S-2026-0001")
+    assert "Mode : versement par l'organisme gestionnaire" not in world.last_text(ogec_agent)
+    assert "versement par l'organisme gestionnaire" in world.last_text(ogec_agent)
+
+    received = world.texts(ogec_agent)
+    assert len(received) >= 10
+    for text in received:
+        assert "commune" not in text.lower(), text
+    assert api.sent_to(commune_agent.id) == []
+    staff_texts = "\n".join(world.texts(staff))
+    assert "la commune" not in staff_texts
+    assert "Démarches de la commune" not in staff_texts
+    api.assert_no_refusals()
+
+
+async def test_a_public_schools_claim_still_reads_commune(world: World) -> None:
+    await _private_school_under_an_ogec(world)
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    commune_agent = await world.registered("Claude", Role.COMMUNE, commune="42218")
+    staff = await world.registered("Sacha", Role.STAFF)
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "Vol")
+    items = api.last(teacher.id)
+    await api.tap(teacher, items, "SEM-0001 · tablet iPad 9")
+    await api.tap(teacher, items, "✔️ Terminé (1 choisi·s)")
+    await api.send_text(teacher, "aujourd'hui 8h")
+    await api.send_text(teacher, "Tablette disparue")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+    assert "Dès l'envoi, la commune devra" in world.last_text(teacher)
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    assert "Démarches de la commune avant le" in world.last_text(staff)
+
+    await api.tap(commune_agent, api.last(commune_agent.id), "📝 Envoyer la fiche d'engagement")
+    await api.send_text(commune_agent, "300")
+    modes = api.last(commune_agent.id).button_texts
+    assert "versement par la commune" in modes
+    await api.tap(commune_agent, api.last(commune_agent.id), "versement par la commune")
+    await api.send_text(commune_agent, "15/06/2026")
+    await api.tap(commune_agent, api.last(commune_agent.id), "✅ Envoyer la fiche")
+    pledged = api.last(staff.id)
+    assert pledged.text == (
+        "📝 Fiche d'engagement reçue pour le sinistre S-2026-0001 (Saint-Étienne) : 300,00\xa0€."
+    )
+    await api.tap(staff, pledged, "📁 Dossier complet")
+    assert "la commune aura un an pour verser" in world.last_text(staff)
+    await api.tap(staff, api.last(staff.id), "✅ Oui, dossier complet")
+    assert world.last_text(staff).endswith("; la commune est prévenue et sera relancée.")
+
+    await api.send_text(commune_agent, "/moi")
+    assert "Rôle : agent de commune" in world.last_text(commune_agent)
+    await api.send_text(commune_agent, "/mes_dossiers")
+    assert "Dossiers — commune de " in world.last_text(commune_agent)
+    await api.send_text(commune_agent, "/sinistre S-2026-0001")
+    card = world.last_text(commune_agent)
+    assert "Démarches de la commune (48 h)" in card
+    assert "versement par la commune" in card

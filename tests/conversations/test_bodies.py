@@ -175,8 +175,8 @@ async def test_an_ogecs_claim_followed_to_payment_reads_organisme_gestionnaire_t
     await api.tap(ogec_agent, api.last(ogec_agent.id), "✅ Envoyer la fiche")
     pledged = api.last(staff.id)
     assert pledged.text == (
-        "📝 Fiche d'engagement reçue de OGEC Sainte-Marie pour le sinistre S-2026-0001 "
-        "(Saint-Étienne) : 320,00\xa0€."
+        "📝 Fiche d'engagement reçue pour le sinistre S-2026-0001 "
+        "(Saint-Étienne ; organisme gestionnaire : OGEC Sainte-Marie) : 320,00\xa0€."
     )
 
     # Completion: the staff are told the OGEC has a year, and the OGEC is told.

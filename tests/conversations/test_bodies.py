@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.domain.roles import Role
 from handlers.telegram.offline import SimUser
 from storage.models import Equipment, Reminder, ResponsibleBody, School
 from tests.conversations.conftest import World
+from tests.conversations.test_admin_tools import announcements_sent, audit
 from tests.conversations.test_claims import sweep
 
 OGEC = "OGEC-SAINTE-MARIE"
@@ -298,3 +300,72 @@ async def test_a_public_schools_claim_still_reads_commune(world: World) -> None:
     card = world.last_text(commune_agent)
     assert "Démarches de la commune (48 h)" in card
     assert "versement par la commune" in card
+
+
+@pytest.mark.filterwarnings(
+    # Offline, the application is not started: its tasks are awaited by the test.
+    "ignore:Tasks created via `Application.create_task`:telegram.warnings.PTBUserWarning"
+)
+async def test_an_announcement_to_one_ogecs_agents_reaches_them_and_not_the_communes(
+    world: World,
+) -> None:
+    await _private_school_under_an_ogec(world)
+    api = world.api
+    sacha = await world.registered("Sacha", Role.STAFF)
+    ogec_agent = await world.registered("Odile", Role.COMMUNE, body=OGEC)
+    commune_agent = await world.registered("Claude", Role.COMMUNE, commune="42218")
+    director = await world.registered("Dora", Role.DIRECTOR, school="0420009G")
+
+    await api.send_text(sacha, "/annonce")
+    await api.tap(
+        sacha, api.last(sacha.id), "Les agents d'un organisme gestionnaire (OGEC, institut)…"
+    )
+    await api.send_text(sacha, "saint-etienne")  # a commune's own body is not offered
+    assert world.last_text(sacha) == (
+        "Aucun organisme gestionnaire ne correspond à « saint-etienne ». "
+        "Essayez une autre partie du nom, ou son code."
+    )
+    await api.send_text(sacha, "sainte-marie")
+    assert api.last(sacha.id).button_texts == [
+        "OGEC Sainte-Marie (OGEC-SAINTE-MARIE)",
+        "✖️ Annuler",
+    ]
+    await api.tap(sacha, api.last(sacha.id), "OGEC Sainte-Marie (OGEC-SAINTE-MARIE)")
+    assert world.last_text(sacha).startswith(
+        "Annonce pour les agents de l'organisme gestionnaire OGEC Sainte-Marie (1 personne)."
+    )
+    await api.send_text(sacha, "Inventaire des tablettes")
+    await api.tap(sacha, api.last(sacha.id), "📣 Envoyer")
+    await announcements_sent()
+    assert world.last_text(ogec_agent).endswith("Inventaire des tablettes\n\n— Sacha")
+    assert api.sent_to(commune_agent.id) == []
+    assert api.sent_to(director.id) == []
+    sent, _ = await audit(world, "announcement")
+    assert (sent.details["audience"], sent.details["recipients"]) == ("body", 1)
+
+    # The commune's agents are its own body's: the OGEC's agent, whose school is in
+    # Saint-Étienne, is not one of them.
+    api.clear()
+    await api.send_text(sacha, "/annonce")
+    await api.tap(sacha, api.last(sacha.id), "Les agents d'une commune…")
+    await api.send_text(sacha, "saint-etienne")
+    await api.tap(sacha, api.last(sacha.id), "Saint-Étienne (42218)")
+    assert world.last_text(sacha).startswith(
+        "Annonce pour les agents de la commune de Saint-Étienne (1 personne)."
+    )
+    await api.send_text(sacha, "Collecte le 3 avril")
+    await api.tap(sacha, api.last(sacha.id), "📣 Envoyer")
+    await announcements_sent()
+    assert world.last_text(commune_agent).endswith("Collecte le 3 avril\n\n— Sacha")
+    assert api.sent_to(ogec_agent.id) == []
+
+    # « All agents » still reaches both.
+    api.clear()
+    await api.send_text(sacha, "/annonce")
+    await api.tap(
+        sacha, api.last(sacha.id), "Tous les agents (communes et organismes gestionnaires)"
+    )
+    assert world.last_text(sacha).startswith(
+        "Annonce pour tous les agents des communes et des organismes gestionnaires (2 personnes)."
+    )
+    api.assert_no_refusals()

@@ -26,6 +26,7 @@ from telegram.ext import (
 from bot.domain.claims import ClaimState
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
+from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, can
 from bot.i18n import Safe
 from bot.services import relay as relay_service
@@ -408,7 +409,11 @@ async def resend_files(update: Update, context: PneContext) -> None:
     except DomainError as error:
         await reply(update, context, error.code, **error.params)
         return
-    for file in extra.attachments:
+    # A file id means something only on the platform it was sent on (decision 0016):
+    # Telegram is asked for its own files; the others are counted, not sent.
+    here = [file for file in extra.attachments if file.platform == TELEGRAM]
+    elsewhere = [file for file in extra.attachments if file.platform != TELEGRAM]
+    for file in here:
         caption = context.t(
             "ticket.file.caption",
             number=extra.number,
@@ -420,6 +425,16 @@ async def resend_files(update: Update, context: PneContext) -> None:
             await context.bot.send_photo(_chat(update), file.file_id, caption=caption)
         else:
             await context.bot.send_document(_chat(update), file.file_id, caption=caption)
+    if elsewhere:
+        platforms = ", ".join(sorted({file.platform.capitalize() for file in elsewhere}))
+        await reply(
+            update,
+            context,
+            "ticket.file.elsewhere_one" if len(elsewhere) == 1 else "ticket.file.elsewhere_other",
+            number=extra.number,
+            count=len(elsewhere),
+            platforms=platforms,
+        )
 
 
 @staff_only

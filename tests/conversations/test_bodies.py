@@ -3,12 +3,15 @@ commune's, from the report to the reminders (art. 1: one convention per body).""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.domain.roles import Role
+from handlers.telegram import reports
 from handlers.telegram.offline import SimUser
 from storage.models import Equipment, Reminder, ResponsibleBody, School
 from tests.conversations.conftest import World
@@ -369,3 +372,41 @@ async def test_an_announcement_to_one_ogecs_agents_reaches_them_and_not_the_comm
         "Annonce pour tous les agents des communes et des organismes gestionnaires (2 personnes)."
     )
     api.assert_no_refusals()
+
+
+async def test_an_ogecs_yearly_list_names_the_organisme_gestionnaire(world: World) -> None:
+    await _private_school_under_an_ogec(world)
+    api = world.api
+    ogec_agent = await world.registered("Odile", Role.COMMUNE, body=OGEC)
+    async with world.db.uow() as uow:
+        school = await uow.directory.school_by_uai("0420009G")
+        assert school is not None
+        uow.session.add(
+            Equipment(
+                asset_tag="SEM-0202",
+                school_id=school.id,
+                type="tablet",
+                model="iPad 10",
+                owner="sem",
+                acquired_on=date(2026, 9, 1),
+                value_cents=45000,
+                state="in_service",
+                created_at=world.clock.now(),
+                updated_at=world.clock.now(),
+            )
+        )
+        await uow.commit()
+    world.clock.set(datetime(2027, 1, 15, 7, 0, tzinfo=UTC))
+    await reports.run_reports(world.app, worker="test")
+
+    lists = [t for t in world.texts(ogec_agent) if t.startswith("📋")]
+    assert lists == [
+        "📋 Nouveaux équipements installés en 2026 dans les écoles de l'organisme gestionnaire "
+        "OGEC Sainte-Marie : 1 équipement(s), valeur totale 450,00\xa0€.\n"
+        "La liste jointe sert à mettre à jour vos contrats d'assurance "
+        "(article 6 de la convention)."
+    ]
+    upload = next(s for s in api.sent if s.method == "sendDocument" and s.chat_id == ogec_agent.id)
+    sheet = load_workbook(io.BytesIO(upload.params["document"].data))["Nouveaux équipements"]
+    notes = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any("dans les écoles de l'organisme gestionnaire OGEC Sainte-Marie" in n for n in notes)

@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimState
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
@@ -80,9 +81,16 @@ def _chat(update: Update) -> int:
     return update.effective_chat.id
 
 
-def _state_label(context: PneContext, kind: str, state: str) -> str:
+def _state_label(
+    context: PneContext, kind: str, state: str, body_kind: str | None = None
+) -> str:
+    """A state's words; « démarches de l'organisme gestionnaire » on an OGEC's ticket."""
     kinds = context.services.kinds
-    return context.t(kinds.get(kind).state_key(state)) if kind in kinds else state
+    if kind not in kinds:
+        return state
+    key = kinds.get(kind).state_key(state)
+    worded = body_variant(key, body_kind)
+    return context.t(worded if context.services.i18n.has(worded) else key)
 
 
 # --- the queue ------------------------------------------------------------------------
@@ -151,7 +159,7 @@ async def _show_queue(update: Update, context: PneContext, view: _View, *, edit:
                 flag="⚠️ " if row.overdue else "",
                 number=row.number,
                 kind=context.t(f"ticket.kind.{row.kind}"),
-                state=_state_label(context, row.kind, row.state),
+                state=_state_label(context, row.kind, row.state, row.body_kind),
                 school=row.school or "—",
                 commune=row.commune,
                 age=(now - row.created_at).days,
@@ -482,7 +490,7 @@ async def search_command(update: Update, context: PneContext) -> None:
             "ticket.search.line",
             number=f.number,
             kind=context.t(f"ticket.kind.{f.kind}"),
-            state=_state_label(context, f.kind, f.state),
+            state=_state_label(context, f.kind, f.state, f.body_kind),
             school=f.school or "—",
             commune=f.commune,
             created=i18n.date(

@@ -157,6 +157,13 @@ async def test_an_ogecs_claim_followed_to_payment_reads_organisme_gestionnaire_t
     )
     staff_notice = api.last(staff.id)
     notice = api.last(ogec_agent.id)
+    # The staff's queue and search word the state for the OGEC too.
+    await api.send_text(staff, "/file")
+    assert "S-2026-0001 · sinistre · déclaré, démarches de l'organisme gestionnaire en cours" in (
+        world.last_text(staff)
+    )
+    await api.send_text(staff, "/recherche Sainte-Marie")
+    assert "déclaré, démarches de l'organisme gestionnaire en cours" in world.last_text(staff)
 
     # +48 h without the duties: the staff's alert names the OGEC.
     world.clock.set(datetime(2026, 3, 12, 8, 0, tzinfo=UTC))

@@ -1,4 +1,4 @@
-"""How a claim reads in a message: the card, the commune's duties, notifications, reminders.
+"""How a claim reads in a message: the card, the body's duties, notifications, reminders.
 
 Shared by the report dialogue, the follow-up, the claim view and the reminder sweep, on
 every front end, so that a claim looks the same wherever it appears.
@@ -33,15 +33,28 @@ class ClaimCard:
     def money(self, amount: Decimal) -> str:
         return self.i18n.money(self.lang, amount)
 
+    def for_body(self, key: str, body_kind: str | None) -> str:
+        """The key worded for the claim's body: its ``_body`` variant (« l'organisme
+        gestionnaire ») for an OGEC or an institute when the catalog has one, else ``key``
+        (a state such as « remboursé » names nobody and has no variant)."""
+        variant = body_variant(key, body_kind)
+        return variant if self.i18n.has(variant) else key
+
+    def state(self, state: str, body_kind: str | None) -> str:
+        return self.t(self.for_body(f"claim.state.{state}", body_kind))
+
+    def mode(self, mode: str, body_kind: str | None) -> str:
+        return self.t(self.for_body(f"claim.mode.{mode}", body_kind))
+
     # --- parts ------------------------------------------------------------------------
 
-    def item_line(self, item: ItemView) -> str:
+    def item_line(self, item: ItemView, body_kind: str | None = None) -> str:
         name = item.asset_tag or self.t("claim.item.no_tag")
         what = (
             f"{item.type} — {item.model}" if item.known and item.type else (item.description or "")
         )
         if not item.covered:
-            value = self.t("claim.item.commune_owned")
+            value = self.t(body_variant("claim.item.commune_owned", body_kind))
         elif item.refund is None:
             value = self.t("claim.item.to_estimate")
         else:
@@ -57,8 +70,14 @@ class ClaimCard:
             line += "\n" + self.t("claim.item.not_replaced")
         return line
 
-    def items(self, items: Sequence[ItemView], total: Decimal, unknown: int) -> str:
-        lines = [self.item_line(item) for item in items]
+    def items(
+        self,
+        items: Sequence[ItemView],
+        total: Decimal,
+        unknown: int,
+        body_kind: str | None = None,
+    ) -> str:
+        lines = [self.item_line(item, body_kind) for item in items]
         lines.append(self.t("claim.refund.total", total=self.money(total)))
         if unknown:
             lines.append(self.t("claim.refund.unknown_warning", count=unknown))
@@ -99,12 +118,14 @@ class ClaimCard:
         files: int,
     ) -> str:
         return self.t(
-            "claim.report.summary",
+            body_variant("claim.report.summary", preview.body_kind),
             kind=self.t(f"claim.kind.{kind}"),
             school=school,
             discovered=self.when(discovered),
             assumed=Safe("" if time_given else self.t("claim.report.hour_assumed")),
-            items=Safe(self.items(preview.items, preview.total, preview.unknown_count)),
+            items=Safe(
+                self.items(preview.items, preview.total, preview.unknown_count, preview.body_kind)
+            ),
             deadline=self.when(preview.deadline),
             description=description,
             files=files,
@@ -118,7 +139,7 @@ class ClaimCard:
                 body=claim.body_name,
                 number=claim.number,
                 kind=self.t(f"claim.kind.{claim.kind.value}"),
-                state=self.t(f"claim.state.{claim.state.value}"),
+                state=self.state(claim.state.value, claim.body_kind),
                 school=claim.school_name,
                 uai=claim.school_uai,
                 commune=claim.commune_name,
@@ -127,7 +148,7 @@ class ClaimCard:
                 deadline=self.when(claim.deadline),
             ),
             self.t("claim.card.description", description=claim.description),
-            self.items(claim.items, claim.total_refund, claim.unknown_count),
+            self.items(claim.items, claim.total_refund, claim.unknown_count, claim.body_kind),
             self.t(body_variant("claim.card.duties", claim.body_kind))
             + "\n"
             + self.duty_lines(claim),
@@ -137,7 +158,7 @@ class ClaimCard:
                 self.t(
                     "claim.card.pledge",
                     amount=self.money(claim.pledge.amount),
-                    mode=self.t(f"claim.mode.{claim.pledge.mode.value}"),
+                    mode=self.mode(claim.pledge.mode.value, claim.body_kind),
                     planned=self.i18n.date(self.lang, claim.pledge.planned_on),
                 )
             )
@@ -209,7 +230,9 @@ class ClaimCard:
             discovered=self.when(claim.discovered_at),
             deadline=self.when(claim.deadline),
             duties=Safe(self.duty_lines(claim)),
-            items=Safe(self.items(claim.items, claim.total_refund, claim.unknown_count)),
+            items=Safe(
+                self.items(claim.items, claim.total_refund, claim.unknown_count, claim.body_kind)
+            ),
             not_replaced=Safe(
                 self.t("claim.notify.not_replaced_why") if claim.not_replaced else ""
             ),
@@ -217,7 +240,8 @@ class ClaimCard:
 
     def staff_notice(self, claim: ClaimView) -> str:
         return self.t(
-            "claim.notify.staff",
+            body_variant("claim.notify.staff", claim.body_kind),
+            body=claim.body_name,
             number=claim.number,
             kind=self.t(f"claim.kind.{claim.kind.value}"),
             school=claim.school_name,

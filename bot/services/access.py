@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import inspect
+
 from bot.domain.errors import DomainError
 from bot.domain.roles import Role, Scope
 from storage.models import Person, Ticket
@@ -28,6 +30,7 @@ class Actor:
     school_id: int | None = None
     commune_id: int | None = None
     body_id: int | None = None
+    body_kind: str | None = None  # commune | ogec | institute, for an agent's wording
 
     @property
     def scope(self) -> Scope:
@@ -40,6 +43,10 @@ class Actor:
 
 
 def actor_of(person: Person) -> Actor:
+    """The person as plain data (their body's kind only if it was loaded with them)."""
+    body_kind = None
+    if "body" not in inspect(person).unloaded and person.body is not None:
+        body_kind = person.body.kind
     return Actor(
         id=person.id,
         role=person.role,
@@ -49,6 +56,7 @@ def actor_of(person: Person) -> Actor:
         school_id=person.school_id,
         commune_id=person.commune_id,
         body_id=person.body_id,
+        body_kind=body_kind,
     )
 
 

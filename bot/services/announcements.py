@@ -1,5 +1,6 @@
 """Staff outreach: announcements to an audience, invitations from the chat, and the
-directory look-ups both dialogues need (a school or a commune by part of its name).
+directory look-ups both dialogues need (a school, a commune or a responsible body by part
+of its name).
 
 An announcement is audited twice: when it is sent (who, to which audience, how many
 people, the text) and when its delivery is over (how many received it, how many failed).
@@ -19,6 +20,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from bot.domain.bodies import BodyKind
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, require
 from bot.services import audiences, registration
@@ -31,7 +33,7 @@ from bot.services.delivery import (
     Unreachable,
     describe,
 )
-from storage.models import Commune, Person, School
+from storage.models import Commune, Person, ResponsibleBody, School
 from storage.uow import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -46,8 +48,9 @@ MIN_SEARCH = 2
 class AudienceKind(StrEnum):
     DIRECTORS = "directors"
     TEACHERS = "teachers"
-    COMMUNES = "communes"  # every commune's agents
-    COMMUNE = "commune"  # one commune's agents
+    COMMUNES = "communes"  # every body's agents (role ``commune``)
+    COMMUNE = "commune"  # the agents of one commune's own body
+    BODY = "body"  # the agents of one OGEC or institute
     EVERYONE = "everyone"
 
 
@@ -56,6 +59,7 @@ ROLES: dict[AudienceKind, tuple[Role, ...]] = {
     AudienceKind.TEACHERS: (Role.TEACHER,),
     AudienceKind.COMMUNES: (Role.COMMUNE,),
     AudienceKind.COMMUNE: (Role.COMMUNE,),
+    AudienceKind.BODY: (Role.COMMUNE,),
     AudienceKind.EVERYONE: tuple(Role),
 }
 
@@ -64,9 +68,12 @@ ROLES: dict[AudienceKind, tuple[Role, ...]] = {
 class Audience:
     kind: AudienceKind
     commune_id: int | None = None
+    body_id: int | None = None
 
     def __post_init__(self) -> None:
         if (self.kind is AudienceKind.COMMUNE) != (self.commune_id is not None):
+            raise DomainError("admin.error.audience")
+        if (self.kind is AudienceKind.BODY) != (self.body_id is not None):
             raise DomainError("admin.error.audience")
 
 
@@ -83,6 +90,13 @@ class CommuneChoice:
     id: int
     name: str
     insee: str
+
+
+@dataclass(frozen=True)
+class BodyChoice:
+    id: int
+    name: str
+    code: str
 
 
 @dataclass(frozen=True)
@@ -145,6 +159,31 @@ async def search_communes(db: Database, text: str, limit: int = 10) -> list[Comm
         rows = await uow.session.scalars(select(Commune).order_by(Commune.name))
         found = [c for c in rows if folded in _fold(c.name) or folded in c.insee]
         return [CommuneChoice(c.id, c.name, c.insee) for c in found[:limit]]
+
+
+async def search_bodies(db: Database, text: str, limit: int = 10) -> list[BodyChoice]:
+    """OGECs and institutes whose name or code contains ``text``, ignoring case and accents
+    (a commune's own body is chosen as its commune)."""
+    wanted = text.strip()
+    if len(wanted) < MIN_SEARCH:
+        raise DomainError("admin.search.too_short", min=MIN_SEARCH)
+    folded = _fold(wanted)
+    async with db.uow() as uow:
+        rows = await uow.session.scalars(
+            select(ResponsibleBody)
+            .where(ResponsibleBody.kind != BodyKind.COMMUNE.value)
+            .order_by(ResponsibleBody.name)
+        )
+        found = [b for b in rows if folded in _fold(b.name) or folded in _fold(b.code)]
+        return [BodyChoice(b.id, b.name, b.code) for b in found[:limit]]
+
+
+async def body_choice(db: Database, body_id: int) -> BodyChoice:
+    async with db.uow() as uow:
+        body = await uow.session.get(ResponsibleBody, body_id)
+        if body is None or body.kind == BodyKind.COMMUNE.value:
+            raise DomainError("admin.error.unknown_body")
+        return BodyChoice(body.id, body.name, body.code)
 
 
 async def school_choice(db: Database, school_id: int) -> SchoolChoice:
@@ -216,7 +255,16 @@ async def _audience(uow: UnitOfWork, author: Person, audience: Audience) -> tupl
         .order_by(Person.id)
     )
     if audience.commune_id is not None:
-        query = query.where(Person.commune_id == audience.commune_id)
+        # A commune's agents are its own body's (decision 0013): not an OGEC's agents
+        # that happen to sit in the commune.
+        body_id = await uow.session.scalar(
+            select(ResponsibleBody.id).where(ResponsibleBody.commune_id == audience.commune_id)
+        )
+        if body_id is None:
+            return ()
+        query = query.where(Person.body_id == body_id)
+    if audience.body_id is not None:
+        query = query.where(Person.body_id == audience.body_id)
     people: Sequence[Person] = (await uow.session.scalars(query)).all()
     return audiences.recipients(people)
 
@@ -256,6 +304,7 @@ async def record_announcement(
             object_id=announcement_id,
             audience=audience.kind.value,
             commune_id=audience.commune_id,
+            **({"body_id": audience.body_id} if audience.body_id is not None else {}),
             recipients=len(recipients),
             text=cleaned,
         )
@@ -335,4 +384,3 @@ async def _deliver_one(
             log.warning("announcement: chat %s failed: %s", recipient.chat_id, describe(error))
             return False
     return False
-

@@ -60,17 +60,23 @@ async def after_report(
 async def to_body(
     db: Database, i18n: I18n, claim: ClaimView, key: str, **params: Any
 ) -> list[Outgoing]:
-    """A message of the catalog to the agents of the claim's body (completion, payment…)."""
+    """A message of the catalog to the agents of the claim's body (completion, payment…),
+    worded for an OGEC or an institute when the catalog has a ``_body`` variant."""
     agents, _, _ = await recipients_for(db, claim.id)
     messages = []
     for agent in agents:
         lang = agent.language
         extra = {
+            "body": claim.body_name,
             "pay_by": i18n.date(lang, claim.payment_deadline) if claim.payment_deadline else "",
             "amount": i18n.money(lang, claim.amount_due or Decimal(0)),
         }
         text = i18n.t(
-            lang, key, number=claim.number, school=claim.school_name, **{**extra, **params}
+            lang,
+            ClaimCard(i18n, lang).for_body(key, claim.body_kind),
+            number=claim.number,
+            school=claim.school_name,
+            **{**extra, **params},
         )
         messages.append(Outgoing(agent.chat_id, text, ticket_id=claim.id, platform=agent.platform))
     return messages
@@ -84,7 +90,11 @@ async def to_staff(
     for target in await _staff(db, settings):
         card = ClaimCard(i18n, target.language)
         text = card.t(
-            key, number=claim.number, commune=claim.commune_name, amount=card.money(amount)
+            card.for_body(key, claim.body_kind),
+            number=claim.number,
+            commune=claim.commune_name,
+            body=claim.body_name,
+            amount=card.money(amount),
         )
         messages.append(
             Outgoing(target.chat_id, text, card.staff_actions(claim), claim.id, target.platform)

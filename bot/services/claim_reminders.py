@@ -80,10 +80,11 @@ def claim_renderers(i18n: I18n, settings: Settings) -> Renderers:
                 card = ClaimCard(i18n, lang)
                 pending = ", ".join(card.t(f"claim.duty.{d.value}") for d in claim.pending_duties)
                 text = card.t(
-                    kind,
+                    card.for_body(kind, claim.body_kind),
                     number=claim.number,
                     school=claim.school_name,
                     commune=claim.commune_name,
+                    body=claim.body_name,
                     deadline=card.when(claim.deadline),
                     pending=pending,
                     pay_by=i18n.date(lang, claim.payment_deadline)
@@ -118,7 +119,7 @@ def claim_renderers(i18n: I18n, settings: Settings) -> Renderers:
 
 
 def claim_recovery_told(reminder: Reminder, claim: ClaimView) -> datetime:
-    """When the commune was told of the recovery (kept on the claim; the reminder's due
+    """When the body was told of the recovery (kept on the claim; the reminder's due
     instant is 12 days after the day it was told, as a fallback)."""
     told = claim.recovery_told_at
     return told if told is not None else reminder.due_at

@@ -51,6 +51,7 @@ from storage.models import (
     Equipment,
     Payment,
     Person,
+    ResponsibleBody,
     School,
     Ticket,
 )
@@ -196,6 +197,7 @@ class Preview:
     total: Decimal
     unknown_count: int
     deadline: datetime
+    body_kind: str = "commune"  # the school's body, for the summary's wording
 
 
 @dataclass
@@ -567,7 +569,8 @@ async def preview_claim(db: Database, cmd: ReportClaim, now: datetime) -> Previe
     async with db.uow() as uow:
         person = await access.person(uow, cmd.reporter_id)
         require(person.role, Action.REPORT_CLAIM)
-        await _school_in_scope(uow, person, cmd.school_id)
+        school = await _school_in_scope(uow, person, cmd.school_id)
+        body = await uow.session.get(ResponsibleBody, school.body_id)
         items = await _claim_items(uow, cmd.school_id, cmd.items, loss_on)
         views = [_item_view(item, loss_on) for item in items]
     known = [v.refund for v in views if v.refund is not None]
@@ -576,6 +579,7 @@ async def preview_claim(db: Database, cmd: ReportClaim, now: datetime) -> Previe
         sum(known, Decimal("0.00")),
         len(views) - len(known),
         rules.duties_deadline(cmd.discovered_at),
+        body.kind if body is not None else "commune",
     )
 
 

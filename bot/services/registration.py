@@ -433,6 +433,7 @@ class Profile:
     insee: str | None = None
     body: str | None = None
     body_kind: str | None = None
+    body_code: str | None = None
 
 
 async def profile(db: Database, person_id: int) -> Profile:
@@ -464,7 +465,13 @@ async def profile(db: Database, person_id: int) -> Profile:
                 commune=found.school.commune.name,
             )
         if found.body is not None and found.body.kind != "commune":
-            return replace(base, scope="body", body=found.body.name, body_kind=found.body.kind)
+            return replace(
+                base,
+                scope="body",
+                body=found.body.name,
+                body_kind=found.body.kind,
+                body_code=found.body.code,
+            )
         if found.commune is not None:
             return replace(
                 base, scope="commune", commune=found.commune.name, insee=found.commune.insee

@@ -76,6 +76,8 @@ class TicketInfo:
     commune_name: str
     created_at: datetime
     reporter_name: str
+    # The kind of the ticket's body: its agents are a commune's or an OGEC's, an institute's.
+    body_kind: str = "commune"
 
     @property
     def place(self) -> str:
@@ -106,6 +108,7 @@ class TicketLine:
     state: str
     place: str
     created_at: datetime
+    body_kind: str = "commune"  # the ticket's body, for the wording of its state
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,8 @@ class TicketPage:
     pages: int
     total: int
     listing: str  # own | school | commune | assigned: whose tickets these are
-    scope_name: str  # the school's or the commune's name, for the title
+    scope_name: str  # the school's or the body's name, for the title
+    scope_kind: str = "commune"  # an agent's body kind: « commune de … » or the body's name
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,7 @@ async def _ticket(uow: UnitOfWork, ticket_id: int) -> Ticket | None:
             selectinload(Ticket.commune),
             selectinload(Ticket.reporter),
             selectinload(Ticket.assignee),
+            selectinload(Ticket.body),
         )
     )
 
@@ -198,6 +203,7 @@ def _info(ticket: Ticket) -> TicketInfo:
         commune_name=ticket.commune.name,
         created_at=ticket.created_at,
         reporter_name=ticket.reporter.full_name,
+        body_kind=ticket.body.kind,
     )
 
 
@@ -420,11 +426,13 @@ async def my_tickets(
         person = await access.person(uow, person_id)
         listing, where = _followed(person)
         scope_name = ""
+        scope_kind = "commune"
         if listing == "school":
             scope_name = person.school.name if person.school else ""
         elif listing == "commune":
             # An agent follows its body's tickets: a commune's, an OGEC's, an institute's.
             scope_name = person.body.name if person.body else ""
+            scope_kind = person.body.kind if person.body else "commune"
         total = int(
             await uow.session.scalar(select(func.count()).select_from(Ticket).where(where)) or 0
         )
@@ -433,7 +441,9 @@ async def my_tickets(
         rows = await uow.session.scalars(
             select(Ticket)
             .where(where)
-            .options(selectinload(Ticket.school), selectinload(Ticket.commune))
+            .options(
+                selectinload(Ticket.school), selectinload(Ticket.commune), selectinload(Ticket.body)
+            )
             .order_by(Ticket.created_at.desc(), Ticket.id.desc())
             .offset(page * per_page)
             .limit(per_page)
@@ -446,10 +456,11 @@ async def my_tickets(
                 state=t.state,
                 place=t.school.name if t.school else t.commune.name,
                 created_at=t.created_at,
+                body_kind=t.body.kind,
             )
             for t in rows
         )
-        return TicketPage(lines, page, pages, total, listing, scope_name)
+        return TicketPage(lines, page, pages, total, listing, scope_name, scope_kind)
 
 
 async def ticket_thread(db: Database, person_id: int, ticket_id: int) -> TicketThread:

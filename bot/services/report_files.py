@@ -31,6 +31,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimKind
 from bot.domain.dates import PARIS
 from bot.i18n import I18n, normalize_language
@@ -554,10 +555,12 @@ def new_equipment_xlsx(
     i18n: I18n | None = None,
     *,
     commune_name: str = "",
+    body_kind: str = "commune",
     year: int | None = None,
     generated: datetime | None = None,
 ) -> bytes:
-    """A commune's list of the equipment SEM installed in its schools during ``year``."""
+    """A body's list of the equipment SEM installed in its schools during ``year``
+    (``commune_name``: the body's name; ``body_kind`` words the note for an OGEC)."""
     label = _Labels(i18n, lang)
     workbook = _workbook(generated)
     sheet = _new_sheet(workbook, label("report.file.sheet.equipment"))
@@ -603,7 +606,11 @@ def new_equipment_xlsx(
             sheet,
             after + 1,
             1,
-            label("report.file.equipment_note", commune=commune_name, year=year),
+            label(
+                body_variant("report.file.equipment_note", body_kind),
+                commune=commune_name,
+                year=year,
+            ),
         )
     return _save(workbook)
 

@@ -24,6 +24,7 @@ from storage.models import (
     Commune,
     MessageRef,
     Person,
+    ResponsibleBody,
     School,
     Ticket,
     TicketMessage,
@@ -125,6 +126,7 @@ class QueueRow:
     assignee: str | None
     next_deadline: datetime | None
     overdue: bool
+    body_kind: str = "commune"  # the ticket's body, for the wording of its state
 
 
 @dataclass(frozen=True)
@@ -181,8 +183,10 @@ async def queue(
                 assignee.full_name,
                 next_deadline.label("next_deadline"),
                 overdue.label("overdue"),
+                ResponsibleBody.kind,
             )
             .join(Commune, Commune.id == Ticket.commune_id)
+            .join(ResponsibleBody, ResponsibleBody.id == Ticket.body_id)
             .outerjoin(School, School.id == Ticket.school_id)
             .outerjoin(assignee, assignee.id == Ticket.assignee_id)
             .where(*conditions)
@@ -208,6 +212,7 @@ async def queue(
                 assignee=r[7],
                 next_deadline=_aware(r[8]),
                 overdue=bool(r[9]),
+                body_kind=r[10],
             )
             for r in rows
         ]
@@ -256,6 +261,7 @@ class Found:
     school: str | None
     commune: str
     created_at: datetime
+    body_kind: str = "commune"  # the ticket's body, for the wording of its state
 
 
 async def search(
@@ -285,8 +291,10 @@ async def search(
                 School.name,
                 Commune.name,
                 Ticket.created_at,
+                ResponsibleBody.kind,
             )
             .join(Commune, Commune.id == Ticket.commune_id)
+            .join(ResponsibleBody, ResponsibleBody.id == Ticket.body_id)
             .outerjoin(School, School.id == Ticket.school_id)
             .where(
                 or_(

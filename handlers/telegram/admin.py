@@ -2,7 +2,7 @@
 /annonce (a message to an audience, previewed, confirmed, sent in the background).
 
 /inviter: role → school or commune (typed search, results as buttons) → validity →
-summary → confirm. /annonce: audience → (commune) → text → preview → confirm.
+summary → confirm. /annonce: audience → (commune or body) → text → preview → confirm.
 Buttons carry ids that are checked again on arrival; the staff role is checked at each
 step (a person may lose it in the middle of a dialogue); /annuler leaves at every step.
 """
@@ -47,8 +47,8 @@ ROLE, SCHOOL, COMMUNE, VALIDITY, SUMMARY = (
     "inv_role", "inv_school", "inv_commune", "inv_validity", "inv_summary",
 )  # fmt: skip
 # /annonce
-AUDIENCE, AUDIENCE_COMMUNE, TEXT, PREVIEW = (
-    "ann_audience", "ann_commune", "ann_text", "ann_preview",
+AUDIENCE, AUDIENCE_COMMUNE, AUDIENCE_BODY, TEXT, PREVIEW = (
+    "ann_audience", "ann_commune", "ann_body", "ann_text", "ann_preview",
 )  # fmt: skip
 INVITE_DRAFT = "invite_draft"
 ANNOUNCE_DRAFT = "announce_draft"
@@ -340,7 +340,7 @@ async def invite_confirmed(update: Update, context: PneContext) -> str | int:
 
 
 def _audience(draft: dict[str, Any]) -> Audience:
-    return Audience(AudienceKind(draft["audience"]), draft.get("commune_id"))
+    return Audience(AudienceKind(draft["audience"]), draft.get("commune_id"), draft.get("body_id"))
 
 
 def _audience_label(context: PneContext, draft: dict[str, Any], lang: str | None = None) -> str:
@@ -348,6 +348,8 @@ def _audience_label(context: PneContext, draft: dict[str, Any], lang: str | None
     kind = draft["audience"]
     if kind == AudienceKind.COMMUNE.value:
         return i18n.t(lang or context.lang, "admin.announce.to.commune", commune=draft["commune"])
+    if kind == AudienceKind.BODY.value:
+        return i18n.t(lang or context.lang, "admin.announce.to.body", body=draft["body"])
     return i18n.t(lang or context.lang, f"admin.announce.to.{kind}")
 
 
@@ -395,6 +397,9 @@ async def audience_chosen(update: Update, context: PneContext) -> str | int:
     if kind is AudienceKind.COMMUNE:
         await reply(update, context, "admin.search.ask_commune")
         return AUDIENCE_COMMUNE
+    if kind is AudienceKind.BODY:
+        await reply(update, context, "admin.search.ask_body")
+        return AUDIENCE_BODY
     return await _ask_text(update, context)
 
 
@@ -418,6 +423,45 @@ async def audience_commune_chosen(update: Update, context: PneContext) -> str | 
         return AUDIENCE_COMMUNE
     draft = _draft(context, ANNOUNCE_DRAFT)
     draft["commune_id"], draft["commune"] = commune.id, commune.name
+    await _drop_buttons(update)
+    return await _ask_text(update, context)
+
+
+async def audience_body_typed(update: Update, context: PneContext) -> str | int:
+    """An OGEC or an institute, searched by part of its name or its code."""
+    if not _allowed(context, service.ANNOUNCE):
+        return await _refuse(update, context, ANNOUNCE_DRAFT)
+    assert update.effective_message is not None
+    text = (update.effective_message.text or "").strip()
+    try:
+        bodies = await service.search_bodies(context.services.db, text, MAX_RESULTS)
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return AUDIENCE_BODY
+    if not bodies:
+        await reply(update, context, "admin.search.no_body", text=text)
+        return AUDIENCE_BODY
+    rows = [[(f"{b.name} ({b.code})", f"ann:body:{b.id}")] for b in bodies]
+    rows.append([(context.t("common.button.cancel"), "ann:abort")])
+    await reply(
+        update, context, "admin.search.bodies_found", text=text, reply_markup=keyboard(rows)
+    )
+    return AUDIENCE_BODY
+
+
+async def audience_body_chosen(update: Update, context: PneContext) -> str | int:
+    if not _allowed(context, service.ANNOUNCE):
+        return await _refuse(update, context, ANNOUNCE_DRAFT)
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    try:
+        body = await service.body_choice(context.services.db, int(_last_part(query.data)))
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
+        return AUDIENCE_BODY
+    draft = _draft(context, ANNOUNCE_DRAFT)
+    draft["body_id"], draft["body"] = body.id, body.name
     await _drop_buttons(update)
     return await _ask_text(update, context)
 
@@ -652,6 +696,11 @@ def announce_conversation() -> ConversationHandler[PneContext]:
             AUDIENCE_COMMUNE: [
                 CallbackQueryHandler(audience_commune_chosen, pattern=r"^ann:commune:\d{1,10}$"),
                 MessageHandler(text, audience_commune_typed),
+                *stay,
+            ],
+            AUDIENCE_BODY: [
+                CallbackQueryHandler(audience_body_chosen, pattern=r"^ann:body:\d{1,10}$"),
+                MessageHandler(text, audience_body_typed),
                 *stay,
             ],
             TEXT: [MessageHandler(text, text_typed), *stay],

@@ -31,6 +31,7 @@ from telegram.ext import (
 )
 
 from bot.domain import claims as rules
+from bot.domain.bodies import body_variant
 from bot.domain.claims import DUTIES_NEEDING_REFERENCE, Duty, PaymentMode, RecoveryOutcome
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can
@@ -229,7 +230,9 @@ def duty_dialogue() -> ConversationHandler[PneContext]:
 async def _pledge_start(
     update: Update, context: PneContext, claim: service.ClaimView, _: str | None
 ) -> object:
-    steps.draft(context, PLEDGE)["suggested"] = str(claim.total_refund)
+    draft = steps.draft(context, PLEDGE)
+    draft["suggested"] = str(claim.total_refund)
+    draft["body_kind"] = claim.body_kind  # « versement par l'organisme gestionnaire »
     amount = _money(context, claim.total_refund)
     await reply(
         update,
@@ -245,7 +248,9 @@ async def _pledge_start(
 
 
 async def _ask_pledge_mode(update: Update, context: PneContext) -> object:
-    rows = [[(context.t(f"claim.mode.{m.value}"), f"clm:mode:{m.value}")] for m in PaymentMode]
+    card = _card(context)
+    body_kind = steps.draft(context, PLEDGE).get("body_kind")
+    rows = [[(card.mode(m.value, body_kind), f"clm:mode:{m.value}")] for m in PaymentMode]
     await reply(update, context, "claim.follow.ask_pledge_mode", reply_markup=keyboard(rows))
     return PLEDGE_MODE
 
@@ -267,7 +272,7 @@ async def _confirm_pledge(update: Update, context: PneContext) -> object:
         button="claim.button.send_pledge",
         number=current["number"],
         amount=_money(context, Decimal(current["amount"])),
-        mode=context.t(f"claim.mode.{current['mode']}"),
+        mode=_card(context).mode(current["mode"], current.get("body_kind")),
         planned=i18n.date(context.lang, datetime.fromisoformat(current["planned_on"]).date()),
     )
 
@@ -344,9 +349,10 @@ async def _complete_start(
         context,
         dialogue=COMPLETE,
         state=CONFIRM,
-        key="claim.follow.confirm_complete",
+        key=body_variant("claim.follow.confirm_complete", claim.body_kind),
         button="claim.button.confirm_complete",
         number=claim.number,
+        body=claim.body_name,
         amount=_money(context, service.amount_due_at_completion(claim) or Decimal(0)),
         pledged=_money(context, claim.pledge.amount if claim.pledge else Decimal(0)),
     )
@@ -361,8 +367,9 @@ async def _mark_complete(update: Update, context: PneContext, current: Draft) ->
     await reply(
         update,
         context,
-        "claim.follow.completed",
+        body_variant("claim.follow.completed", claim.body_kind),
         number=claim.number,
+        body=claim.body_name,
         pay_by=context.services.i18n.date(context.lang, claim.payment_deadline),
     )
     await _tell_commune(context, claim, "claim.notify.completed")
@@ -710,8 +717,9 @@ async def _recovery_start(
     await reply(
         update,
         context,
-        "claim.follow.ask_recovery_when",
+        body_variant("claim.follow.ask_recovery_when", claim.body_kind),
         number=claim.number,
+        body=claim.body_name,
         reply_markup=keyboard([[(context.t("claim.button.now"), "clm:now")]]),
     )
     return RECOV_WHEN
@@ -747,7 +755,13 @@ async def _record_recovery(update: Update, context: PneContext, current: Draft) 
         if outcome is RecoveryOutcome.BEFORE_INDEMNITY
         else "claim.notify.recovered_after"
     )
-    await reply(update, context, "claim.follow.recovery_saved", number=claim.number)
+    await reply(
+        update,
+        context,
+        body_variant("claim.follow.recovery_saved", claim.body_kind),
+        number=claim.number,
+        body=claim.body_name,
+    )
     await _tell_commune(context, claim, key)
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from bot.domain.bodies import body_variant
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.invitations import normalize_code
@@ -108,17 +109,29 @@ async def _redeem(update: Update, context: PneContext, code: str) -> None:
             params["until"] = services.i18n.datetime(context.lang, params["until"], short=True)
         await reply(update, context, error.code, **params)
         return
-    actor = context.person = actor_of(person)
+    # Read again as the guard reads every update: the body's kind comes with it.
+    actor = context.person = await registration.find_actor(
+        services.db, TELEGRAM, user.id
+    ) or actor_of(person)
     await reply(
         update,
         context,
         "registration.welcome",
         name=actor.full_name,
-        role=context.t(f"role.{actor.role}"),
+        role=_role_label(context, actor.role, actor.body_kind),
         scope=Safe(_scope_html(context, await registration.profile(services.db, actor.id))),
     )
     await _send_help(update, context, actor)
     await set_person_menu(context.application, chat.id, actor.role, actor.language)
+
+
+def _role_label(context: PneContext, role: str, body_kind: str | None) -> str:
+    """« agent de commune », or « agent d'organisme gestionnaire » for an OGEC's or an
+    institute's agent (the role string is ``commune`` for both, decision 0013)."""
+    key = f"role.{role}"
+    if role == Role.COMMUNE.value:
+        key = body_variant(key, body_kind)
+    return context.t(key)
 
 
 def _scope_html(context: PneContext, profile: registration.Profile) -> str:
@@ -127,7 +140,7 @@ def _scope_html(context: PneContext, profile: registration.Profile) -> str:
             "scope.school", school=profile.school, uai=profile.uai, commune=profile.commune
         )
     if profile.scope == "body":
-        return context.t("scope.body", body=profile.body)
+        return context.t("scope.body", body=profile.body, code=profile.body_code)
     if profile.scope == "commune":
         return context.t("scope.commune", commune=profile.commune, insee=profile.insee)
     return context.t("scope.everything")
@@ -146,7 +159,7 @@ async def _send_help(update: Update, context: PneContext, person: Actor | None) 
             update,
             context,
             "help.person",
-            role=context.t(f"role.{person.role}"),
+            role=_role_label(context, person.role, person.body_kind),
             commands=Safe("\n".join(lines)),
         )
 
@@ -163,7 +176,7 @@ async def me(update: Update, context: PneContext) -> None:
         context,
         "profile",
         name=profile.name,
-        role=context.t(f"role.{profile.role}"),
+        role=_role_label(context, profile.role, profile.body_kind),
         scope=Safe(_scope_html(context, profile)),
         language=context.t(f"language.{profile.language}"),
         since=context.services.i18n.date(

@@ -34,6 +34,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.domain.bodies import body_variant
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.platforms import TELEGRAM
@@ -100,8 +101,14 @@ def _file_of(message: Message) -> FileRef | None:
     return None
 
 
-def _role(i18n: I18n, lang: str, role: str | None) -> str:
-    return i18n.t(lang, f"role.{role}") if role else i18n.t(lang, "relay.thread.system")
+def _role(i18n: I18n, lang: str, role: str | None, body_kind: str | None = None) -> str:
+    """A writer's role; an agent on a ticket is an agent of the ticket's body (« agent
+    d'organisme gestionnaire » on a private school's ticket under an OGEC)."""
+    if not role:
+        return i18n.t(lang, "relay.thread.system")
+    return i18n.t(
+        lang, body_variant(f"role.{role}", body_kind) if role == "commune" else f"role.{role}"
+    )
 
 
 def _render(
@@ -131,7 +138,7 @@ def _render(
             number=ticket.number,
             place=ticket.place,
             name=posted.author_name,
-            role=_role(i18n, lang, posted.author_role),
+            role=_role(i18n, lang, posted.author_role, ticket.body_kind),
             body=body,
         )
     return text.rstrip()  # a file without caption leaves an empty last line
@@ -328,8 +335,11 @@ async def reply_received(update: Update, context: PneContext) -> None:
 # --- /mes_dossiers ------------------------------------------------------------------------------
 
 
-def _state_label(i18n: I18n, lang: str, kind: str, state: str) -> str:
+def _state_label(i18n: I18n, lang: str, kind: str, state: str, body_kind: str) -> str:
     key = f"{kind}.state.{state}"
+    worded = body_variant(key, body_kind)  # « démarches de l'organisme gestionnaire »
+    if i18n.has(worded):
+        return i18n.t(lang, worded)
     return i18n.t(lang, key) if i18n.has(key) else state
 
 
@@ -341,7 +351,10 @@ def _kind_label(i18n: I18n, lang: str, kind: str) -> str:
 def _page_view(context: PneContext, page: service.TicketPage) -> tuple[str, Any]:
     i18n, lang = context.services.i18n, context.lang
     tz = context.services.settings.tz
-    title = context.t(f"relay.mine.title.{page.listing}", scope=page.scope_name)
+    title_key = f"relay.mine.title.{page.listing}"
+    if page.listing == "commune":
+        title_key = body_variant(title_key, page.scope_kind)  # an OGEC: its name alone
+    title = context.t(title_key, scope=page.scope_name)
     if not page.lines:
         return context.t("relay.mine.empty", title=Safe(title)), None
     lines = [
@@ -349,7 +362,7 @@ def _page_view(context: PneContext, page: service.TicketPage) -> tuple[str, Any]
             "relay.mine.line",
             number=line.number,
             kind=_kind_label(i18n, lang, line.kind),
-            state=_state_label(i18n, lang, line.kind, line.state),
+            state=_state_label(i18n, lang, line.kind, line.state, line.body_kind),
             place=line.place,
             date=i18n.date(lang, local_date(line.created_at, tz), short=True),
         )
@@ -416,7 +429,7 @@ def _thread_text(context: PneContext, thread: service.TicketThread, *, group: bo
     for entry in thread.entries[-THREAD_SHOWN:]:
         who = entry.author_name or context.t("relay.thread.system")
         at = i18n.datetime(lang, entry.at, short=True)
-        role = _role(i18n, lang, entry.author_role)
+        role = _role(i18n, lang, entry.author_role, ticket.body_kind)
         if entry.author_name is None:
             lines.append(context.t("relay.thread.system_line", at=at, body=entry.body))
         elif entry.file_kind is not None:

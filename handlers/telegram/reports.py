@@ -28,6 +28,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimKind
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
@@ -393,7 +394,12 @@ class _Content:
             await _send_text(
                 bot,
                 chat_id,
-                i18n.t(lang, "report.equipment.none", commune=self._commune.name, year=year),
+                i18n.t(
+                    lang,
+                    body_variant("report.equipment.none", self._commune.kind),
+                    commune=self._commune.name,
+                    year=year,
+                ),
             )
             return
         total = sum((r.value for r in rows if r.value is not None), Decimal("0.00"))
@@ -402,7 +408,7 @@ class _Content:
             chat_id,
             i18n.t(
                 lang,
-                service.KIND_EQUIPMENT,
+                body_variant(service.KIND_EQUIPMENT, self._commune.kind),
                 commune=self._commune.name,
                 year=year,
                 count=len(rows),
@@ -417,6 +423,7 @@ class _Content:
                 lang,
                 i18n,
                 commune_name=self._commune.name,
+                body_kind=self._commune.kind,
                 year=year,
                 generated=self.now,
             )

@@ -23,9 +23,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimState
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
+from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, can
 from bot.i18n import Safe
 from bot.services import relay as relay_service
@@ -79,9 +81,16 @@ def _chat(update: Update) -> int:
     return update.effective_chat.id
 
 
-def _state_label(context: PneContext, kind: str, state: str) -> str:
+def _state_label(
+    context: PneContext, kind: str, state: str, body_kind: str | None = None
+) -> str:
+    """A state's words; « démarches de l'organisme gestionnaire » on an OGEC's ticket."""
     kinds = context.services.kinds
-    return context.t(kinds.get(kind).state_key(state)) if kind in kinds else state
+    if kind not in kinds:
+        return state
+    key = kinds.get(kind).state_key(state)
+    worded = body_variant(key, body_kind)
+    return context.t(worded if context.services.i18n.has(worded) else key)
 
 
 # --- the queue ------------------------------------------------------------------------
@@ -150,7 +159,7 @@ async def _show_queue(update: Update, context: PneContext, view: _View, *, edit:
                 flag="⚠️ " if row.overdue else "",
                 number=row.number,
                 kind=context.t(f"ticket.kind.{row.kind}"),
-                state=_state_label(context, row.kind, row.state),
+                state=_state_label(context, row.kind, row.state, row.body_kind),
                 school=row.school or "—",
                 commune=row.commune,
                 age=(now - row.created_at).days,
@@ -408,7 +417,11 @@ async def resend_files(update: Update, context: PneContext) -> None:
     except DomainError as error:
         await reply(update, context, error.code, **error.params)
         return
-    for file in extra.attachments:
+    # A file id means something only on the platform it was sent on (decision 0016):
+    # Telegram is asked for its own files; the others are counted, not sent.
+    here = [file for file in extra.attachments if file.platform == TELEGRAM]
+    elsewhere = [file for file in extra.attachments if file.platform != TELEGRAM]
+    for file in here:
         caption = context.t(
             "ticket.file.caption",
             number=extra.number,
@@ -420,6 +433,16 @@ async def resend_files(update: Update, context: PneContext) -> None:
             await context.bot.send_photo(_chat(update), file.file_id, caption=caption)
         else:
             await context.bot.send_document(_chat(update), file.file_id, caption=caption)
+    if elsewhere:
+        platforms = ", ".join(sorted({file.platform.capitalize() for file in elsewhere}))
+        await reply(
+            update,
+            context,
+            "ticket.file.elsewhere_one" if len(elsewhere) == 1 else "ticket.file.elsewhere_other",
+            number=extra.number,
+            count=len(elsewhere),
+            platforms=platforms,
+        )
 
 
 @staff_only
@@ -467,7 +490,7 @@ async def search_command(update: Update, context: PneContext) -> None:
             "ticket.search.line",
             number=f.number,
             kind=context.t(f"ticket.kind.{f.kind}"),
-            state=_state_label(context, f.kind, f.state),
+            state=_state_label(context, f.kind, f.state, f.body_kind),
             school=f.school or "—",
             commune=f.commune,
             created=i18n.date(

@@ -211,8 +211,9 @@ async def test_an_announcement_to_school_heads_is_previewed_then_sent_with_a_cou
     assert api.last(sacha.id).button_texts == [
         "Toutes les directions d'école",
         "Tous les enseignant·es",
-        "Tous les agents de commune",
+        "Tous les agents (communes et organismes gestionnaires)",
         "Les agents d'une commune…",
+        "Les agents d'un organisme gestionnaire (OGEC, institut)…",
         "Tout le monde",
         "✖️ Annuler",
     ]

@@ -13,10 +13,10 @@ async def test_an_ogec_agent_sees_the_ogec_as_their_scope(world: World) -> None:
     code = await world.invite(Role.COMMUNE, body=OGEC)
     await world.api.send_text(agent, f"/start {code}")
     welcome = world.texts(agent)[0]
-    assert "OGEC Sainte-Marie (organisme gestionnaire)" in welcome
+    assert "OGEC Sainte-Marie (organisme gestionnaire, code OGEC-SAINTE-MARIE)" in welcome
     await world.api.send_text(agent, "/moi")
     profile = world.last_text(agent)
-    assert "Périmètre : OGEC Sainte-Marie (organisme gestionnaire)" in profile
+    assert "Périmètre : OGEC Sainte-Marie (organisme gestionnaire, code OGEC-SAINTE-MARIE)" in profile
     assert "toutes les écoles" not in profile
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot.domain.roles import Role
 from handlers.telegram.offline import SimUser
+from storage.models import Attachment
 from tests.conversations.conftest import World
 from tests.conversations.test_claims import report_two_tablets
 
@@ -237,4 +238,47 @@ async def test_staff_reply_to_the_reporter_and_write_a_note_from_the_dossier(wor
     assert "🔒 note interne de Sacha : Troisième vol cette année dans cette école" in text
     await api.send_text(teacher, "/dossier S-2026-0001")
     assert "Troisième vol" not in world.last_text(teacher)
+    api.assert_no_refusals()
+
+
+async def test_files_resent_are_this_platforms_and_the_others_are_counted(world: World) -> None:
+    """A file id means something only where it was sent (decision 0016): Telegram is not
+    asked for a Discord file; staff are told it exists."""
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    sacha = await world.registered("Sacha", Role.STAFF)
+    await report_two_tablets(world, teacher)
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    async with world.db.uow() as uow:
+        ticket = await uow.tickets.by_number("S-2026-0001")
+        assert ticket is not None
+        for n in (1, 2):
+            uow.session.add(
+                Attachment(
+                    ticket_id=ticket.id,
+                    kind="document",
+                    purpose="invoice_or_quote",
+                    platform="discord",
+                    file_id=f"https://cdn.discordapp.com/attachments/{n}",
+                    file_unique_id=f"discord-{n}",
+                    file_name=f"devis-{n}.pdf",
+                    created_at=world.clock.now(),
+                )
+            )
+        await uow.commit()
+
+    await api.send_text(sacha, "/dossier S-2026-0001")
+    dossier = api.last(sacha.id)
+    api.clear()
+    await api.tap(sacha, dossier, "📎 Renvoyer les pièces (3)")
+    assert [s.method for s in api.sent if s.method.startswith("send")] == [
+        "sendPhoto",
+        "sendMessage",
+    ]
+    photo, told = api.messages(sacha.id)[-2:]
+    assert photo.caption == "S-2026-0001 — pièce du signalement"
+    assert told.text == (
+        "📎 2 pièces du dossier S-2026-0001 ont été reçues sur Discord : "
+        "elles ne peuvent pas être renvoyées ici."
+    )
     api.assert_no_refusals()

@@ -16,7 +16,8 @@ async def test_an_ogec_agent_sees_the_ogec_as_their_scope(world: World) -> None:
     assert "OGEC Sainte-Marie (organisme gestionnaire, code OGEC-SAINTE-MARIE)" in welcome
     await world.api.send_text(agent, "/moi")
     profile = world.last_text(agent)
-    assert "Périmètre : OGEC Sainte-Marie (organisme gestionnaire, code OGEC-SAINTE-MARIE)" in profile
+    scope = "Périmètre : OGEC Sainte-Marie (organisme gestionnaire, code OGEC-SAINTE-MARIE)"
+    assert scope in profile
     assert "toutes les écoles" not in profile
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -206,7 +207,11 @@ async def _show_items(update: Update, context: PneContext, *, new_message: bool)
     )
     query = update.callback_query
     if not new_message and query is not None:
-        await query.edit_message_text(text, reply_markup=keyboard(rows))
+        try:
+            await query.edit_message_text(text, reply_markup=keyboard(rows))
+        except BadRequest as error:  # a button tapped twice: the list shown has not changed
+            if "not modified" not in str(error).lower():
+                raise
     else:
         await send(
             context,

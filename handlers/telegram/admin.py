@@ -36,7 +36,7 @@ from bot.services import announcements as service
 from bot.services.announcements import Audience, AudienceKind
 from bot.services.audiences import Recipient
 from handlers.telegram.app import PneContext, Services
-from handlers.telegram.common import keyboard, reply
+from handlers.telegram.common import keyboard, reply, set_buttons
 from handlers.telegram.delivery import telegram_sender
 from handlers.telegram.dialogues import dialogue
 
@@ -79,7 +79,7 @@ async def _answer(update: Update) -> None:
 
 async def _drop_buttons(update: Update) -> None:
     if update.callback_query is not None:
-        await update.callback_query.edit_message_reply_markup(None)
+        await set_buttons(update.callback_query, None)
 
 
 def _allowed(context: PneContext, action: Action) -> bool:
@@ -623,7 +623,7 @@ async def cancel(update: Update, context: PneContext) -> int:
     )
     if update.callback_query is not None:
         await update.callback_query.answer()
-        await update.callback_query.edit_message_reply_markup(None)
+        await set_buttons(update.callback_query, None)
     await reply(update, context, "common.cancelled" if had else "common.nothing_to_cancel")
     return ConversationHandler.END
 

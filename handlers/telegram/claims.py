@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -32,7 +33,7 @@ from bot.services import claim_notices as notices
 from bot.services import claims as service
 from handlers.telegram.app import PneContext
 from handlers.telegram.claim_cards import Card
-from handlers.telegram.common import keyboard, reply, send, send_about, tell
+from handlers.telegram.common import keyboard, reply, send, send_about, set_buttons, tell
 from handlers.telegram.dialogues import dialogue
 
 KIND, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY = (
@@ -92,7 +93,7 @@ async def kind_chosen(update: Update, context: PneContext) -> str:
     await query.answer()
     draft = _draft(context)
     draft["kind"] = ClaimKind(query.data.rsplit(":", 1)[1]).value
-    await query.edit_message_reply_markup(None)
+    await set_buttons(query, None)
     if draft.pop("fixing", False):
         return await _show_summary(update, context)
     return await _ask_school(update, context)
@@ -156,7 +157,7 @@ async def school_chosen(update: Update, context: PneContext) -> str:
     draft = _draft(context)
     draft["school_id"], draft["school_name"] = school.id, school.name
     draft["items"] = []
-    await query.edit_message_reply_markup(None)
+    await set_buttons(query, None)
     return await _show_items(update, context, new_message=True)
 
 
@@ -206,7 +207,11 @@ async def _show_items(update: Update, context: PneContext, *, new_message: bool)
     )
     query = update.callback_query
     if not new_message and query is not None:
-        await query.edit_message_text(text, reply_markup=keyboard(rows))
+        try:
+            await query.edit_message_text(text, reply_markup=keyboard(rows))
+        except BadRequest as error:  # a button tapped twice: the list shown has not changed
+            if "not modified" not in str(error).lower():
+                raise
     else:
         await send(
             context,
@@ -314,7 +319,7 @@ async def items_done(update: Update, context: PneContext) -> str:
         await query.answer(context.t("claim.error.no_items"), show_alert=True)
         return ITEMS
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await set_buttons(query, None)
     if draft.pop("fixing", False):
         return await _show_summary(update, context)
     await reply(update, context, "claim.report.ask_when")
@@ -406,7 +411,7 @@ async def files_done(update: Update, context: PneContext) -> str:
     query = update.callback_query
     assert query is not None
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await set_buttons(query, None)
     _draft(context).pop("fixing", None)
     return await _show_summary(update, context)
 
@@ -469,7 +474,7 @@ async def fix_menu(update: Update, context: PneContext) -> str:
         [(context.t(f"claim.fix.{part}"), f"clm:fix:{part}")]
         for part in ("kind", "items", "when", "what", "files")
     ]
-    await query.edit_message_reply_markup(keyboard(rows))
+    await set_buttons(query, keyboard(rows))
     return SUMMARY
 
 
@@ -477,7 +482,7 @@ async def fix_part(update: Update, context: PneContext) -> str:
     query = update.callback_query
     assert query is not None and query.data is not None
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await set_buttons(query, None)
     part = query.data.rsplit(":", 1)[1]
     draft = _draft(context)
     draft["fixing"] = True
@@ -505,7 +510,7 @@ async def confirm(update: Update, context: PneContext) -> int | str:
     except DomainError as error:
         await _error(update, context, error)
         return SUMMARY
-    await query.edit_message_reply_markup(None)
+    await set_buttons(query, None)
     assert context.user_data is not None
     context.user_data.pop(DRAFT, None)
     claim = reported.claim
@@ -540,7 +545,7 @@ async def cancel(update: Update, context: PneContext) -> int:
     had_draft = context.user_data.pop(DRAFT, None) is not None
     if update.callback_query is not None:
         await update.callback_query.answer()
-        await update.callback_query.edit_message_reply_markup(None)
+        await set_buttons(update.callback_query, None)
     await reply(update, context, "common.cancelled" if had_draft else "common.nothing_to_cancel")
     return ConversationHandler.END
 

@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 from telegram.warnings import PTBUserWarning
@@ -213,6 +213,18 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
+
+
+async def set_buttons(query: CallbackQuery, buttons: InlineKeyboardMarkup | None) -> None:
+    """Replace the buttons of the message a button was tapped on (None: remove them),
+    unless it has these already: a second tap of the same button (a double tap, or a
+    button of an older message tapped again) would have Telegram refuse the edit
+    ("message is not modified") and the person told of an internal error."""
+    message = query.message
+    current = message.reply_markup if isinstance(message, Message) else None
+    if (current or None) == (buttons or None):
+        return
+    await query.edit_message_reply_markup(buttons)
 
 
 def quiet_per_message_warning() -> None:

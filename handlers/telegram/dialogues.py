@@ -6,6 +6,7 @@
   do not survive a restart, steps older than that are dropped when the bot starts again
   (``handlers.telegram.persistence.DatabasePersistence``). So a half-finished confirmation never
   catches a message sent days later.
+- One dialogue at a time: starting one ends the others the person is in (in that chat).
 - ``/annuler`` ends every dialogue the person is in, whichever they started first.
 """
 
@@ -45,6 +46,26 @@ async def _expired(update: object, context: PneContext) -> None:
         await reply(update, context, "common.dialogue_expired")
 
 
+def _one_at_a_time(name: str, handler: BaseHandler[Update, PneContext, Any]) -> None:
+    """A dialogue that starts ends the person's others in this chat: otherwise a message
+    meant for the new one's question is taken by the one left behind (the first in the
+    handler list), and the new dialogue can never be answered. A refused start (END)
+    leaves the others be."""
+    callback = handler.callback
+
+    async def entered(update: Update, context: PneContext) -> object:
+        state = await callback(update, context)
+        if state is not None and state != ConversationHandler.END:
+            for other in _dialogues(context.application):
+                if other.name != name:
+                    key = other._get_key(update)
+                    if key in other._conversations:
+                        _end(other, key)
+        return state
+
+    handler.callback = entered
+
+
 def dialogue(
     *,
     name: str,
@@ -56,6 +77,8 @@ def dialogue(
         if isinstance(handler, MessageHandler):
             # New messages only: editing an old message is not an answer to a question.
             handler.filters = handler.filters & filters.UpdateType.MESSAGE
+    for handler in entry_points:
+        _one_at_a_time(name, handler)
     with_timeout: dict[object, list[BaseHandler[Update, PneContext, Any]]] = {
         state: list(handlers) for state, handlers in states.items()
     }

@@ -1,0 +1,417 @@
+"""Random play of every other dialogue: the claim report (/signaler), staff's reply or
+note from a dossier, /inviter and /annonce. Whatever a person taps or types, in whatever
+order, the bot answers, never fails, never sends what Telegram would refuse, keeps a
+person in one dialogue at a time, and stays in a state the dialogue has.
+
+Each example is a fresh bot on a copy of a prepared database (a pledged theft claim, a
+teacher, a director, a commune agent and staff, and a stranger who never registered).
+One person starts a dialogue they may start (the report by a teacher, a director, a
+commune agent or staff; the staff tools by staff) or one they may not (refused cleanly,
+no dialogue left open), takes a few fitting answers in a row so that deep steps are
+reached, then does anything: tap a button of the last message, type one of many answers
+good and bad, send a photo or a document, /annuler, start again, or tap a button of an
+older message. After each update the bot answered (a message, or the callback's
+answer), its error handler logged nothing, Telegram refused nothing (but "message is
+not modified", a button tapped again that changes nothing, which the bot lets pass),
+and nobody saw the internal error message. The run is derandomised (the same examples
+each time) and must reach every state of every dialogue it covers.
+
+The follow-up dialogues of a claim are played by test_dialogue_fuzz.py; every other
+ConversationHandler the Application registers must be played here (a new one fails
+``test_every_registered_dialogue_is_fuzzed`` until it joins one of the two fuzzes).
+
+SQLite only: the examples each copy a prepared database file, which on PostgreSQL
+would mean a database created from a template per example (several times slower); the
+dialogues' rules are tested on both engines elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from telegram import Update
+from telegram.ext import ConversationHandler
+
+from bot.domain.roles import Role
+from handlers.telegram import admin
+from handlers.telegram.claim_follow import FOLLOW_UPS
+from handlers.telegram.offline import SimUser
+from tests.conversations.conftest import World, a_world
+from tests.conversations.test_claim_follow_steps import _pledged
+
+pytestmark = pytest.mark.filterwarnings(
+    # Offline, the application is not started: the announcements' tasks are awaited here.
+    "ignore:Tasks created via `Application.create_task`:telegram.warnings.PTBUserWarning"
+)
+
+# The dialogues this fuzz plays, by name.
+REPORT, WRITE, INVITE, ANNOUNCE = "claim_report", "staff_write", "staff_invite", "staff_announce"
+COVERED = {REPORT, WRITE, INVITE, ANNOUNCE}
+
+# Registered by _prepare, in this order (the stranger never registers).
+PEOPLE = {
+    "teacher": (1001, "Zoé"),
+    "agent": (1002, "Claude"),  # commune agent of Saint-Étienne: two schools to choose from
+    "staff": (1003, "Sacha"),
+    "director": (1004, "Dominique"),
+    "stranger": (1005, "Inconnu"),
+}
+TICKET = 1  # the pledged claim's ticket, S-2026-0001
+
+# (who, how, what, the dialogue it starts, whether this person may start it)
+Start = tuple[str, str, str, str, bool]
+STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn more often
+    ("staff", "text", "/inviter", INVITE, True),
+    ("staff", "text", "/annonce", ANNOUNCE, True),
+    ("teacher", "text", "/signaler", REPORT, True),
+    ("agent", "text", "/signaler", REPORT, True),
+    ("staff", "text", "/invite", INVITE, True),
+    ("staff", "text", "/announce", ANNOUNCE, True),
+    ("director", "text", "/signaler", REPORT, True),
+    ("staff", "text", "/signaler", REPORT, True),
+    ("staff", "forge", f"tk:reply:{TICKET}", WRITE, True),
+    ("teacher", "text", "/report", REPORT, True),
+    ("staff", "forge", f"tk:note:{TICKET}", WRITE, True),
+    ("stranger", "text", "/signaler", REPORT, False),
+    ("teacher", "text", "/inviter", INVITE, False),
+    ("director", "text", "/annonce", ANNOUNCE, False),
+    ("agent", "text", "/inviter", INVITE, False),
+    ("teacher", "forge", f"tk:reply:{TICKET}", WRITE, False),
+    ("agent", "forge", f"tk:note:{TICKET}", WRITE, False),
+]
+REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
+
+TEXTS = [  # what a Telegram client can send (never empty, at most 4096 characters)
+    "\u200b",
+    "  ",
+    ".",
+    "0",
+    "42",
+    "-3",
+    "1 000 000",
+    "abc",
+    "<b>&",
+    "<i>non fermé",
+    "a & b < c > d",
+    "🙂📷🔥",
+    "é" * 200,
+    "x" * 4096,
+    "SEM-0003",
+    "SEM-0101",
+    "SEM-0001, SEM-0004 ; INCONNU-7",
+    "INCONNU-7",
+    "soleil",
+    "Saint",
+    "42095",
+    "maintenant",
+    "aujourd'hui 9h",
+    "hier 20h",
+    "demain",
+    "01/01/1990",
+    "09/03/2026",
+    "15/06/2031",
+    "31/02/2026",
+    "48h",
+    "365 jours",
+    "/aide",
+    "/inconnue",
+]
+# A fitting answer to the question asked at each step (the fuzz then reaches every step).
+# ("press", prefix): a button of the last message whose data starts with prefix.
+Move = tuple[str, Any]
+GOOD: dict[tuple[str, object], list[Move]] = {
+    (REPORT, "kind"): [("tap", 0), ("tap", 1), ("tap", 2)],
+    (REPORT, "school"): [("press", "clm:school:"), ("text", "soleil")],
+    (REPORT, "items"): [
+        ("press", "clm:item:"),
+        ("text", "SEM-0003"),
+        ("text", "INCONNU-7"),
+        ("press", "clm:items:done"),
+        ("press", "clm:items:done"),
+    ],
+    (REPORT, "describe"): [("text", "Vidéoprojecteur prêté par la mairie")],
+    (REPORT, "when"): [("text", "aujourd'hui 9h"), ("text", "hier 20h")],
+    (REPORT, "what"): [("text", "Volée pendant la récréation")],
+    (REPORT, "files"): [("photo", None), ("document", None), ("press", "clm:files:done")],
+    (REPORT, "summary"): [
+        ("press", "clm:confirm"),
+        ("press", "clm:fix"),
+        ("press", "clm:fix:"),
+    ],
+    (WRITE, "write"): [("text", "Merci, la police a-t-elle un <numéro> & une date ?")],
+    (INVITE, "inv_role"): [("tap", 2), ("tap", 0), ("tap", 3), ("tap", 1)],  # commune first
+    (INVITE, "inv_school"): [("text", "soleil"), ("press", "inv:school:")],
+    (INVITE, "inv_commune"): [("text", "Saint"), ("press", "inv:commune:")],
+    (INVITE, "inv_validity"): [("tap", 0), ("text", "48h")],
+    (INVITE, "inv_summary"): [("press", "inv:ok")],
+    (ANNOUNCE, "ann_audience"): [("press", "ann:to:"), ("press", "ann:to:commune")],
+    (ANNOUNCE, "ann_commune"): [("text", "Saint-Étienne"), ("press", "ann:commune:")],
+    (ANNOUNCE, "ann_text"): [("text", "Réunion <b>jeudi</b> & vendredi, 14h")],
+    (ANNOUNCE, "ann_preview"): [("press", "ann:send"), ("press", "ann:edit")],
+}
+# The answer that moves on, tried in order (a press only if that button is there).
+FORWARD: dict[tuple[str, object], list[Move]] = {
+    **GOOD,
+    (REPORT, "kind"): [("tap", 0)],
+    (REPORT, "school"): [("press", "clm:school:"), ("text", "soleil")],
+    (REPORT, "items"): [("done", "clm:items:done"), ("press", "clm:item:"), ("text", "INCONNU-7")],
+    (REPORT, "files"): [("press", "clm:files:done")],
+    (REPORT, "summary"): [("press", "clm:confirm")],
+    (INVITE, "inv_school"): [("press", "inv:school:"), ("text", "soleil")],
+    (INVITE, "inv_commune"): [("press", "inv:commune:"), ("text", "Saint")],
+    (ANNOUNCE, "ann_commune"): [("press", "ann:commune:"), ("text", "Saint-Étienne")],
+    (ANNOUNCE, "ann_preview"): [("press", "ann:send")],
+}
+MOVES = st.one_of(
+    st.tuples(st.just("good"), st.integers(0, 5)),
+    st.tuples(st.just("good"), st.integers(0, 5)),
+    st.tuples(st.just("good"), st.integers(0, 5)),
+    st.tuples(st.just("tap"), st.integers(0, 9)),
+    st.tuples(st.just("text"), st.sampled_from(TEXTS)),
+    st.tuples(st.just("photo"), st.none()),
+    st.tuples(st.just("document"), st.none()),
+    st.tuples(st.just("cancel"), st.none()),
+    st.tuples(st.just("restart"), st.integers(0, 5)),
+    st.tuples(st.just("stale"), st.integers(0, 10_000)),
+)
+# A start, a few fitting answers in a row (so that deep steps are reached), then anything.
+PLANS = st.tuples(
+    st.integers(0, len(STARTS) - 1),
+    st.lists(st.integers(0, 5), max_size=9),
+    st.lists(MOVES, max_size=8),
+)
+Plan = tuple[int, list[int], list[Move]]
+NOT_MODIFIED = "message is not modified"
+PDF = b"%PDF-1.4\n%%EOF\n"
+INTERNAL_ERROR = "Désolé, une erreur s'est produite de mon côté."
+
+
+async def _prepare(url: str) -> None:
+    """The pledged claim S-2026-0001 and its people, once for every example."""
+    async with a_world(url) as world:
+        teacher, agent, staff = await _pledged(world)
+        director = await world.registered("Dominique", Role.DIRECTOR)
+        ids = {"teacher": teacher.id, "agent": agent.id, "staff": staff.id, "director": director.id}
+        assert ids == {who: PEOPLE[who][0] for who in ids}
+        await world.api.send_text(staff, "/dossier S-2026-0001")
+        data = {d for row in world.api.last(staff.id).buttons for _, d in row}
+        assert f"tk:reply:{TICKET}" in data, data
+
+
+def _dialogues(world: World) -> list[ConversationHandler[Any]]:
+    return [
+        h for hs in world.app.handlers.values() for h in hs if isinstance(h, ConversationHandler)
+    ]
+
+
+def _states(world: World, user_id: int) -> list[tuple[str, object]]:
+    """Every dialogue state this person is in, in any chat."""
+    return [
+        (str(h.name), state)
+        for h in _dialogues(world)
+        for key, state in h._conversations.items()
+        if key and key[-1] == user_id
+    ]
+
+
+def _every_state(world: World) -> set[tuple[str, object]]:
+    return {
+        (str(h.name), state)
+        for h in _dialogues(world)
+        for state in h.states
+        if state != ConversationHandler.TIMEOUT
+    }
+
+
+def _forward(candidates: list[Move], last: Any, n: int) -> Move:
+    """The first candidate that fits the last message (a button to press must be on it;
+    « done » only once something is chosen)."""
+    if all(kind == "tap" for kind, _ in candidates):
+        return candidates[n % len(candidates)]
+    buttons = [(text, data) for row in last.buttons for text, data in row if data]
+    for kind, arg in candidates:
+        if kind in ("press", "done"):
+            found = [
+                d for t, d in buttons if d.startswith(arg) and not (kind == "done" and "(0" in t)
+            ]
+            if found:
+                return ("press", found[n % len(found)])
+            continue
+        return (kind, arg)
+    return candidates[-1]
+
+
+async def _announcements_sent() -> None:
+    tasks = [t for t in asyncio.all_tasks() if t.get_name().startswith(admin.TASK_PREFIX)]
+    await asyncio.gather(*tasks)
+
+
+class _Errors(logging.Handler):
+    """What the bot's error handler logs: any handler that failed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def _play(url: str, plan: Plan, seen: set[tuple[str, object]], refused: set[int]) -> None:
+    errors = _Errors()
+    logger = logging.getLogger("handlers.telegram.errors")
+    logger.addHandler(errors)
+    try:
+        await _play_in(url, plan, seen, refused, errors)
+    finally:
+        logger.removeHandler(errors)
+
+
+async def _play_in(
+    url: str, plan: Plan, seen: set[tuple[str, object]], refused: set[int], errors: _Errors
+) -> None:
+    async with a_world(url, fresh=False) as world:
+        api = world.api
+        users = {who: api.user(uid, name) for who, (uid, name) in PEOPLE.items()}
+        start_index, guided, moves = plan
+        who = STARTS[start_index][0]
+        person: SimUser = users[who]
+        own = [i for i, start in enumerate(STARTS) if start[0] == who]
+        await api.send_text(person, "/aide")
+        shown: list[tuple[int, str]] = []  # every button this person was shown
+        every = _every_state(world)
+
+        steps: list[Move] = [
+            ("start", start_index),
+            *(("good", i) for i in guided),
+            *moves,
+        ]
+        for kind, arg in steps:
+            if kind == "restart":
+                kind, arg = "start", own[arg % len(own)]
+            if kind == "good":
+                at = [s for s in _states(world, person.id) if s[0] in COVERED]
+                if not at:
+                    kind, arg = "start", own[arg % len(own)]
+                elif arg < 3 and at[0] in FORWARD:  # mostly the answer that moves on
+                    kind, arg = _forward(FORWARD[at[0]], api.last(person.id), arg)
+                else:
+                    kind, arg = GOOD[at[0]][arg % len(GOOD[at[0]])]
+            for message in api.messages(person.id):
+                for row in message.buttons:
+                    for _, data in row:
+                        if data and (message.message_id, data) not in shown:
+                            shown.append((message.message_id, data))
+            before = len(api.messages(person.id))
+            last = api.last(person.id)
+            flat = [d for row in last.buttons for _, d in row if d]
+            update: Update | None = None
+            starting: Start | None = None
+            if kind == "start":
+                starting = STARTS[arg]
+                _, how, what, _, _ = starting
+                if how == "text":
+                    await api.send_text(person, what)
+                else:
+                    update = await api.forge_callback(person, last.message_id, what)
+            elif kind == "tap":
+                if not flat:
+                    continue
+                update = await api.tap(person, last, arg % len(flat))
+            elif kind == "press":
+                matching = [i for i, d in enumerate(flat) if d.startswith(arg)]
+                if not matching:
+                    continue
+                update = await api.tap(person, last, matching[0])
+            elif kind == "text":
+                await api.send_text(person, arg)
+            elif kind == "photo":
+                await api.send_photo(person, caption=None)
+            elif kind == "document":
+                await api.send_document(person, PDF, "constat.pdf", "application/pdf")
+            elif kind == "cancel":
+                await api.send_text(person, "/annuler")
+            elif shown:  # a button of an older message, as it was when sent
+                message_id, data = shown[arg % len(shown)]
+                update = await api.forge_callback(person, message_id, data)
+            else:
+                continue
+            await _announcements_sent()
+
+            step = (who, kind, arg)
+            if update is not None:
+                assert api.callback_answer(update) is not None, step
+            else:
+                assert len(api.messages(person.id)) > before, step
+            assert errors.records == [], (step, [r.getMessage() for r in errors.records])
+            # A button tapped again that changes nothing: Telegram says so, and the bot lets
+            # it pass (no error above); every other refusal is a defect.
+            api.refused[:] = [r for r in api.refused if NOT_MODIFIED not in r.description]
+            api.assert_no_refusals()
+            for other in users.values():
+                assert not any(INTERNAL_ERROR in text for text in world.texts(other)), step
+            states = _states(world, person.id)
+            assert len(states) <= 1, (step, states)
+            for state in states:
+                assert state in every, (step, state)
+                seen.add(state)
+            if starting is not None and not starting[4]:  # refused: that dialogue not open
+                assert starting[3] not in {name for name, _ in states}, (step, states)
+                refused.add(arg)
+
+
+def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Path) -> None:
+    seen: set[tuple[str, object]] = set()
+    refused: set[int] = set()
+    numbers = itertools.count()
+
+    @settings(
+        max_examples=150,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(plan=PLANS)
+    def play(plan: Plan) -> None:
+        # A file of its own: an example that fails leaves its engine's journal behind.
+        path = tmp_path / f"fuzz-{next(numbers)}.sqlite3"
+        shutil.copyfile(prepared, path)
+        try:
+            asyncio.run(_play(f"sqlite+aiosqlite:///{path}", plan, seen, refused))
+        finally:
+            for leftover in tmp_path.glob(f"{path.name}*"):
+                leftover.unlink()
+
+    prepared = tmp_path / "prepared.sqlite3"
+    shutil.copyfile(sqlite_template, prepared)
+    asyncio.run(_prepare(f"sqlite+aiosqlite:///{prepared}"))
+
+    play()
+    expected = {state for state in GOOD if state[0] in COVERED}
+    assert expected - seen == set()
+    assert REFUSED - refused == set()
+
+
+async def test_every_registered_dialogue_is_fuzzed(sqlite_template: Path, tmp_path: Path) -> None:
+    """A new dialogue (or a new step of one) must join this fuzz or test_dialogue_fuzz.py."""
+    path = tmp_path / "dialogues.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    async with a_world(f"sqlite+aiosqlite:///{path}", fresh=False) as world:
+        dialogues = _dialogues(world)
+        names = [h.name for h in dialogues]
+        assert len(names) == len(set(names)), names
+        assert set(names) - COVERED - set(FOLLOW_UPS) == set()
+        assert set(names) >= COVERED
+        # Every state of the dialogues played here has its fitting answers (GOOD), so the
+        # fuzz reaches it; the follow-ups' states are checked by test_dialogue_fuzz.py.
+        ours = {s for s in _every_state(world) if s[0] in COVERED}
+        assert ours == set(GOOD)

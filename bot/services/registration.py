@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
@@ -99,32 +100,42 @@ async def create_invitation(
                 raise DomainError("directory.error.unknown_body", body=body_code.strip())
             body_id, commune_id = body.id, body.commune_id
             scope_name = f"{body.name} ({body.code})"
-        code = generate_code()
-        invitation = Invitation(
-            code_hash=hash_code(code),
-            hint=code[:4],
-            role=role.value,
-            school_id=school_id,
-            commune_id=commune_id,
-            body_id=body_id,
-            created_by_id=created_by_id,
-            created_at=now,
-            expires_at=now + validity,
-        )
-        uow.session.add(invitation)
-        await uow.session.flush()
-        uow.audit(
-            at=now,
-            actor_id=created_by_id,
-            action="invitation.create",
-            object_type="invitation",
-            object_id=invitation.id,
-            role=role.value,
+        code, invitation = await _issue(
+            uow,
+            Invitation(
+                role=role.value,
+                school_id=school_id,
+                commune_id=commune_id,
+                body_id=body_id,
+                created_by_id=created_by_id,
+                created_at=now,
+                expires_at=now + validity,
+            ),
             scope=scope_name,
-            expires_at=invitation.expires_at.isoformat(),
         )
         await uow.commit()
         return NewInvitation(invitation.id, code, role, invitation.expires_at, scope_name)
+
+
+async def _issue(uow: UnitOfWork, invitation: Invitation, **audited: Any) -> tuple[str, Invitation]:
+    """Give the invitation a fresh random code (only its hash and first characters are
+    kept), store it and audit it, in the caller's transaction; the code is returned once."""
+    code = generate_code()
+    invitation.code_hash = hash_code(code)
+    invitation.hint = code[:4]
+    uow.session.add(invitation)
+    await uow.session.flush()
+    uow.audit(
+        at=invitation.created_at,
+        actor_id=invitation.created_by_id,
+        action="invitation.create",
+        object_type="invitation",
+        object_id=invitation.id,
+        role=invitation.role,
+        expires_at=invitation.expires_at.isoformat(),
+        **audited,
+    )
+    return code, invitation
 
 
 async def create_account_code(
@@ -142,30 +153,19 @@ async def create_account_code(
         person = await uow.people.get(person_id)
         if person is None or not person.active:
             raise DomainError("registration.error.not_registered")
-        code = generate_code()
-        invitation = Invitation(
-            code_hash=hash_code(code),
-            hint=code[:4],
-            role=person.role,
-            school_id=person.school_id,
-            commune_id=person.commune_id,
-            body_id=person.body_id,
+        code, invitation = await _issue(
+            uow,
+            Invitation(
+                role=person.role,
+                school_id=person.school_id,
+                commune_id=person.commune_id,
+                body_id=person.body_id,
+                person_id=person.id,
+                created_by_id=created_by_id,
+                created_at=now,
+                expires_at=now + validity,
+            ),
             person_id=person.id,
-            created_by_id=created_by_id,
-            created_at=now,
-            expires_at=now + validity,
-        )
-        uow.session.add(invitation)
-        await uow.session.flush()
-        uow.audit(
-            at=now,
-            actor_id=created_by_id,
-            action="invitation.create",
-            object_type="invitation",
-            object_id=invitation.id,
-            role=person.role,
-            person_id=person.id,
-            expires_at=invitation.expires_at.isoformat(),
         )
         await uow.commit()
         return NewInvitation(

@@ -45,6 +45,7 @@ from handlers.telegram import admin
 from handlers.telegram.claim_follow import FOLLOW_UPS
 from handlers.telegram.offline import SimUser
 from tests.conversations.conftest import World, a_world
+from tests.conversations.test_bodies import _private_school_under_an_ogec
 from tests.conversations.test_claim_follow_steps import _pledged
 
 pytestmark = pytest.mark.filterwarnings(
@@ -152,8 +153,13 @@ GOOD: dict[tuple[str, object], list[Move]] = {
     (INVITE, "inv_commune"): [("text", "Saint"), ("press", "inv:commune:")],
     (INVITE, "inv_validity"): [("tap", 0), ("text", "48h")],
     (INVITE, "inv_summary"): [("press", "inv:ok")],
-    (ANNOUNCE, "ann_audience"): [("press", "ann:to:"), ("press", "ann:to:commune")],
+    (ANNOUNCE, "ann_audience"): [
+        ("press", "ann:to:"),
+        ("press", "ann:to:commune"),
+        ("press", "ann:to:body"),
+    ],
     (ANNOUNCE, "ann_commune"): [("text", "Saint-Étienne"), ("press", "ann:commune:")],
+    (ANNOUNCE, "ann_body"): [("text", "OGEC"), ("press", "ann:body:"), ("text", "zzz")],
     (ANNOUNCE, "ann_text"): [("text", "Réunion <b>jeudi</b> & vendredi, 14h")],
     (ANNOUNCE, "ann_preview"): [("press", "ann:send"), ("press", "ann:edit")],
 }
@@ -168,6 +174,7 @@ FORWARD: dict[tuple[str, object], list[Move]] = {
     (INVITE, "inv_school"): [("press", "inv:school:"), ("text", "soleil")],
     (INVITE, "inv_commune"): [("press", "inv:commune:"), ("text", "Saint")],
     (ANNOUNCE, "ann_commune"): [("press", "ann:commune:"), ("text", "Saint-Étienne")],
+    (ANNOUNCE, "ann_body"): [("press", "ann:body:"), ("text", "OGEC")],
     (ANNOUNCE, "ann_preview"): [("press", "ann:send")],
 }
 MOVES = st.one_of(
@@ -198,6 +205,7 @@ async def _prepare(url: str) -> None:
     """The pledged claim S-2026-0001 and its people, once for every example."""
     async with a_world(url) as world:
         teacher, agent, staff = await _pledged(world)
+        await _private_school_under_an_ogec(world)  # an OGEC, for /annonce to one body
         director = await world.registered("Dominique", Role.DIRECTOR)
         ids = {"teacher": teacher.id, "agent": agent.id, "staff": staff.id, "director": director.id}
         assert ids == {who: PEOPLE[who][0] for who in ids}

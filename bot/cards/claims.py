@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.domain.bodies import body_variant
-from bot.domain.claims import ClaimKind, ClaimState
+from bot.domain.claims import RECOVERABLE_KINDS, ClaimState
 from bot.i18n import I18n, Safe
 from bot.services.claims import ClaimView, ItemView, Preview
 from bot.services.delivery import Actions, actions
@@ -276,7 +276,7 @@ class ClaimCard:
         rows: list[list[tuple[str, str]]] = []
         if claim.state is ClaimState.CLOSED:
             rows = [[(self.t("claim.button.view"), f"clm:view:{claim.id}")]]
-            if claim.kind is ClaimKind.THEFT and claim.recovery_told_at is None:
+            if claim.kind in RECOVERABLE_KINDS and claim.recovery_told_at is None:
                 # Stolen items found after the insurer paid (the claim closed as paid).
                 rows.append([(self.t("claim.button.recovery"), f"clm:recov:{claim.id}")])
             return actions(rows)
@@ -284,11 +284,9 @@ class ClaimCard:
             rows.append([(self.t("claim.button.complete"), f"clm:complete:{claim.id}")])
         if claim.pledge is not None:
             rows.append([(self.t("claim.button.payment"), f"clm:pay:{claim.id}")])
-        rows.append(
-            [
-                (self.t("claim.button.replacement"), f"clm:repl:{claim.id}"),
-                (self.t("claim.button.recovery"), f"clm:recov:{claim.id}"),
-            ]
-        )
+        row = [(self.t("claim.button.replacement"), f"clm:repl:{claim.id}")]
+        if claim.kind in RECOVERABLE_KINDS:  # found again: only what was taken (art. 6)
+            row.append((self.t("claim.button.recovery"), f"clm:recov:{claim.id}"))
+        rows.append(row)
         rows.append([(self.t("claim.button.close"), f"clm:close:{claim.id}")])
         return actions(rows)

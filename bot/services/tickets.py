@@ -384,6 +384,7 @@ class Dossier:
     assignee: str | None
     thread: tuple[ThreadMessage, ...]
     attachments: tuple[AttachmentRef, ...]
+    assignee_id: int | None = None
 
 
 async def dossier(db: Database, person_id: int, ticket_id: int) -> Dossier:
@@ -408,6 +409,7 @@ async def dossier(db: Database, person_id: int, ticket_id: int) -> Dossier:
             number=ticket.number,
             kind=ticket.kind,
             assignee=assignee.full_name if assignee else None,
+            assignee_id=assignee.id if assignee else None,
             thread=tuple(
                 ThreadMessage(m.created_at, name, m.visibility, m.body) for m, name in messages
             ),

@@ -35,6 +35,7 @@ from bot.domain.bodies import body_variant
 from bot.domain.claims import DUTIES_NEEDING_REFERENCE, Duty, PaymentMode, RecoveryOutcome
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can
+from bot.i18n import Safe
 from bot.services import claim_notices as notices
 from bot.services import claims as service
 from handlers.telegram import steps
@@ -185,7 +186,7 @@ async def _save_duty(update: Update, context: PneContext) -> object:
         context,
         key,
         number=claim.number,
-        duties=card.duty_lines(claim),
+        duties=Safe(card.duty_lines(claim)),
         reply_markup=card.duty_keyboard(claim),
     )
     return steps.end(context, DUTY)

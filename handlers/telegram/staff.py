@@ -328,7 +328,7 @@ def _dossier_extra(context: PneContext, extra: tickets.Dossier) -> str:
                     body=message.body,
                 )
             )
-    parts.append(context.t("ticket.dossier.attachments", count=len(extra.attachments)))
+    # The count of attachments is on the kind's card and on the « Renvoyer » button.
     parts.append(context.t("ticket.dossier.how_to_reply"))
     return "\n".join(parts)
 
@@ -339,9 +339,11 @@ def _staff_markup(
     """The core's actions on any ticket, then the kind's own (without « view », since the
     dossier is what is shown)."""
     ticket = view.id
+    mine = context.person is not None and extra.assignee_id == context.person.id
     rows: list[tuple[tuple[str, str], ...]] = [
         (
-            (context.t("ticket.button.take"), f"tk:take:{ticket}"),
+            # Taking a ticket already one's own is no action: only (re)assigning is.
+            *(() if mine else ((context.t("ticket.button.take"), f"tk:take:{ticket}"),)),
             (context.t("ticket.button.assign"), f"tk:assign:{ticket}"),
         ),
         (

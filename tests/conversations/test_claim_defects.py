@@ -1,0 +1,61 @@
+"""Defects people met while trying the claims flow (issue 8), each played as they met it."""
+
+from __future__ import annotations
+
+from bot.domain.roles import Role
+from tests.conversations.conftest import World
+from tests.conversations.test_claim_follow_steps import _reported
+
+
+async def test_a_complaint_reference_reads_as_typed_in_the_agents_confirmation(
+    world: World,
+) -> None:
+    api = world.api
+    _, agent, _ = await _reported(world)
+    await api.tap(agent, api.last(agent.id), "✅ Fait : dépôt de plainte")
+    await api.send_text(agent, "aujourd'hui 9h")
+    await api.send_text(agent, "PV <42> & co")
+    api.assert_no_refusals()
+    saved = world.last_text(agent)
+    assert "(réf. PV <42> & co)" in saved
+    assert "&lt;" not in saved and "&amp;" not in saved
+
+
+async def test_the_language_buttons_name_each_language_in_itself(world: World) -> None:
+    for lang, label in (("fr", "Anglais"), ("en", "French")):
+        user = world.user("Zoé", language_code=lang)
+        await world.api.send_text(user, "/langue")
+        buttons = [text for row in world.api.last(user.id).buttons for text, _ in row]
+        assert buttons == ["Français", "English"], (lang, buttons)
+        assert label not in buttons
+
+
+async def test_staff_are_not_offered_to_take_a_ticket_already_theirs(world: World) -> None:
+    api = world.api
+    _, _, staff = await _reported(world)
+    await api.send_text(staff, "/dossier S-2026-0001")
+    labels = [text for row in api.last(staff.id).buttons for text, _ in row]
+    assert "🙋 Je le prends" in labels
+    await api.tap(staff, api.last(staff.id), "🙋 Je le prends")
+    await api.send_text(staff, "/dossier S-2026-0001")
+    card = api.last(staff.id)
+    labels = [text for row in card.buttons for text, _ in row]
+    assert "🙋 Je le prends" not in labels
+    assert (card.text or "").count("Pièces jointes") <= 1
+
+
+async def test_a_damage_claim_offers_no_recovery_of_found_items(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    staff = await world.registered("Sacha", Role.STAFF)
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "Dégradation")
+    await api.send_text(teacher, "SEM-0003")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+    await api.send_text(teacher, "aujourd'hui 8h")
+    await api.send_text(teacher, "Écran fissuré")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    await api.send_text(staff, "/dossier S-2026-0001")
+    actions = [data for row in api.last(staff.id).buttons for _, data in row]
+    assert not any(str(data).startswith("clm:recov:") for data in actions), actions

@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 
 from bot.cards.claims import ClaimCard
 from bot.domain.claims import ClaimState
+from bot.domain.search import LIKE_ESCAPE
 from bot.i18n import I18n
 from bot.services import claims
 from bot.services.claim_reminders import claim_renderers
@@ -45,8 +46,10 @@ def _is_closed(view: Any) -> bool:
 
 
 def _search_ids(pattern: str) -> Select[Any]:
-    """Claims by the asset tags of their items."""
-    return select(ClaimItem.claim_id).where(ClaimItem.asset_tag.ilike(pattern))
+    """Claims by the asset tags of their items (``pattern`` escaped with LIKE_ESCAPE)."""
+    return select(ClaimItem.claim_id).where(
+        ClaimItem.asset_tag.ilike(pattern, escape=LIKE_ESCAPE)
+    )
 
 
 CLAIMS = TicketKind(

@@ -43,8 +43,9 @@ CardRenderer = Callable[[I18n, str, Any], str]
 ActionsRenderer = Callable[[I18n, str, Any], Actions]
 # (db, person id, ticket id, now) → the view after reopening (staff only, checked inside).
 Reopener = Callable[[Database, int, int, datetime], Awaitable[Any]]
-# A LIKE pattern → a SELECT of the ids of tickets of this kind matching it by the kind's
-# own fields (asset tags of a claim's items, …), for the staff's search.
+# A LIKE pattern (escaped with bot.domain.search.LIKE_ESCAPE) → a SELECT of the ids of
+# tickets of this kind matching it by the kind's own fields (asset tags of a claim's
+# items, …), for the staff's search.
 SearchIds = Callable[[str], Select[Any]]
 
 

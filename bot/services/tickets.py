@@ -18,6 +18,7 @@ from bot.domain.dates import PARIS, local_date
 from bot.domain.errors import DomainError
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, require
+from bot.domain.search import LIKE_ESCAPE, contains_pattern, fold
 from bot.services.kinds import TicketKind
 from storage.models import (
     Attachment,
@@ -273,15 +274,32 @@ async def search(
     limit: int = 10,
 ) -> list[Found]:
     """Tickets by number, school name or UAI, commune (name or INSEE), or by what each
-    kind of ``kinds`` searches in its own fields (a claim: its items' asset tags)."""
+    kind of ``kinds`` searches in its own fields (a claim: its items' asset tags).
+
+    Accents and case are ignored in names (« saint-etienne », « ecole »); ``%`` and ``_``
+    are plain characters, never wildcards.
+    """
     needle = text.strip()
     if len(needle) < 2:
         raise DomainError("ticket.error.search_too_short")
-    pattern = f"%{needle}%"
+    pattern = contains_pattern(needle)
+    folded = fold(needle)
     async with db.uow() as uow:
         await _staff(uow, person_id)
         own = [k.search_ids(pattern) for k in kinds if k.search_ids is not None]
         by_kind = [Ticket.id.in_(query) for query in own]
+        # The directory is small (schools and communes of one metropolis): names are
+        # compared folded here, the same way on SQLite and PostgreSQL.
+        schools = [
+            school_id
+            for school_id, name in (await uow.session.execute(select(School.id, School.name)))
+            if folded in fold(name)
+        ]
+        communes = [
+            commune_id
+            for commune_id, name in (await uow.session.execute(select(Commune.id, Commune.name)))
+            if folded in fold(name)
+        ]
         rows = await uow.session.execute(
             select(
                 Ticket.id,
@@ -298,11 +316,11 @@ async def search(
             .outerjoin(School, School.id == Ticket.school_id)
             .where(
                 or_(
-                    Ticket.number.ilike(pattern),
+                    Ticket.number.ilike(pattern, escape=LIKE_ESCAPE),
                     *by_kind,
-                    School.name.ilike(pattern),
-                    School.uai.ilike(pattern),
-                    Commune.name.ilike(pattern),
+                    School.id.in_(schools),
+                    School.uai.ilike(pattern, escape=LIKE_ESCAPE),
+                    Commune.id.in_(communes),
                     Commune.insee == needle,
                 )
             )

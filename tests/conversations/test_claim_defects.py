@@ -59,3 +59,15 @@ async def test_a_damage_claim_offers_no_recovery_of_found_items(world: World) ->
     await api.send_text(staff, "/dossier S-2026-0001")
     actions = [data for row in api.last(staff.id).buttons for _, data in row]
     assert not any(str(data).startswith("clm:recov:") for data in actions), actions
+
+
+async def test_search_ignores_accents_and_takes_wildcards_literally(world: World) -> None:
+    api = world.api
+    _, _, staff = await _reported(world)
+    for typed in ("saint-etienne", "ecole du soleil", "SAINT-ÉTIENNE", "sem-0001"):
+        await api.send_text(staff, f"/recherche {typed}")
+        assert "S-2026-0001" in world.last_text(staff), typed
+    for typed in ("%%", "__", "S-2026-000_"):
+        await api.send_text(staff, f"/recherche {typed}")
+        assert "S-2026-0001" not in world.last_text(staff), typed
+        assert world.last_text(staff).startswith("Aucun dossier ne correspond"), typed

@@ -653,9 +653,10 @@ class Period:
 
 
 def last_two_months(today: date) -> Period:
-    """The two calendar months before the current one (on 10 March: January-February)."""
-    this_month = today.replace(day=1)
-    return Period(_add_months(this_month, -REVIEW_SPAN_MONTHS), this_month - timedelta(days=1))
+    """The two months up to today included (on 10 March: 11 January to 10 March), what
+    /bilan without a period shows: a claim filed today is in it. The bimonthly push
+    covers the two completed calendar months instead (``plan_reports``)."""
+    return Period(_add_months(today, -REVIEW_SPAN_MONTHS) + timedelta(days=1), today)
 
 
 _YEAR = re.compile(r"^(\d{4})$")
@@ -665,7 +666,7 @@ _RANGE = re.compile(rf"^{_DAY}\s*(?:-|–|au|to)\s*{_DAY}$")
 
 
 def parse_period(text: str | None, today: date) -> Period:
-    """``""`` (the two months before this one), ``2026``, ``2026-03`` or ``03/2026``, or
+    """``""`` (the two months up to today), ``2026``, ``2026-03`` or ``03/2026``, or
     ``01/01/2026-31/03/2026``; anything else is refused with ``report.error.period``."""
     period = _parse_period(text, today)
     if not (

@@ -87,7 +87,7 @@ async def test_staff_get_the_review_as_a_summary_a_chart_and_a_workbook(office: 
     await report(office, teacher, "SEM-0003", ClaimKind.LOSS, "2026-03-02T08:00")  # March
     api.clear()
 
-    await api.send_text(staff, "/bilan")
+    await api.send_text(staff, "/bilan 01/01/2026-28/02/2026")
 
     api.assert_no_refusals()
     summary, chart, workbook = fresh(office, staff)
@@ -384,3 +384,21 @@ async def test_every_commune_gets_its_list_in_the_same_run(office: World) -> Non
             )
         ).all()
     assert pending == []
+
+
+async def test_the_review_without_a_period_includes_the_claim_filed_today(office: World) -> None:
+    api = office.api
+    staff = await office.registered("Sacha", Role.STAFF)
+    teacher = await office.registered("Zoé", Role.TEACHER)
+    await report(office, teacher, "SEM-0003", ClaimKind.LOSS, "2026-03-10T08:00")  # today
+    api.clear()
+
+    await api.send_text(staff, "/bilan")
+
+    api.assert_no_refusals()
+    summary = fresh(office, staff)[0]
+    assert summary.text is not None
+    assert summary.text.startswith(
+        "📊 Bilan des vols, pertes et dégradations du 11/01/2026 au 10/03/2026"
+    )
+    assert "Sinistres déclarés : 1" in summary.text

@@ -859,8 +859,11 @@ async def test_the_bots_renderers_leave_report_kinds_to_the_reports_job(history:
 
 def test_periods_typed_by_staff() -> None:
     today = date(2026, 3, 10)
-    assert parse_period("", today) == Period(date(2026, 1, 1), date(2026, 2, 28))
-    assert parse_period(None, date(2026, 1, 5)) == Period(date(2025, 11, 1), date(2025, 12, 31))
+    # Without a period: the two months up to today, so that today's claims are in it.
+    assert parse_period("", today) == Period(date(2026, 1, 11), date(2026, 3, 10))
+    assert parse_period(None, date(2026, 1, 5)) == Period(date(2025, 11, 6), date(2026, 1, 5))
+    assert parse_period("", date(2026, 12, 1)) == Period(date(2026, 10, 2), date(2026, 12, 1))
+    assert parse_period("", date(2026, 4, 30)) == Period(date(2026, 3, 1), date(2026, 4, 30))
     assert parse_period("2026", today) == Period(date(2026, 1, 1), date(2026, 12, 31))
     assert parse_period("2024-02", today) == Period(date(2024, 2, 1), date(2024, 2, 29))
     assert parse_period("03/2026", today) == Period(date(2026, 3, 1), date(2026, 3, 31))

@@ -82,6 +82,31 @@ async def to_body(
     return messages
 
 
+async def after_close(
+    db: Database, i18n: I18n, claim: ClaimView, reason: str | None, *, closed_by: int
+) -> list[Outgoing]:
+    """Staff closed the claim: its reporter and the body's agents learn it, and why."""
+    agents, _, reporter = await recipients_for(db, claim.id)
+    told = [r for r in (reporter, *agents) if r is not None and r.person_id != closed_by]
+    messages = []
+    seen: set[int] = set()
+    for person in told:
+        if person.chat_id in seen:
+            continue
+        seen.add(person.chat_id)
+        text = i18n.t(
+            person.language,
+            "claim.notify.closed",
+            number=claim.number,
+            school=claim.school_name,
+            reason=reason or "—",
+        )
+        messages.append(
+            Outgoing(person.chat_id, text, ticket_id=claim.id, platform=person.platform)
+        )
+    return messages
+
+
 async def to_staff(
     db: Database, i18n: I18n, settings: Settings, claim: ClaimView, key: str, *, amount: Decimal
 ) -> list[Outgoing]:

@@ -550,6 +550,17 @@ async def _close(update: Update, context: PneContext, current: Draft) -> None:
         now=steps.now(context),
     )
     await reply(update, context, "claim.follow.closed", number=claim.number)
+    services = context.services
+    await tell(
+        context,
+        await notices.after_close(
+            services.db,
+            services.i18n,
+            claim,
+            current.get("reason"),
+            closed_by=context.person.id,
+        ),
+    )
 
 
 def close_dialogue() -> ConversationHandler[PneContext]:

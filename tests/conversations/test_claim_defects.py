@@ -71,3 +71,20 @@ async def test_search_ignores_accents_and_takes_wildcards_literally(world: World
         await api.send_text(staff, f"/recherche {typed}")
         assert "S-2026-0001" not in world.last_text(staff), typed
         assert world.last_text(staff).startswith("Aucun dossier ne correspond"), typed
+
+
+async def test_closing_a_claim_tells_its_reporter_and_the_body_why(world: World) -> None:
+    api = world.api
+    teacher, agent, staff = await _reported(world)
+    await api.send_text(staff, "/dossier S-2026-0001")
+    await api.tap(staff, api.last(staff.id), "🗂 Clore")
+    await api.send_text(staff, "Doublon du sinistre S-2026-0002")
+    await api.tap(staff, api.last(staff.id), "🗂 Clore")
+    api.assert_no_refusals()
+    told = (
+        "🗂 Le sinistre S-2026-0001 (École du Soleil) a été clos par l'équipe du Plan"
+        " numérique. Motif : Doublon du sinistre S-2026-0002"
+    )
+    assert world.last_text(teacher) == told
+    assert world.last_text(agent) == told
+    assert world.last_text(staff) == "🗂 Sinistre S-2026-0001 clos. Ses relances sont annulées."

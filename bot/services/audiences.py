@@ -79,11 +79,6 @@ async def staff(uow: UnitOfWork, room: StaffRoom) -> tuple[Recipient, ...]:
     return recipients(await uow.people.staff())
 
 
-async def staff_members(uow: UnitOfWork) -> tuple[Recipient, ...]:
-    """Each active staff member in private (even when a group is configured)."""
-    return recipients(await uow.people.staff())
-
-
 async def body_agents(uow: UnitOfWork, body_id: int) -> tuple[Recipient, ...]:
     """The active agents of a responsible body (a commune, an OGEC, an institute)."""
     return recipients(await uow.people.body_agents(body_id))
@@ -96,5 +91,4 @@ __all__: Sequence[str] = [
     "recipient",
     "recipients",
     "staff",
-    "staff_members",
 ]

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.i18n import I18n, Safe
 from bot.services import audiences
 from bot.services.audiences import StaffRoom
-from bot.services.claims import ClaimView, Reported, recipients_for
+from bot.services.claims import ClaimView, Reported
 from bot.services.delivery import Outgoing
 from storage.uow import Database
 
@@ -24,6 +24,11 @@ from storage.uow import Database
 async def _staff(db: Database, settings: Settings) -> tuple[audiences.Recipient, ...]:
     async with db.uow() as uow:
         return await audiences.staff(uow, StaffRoom.of(settings))
+
+
+async def _body_agents(db: Database, claim: ClaimView) -> tuple[audiences.Recipient, ...]:
+    async with db.uow() as uow:
+        return await audiences.body_agents(uow, claim.body_id)
 
 
 async def after_report(
@@ -62,9 +67,8 @@ async def to_body(
 ) -> list[Outgoing]:
     """A message of the catalog to the agents of the claim's body (completion, payment…),
     worded for an OGEC or an institute when the catalog has a ``_body`` variant."""
-    agents, _, _ = await recipients_for(db, claim.id)
     messages = []
-    for agent in agents:
+    for agent in await _body_agents(db, claim):
         lang = agent.language
         extra = {
             "body": claim.body_name,
@@ -86,7 +90,9 @@ async def after_close(
     db: Database, i18n: I18n, claim: ClaimView, reason: str | None, *, closed_by: int
 ) -> list[Outgoing]:
     """Staff closed the claim: its reporter and the body's agents learn it, and why."""
-    agents, _, reporter = await recipients_for(db, claim.id)
+    async with db.uow() as uow:
+        reporter = audiences.recipient(await uow.people.get(claim.reporter_id))
+        agents = await audiences.body_agents(uow, claim.body_id)
     told = [r for r in (reporter, *agents) if r is not None and r.person_id != closed_by]
     messages = []
     seen: set[int] = set()
@@ -129,7 +135,7 @@ async def to_staff(
 
 async def installed(db: Database, i18n: I18n, claim: ClaimView) -> list[Outgoing]:
     """Art. 6: SEM sends the body the list of what was installed, with its new value."""
-    agents, _, _ = await recipients_for(db, claim.id)
+    agents = await _body_agents(db, claim)
     done = [
         (i.asset_tag or "", i.replacement_installed_on, i.new_value)
         for i in claim.items

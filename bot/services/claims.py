@@ -188,7 +188,6 @@ class ClaimView:
 class Reported:
     claim: ClaimView
     body_agents: tuple[Recipient, ...]  # the agents of the school's responsible body
-    staff: tuple[Recipient, ...]
 
 
 @dataclass(frozen=True)
@@ -661,9 +660,9 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
         _audit(uow, ticket, person, "claim.reported", now, kind=facts.kind.value, items=len(items))
         await uow.commit()
         agents = await uow.people.body_agents(school.body_id)
-        staff = await uow.people.staff()
         view = await _view(uow, await _load_claim(uow, ticket.id), now)
-    return Reported(view, audiences.recipients(agents), audiences.recipients(staff))
+    # Staff are told through their room (group or members): claim_notices.after_report.
+    return Reported(view, audiences.recipients(agents))
 
 
 # --------------------------------------------------------------------------- following
@@ -966,18 +965,6 @@ async def attach_file(
         )
         await uow.commit()
         return await _view(uow, claim, now)
-
-
-async def recipients_for(
-    db: Database, claim_id: int
-) -> tuple[tuple[Recipient, ...], tuple[Recipient, ...], Recipient | None]:
-    """The agents of the claim's body, the staff and the reporter of a claim."""
-    async with db.uow() as uow:
-        claim = await _load_claim(uow, claim_id)
-        agents = await uow.people.body_agents(claim.ticket.body_id)
-        staff = await uow.people.staff()
-        reporter = audiences.recipient(claim.ticket.reporter)
-        return audiences.recipients(agents), audiences.recipients(staff), reporter
 
 
 async def view_for_reminder(uow: UnitOfWork, claim_id: int, now: datetime) -> ClaimView:

@@ -276,8 +276,13 @@ async def redeem_invitation(
             platform=newcomer.platform,
         )
         await uow.commit()
+    return await _reloaded(db, person.id)
+
+
+async def _reloaded(db: Database, person_id: int) -> Person:
+    """The person as committed, with their accounts and scope, in a fresh session."""
     async with db.uow() as uow:
-        loaded = await uow.people.get(person.id)
+        loaded = await uow.people.get(person_id)
         assert loaded is not None
         return loaded
 
@@ -355,10 +360,7 @@ async def _bind_account(
             platform=newcomer.platform,
         )
         await uow.commit()
-    async with db.uow() as uow:
-        loaded = await uow.people.get(person.id)
-        assert loaded is not None
-        return loaded
+    return await _reloaded(db, person.id)
 
 
 async def _usable_invitation(

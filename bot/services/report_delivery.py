@@ -118,9 +118,7 @@ async def _deliver(
     try:
         if not await content.load():
             return await service.finish_report(db, job, now=now)
-        recipients = await service.report_recipients(
-            db, job, staff_chat_id=room.chat_id, default_language=room.language
-        )
+        recipients = await service.report_recipients(db, job, room)
     except Exception as exc:
         log.exception("report %s: preparing failed", job.key)
         return await service.retry_report(

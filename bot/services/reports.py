@@ -1331,18 +1331,12 @@ async def retry_report(db: Database, job: ReportJob, *, at: datetime, error: str
     return reminders.PENDING if ok else "lost"
 
 
-async def report_recipients(
-    db: Database,
-    job: ReportJob,
-    *,
-    staff_chat_id: int | None,
-    default_language: str,
-) -> list[Recipient]:
+async def report_recipients(db: Database, job: ReportJob, room: StaffRoom) -> list[Recipient]:
     """Staff for the review (the staff chat when configured, else each staff member);
     the agents of the list's responsible body only for its list of new equipment."""
     async with db.uow() as uow:
         if job.kind == KIND_REVIEW:
-            return list(await audiences.staff(uow, StaffRoom(staff_chat_id, default_language)))
+            return list(await audiences.staff(uow, room))
         target = await body_of_list(db, job.payload)
         return [] if target is None else list(await audiences.body_agents(uow, target.id))
 

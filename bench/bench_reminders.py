@@ -34,7 +34,7 @@ from bot.clock import SystemClock
 from bot.services import reminders
 from bot.services.delivery import Outgoing
 from bot.services.reminders import Renderers
-from handlers.telegram.delivery import telegram_sender
+from handlers.telegram.delivery import SWEEP_CONCURRENCY, telegram_sender
 from handlers.telegram.offline import OfflineBotAPI, Sent
 from storage.migrate import upgrade
 from storage.models import Reminder
@@ -192,7 +192,7 @@ async def _notice(uow: UnitOfWork, row: Reminder, now: datetime) -> list[Outgoin
 async def bench_rate() -> None:
     print(
         f"(b) {MESSAGES:,} due reminders through AIORateLimiter, offline Bot API, SQLite "
-        f"(batch {reminders.DEFAULT_BATCH}, concurrency {reminders.SWEEP_CONCURRENCY})"
+        f"(batch {reminders.DEFAULT_BATCH}, concurrency {SWEEP_CONCURRENCY})"
     )
     clock = SystemClock()
     api = OfflineBotAPI()
@@ -259,7 +259,7 @@ async def bench_rate() -> None:
                         send,
                         clock=clock,
                         worker="bench:1",
-                        concurrency=reminders.SWEEP_CONCURRENCY,
+                        concurrency=SWEEP_CONCURRENCY,
                     )
                     sweeps += 1
                     if report.throttled_until is not None:

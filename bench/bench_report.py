@@ -38,6 +38,7 @@ from storage.models import (
     Commune,
     Payment,
     Person,
+    ResponsibleBody,
     School,
     Ticket,
 )
@@ -87,6 +88,7 @@ def _claim_rows(start: int, stop: int, rng: random.Random) -> dict[str, list[dic
                 "reporter_id": 1,
                 "school_id": school,
                 "commune_id": commune,
+                "body_id": commune,  # each commune's own body has the commune's id here
                 "created_at": created,
                 "updated_at": created,
                 "closed_at": created + timedelta(days=200) if closed else None,
@@ -156,6 +158,20 @@ async def _fill(db: Database) -> float:
             ],
         )
         await conn.execute(
+            insert(_table(ResponsibleBody)),
+            [
+                {
+                    "id": i,
+                    "code": f"commune:{42000 + i}",
+                    "name": f"Commune {i:02d}",
+                    "kind": "commune",
+                    "commune_id": i,
+                    "created_at": START,
+                }
+                for i in range(1, COMMUNES + 1)
+            ],
+        )
+        await conn.execute(
             insert(_table(School)),
             [
                 {
@@ -163,6 +179,7 @@ async def _fill(db: Database) -> float:
                     "uai": f"{420000 + i:07d}A",
                     "name": f"École {i:04d}",
                     "commune_id": (i - 1) % COMMUNES + 1,
+                    "body_id": (i - 1) % COMMUNES + 1,
                     "sector": "public",
                     "created_at": START,
                 }
@@ -200,7 +217,7 @@ async def _fill(db: Database) -> float:
     if db.dialect == "postgresql":
         # Explicit ids were inserted: move the sequences past them.
         async with db.engine.begin() as conn:
-            for table in ("communes", "schools", "people", "tickets"):
+            for table in ("communes", "bodies", "schools", "people", "tickets"):
                 await conn.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -111,6 +111,8 @@ class Person(Base):
     # Where reminders go when the person has several accounts: the platform they
     # registered on last (``telegram`` | ``discord``).
     preferred_platform: Mapped[str | None] = mapped_column(String(10))
+    # Staff only: the plan's assistant, who receives the reimbursement pledges (art. 6).
+    assistant: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 
     school: Mapped[School | None] = relationship()
@@ -202,8 +204,13 @@ class Equipment(Base):
     serial: Mapped[str | None] = mapped_column(String(120))
     owner: Mapped[str] = mapped_column(String(8))  # sem | commune
     acquired_on: Mapped[date | None] = mapped_column(Date)
+    # When it was installed at the school: the body's yearly list of new equipment is
+    # by installation (art. 6: « la liste du matériel installé »), not by acquisition.
+    installed_on: Mapped[date | None] = mapped_column(Date)
     value_cents: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(24), default="in_service")
+    # The item that replaced this one after a claim (art. 6), if any.
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("equipment.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -332,11 +339,22 @@ class Claim(Base):
     # so that the staff's queue can sort and flag overdue claims in SQL.
     payment_due_at: Mapped[datetime | None]
     recovery_told_at: Mapped[datetime | None]
+    # Damage only: vandalism | breakage | electrical | water (the last three: accidents,
+    # no complaint to file). None on thefts and losses, and on damage reported before.
+    damage_cause: Mapped[str | None] = mapped_column(String(12))
+    # The insurer's indemnity: when it was paid, to whom (sem | body) and how much. It
+    # decides whether a recovery comes before or after the indemnity (art. 6).
+    indemnity_paid_on: Mapped[date | None] = mapped_column(Date)
+    indemnity_payee: Mapped[str | None] = mapped_column(String(8))
+    indemnity_cents: Mapped[int | None] = mapped_column(Integer)
 
     ticket: Mapped[Ticket] = relationship()
     items: Mapped[list[ClaimItem]] = relationship(back_populates="claim", order_by="ClaimItem.id")
     duties: Mapped[list[ClaimDuty]] = relationship(back_populates="claim", order_by="ClaimDuty.id")
     payments: Mapped[list[Payment]] = relationship(back_populates="claim", order_by="Payment.id")
+    recoveries: Mapped[list[ClaimRecovery]] = relationship(
+        back_populates="claim", order_by="ClaimRecovery.id"
+    )
 
 
 class ClaimItem(Base):
@@ -354,10 +372,51 @@ class ClaimItem(Base):
     replacement_ordered_on: Mapped[date | None] = mapped_column(Date)
     replacement_installed_on: Mapped[date | None] = mapped_column(Date)
     new_value_cents: Mapped[int | None] = mapped_column(Integer)
+    # The new item put in the inventory when the replacement was installed.
+    replacement_equipment_id: Mapped[int | None] = mapped_column(ForeignKey("equipment.id"))
     recovered_at: Mapped[datetime | None]
+    # The recovery that found this item (some items of a claim may be found, not all), and
+    # the damage it suffered, as staff assess it (0 when intact).
+    recovery_id: Mapped[int | None] = mapped_column(ForeignKey("claim_recoveries.id"))
+    damage_cents: Mapped[int | None] = mapped_column(Integer)
 
     claim: Mapped[Claim] = relationship(back_populates="items")
-    equipment: Mapped[Equipment | None] = relationship()
+    equipment: Mapped[Equipment | None] = relationship(foreign_keys=[equipment_id])
+    replacement: Mapped[Equipment | None] = relationship(foreign_keys=[replacement_equipment_id])
+    recovery: Mapped[ClaimRecovery | None] = relationship(back_populates="items")
+
+
+class ClaimRecovery(Base):
+    """Items of a claim found again (art. 6 « si les objets volés sont récupérés »).
+
+    Reported by staff or by the body (then confirmed by staff). Before the insurer's
+    indemnity the body takes the items back; after it, the body may ask for them within 15
+    days of being told, SEM gives its agreement (« avis conforme »), and when the window
+    closes without a request the items are the insurer's.
+    """
+
+    __tablename__ = "claim_recoveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.ticket_id"), index=True)
+    told_at: Mapped[datetime]  # when the body or SEM was told: the window's start
+    # before_indemnity | after_indemnity, fixed when staff confirm (None: awaiting them)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    # reported | confirmed | requested | agreed | refused | insurer_owned
+    state: Mapped[str] = mapped_column(String(16))
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reported_at: Mapped[datetime]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    confirmed_at: Mapped[datetime | None]
+    requested_at: Mapped[datetime | None]
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None]  # SEM's agreement or refusal
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    expired_at: Mapped[datetime | None]  # the window closed without a request
+    note: Mapped[str | None] = mapped_column(Text)
+
+    claim: Mapped[Claim] = relationship(back_populates="recoveries")
+    items: Mapped[list[ClaimItem]] = relationship(back_populates="recovery")
 
 
 class ClaimDuty(Base):
@@ -377,16 +436,44 @@ class ClaimDuty(Base):
 
 
 class Payment(Base):
+    """A payment to SEM. Who paid: ``insurer`` (the insurer to SEM directly),
+    ``body_indemnity`` (the body passing on the indemnity its insurer paid it) or
+    ``body_funds`` (the body from its own funds). Staff record confirmed payments; a
+    body records ``pending`` ones with a proof, which staff confirm or reject."""
+
     __tablename__ = "payments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.ticket_id"), index=True)
     amount_cents: Mapped[int] = mapped_column(Integer)
     paid_on: Mapped[date] = mapped_column(Date)
+    payer: Mapped[str] = mapped_column(String(16), default="body_funds")
+    status: Mapped[str] = mapped_column(String(10), default="confirmed")  # |pending|rejected
+    proof_attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     recorded_at: Mapped[datetime]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    confirmed_at: Mapped[datetime | None]
 
     claim: Mapped[Claim] = relationship(back_populates="payments")
+
+
+class SecurityHold(Base):
+    """Art. 6: for a school with frequent thefts and damage, SEM may hold replacements
+    until its body improves the premises' security. Open while ``lifted_at`` is None."""
+
+    __tablename__ = "security_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    placed_at: Mapped[datetime]
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    lifted_at: Mapped[datetime | None]
+    lift_note: Mapped[str | None] = mapped_column(Text)
+
+    school: Mapped[School] = relationship()
 
 
 # --- reminders, audit, persistence -----------------------------------------------------

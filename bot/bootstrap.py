@@ -45,6 +45,7 @@ def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -
     from bot.services.reports import REPORT_KINDS
 
     i18n = I18n(settings.tz)
+    db.quiet_hours = settings.quiet_hours  # every reminder planned respects them
     kinds = Kinds(CLAIMS)
     services = Services(
         settings=settings, db=db, clock=clock or SystemClock(), i18n=i18n, kinds=kinds

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.domain.quiet_hours import QuietHours
 
 DEFAULT_DATA_DIR = Path("data")
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
@@ -28,6 +31,10 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Paris"
     language: Literal["fr", "en"] = "fr"
     staff_chat_id: int | None = None
+    # No reminder reaches a person between these two hours (in ``timezone``); the same
+    # hour twice turns the quiet hours off. Decision 0023.
+    quiet_hours_start: time = time(20, 0)
+    quiet_hours_end: time = time(8, 0)
     bot_username: str = "pne_demo_bot"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # How long an invitation stays valid when the inviter does not say.
@@ -65,6 +72,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def quiet_hours(self) -> QuietHours:
+        return QuietHours(self.quiet_hours_start, self.quiet_hours_end, self.tz)
 
     @property
     def offline(self) -> bool:

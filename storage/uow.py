@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.domain.quiet_hours import QuietHours
 from storage.db import create_engine, session_factory
 from storage.models import AuditEntry
 from storage.repositories import Directory, Invitations, People, Reminders, Tickets
@@ -21,8 +22,12 @@ class UnitOfWork:
     tickets: Tickets
     reminders: Reminders
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], quiet_hours: QuietHours | None = None
+    ) -> None:
         self._sessions = sessions
+        # The quiet hours the reminders planned in this unit of work respect.
+        self.quiet_hours = quiet_hours if quiet_hours is not None else QuietHours()
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
@@ -77,17 +82,22 @@ class UnitOfWork:
 class Database:
     """The engine and its session factory: one per process, closed at shutdown."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(
+        self, url: str, *, quiet_hours: QuietHours | None = None, **engine_kwargs: Any
+    ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_engine(url, **engine_kwargs)
         self.sessions = session_factory(self.engine)
+        # Every reminder is planned through this database: it is where the quiet hours of
+        # the settings (bootstrap) reach the services; 20:00–08:00 Paris until told.
+        self.quiet_hours = quiet_hours if quiet_hours is not None else QuietHours()
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, self.quiet_hours)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -22,7 +22,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.domain.claims import duties_deadline, recovery_request_last_day
-from bot.domain.dates import PARIS, anniversary, local_to_utc, to_utc
+from bot.domain.dates import PARIS, anniversary, local_to_utc, start_of_local_day, to_utc
 
 
 class Audience(StrEnum):
@@ -37,6 +37,14 @@ class PlannedReminder:
     due_at: datetime  # aware UTC
     audience: Audience
     key: str  # stable suffix to deduplicate, e.g. "duties:24h"
+    # When the reminded thing is due (the 48 h, the last day to pay…): quiet hours never
+    # move a reminder past it when an earlier daytime slot is left (quiet_hours.py).
+    deadline: datetime | None = None
+
+    @property
+    def escalation(self) -> bool:
+        """Staff told of a deadline missed: at night, it waits for the morning."""
+        return self.audience is Audience.STAFF
 
 
 # ------------------------------------------------------------------ readings (one place)
@@ -88,6 +96,7 @@ def plan_duty_reminders(
             due_at=start + offset,
             audience=Audience.COMMUNE,
             key=f"duties:{_hours(offset)}h",
+            deadline=duties_deadline(start),
         )
         for offset in DUTY_REMINDER_OFFSETS
     ]
@@ -111,12 +120,14 @@ def plan_payment_reminders(
     completed_on: date, tz: ZoneInfo = PARIS, now: datetime | None = None
 ) -> list[PlannedReminder]:
     deadline = payment_deadline(completed_on)
+    pay_by = start_of_local_day(deadline + timedelta(days=1), tz)  # the last day included
     planned = [
         PlannedReminder(
             kind=KIND_PAYMENT_REMINDER,
             due_at=local_to_utc(deadline - timedelta(days=days), REMINDER_LOCAL_TIME, tz),
             audience=Audience.COMMUNE,
             key=f"payment:d-{days}",
+            deadline=pay_by,
         )
         for days in PAYMENT_REMINDER_DAYS_BEFORE
     ]
@@ -146,6 +157,7 @@ def plan_recovery_reminders(
             ),
             audience=Audience.COMMUNE,
             key=f"recovery:d-{RECOVERY_REMINDER_DAYS_BEFORE}",
+            deadline=start_of_local_day(last_day + timedelta(days=1), tz),
         )
     ]
     return _not_past(planned, now)
@@ -162,6 +174,7 @@ def plan_pledge_reminders(
             due_at=start + PLEDGE_REMINDER_AFTER,
             audience=Audience.COMMUNE,
             key="pledge:reminder",
+            deadline=start + PLEDGE_ESCALATION_AFTER,
         ),
         PlannedReminder(
             kind=KIND_PLEDGE_ESCALATION,

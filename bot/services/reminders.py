@@ -14,6 +14,10 @@ every reminder. A sweep:
    already served;
 4. **marks** the row ``sent`` (or reschedules it, or declares it ``dead``).
 
+After an outage several reminders of one ticket may be due at once (the +24 h and +44 h
+duty reminders, say): only the latest-planned of each ticket, audience, person and kind is
+sent; the others are marked ``skipped`` with the reason (decision 0024).
+
 See docs/decisions/0007-reminder-delivery.md for the reasons and the remaining windows.
 Every write after the claim is fenced on ``lease_owner = worker AND state = 'pending'``:
 a sweeper that lost its lease, or a row cancelled meanwhile, stops the fan-out.
@@ -35,6 +39,7 @@ from sqlalchemy import Select, Table, case, func, or_, select, update
 
 from bot.clock import Clock
 from bot.domain.deadlines import PlannedReminder
+from bot.domain.quiet_hours import QuietHours
 from bot.services.delivery import Outgoing, Refused, Sender, Throttled, Unreachable, describe
 from storage.models import MessageRef, Reminder
 from storage.sql import insert_ignoring_duplicates
@@ -62,6 +67,7 @@ DEAD = "dead"
 
 DELIVERED = "delivered"  # payload key: chat ids served, in order
 FAILED = "failed"  # payload key: {"<chat id>": reason} for chats that cannot be served
+PLANNED_FOR = "planned_for"  # payload key: the instant planned, when quiet hours moved it
 
 _T = cast(Table, Reminder.__table__)
 
@@ -78,8 +84,13 @@ async def plan(
     ticket_id: int | None = None,
     person_id: int | None = None,
     payload: Mapping[str, Any] | None = None,
+    quiet: QuietHours | None = None,
 ) -> int:
     """Store planned reminders as rows; keys already stored are left alone.
+
+    A reminder due in the quiet hours (``quiet``, else the unit of work's: the settings')
+    is stored at the daytime slot ``QuietHours.place`` gives (decision 0023); the instant
+    first planned is kept in ``payload["planned_for"]``.
 
     The key is ``f"{key_prefix}:{planned.key}"``, so planning the same thing twice plans it
     once. Runs in the caller's transaction and does not commit. Returns how many rows were
@@ -95,19 +106,26 @@ async def plan(
         (await uow.session.scalars(select(Reminder.key).where(Reminder.key.in_(wanted)))).all()
     )
     base = dict(payload or {})
+    hours = quiet if quiet is not None else uow.quiet_hours
     added = 0
     for key, item in wanted.items():
         if key in existing:
             continue
+        due_at = hours.place(
+            item.due_at, deadline=item.deadline, escalation=item.escalation, now=now
+        )
+        row_payload = dict(base)
+        if due_at != item.due_at:
+            row_payload[PLANNED_FOR] = item.due_at.isoformat()
         values = {
             "key": key,
             "kind": item.kind,
             "ticket_id": ticket_id,
             "audience": str(item.audience),
             "person_id": person_id,
-            "payload": dict(base),
-            "due_at": item.due_at,
-            "next_attempt_at": item.due_at,
+            "payload": row_payload,
+            "due_at": due_at,
+            "next_attempt_at": due_at,
             "state": PENDING,
             "attempts": 0,
             "created_at": now,
@@ -197,6 +215,77 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_CAP)
 
 
+# ------------------------------------------------------------------------------ catch-up
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """What the catch-up rule reads of a reminder row."""
+
+    id: int
+    key: str
+    kind: str
+    ticket_id: int | None
+    audience: str
+    person_id: int | None
+    due_at: datetime
+
+    @classmethod
+    def of(cls, row: Reminder) -> Due:
+        return cls(
+            row.id, row.key, row.kind, row.ticket_id, row.audience, row.person_id, row.due_at
+        )
+
+
+def superseded(due: Iterable[Due]) -> dict[int, str]:
+    """Rows made pointless by a later one of the same purpose, each with that one's key.
+
+    Reminders of one ticket to one audience (and person) of one kind repeat the same
+    message with fresher facts: when several are due at once (a catch-up after an
+    outage), the latest-planned one (latest ``due_at``, then highest id) is enough.
+    Rows without a ticket are never grouped: their payload says what they are about.
+    """
+    groups: dict[tuple[int, str, int | None, str], list[Due]] = {}
+    for item in due:
+        if item.ticket_id is not None:
+            groups.setdefault(
+                (item.ticket_id, item.audience, item.person_id, item.kind), []
+            ).append(item)
+    found: dict[int, str] = {}
+    for members in groups.values():
+        latest = max(members, key=lambda d: (d.due_at, d.id))
+        for member in members:
+            if member.id != latest.id:
+                found[member.id] = latest.key
+    return found
+
+
+async def _superseded(db: Database, rows: Sequence[Reminder], now: datetime) -> dict[int, str]:
+    """Which claimed rows a later reminder of the same purpose, due too, makes pointless.
+
+    The later one may be in this batch, in another sweeper's, waiting for a retry, or
+    already sent: in every case sending the earlier one now would repeat it.
+    """
+    tickets = {r.ticket_id for r in rows if r.ticket_id is not None}
+    if not tickets:
+        return {}
+    async with db.uow() as uow:
+        others = (
+            await uow.session.scalars(
+                select(Reminder).where(
+                    Reminder.ticket_id.in_(tickets),
+                    Reminder.kind.in_({r.kind for r in rows}),
+                    Reminder.state.in_((PENDING, SENT)),
+                    Reminder.due_at <= now,
+                )
+            )
+        ).all()
+    candidates = {d.id: d for d in (Due.of(r) for r in others)}
+    candidates.update((r.id, Due.of(r)) for r in rows)
+    claimed = {r.id for r in rows}
+    return {i: key for i, key in superseded(candidates.values()).items() if i in claimed}
+
+
 # ------------------------------------------------------------------------------ the sweep
 
 
@@ -209,6 +298,7 @@ class SweepReport:
     dead: int = 0
     deferred: int = 0  # rows put back untouched after the messenger asked to slow down
     lost: int = 0  # rows whose lease was taken over or that were cancelled mid-way
+    superseded: int = 0  # of the skipped: a later reminder of the same purpose was due too
     deliveries: list[tuple[str, int]] = field(default_factory=list)  # (key, chat id) sent
     failures: list[tuple[str, int, str]] = field(default_factory=list)  # (key, chat, reason)
     throttled_until: datetime | None = None
@@ -221,6 +311,7 @@ class SweepReport:
         self.dead += other.dead
         self.deferred += other.deferred
         self.lost += other.lost
+        self.superseded += other.superseded
         self.deliveries.extend(other.deliveries)
         self.failures.extend(other.failures)
         if other.throttled_until is not None:
@@ -320,6 +411,7 @@ async def sweep(
     if not rows:
         return report
     run = _Run(db, renderers, send, now=now, clock=clock, worker=worker, report=report)
+    run.superseded = await _superseded(db, rows, now)
     if concurrency <= 1:
         for row in rows:
             await run.handle(row)
@@ -399,6 +491,7 @@ class _Run:
         self.worker = worker
         self.report = report
         self.stopped = False
+        self.superseded: dict[int, str] = {}  # row id → key of the later row that is sent
 
     def current(self) -> datetime:
         """The instant of an outcome: the clock's, or the sweep's ``now`` without one."""
@@ -409,6 +502,9 @@ class _Run:
     async def handle(self, row: Reminder) -> None:
         if self.stopped:
             await self._put_back(row)
+            return
+        if row.id in self.superseded:
+            await self._skip_superseded(row, self.superseded[row.id])
             return
         renderer = self.renderers.get(row.kind)
         if renderer is None:
@@ -501,6 +597,15 @@ class _Run:
             log.error(
                 "reminder %s is dead: no recipient could be reached (%s)", row.key, last_error
             )
+
+    async def _skip_superseded(self, row: Reminder, later: str) -> None:
+        why = f"superseded by {later}: due at the same time (catch-up), only the latest is sent"
+        log.info("reminder %s skipped: %s", row.key, why)
+        if await self._write(
+            row, state=SKIPPED, last_error=why, lease_owner=None, lease_until=None
+        ):
+            self.report.skipped += 1
+            self.report.superseded += 1
 
     async def _failed(self, row: Reminder, error: str) -> None:
         """A transient failure: try again later, or give up after MAX_ATTEMPTS."""
@@ -656,6 +761,7 @@ RENDERERS_KEY = "renderers"  # where the front ends keep the Renderers of the ru
 __all__: Sequence[str] = [
     "MAX_ATTEMPTS",
     "RENDERERS_KEY",
+    "Due",
     "Outgoing",
     "ReminderLine",
     "Renderer",
@@ -670,6 +776,7 @@ __all__: Sequence[str] = [
     "due_query",
     "pending_report",
     "plan",
+    "superseded",
     "sweep",
     "worker_id",
 ]

@@ -153,10 +153,12 @@ async def sweep_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
     services.extra[THROTTLE_KEY] = report.throttled_until
     if not report.idle:
         log.info(
-            "reminders: %d claimed, %d sent, %d skipped, %d retried, %d dead, %d deferred",
+            "reminders: %d claimed, %d sent, %d skipped (%d superseded by a later one),"
+            " %d retried, %d dead, %d deferred",
             report.claimed,
             report.sent,
             report.skipped,
+            report.superseded,
             report.retried,
             report.dead,
             report.deferred,

@@ -25,6 +25,7 @@ from bot.domain.deadlines import (
     PlannedReminder,
     plan_duty_reminders,
 )
+from bot.domain.quiet_hours import NO_QUIET_HOURS
 from bot.services import reminders
 from bot.services.delivery import Outgoing
 from bot.services.reminders import (
@@ -103,7 +104,9 @@ def renderers_for(duties: Duties | None = None) -> Renderers:
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
+    # The engine is under test: rows are due when planned (quiet hours have their tests,
+    # tests/unit/test_quiet_hours.py and tests/integration/test_quiet_hours_and_catch_up.py).
+    database = Database(database_url, quiet_hours=NO_QUIET_HOURS)
     yield database
     await database.close()
 
@@ -620,7 +623,13 @@ async def test_the_bot_delivers_reminders_through_telegram_despite_429_and_timeo
     from handlers.telegram.app import build_application, running
     from handlers.telegram.offline import OfflineBotAPI
 
-    settings = Settings(telegram_token=None, database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        telegram_token=None,
+        database_url=database_url,
+        quiet_hours_start="08:00",  # no quiet hours: the engine is under test
+        quiet_hours_end="08:00",
+        _env_file=None,
+    )  # type: ignore[call-arg]
     clock = FrozenClock(NOW)
     api = OfflineBotAPI(bot_username=settings.bot_username)
     api.now = lambda: clock.now().timestamp()

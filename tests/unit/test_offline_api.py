@@ -416,6 +416,27 @@ async def test_unknown_argument_warns_unless_strict(
             )
 
 
+async def test_the_parse_mode_ptb_adds_to_keyboard_only_edits_is_accepted_silently(
+    api: OfflineBotAPI, app: AnyApplication, alice: SimUser
+) -> None:
+    import warnings
+
+    sent = await app.bot.send_message(
+        ALICE,
+        "x",
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("a", callback_data="a")]]),
+    )
+    with warnings.catch_warnings():
+        # Telegram ignores it; so does the offline API (the generic call warns on its own).
+        warnings.simplefilter("error", OfflineAPIWarning)
+        warnings.filterwarnings("ignore", "Please use 'Bot.editMessageReplyMarkup'")
+        await app.bot.do_api_request(
+            "editMessageReplyMarkup",
+            api_kwargs={"chat_id": ALICE, "message_id": sent.message_id, "parse_mode": "HTML"},
+        )
+    assert api.last(ALICE).buttons == []
+
+
 async def test_enumerations_are_checked(app: AnyApplication, alice: SimUser) -> None:
     await app.bot.send_chat_action(ALICE, "typing")
     with pytest.raises(BadRequest, match=r"(?i)wrong parameter action in request"):

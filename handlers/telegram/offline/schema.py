@@ -75,6 +75,12 @@ _INLINE_BUTTON_ACTIONS = (
 )
 
 
+# Arguments Telegram ignores without a word and python-telegram-bot sends on its own:
+# ``Defaults(parse_mode=HTML)`` adds parse_mode to every edit, the keyboard-only ones
+# included. Warning about them would only teach people to ignore the warnings.
+TOLERATED_ARGUMENTS = frozenset({("editMessageReplyMarkup", "parse_mode")})
+
+
 class OfflineAPIWarning(UserWarning):
     """A request the offline Bot API accepted but cannot fully check (e.g. an argument newer
     than Bot API 8.1)."""
@@ -222,7 +228,9 @@ class Validator:
         ``InputFile``.
         """
         self._unknowns = [
-            f"argument {name!r} of {method.name}" for name in raw if name not in method.arguments
+            f"argument {name!r} of {method.name}"
+            for name in raw
+            if name not in method.arguments and (method.name, name) not in TOLERATED_ARGUMENTS
         ]
         decoded: dict[str, Any] = {}
         for name, spec in method.arguments.items():

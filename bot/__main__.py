@@ -77,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     listing = reminders.add_parser("list", help="les relances en attente (et en échec)")
     listing.add_argument("--limit", type=int, default=50)
+    for command in (sweep, listing):
+        command.add_argument(
+            "--sandbox",
+            action="store_true",
+            help="la base du bac à sable (PNE_SANDBOX_DATABASE_URL) au lieu de la base réelle",
+        )
     return parser
 
 
@@ -105,7 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     sandbox = args.command == "sandbox" or (args.command == "run" and settings.offline)
-    url = settings.sandbox_database_url if sandbox else settings.database_url
+    # `reminders … --sandbox` reads and sweeps the sandbox's own database.
+    url = (
+        settings.sandbox_database_url
+        if sandbox or getattr(args, "sandbox", False)
+        else settings.database_url
+    )
     _ensure_sqlite_folder(url)
     db = Database(url)
     try:
@@ -278,6 +289,9 @@ async def _reminders(args: argparse.Namespace, settings: Settings, db: Database)
         return 0
     now = SystemClock().now()
     at = parse_at(args.at, tz) if args.at else now
+    if args.sandbox:
+        # The sandbox's demo people live on the offline Bot API, token or not.
+        return await run_reminders_at(settings, db, at, offline=True)
     if at > now + timedelta(minutes=1) and not settings.offline:
         # With a real bot this would send real reminders ahead of their time.
         print(
@@ -289,8 +303,15 @@ async def _reminders(args: argparse.Namespace, settings: Settings, db: Database)
     return await run_reminders_at(settings, db, at)
 
 
-async def run_reminders_at(settings: Settings, db: Database, at: datetime) -> int:
-    """One sweep as if it were ``at``; prints what it sent (offline: the texts too)."""
+async def run_reminders_at(
+    settings: Settings, db: Database, at: datetime, *, offline: bool | None = None
+) -> int:
+    """One sweep as if it were ``at``; prints what it sent (offline: the texts too).
+
+    ``offline`` (default: no token configured) sends to the offline Bot API, never to
+    Telegram.
+    """
+    offline = settings.offline if offline is None else offline
     from sqlalchemy import select
 
     from bot.domain.platforms import TELEGRAM
@@ -302,7 +323,8 @@ async def run_reminders_at(settings: Settings, db: Database, at: datetime) -> in
 
     clock = FrozenClock(at)
     api: OfflineBotAPI | None = None
-    if settings.offline:
+    if offline:
+        settings = settings.model_copy(update={"telegram_token": None})
         # No token: the messages go to the offline Bot API and are printed here.
         api = OfflineBotAPI(bot_username=settings.bot_username)
         async with db.uow() as uow:

@@ -208,3 +208,50 @@ def test_an_account_code_for_a_registered_person_is_made_from_the_command_line(
     out = capsys.readouterr().out
     assert "un compte de plus pour Camille Martin (démo)" in out
     assert "Code (usage unique) : " in out
+
+
+def test_reminders_list_and_run_read_the_sandbox_database_when_told(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox = f"sqlite:///{tmp_path / 'data' / 'sandbox.sqlite3'}"
+    monkeypatch.setenv("PNE_SANDBOX_DATABASE_URL", sandbox)
+    assert main(["migrate"]) == 0  # the real database: empty
+
+    async def a_claim_in_the_sandbox() -> None:
+        from bot.services.directory import seed_demo
+        from storage.migrate import upgrade
+
+        db = Database(sandbox.replace("sqlite:///", "sqlite+aiosqlite:///"))
+        try:
+            await upgrade(db.engine)
+            await seed_demo(db, now=datetime(2026, 11, 1, 9, 0, tzinfo=UTC))
+            teacher = await _person_id(db, 900001)
+            schools = await claims.reporting_schools(db, teacher)
+            await claims.report_claim(
+                db,
+                claims.ReportClaim(
+                    reporter_id=teacher,
+                    school_id=schools[0].id,
+                    kind=ClaimKind.THEFT,
+                    discovered_at=datetime(2026, 11, 2, 7, 0, tzinfo=UTC),
+                    description="Vol d'une tablette",
+                    items=(claims.ItemRequest("XYZ-1", "tablette"),),
+                ),
+                datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+            )
+        finally:
+            await db.close()
+
+    asyncio.run(a_claim_in_the_sandbox())
+    capsys.readouterr()
+    assert main(["reminders", "list"]) == 0
+    assert "Aucune relance en attente." in capsys.readouterr().out
+    assert main(["reminders", "list", "--sandbox"]) == 0
+    assert "claim:1:duties:24h" in capsys.readouterr().out
+
+    # Even with a real token, the sandbox's reminders go to the offline Bot API.
+    monkeypatch.setenv("PNE_TELEGRAM_TOKEN", "1234567:REAL-LOOKING")
+    assert main(["reminders", "run", "--sandbox", "--at", "2026-11-03T09:00"]) == 0
+    out = capsys.readouterr().out
+    assert "Relances au 03/11/2026 09:00 : 1 envoyée(s)" in out
+    assert "démarches à faire avant le mercredi 4 novembre 2026 à 08:00" in out

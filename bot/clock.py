@@ -35,3 +35,18 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
+
+
+class ShiftedClock:
+    """The system clock moved forward by hand (the sandbox's ``:temps +2j``)."""
+
+    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        if delta < timedelta(0):
+            raise ValueError("the sandbox's clock only moves forward")
+        self.offset += delta

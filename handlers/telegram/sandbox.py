@@ -1,25 +1,33 @@
 """The offline sandbox: the real bot, wired to the offline Bot API, chatted with in a terminal.
 
 You pick who you are (a demo teacher, school head, commune agent or staff member), type
-messages, and tap buttons by number. Messages the bot sends to the other demo people
-(the commune told of a claim, staff alerted) are shown too, with their recipient.
-Nothing leaves the machine.
+messages, and tap buttons by number (of the last message, or of message n° M). Messages
+the bot sends to the other demo people (the commune told of a claim, staff alerted) are
+shown too, with their recipient, and replayed in full when you become that person. Pop-up
+answers and keyboard-only edits are shown, so that no tap looks dead. ``:temps +2j``
+moves the sandbox's clock forward and sends the reminders then due. Nothing leaves the
+machine.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
-import warnings
-from collections.abc import Awaitable, Callable
-from typing import TextIO
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
-from bot.clock import SystemClock
+from bot.clock import ShiftedClock
 from bot.config import Settings
+from bot.services import reminders
 from bot.services.directory import DEMO_PEOPLE, seed_demo
-from handlers.telegram.app import build_application, running
-from handlers.telegram.offline import OfflineBotAPI, SimUser, parse_html, sample_png
+from handlers.telegram.app import build_application, running, services_of
+from handlers.telegram.delivery import telegram_sender
+from handlers.telegram.offline import BotMessage, OfflineBotAPI, Sent, SimUser, sample_png
+from handlers.telegram.reports import run_reports
 from storage.uow import Database
 
 ROLE_LABELS = {
@@ -30,13 +38,44 @@ ROLE_LABELS = {
 }
 HELP = """Bac à sable hors ligne : rien ne part vers Telegram.
   Tapez vos messages comme dans Telegram (/aide pour commencer).
-  #N          appuyer sur le bouton N du dernier message qui en a
-  :rep TEXTE  répondre (« reply ») au dernier message du bot
+  Chaque message du bot porte son numéro : « bot (n° 5) ».
+  #N            appuyer sur le bouton N du dernier message qui en a
+  #N@M          appuyer sur le bouton N du message n° M
+  :rep TEXTE    répondre (« reply ») au dernier message du bot
+  :rep@M TEXTE  répondre au message n° M
   :photo [légende]   envoyer une photo      :doc NOM.pdf   envoyer un document
-  :qui        changer de personne            :aide          ce rappel
-  :quitter    quitter (ou Ctrl+D)"""
+  :temps +2j    avancer l'horloge (+3h, +30min…) et envoyer les relances dues
+  :qui          changer de personne (et voir ce qu'elle a reçu entre-temps)
+  :aide         ce rappel                  :quitter       quitter (ou Ctrl+D)"""
 
 ReadLine = Callable[[str], Awaitable[str | None]]
+Tick = Callable[[], Awaitable[None]]
+
+_TAP = re.compile(r"#(\d{1,3})(?:@(\d{1,9}))?")
+_REPLY = re.compile(r":rep(?:@(\d{1,9}))?(?:\s+(.*))?", re.DOTALL)
+_TIME = re.compile(r":temps\s*\+?\s*(\d{1,4})\s*(j|jours?|h|heures?|min|minutes?)", re.IGNORECASE)
+_UNITS = {"j": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
+# What the bot does that a person sees in Telegram (the rest, like setMyCommands, is not).
+_SHOWN = {
+    "sendMessage",
+    "sendPhoto",
+    "sendDocument",
+    "sendMediaGroup",
+    "copyMessage",
+    "forwardMessage",
+    "editMessageText",
+    "editMessageCaption",
+    "editMessageReplyMarkup",
+    "answerCallbackQuery",
+}
+
+
+def parse_delay(text: str) -> timedelta | None:
+    """``:temps +2j``, ``+3h``, ``+30min``: how far to move the clock (None if unreadable)."""
+    match = _TIME.fullmatch(text.strip())
+    if match is None or int(match.group(1)) == 0:
+        return None
+    return int(match.group(1)) * _UNITS[match.group(2)[0].lower()]
 
 
 async def _stdin_line(prompt: str) -> str | None:
@@ -46,14 +85,43 @@ async def _stdin_line(prompt: str) -> str | None:
         return None
 
 
+def _content(message: Mapping[str, Any]) -> list[str]:
+    """A message as a person reads it: its media named, then its text or caption."""
+    lines: list[str] = []
+    text = str(message.get("text") or message.get("caption") or "")
+    if "photo" in message:
+        text = f"[photo] {text}".rstrip()
+    elif "document" in message:
+        name = message["document"].get("file_name") or "sans nom"
+        text = f"[document : {name}] {text}".rstrip()
+    for line in text.splitlines() or [""]:
+        lines.append(f"  {line}")
+    return lines
+
+
 class Sandbox:
-    def __init__(self, api: OfflineBotAPI, out: TextIO, read: ReadLine = _stdin_line) -> None:
+    def __init__(
+        self,
+        api: OfflineBotAPI,
+        out: TextIO,
+        read: ReadLine = _stdin_line,
+        *,
+        clock: ShiftedClock | None = None,
+        tick: Tick | None = None,
+        tz: ZoneInfo | None = None,
+    ) -> None:
         self.api = api
         self.out = out
         self.read = read
+        self.clock = clock
+        self.tick = tick  # sends what is due at the (moved) clock
+        self.tz = tz or ZoneInfo("Europe/Paris")
         self.users: dict[int, SimUser] = {}
         self.names: dict[int, str] = {}
         self.seen = 0
+        # Per person: how far in the transcript they have read as themselves (``:qui``
+        # replays the rest to them).
+        self.read_up_to: dict[int, int] = {}
         self.current: SimUser | None = None
         for person in DEMO_PEOPLE:
             first = person.full_name.split(" (")[0]
@@ -65,38 +133,103 @@ class Sandbox:
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
 
-    def show_new(self) -> None:
-        """Print what the bot sent since the last call, to whom, with numbered buttons."""
-        for record in self.api.sent[self.seen :]:
-            if record.method not in {"sendMessage", "editMessageText", "sendPhoto", "sendDocument"}:
-                continue
-            raw = record.params.get("text") or record.params.get("caption") or ""
-            text = parse_html(raw) if record.params.get("parse_mode") == "HTML" else raw
-            if record.method == "sendPhoto":
-                text = f"[photo] {text}"
-            elif record.method == "sendDocument":
-                text = f"[document] {text}"
-            who = record.chat_id
-            mine = self.current is not None and who == self.current.id
-            prefix = "bot" if mine else f"bot → {self.names.get(int(who or 0), who)}"
-            if record.method == "editMessageText":
-                prefix += " (message modifié)"
-            self.say(f"\n{prefix} :")
-            for line in text.splitlines() or [""]:
-                self.say(f"  {line}")
-            markup = record.params.get("reply_markup") or {}
-            buttons = [b for row in markup.get("inline_keyboard", []) for b in row]
-            if mine and buttons:
-                labels = [f"#{i} {b['text']}" for i, b in enumerate(buttons, 1)]
-                self.say("  boutons : " + "   ".join(labels))
+    def start(self) -> None:
+        """What the bot did while starting (menus…) is nobody's message."""
         self.seen = len(self.api.sent)
+        for user_id in self.users:
+            self.read_up_to[user_id] = self.seen
 
-    def _last_with_buttons(self) -> int | None:
+    # -- showing -----------------------------------------------------------------------
+
+    def _show(self, record: Sent, *, mine: bool) -> None:
+        params, result = record.params, record.result
+        if record.method == "answerCallbackQuery":
+            text = params.get("text")
+            if mine and text:
+                kind = "fenêtre" if params.get("show_alert") else "notification"
+                self.say(f"\nbot ({kind}) :")
+                for line in str(text).splitlines():
+                    self.say(f"  {line}")
+            return
+        messages = result if isinstance(result, list) else [result]
+        for message in messages:
+            if not isinstance(message, dict):
+                continue
+            if record.method == "copyMessage":  # Telegram answers with the id only
+                message = self._stored(record.chat_id, message.get("message_id")) or message
+            number = message.get("message_id")
+            who = (
+                "bot"
+                if mine
+                else f"bot → {self.names.get(int(record.chat_id or 0), record.chat_id)}"
+            )
+            if record.method == "editMessageReplyMarkup":
+                self.say(f"\n{who} (boutons du n° {number} modifiés) :")
+                if not self._buttons(message, mine=mine):
+                    self.say("  (boutons retirés)")
+                continue
+            edited = record.method.startswith("editMessage")
+            label = f"n° {number} modifié" if edited else f"n° {number}"
+            self.say(f"\n{who} ({label}) :")
+            for line in _content(message):
+                self.say(line)
+            self._buttons(message, mine=mine)
+
+    def _buttons(self, message: Mapping[str, Any], *, mine: bool) -> bool:
+        markup = message.get("reply_markup") or {}
+        buttons = [b for row in markup.get("inline_keyboard", []) for b in row]
+        if mine and buttons:
+            labels = [f"#{i} {b['text']}" for i, b in enumerate(buttons, 1)]
+            self.say("  boutons : " + "   ".join(labels))
+        return bool(buttons)
+
+    def _stored(self, chat_id: object, message_id: object) -> dict[str, Any] | None:
+        if not isinstance(chat_id, int) or not isinstance(message_id, int):
+            return None
+        for message in self.api.messages(chat_id):
+            if message.message_id == message_id:
+                return message.data
+        return None
+
+    def show_new(self) -> None:
+        """Print what the bot did since the last call, to whom, with numbered buttons."""
+        for record in self.api.sent[self.seen :]:
+            if record.method not in _SHOWN:
+                continue
+            mine = self.current is not None and record.chat_id == self.current.id
+            if mine or record.method != "answerCallbackQuery":
+                self._show(record, mine=mine)
+        self.seen = len(self.api.sent)
+        if self.current is not None:
+            self.read_up_to[self.current.id] = self.seen
+
+    def replay(self, user: SimUser) -> None:
+        """What ``user`` received while somebody else was playing."""
+        since = self.read_up_to.get(user.id, self.seen)
+        missed = [
+            r
+            for r in self.api.sent[since : self.seen]
+            if r.chat_id == user.id and r.method in _SHOWN
+        ]
+        if missed:
+            self.say("\nReçu entre-temps :")
+            for record in missed:
+                self._show(record, mine=True)
+        self.read_up_to[user.id] = self.seen
+
+    # -- choosing messages ---------------------------------------------------------------
+
+    def _message(self, number: int | None, *, with_buttons: bool) -> BotMessage | None:
+        """The bot's message n° ``number`` in the current chat, or the last one (with
+        buttons, if asked)."""
         if self.current is None:
             return None
-        for message in reversed(self.api.messages(self.current.id)):
-            if message.buttons:
-                return message.message_id
+        messages = self.api.messages(self.current.id)
+        if number is not None:
+            return next((m for m in messages if m.message_id == number), None)
+        for message in reversed(messages):
+            if message.buttons or not with_buttons:
+                return message
         return None
 
     async def choose(self, read: ReadLine) -> bool:
@@ -111,8 +244,11 @@ class Sandbox:
             if answer.strip().isdigit() and 1 <= int(answer) <= len(ids):
                 self.current = self.users[ids[int(answer) - 1]]
                 self.say(f"Vous êtes {self.names[self.current.id]}. (:qui pour changer)")
+                self.replay(self.current)
                 return True
             self.say(f"Tapez un numéro entre 1 et {len(ids)}.")
+
+    # -- one line ------------------------------------------------------------------------
 
     async def handle(self, line: str) -> bool:
         """One line typed by the person; False to quit."""
@@ -125,17 +261,10 @@ class Sandbox:
         if text == ":aide":
             self.say(HELP)
         elif text == ":qui":
+            self.show_new()
             return await self.choose(self.read)
-        elif text.startswith(":rep "):
-            messages = self.api.messages(self.current.id)
-            if not messages:
-                self.say("(aucun message auquel répondre)")
-            else:
-                await self.api.send_text(
-                    self.current,
-                    text.removeprefix(":rep ").strip(),
-                    reply_to_message_id=messages[-1].message_id,
-                )
+        elif reply := _REPLY.fullmatch(text):
+            await self._reply(reply.group(1), (reply.group(2) or "").strip())
         elif text.startswith(":photo"):
             caption = text.removeprefix(":photo").strip() or None
             await self.api.send_photo(self.current, sample_png(), caption=caption)
@@ -144,21 +273,66 @@ class Sandbox:
             await self.api.send_document(
                 self.current, b"%PDF-1.4 sandbox\n", name, "application/pdf"
             )
-        elif text.startswith("#") and text[1:].isdigit():
-            message_id = self._last_with_buttons()
-            if message_id is None:
-                self.say("(aucun bouton à appuyer)")
-            else:
-                try:
-                    await self.api.tap(self.current, message_id, int(text[1:]) - 1)
-                except AssertionError:
-                    self.say("(ce bouton n'existe pas)")
+        elif text.startswith(":temps"):
+            await self._move_time(text)
+        elif tap := _TAP.fullmatch(text):
+            await self._tap(int(tap.group(1)), int(tap.group(2)) if tap.group(2) else None)
         elif text.startswith(":"):
             self.say("(commande du bac à sable inconnue ; :aide)")
         else:
             await self.api.send_text(self.current, text)
         self.show_new()
         return True
+
+    async def _reply(self, number: str | None, text: str) -> None:
+        assert self.current is not None
+        if not text:
+            self.say("(tapez le texte de la réponse : :rep TEXTE, ou :rep@5 TEXTE)")
+            return
+        message = self._message(int(number) if number else None, with_buttons=False)
+        if message is None:
+            self.say(
+                f"(le bot n'a pas de message n° {number} ici)"
+                if number
+                else "(aucun message auquel répondre)"
+            )
+            return
+        await self.api.send_text(self.current, text, reply_to_message_id=message.message_id)
+
+    async def _tap(self, button: int, number: int | None) -> None:
+        assert self.current is not None
+        message = self._message(number, with_buttons=True)
+        if message is None:
+            self.say(
+                f"(le bot n'a pas de message n° {number} ici)"
+                if number is not None
+                else "(aucun bouton à appuyer)"
+            )
+            return
+        flat = [b for row in message.buttons for b in row]
+        if not 1 <= button <= len(flat):
+            where = f"le message n° {message.message_id}"
+            self.say(
+                f"(ce bouton n'existe pas : {where} a {len(flat)} bouton"
+                f"{'s' if len(flat) > 1 else ''})"
+                if flat
+                else f"({where} n'a pas de bouton)"
+            )
+            return
+        await self.api.tap(self.current, message.message_id, button - 1)
+
+    async def _move_time(self, text: str) -> None:
+        delay = parse_delay(text)
+        if delay is None:
+            self.say("(dites de combien avancer : :temps +2j, :temps +3h ou :temps +30min)")
+            return
+        if self.clock is None or self.tick is None:
+            self.say("(l'horloge de ce bac à sable ne peut pas avancer)")
+            return
+        self.clock.advance(delay)
+        local = self.clock.now().astimezone(self.tz)
+        self.say(f"(il est maintenant le {local:%d/%m/%Y à %H:%M} ; relances dues envoyées)")
+        await self.tick()
 
 
 async def run_sandbox(
@@ -167,25 +341,34 @@ async def run_sandbox(
     *,
     read: ReadLine = _stdin_line,
     out: TextIO | None = None,
+    clock: ShiftedClock | None = None,
 ) -> int:
     out = out if out is not None else sys.stdout  # looked up now, not at import
-    clock = SystemClock()
+    clock = clock if clock is not None else ShiftedClock()  # moved forward by `:temps`
     for noisy in ("telegram.ext", "apscheduler", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    # python-telegram-bot's Defaults(parse_mode=HTML) adds parse_mode to every edit, the
-    # keyboard-only ones included, which Telegram ignores: not worth a line in the dialogue.
-    warnings.filterwarnings(
-        "ignore",
-        message=r"offline Bot API: unknown argument 'parse_mode' of editMessageReplyMarkup",
-    )
     if await seed_demo(db, now=clock.now()):
         print("Annuaire de démonstration chargé (écoles et personnes « démo »).", file=out)
     api = OfflineBotAPI(bot_username=settings.bot_username)
-    sandbox = Sandbox(api, out, read)
+    api.now = lambda: clock.now().timestamp()  # message dates follow the moved clock
     application = build_application(settings, db, clock=clock, request=api)
     api.attach(application)
+
+    async def tick() -> None:
+        """What the job queue would do at the moved clock: reminders, then reports."""
+        services = services_of(application)
+        await reminders.drain(
+            db,
+            services.renderers,
+            telegram_sender(application.bot),
+            clock=clock,
+            worker=reminders.worker_id(),
+        )
+        await run_reports(application)
+
+    sandbox = Sandbox(api, out, read, clock=clock, tick=tick, tz=settings.tz)
     async with running(application):
-        sandbox.seen = len(api.sent)
+        sandbox.start()
         sandbox.say(HELP)
         if not await sandbox.choose(sandbox.read):
             return 0

@@ -18,10 +18,10 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 from bot.clock import ShiftedClock
 from bot.config import Settings
+from bot.i18n import I18n, Safe
 from bot.services import reminders
 from bot.services.directory import DEMO_PEOPLE, seed_demo
 from handlers.telegram.app import build_application, running, services_of
@@ -30,31 +30,21 @@ from handlers.telegram.offline import BotMessage, OfflineBotAPI, Sent, SimUser, 
 from handlers.telegram.reports import run_reports
 from storage.uow import Database
 
-ROLE_LABELS = {
-    "teacher": "enseignant·e",
-    "director": "directrice / directeur d'école",
-    "commune": "agent de commune",
-    "staff": "équipe SEM",
-}
-HELP = """Bac à sable hors ligne : rien ne part vers Telegram.
-  Tapez vos messages comme dans Telegram (/aide pour commencer).
-  Chaque message du bot porte son numéro : « bot (n° 5) ».
-  #N            appuyer sur le bouton N du dernier message qui en a
-  #N@M          appuyer sur le bouton N du message n° M
-  :rep TEXTE    répondre (« reply ») au dernier message du bot
-  :rep@M TEXTE  répondre au message n° M
-  :photo [légende]   envoyer une photo      :doc NOM.pdf   envoyer un document
-  :temps +2j    avancer l'horloge (+3h, +30min…) et envoyer les relances dues
-  :qui          changer de personne (et voir ce qu'elle a reçu entre-temps)
-  :aide         ce rappel                  :quitter       quitter (ou Ctrl+D)"""
-
 ReadLine = Callable[[str], Awaitable[str | None]]
 Tick = Callable[[], Awaitable[None]]
 
 _TAP = re.compile(r"#(\d{1,3})(?:@(\d{1,9}))?")
 _REPLY = re.compile(r":rep(?:@(\d{1,9}))?(?:\s+(.*))?", re.DOTALL)
-_TIME = re.compile(r":temps\s*\+?\s*(\d{1,4})\s*(j|jours?|h|heures?|min|minutes?)", re.IGNORECASE)
-_UNITS = {"j": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
+_TIME = re.compile(
+    r":temps\s*\+?\s*(\d{1,4})\s*(j|jours?|d|days?|h|heures?|hours?|min|minutes?)",
+    re.IGNORECASE,
+)
+_UNITS = {
+    "j": timedelta(days=1),
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "m": timedelta(minutes=1),
+}
 # What the bot does that a person sees in Telegram (the rest, like setMyCommands, is not).
 _SHOWN = {
     "sendMessage",
@@ -85,20 +75,6 @@ async def _stdin_line(prompt: str) -> str | None:
         return None
 
 
-def _content(message: Mapping[str, Any]) -> list[str]:
-    """A message as a person reads it: its media named, then its text or caption."""
-    lines: list[str] = []
-    text = str(message.get("text") or message.get("caption") or "")
-    if "photo" in message:
-        text = f"[photo] {text}".rstrip()
-    elif "document" in message:
-        name = message["document"].get("file_name") or "sans nom"
-        text = f"[document : {name}] {text}".rstrip()
-    for line in text.splitlines() or [""]:
-        lines.append(f"  {line}")
-    return lines
-
-
 class Sandbox:
     def __init__(
         self,
@@ -108,14 +84,16 @@ class Sandbox:
         *,
         clock: ShiftedClock | None = None,
         tick: Tick | None = None,
-        tz: ZoneInfo | None = None,
+        i18n: I18n | None = None,
+        lang: str = "fr",
     ) -> None:
         self.api = api
         self.out = out
         self.read = read
         self.clock = clock
         self.tick = tick  # sends what is due at the (moved) clock
-        self.tz = tz or ZoneInfo("Europe/Paris")
+        self.i18n = i18n or I18n()
+        self.lang = lang
         self.users: dict[int, SimUser] = {}
         self.names: dict[int, str] = {}
         self.seen = 0
@@ -126,12 +104,31 @@ class Sandbox:
         for person in DEMO_PEOPLE:
             first = person.full_name.split(" (")[0]
             self.users[person.telegram_id] = api.user(person.telegram_id, first)
-            self.names[person.telegram_id] = (
-                f"{person.full_name} — {ROLE_LABELS.get(person.role, person.role)}"
+            self.names[person.telegram_id] = self.t(
+                "sandbox.person", name=person.full_name, role=self.t(f"sandbox.role.{person.role}")
             )
+
+    def t(self, key: str, /, **params: object) -> str:
+        """A catalog text for the terminal: plain text, so values are not HTML-escaped."""
+        return self.i18n.t(self.lang, key, **{k: Safe(str(v)) for k, v in params.items()})
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
+
+    def _content(self, message: Mapping[str, Any]) -> list[str]:
+        """A message as a person reads it: its media named, then its text or caption."""
+        text = str(message.get("text") or message.get("caption") or "")
+        if "photo" in message:
+            text = f"{self.t('sandbox.photo')} {text}".rstrip()
+        elif "document" in message:
+            name = message["document"].get("file_name")
+            media = (
+                self.t("sandbox.document", name=name)
+                if name
+                else self.t("sandbox.document_without_name")
+            )
+            text = f"{media} {text}".rstrip()
+        return [f"  {line}" for line in text.splitlines() or [""]]
 
     def start(self) -> None:
         """What the bot did while starting (menus…) is nobody's message."""
@@ -146,8 +143,8 @@ class Sandbox:
         if record.method == "answerCallbackQuery":
             text = params.get("text")
             if mine and text:
-                kind = "fenêtre" if params.get("show_alert") else "notification"
-                self.say(f"\nbot ({kind}) :")
+                kind = "sandbox.popup" if params.get("show_alert") else "sandbox.notification"
+                self.say("\n" + self.t(kind))
                 for line in str(text).splitlines():
                     self.say(f"  {line}")
             return
@@ -158,20 +155,19 @@ class Sandbox:
             if record.method == "copyMessage":  # Telegram answers with the id only
                 message = self._stored(record.chat_id, message.get("message_id")) or message
             number = message.get("message_id")
-            who = (
-                "bot"
-                if mine
-                else f"bot → {self.names.get(int(record.chat_id or 0), record.chat_id)}"
+            person = self.names.get(int(record.chat_id or 0), record.chat_id)
+            sender = (
+                self.t("sandbox.from_bot") if mine else self.t("sandbox.from_bot_to", person=person)
             )
             if record.method == "editMessageReplyMarkup":
-                self.say(f"\n{who} (boutons du n° {number} modifiés) :")
+                self.say("\n" + self.t("sandbox.buttons_edited", sender=sender, number=number))
                 if not self._buttons(message, mine=mine):
-                    self.say("  (boutons retirés)")
+                    self.say("  " + self.t("sandbox.buttons_removed"))
                 continue
             edited = record.method.startswith("editMessage")
-            label = f"n° {number} modifié" if edited else f"n° {number}"
-            self.say(f"\n{who} ({label}) :")
-            for line in _content(message):
+            key = "sandbox.message_edited" if edited else "sandbox.message"
+            self.say("\n" + self.t(key, sender=sender, number=number))
+            for line in self._content(message):
                 self.say(line)
             self._buttons(message, mine=mine)
 
@@ -180,7 +176,7 @@ class Sandbox:
         buttons = [b for row in markup.get("inline_keyboard", []) for b in row]
         if mine and buttons:
             labels = [f"#{i} {b['text']}" for i, b in enumerate(buttons, 1)]
-            self.say("  boutons : " + "   ".join(labels))
+            self.say("  " + self.t("sandbox.buttons", buttons="   ".join(labels)))
         return bool(buttons)
 
     def _stored(self, chat_id: object, message_id: object) -> dict[str, Any] | None:
@@ -212,7 +208,7 @@ class Sandbox:
             if r.chat_id == user.id and r.method in _SHOWN
         ]
         if missed:
-            self.say("\nReçu entre-temps :")
+            self.say("\n" + self.t("sandbox.received_meanwhile"))
             for record in missed:
                 self._show(record, mine=True)
         self.read_up_to[user.id] = self.seen
@@ -233,20 +229,20 @@ class Sandbox:
         return None
 
     async def choose(self, read: ReadLine) -> bool:
-        self.say("\nQui êtes-vous ?")
+        self.say("\n" + self.t("sandbox.who"))
         ids = list(self.users)
         for index, user_id in enumerate(ids, 1):
             self.say(f"  {index}. {self.names[user_id]}")
         while True:
-            answer = await read("Numéro : ")
+            answer = await read(self.t("sandbox.number_prompt"))
             if answer is None or answer.strip() in {":quitter", ":q"}:
                 return False
             if answer.strip().isdigit() and 1 <= int(answer) <= len(ids):
                 self.current = self.users[ids[int(answer) - 1]]
-                self.say(f"Vous êtes {self.names[self.current.id]}. (:qui pour changer)")
+                self.say(self.t("sandbox.you_are", person=self.names[self.current.id]))
                 self.replay(self.current)
                 return True
-            self.say(f"Tapez un numéro entre 1 et {len(ids)}.")
+            self.say(self.t("sandbox.number_expected", count=len(ids)))
 
     # -- one line ------------------------------------------------------------------------
 
@@ -259,7 +255,7 @@ class Sandbox:
         if text in {":quitter", ":q"}:
             return False
         if text == ":aide":
-            self.say(HELP)
+            self.say(self.t("sandbox.help"))
         elif text == ":qui":
             self.show_new()
             return await self.choose(self.read)
@@ -278,7 +274,7 @@ class Sandbox:
         elif tap := _TAP.fullmatch(text):
             await self._tap(int(tap.group(1)), int(tap.group(2)) if tap.group(2) else None)
         elif text.startswith(":"):
-            self.say("(commande du bac à sable inconnue ; :aide)")
+            self.say(self.t("sandbox.error.unknown"))
         else:
             await self.api.send_text(self.current, text)
         self.show_new()
@@ -287,14 +283,14 @@ class Sandbox:
     async def _reply(self, number: str | None, text: str) -> None:
         assert self.current is not None
         if not text:
-            self.say("(tapez le texte de la réponse : :rep TEXTE, ou :rep@5 TEXTE)")
+            self.say(self.t("sandbox.error.reply_text"))
             return
         message = self._message(int(number) if number else None, with_buttons=False)
         if message is None:
             self.say(
-                f"(le bot n'a pas de message n° {number} ici)"
+                self.t("sandbox.error.no_such_message", number=number)
                 if number
-                else "(aucun message auquel répondre)"
+                else self.t("sandbox.error.nothing_to_reply")
             )
             return
         await self.api.send_text(self.current, text, reply_to_message_id=message.message_id)
@@ -304,19 +300,22 @@ class Sandbox:
         message = self._message(number, with_buttons=True)
         if message is None:
             self.say(
-                f"(le bot n'a pas de message n° {number} ici)"
+                self.t("sandbox.error.no_such_message", number=number)
                 if number is not None
-                else "(aucun bouton à appuyer)"
+                else self.t("sandbox.error.no_buttons")
             )
             return
         flat = [b for row in message.buttons for b in row]
         if not 1 <= button <= len(flat):
-            where = f"le message n° {message.message_id}"
             self.say(
-                f"(ce bouton n'existe pas : {where} a {len(flat)} bouton"
-                f"{'s' if len(flat) > 1 else ''})"
+                self.t(
+                    "sandbox.error.no_such_button",
+                    number=message.message_id,
+                    button=button,
+                    last=len(flat),
+                )
                 if flat
-                else f"({where} n'a pas de bouton)"
+                else self.t("sandbox.error.message_without_buttons", number=message.message_id)
             )
             return
         await self.api.tap(self.current, message.message_id, button - 1)
@@ -324,14 +323,14 @@ class Sandbox:
     async def _move_time(self, text: str) -> None:
         delay = parse_delay(text)
         if delay is None:
-            self.say("(dites de combien avancer : :temps +2j, :temps +3h ou :temps +30min)")
+            self.say(self.t("sandbox.error.delay"))
             return
         if self.clock is None or self.tick is None:
-            self.say("(l'horloge de ce bac à sable ne peut pas avancer)")
+            self.say(self.t("sandbox.error.fixed_clock"))
             return
         self.clock.advance(delay)
-        local = self.clock.now().astimezone(self.tz)
-        self.say(f"(il est maintenant le {local:%d/%m/%Y à %H:%M} ; relances dues envoyées)")
+        when = self.i18n.datetime(self.lang, self.clock.now())
+        self.say(self.t("sandbox.time_moved", when=when))
         await self.tick()
 
 
@@ -347,8 +346,9 @@ async def run_sandbox(
     clock = clock if clock is not None else ShiftedClock()  # moved forward by `:temps`
     for noisy in ("telegram.ext", "apscheduler", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    i18n = I18n(settings.tz)
     if await seed_demo(db, now=clock.now()):
-        print("Annuaire de démonstration chargé (écoles et personnes « démo »).", file=out)
+        print(i18n.t(settings.language, "sandbox.demo_loaded"), file=out)
     api = OfflineBotAPI(bot_username=settings.bot_username)
     api.now = lambda: clock.now().timestamp()  # message dates follow the moved clock
     application = build_application(settings, db, clock=clock, request=api)
@@ -366,15 +366,15 @@ async def run_sandbox(
         )
         await run_reports(application)
 
-    sandbox = Sandbox(api, out, read, clock=clock, tick=tick, tz=settings.tz)
+    sandbox = Sandbox(api, out, read, clock=clock, tick=tick, i18n=i18n, lang=settings.language)
     async with running(application):
         sandbox.start()
-        sandbox.say(HELP)
+        sandbox.say(sandbox.t("sandbox.help"))
         if not await sandbox.choose(sandbox.read):
             return 0
         while True:
             line = await read(f"\n{sandbox.current.first_name if sandbox.current else ''} > ")
             if line is None or not await sandbox.handle(line):
                 break
-    sandbox.say("Au revoir.")
+    sandbox.say(sandbox.t("sandbox.bye"))
     return 0

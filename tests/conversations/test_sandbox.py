@@ -53,10 +53,13 @@ async def test_the_sandbox_lets_one_play_a_demo_person_and_tap_buttons(tmp_path:
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # Tuesday 10 March 2026, 10:00 in Paris
 
 
-async def play(tmp_path: Path, lines: list[str]) -> str:
+async def play(tmp_path: Path, lines: list[str], *, language: str = "fr") -> str:
     """The sandbox played from Tuesday 10 March 2026, 10:00 in Paris; what it printed."""
     settings = Settings(
-        telegram_token=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 's.db'}", _env_file=None
+        telegram_token=None,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
+        language=language,  # type: ignore[arg-type]
+        _env_file=None,
     )  # type: ignore[call-arg]
     db = Database(settings.database_url)
     await upgrade(db.engine)
@@ -121,9 +124,9 @@ async def test_moving_the_clock_sends_the_reminders_then_due(tmp_path: Path) -> 
     )
 
     after_3h, after_a_day = text.split("(il est maintenant le ")[1:3]
-    assert after_3h.startswith("10/03/2026 à 13:00")
+    assert after_3h.startswith("mardi 10 mars 2026 à 13:00 ; les relances dues sont envoyées)")
     assert "⏰ Sinistre" not in after_3h  # +24 h is not yet (the bimonthly review goes)
-    assert after_a_day.startswith("11/03/2026 à 13:00")
+    assert after_a_day.startswith("mercredi 11 mars 2026 à 13:00")
     assert (
         "bot (n° 2) :\n  ⏰ Sinistre S-2026-0001 (École élémentaire du Soleil (démo)) : "
         "démarches à faire avant le jeudi 12 mars 2026 à 08:00 :"
@@ -143,7 +146,7 @@ async def test_a_button_or_a_reply_can_pick_an_earlier_message(tmp_path: Path) -
     assert "bot (n° 2 modifié) :\n  Noted: I will speak English to you." in text
     assert "That message is not about a ticket" in text  # the reply reached the bot
     assert text.count("(le bot n'a pas de message n° 99 ici)") == 2
-    assert "(ce bouton n'existe pas : le message n° 4 a 2 boutons)" in text
+    assert "(le message n° 4 n'a pas de bouton #9 : ses boutons vont de #1 à #2)" in text
 
 
 async def test_documents_sent_by_the_bot_show_their_file_name(tmp_path: Path) -> None:
@@ -152,10 +155,22 @@ async def test_documents_sent_by_the_bot_show_their_file_name(tmp_path: Path) ->
     assert "[document : bilan-sinistres-2026-01-01_2026-02-28.xlsx]" in text
 
 
+async def test_the_sandbox_speaks_the_configured_language(tmp_path: Path) -> None:
+    text = await play(tmp_path, ["7", "1", ":temps +2d", "#4", ":quitter"], language="en")
+
+    assert "Offline sandbox: nothing goes to Telegram." in text
+    assert "Type a number between 1 and 4." in text
+    assert "You are Camille Martin (démo) — teacher. (:qui to change)" in text
+    assert "(it is now Thursday 12 March 2026 at 10:00; the reminders due have been sent)" in text
+    assert "(no button to tap)" in text
+    assert text.rstrip().endswith("Goodbye.")
+
+
 def test_the_clock_moves_by_days_hours_or_minutes() -> None:
     assert parse_delay(":temps +2j") == timedelta(days=2)
     assert parse_delay(":temps +3h") == timedelta(hours=3)
     assert parse_delay(":temps +30min") == timedelta(minutes=30)
     assert parse_delay(":temps 1 jour") == timedelta(days=1)
+    assert parse_delay(":temps +2d") == timedelta(days=2)  # as the English help says
     assert parse_delay(":temps +0j") is None
     assert parse_delay(":temps demain") is None

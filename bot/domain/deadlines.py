@@ -11,6 +11,10 @@ Readings kept here:
   → 28 February, see ``dates.anniversary``); reminders 60, 30 and 7 days before, at
   09:00 Paris; escalation to staff the day after the deadline at 09:00 Paris;
 * the 15-day recovery window: one reminder to the commune 3 days before its last day.
+
+The instants here are those the convention gives; a reminder that falls in the quiet
+hours is stored at a daytime slot before its ``deadline`` when planned (quiet_hours.py,
+decision 0023).
 """
 
 from __future__ import annotations

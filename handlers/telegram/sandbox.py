@@ -318,7 +318,20 @@ class Sandbox:
                 else self.t("sandbox.error.message_without_buttons", number=message.message_id)
             )
             return
+        before = len(self.api.sent)
         await self.api.tap(self.current, message.message_id, button - 1)
+        if not any(self._visible(r) for r in self.api.sent[before:]):
+            # Nothing changed on screen (a tap taken into account silently): say so, so that
+            # the tap does not look dead.
+            self.say(self.t("sandbox.tap_silent"))
+
+    def _visible(self, record: Sent) -> bool:
+        """Whether the current person sees anything of ``record``."""
+        if self.current is None or record.chat_id != self.current.id:
+            return False
+        if record.method == "answerCallbackQuery":
+            return bool(record.params.get("text"))
+        return record.method in _SHOWN
 
     async def _move_time(self, text: str) -> None:
         delay = parse_delay(text)

@@ -174,3 +174,27 @@ def test_the_clock_moves_by_days_hours_or_minutes() -> None:
     assert parse_delay(":temps +2d") == timedelta(days=2)  # as the English help says
     assert parse_delay(":temps +0j") is None
     assert parse_delay(":temps demain") is None
+
+
+async def test_a_tap_the_bot_answers_without_a_word_is_still_acknowledged() -> None:
+    from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+
+    from handlers.telegram.app import OFFLINE_TOKEN
+    from handlers.telegram.offline import OfflineBotAPI
+    from handlers.telegram.sandbox import Sandbox
+
+    api = OfflineBotAPI()  # no bot behind it: the tap reaches nobody, nothing changes
+    out = io.StringIO()
+    sandbox = Sandbox(api, out)
+    person = next(iter(sandbox.users.values()))
+    async with Bot(OFFLINE_TOKEN, request=api, get_updates_request=api) as bot:
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Oui", callback_data="x:oui")]])
+        await bot.send_message(person.id, "Une question ?", reply_markup=keyboard)
+    sandbox.current = person
+    sandbox.show_new()
+    assert "boutons : #1 Oui" in out.getvalue()
+
+    await sandbox.handle("#1")
+    assert (
+        out.getvalue().rstrip().endswith("(appui transmis au bot ; il n'a rien changé à l'écran)")
+    )

@@ -105,7 +105,7 @@ def renderers_for(duties: Duties | None = None) -> Renderers:
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     # The engine is under test: rows are due when planned (quiet hours have their tests,
-    # tests/unit/test_quiet_hours.py and tests/integration/test_quiet_hours_and_catch_up.py).
+    # tests/unit/test_quiet_hours_rules.py and tests/integration/test_quiet_hours_and_catch_up.py).
     database = Database(database_url, quiet_hours=NO_QUIET_HOURS)
     yield database
     await database.close()

@@ -36,7 +36,7 @@ def _staff_actions(i18n: I18n, lang: str, view: claims.ClaimView) -> Actions:
 
 
 def _body_actions(i18n: I18n, lang: str, view: claims.ClaimView) -> Actions:
-    return ClaimCard(i18n, lang).duty_actions(view)
+    return ClaimCard(i18n, lang).body_actions(view)
 
 
 def _is_closed(view: Any) -> bool:

@@ -1249,7 +1249,8 @@ async def _ask_indemnity_date(update: Update, context: PneContext) -> object:
 
 
 def _indemnity_day(context: PneContext, current: Draft, paid_on: Any) -> None:
-    rules.check_payment_day(paid_on, steps.today(context))
+    if paid_on > steps.today(context):
+        raise DomainError("claim.error.indemnity_in_future", paid_on=paid_on)
     discovered = datetime.fromisoformat(current["discovered_at"])
     if paid_on < local_date(discovered, context.services.settings.tz):
         raise DomainError("claim.error.indemnity_before_discovery", paid_on=paid_on)

@@ -114,11 +114,12 @@ def claim_renderers(i18n: I18n, settings: Settings) -> Renderers:
                     ),
                     duties=Safe(card.duty_lines(claim)),
                 )
-                buttons = (
-                    card.duty_actions(claim)
-                    if reminder.audience == "commune"
-                    else card.staff_actions(claim)
-                )
+                if reminder.audience != "commune":
+                    buttons = card.staff_actions(claim)
+                elif recovery is not None:  # the request, one tap away
+                    buttons = card.recovery_request_actions(claim, recovery)
+                else:
+                    buttons = card.duty_actions(claim)
                 messages.append(
                     Outgoing(target.chat_id, text, buttons, reminder.ticket_id, target.platform)
                 )

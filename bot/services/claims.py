@@ -1429,8 +1429,8 @@ async def _recompute_due(
 ) -> tuple[Decimal, Decimal] | None:
     """A complete dossier's amount due after items found before the indemnity."""
     facts = facts_of(claim)
-    if facts.completed_on is None or facts.amount_due is None:
-        return None
+    if facts.completed_on is None or facts.amount_due is None or facts.closed_at is not None:
+        return None  # nothing fixed yet, or settled (staff reopen it first, 0018)
     before = facts.amount_due
     after = _amount_due(claim)
     if after is None:  # the dossier was fixed on the pledge's estimate

@@ -128,6 +128,7 @@ async def test_items_recovered_after_the_claim_was_paid_open_a_15_day_window_wit
         "⏰ Sinistre S-2026-0001 (École du Soleil) : pour reprendre les objets retrouvés, "
         "la commune doit le demander au plus tard le mercredi 25 mars 2026"
     )
+    assert api.last(agent.id).button_texts == ["🔙 Demander à reprendre les objets"]
 
 
 async def test_the_communes_own_equipment_is_shown_outside_the_refund(world: World) -> None:

@@ -89,7 +89,7 @@ async def test_one_tablet_found_before_the_indemnity_owes_only_its_damage(world:
     assert await _states(world) == {"SEM-0001": "out_of_order", "SEM-0002": "stolen"}
     await _open(world, staff)
     card = world.last_text(staff)
-    assert "🔙 Retrouvé : détériorations 45,50\xa0€, dû 45,50\xa0€" in card
+    assert "🔙 Retrouvé : détériorations 45,50\xa0€, dû à SEM 45,50\xa0€" in card
     assert "Dû : 365,50\xa0€" in card
     assert "montant dû recalculé : 640,00\xa0€ → 365,50\xa0€" in card
     assert "🔙 Objets retrouvés" in api.last(staff.id).button_texts  # SEM-0002 may still be
@@ -128,7 +128,10 @@ async def test_the_body_reports_found_items_and_staff_confirm_them(world: World)
     assert "retrouvés avant le paiement de l'indemnité" in world.last_text(agent)
     assert await _states(world) == {"SEM-0001": "in_service", "SEM-0002": "in_service"}
     await _open(world, staff)
-    assert "retrouvés avant l'indemnité : repris par la commune" in world.last_text(staff)
+    assert (
+        "🔙 Objets retrouvés (SEM-0001, SEM-0002), avis du mardi 10 mars 2026 à 10:00 : "
+        "avant l'indemnité, repris par la commune"
+    ) in world.last_text(staff)
 
 
 async def test_after_the_indemnity_the_body_asks_in_time_and_sem_agrees(world: World) -> None:
@@ -246,8 +249,8 @@ async def _declare_a_payment(world: World, agent: SimUser) -> None:
     assert world.last_text(agent).startswith("Envoyez la preuve du paiement")
     await api.send_document(agent, b"%PDF-1.4 virement", "virement.pdf", "application/pdf")
     assert world.last_text(agent) == (
-        "Transmettre à SEM le paiement de 640,00\xa0€ fait le mardi 10 mars 2026 par la "
-        "commune, sur ses fonds propres pour le sinistre S-2026-0001 ?"
+        "Transmettre à SEM le paiement de 640,00\xa0€ fait le mardi 10 mars 2026 pour le "
+        "sinistre S-2026-0001, payé par la commune, sur ses fonds propres ?"
     )
     await api.tap(agent, api.last(agent.id), "✅ Envoyer à SEM")
     assert world.last_text(agent) == (

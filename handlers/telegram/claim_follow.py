@@ -1,8 +1,11 @@
 """Following a claim: one dialogue per action on it (decision 0014).
 
 The commune confirms a duty or sends its pledge; staff mark the dossier complete, record
-a payment, a replacement or a recovery, or close the claim; whoever follows a claim may
-attach a document. Each action is its own persistent dialogue, started by the button
+a payment (and who paid), a replacement or a recovery, or close the claim; whoever follows
+a claim may attach a document. Article 6's later steps (decisions 0017, 0018): the body
+or staff record the insurer's indemnity, the body reports items found (staff confirm them
+with each item's damage), asks to take back items found after the indemnity (SEM agrees
+or refuses), and records a payment it made with its proof (staff confirm or reject it). Each action is its own persistent dialogue, started by the button
 that names it (``clm:<action>:<claim id>[:<extra>]``, the same data as the buttons sent
 before, so those keep working), and built from the shared steps of ``steps.py``: each
 answer is checked as it is typed, and a refused answer keeps the step open.

@@ -5,10 +5,12 @@ a payment (and who paid), a replacement or a recovery, or close the claim; whoev
 a claim may attach a document. Article 6's later steps (decisions 0017, 0018): the body
 or staff record the insurer's indemnity, the body reports items found (staff confirm them
 with each item's damage), asks to take back items found after the indemnity (SEM agrees
-or refuses), and records a payment it made with its proof (staff confirm or reject it). Each action is its own persistent dialogue, started by the button
-that names it (``clm:<action>:<claim id>[:<extra>]``, the same data as the buttons sent
-before, so those keep working), and built from the shared steps of ``steps.py``: each
-answer is checked as it is typed, and a refused answer keeps the step open.
+or refuses), and records a payment it made with its proof (staff confirm or reject it).
+
+Each action is its own persistent dialogue, started by the button that names it
+(``clm:<action>:<claim id>[:<extra>]``, the same data as the buttons sent before, so
+those keep working), and built from the shared steps of ``steps.py``: each answer is
+checked as it is typed, and a refused answer keeps the step open.
 
 Every button carries a claim id; it is never trusted: the service checks on arrival that
 the claim exists and that this person may act on it (a claim outside their scope is

@@ -559,8 +559,8 @@ def _recovery_view(
         damage=damage,
         last_day=rules.recovery_request_last_day(recovery.told_at) if after else None,
         owed_back=owed_back,
-        by_body=recovery.reported_by_id is not None
-        and recovery.reported_by_id != recovery.confirmed_by_id,
+        # Staff's own report is confirmed in the same instant; the body's waits for them.
+        by_body=recovery.confirmed_at is None or recovery.confirmed_at != recovery.reported_at,
     )
 
 
@@ -915,8 +915,9 @@ def _amount_due(claim: Claim) -> Decimal | None:
 
 def amount_due_at_completion(view: ClaimView) -> Decimal | None:
     """The amount ``mark_complete`` will fix, for the confirmation shown before it."""
-    if view.unknown_count == 0:
-        return view.total_refund
+    dues = [item.due for item in view.items]
+    if all(due is not None for due in dues):  # refunds by age, or the damage of found items
+        return sum((due for due in dues if due is not None), Decimal("0.00"))
     return None if view.pledge is None else view.pledge.amount
 
 

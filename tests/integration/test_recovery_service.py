@@ -228,3 +228,26 @@ async def test_a_body_payment_counts_only_once_staff_confirm_it(
     with pytest.raises(DomainError) as error:
         await claims.review_payment(db, sacha, claim.id, pending.id, confirm=True, now=NOW)
     assert error.value.code == "claim.error.payment_not_pending"
+
+
+async def test_found_before_completion_the_dossier_is_fixed_on_the_damage(
+    demo: Demo,  # noqa: F811
+) -> None:
+    db, sacha = demo.services.db, demo.people["Sacha"]
+    claim = await _theft(demo)
+    first = claim.items[0]
+    done = await claims.record_recovery(
+        db,
+        sacha,
+        claim.id,
+        told_at=NOW,
+        item_ids=[first.id],
+        damages={first.id: Decimal("0")},
+        now=NOW,
+    )
+    assert done.due_changed is None  # nothing was fixed yet
+    assert not done.recovery.by_body
+    assert claims.amount_due_at_completion(done.claim) == Decimal("789.00")
+    complete = await claims.mark_complete(db, sacha, claim.id, now=NOW)
+    assert complete.amount_due == Decimal("789.00")  # the intact laptop owes nothing
+    assert await _state(demo, "SEM-DEMO-0001") == "in_service"

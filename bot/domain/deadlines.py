@@ -150,7 +150,7 @@ def plan_recovery_reminders(
     """One reminder to the commune, 09:00 Paris, 3 days before the window's last day; with
     a ``recovery_id``, also the window's close itself (keys of that recovery)."""
     last_day = recovery_request_last_day(told_at, tz)
-    base = "recovery" if recovery_id is None else f"recovery-{recovery_id}"
+    base = "recovery" if recovery_id is None else str(recovery_id)
     planned = [
         PlannedReminder(
             kind=KIND_RECOVERY_REMINDER,

@@ -1449,8 +1449,12 @@ async def _recompute_due(
     if after == before:
         return None
     facts = rules.change_amount_due(facts, after)
-    _store(claim, facts, now)
     _audit(uow, claim, person, "claim.amount_due_changed", now, before=before, after=after)
+    if facts.paid_in_full:  # what was paid already covers the new amount: as a payment would
+        facts = rules.close(facts, now)
+        await reminders.cancel(uow, key_prefix=_key(claim.ticket_id) + ":payment", now=now)
+        _audit(uow, claim, person, "claim.closed", now, reason=None)
+    _store(claim, facts, now)
     return before, after
 
 
@@ -1460,7 +1464,7 @@ async def _plan_recovery_window(
     await reminders.plan(
         uow,
         plan_recovery_reminders(recovery.told_at, PARIS, now, recovery_id=recovery.id),
-        key_prefix=_key(claim.ticket_id),
+        key_prefix=_recovery_prefix(claim.ticket_id),
         now=now,
         ticket_id=claim.ticket_id,
         payload={"recovery_id": recovery.id},
@@ -1489,8 +1493,15 @@ async def request_recovery(
         return await _result(uow, claim, recovery.id, now)
 
 
+def _recovery_prefix(claim_id: int) -> str:
+    """The recovery windows' rows (``claim:42-recovery:<recovery id>:…``): outside the
+    claim's own prefix, so that closing the claim does not cancel them (the window runs
+    after the indemnity, usually on a claim closed as paid)."""
+    return f"{_key(claim_id)}-recovery"
+
+
 def _recovery_key(claim: Claim, recovery: ClaimRecovery) -> str:
-    return f"{_key(claim.ticket_id)}:recovery-{recovery.id}"
+    return f"{_recovery_prefix(claim.ticket_id)}:{recovery.id}"
 
 
 async def decide_recovery(

@@ -238,7 +238,7 @@ async def test_an_ogecs_claim_followed_to_payment_reads_organisme_gestionnaire_t
     )
     async with world.db.uow() as uow:
         due = await uow.session.scalar(
-            select(Reminder.due_at).where(Reminder.key == "claim:1:recovery-1:d-3")
+            select(Reminder.due_at).where(Reminder.key == "claim:1-recovery:1:d-3")
         )
     assert due is not None
     world.clock.set(due)

@@ -113,7 +113,7 @@ async def test_items_recovered_after_the_claim_was_paid_open_a_15_day_window_wit
     assert "demandez-le au plus tard le mercredi 25 mars 2026" in world.last_text(agent)
     async with world.db.uow() as uow:
         due = await uow.session.scalar(
-            select(Reminder.due_at).where(Reminder.key == "claim:1:recovery-1:d-3")
+            select(Reminder.due_at).where(Reminder.key == "claim:1-recovery:1:d-3")
         )
     assert due is not None
     # Told on Tuesday 10 March: last day 25 March; the reminder on 22 March, 09:00 Paris.
@@ -123,7 +123,7 @@ async def test_items_recovered_after_the_claim_was_paid_open_a_15_day_window_wit
     )
     world.clock.set(due)
     report = await sweep(world)
-    assert ("claim:1:recovery-1:d-3", agent.id) in report.deliveries
+    assert ("claim:1-recovery:1:d-3", agent.id) in report.deliveries
     assert world.last_text(agent).startswith(
         "⏰ Sinistre S-2026-0001 (École du Soleil) : pour reprendre les objets retrouvés, "
         "la commune doit le demander au plus tard le mercredi 25 mars 2026"

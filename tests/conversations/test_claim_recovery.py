@@ -211,7 +211,7 @@ async def test_without_a_request_in_fifteen_days_the_items_are_the_insurers(
     # Told on Tuesday 10 March: the last day is 25 March; the window closes at midnight.
     world.clock.advance(timedelta(days=15, hours=15))
     report = await sweep(world)
-    assert ("claim:1:recovery-1:expiry", staff.id) in report.deliveries
+    assert ("claim:1-recovery:1:expiry", staff.id) in report.deliveries
     assert world.last_text(agent) == (
         "⌛ Sinistre S-2026-0001 (École du Soleil) : le délai pour demander la reprise des "
         "objets retrouvés (SEM-0001, SEM-0002) a pris fin le mercredi 25 mars 2026 ; "

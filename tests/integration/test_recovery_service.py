@@ -23,7 +23,7 @@ from bot.domain.claims import (
 )
 from bot.domain.errors import DomainError
 from bot.services import claims
-from storage.models import AuditEntry, Equipment
+from storage.models import AuditEntry, Equipment, Reminder
 from tests.integration.test_claim_without_a_messenger import Demo, demo  # noqa: F401
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -184,6 +184,18 @@ async def test_the_window_closing_makes_the_items_the_insurers_once(
     assert done.recovery.owed_back == Decimal("1500.00")
     assert done.claim.amount_due == Decimal("1578.00")  # nothing changes for SEM
 
+    # Closing the claim (the body will pay its insurer, not SEM) leaves the window running.
+    await claims.close_claim(db, sacha, claim.id, reason="Réglé par l'assureur", now=told)
+    async with db.uow() as uow:
+        rows = dict(
+            (
+                await uow.session.execute(
+                    select(Reminder.key, Reminder.state).where(Reminder.kind.like("%recovery%"))
+                )
+            ).all()
+        )
+    prefix = f"claim:{claim.id}-recovery:{done.recovery.id}"
+    assert rows == {f"{prefix}:d-3": "pending", f"{prefix}:expiry": "pending"}
     async with db.uow() as uow:
         early = await claims.expire_recovery(uow, claim.id, done.recovery.id, told)
     assert early is None
@@ -251,3 +263,26 @@ async def test_found_before_completion_the_dossier_is_fixed_on_the_damage(
     complete = await claims.mark_complete(db, sacha, claim.id, now=NOW)
     assert complete.amount_due == Decimal("789.00")  # the intact laptop owes nothing
     assert await _state(demo, "SEM-DEMO-0001") == "in_service"
+
+
+async def test_a_recomputed_amount_already_paid_closes_the_claim(
+    demo: Demo,  # noqa: F811
+) -> None:
+    db, sacha = demo.services.db, demo.people["Sacha"]
+    claim = await _theft(demo)
+    await claims.mark_complete(db, sacha, claim.id, now=NOW)
+    await claims.record_payment(
+        db, sacha, claim.id, amount=Decimal("789"), paid_on=date(2026, 3, 2), now=NOW
+    )
+    first = claim.items[0]
+    done = await claims.record_recovery(
+        db,
+        sacha,
+        claim.id,
+        told_at=NOW,
+        item_ids=[first.id],
+        damages={first.id: Decimal("0")},
+        now=NOW,
+    )
+    assert done.due_changed == (Decimal("1578.00"), Decimal("789.00"))
+    assert done.claim.state is ClaimState.CLOSED

@@ -11,9 +11,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.domain.bodies import body_variant
-from bot.domain.claims import RECOVERABLE_KINDS, ClaimState
+from bot.domain.claims import (
+    RECOVERABLE_KINDS,
+    ClaimState,
+    PaymentStatus,
+    RecoveryOutcome,
+    RecoveryState,
+)
 from bot.i18n import I18n, Safe
-from bot.services.claims import ClaimView, ItemView, Preview
+from bot.services.claims import ClaimView, ItemView, Preview, RecoveryView, TimelineEntry
 from bot.services.delivery import Actions, actions
 
 
@@ -68,6 +74,14 @@ class ClaimCard:
         line = self.t("claim.item.line", tag=name, what=what, value=Safe(value))
         if item.replaceable is False:
             line += "\n" + self.t("claim.item.not_replaced")
+        if item.damage is not None:
+            line += "\n" + self.t(
+                "claim.item.recovered",
+                damage=self.money(item.damage),
+                due=self.money(item.due)
+                if item.due is not None
+                else self.t("claim.item.to_estimate"),
+            )
         return line
 
     def items(
@@ -104,6 +118,79 @@ class ClaimCard:
                     )
                 )
         return "\n".join(lines)
+
+    def payment_lines(self, claim: ClaimView) -> str:
+        lines = [self.t("claim.card.payment_list")]
+        for payment in claim.payments:
+            lines.append(
+                self.t(
+                    f"claim.card.payment.{payment.status.value}",
+                    amount=self.money(payment.amount),
+                    paid_on=self.i18n.date(self.lang, payment.paid_on),
+                    payer=self.payer(payment.payer.value, claim.body_kind),
+                )
+            )
+        return "\n".join(lines)
+
+    def payer(self, payer: str, body_kind: str | None) -> str:
+        return self.t(self.for_body(f"claim.payer.{payer}", body_kind))
+
+    def payee(self, payee: str, body_kind: str | None) -> str:
+        return self.t(self.for_body(f"claim.payee.{payee}", body_kind))
+
+    def indemnity_line(self, claim: ClaimView) -> str:
+        indemnity = claim.indemnity
+        assert indemnity is not None
+        return self.t(
+            "claim.card.indemnity",
+            payee=self.payee(indemnity.payee.value, claim.body_kind),
+            paid_on=self.i18n.date(self.lang, indemnity.paid_on),
+            amount=(
+                self.money(indemnity.amount)
+                if indemnity.amount is not None
+                else self.t("claim.card.indemnity_amount_unknown")
+            ),
+        )
+
+    def recovery_lines(self, claim: ClaimView, recovery: RecoveryView) -> str:
+        state = recovery.state.value
+        if recovery.state is RecoveryState.CONFIRMED and recovery.outcome is not None:
+            state = f"confirmed_{recovery.outcome.value}"
+        lines = [
+            self.t(
+                "claim.card.recovery",
+                items=", ".join(recovery.items),
+                told=self.when(recovery.told_at),
+                state=self.t(self.for_body(f"claim.recovery_state.{state}", claim.body_kind)),
+            )
+        ]
+        if recovery.outcome is RecoveryOutcome.AFTER_INDEMNITY and recovery.last_day is not None:
+            if recovery.state is RecoveryState.CONFIRMED:
+                lines.append(
+                    self.t(
+                        self.for_body("claim.card.recovery_window", claim.body_kind),
+                        last_day=self.i18n.date(self.lang, recovery.last_day),
+                    )
+                )
+            if recovery.state in (
+                RecoveryState.CONFIRMED,
+                RecoveryState.REQUESTED,
+                RecoveryState.AGREED,
+            ):
+                lines.append(self.owed_back_line(claim, recovery))
+        return "\n".join(lines)
+
+    def owed_back_line(self, claim: ClaimView, recovery: RecoveryView) -> str:
+        if recovery.owed_back is None:
+            return self.t(
+                self.for_body("claim.card.owed_back_unknown", claim.body_kind),
+                damage=self.money(recovery.damage),
+            )
+        return self.t(
+            self.for_body("claim.card.owed_back", claim.body_kind),
+            amount=self.money(recovery.owed_back),
+            damage=self.money(recovery.damage),
+        )
 
     # --- whole messages ------------------------------------------------------------------
 
@@ -179,6 +266,12 @@ class ClaimCard:
                     outstanding=self.money(claim.outstanding or Decimal(0)),
                 )
             )
+        if claim.payments:
+            parts.append(self.payment_lines(claim))
+        if claim.indemnity is not None:
+            parts.append(self.indemnity_line(claim))
+        for recovery in claim.recoveries:
+            parts.append(self.recovery_lines(claim, recovery))
         replaced = [
             i for i in claim.items if i.replacement_ordered_on or i.replacement_installed_on
         ]
@@ -214,11 +307,21 @@ class ClaimCard:
                         "claim.timeline.line",
                         at=self.i18n.datetime(self.lang, entry.at, short=True),
                         who=entry.actor or self.t("claim.timeline.system"),
-                        what=self.t(f"timeline.{entry.action}"),
+                        what=Safe(self.timeline_what(entry)),
                     )
                 )
             parts.append("\n".join(lines))
         return "\n\n".join(parts)
+
+    def timeline_what(self, entry: TimelineEntry) -> str:
+        """What an audit entry says in the timeline; a recomputed amount due names both."""
+        if entry.action == "claim.amount_due_changed":
+            return self.t(
+                "timeline.claim.amount_due_changed_to",
+                before=self.money(Decimal(entry.details["before"])),
+                after=self.money(Decimal(entry.details["after"])),
+            )
+        return self.t(f"timeline.{entry.action}")
 
     def commune_notice(self, claim: ClaimView) -> str:
         return self.t(
@@ -272,21 +375,106 @@ class ClaimCard:
         rows.append([(self.t("claim.button.attach"), f"clm:attach:{claim.id}")])
         return actions(rows)
 
+    def body_actions(self, claim: ClaimView) -> Actions:
+        """What the body may do from the claim's card: its duties and pledge, and also say
+        that items were found, that the insurer paid it, that it paid SEM, and ask to take
+        back items found after the indemnity."""
+        rows: list[list[tuple[str, str]]] = [
+            [(b.label, b.action) for b in row] for row in self.duty_actions(claim)
+        ]
+        rows.extend(self._recovery_answers(claim, staff=False))
+        if self._recoverable(claim):
+            rows.append([(self.t("claim.button.recovery"), f"clm:recov:{claim.id}")])
+        if claim.indemnity is None:
+            rows.append([(self.t("claim.button.indemnity"), f"clm:indem:{claim.id}")])
+        if (
+            claim.state is not ClaimState.CLOSED
+            and claim.pledge is not None
+            and (claim.outstanding or Decimal(0)) > 0
+        ):
+            rows.append([(self.t("claim.button.body_payment"), f"clm:bpay:{claim.id}")])
+        return actions(rows)
+
+    def recovery_request_actions(self, claim: ClaimView, recovery: RecoveryView) -> Actions:
+        return actions(
+            [[(self.t("claim.button.recovery_request"), f"clm:recreq:{claim.id}:{recovery.id}")]]
+        )
+
+    def _recoverable(self, claim: ClaimView) -> bool:
+        """Found again: only what was taken or lost (art. 6), and not yet found."""
+        return claim.kind in RECOVERABLE_KINDS and bool(claim.not_recovered)
+
+    def _recovery_answers(self, claim: ClaimView, *, staff: bool) -> list[list[tuple[str, str]]]:
+        rows: list[list[tuple[str, str]]] = []
+        for r in claim.recoveries:
+            items = ", ".join(r.items)
+            if staff and r.state is RecoveryState.REPORTED:
+                rows.append(
+                    [
+                        (
+                            self.t("claim.button.recovery_confirm", items=items),
+                            f"clm:recok:{claim.id}:{r.id}",
+                        )
+                    ]
+                )
+            elif staff and r.state is RecoveryState.REQUESTED:
+                rows.append(
+                    [
+                        (
+                            self.t("claim.button.recovery_agree"),
+                            f"clm:recdec:{claim.id}:{r.id}:agree",
+                        ),
+                        (
+                            self.t("claim.button.recovery_refuse"),
+                            f"clm:recdec:{claim.id}:{r.id}:refuse",
+                        ),
+                    ]
+                )
+            elif (
+                not staff
+                and r.state is RecoveryState.CONFIRMED
+                and r.outcome is RecoveryOutcome.AFTER_INDEMNITY
+            ):
+                rows.append(
+                    [(self.t("claim.button.recovery_request"), f"clm:recreq:{claim.id}:{r.id}")]
+                )
+        return rows
+
+    def _payment_reviews(self, claim: ClaimView) -> list[list[tuple[str, str]]]:
+        return [
+            [
+                (
+                    self.t("claim.button.payment_confirm", amount=self.money(p.amount)),
+                    f"clm:pconf:{claim.id}:{p.id}",
+                ),
+                (self.t("claim.button.payment_reject"), f"clm:prej:{claim.id}:{p.id}"),
+            ]
+            for p in claim.payments
+            if p.status is PaymentStatus.PENDING
+        ]
+
     def staff_actions(self, claim: ClaimView) -> Actions:
         rows: list[list[tuple[str, str]]] = []
         if claim.state is ClaimState.CLOSED:
             rows = [[(self.t("claim.button.view"), f"clm:view:{claim.id}")]]
-            if claim.kind in RECOVERABLE_KINDS and claim.recovery_told_at is None:
-                # Stolen items found after the insurer paid (the claim closed as paid).
+            if self._recoverable(claim):
+                # Items found after the insurer paid (the claim closed as paid).
                 rows.append([(self.t("claim.button.recovery"), f"clm:recov:{claim.id}")])
+            rows.extend(self._recovery_answers(claim, staff=True))
+            if claim.indemnity is None:
+                rows.append([(self.t("claim.button.indemnity"), f"clm:indem:{claim.id}")])
             return actions(rows)
+        rows.extend(self._payment_reviews(claim))
+        rows.extend(self._recovery_answers(claim, staff=True))
         if claim.pledge is not None and claim.completed_on is None:
             rows.append([(self.t("claim.button.complete"), f"clm:complete:{claim.id}")])
         if claim.pledge is not None:
             rows.append([(self.t("claim.button.payment"), f"clm:pay:{claim.id}")])
         row = [(self.t("claim.button.replacement"), f"clm:repl:{claim.id}")]
-        if claim.kind in RECOVERABLE_KINDS:  # found again: only what was taken (art. 6)
+        if self._recoverable(claim):
             row.append((self.t("claim.button.recovery"), f"clm:recov:{claim.id}"))
         rows.append(row)
+        if claim.indemnity is None:
+            rows.append([(self.t("claim.button.indemnity"), f"clm:indem:{claim.id}")])
         rows.append([(self.t("claim.button.close"), f"clm:close:{claim.id}")])
         return actions(rows)

@@ -11,7 +11,8 @@ below, so that an amendment ("avenant", art. 10) changes one line:
 * the duties' window, in elapsed hours ..... ``DUTY_WINDOW``         (decision 0005)
 * reimbursement by age ..................... ``REFUND_SHARE_BY_AGE`` (decision 0004)
 * no replacement after ..................... ``NOT_REPLACED_AFTER_YEARS`` (decision 0004)
-* which kinds may be "recovered" ........... ``RECOVERABLE_KINDS``
+* which kinds may be "recovered" ........... ``RECOVERABLE_KINDS``   (decision 0017)
+* what a recovery does, per state .......... ``RECOVERY_MOVES``      (decision 0018)
 * the request window after a recovery ...... ``RECOVERY_REQUEST_WINDOW`` (calendar days)
 * the security flag ........................ ``HIGH_FREQUENCY_*``
 """
@@ -62,6 +63,36 @@ class ClaimState(StrEnum):
     COMPLETE = "complete"  # staff marked the dossier complete: the one-year clock runs
     PAID = "paid"  # the amount owed is paid in full
     CLOSED = "closed"
+
+
+class Payer(StrEnum):
+    """Who made a payment to SEM."""
+
+    INSURER = "insurer"  # the insurer, to SEM directly
+    BODY_INDEMNITY = "body_indemnity"  # the body, passing on the indemnity its insurer paid it
+    BODY_FUNDS = "body_funds"  # the body, from its own funds
+
+
+class PaymentStatus(StrEnum):
+    CONFIRMED = "confirmed"  # recorded by staff, or a body's payment staff confirmed
+    PENDING = "pending"  # recorded by the body with a proof, awaiting staff
+    REJECTED = "rejected"
+
+
+class IndemnityPayee(StrEnum):
+    """Whom the insurer paid its indemnity to."""
+
+    SEM = "sem"
+    BODY = "body"
+
+
+class RecoveryState(StrEnum):
+    REPORTED = "reported"  # the body said items were found; staff have not confirmed
+    CONFIRMED = "confirmed"  # staff confirmed (after the indemnity: the window runs)
+    REQUESTED = "requested"  # the body asked to take the items back, within the window
+    AGREED = "agreed"  # SEM's « avis conforme »: the body takes them back
+    REFUSED = "refused"  # SEM refused: the items stay the insurer's
+    INSURER_OWNED = "insurer_owned"  # the window closed without a request
 
 
 class RecoveryOutcome(StrEnum):
@@ -115,8 +146,28 @@ OWNERS_COVERED: frozenset[str] = frozenset({"sem"})
 # loss falls after the 6th anniversary of the acquisition (0004).
 NOT_REPLACED_AFTER_YEARS = 6
 
-# « si les objets volés sont récupérés ... »: the text speaks of stolen items only.
-RECOVERABLE_KINDS: frozenset[ClaimKind] = frozenset({ClaimKind.THEFT})
+# « si les objets volés sont récupérés ... »: the text speaks of stolen items; a lost item
+# that turns up is in the same position (the insurer paid for it as gone), so losses
+# follow the same path (0017). Damaged items never left: nothing to find.
+RECOVERABLE_KINDS: frozenset[ClaimKind] = frozenset({ClaimKind.THEFT, ClaimKind.LOSS})
+# What a recovery may become (0018): staff confirm what the body reported; after the
+# indemnity the body asks within the window (or the window closes: the insurer's), and SEM
+# agrees or refuses; a refusal leaves the items the insurer's.
+RECOVERY_MOVES: Mapping[RecoveryState, frozenset[RecoveryState]] = MappingProxyType(
+    {
+        RecoveryState.REPORTED: frozenset({RecoveryState.CONFIRMED}),
+        RecoveryState.CONFIRMED: frozenset({RecoveryState.REQUESTED, RecoveryState.INSURER_OWNED}),
+        RecoveryState.REQUESTED: frozenset({RecoveryState.AGREED, RecoveryState.REFUSED}),
+        RecoveryState.AGREED: frozenset(),
+        RecoveryState.REFUSED: frozenset(),
+        RecoveryState.INSURER_OWNED: frozenset(),
+    }
+)
+# The equipment's state once a recovery is settled: back at school (working, or out of
+# order when damaged), or the insurer's (0018).
+EQUIPMENT_BACK_INTACT = "in_service"
+EQUIPMENT_BACK_DAMAGED = "out_of_order"
+EQUIPMENT_INSURER_OWNED = "insurer_owned"
 # « à condition d'en faire la demande sous quinzaine à partir du jour où la Commune ou
 # Saint-Étienne Métropole auront été avisées »: 15 calendar days, the day of the notice not
 # counted, ending at 24:00 Paris on the last day (0005).
@@ -263,6 +314,16 @@ class Pledge:
 
 
 @dataclass(frozen=True, slots=True)
+class Indemnity:
+    """The insurer's indemnity: paid on a day, to SEM or to the body, of an amount (None
+    when the body told the day but not the amount)."""
+
+    paid_on: date
+    payee: IndemnityPayee
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimFacts:
     """A frozen snapshot of a claim, enough to check every transition."""
 
@@ -273,7 +334,8 @@ class ClaimFacts:
     pledge: Pledge | None = None
     completed_on: date | None = None
     amount_due: Decimal | None = None  # fixed when the dossier is complete
-    payments_total: Decimal = ZERO
+    payments_total: Decimal = ZERO  # confirmed payments only (pending ones do not count)
+    indemnity: Indemnity | None = None
     closed_at: datetime | None = None
     close_reason: str | None = None
 
@@ -361,6 +423,11 @@ def _moved(before: ClaimFacts, after: ClaimFacts) -> ClaimFacts:
             "claim.error.transition_not_allowed", from_state=before.state, to_state=new_state
         )
     return replace(after, state=new_state)
+
+
+def ensure_open(claim: ClaimFacts) -> None:
+    """Refuse any change to a closed claim."""
+    _ensure_open(claim)
 
 
 def _ensure_open(claim: ClaimFacts) -> None:
@@ -475,6 +542,20 @@ def mark_complete(
     return _moved(claim, replace(claim, completed_on=completed_on, amount_due=due))
 
 
+def change_amount_due(claim: ClaimFacts, due: Decimal) -> ClaimFacts:
+    """A complete dossier's amount due, recomputed (items found before the indemnity owe
+    only their damage). Before completion nothing is fixed yet: the claim is unchanged."""
+    _ensure_open(claim)
+    if claim.completed_on is None:
+        return claim
+    due = _money(due)
+    if due < 0:
+        raise DomainError("claim.error.negative_amount", amount=due)
+    if due < claim.payments_total:
+        raise DomainError("claim.error.due_below_payments", amount=due, paid=claim.payments_total)
+    return _moved(claim, replace(claim, amount_due=due))
+
+
 @dataclass(frozen=True, slots=True)
 class PaymentOutcome:
     claim: ClaimFacts
@@ -535,11 +616,115 @@ def reopen(claim: ClaimFacts) -> ClaimFacts:
 # --------------------------------------------------------------------------- recovery
 
 
-def recovery_outcome(kind: ClaimKind, indemnity_paid: bool) -> RecoveryOutcome:
-    """What a recovery of stolen items means, depending on whether the indemnity was paid."""
-    if kind not in RECOVERABLE_KINDS:
+def check_recoverable(kind: ClaimKind) -> None:
+    """Only what was taken or lost can be found again (``RECOVERABLE_KINDS``)."""
+    if ClaimKind(kind) not in RECOVERABLE_KINDS:
         raise DomainError("claim.error.recovery_not_for_kind", kind=kind)
-    return RecoveryOutcome.AFTER_INDEMNITY if indemnity_paid else RecoveryOutcome.BEFORE_INDEMNITY
+
+
+def recovery_outcome(
+    kind: ClaimKind, *, indemnity_paid_on: date | None, told_on: date
+) -> RecoveryOutcome:
+    """Before or after the indemnity: decided by the **insurer's** payment (its day against
+    the day the body or SEM was told of the recovery), never by payments to SEM. An
+    indemnity paid on the day of the notice counts as paid before it."""
+    check_recoverable(kind)
+    if indemnity_paid_on is not None and indemnity_paid_on <= told_on:
+        return RecoveryOutcome.AFTER_INDEMNITY
+    return RecoveryOutcome.BEFORE_INDEMNITY
+
+
+def record_indemnity(
+    claim: ClaimFacts,
+    *,
+    paid_on: date,
+    payee: IndemnityPayee,
+    amount: Decimal | None,
+    today: date,
+    tz: ZoneInfo = PARIS,
+) -> ClaimFacts:
+    """The insurer paid its indemnity (to SEM or to the body) on ``paid_on``; kept once."""
+    if claim.indemnity is not None:
+        raise DomainError("claim.error.indemnity_known", paid_on=claim.indemnity.paid_on)
+    if paid_on > today:
+        raise DomainError("claim.error.indemnity_in_future", paid_on=paid_on)
+    if paid_on < local_date(claim.discovered_at, tz):
+        raise DomainError("claim.error.indemnity_before_discovery", paid_on=paid_on)
+    if amount is not None and amount <= 0:
+        raise DomainError("claim.error.payment_not_positive", amount=amount)
+    indemnity = Indemnity(
+        paid_on=paid_on,
+        payee=IndemnityPayee(payee),
+        amount=None if amount is None else _money(amount),
+    )
+    return replace(claim, indemnity=indemnity)
+
+
+def indemnity_after_payment(
+    claim: ClaimFacts, payer: Payer, amount: Decimal, paid_on: date
+) -> ClaimFacts:
+    """A payment by the insurer to SEM is its indemnity, when none was recorded yet."""
+    if Payer(payer) is not Payer.INSURER or claim.indemnity is not None:
+        return claim
+    return replace(claim, indemnity=Indemnity(paid_on, IndemnityPayee.SEM, _money(amount)))
+
+
+def move_recovery(state: RecoveryState, to: RecoveryState) -> RecoveryState:
+    """A recovery's next state, if ``RECOVERY_MOVES`` allows it."""
+    if RecoveryState(to) not in RECOVERY_MOVES[RecoveryState(state)]:
+        raise DomainError("claim.error.recovery_state", state=RecoveryState(state))
+    return RecoveryState(to)
+
+
+def check_damage(amount: Decimal) -> Decimal:
+    """An item's damage as staff assess it: 0 (intact) or more, to the cent."""
+    amount = _money(amount)
+    if amount < 0:
+        raise DomainError("claim.error.negative_amount", amount=amount)
+    return amount
+
+
+def due_after_recovery(damage: Decimal, refund: Decimal | None) -> Decimal:
+    """Found before the indemnity: « l'assureur ne sera tenu qu'au paiement des
+    détériorations »: the item's amount due comes down to its damage, never above what
+    its age made it owe (its refund, when known)."""
+    damage = check_damage(damage)
+    return damage if refund is None else min(damage, refund)
+
+
+def owed_back_to_insurer(
+    indemnity: Decimal | None,
+    damage: Decimal,
+    *,
+    recovered_refunds: Decimal | None,
+    all_refunds: Decimal | None,
+    every_item: bool,
+) -> Decimal | None:
+    """What the body pays back to its insurer to take items found after the indemnity:
+    « le remboursement de l'indemnité, sous déduction des détériorations ».
+
+    The indemnity of the items found is the whole indemnity when every item was found;
+    for some of them, its share in proportion to their refund by age (0018). None when
+    that is not known (no amount of indemnity, or refunds to estimate). Never below 0.
+    """
+    if indemnity is None:
+        return None
+    if every_item:
+        share = indemnity
+    elif recovered_refunds is None or not all_refunds:
+        return None
+    else:
+        share = to_cents(indemnity * recovered_refunds / all_refunds)
+    return max(share - check_damage(damage), ZERO)
+
+
+def check_recovery_request(told_at: datetime, now: datetime, tz: ZoneInfo = PARIS) -> None:
+    """The body asks to take the items back: « sous quinzaine »; later, refused with the
+    last day named."""
+    if not can_request_recovery(told_at, now, tz):
+        raise DomainError(
+            "claim.error.recovery_request_late", last_day=recovery_request_last_day(told_at, tz)
+        )
 
 
 def recovery_request_last_day(told_at: datetime, tz: ZoneInfo = PARIS) -> date:

@@ -25,7 +25,11 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.domain.claims import duties_deadline, recovery_request_last_day
+from bot.domain.claims import (
+    duties_deadline,
+    recovery_request_deadline,
+    recovery_request_last_day,
+)
 from bot.domain.dates import PARIS, anniversary, local_to_utc, start_of_local_day, to_utc
 
 
@@ -69,6 +73,9 @@ KIND_DUTIES_ESCALATION = "claim.duties.escalation"
 KIND_PAYMENT_REMINDER = "claim.payment.reminder"
 KIND_PAYMENT_ESCALATION = "claim.payment.escalation"
 KIND_RECOVERY_REMINDER = "claim.recovery.reminder"
+# At the window's close: without a request the items become the insurer's (the sweep
+# records it and tells staff and the body).
+KIND_RECOVERY_EXPIRY = "claim.recovery.expiry"
 KIND_PLEDGE_REMINDER = "claim.pledge.reminder"
 KIND_PLEDGE_ESCALATION = "claim.pledge.escalation"
 
@@ -149,10 +156,16 @@ def plan_payment_reminders(
 
 
 def plan_recovery_reminders(
-    told_at: datetime, tz: ZoneInfo = PARIS, now: datetime | None = None
+    told_at: datetime,
+    tz: ZoneInfo = PARIS,
+    now: datetime | None = None,
+    *,
+    recovery_id: int | None = None,
 ) -> list[PlannedReminder]:
-    """One reminder to the commune, 09:00 Paris, 3 days before the window's last day."""
+    """One reminder to the commune, 09:00 Paris, 3 days before the window's last day; with
+    a ``recovery_id``, also the window's close itself (keys of that recovery)."""
     last_day = recovery_request_last_day(told_at, tz)
+    base = "recovery" if recovery_id is None else str(recovery_id)
     planned = [
         PlannedReminder(
             kind=KIND_RECOVERY_REMINDER,
@@ -160,10 +173,19 @@ def plan_recovery_reminders(
                 last_day - timedelta(days=RECOVERY_REMINDER_DAYS_BEFORE), REMINDER_LOCAL_TIME, tz
             ),
             audience=Audience.COMMUNE,
-            key=f"recovery:d-{RECOVERY_REMINDER_DAYS_BEFORE}",
+            key=f"{base}:d-{RECOVERY_REMINDER_DAYS_BEFORE}",
             deadline=start_of_local_day(last_day + timedelta(days=1), tz),
         )
     ]
+    if recovery_id is not None:
+        planned.append(
+            PlannedReminder(
+                kind=KIND_RECOVERY_EXPIRY,
+                due_at=recovery_request_deadline(told_at, tz),
+                audience=Audience.STAFF,  # the staff's side of the sweep: kept when past
+                key=f"{base}:expiry",
+            )
+        )
     return _not_past(planned, now)
 
 

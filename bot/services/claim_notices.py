@@ -8,6 +8,7 @@ end gets the same notices without any rule of its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot.i18n import I18n, Safe
 from bot.services import audiences
 from bot.services.audiences import StaffRoom
 from bot.services.claims import ClaimView, Reported
-from bot.services.delivery import Outgoing
+from bot.services.delivery import Actions, Outgoing
 from storage.uow import Database
 
 
@@ -163,3 +164,73 @@ async def installed(db: Database, i18n: I18n, claim: ClaimView) -> list[Outgoing
         )
         messages.append(Outgoing(agent.chat_id, text, ticket_id=claim.id, platform=agent.platform))
     return messages
+
+
+# --- who paid, the indemnity, recovered items ----------------------------------------------
+
+Params = Callable[[ClaimCard], dict[str, Any]]
+ActionsOf = Callable[[ClaimCard], Actions]
+
+
+def _said(
+    i18n: I18n,
+    people: Sequence[audiences.Recipient],
+    claim: ClaimView,
+    key: str,
+    params: Params | None,
+    actions_of: ActionsOf | None,
+    *,
+    skip: int | None = None,
+) -> list[Outgoing]:
+    messages = []
+    seen: set[int] = set()
+    for person in people:
+        if person.person_id == skip or person.chat_id in seen:
+            continue
+        seen.add(person.chat_id)
+        card = ClaimCard(i18n, person.language)
+        text = card.t(
+            card.for_body(key, claim.body_kind),
+            number=claim.number,
+            school=claim.school_name,
+            body=claim.body_name,
+            commune=claim.commune_name,
+            **(params(card) if params else {}),
+        )
+        buttons = actions_of(card) if actions_of else ()
+        messages.append(Outgoing(person.chat_id, text, buttons, claim.id, person.platform))
+    return messages
+
+
+async def tell_body(
+    db: Database,
+    i18n: I18n,
+    claim: ClaimView,
+    key: str,
+    params: Params | None = None,
+    actions_of: ActionsOf | None = None,
+    *,
+    skip: int | None = None,
+) -> list[Outgoing]:
+    """A message to the body's agents, its values shown in each one's language."""
+    return _said(i18n, await _body_agents(db, claim), claim, key, params, actions_of, skip=skip)
+
+
+async def tell_staff(
+    db: Database,
+    i18n: I18n,
+    settings: Settings,
+    claim: ClaimView,
+    key: str,
+    params: Params | None = None,
+    actions_of: ActionsOf | None = None,
+) -> list[Outgoing]:
+    """A message to the staff, with the claim's staff actions unless told otherwise."""
+    return _said(
+        i18n,
+        await _staff(db, settings),
+        claim,
+        key,
+        params,
+        actions_of or (lambda card: card.staff_actions(claim)),
+    )

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from bot.cards.claims import ClaimCard
 from bot.config import Settings
-from bot.domain.claims import ClaimState, recovery_request_last_day
+from bot.domain.claims import ClaimState, RecoveryState, recovery_request_last_day
 from bot.domain.deadlines import (
     KIND_DUTIES_ESCALATION,
     KIND_DUTIES_REMINDER,
@@ -19,12 +19,13 @@ from bot.domain.deadlines import (
     KIND_PAYMENT_REMINDER,
     KIND_PLEDGE_ESCALATION,
     KIND_PLEDGE_REMINDER,
+    KIND_RECOVERY_EXPIRY,
     KIND_RECOVERY_REMINDER,
 )
 from bot.i18n import I18n, Safe
 from bot.services import audiences
 from bot.services.audiences import Recipient, StaffRoom
-from bot.services.claims import ClaimView, view_for_reminder
+from bot.services.claims import ClaimView, RecoveryView, expire_recovery, view_for_reminder
 from bot.services.delivery import Outgoing
 from bot.services.reminders import Renderer, Renderers
 from storage.models import Reminder
@@ -38,6 +39,7 @@ CLAIM_REMINDER_KINDS = (
     KIND_RECOVERY_REMINDER,
     KIND_PLEDGE_REMINDER,
     KIND_PLEDGE_ESCALATION,
+    KIND_RECOVERY_EXPIRY,
 )
 
 
@@ -47,6 +49,12 @@ async def _targets(
     if audience == "staff":
         return await audiences.staff(uow, room)
     return await audiences.body_agents(uow, claim.body_id)
+
+
+def _recovery(reminder: Reminder, claim: ClaimView) -> RecoveryView | None:
+    """The recovery a reminder is about (planned with its id), if any."""
+    wanted = (reminder.payload or {}).get("recovery_id")
+    return next((r for r in claim.recoveries if r.id == wanted), None)
 
 
 def _still_owed(kind: str, claim: ClaimView) -> bool:
@@ -73,6 +81,9 @@ def claim_renderers(i18n: I18n, settings: Settings) -> Renderers:
             claim = await view_for_reminder(uow, reminder.ticket_id, now)
             if not _still_owed(kind, claim):
                 return []
+            recovery = _recovery(reminder, claim)
+            if recovery is not None and recovery.state is not RecoveryState.CONFIRMED:
+                return []  # the body asked meanwhile: nothing to remind
             messages = []
             room = StaffRoom.of(settings)
             for target in await _targets(uow, room, reminder.audience, claim):
@@ -93,18 +104,22 @@ def claim_renderers(i18n: I18n, settings: Settings) -> Renderers:
                     outstanding=card.money(claim.outstanding or Decimal(0)),
                     last_day=(
                         i18n.date(
-                            lang, recovery_request_last_day(claim_recovery_told(reminder, claim))
+                            lang,
+                            recovery.last_day
+                            if recovery is not None and recovery.last_day is not None
+                            else recovery_request_last_day(claim_recovery_told(reminder, claim)),
                         )
                         if kind == KIND_RECOVERY_REMINDER
                         else ""
                     ),
                     duties=Safe(card.duty_lines(claim)),
                 )
-                buttons = (
-                    card.duty_actions(claim)
-                    if reminder.audience == "commune"
-                    else card.staff_actions(claim)
-                )
+                if reminder.audience != "commune":
+                    buttons = card.staff_actions(claim)
+                elif recovery is not None:  # the request, one tap away
+                    buttons = card.recovery_request_actions(claim, recovery)
+                else:
+                    buttons = card.duty_actions(claim)
                 messages.append(
                     Outgoing(target.chat_id, text, buttons, reminder.ticket_id, target.platform)
                 )
@@ -112,9 +127,41 @@ def claim_renderers(i18n: I18n, settings: Settings) -> Renderers:
 
         return render
 
+    async def insurer_owned(uow: UnitOfWork, reminder: Reminder, now: datetime) -> list[Outgoing]:
+        """The window closed: without a request the items are the insurer's; staff and
+        the body are told (nothing when the body asked in time)."""
+        wanted = (reminder.payload or {}).get("recovery_id")
+        if reminder.ticket_id is None or not isinstance(wanted, int):
+            return []
+        done = await expire_recovery(uow, reminder.ticket_id, wanted, now)
+        if done is None:
+            return []
+        claim, recovery = done.claim, done.recovery
+        room = StaffRoom.of(settings)
+        messages = []
+        for audience in ("staff", "commune"):
+            for target in await _targets(uow, room, audience, claim):
+                card = ClaimCard(i18n, target.language)
+                text = card.t(
+                    card.for_body(f"claim.recovery.insurer_owned.{audience}", claim.body_kind),
+                    number=claim.number,
+                    school=claim.school_name,
+                    body=claim.body_name,
+                    items=", ".join(recovery.items),
+                    last_day=i18n.date(target.language, recovery.last_day)
+                    if recovery.last_day
+                    else "",
+                )
+                messages.append(
+                    Outgoing(target.chat_id, text, (), reminder.ticket_id, target.platform)
+                )
+        return messages
+
     renderers = Renderers()
     for kind in CLAIM_REMINDER_KINDS:
-        renderers.register(kind, renderer(kind))
+        if kind != KIND_RECOVERY_EXPIRY:
+            renderers.register(kind, renderer(kind))
+    renderers.register(KIND_RECOVERY_EXPIRY, insurer_owned)
     return renderers
 
 

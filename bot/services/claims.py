@@ -7,7 +7,7 @@ the same transaction, commit. Nothing here formats text for a person.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,10 +23,16 @@ from bot.domain.claims import (
     ClaimState,
     Duty,
     DutyRecord,
+    Indemnity,
+    IndemnityPayee,
+    Payer,
     PaymentMode,
+    PaymentStatus,
     Pledge,
+    RecoveryOutcome,
+    RecoveryState,
 )
-from bot.domain.dates import PARIS, local_date, start_of_local_day
+from bot.domain.dates import PARIS, local_date, start_of_local_day, to_utc
 from bot.domain.deadlines import (
     PlannedReminder,
     earliest,
@@ -48,6 +54,7 @@ from storage.models import (
     Claim,
     ClaimDuty,
     ClaimItem,
+    ClaimRecovery,
     Equipment,
     Payment,
     Person,
@@ -120,6 +127,11 @@ class ItemView:
     replacement_installed_on: date | None = None
     new_value: Decimal | None = None
     covered: bool = True  # False: the commune's own equipment, outside the refund
+    id: int = 0  # the claim item's id
+    recovery_id: int | None = None  # the recovery that found it
+    damage: Decimal | None = None  # its damage, as staff assessed it on recovery
+    # What it owes: its refund, or its damage when found before the indemnity (0018).
+    due: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,32 @@ class DutyView:
     deadline: datetime
     done_at: datetime | None
     reference: str | None
+
+
+@dataclass(frozen=True)
+class RecoveryView:
+    """Items of the claim found again, and where their recovery stands."""
+
+    id: int
+    state: RecoveryState
+    outcome: RecoveryOutcome | None  # None until staff confirm
+    told_at: datetime
+    item_ids: tuple[int, ...]
+    items: tuple[str, ...]  # their tags (or descriptions)
+    damage: Decimal  # the damage of its items, as staff assessed it
+    last_day: date | None  # after the indemnity: the last day to ask for the items
+    owed_back: Decimal | None  # after the indemnity: what the body owes back to its insurer
+    by_body: bool  # reported by the body (staff confirmed, or are to confirm)
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    id: int
+    amount: Decimal
+    paid_on: date
+    payer: Payer
+    status: PaymentStatus
+    proof_attachment_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +208,9 @@ class ClaimView:
     created_at: datetime
     recovery_told_at: datetime | None = None
     timeline: tuple[TimelineEntry, ...] = ()
+    indemnity: Indemnity | None = None
+    recoveries: tuple[RecoveryView, ...] = ()
+    payments: tuple[PaymentView, ...] = ()
     # The responsible body the claim's duties, pledge and payment go to.
     body_id: int = 0
     body_kind: str = "commune"
@@ -182,6 +223,15 @@ class ClaimView:
     @property
     def not_replaced(self) -> tuple[ItemView, ...]:
         return tuple(i for i in self.items if i.replaceable is False)
+
+    @property
+    def not_recovered(self) -> tuple[ItemView, ...]:
+        """Items no recovery has found yet."""
+        return tuple(i for i in self.items if i.recovery_id is None)
+
+    @property
+    def pending_payments(self) -> tuple[PaymentView, ...]:
+        return tuple(p for p in self.payments if p.status is PaymentStatus.PENDING)
 
 
 @dataclass(frozen=True)
@@ -224,8 +274,10 @@ async def _load_claim(uow: UnitOfWork, claim_id: int) -> Claim:
             selectinload(Claim.ticket).selectinload(Ticket.body),
             selectinload(Claim.ticket).selectinload(Ticket.reporter),
             selectinload(Claim.items).selectinload(ClaimItem.equipment),
+            selectinload(Claim.items).selectinload(ClaimItem.recovery),
             selectinload(Claim.duties),
             selectinload(Claim.payments),
+            selectinload(Claim.recoveries).selectinload(ClaimRecovery.items),
         )
     )
     if claim is None:
@@ -271,14 +323,33 @@ def facts_of(claim: Claim) -> ClaimFacts:
         pledge=pledge,
         completed_on=claim.completed_on,
         amount_due=None if claim.amount_due_cents is None else cents_to_eur(claim.amount_due_cents),
-        payments_total=cents_to_eur(sum(p.amount_cents for p in claim.payments)),
+        payments_total=cents_to_eur(
+            sum(p.amount_cents for p in claim.payments if p.status == PaymentStatus.CONFIRMED)
+        ),
+        indemnity=_indemnity(claim),
         closed_at=claim.ticket.closed_at,
         close_reason=claim.ticket.close_reason,
     )
 
 
+def _indemnity(claim: Claim) -> Indemnity | None:
+    if claim.indemnity_paid_on is None:
+        return None
+    return Indemnity(
+        paid_on=claim.indemnity_paid_on,
+        payee=IndemnityPayee(claim.indemnity_payee or IndemnityPayee.SEM),
+        amount=None if claim.indemnity_cents is None else cents_to_eur(claim.indemnity_cents),
+    )
+
+
 def _store(claim: Claim, facts: ClaimFacts, now: datetime) -> None:
     ticket = claim.ticket
+    if facts.indemnity is not None:
+        claim.indemnity_paid_on = facts.indemnity.paid_on
+        claim.indemnity_payee = facts.indemnity.payee.value
+        claim.indemnity_cents = (
+            None if facts.indemnity.amount is None else eur_to_cents(facts.indemnity.amount)
+        )
     ticket.state = facts.state.value
     ticket.updated_at = now
     ticket.closed_at = facts.closed_at
@@ -438,6 +509,58 @@ async def _view(
         created_at=ticket.created_at,
         recovery_told_at=claim.recovery_told_at,
         timeline=entries,
+        indemnity=facts.indemnity,
+        recoveries=tuple(_recovery_view(claim, r, items) for r in claim.recoveries),
+        payments=tuple(
+            PaymentView(
+                p.id,
+                cents_to_eur(p.amount_cents),
+                p.paid_on,
+                Payer(p.payer),
+                PaymentStatus(p.status),
+                p.proof_attachment_id,
+            )
+            for p in claim.payments
+        ),
+    )
+
+
+def _known_sum(amounts: Sequence[Decimal | None]) -> Decimal | None:
+    """The sum of the amounts, or None if one of them is not known."""
+    known = [a for a in amounts if a is not None]
+    return None if len(known) < len(amounts) else sum(known, Decimal("0.00"))
+
+
+def _recovery_view(
+    claim: Claim, recovery: ClaimRecovery, items: Sequence[ItemView]
+) -> RecoveryView:
+    found = [i for i in items if i.recovery_id == recovery.id]
+    damage = sum((i.damage or Decimal("0.00") for i in found), Decimal("0.00"))
+    outcome = None if recovery.outcome is None else RecoveryOutcome(recovery.outcome)
+    after = outcome is RecoveryOutcome.AFTER_INDEMNITY
+    owed_back = None
+    if after:
+        refunds = _known_sum([i.refund for i in found])
+        every = _known_sum([i.refund for i in items])
+        owed_back = rules.owed_back_to_insurer(
+            None if claim.indemnity_cents is None else cents_to_eur(claim.indemnity_cents),
+            damage,
+            recovered_refunds=refunds,
+            all_refunds=every,
+            every_item=len(found) == len(items),
+        )
+    return RecoveryView(
+        id=recovery.id,
+        state=RecoveryState(recovery.state),
+        outcome=outcome,
+        told_at=recovery.told_at,
+        item_ids=tuple(i.id for i in found),
+        items=tuple(i.asset_tag or i.description or "" for i in found),
+        damage=damage,
+        last_day=rules.recovery_request_last_day(recovery.told_at) if after else None,
+        owed_back=owed_back,
+        # Staff's own report is confirmed in the same instant; the body's waits for them.
+        by_body=recovery.confirmed_at is None or recovery.confirmed_at != recovery.reported_at,
     )
 
 
@@ -585,6 +708,7 @@ async def preview_claim(db: Database, cmd: ReportClaim, now: datetime) -> Previe
 def _item_view(item: ClaimItem, loss_on: date) -> ItemView:
     value = None if item.value_cents is None else cents_to_eur(item.value_cents)
     covered = rules.covered_by_convention(item.equipment.owner if item.equipment else None)
+    refund = rules.item_refund(value, item.acquired_on, loss_on) if covered else Decimal("0.00")
     return ItemView(
         asset_tag=item.asset_tag,
         description=item.description,
@@ -593,9 +717,7 @@ def _item_view(item: ClaimItem, loss_on: date) -> ItemView:
         known=item.equipment is not None,
         value=value,
         acquired_on=item.acquired_on,
-        refund=(
-            rules.item_refund(value, item.acquired_on, loss_on) if covered else Decimal("0.00")
-        ),
+        refund=refund,
         share=(
             rules.refund_share(rules.item_age_years(item.acquired_on, loss_on))
             if covered and item.acquired_on is not None
@@ -606,7 +728,29 @@ def _item_view(item: ClaimItem, loss_on: date) -> ItemView:
         replacement_installed_on=item.replacement_installed_on,
         new_value=None if item.new_value_cents is None else cents_to_eur(item.new_value_cents),
         covered=covered,
+        id=item.id or 0,
+        recovery_id=item.recovery_id,
+        damage=None if item.damage_cents is None else cents_to_eur(item.damage_cents),
+        due=_item_due(item, refund),
     )
+
+
+def _found_before_indemnity(item: ClaimItem) -> bool:
+    recovery = item.recovery
+    return (
+        recovery is not None
+        and recovery.outcome == RecoveryOutcome.BEFORE_INDEMNITY
+        and recovery.state == RecoveryState.CONFIRMED
+        and item.damage_cents is not None
+    )
+
+
+def _item_due(item: ClaimItem, refund: Decimal | None) -> Decimal | None:
+    """The item's refund, or, found before the indemnity, its damage capped by the refund."""
+    if not _found_before_indemnity(item):
+        return refund
+    assert item.damage_cents is not None
+    return rules.due_after_recovery(cents_to_eur(item.damage_cents), refund)
 
 
 async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reported:
@@ -764,15 +908,16 @@ def _amount_due(claim: Claim) -> Decimal | None:
     date are known; otherwise the pledge's estimate (None lets the domain take it)."""
     loss_on = local_date(claim.discovered_at, PARIS)
     lines = [_item_view(item, loss_on) for item in claim.items]
-    if any(line.refund is None for line in lines):
+    if any(line.due is None for line in lines):
         return None
-    return sum((line.refund for line in lines if line.refund is not None), Decimal("0.00"))
+    return sum((line.due for line in lines if line.due is not None), Decimal("0.00"))
 
 
 def amount_due_at_completion(view: ClaimView) -> Decimal | None:
     """The amount ``mark_complete`` will fix, for the confirmation shown before it."""
-    if view.unknown_count == 0:
-        return view.total_refund
+    dues = [item.due for item in view.items]
+    if all(due is not None for due in dues):  # refunds by age, or the damage of found items
+        return sum((due for due in dues if due is not None), Decimal("0.00"))
     return None if view.pledge is None else view.pledge.amount
 
 
@@ -800,40 +945,205 @@ async def mark_complete(db: Database, person_id: int, claim_id: int, *, now: dat
 
 
 async def record_payment(
-    db: Database, person_id: int, claim_id: int, *, amount: Decimal, paid_on: date, now: datetime
+    db: Database,
+    person_id: int,
+    claim_id: int,
+    *,
+    amount: Decimal,
+    paid_on: date,
+    now: datetime,
+    payer: Payer = Payer.BODY_FUNDS,
 ) -> tuple[ClaimView, bool]:
-    """Staff record a payment; paid in full closes the claim and its reminders."""
+    """Staff record a payment and who made it; paid in full closes the claim and its
+    reminders. A payment by the insurer is its indemnity, when none was recorded yet."""
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
         rules.check_payment_day(paid_on, local_date(now, PARIS))
-        outcome = rules.record_payment(facts_of(claim), amount)
-        claim.payments.append(
-            Payment(
-                amount_cents=eur_to_cents(rules.to_cents(amount)),
-                paid_on=paid_on,
-                recorded_by_id=person.id,
-                recorded_at=now,
-            )
+        payment = Payment(
+            amount_cents=eur_to_cents(rules.to_cents(amount)),
+            paid_on=paid_on,
+            payer=Payer(payer).value,
+            status=PaymentStatus.CONFIRMED.value,
+            recorded_by_id=person.id,
+            recorded_at=now,
+            confirmed_by_id=person.id,
+            confirmed_at=now,
         )
-        facts = outcome.claim
+        full = await _count_payment(uow, claim, person, payment, now)
+        claim.payments.append(payment)
+        await uow.commit()
+        return await _view(uow, claim, now), full
+
+
+async def _count_payment(
+    uow: UnitOfWork, claim: Claim, person: Person, payment: Payment, now: datetime
+) -> bool:
+    """A confirmed payment counts toward what is paid: checked, audited, stored; paid in
+    full closes the claim. Returns whether it is paid in full."""
+    amount = cents_to_eur(payment.amount_cents)
+    facts = facts_of(claim)
+    outcome = rules.record_payment(facts, amount)
+    facts = rules.indemnity_after_payment(
+        outcome.claim, Payer(payment.payer), amount, payment.paid_on
+    )
+    _audit(
+        uow,
+        claim,
+        person,
+        "claim.payment",
+        now,
+        amount=amount,
+        paid_on=payment.paid_on,
+        payer=payment.payer,
+        outstanding=outcome.outstanding,
+    )
+    if outcome.paid_in_full:
+        facts = rules.close(facts, now)
+        await reminders.cancel(uow, key_prefix=_key(claim.ticket_id) + ":payment", now=now)
+        _audit(uow, claim, person, "claim.closed", now, reason=None)
+    _store(claim, facts, now)
+    return outcome.paid_in_full
+
+
+@dataclass(frozen=True)
+class BodyPayment:
+    claim: ClaimView
+    payment_id: int
+
+
+async def record_body_payment(
+    db: Database,
+    person_id: int,
+    claim_id: int,
+    *,
+    amount: Decimal,
+    paid_on: date,
+    payer: Payer,
+    proof: FileRef,
+    now: datetime,
+) -> BodyPayment:
+    """The body says it paid, with a proof: a pending payment that counts only once staff
+    confirm it."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        claim = await _claim_for(uow, person, claim_id, Action.FOLLOW_CLAIM)
+        facts = facts_of(claim)
+        rules.ensure_open(facts)
+        if facts.pledge is None or facts.outstanding is None:
+            raise DomainError("claim.error.payment_before_pledge")
+        amount = rules.check_payment_amount(amount, facts.outstanding)
+        rules.check_payment_day(paid_on, local_date(now, PARIS))
+        attachment = _attachment(
+            claim.ticket_id, proof, purpose="payment_proof", person=person, now=now
+        )
+        uow.session.add(attachment)
+        await uow.session.flush()
+        payment = Payment(
+            amount_cents=eur_to_cents(amount),
+            paid_on=paid_on,
+            payer=Payer(payer).value,
+            status=PaymentStatus.PENDING.value,
+            proof_attachment_id=attachment.id,
+            recorded_by_id=person.id,
+            recorded_at=now,
+        )
+        claim.payments.append(payment)
+        await uow.session.flush()
+        claim.ticket.updated_at = now
         _audit(
             uow,
             claim,
             person,
-            "claim.payment",
+            "claim.payment_declared",
             now,
-            amount=rules.to_cents(amount),
+            amount=amount,
             paid_on=paid_on,
-            outstanding=outcome.outstanding,
+            payer=Payer(payer).value,
         )
-        if outcome.paid_in_full:
-            facts = rules.close(facts, now)
-            await reminders.cancel(uow, key_prefix=_key(claim.ticket_id) + ":payment", now=now)
-            _audit(uow, claim, person, "claim.closed", now, reason=None)
-        _store(claim, facts, now)
         await uow.commit()
-        return await _view(uow, claim, now), outcome.paid_in_full
+        return BodyPayment(await _view(uow, claim, now), payment.id)
+
+
+async def review_payment(
+    db: Database,
+    person_id: int,
+    claim_id: int,
+    payment_id: int,
+    *,
+    confirm: bool,
+    reason: str | None = None,
+    now: datetime,
+) -> tuple[ClaimView, PaymentView, bool]:
+    """Staff confirm a payment the body recorded (it then counts; paid in full closes the
+    claim) or reject it, with a reason. Returns the claim, the payment, paid in full."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
+        payment = next((p for p in claim.payments if p.id == payment_id), None)
+        if payment is None or payment.status != PaymentStatus.PENDING:
+            raise DomainError("claim.error.payment_not_pending")
+        full = False
+        if confirm:
+            full = await _count_payment(uow, claim, person, payment, now)
+            payment.status = PaymentStatus.CONFIRMED.value
+        else:
+            why = (reason or "").strip()
+            if not why:
+                raise DomainError("claim.error.rejection_reason_required")
+            payment.status = PaymentStatus.REJECTED.value
+            claim.ticket.updated_at = now
+            _audit(
+                uow,
+                claim,
+                person,
+                "claim.payment_rejected",
+                now,
+                amount=cents_to_eur(payment.amount_cents),
+                reason=why,
+            )
+        payment.confirmed_by_id, payment.confirmed_at = person.id, now
+        await uow.commit()
+        view = await _view(uow, claim, now)
+        return view, next(p for p in view.payments if p.id == payment_id), full
+
+
+async def record_indemnity(
+    db: Database,
+    person_id: int,
+    claim_id: int,
+    *,
+    paid_on: date,
+    payee: IndemnityPayee,
+    amount: Decimal | None,
+    now: datetime,
+) -> ClaimView:
+    """Staff or the body: the insurer paid its indemnity (to SEM or to the body) on a
+    day. Nothing is paid to SEM by this; it decides before/after for a recovery."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        claim = await _claim_for(uow, person, claim_id, Action.FOLLOW_CLAIM)
+        facts = rules.record_indemnity(
+            facts_of(claim),
+            paid_on=paid_on,
+            payee=payee,
+            amount=amount,
+            today=local_date(now, PARIS),
+        )
+        _store(claim, facts, now)
+        assert facts.indemnity is not None
+        _audit(
+            uow,
+            claim,
+            person,
+            "claim.indemnity",
+            now,
+            paid_on=paid_on,
+            payee=IndemnityPayee(payee).value,
+            amount=facts.indemnity.amount,
+        )
+        await uow.commit()
+        return await _view(uow, claim, now)
 
 
 async def close_claim(
@@ -920,25 +1230,179 @@ async def record_replacement(
         return await _view(uow, claim, now)
 
 
+@dataclass(frozen=True)
+class RecoveryRecorded:
+    claim: ClaimView
+    recovery: RecoveryView
+    # A complete dossier's amount due, before and after (None: unchanged).
+    due_changed: tuple[Decimal, Decimal] | None = None
+
+
+def _recovery_of(claim: Claim, recovery_id: int) -> ClaimRecovery:
+    recovery = next((r for r in claim.recoveries if r.id == recovery_id), None)
+    if recovery is None:
+        raise DomainError("claim.error.recovery_not_found")
+    return recovery
+
+
+def _items_to_recover(claim: Claim, item_ids: Sequence[int] | None) -> list[ClaimItem]:
+    free = [i for i in claim.items if i.recovery_id is None]
+    if item_ids is None:
+        chosen = free
+    else:
+        wanted = set(item_ids)
+        chosen = [i for i in free if i.id in wanted]
+        if len(chosen) != len(wanted):
+            raise DomainError("claim.error.recovery_items_unknown")
+    if not chosen:
+        raise DomainError("claim.error.recovery_no_items")
+    return chosen
+
+
+async def _result(
+    uow: UnitOfWork,
+    claim: Claim,
+    recovery_id: int,
+    now: datetime,
+    due_changed: tuple[Decimal, Decimal] | None = None,
+) -> RecoveryRecorded:
+    view = await _view(uow, claim, now)
+    found = next(r for r in view.recoveries if r.id == recovery_id)
+    return RecoveryRecorded(view, found, due_changed)
+
+
+async def report_recovery(
+    db: Database,
+    person_id: int,
+    claim_id: int,
+    *,
+    item_ids: Sequence[int] | None,
+    told_at: datetime,
+    now: datetime,
+) -> RecoveryRecorded:
+    """The body says some items were found: a recovery staff are to confirm."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        claim = await _claim_for(uow, person, claim_id, Action.FOLLOW_CLAIM)
+        told = _told(claim, told_at, now)
+        items = _items_to_recover(claim, item_ids)
+        recovery = ClaimRecovery(
+            claim_id=claim.ticket_id,
+            told_at=told,
+            state=RecoveryState.REPORTED.value,
+            reported_by_id=person.id,
+            reported_at=now,
+        )
+        claim.recoveries.append(recovery)
+        await uow.session.flush()
+        for item in items:
+            item.recovery_id = recovery.id
+            item.recovery = recovery
+            item.recovered_at = told
+        claim.ticket.updated_at = now
+        _audit(
+            uow,
+            claim,
+            person,
+            "claim.recovery_reported",
+            now,
+            told_at=told,
+            items=[i.asset_tag or i.description for i in items],
+        )
+        await uow.commit()
+        return await _result(uow, claim, recovery.id, now)
+
+
+def _told(claim: Claim, told_at: datetime, now: datetime) -> datetime:
+    facts = facts_of(claim)
+    rules.check_recoverable(facts.kind)
+    told = to_utc(told_at, "told_at")
+    if told > to_utc(now, "now"):
+        raise DomainError("claim.error.recovery_in_future")
+    if told < facts.discovered_at:
+        raise DomainError("claim.error.recovery_before_discovery")
+    return told
+
+
+def _back_to_school(item: ClaimItem, now: datetime) -> None:
+    if item.equipment is None:
+        return
+    damaged = (item.damage_cents or 0) > 0
+    item.equipment.state = rules.EQUIPMENT_BACK_DAMAGED if damaged else rules.EQUIPMENT_BACK_INTACT
+    item.equipment.updated_at = now
+
+
+def _insurer_owns(item: ClaimItem, now: datetime) -> None:
+    if item.equipment is not None:
+        item.equipment.state = rules.EQUIPMENT_INSURER_OWNED
+        item.equipment.updated_at = now
+
+
 async def record_recovery(
-    db: Database, person_id: int, claim_id: int, *, told_at: datetime, now: datetime
-) -> tuple[ClaimView, rules.RecoveryOutcome]:
-    """Stolen items were found: before payment the commune takes them back; after it,
-    the commune has 15 days from being told to ask for them (a reminder is planned)."""
+    db: Database,
+    person_id: int,
+    claim_id: int,
+    *,
+    told_at: datetime | None = None,
+    damages: Mapping[int, Decimal],
+    item_ids: Sequence[int] | None = None,
+    recovery_id: int | None = None,
+    now: datetime,
+) -> RecoveryRecorded:
+    """Staff: items were found (or staff confirm what the body reported), with each
+    item's damage (0 when intact).
+
+    Before the insurer's indemnity the body takes them back: each item's amount due
+    comes down to its damage (a complete dossier's amount due is recomputed, in the
+    timeline), and the equipment is the school's again. After it, the body has 15 days
+    from being told to ask for them (a reminder, then the window's close, are planned).
+    """
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
+        if recovery_id is None:
+            assert told_at is not None
+            told = _told(claim, told_at, now)
+            items = _items_to_recover(claim, item_ids)
+            recovery = ClaimRecovery(
+                claim_id=claim.ticket_id,
+                told_at=told,
+                state=RecoveryState.REPORTED.value,
+                reported_by_id=person.id,
+                reported_at=now,
+            )
+            claim.recoveries.append(recovery)
+            await uow.session.flush()
+            for item in items:
+                item.recovery_id, item.recovery, item.recovered_at = recovery.id, recovery, told
+        else:
+            recovery = _recovery_of(claim, recovery_id)
+            items = [i for i in claim.items if i.recovery_id == recovery.id]
+        state = rules.move_recovery(RecoveryState(recovery.state), RecoveryState.CONFIRMED)
+        missing = [i for i in items if i.id not in damages]
+        if missing:
+            raise DomainError(
+                "claim.error.damage_required", tag=missing[0].asset_tag or missing[0].description
+            )
         facts = facts_of(claim)
-        outcome = rules.recovery_outcome(facts.kind, indemnity_paid=facts.payments_total > 0)
-        claim.recovery_told_at = told_at
-        for item in claim.items:
-            item.recovered_at = told_at
-            if outcome is rules.RecoveryOutcome.BEFORE_INDEMNITY and item.equipment is not None:
-                # The commune takes the items back: they are the school's again.
-                item.equipment.state = "in_service"
-                item.equipment.updated_at = now
-        if outcome is rules.RecoveryOutcome.AFTER_INDEMNITY:
-            await _plan(uow, claim.ticket_id, plan_recovery_reminders(told_at, PARIS, now), now)
+        outcome = rules.recovery_outcome(
+            facts.kind,
+            indemnity_paid_on=facts.indemnity.paid_on if facts.indemnity else None,
+            told_on=local_date(recovery.told_at, PARIS),
+        )
+        for item in items:
+            item.damage_cents = eur_to_cents(rules.check_damage(damages[item.id]))
+        recovery.state, recovery.outcome = state.value, outcome.value
+        recovery.confirmed_by_id, recovery.confirmed_at = person.id, now
+        claim.recovery_told_at = recovery.told_at
+        changed = None
+        if outcome is RecoveryOutcome.BEFORE_INDEMNITY:
+            for item in items:
+                _back_to_school(item, now)
+            changed = await _recompute_due(uow, claim, person, now)
+        else:
+            await _plan_recovery_window(uow, claim, recovery, now)
+        claim.ticket.updated_at = now
         _audit(
             uow,
             claim,
@@ -946,11 +1410,152 @@ async def record_recovery(
             "claim.recovered",
             now,
             outcome=outcome.value,
-            told_at=told_at,
-            last_day=rules.recovery_request_last_day(told_at),
+            told_at=recovery.told_at,
+            last_day=rules.recovery_request_last_day(recovery.told_at),
+            items={
+                i.asset_tag or i.description: str(cents_to_eur(i.damage_cents or 0)) for i in items
+            },
+            equipment_state=(
+                "in_service or out_of_order"
+                if outcome is RecoveryOutcome.BEFORE_INDEMNITY
+                else None
+            ),
         )
         await uow.commit()
-        return await _view(uow, claim, now), outcome
+        return await _result(uow, claim, recovery.id, now, changed)
+
+
+async def _recompute_due(
+    uow: UnitOfWork, claim: Claim, person: Person, now: datetime
+) -> tuple[Decimal, Decimal] | None:
+    """A complete dossier's amount due after items found before the indemnity."""
+    facts = facts_of(claim)
+    if facts.completed_on is None or facts.amount_due is None or facts.closed_at is not None:
+        return None  # nothing fixed yet, or settled (staff reopen it first, 0018)
+    before = facts.amount_due
+    after = _amount_due(claim)
+    if after is None:  # the dossier was fixed on the pledge's estimate
+        loss_on = local_date(claim.discovered_at, PARIS)
+        lines = [_item_view(i, loss_on) for i in claim.items]
+        cut = sum(
+            (
+                line.refund - line.due
+                for line in lines
+                if line.refund is not None and line.due is not None
+            ),
+            Decimal("0.00"),
+        )
+        after = max(before - cut, Decimal("0.00"))
+    if after == before:
+        return None
+    facts = rules.change_amount_due(facts, after)
+    _audit(uow, claim, person, "claim.amount_due_changed", now, before=before, after=after)
+    if facts.paid_in_full:  # what was paid already covers the new amount: as a payment would
+        facts = rules.close(facts, now)
+        await reminders.cancel(uow, key_prefix=_key(claim.ticket_id) + ":payment", now=now)
+        _audit(uow, claim, person, "claim.closed", now, reason=None)
+    _store(claim, facts, now)
+    return before, after
+
+
+async def _plan_recovery_window(
+    uow: UnitOfWork, claim: Claim, recovery: ClaimRecovery, now: datetime
+) -> None:
+    await reminders.plan(
+        uow,
+        plan_recovery_reminders(recovery.told_at, PARIS, now, recovery_id=recovery.id),
+        key_prefix=_recovery_prefix(claim.ticket_id),
+        now=now,
+        ticket_id=claim.ticket_id,
+        payload={"recovery_id": recovery.id},
+    )
+
+
+async def request_recovery(
+    db: Database, person_id: int, claim_id: int, recovery_id: int, *, now: datetime
+) -> RecoveryRecorded:
+    """The body asks to take back items found after the indemnity, within 15 days of
+    being told; SEM is then to agree or refuse."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        claim = await _claim_for(uow, person, claim_id, Action.FOLLOW_CLAIM)
+        recovery = _recovery_of(claim, recovery_id)
+        if recovery.outcome != RecoveryOutcome.AFTER_INDEMNITY:
+            raise DomainError("claim.error.recovery_state", state=RecoveryState(recovery.state))
+        rules.check_recovery_request(recovery.told_at, now)
+        state = rules.move_recovery(RecoveryState(recovery.state), RecoveryState.REQUESTED)
+        recovery.state = state.value
+        recovery.requested_at, recovery.requested_by_id = now, person.id
+        await reminders.cancel(uow, key_prefix=_recovery_key(claim, recovery), now=now)
+        claim.ticket.updated_at = now
+        _audit(uow, claim, person, "claim.recovery_requested", now)
+        await uow.commit()
+        return await _result(uow, claim, recovery.id, now)
+
+
+def _recovery_prefix(claim_id: int) -> str:
+    """The recovery windows' rows (``claim:42-recovery:<recovery id>:…``): outside the
+    claim's own prefix, so that closing the claim does not cancel them (the window runs
+    after the indemnity, usually on a claim closed as paid)."""
+    return f"{_key(claim_id)}-recovery"
+
+
+def _recovery_key(claim: Claim, recovery: ClaimRecovery) -> str:
+    return f"{_recovery_prefix(claim.ticket_id)}:{recovery.id}"
+
+
+async def decide_recovery(
+    db: Database,
+    person_id: int,
+    claim_id: int,
+    recovery_id: int,
+    *,
+    agree: bool,
+    now: datetime,
+) -> RecoveryRecorded:
+    """Staff: SEM's agreement (« avis conforme »: the body takes the items back against
+    the indemnity minus damage, owed to its insurer) or refusal (the insurer keeps them)."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
+        recovery = _recovery_of(claim, recovery_id)
+        to = RecoveryState.AGREED if agree else RecoveryState.REFUSED
+        recovery.state = rules.move_recovery(RecoveryState(recovery.state), to).value
+        recovery.decided_at, recovery.decided_by_id = now, person.id
+        for item in claim.items:
+            if item.recovery_id == recovery.id:
+                (_back_to_school if agree else _insurer_owns)(item, now)
+        claim.ticket.updated_at = now
+        _audit(uow, claim, person, f"claim.recovery_{to.value}", now)
+        await uow.commit()
+        return await _result(uow, claim, recovery.id, now)
+
+
+async def expire_recovery(
+    uow: UnitOfWork, claim_id: int, recovery_id: int, now: datetime
+) -> RecoveryRecorded | None:
+    """The sweep, when a recovery's window closes: without a request the insurer owns the
+    items (« passé ce délai, l'assureur devient de plein droit propriétaire »). Commits.
+    Returns the recovery once it is the insurer's (again on a retry), else None."""
+    claim = await _load_claim(uow, claim_id)
+    recovery = next((r for r in claim.recoveries if r.id == recovery_id), None)
+    if recovery is None:
+        return None
+    if recovery.state == RecoveryState.CONFIRMED:
+        if rules.can_request_recovery(recovery.told_at, now):
+            return None
+        recovery.state = rules.move_recovery(
+            RecoveryState.CONFIRMED, RecoveryState.INSURER_OWNED
+        ).value
+        recovery.expired_at = now
+        for item in claim.items:
+            if item.recovery_id == recovery.id:
+                _insurer_owns(item, now)
+        _audit(uow, claim, None, "claim.recovery_insurer_owned", now)
+        await uow.commit()
+    if recovery.state != RecoveryState.INSURER_OWNED:
+        return None
+    return await _result(uow, claim, recovery.id, now)
 
 
 async def attach_file(

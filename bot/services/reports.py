@@ -421,9 +421,12 @@ async def claims_review(
 
 
 def _paid_per_claim() -> Any:
-    """SUM(payments) per claim, as a subquery to join (one row per claim with payments)."""
+    """SUM(payments) per claim, as a subquery to join (one row per claim with payments).
+    Only confirmed payments count: a body's payment awaiting staff, or one they rejected,
+    is not paid."""
     return (
         select(Payment.claim_id.label("claim_id"), func.sum(Payment.amount_cents).label("paid"))
+        .where(Payment.status == "confirmed")
         .group_by(Payment.claim_id)
         .subquery("paid")
     )

@@ -19,3 +19,6 @@ class Card(ClaimCard):
         keyboard = markup(self.staff_actions(claim))
         assert keyboard is not None, "a claim always offers staff at least one action"
         return keyboard
+
+    def body_keyboard(self, claim: ClaimView) -> InlineKeyboardMarkup | None:
+        return markup(self.body_actions(claim))

@@ -1,11 +1,16 @@
 """Following a claim: one dialogue per action on it (decision 0014).
 
 The commune confirms a duty or sends its pledge; staff mark the dossier complete, record
-a payment, a replacement or a recovery, or close the claim; whoever follows a claim may
-attach a document. Each action is its own persistent dialogue, started by the button
-that names it (``clm:<action>:<claim id>[:<extra>]``, the same data as the buttons sent
-before, so those keep working), and built from the shared steps of ``steps.py``: each
-answer is checked as it is typed, and a refused answer keeps the step open.
+a payment (and who paid), a replacement or a recovery, or close the claim; whoever follows
+a claim may attach a document. Article 6's later steps (decisions 0017, 0018): the body
+or staff record the insurer's indemnity, the body reports items found (staff confirm them
+with each item's damage), asks to take back items found after the indemnity (SEM agrees
+or refuses), and records a payment it made with its proof (staff confirm or reject it).
+
+Each action is its own persistent dialogue, started by the button that names it
+(``clm:<action>:<claim id>[:<extra>]``, the same data as the buttons sent before, so
+those keep working), and built from the shared steps of ``steps.py``: each answer is
+checked as it is typed, and a refused answer keeps the step open.
 
 Every button carries a claim id; it is never trusted: the service checks on arrival that
 the claim exists and that this person may act on it (a claim outside their scope is
@@ -14,6 +19,7 @@ the claim exists and that this person may act on it (a claim outside their scope
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -21,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -32,7 +39,15 @@ from telegram.ext import (
 
 from bot.domain import claims as rules
 from bot.domain.bodies import body_variant
-from bot.domain.claims import DUTIES_NEEDING_REFERENCE, Duty, PaymentMode, RecoveryOutcome
+from bot.domain.claims import (
+    DUTIES_NEEDING_REFERENCE,
+    Duty,
+    IndemnityPayee,
+    Payer,
+    PaymentMode,
+    RecoveryOutcome,
+)
+from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can
 from bot.i18n import Safe
@@ -50,7 +65,12 @@ DUTY, PLEDGE, COMPLETE, PAYMENT = "claim_duty", "claim_pledge", "claim_complete"
 REPLACEMENT, RECOVERY, CLOSE, ATTACH = (
     "claim_replacement", "claim_recovery", "claim_close", "claim_attach",
 )  # fmt: skip
-FOLLOW_UPS = (DUTY, PLEDGE, COMPLETE, PAYMENT, REPLACEMENT, RECOVERY, CLOSE, ATTACH)
+RECOVERY_ANSWER, INDEMNITY = "claim_recovery_answer", "claim_indemnity"
+BODY_PAYMENT, PAYMENT_REVIEW = "claim_body_payment", "claim_payment_review"
+FOLLOW_UPS = (
+    DUTY, PLEDGE, COMPLETE, PAYMENT, REPLACEMENT, RECOVERY, CLOSE, ATTACH,
+    RECOVERY_ANSWER, INDEMNITY, BODY_PAYMENT, PAYMENT_REVIEW,
+)  # fmt: skip
 # Before decision 0014 every follow-up was one dialogue of this name.
 RETIRED = "claim_follow"
 
@@ -63,9 +83,18 @@ RETIRED = "claim_follow"
     "pay_amount", "pay_date", "close_reason", "repl_item", "repl_what", "repl_date",
     "repl_value", "recov_when", "attach_purpose", "attach_file",
 )  # fmt: skip
+(
+    PAY_PAYER, RECOV_ITEMS, RECOV_DAMAGE, INDEM_PAYEE, INDEM_DATE, INDEM_AMOUNT,
+    BPAY_AMOUNT, BPAY_DATE, BPAY_PAYER, BPAY_PROOF, REVIEW_REASON,
+) = (
+    "pay_payer", "recov_items", "recov_damage", "indem_payee", "indem_date", "indem_amount",
+    "bpay_amount", "bpay_date", "bpay_payer", "bpay_proof", "review_reason",
+)  # fmt: skip
 PURPOSES = ("complaint_receipt", "insurer_letter", "invoice_or_quote", "other")
 MAX_REFERENCE = 120
 MAX_REASON = 1000
+
+log = logging.getLogger(__name__)
 
 Start = Callable[[Update, PneContext, service.ClaimView, str | None], Awaitable[object]]
 
@@ -112,7 +141,7 @@ def _entry(name: str, action: str, needed: Action, start: Start, *, extra: str =
         for other in FOLLOW_UPS:
             context.user_data.pop(other, None)
         steps.start_draft(context, name, claim_id=claim.id, number=claim.number)
-        return await start(update, context, claim, parts[3] if len(parts) > 3 else None)
+        return await start(update, context, claim, ":".join(parts[3:]) or None)
 
     return CallbackQueryHandler(begin, pattern=rf"^clm:{action}:\d{{1,10}}{extra}$")
 
@@ -400,6 +429,7 @@ async def _payment_start(
     current = steps.draft(context, PAYMENT)
     current["suggested"] = str(outstanding)
     current["outstanding"] = None if claim.outstanding is None else str(claim.outstanding)
+    current["body_kind"] = claim.body_kind
     shown = _money(context, outstanding)
     await reply(
         update,
@@ -429,6 +459,15 @@ async def _ask_payment_date(update: Update, context: PneContext) -> object:
     return PAY_DATE
 
 
+async def _ask_payer(update: Update, context: PneContext) -> object:
+    """Who paid: the insurer to SEM, the body passing on its indemnity, or its own funds."""
+    body_kind = steps.draft(context, PAYMENT).get("body_kind")
+    card = _card(context)
+    rows = [[(card.payer(p.value, body_kind), f"clm:payer:{p.value}")] for p in Payer]
+    await reply(update, context, "claim.follow.ask_payer", reply_markup=keyboard(rows))
+    return PAY_PAYER
+
+
 async def _confirm_payment(update: Update, context: PneContext) -> object:
     current = steps.draft(context, PAYMENT)
     return await steps.ask_to_confirm(
@@ -436,9 +475,10 @@ async def _confirm_payment(update: Update, context: PneContext) -> object:
         context,
         dialogue=PAYMENT,
         state=CONFIRM,
-        key="claim.follow.confirm_payment",
+        key="claim.follow.confirm_payment_by",
         button="claim.button.record_payment",
         number=current["number"],
+        payer=_card(context).payer(current["payer"], current.get("body_kind")),
         amount=_money(context, Decimal(current["amount"])),
         paid_on=context.services.i18n.date(
             context.lang, datetime.fromisoformat(current["paid_on"]).date()
@@ -454,6 +494,7 @@ async def _record_payment(update: Update, context: PneContext, current: Draft) -
         int(current["claim_id"]),
         amount=Decimal(current["amount"]),
         paid_on=datetime.fromisoformat(current["paid_on"]).date(),
+        payer=Payer(current["payer"]),
         now=steps.now(context),
     )
     key = "claim.follow.paid_in_full" if full else "claim.follow.payment_saved"
@@ -492,6 +533,17 @@ def payment_dialogue() -> ConversationHandler[PneContext]:
                     day=True,
                     button="clm:today",
                     checks=[_payment_day],
+                    then=_ask_payer,
+                ),
+                *steps.stay(),
+            ],
+            PAY_PAYER: [
+                *steps.choice(
+                    dialogue=PAYMENT,
+                    state=PAY_PAYER,
+                    field="payer",
+                    prefix="clm:payer",
+                    values=[p.value for p in Payer],
                     then=_confirm_payment,
                 ),
                 *steps.stay(),
@@ -720,53 +772,223 @@ def replacement_dialogue() -> ConversationHandler[PneContext]:
     )
 
 
-# --- staff: a recovery -----------------------------------------------------------------------
+# --- items found again (art. 6): the body reports, staff confirm with each item's damage ------
 
 
 async def _recovery_start(
     update: Update, context: PneContext, claim: service.ClaimView, _: str | None
 ) -> object:
+    """Which items were found: every item not found yet is chosen; a tap takes one out."""
+    if claim.kind not in rules.RECOVERABLE_KINDS or not claim.not_recovered:
+        await reply(update, context, "claim.follow.nothing_to_recover", number=claim.number)
+        return steps.end(context, RECOVERY)
+    current = steps.draft(context, RECOVERY)
+    current["body_kind"] = claim.body_kind
+    current["body"] = claim.body_name
+    current["items"] = [[i.id, _item_name(context, i)] for i in claim.not_recovered]
+    current["chosen"] = [i.id for i in claim.not_recovered]
+    return await _ask_recovered_items(update, context)
+
+
+def _item_name(context: PneContext, item: service.ItemView) -> str:
+    return item.asset_tag or item.description or context.t("claim.item.no_tag")
+
+
+def _is_staff(context: PneContext) -> bool:
+    return context.person is not None and context.person.role == Role.STAFF
+
+
+async def _ask_recovered_items(update: Update, context: PneContext) -> object:
+    current = steps.draft(context, RECOVERY)
+    chosen = set(current["chosen"])
+    rows = [
+        [(("✅ " if item_id in chosen else "▫️ ") + name, f"clm:rit:{index}")]
+        for index, (item_id, name) in enumerate(current["items"])
+    ]
+    rows.append([(context.t("claim.button.recovered_items_done"), "clm:rit:done")])
+    names = [name for item_id, name in current["items"] if item_id in chosen]
     await reply(
         update,
         context,
-        body_variant("claim.follow.ask_recovery_when", claim.body_kind),
-        number=claim.number,
-        body=claim.body_name,
-        reply_markup=keyboard([[(context.t("claim.button.now"), "clm:now")]]),
+        "claim.follow.ask_recovered_items",
+        number=current["number"],
+        chosen=", ".join(names) or "—",
+        reply_markup=keyboard(rows),
     )
-    return RECOV_WHEN
+    return RECOV_ITEMS
+
+
+async def _recovered_item_tapped(update: Update, context: PneContext) -> object:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    current = steps.draft(context, RECOVERY)
+    picked = query.data.removeprefix("clm:rit:")
+    if picked == "done":
+        if not current.get("chosen"):
+            await query.answer()
+            await reply(update, context, "claim.follow.recovered_items_none")
+            return RECOV_ITEMS
+        await query.answer()
+        await reply(
+            update,
+            context,
+            body_variant("claim.follow.ask_recovery_when", current.get("body_kind")),
+            number=current["number"],
+            body=current.get("body", ""),
+            reply_markup=keyboard([[(context.t("claim.button.now"), "clm:now")]]),
+        )
+        return RECOV_WHEN
+    items = current.get("items", [])
+    if not picked.isdigit() or int(picked) >= len(items):
+        await query.answer(context.t("common.stale_button"), show_alert=True)
+        return RECOV_ITEMS
+    await query.answer()
+    item_id = items[int(picked)][0]
+    chosen = list(current["chosen"])
+    current["chosen"] = (
+        [i for i in chosen if i != item_id] if item_id in chosen else [*chosen, item_id]
+    )
+    return await _ask_recovered_items(update, context)
+
+
+async def _recovery_when_given(update: Update, context: PneContext) -> object:
+    if _is_staff(context):
+        steps.draft(context, RECOVERY)["damages"] = {}
+        return await _ask_damage(update, context)
+    return await _confirm_recovery(update, context)
+
+
+async def _confirm_reported_start(
+    update: Update, context: PneContext, claim: service.ClaimView, extra: str | None
+) -> object:
+    """Staff confirm a recovery the body reported: each item's damage, then confirm."""
+    recovery = next((r for r in claim.recoveries if str(r.id) == extra), None)
+    if recovery is None or recovery.state is not rules.RecoveryState.REPORTED:
+        await reply(update, context, "claim.error.recovery_state_shown", number=claim.number)
+        return steps.end(context, RECOVERY)
+    current = steps.draft(context, RECOVERY)
+    names = {i.id: _item_name(context, i) for i in claim.items}
+    current["recovery_id"] = recovery.id
+    current["items"] = [[item_id, names.get(item_id, "")] for item_id in recovery.item_ids]
+    current["chosen"] = list(recovery.item_ids)
+    current["told_at"] = recovery.told_at.isoformat()
+    current["damages"] = {}
+    return await _ask_damage(update, context)
+
+
+def _next_undamaged(current: Draft) -> tuple[int, str] | None:
+    names = dict((item_id, name) for item_id, name in current["items"])
+    for item_id in current["chosen"]:
+        if str(item_id) not in current["damages"]:
+            return item_id, names.get(item_id, "")
+    return None
+
+
+async def _ask_damage(update: Update, context: PneContext) -> object:
+    current = steps.draft(context, RECOVERY)
+    following = _next_undamaged(current)
+    if following is None:
+        return await _confirm_recovery(update, context)
+    current["zero"] = "0"
+    await reply(
+        update,
+        context,
+        "claim.follow.ask_damage",
+        item=following[1],
+        reply_markup=keyboard([[(context.t("claim.button.intact"), "clm:amount:ok")]]),
+    )
+    return RECOV_DAMAGE
+
+
+def _damage(context: PneContext, current: Draft, amount: Any) -> None:
+    rules.check_damage(amount)
+
+
+async def _damage_given(update: Update, context: PneContext) -> object:
+    current = steps.draft(context, RECOVERY)
+    following = _next_undamaged(current)
+    if following is not None:
+        current["damages"][str(following[0])] = current.pop("damage")
+    return await _ask_damage(update, context)
 
 
 async def _confirm_recovery(update: Update, context: PneContext) -> object:
     current = steps.draft(context, RECOVERY)
+    names = dict((item_id, name) for item_id, name in current["items"])
+    items = ", ".join(names[i] for i in current["chosen"] if i in names)
+    told = context.services.i18n.datetime(context.lang, datetime.fromisoformat(current["told_at"]))
+    if not _is_staff(context):
+        return await steps.ask_to_confirm(
+            update,
+            context,
+            dialogue=RECOVERY,
+            state=CONFIRM,
+            key="claim.follow.confirm_recovery_report",
+            button="claim.button.send_recovery",
+            number=current["number"],
+            items=items,
+            told=told,
+        )
+    damages = "\n".join(
+        context.t(
+            "claim.follow.damage_line",
+            item=names.get(int(item_id), ""),
+            damage=_money(context, Decimal(amount)),
+        )
+        for item_id, amount in current["damages"].items()
+    )
     return await steps.ask_to_confirm(
         update,
         context,
         dialogue=RECOVERY,
         state=CONFIRM,
-        key="claim.follow.confirm_recovery",
+        key="claim.follow.confirm_recovery_items",
         button="claim.button.record_recovery",
         number=current["number"],
-        told=context.services.i18n.datetime(
-            context.lang, datetime.fromisoformat(current["told_at"])
-        ),
+        items=items,
+        told=told,
+        damages=Safe(damages),
     )
 
 
 async def _record_recovery(update: Update, context: PneContext, current: Draft) -> None:
     assert context.person is not None
-    claim, outcome = await service.record_recovery(
-        context.services.db,
+    services = context.services
+    told_at = datetime.fromisoformat(current["told_at"])
+    if not _is_staff(context):
+        reported = await service.report_recovery(
+            services.db,
+            context.person.id,
+            int(current["claim_id"]),
+            item_ids=list(current["chosen"]),
+            told_at=told_at,
+            now=steps.now(context),
+        )
+        await reply(update, context, "claim.follow.recovery_reported", number=reported.claim.number)
+        items = ", ".join(reported.recovery.items)
+        await tell(
+            context,
+            await notices.tell_staff(
+                services.db,
+                services.i18n,
+                services.settings,
+                reported.claim,
+                "claim.notify.recovery_reported",
+                lambda card: {"items": items},
+            ),
+        )
+        return
+    done = await service.record_recovery(
+        services.db,
         context.person.id,
         int(current["claim_id"]),
-        told_at=datetime.fromisoformat(current["told_at"]),
+        told_at=told_at,
+        item_ids=list(current["chosen"]),
+        recovery_id=current.get("recovery_id"),
+        damages={int(k): Decimal(v) for k, v in current["damages"].items()},
         now=steps.now(context),
     )
-    key = (
-        "claim.notify.recovered_before"
-        if outcome is RecoveryOutcome.BEFORE_INDEMNITY
-        else "claim.notify.recovered_after"
-    )
+    claim = done.claim
     await reply(
         update,
         context,
@@ -774,26 +996,677 @@ async def _record_recovery(update: Update, context: PneContext, current: Draft) 
         number=claim.number,
         body=claim.body_name,
     )
-    await _tell_commune(context, claim, key)
+    await _tell_recovered(context, done)
+
+
+async def _tell_recovered(context: PneContext, done: service.RecoveryRecorded) -> None:
+    """The body learns what the recovery means: before the indemnity, the items are back
+    and what it owes; after it, the window, its last day and what it would owe back."""
+    services = context.services
+    claim, recovery = done.claim, done.recovery
+    items = ", ".join(recovery.items)
+    if recovery.outcome is RecoveryOutcome.BEFORE_INDEMNITY:
+        messages = await notices.tell_body(
+            services.db,
+            services.i18n,
+            claim,
+            "claim.notify.recovered_before_items",
+            lambda card: {
+                "items": items,
+                "damage": card.money(recovery.damage),
+            },
+        )
+    else:
+        messages = await notices.tell_body(
+            services.db,
+            services.i18n,
+            claim,
+            "claim.notify.recovered_after_items",
+            lambda card: {
+                "items": items,
+                "last_day": card.i18n.date(card.lang, recovery.last_day)
+                if recovery.last_day
+                else "",
+                "owed_back": Safe(card.owed_back_line(claim, recovery)),
+            },
+            lambda card: card.recovery_request_actions(claim, recovery),
+        )
+    if done.due_changed is not None:
+        before, after = done.due_changed
+        messages += await notices.tell_body(
+            services.db,
+            services.i18n,
+            claim,
+            "claim.notify.amount_due_changed",
+            lambda card: {"before": card.money(before), "after": card.money(after)},
+        )
+    await tell(context, messages)
 
 
 def recovery_dialogue() -> ConversationHandler[PneContext]:
     return dialogue(
         name=RECOVERY,
-        entry_points=[_entry(RECOVERY, "recov", Action.MANAGE_CLAIM, _recovery_start)],
+        entry_points=[
+            _entry(RECOVERY, "recov", Action.FOLLOW_CLAIM, _recovery_start),
+            _entry(
+                RECOVERY,
+                "recok",
+                Action.MANAGE_CLAIM,
+                _confirm_reported_start,
+                extra=r":\d{1,10}",
+            ),
+        ],
         states={
+            RECOV_ITEMS: [
+                CallbackQueryHandler(_recovered_item_tapped, pattern=r"^clm:rit:(\d{1,3}|done)$"),
+                *steps.stay(),
+            ],
             RECOV_WHEN: [
                 *steps.instant(
                     dialogue=RECOVERY,
                     state=RECOV_WHEN,
                     field="told_at",
                     button="clm:now",
-                    then=_confirm_recovery,
+                    then=_recovery_when_given,
+                ),
+                *steps.stay(),
+            ],
+            RECOV_DAMAGE: [
+                *steps.amount(
+                    dialogue=RECOVERY,
+                    state=RECOV_DAMAGE,
+                    field="damage",
+                    suggested="zero",
+                    checks=[_damage],
+                    then=_damage_given,
                 ),
                 *steps.stay(),
             ],
             CONFIRM: [
                 *steps.confirmation(dialogue=RECOVERY, state=CONFIRM, act=_record_recovery),
+                *steps.stay(),
+            ],
+        },
+        fallbacks=[],
+    )
+
+
+# --- after the indemnity: the body's request, SEM's agreement or refusal ----------------------
+
+
+def _recovery_named(claim: service.ClaimView, rid: str | None) -> service.RecoveryView | None:
+    return next((r for r in claim.recoveries if str(r.id) == rid), None)
+
+
+async def _request_start(
+    update: Update, context: PneContext, claim: service.ClaimView, extra: str | None
+) -> object:
+    recovery = _recovery_named(claim, extra)
+    if recovery is None:
+        await reply(update, context, "claim.error.recovery_state_shown", number=claim.number)
+        return steps.end(context, RECOVERY_ANSWER)
+    current = steps.draft(context, RECOVERY_ANSWER)
+    current["recovery_id"] = recovery.id
+    current["decision"] = "request"
+    card = _card(context)
+    return await steps.ask_to_confirm(
+        update,
+        context,
+        dialogue=RECOVERY_ANSWER,
+        state=CONFIRM,
+        key="claim.follow.confirm_recovery_request",
+        button="claim.button.recovery_request",
+        number=claim.number,
+        items=", ".join(recovery.items),
+        owed_back=Safe(card.owed_back_line(claim, recovery)),
+    )
+
+
+async def _decision_start(
+    update: Update, context: PneContext, claim: service.ClaimView, extra: str | None
+) -> object:
+    rid, _, decision = (extra or "").partition(":")
+    recovery = _recovery_named(claim, rid)
+    if recovery is None or decision not in {"agree", "refuse"}:
+        await reply(update, context, "claim.error.recovery_state_shown", number=claim.number)
+        return steps.end(context, RECOVERY_ANSWER)
+    current = steps.draft(context, RECOVERY_ANSWER)
+    current["recovery_id"] = recovery.id
+    current["decision"] = decision
+    return await steps.ask_to_confirm(
+        update,
+        context,
+        dialogue=RECOVERY_ANSWER,
+        state=CONFIRM,
+        key=_card(context).for_body(f"claim.follow.confirm_recovery_{decision}", claim.body_kind),
+        button=f"claim.button.recovery_{decision}",
+        number=claim.number,
+        body=claim.body_name,
+        items=", ".join(recovery.items),
+        owed_back=Safe(_card(context).owed_back_line(claim, recovery)),
+    )
+
+
+async def _answer_recovery(update: Update, context: PneContext, current: Draft) -> None:
+    assert context.person is not None
+    services = context.services
+    decision = current["decision"]
+    if decision == "request":
+        done = await service.request_recovery(
+            services.db,
+            context.person.id,
+            int(current["claim_id"]),
+            int(current["recovery_id"]),
+            now=steps.now(context),
+        )
+        await reply(update, context, "claim.follow.recovery_requested", number=done.claim.number)
+        items = ", ".join(done.recovery.items)
+        await tell(
+            context,
+            await notices.tell_staff(
+                services.db,
+                services.i18n,
+                services.settings,
+                done.claim,
+                "claim.notify.recovery_requested",
+                lambda card: {"items": items},
+            ),
+        )
+        return
+    done = await service.decide_recovery(
+        services.db,
+        context.person.id,
+        int(current["claim_id"]),
+        int(current["recovery_id"]),
+        agree=decision == "agree",
+        now=steps.now(context),
+    )
+    claim, recovery = done.claim, done.recovery
+    await reply(update, context, f"claim.follow.recovery_{decision}d", number=claim.number)
+    items = ", ".join(recovery.items)
+    await tell(
+        context,
+        await notices.tell_body(
+            services.db,
+            services.i18n,
+            claim,
+            f"claim.notify.recovery_{decision}d",
+            lambda card: {"items": items, "owed_back": Safe(card.owed_back_line(claim, recovery))},
+        ),
+    )
+
+
+def recovery_answer_dialogue() -> ConversationHandler[PneContext]:
+    return dialogue(
+        name=RECOVERY_ANSWER,
+        entry_points=[
+            _entry(
+                RECOVERY_ANSWER, "recreq", Action.FOLLOW_CLAIM, _request_start, extra=r":\d{1,10}"
+            ),
+            _entry(
+                RECOVERY_ANSWER,
+                "recdec",
+                Action.MANAGE_CLAIM,
+                _decision_start,
+                extra=r":\d{1,10}:(agree|refuse)",
+            ),
+        ],
+        states={
+            CONFIRM: [
+                *steps.confirmation(dialogue=RECOVERY_ANSWER, state=CONFIRM, act=_answer_recovery),
+                *steps.stay(),
+            ],
+        },
+        fallbacks=[],
+    )
+
+
+# --- the insurer's indemnity -----------------------------------------------------------------
+
+
+async def _indemnity_start(
+    update: Update, context: PneContext, claim: service.ClaimView, _: str | None
+) -> object:
+    if claim.indemnity is not None:
+        await reply(update, context, "claim.follow.indemnity_known", number=claim.number)
+        return steps.end(context, INDEMNITY)
+    current = steps.draft(context, INDEMNITY)
+    current["body_kind"] = claim.body_kind
+    current["discovered_at"] = claim.discovered_at.isoformat()
+    card = _card(context)
+    rows = [
+        [(card.payee(p.value, claim.body_kind), f"clm:payee:{p.value}")] for p in IndemnityPayee
+    ]
+    await reply(
+        update,
+        context,
+        "claim.follow.ask_indemnity_payee",
+        number=claim.number,
+        reply_markup=keyboard(rows),
+    )
+    return INDEM_PAYEE
+
+
+async def _ask_indemnity_date(update: Update, context: PneContext) -> object:
+    rows = [[(context.t("claim.button.today"), "clm:today")]]
+    await reply(update, context, "claim.follow.ask_indemnity_date", reply_markup=keyboard(rows))
+    return INDEM_DATE
+
+
+def _indemnity_day(context: PneContext, current: Draft, paid_on: Any) -> None:
+    if paid_on > steps.today(context):
+        raise DomainError("claim.error.indemnity_in_future", paid_on=paid_on)
+    discovered = datetime.fromisoformat(current["discovered_at"])
+    if paid_on < local_date(discovered, context.services.settings.tz):
+        raise DomainError("claim.error.indemnity_before_discovery", paid_on=paid_on)
+
+
+async def _ask_indemnity_amount(update: Update, context: PneContext) -> object:
+    await reply(update, context, "claim.follow.ask_indemnity_amount")
+    return INDEM_AMOUNT
+
+
+def _positive(context: PneContext, current: Draft, amount: Any) -> None:
+    if amount <= 0:
+        raise DomainError("claim.error.payment_not_positive", amount=amount)
+
+
+async def _confirm_indemnity(update: Update, context: PneContext) -> object:
+    current = steps.draft(context, INDEMNITY)
+    return await steps.ask_to_confirm(
+        update,
+        context,
+        dialogue=INDEMNITY,
+        state=CONFIRM,
+        key="claim.follow.confirm_indemnity",
+        button="claim.button.record_indemnity",
+        number=current["number"],
+        payee=_card(context).payee(current["payee"], current.get("body_kind")),
+        amount=_money(context, Decimal(current["amount"])),
+        paid_on=context.services.i18n.date(
+            context.lang, datetime.fromisoformat(current["paid_on"]).date()
+        ),
+    )
+
+
+async def _record_indemnity(update: Update, context: PneContext, current: Draft) -> None:
+    assert context.person is not None
+    services = context.services
+    claim = await service.record_indemnity(
+        services.db,
+        context.person.id,
+        int(current["claim_id"]),
+        paid_on=datetime.fromisoformat(current["paid_on"]).date(),
+        payee=IndemnityPayee(current["payee"]),
+        amount=Decimal(current["amount"]),
+        now=steps.now(context),
+    )
+    await reply(update, context, "claim.follow.indemnity_saved", number=claim.number)
+    line = lambda card: {"indemnity": Safe(card.indemnity_line(claim))}  # noqa: E731
+    if _is_staff(context):
+        messages = await notices.tell_body(
+            services.db, services.i18n, claim, "claim.notify.indemnity", line
+        )
+    else:
+        messages = await notices.tell_staff(
+            services.db, services.i18n, services.settings, claim, "claim.notify.indemnity", line
+        )
+    await tell(context, messages)
+
+
+def indemnity_dialogue() -> ConversationHandler[PneContext]:
+    return dialogue(
+        name=INDEMNITY,
+        entry_points=[_entry(INDEMNITY, "indem", Action.FOLLOW_CLAIM, _indemnity_start)],
+        states={
+            INDEM_PAYEE: [
+                *steps.choice(
+                    dialogue=INDEMNITY,
+                    state=INDEM_PAYEE,
+                    field="payee",
+                    prefix="clm:payee",
+                    values=[p.value for p in IndemnityPayee],
+                    then=_ask_indemnity_date,
+                ),
+                *steps.stay(),
+            ],
+            INDEM_DATE: [
+                *steps.instant(
+                    dialogue=INDEMNITY,
+                    state=INDEM_DATE,
+                    field="paid_on",
+                    day=True,
+                    button="clm:today",
+                    checks=[_indemnity_day],
+                    then=_ask_indemnity_amount,
+                ),
+                *steps.stay(),
+            ],
+            INDEM_AMOUNT: [
+                *steps.amount(
+                    dialogue=INDEMNITY,
+                    state=INDEM_AMOUNT,
+                    field="amount",
+                    checks=[_positive],
+                    then=_confirm_indemnity,
+                ),
+                *steps.stay(),
+            ],
+            CONFIRM: [
+                *steps.confirmation(dialogue=INDEMNITY, state=CONFIRM, act=_record_indemnity),
+                *steps.stay(),
+            ],
+        },
+        fallbacks=[],
+    )
+
+
+# --- the body records a payment it made, with a proof; staff confirm or reject it ------------
+
+
+async def _body_payment_start(
+    update: Update, context: PneContext, claim: service.ClaimView, _: str | None
+) -> object:
+    if claim.pledge is None or claim.outstanding is None or claim.outstanding <= 0:
+        await reply(update, context, "claim.follow.nothing_to_pay", number=claim.number)
+        return steps.end(context, BODY_PAYMENT)
+    current = steps.draft(context, BODY_PAYMENT)
+    current["suggested"] = str(claim.outstanding)
+    current["outstanding"] = str(claim.outstanding)
+    current["body_kind"] = claim.body_kind
+    shown = _money(context, claim.outstanding)
+    await reply(
+        update,
+        context,
+        "claim.follow.ask_body_payment_amount",
+        number=claim.number,
+        outstanding=shown,
+        reply_markup=keyboard(
+            [[(context.t("claim.button.take_amount", amount=shown), "clm:amount:ok")]]
+        ),
+    )
+    return BPAY_AMOUNT
+
+
+async def _ask_body_payment_date(update: Update, context: PneContext) -> object:
+    rows = [[(context.t("claim.button.today"), "clm:today")]]
+    await reply(update, context, "claim.follow.ask_body_payment_date", reply_markup=keyboard(rows))
+    return BPAY_DATE
+
+
+async def _ask_body_payer(update: Update, context: PneContext) -> object:
+    body_kind = steps.draft(context, BODY_PAYMENT).get("body_kind")
+    rows = [
+        [(_card(context).payer(p.value, body_kind), f"clm:payer:{p.value}")]
+        for p in (Payer.BODY_FUNDS, Payer.BODY_INDEMNITY, Payer.INSURER)
+    ]
+    await reply(update, context, "claim.follow.ask_payer", reply_markup=keyboard(rows))
+    return BPAY_PAYER
+
+
+async def _ask_proof(update: Update, context: PneContext) -> object:
+    await reply(update, context, "claim.follow.ask_payment_proof")
+    return BPAY_PROOF
+
+
+async def _proof_given(update: Update, context: PneContext) -> object:
+    message = update.effective_message
+    assert message is not None
+    current = steps.draft(context, BODY_PAYMENT)
+    if message.photo:
+        photo = message.photo[-1]
+        current["proof"] = ["photo", photo.file_id, photo.file_unique_id, None, None]
+    elif message.document:
+        doc = message.document
+        current["proof"] = [
+            "document", doc.file_id, doc.file_unique_id, doc.file_name, doc.mime_type,
+        ]  # fmt: skip
+    else:
+        return await _ask_proof(update, context)
+    return await steps.ask_to_confirm(
+        update,
+        context,
+        dialogue=BODY_PAYMENT,
+        state=CONFIRM,
+        key="claim.follow.confirm_body_payment",
+        button="claim.button.send_payment",
+        number=current["number"],
+        amount=_money(context, Decimal(current["amount"])),
+        paid_on=context.services.i18n.date(
+            context.lang, datetime.fromisoformat(current["paid_on"]).date()
+        ),
+        payer=_card(context).payer(current["payer"], current.get("body_kind")),
+    )
+
+
+async def _record_body_payment(update: Update, context: PneContext, current: Draft) -> None:
+    assert context.person is not None
+    services = context.services
+    kind, file_id, unique, name, mime = current["proof"]
+    declared = await service.record_body_payment(
+        services.db,
+        context.person.id,
+        int(current["claim_id"]),
+        amount=Decimal(current["amount"]),
+        paid_on=datetime.fromisoformat(current["paid_on"]).date(),
+        payer=Payer(current["payer"]),
+        proof=service.FileRef(kind, file_id, unique, name, mime),
+        now=steps.now(context),
+    )
+    claim = declared.claim
+    await reply(update, context, "claim.follow.body_payment_saved", number=claim.number)
+    payment = next(p for p in claim.payments if p.id == declared.payment_id)
+    messages = await notices.tell_staff(
+        services.db,
+        services.i18n,
+        services.settings,
+        claim,
+        "claim.notify.payment_declared",
+        lambda card: {
+            "amount": card.money(payment.amount),
+            "paid_on": card.i18n.date(card.lang, payment.paid_on),
+            "payer": card.payer(payment.payer.value, claim.body_kind),
+        },
+    )
+    await tell(context, messages)
+    for chat_id in {m.chat_id for m in messages}:  # the proof itself, for staff to check
+        try:
+            if kind == "photo":
+                await context.bot.send_photo(chat_id, file_id)
+            else:
+                await context.bot.send_document(chat_id, file_id)
+        except TelegramError as exc:
+            log.warning("proof of %s not sent to %s (%s)", claim.number, chat_id, exc)
+
+
+def body_payment_dialogue() -> ConversationHandler[PneContext]:
+    return dialogue(
+        name=BODY_PAYMENT,
+        entry_points=[_entry(BODY_PAYMENT, "bpay", Action.FOLLOW_CLAIM, _body_payment_start)],
+        states={
+            BPAY_AMOUNT: [
+                *steps.amount(
+                    dialogue=BODY_PAYMENT,
+                    state=BPAY_AMOUNT,
+                    field="amount",
+                    suggested="suggested",
+                    checks=[_payment_amount],
+                    then=_ask_body_payment_date,
+                ),
+                *steps.stay(),
+            ],
+            BPAY_DATE: [
+                *steps.instant(
+                    dialogue=BODY_PAYMENT,
+                    state=BPAY_DATE,
+                    field="paid_on",
+                    day=True,
+                    button="clm:today",
+                    checks=[_payment_day],
+                    then=_ask_body_payer,
+                ),
+                *steps.stay(),
+            ],
+            BPAY_PAYER: [
+                *steps.choice(
+                    dialogue=BODY_PAYMENT,
+                    state=BPAY_PAYER,
+                    field="payer",
+                    prefix="clm:payer",
+                    values=[p.value for p in Payer],
+                    then=_ask_proof,
+                ),
+                *steps.stay(),
+            ],
+            BPAY_PROOF: [
+                MessageHandler(filters.PHOTO | filters.Document.ALL | TEXT, _proof_given),
+                *steps.stay(),
+            ],
+            CONFIRM: [
+                *steps.confirmation(dialogue=BODY_PAYMENT, state=CONFIRM, act=_record_body_payment),
+                *steps.stay(),
+            ],
+        },
+        fallbacks=[],
+    )
+
+
+def _pending_named(claim: service.ClaimView, pid: str | None) -> service.PaymentView | None:
+    return next((p for p in claim.pending_payments if str(p.id) == pid), None)
+
+
+async def _review_start(
+    update: Update, context: PneContext, claim: service.ClaimView, extra: str | None, *, ok: bool
+) -> object:
+    payment = _pending_named(claim, extra)
+    if payment is None:
+        await reply(update, context, "claim.error.payment_not_pending")
+        return steps.end(context, PAYMENT_REVIEW)
+    current = steps.draft(context, PAYMENT_REVIEW)
+    current["payment_id"] = payment.id
+    current["confirm"] = ok
+    current["amount"] = str(payment.amount)
+    current["paid_on"] = payment.paid_on.isoformat()
+    current["payer"] = payment.payer.value
+    current["body_kind"] = claim.body_kind
+    if not ok:
+        await reply(
+            update,
+            context,
+            "claim.follow.ask_rejection_reason",
+            number=claim.number,
+            amount=_money(context, payment.amount),
+        )
+        return REVIEW_REASON
+    return await _confirm_review(update, context)
+
+
+async def _confirm_start(
+    update: Update, context: PneContext, claim: service.ClaimView, extra: str | None
+) -> object:
+    return await _review_start(update, context, claim, extra, ok=True)
+
+
+async def _reject_start(
+    update: Update, context: PneContext, claim: service.ClaimView, extra: str | None
+) -> object:
+    return await _review_start(update, context, claim, extra, ok=False)
+
+
+def _rejection_reason(typed: str) -> str:
+    text = typed.strip()
+    if not text or text in {"-", "—"}:
+        raise DomainError("claim.error.rejection_reason_required")
+    return text[:MAX_REASON]
+
+
+async def _confirm_review(update: Update, context: PneContext) -> object:
+    current = steps.draft(context, PAYMENT_REVIEW)
+    ok = bool(current["confirm"])
+    return await steps.ask_to_confirm(
+        update,
+        context,
+        dialogue=PAYMENT_REVIEW,
+        state=CONFIRM,
+        key="claim.follow.confirm_payment_ok" if ok else "claim.follow.confirm_payment_rejected",
+        button="claim.button.payment_confirm_it" if ok else "claim.button.payment_reject",
+        number=current["number"],
+        amount=_money(context, Decimal(current["amount"])),
+        paid_on=context.services.i18n.date(
+            context.lang, datetime.fromisoformat(current["paid_on"]).date()
+        ),
+        payer=_card(context).payer(current["payer"], current.get("body_kind")),
+        reason=current.get("reason") or "",
+    )
+
+
+async def _review_payment(update: Update, context: PneContext, current: Draft) -> None:
+    assert context.person is not None
+    services = context.services
+    ok = bool(current["confirm"])
+    claim, payment, full = await service.review_payment(
+        services.db,
+        context.person.id,
+        int(current["claim_id"]),
+        int(current["payment_id"]),
+        confirm=ok,
+        reason=current.get("reason"),
+        now=steps.now(context),
+    )
+    if ok:
+        key = "claim.follow.paid_in_full" if full else "claim.follow.payment_saved"
+        notice = "claim.notify.closed_paid" if full else "claim.notify.payment_confirmed"
+    else:
+        key, notice = "claim.follow.payment_rejected", "claim.notify.payment_rejected"
+    await reply(
+        update,
+        context,
+        key,
+        number=claim.number,
+        outstanding=_money(context, claim.outstanding or Decimal(0)),
+    )
+    await tell(
+        context,
+        await notices.tell_body(
+            services.db,
+            services.i18n,
+            claim,
+            notice,
+            lambda card: {
+                "amount": card.money(payment.amount),
+                "paid_on": card.i18n.date(card.lang, payment.paid_on),
+                "outstanding": card.money(claim.outstanding or Decimal(0)),
+                "reason": current.get("reason") or "",
+                "pay_by": card.i18n.date(card.lang, claim.payment_deadline)
+                if claim.payment_deadline
+                else "",
+            },
+        ),
+    )
+
+
+def payment_review_dialogue() -> ConversationHandler[PneContext]:
+    return dialogue(
+        name=PAYMENT_REVIEW,
+        entry_points=[
+            _entry(
+                PAYMENT_REVIEW, "pconf", Action.MANAGE_CLAIM, _confirm_start, extra=r":\d{1,10}"
+            ),
+            _entry(PAYMENT_REVIEW, "prej", Action.MANAGE_CLAIM, _reject_start, extra=r":\d{1,10}"),
+        ],
+        states={
+            REVIEW_REASON: [
+                *steps.text(
+                    dialogue=PAYMENT_REVIEW,
+                    state=REVIEW_REASON,
+                    field="reason",
+                    read=_rejection_reason,
+                    then=_confirm_review,
+                ),
+                *steps.stay(),
+            ],
+            CONFIRM: [
+                *steps.confirmation(dialogue=PAYMENT_REVIEW, state=CONFIRM, act=_review_payment),
                 *steps.stay(),
             ],
         },
@@ -922,7 +1795,9 @@ def _safe(html: str) -> Any:
 _RETIRED_STEPS = "retired_follow_up_steps"
 _STARTS = re.compile(
     r"^clm:(duty:\d{1,10}:[a-z_]{1,24}"
-    r"|(pledge|attach|complete|pay|close|repl|recov|view):\d{1,10})$"
+    r"|(pledge|attach|complete|pay|close|repl|recov|view|indem|bpay):\d{1,10}"
+    r"|(recok|recreq|pconf|prej):\d{1,10}:\d{1,10}"
+    r"|recdec:\d{1,10}:\d{1,10}:(agree|refuse))$"
 )
 
 
@@ -1001,7 +1876,7 @@ async def show_claim(update: Update, context: PneContext) -> None:
     if context.person.role == Role.STAFF:
         markup = card.staff_keyboard(full)
     elif context.person.role == Role.COMMUNE:
-        markup = card.duty_keyboard(full)
+        markup = card.body_keyboard(full)
     await send_about(
         context,
         update.effective_chat.id if update.effective_chat else 0,
@@ -1022,6 +1897,10 @@ def conversations() -> list[ConversationHandler[PneContext]]:
         recovery_dialogue(),
         close_dialogue(),
         attach_dialogue(),
+        recovery_answer_dialogue(),
+        indemnity_dialogue(),
+        body_payment_dialogue(),
+        payment_review_dialogue(),
     ]
 
 

@@ -177,12 +177,31 @@ async def test_forged_buttons_of_another_role_or_scope_change_nothing(world: Wor
     before = await state()
     # Staff's actions, from a teacher and from the claim's own commune agent.
     for user in (zoe, claude):
-        for data in (f"tk:take:{claim_id}", f"tk:reopen:{claim_id}", f"clm:close:{claim_id}"):
+        for data in (
+            f"tk:take:{claim_id}",
+            f"tk:reopen:{claim_id}",
+            f"clm:close:{claim_id}",
+            f"clm:recok:{claim_id}:1",  # confirm a recovery the body reported
+            f"clm:recdec:{claim_id}:1:agree",  # SEM's « avis conforme »
+            f"clm:pconf:{claim_id}:1",  # confirm or reject a payment the body recorded
+            f"clm:prej:{claim_id}:1",
+        ):
             answer = await _answer_to_forged(world, user, data)
             assert forbidden in answer or not_found in answer, (user.first_name, data, answer)
-    # The duties of a claim of another commune's school.
-    answer = await _answer_to_forged(world, dana, f"clm:duty:{claim_id}:complaint")
-    assert not_found in answer or forbidden in answer, answer
+    # The duties, and the body's other actions, on a claim of another commune's school.
+    for data in (
+        f"clm:duty:{claim_id}:complaint",
+        f"clm:recov:{claim_id}",
+        f"clm:indem:{claim_id}",
+        f"clm:bpay:{claim_id}",
+        f"clm:recreq:{claim_id}:1",
+    ):
+        answer = await _answer_to_forged(world, dana, data)
+        assert not_found in answer or forbidden in answer, (data, answer)
+    # A teacher records no indemnity and no payment.
+    for data in (f"clm:indem:{claim_id}", f"clm:bpay:{claim_id}"):
+        answer = await _answer_to_forged(world, zoe, data)
+        assert forbidden in answer, (data, answer)
     # Ids that are not numbers, or out of range, are not trusted either.
     for data in ("clm:duty:abc:complaint", f"clm:pay:{10**12}", "tk:view:-1"):
         answer = await _answer_to_forged(world, claude, data)

@@ -214,28 +214,31 @@ async def test_an_ogecs_claim_followed_to_payment_reads_organisme_gestionnaire_t
     await api.tap(staff, pledged, "💶 Enregistrer un paiement")
     await api.tap(staff, api.last(staff.id), "Retenir 320,00\xa0€")
     await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.tap(staff, api.last(staff.id), "l'assureur, directement à SEM")
     await api.tap(staff, api.last(staff.id), "✅ Enregistrer le paiement")
     assert world.last_text(ogec_agent).startswith(
         "✅ Le sinistre S-2026-0001 (École Sainte-Marie) est remboursé intégralement et clos."
     )
     await api.send_text(staff, "/dossier S-2026-0001")
     await api.tap(staff, api.last(staff.id), "🔙 Objets retrouvés")
+    await api.tap(staff, api.last(staff.id), "✔️ Terminé")
     assert world.last_text(staff) == (
         "Objets du sinistre S-2026-0001 retrouvés. Quand l'organisme gestionnaire "
         "(OGEC Sainte-Marie) ou SEM en ont-ils été avisés ?"
     )
     await api.tap(staff, api.last(staff.id), "Maintenant")
+    await api.tap(staff, api.last(staff.id), "Intact (0 €)")
     await api.tap(staff, api.last(staff.id), "✅ Enregistrer")
     assert world.last_text(staff) == (
         "🔙 Récupération enregistrée pour le sinistre S-2026-0001 ; "
         "l'organisme gestionnaire (OGEC Sainte-Marie) est prévenu."
     )
-    assert "L'organisme gestionnaire peut, avec l'accord de SEM, en reprendre possession" in (
+    assert "l'organisme gestionnaire rembourse à son assureur 320,00\xa0€" in (
         world.last_text(ogec_agent)
     )
     async with world.db.uow() as uow:
         due = await uow.session.scalar(
-            select(Reminder.due_at).where(Reminder.key == "claim:1:recovery:d-3")
+            select(Reminder.due_at).where(Reminder.key == "claim:1-recovery:1:d-3")
         )
     assert due is not None
     world.clock.set(due)

@@ -94,6 +94,7 @@ async def test_items_recovered_after_the_claim_was_paid_open_a_15_day_window_wit
     await api.tap(staff, pledged, "💶 Enregistrer un paiement")
     await api.send_text(staff, "640")
     await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.tap(staff, api.last(staff.id), "l'assureur, directement à SEM")
     await api.tap(staff, api.last(staff.id), "✅ Enregistrer le paiement")
     assert world.last_text(staff) == (
         "✅ Le sinistre S-2026-0001 est remboursé intégralement : il est clos."
@@ -102,14 +103,17 @@ async def test_items_recovered_after_the_claim_was_paid_open_a_15_day_window_wit
     # The insurer paid and the claim closed; then the stolen items turn up.
     await api.send_text(staff, "/dossier S-2026-0001")
     await api.tap(staff, api.last(staff.id), "🔙 Objets retrouvés")
+    await api.tap(staff, api.last(staff.id), "✔️ Terminé")
     await api.tap(staff, api.last(staff.id), "Maintenant")
+    await api.tap(staff, api.last(staff.id), "Intact (0 €)")
+    await api.tap(staff, api.last(staff.id), "Intact (0 €)")
     await api.tap(staff, api.last(staff.id), "✅ Enregistrer")
 
     assert "retrouvés après le paiement de l'indemnité" in world.last_text(agent)
-    assert "sous quinze jours" in world.last_text(agent)
+    assert "demandez-le au plus tard le mercredi 25 mars 2026" in world.last_text(agent)
     async with world.db.uow() as uow:
         due = await uow.session.scalar(
-            select(Reminder.due_at).where(Reminder.key == "claim:1:recovery:d-3")
+            select(Reminder.due_at).where(Reminder.key == "claim:1-recovery:1:d-3")
         )
     assert due is not None
     # Told on Tuesday 10 March: last day 25 March; the reminder on 22 March, 09:00 Paris.
@@ -119,11 +123,12 @@ async def test_items_recovered_after_the_claim_was_paid_open_a_15_day_window_wit
     )
     world.clock.set(due)
     report = await sweep(world)
-    assert ("claim:1:recovery:d-3", agent.id) in report.deliveries
+    assert ("claim:1-recovery:1:d-3", agent.id) in report.deliveries
     assert world.last_text(agent).startswith(
         "⏰ Sinistre S-2026-0001 (École du Soleil) : pour reprendre les objets retrouvés, "
         "la commune doit le demander au plus tard le mercredi 25 mars 2026"
     )
+    assert api.last(agent.id).button_texts == ["🔙 Demander à reprendre les objets"]
 
 
 async def test_the_communes_own_equipment_is_shown_outside_the_refund(world: World) -> None:

@@ -83,6 +83,7 @@ async def test_a_payment_of_nothing_is_refused_and_the_amount_asked_again(world:
     await api.send_text(staff, "300")
     assert world.last_text(staff) == "Date du paiement ?"
     await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.tap(staff, api.last(staff.id), "la commune, sur ses fonds propres")
     await api.tap(staff, api.last(staff.id), "✅ Enregistrer le paiement")
     assert world.last_text(staff) == (
         "💶 Paiement enregistré pour le sinistre S-2026-0001. Reste dû : 340,00\xa0€."
@@ -104,9 +105,11 @@ async def test_a_payment_dated_in_the_future_is_refused_and_the_date_asked_again
     assert world.last_text(staff) == "La date du paiement ne peut pas être dans le futur."
     assert _step(world, "claim_payment", staff) == "pay_date"
     await api.send_text(staff, "09/03/2026")
+    assert world.last_text(staff) == "Qui a payé ?"
+    await api.tap(staff, api.last(staff.id), "la commune, sur ses fonds propres")
     assert world.last_text(staff) == (
         "Enregistrer un paiement de 300,00\xa0€ reçu le lundi 9 mars 2026 "
-        "pour le sinistre S-2026-0001 ?"
+        "pour le sinistre S-2026-0001, payé par la commune, sur ses fonds propres ?"
     )
     await api.tap(staff, api.last(staff.id), "✅ Enregistrer le paiement")
     assert await _payments(world) == [30000]
@@ -186,6 +189,7 @@ async def test_a_confirmation_button_sent_before_the_upgrade_confirms_nothing(
     await api.tap(staff, api.last(staff.id), "💶 Enregistrer un paiement")
     await api.send_text(staff, "300")
     await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.tap(staff, api.last(staff.id), "la commune, sur ses fonds propres")
 
     old = await api.forge_callback(staff, api.last(staff.id).message_id, "clm:ok")
 

@@ -191,6 +191,7 @@ async def test_a_theft_from_report_to_closing(world: World) -> None:
     await api.tap(staff, pledged, "💶 Enregistrer un paiement")
     await api.send_text(staff, "300")
     await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.tap(staff, api.last(staff.id), "la commune, sur ses fonds propres")
     await api.tap(staff, api.last(staff.id), "✅ Enregistrer le paiement")
     assert (
         world.last_text(staff)
@@ -199,6 +200,7 @@ async def test_a_theft_from_report_to_closing(world: World) -> None:
     await api.tap(staff, pledged, "💶 Enregistrer un paiement")
     await api.tap(staff, api.last(staff.id), "Retenir 340,00\xa0€")
     await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.tap(staff, api.last(staff.id), "la commune, sur ses fonds propres")
     await api.tap(staff, api.last(staff.id), "✅ Enregistrer le paiement")
     assert (
         world.last_text(staff)

@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 from telegram.ext import ConversationHandler
 
+from bot.domain.claims import Payer
+from bot.services import claims
 from handlers.telegram.claim_follow import FOLLOW_UPS
+from storage.models import ClaimItem
 from tests.conversations.conftest import World, a_world
 from tests.conversations.test_claim_follow_steps import _pledged
 
@@ -35,6 +40,13 @@ STARTS = [
     "clm:repl:1",
     "clm:recov:1",
     "clm:close:1",
+    "clm:indem:1",
+    "clm:bpay:1",
+    "clm:pconf:1:1",
+    "clm:prej:1:1",
+    "clm:recok:1:1",
+    "clm:recreq:1:1",
+    "clm:recdec:1:1:agree",
 ]
 TEXTS = [
     "0",
@@ -74,6 +86,17 @@ GOOD: dict[str, list[tuple[str, Any]]] = {
     "recov_when": [("tap", 0), ("text", "hier 20h")],
     "attach_purpose": [("tap", 0), ("tap", 2)],
     "attach_file": [("photo", 0), ("text", "le voici")],
+    "pay_payer": [("tap", 0), ("tap", 2)],
+    "recov_items": [("tap", 1), ("tap", 0)],  # « Terminé » (one item left to find), or toggle
+    "recov_damage": [("tap", 0), ("text", "450,50")],
+    "indem_payee": [("tap", 0), ("tap", 1)],
+    "indem_date": [("tap", 0), ("text", "09/03/2026")],
+    "indem_amount": [("text", "300")],
+    "bpay_amount": [("tap", 0), ("text", "300")],
+    "bpay_date": [("tap", 0), ("text", "09/03/2026")],
+    "bpay_payer": [("tap", 0), ("tap", 1)],
+    "bpay_proof": [("photo", 0)],
+    "review_reason": [("text", "Virement introuvable")],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 3)),
@@ -100,10 +123,32 @@ STAFF_ID = 1003  # the third person registered by _pledged
 
 
 async def _prepare(url: str) -> None:
-    """A pledged theft claim, S-2026-0001, and its staff member, once for every example."""
+    """A pledged theft claim, S-2026-0001, and its staff member, once for every example;
+    its body reported one of the two tablets found (recovery 1) and a payment of 100 €
+    with a proof (payment 1), both awaiting staff."""
     async with a_world(url) as world:
-        _, _, staff = await _pledged(world)
+        _, agent, staff = await _pledged(world)
         assert staff.id == STAFF_ID
+        async with world.db.uow() as uow:
+            person = await uow.people.by_account("telegram", agent.id)
+            assert person is not None
+            first = await uow.session.scalar(
+                select(func.min(ClaimItem.id)).where(ClaimItem.claim_id == 1)
+            )
+            assert first is not None
+        now = world.clock.now()
+        await claims.report_recovery(world.db, person.id, 1, item_ids=[first], told_at=now, now=now)
+        proof = claims.FileRef("photo", "proof-file", "proof-unique")
+        await claims.record_body_payment(
+            world.db,
+            person.id,
+            1,
+            amount=Decimal("100"),
+            paid_on=now.date(),
+            payer=Payer.BODY_FUNDS,
+            proof=proof,
+            now=now,
+        )
 
 
 def _follow_ups(world: World) -> list[ConversationHandler[Any]]:

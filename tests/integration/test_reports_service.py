@@ -35,7 +35,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.domain.claims import ClaimKind, Duty, PaymentMode
+from bot.domain.claims import ClaimKind, Duty, Payer, PaymentMode
 from bot.domain.deadlines import payment_deadline
 from bot.domain.errors import DomainError
 from bot.services import claims, reminders, reports
@@ -253,6 +253,17 @@ async def history(database_url: str) -> AsyncIterator[History]:
     )
     await claims.record_payment(
         db, staff, c["#2"], amount=E("200"), paid_on=date(2026, 2, 1), now=at("2026-02-01T10:00")
+    )
+    # A payment the body says it made, awaiting staff: not paid, in no figure below.
+    await claims.record_body_payment(
+        db,
+        staff,
+        c["#2"],
+        amount=E("300"),
+        paid_on=date(2026, 2, 2),
+        payer=Payer.BODY_FUNDS,
+        proof=claims.FileRef("photo", "proof", "proof-unique"),
+        now=at("2026-02-02T10:00"),
     )
 
     c["#3"] = await _report(

@@ -493,14 +493,19 @@ def test_the_stored_state_is_what_the_facts_imply() -> None:
 
 
 def test_recovery_before_or_after_the_indemnity() -> None:
-    assert (
-        recovery_outcome(ClaimKind.THEFT, indemnity_paid=False) is RecoveryOutcome.BEFORE_INDEMNITY
-    )
-    assert recovery_outcome(ClaimKind.THEFT, indemnity_paid=True) is RecoveryOutcome.AFTER_INDEMNITY
-    for kind in (ClaimKind.LOSS, ClaimKind.DAMAGE):
-        with pytest.raises(DomainError) as e:
-            recovery_outcome(kind, indemnity_paid=True)
-        assert error_code(e) == "claim.error.recovery_not_for_kind"
+    told = date(2026, 3, 10)
+    for kind in (ClaimKind.THEFT, ClaimKind.LOSS):  # lost items that turn up too (0017)
+        assert (
+            recovery_outcome(kind, indemnity_paid_on=None, told_on=told)
+            is RecoveryOutcome.BEFORE_INDEMNITY
+        )
+        assert (
+            recovery_outcome(kind, indemnity_paid_on=date(2026, 3, 9), told_on=told)
+            is RecoveryOutcome.AFTER_INDEMNITY
+        )
+    with pytest.raises(DomainError) as e:
+        recovery_outcome(ClaimKind.DAMAGE, indemnity_paid_on=None, told_on=told)
+    assert error_code(e) == "claim.error.recovery_not_for_kind"
 
 
 def test_the_recovery_window_ends_at_midnight_paris_fifteen_days_after_the_notice() -> None:

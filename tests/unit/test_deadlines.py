@@ -166,3 +166,14 @@ def test_a_tickets_next_deadline_is_the_earliest_still_open() -> None:
     assert earliest(None, later) == later
     assert earliest() is None
     assert earliest(None, None) is None
+
+
+def test_a_recovery_after_the_indemnity_plans_its_reminder_and_its_close() -> None:
+    told = paris(2026, 3, 10, 10, 0)
+    reminder, close = plan_recovery_reminders(told, recovery_id=7)
+    assert (reminder.key, close.key) == ("7:d-3", "7:expiry")
+    assert close.kind == "claim.recovery.expiry"
+    assert close.due_at == paris(2026, 3, 26, 0, 0).astimezone(UTC)  # 25 March, 24:00
+    # Planned late (the day before the close): the reminder is past, the close is kept.
+    (only,) = plan_recovery_reminders(told, now=paris(2026, 3, 25, 12, 0), recovery_id=7)
+    assert only.key == "7:expiry"

@@ -1,0 +1,330 @@
+"""Art. 6 on Telegram: items found again, before or after the insurer's indemnity, and
+the payments a body records with a proof. Staff and the body's agent play it through."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.domain.roles import Role
+from handlers.telegram.offline import SimUser
+from storage.models import Attachment, Equipment, Payment
+from tests.conversations.conftest import World
+from tests.conversations.test_claim_follow_steps import _pledged, _report_a_laptop, _step
+from tests.conversations.test_claims import sweep
+
+
+async def _states(world: World) -> dict[str, str]:
+    async with world.db.uow() as uow:
+        rows = await uow.session.execute(
+            select(Equipment.asset_tag, Equipment.state).where(
+                Equipment.asset_tag.in_(["SEM-0001", "SEM-0002"])
+            )
+        )
+        return {tag: state for tag, state in rows}
+
+
+async def _open(world: World, user: SimUser, number: str = "S-2026-0001") -> None:
+    await world.api.send_text(user, f"/dossier {number}")
+
+
+async def _indemnity_to_the_commune(world: World, agent: SimUser, amount: str = "600") -> None:
+    api = world.api
+    await _open(world, agent)
+    await api.tap(agent, api.last(agent.id), "🛡 Indemnité de l'assureur versée")
+    assert world.last_text(agent) == (
+        "Indemnité de l'assureur pour le sinistre S-2026-0001 : à qui a-t-elle été versée ?"
+    )
+    await api.tap(agent, api.last(agent.id), "à la commune")
+    await api.send_text(agent, "12/03/2026")  # not yet
+    assert world.last_text(agent) == (
+        "Le jeudi 12 mars 2026 n'est pas encore passé : "
+        "indiquez le jour où l'assureur a versé l'indemnité."
+    )
+    await api.tap(agent, api.messages(agent.id)[-2], "Aujourd'hui")  # the question's button
+    await api.send_text(agent, amount)
+    await api.tap(agent, api.last(agent.id), "✅ Enregistrer l'indemnité")
+    assert (
+        world.last_text(agent)
+        == "🛡 Indemnité de l'assureur enregistrée pour le sinistre S-2026-0001."
+    )
+
+
+async def test_one_tablet_found_before_the_indemnity_owes_only_its_damage(world: World) -> None:
+    api = world.api
+    _, agent, staff = await _pledged(world)
+    await api.tap(staff, api.last(staff.id), "📁 Dossier complet")
+    await api.tap(staff, api.last(staff.id), "✅ Oui, dossier complet")
+
+    await _open(world, staff)
+    await api.tap(staff, api.last(staff.id), "🔙 Objets retrouvés")
+    assert world.last_text(staff).endswith("Objets choisis : SEM-0001, SEM-0002")
+    await api.tap(staff, api.last(staff.id), "✅ SEM-0002")  # only SEM-0001 was found
+    assert world.last_text(staff).endswith("Objets choisis : SEM-0001")
+    await api.tap(staff, api.last(staff.id), "✔️ Terminé")
+    await api.tap(staff, api.last(staff.id), "Maintenant")
+    assert world.last_text(staff) == (
+        "Détériorations de SEM-0001 ? Tapez le montant en euros (0 s'il est intact)."
+    )
+    await api.send_text(staff, "-5")
+    assert _step(world, "claim_recovery", staff) == "recov_damage"
+    await api.send_text(staff, "45,50")
+    assert world.last_text(staff) == (
+        "Enregistrer les objets retrouvés du sinistre S-2026-0001 : SEM-0001 "
+        "(avis du mardi 10 mars 2026 à 10:00) ?\nDétériorations :\n• SEM-0001 : 45,50\xa0€"
+    )
+    await api.tap(staff, api.last(staff.id), "✅ Enregistrer")
+
+    told = [m.text or "" for m in api.messages(agent.id)[-2:]]
+    assert told[0].startswith(
+        "🔙 Objets du sinistre S-2026-0001 (École du Soleil) retrouvés avant le paiement "
+        "de l'indemnité : SEM-0001. Ils reviennent à l'école ; l'assureur ne doit que les "
+        "détériorations (45,50\xa0€)."
+    )
+    assert told[1] == (
+        "💶 Sinistre S-2026-0001 (École du Soleil) : après la récupération, le montant dû "
+        "à SEM passe de 640,00\xa0€ à 365,50\xa0€."
+    )
+    assert await _states(world) == {"SEM-0001": "out_of_order", "SEM-0002": "stolen"}
+    await _open(world, staff)
+    card = world.last_text(staff)
+    assert "🔙 Retrouvé : détériorations 45,50\xa0€, dû à SEM 45,50\xa0€" in card
+    assert "Dû : 365,50\xa0€" in card
+    assert "montant dû recalculé : 640,00\xa0€ → 365,50\xa0€" in card
+    assert "🔙 Objets retrouvés" in api.last(staff.id).button_texts  # SEM-0002 may still be
+
+
+async def test_the_body_reports_found_items_and_staff_confirm_them(world: World) -> None:
+    api = world.api
+    _, agent, staff = await _pledged(world)
+    await _open(world, agent)
+    await api.tap(agent, api.last(agent.id), "🔙 Objets retrouvés")
+    await api.tap(agent, api.last(agent.id), "✅ SEM-0001")
+    await api.tap(agent, api.last(agent.id), "✅ SEM-0002")
+    await api.tap(agent, api.last(agent.id), "✔️ Terminé")
+    assert world.last_text(agent) == "Choisissez au moins un objet retrouvé."
+    assert _step(world, "claim_recovery", agent) == "recov_items"
+    await api.tap(agent, api.messages(agent.id)[-2], "▫️ SEM-0001")
+    await api.tap(agent, api.last(agent.id), "▫️ SEM-0002")
+    await api.tap(agent, api.last(agent.id), "✔️ Terminé")
+    await api.tap(agent, api.last(agent.id), "Maintenant")
+    assert world.last_text(agent).startswith(
+        "Signaler à SEM les objets retrouvés du sinistre S-2026-0001 : SEM-0001, SEM-0002"
+    )
+    await api.tap(agent, api.last(agent.id), "✅ Signaler à SEM")
+    assert world.last_text(agent) == (
+        "🔙 Objets retrouvés signalés à SEM pour le sinistre S-2026-0001 : SEM va les confirmer."
+    )
+    notice = api.last(staff.id)
+    assert (notice.text or "").startswith("🔙 ")
+    assert "signale des objets retrouvés pour le sinistre S-2026-0001" in (notice.text or "")
+    assert await _states(world) == {"SEM-0001": "stolen", "SEM-0002": "stolen"}
+
+    await api.tap(staff, notice, "✅ Confirmer les objets retrouvés (SEM-0001, SEM-0002)")
+    await api.tap(staff, api.last(staff.id), "Intact (0 €)")
+    await api.tap(staff, api.last(staff.id), "Intact (0 €)")
+    await api.tap(staff, api.last(staff.id), "✅ Enregistrer")
+    assert "retrouvés avant le paiement de l'indemnité" in world.last_text(agent)
+    assert await _states(world) == {"SEM-0001": "in_service", "SEM-0002": "in_service"}
+    await _open(world, staff)
+    assert (
+        "🔙 Objets retrouvés (SEM-0001, SEM-0002), avis du mardi 10 mars 2026 à 10:00 : "
+        "avant l'indemnité, repris par la commune"
+    ) in world.last_text(staff)
+
+
+async def test_after_the_indemnity_the_body_asks_in_time_and_sem_agrees(world: World) -> None:
+    api = world.api
+    _, agent, staff = await _pledged(world)
+    await _indemnity_to_the_commune(world, agent)
+    assert world.last_text(staff) == (
+        "Sinistre S-2026-0001 (École du Soleil) : 🛡 Indemnité de l'assureur : 600,00\xa0€, "
+        "versée à la commune le mardi 10 mars 2026."
+    )
+    # No payment to SEM at all: the insurer's indemnity alone makes it "after".
+    world.clock.advance(timedelta(days=1))
+    await _open(world, staff)
+    await api.tap(staff, api.last(staff.id), "🔙 Objets retrouvés")
+    await api.tap(staff, api.last(staff.id), "✔️ Terminé")
+    await api.tap(staff, api.last(staff.id), "Maintenant")
+    await api.send_text(staff, "50")
+    await api.tap(staff, api.last(staff.id), "Intact (0 €)")
+    await api.tap(staff, api.last(staff.id), "✅ Enregistrer")
+
+    told = api.last(agent.id)
+    assert (told.text or "").startswith(
+        "🔙 Objets du sinistre S-2026-0001 (École du Soleil) retrouvés après le paiement de "
+        "l'indemnité : SEM-0001, SEM-0002. Pour les reprendre, demandez-le au plus tard le "
+        "jeudi 26 mars 2026"
+    )
+    assert "la commune rembourse à son assureur 550,00\xa0€ (l'indemnité moins 50,00\xa0€" in (
+        told.text or ""
+    )
+    await api.tap(agent, told, "🔙 Demander à reprendre les objets")
+    await api.send_text(agent, "/annuler")  # the request can wait…
+    assert _step(world, "claim_recovery_answer", agent) is None
+    await api.tap(agent, told, "🔙 Demander à reprendre les objets")  # …within the window
+    await api.tap(agent, api.last(agent.id), "🔙 Demander à reprendre les objets")
+    assert world.last_text(agent) == (
+        "🔙 Demande de reprise transmise à SEM pour le sinistre S-2026-0001."
+    )
+    request = api.last(staff.id)
+    assert "demande à reprendre les objets retrouvés du sinistre S-2026-0001" in (
+        request.text or ""
+    )
+    await api.tap(staff, request, "👍 Avis conforme")
+    assert world.last_text(staff).startswith(
+        "Donner l'avis conforme de SEM : la commune reprend les objets du sinistre S-2026-0001"
+    )
+    await api.tap(staff, api.last(staff.id), "👍 Avis conforme")
+    assert world.last_text(agent).startswith(
+        "👍 SEM donne son accord : vous reprenez les objets du sinistre S-2026-0001"
+    )
+    assert "550,00\xa0€" in world.last_text(agent)
+    assert await _states(world) == {"SEM-0001": "out_of_order", "SEM-0002": "in_service"}
+
+
+async def test_without_a_request_in_fifteen_days_the_items_are_the_insurers(
+    world: World,
+) -> None:
+    api = world.api
+    _, agent, staff = await _pledged(world)
+    await _open(world, staff)
+    await api.tap(staff, api.last(staff.id), "🛡 Indemnité de l'assureur versée")
+    await api.tap(staff, api.last(staff.id), "à SEM")
+    await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.send_text(staff, "0")
+    assert world.last_text(staff) == "Le paiement doit être positif."
+    await api.send_text(staff, "640")
+    await api.tap(staff, api.last(staff.id), "✅ Enregistrer l'indemnité")
+    assert "versée à SEM le mardi 10 mars 2026" in world.last_text(agent)
+    await _open(world, staff)
+    await api.tap(staff, api.last(staff.id), "🔙 Objets retrouvés")
+    await api.tap(staff, api.last(staff.id), "✔️ Terminé")
+    await api.tap(staff, api.last(staff.id), "Maintenant")
+    await api.tap(staff, api.last(staff.id), "Intact (0 €)")
+    await api.tap(staff, api.last(staff.id), "Intact (0 €)")
+    await api.tap(staff, api.last(staff.id), "✅ Enregistrer")
+    request_button = api.last(agent.id)
+
+    # Told on Tuesday 10 March: the last day is 25 March; the window closes at midnight.
+    world.clock.advance(timedelta(days=15, hours=15))
+    report = await sweep(world)
+    assert ("claim:1-recovery:1:expiry", staff.id) in report.deliveries
+    assert world.last_text(agent) == (
+        "⌛ Sinistre S-2026-0001 (École du Soleil) : le délai pour demander la reprise des "
+        "objets retrouvés (SEM-0001, SEM-0002) a pris fin le mercredi 25 mars 2026 ; "
+        "l'assureur en est désormais propriétaire."
+    )
+    assert "n'a pas demandé à reprendre les objets retrouvés" in world.last_text(staff)
+    assert await _states(world) == {"SEM-0001": "insurer_owned", "SEM-0002": "insurer_owned"}
+
+    await api.tap(agent, request_button, "🔙 Demander à reprendre les objets")
+    await api.tap(agent, api.last(agent.id), "🔙 Demander à reprendre les objets")
+    assert world.last_text(agent) == (
+        "La demande de reprise devait être faite au plus tard le mercredi 25 mars 2026 : "
+        "le délai de quinze jours est passé et l'assureur est propriétaire des objets."
+    )
+
+
+async def test_a_lost_laptop_that_turns_up_can_be_recovered(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    staff = await world.registered("Sacha", Role.STAFF)
+    await _report_a_laptop(world, teacher)
+    await _open(world, staff, "S-2026-0001")
+    assert "🔙 Objets retrouvés" in api.last(staff.id).button_texts
+
+
+async def _declare_a_payment(world: World, agent: SimUser) -> None:
+    api = world.api
+    await _open(world, agent)
+    await api.tap(agent, api.last(agent.id), "💶 Déclarer un paiement fait")
+    await api.tap(agent, api.last(agent.id), "Retenir 640,00\xa0€")
+    await api.tap(agent, api.last(agent.id), "Aujourd'hui")
+    assert world.last_text(agent) == "Qui a payé ?"
+    await api.tap(agent, api.last(agent.id), "la commune, sur ses fonds propres")
+    await api.send_text(agent, "le voici")
+    assert world.last_text(agent).startswith("Envoyez la preuve du paiement")
+    await api.send_document(agent, b"%PDF-1.4 virement", "virement.pdf", "application/pdf")
+    assert world.last_text(agent) == (
+        "Transmettre à SEM le paiement de 640,00\xa0€ fait le mardi 10 mars 2026 pour le "
+        "sinistre S-2026-0001, payé par la commune, sur ses fonds propres ?"
+    )
+    await api.tap(agent, api.last(agent.id), "✅ Envoyer à SEM")
+    assert world.last_text(agent) == (
+        "💶 Paiement transmis à SEM pour le sinistre S-2026-0001 : il comptera une fois confirmé."
+    )
+
+
+async def test_the_body_records_a_payment_with_its_proof_and_staff_confirm_it(
+    world: World,
+) -> None:
+    api = world.api
+    _, agent, staff = await _pledged(world)
+    await _declare_a_payment(world, agent)
+
+    notice, proof = api.messages(staff.id)[-2:]
+    assert "déclare un paiement pour le sinistre S-2026-0001" in (notice.text or "")
+    assert "640,00\xa0€ le mardi 10 mars 2026, par la commune, sur ses fonds propres" in (
+        notice.text or ""
+    )
+    assert proof.data.get("document") is not None
+    async with world.db.uow() as uow:
+        payment = await uow.session.scalar(select(Payment))
+        assert payment is not None and payment.status == "pending"
+        attachment = await uow.session.get(Attachment, payment.proof_attachment_id)
+        assert attachment is not None and attachment.purpose == "payment_proof"
+    await _open(world, staff)
+    assert "payé : 0,00\xa0€ — reste : 640,00\xa0€" in world.last_text(staff)  # not yet
+    assert "à confirmer par SEM" in world.last_text(staff)
+
+    await api.tap(staff, notice, "✅ Confirmer le paiement de 640,00\xa0€")
+    await api.tap(staff, api.last(staff.id), "✅ Confirmer le paiement")
+    assert world.last_text(staff) == (
+        "✅ Le sinistre S-2026-0001 est remboursé intégralement : il est clos."
+    )
+    assert world.last_text(agent).startswith(
+        "✅ Le sinistre S-2026-0001 (École du Soleil) est remboursé intégralement et clos."
+    )
+
+
+async def test_staff_reject_a_payment_with_a_reason_the_body_is_told(world: World) -> None:
+    api = world.api
+    _, agent, staff = await _pledged(world)
+    await _declare_a_payment(world, agent)
+    notice = api.messages(staff.id)[-2]
+
+    await api.tap(staff, notice, "✖️ Rejeter le paiement")
+    await api.send_text(staff, "-")
+    assert world.last_text(staff) == (
+        "Indiquez pourquoi le paiement est rejeté (le motif sera transmis)."
+    )
+    assert _step(world, "claim_payment_review", staff) == "review_reason"
+    await api.send_text(staff, "Virement introuvable")
+    await api.tap(staff, api.last(staff.id), "✖️ Rejeter le paiement")
+    assert world.last_text(agent) == (
+        "✖️ SEM rejette votre paiement de 640,00\xa0€ du mardi 10 mars 2026 pour le sinistre "
+        "S-2026-0001 (École du Soleil). Motif : Virement introuvable"
+    )
+    async with world.db.uow() as uow:
+        assert await uow.session.scalar(select(Payment.status)) == "rejected"
+
+
+async def test_each_new_dialogue_ends_on_cancel(world: World) -> None:
+    api = world.api
+    _, agent, staff = await _pledged(world)
+    await _declare_a_payment(world, agent)
+    for user, data, name in [
+        (agent, "clm:indem:1", "claim_indemnity"),
+        (agent, "clm:bpay:1", "claim_body_payment"),
+        (agent, "clm:recov:1", "claim_recovery"),
+        (staff, "clm:prej:1:1", "claim_payment_review"),
+    ]:
+        await api.forge_callback(user, api.last(user.id).message_id, data)
+        assert _step(world, name, user) is not None, data
+        await api.send_text(user, "/annuler")
+        assert world.last_text(user) == "C'est annulé. Rien n'a été envoyé."
+        assert _step(world, name, user) is None
+    api.assert_no_refusals()

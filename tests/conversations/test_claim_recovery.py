@@ -208,8 +208,11 @@ async def test_without_a_request_in_fifteen_days_the_items_are_the_insurers(
     await api.tap(staff, api.last(staff.id), "✅ Enregistrer")
     request_button = api.last(agent.id)
 
-    # Told on Tuesday 10 March: the last day is 25 March; the window closes at midnight.
+    # Told on Tuesday 10 March: the last day is 25 March; the window closes at midnight,
+    # and staff and the body hear of it at 08:00 (quiet hours), not in the night.
     world.clock.advance(timedelta(days=15, hours=15))
+    assert ("claim:1-recovery:1:expiry", staff.id) not in (await sweep(world)).deliveries
+    world.clock.advance(timedelta(hours=8))
     report = await sweep(world)
     assert ("claim:1-recovery:1:expiry", staff.id) in report.deliveries
     assert world.last_text(agent) == (

@@ -32,7 +32,14 @@ from telegram.ext import (
 
 from bot.domain import claims as rules
 from bot.domain.bodies import body_variant
-from bot.domain.claims import DUTIES_NEEDING_REFERENCE, Duty, PaymentMode, RecoveryOutcome
+from bot.domain.claims import (
+    DUTIES_NEEDING_REFERENCE,
+    Document,
+    DossierPiece,
+    Duty,
+    PaymentMode,
+    RecoveryOutcome,
+)
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can
 from bot.i18n import Safe
@@ -63,7 +70,19 @@ RETIRED = "claim_follow"
     "pay_amount", "pay_date", "close_reason", "repl_item", "repl_what", "repl_date",
     "repl_value", "recov_when", "attach_purpose", "attach_file",
 )  # fmt: skip
-PURPOSES = ("complaint_receipt", "insurer_letter", "invoice_or_quote", "other")
+# What a document attached to a claim may be (the complete dossier counts them, art. 6).
+PURPOSES = tuple(
+    d.value
+    for d in (
+        Document.INVOICE_OR_QUOTE,
+        Document.INSURER_DECLARATION,
+        Document.INSURER_LETTER,
+        Document.COMPLAINT_RECEIPT,
+        Document.POLICE_REPORT,
+        Document.EVIDENCE,
+        Document.OTHER,
+    )
+)
 MAX_REFERENCE = 120
 MAX_REASON = 1000
 
@@ -345,24 +364,49 @@ def pledge_dialogue() -> ConversationHandler[PneContext]:
 async def _complete_start(
     update: Update, context: PneContext, claim: service.ClaimView, _: str | None
 ) -> object:
+    """The confirmation names what the dossier's checklist still lacks, if anything: staff
+    then confirm it complete anyway (and only with those pieces missing)."""
+    confirm = dict(
+        number=claim.number,
+        body=claim.body_name,
+        amount=_money(context, service.amount_due_at_completion(claim) or Decimal(0)),
+        pledged=_money(context, claim.pledge.amount if claim.pledge else Decimal(0)),
+    )
+    key = body_variant("claim.follow.confirm_complete", claim.body_kind)
+    missing = claim.missing_pieces
+    steps.draft(context, COMPLETE)["missing"] = [p.value for p in missing]
+    if not missing:
+        return await steps.ask_to_confirm(
+            update,
+            context,
+            dialogue=COMPLETE,
+            state=CONFIRM,
+            key=key,
+            button="claim.button.confirm_complete",
+            **confirm,
+        )
+    card = _card(context)
     return await steps.ask_to_confirm(
         update,
         context,
         dialogue=COMPLETE,
         state=CONFIRM,
-        key=body_variant("claim.follow.confirm_complete", claim.body_kind),
-        button="claim.button.confirm_complete",
-        number=claim.number,
-        body=claim.body_name,
-        amount=_money(context, service.amount_due_at_completion(claim) or Decimal(0)),
-        pledged=_money(context, claim.pledge.amount if claim.pledge else Decimal(0)),
+        key="claim.follow.confirm_complete_missing",
+        button="claim.button.confirm_complete_anyway",
+        missing=Safe(card.pieces(missing)),
+        checklist=Safe(card.checklist_lines(claim)),
+        confirm=Safe(context.t(key, **confirm)),
     )
 
 
 async def _mark_complete(update: Update, context: PneContext, current: Draft) -> None:
     assert context.person is not None
     claim = await service.mark_complete(
-        context.services.db, context.person.id, int(current["claim_id"]), now=steps.now(context)
+        context.services.db,
+        context.person.id,
+        int(current["claim_id"]),
+        now=steps.now(context),
+        accepted_missing=tuple(DossierPiece(p) for p in current.get("missing", [])),
     )
     assert claim.payment_deadline is not None
     await reply(

@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.cards.claims import ClaimCard
 from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimState
 from bot.domain.dates import local_date
@@ -81,9 +82,7 @@ def _chat(update: Update) -> int:
     return update.effective_chat.id
 
 
-def _state_label(
-    context: PneContext, kind: str, state: str, body_kind: str | None = None
-) -> str:
+def _state_label(context: PneContext, kind: str, state: str, body_kind: str | None = None) -> str:
     """A state's words; « démarches de l'organisme gestionnaire » on an OGEC's ticket."""
     kinds = context.services.kinds
     if kind not in kinds:
@@ -153,6 +152,10 @@ async def _show_queue(update: Update, context: PneContext, view: _View, *, edit:
             if row.next_deadline
             else ""
         )
+        if row.late_by is not None:  # a claim's 48 h duties done after their deadline
+            deadline += context.t(
+                "ticket.queue.done_late", late=ClaimCard(i18n, context.lang).late(row.late_by)
+            )
         lines.append(
             context.t(
                 "ticket.queue.line",

@@ -11,7 +11,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.domain.bodies import body_variant
-from bot.domain.claims import RECOVERABLE_KINDS, ClaimState, DossierPiece, Duty, late_units
+from bot.domain.claims import (
+    RECOVERABLE_KINDS,
+    ClaimKind,
+    ClaimState,
+    DossierPiece,
+    Duty,
+    late_units,
+)
 from bot.i18n import I18n, Safe, normalize_language
 from bot.services.claims import ClaimView, ItemView, Preview
 from bot.services.delivery import Actions, actions
@@ -356,5 +363,7 @@ class ClaimCard:
         if claim.kind in RECOVERABLE_KINDS:  # found again: only what was taken (art. 6)
             row.append((self.t("claim.button.recovery"), f"clm:recov:{claim.id}"))
         rows.append(row)
+        if claim.kind is ClaimKind.DAMAGE:  # the reporter may have got the cause wrong
+            rows.append([(self.t("claim.button.cause"), f"clm:cz:{claim.id}")])
         rows.append([(self.t("claim.button.close"), f"clm:close:{claim.id}")])
         return actions(rows)

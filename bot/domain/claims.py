@@ -531,6 +531,22 @@ def open_claim(
     )
 
 
+def correct_cause(claim: ClaimFacts, cause: DamageCause | str) -> ClaimFacts:
+    """Staff correct a damage's cause (the reporter got it wrong): the duties follow it.
+
+    A correction of the facts, not a step of the procedure: the state is derived again
+    whatever it was (vandalism after an accident brings the complaint back as pending).
+    """
+    _ensure_open(claim)
+    if claim.kind is not ClaimKind.DAMAGE:
+        raise DomainError("claim.error.cause_only_damage", kind=claim.kind)
+    new = DamageCause(cause)
+    if new is claim.damage_cause:
+        raise DomainError("claim.error.cause_unchanged", cause=new)
+    after = replace(claim, damage_cause=new)
+    return replace(after, state=derive_state(after))
+
+
 def check_duty_time(
     duty: Duty, done_at: datetime, *, discovered_at: datetime, now: datetime
 ) -> datetime:

@@ -782,6 +782,54 @@ async def confirm_duty(
         return await _view(uow, claim, now)
 
 
+async def correct_damage_cause(
+    db: Database, person_id: int, claim_id: int, *, cause: DamageCause, now: datetime
+) -> ClaimView:
+    """Staff correct a damage's cause: the duties it no longer owes and that were not done
+    go (a duty already done stays on record); those it now owes are added, with their
+    reminders; the change is in the timeline."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
+        before = facts_of(claim)
+        facts = rules.correct_cause(before, cause)
+        owed = set(facts.duties)
+        for row in list(claim.duties):
+            if Duty(row.duty) not in owed and row.done_at is None:
+                claim.duties.remove(row)
+                await uow.session.delete(row)
+        present = {Duty(row.duty) for row in claim.duties}
+        added = [duty for duty in facts.duties if duty not in present]
+        for duty in added:
+            claim.duties.append(
+                ClaimDuty(
+                    claim_id=claim.ticket_id, duty=duty.value, deadline_at=facts.duties_deadline
+                )
+            )
+        claim.damage_cause = cause.value
+        _store(claim, facts, now)
+        if added:
+            again = f"{_key(claim.ticket_id)}:cause-{now:%Y%m%d%H%M%S}"
+            await _plan(
+                uow,
+                claim.ticket_id,
+                plan_duty_reminders(facts.discovered_at, now),
+                now,
+                prefix=again,
+            )
+        _audit(
+            uow,
+            claim,
+            person,
+            "claim.cause_corrected",
+            now,
+            before=None if before.damage_cause is None else before.damage_cause.value,
+            cause=cause.value,
+        )
+        await uow.commit()
+        return await _view(uow, await _load_claim(uow, claim.ticket_id), now)
+
+
 async def check_duty_time(
     db: Database, person_id: int, claim_id: int, duty: Duty, *, done_at: datetime, now: datetime
 ) -> None:

@@ -34,6 +34,8 @@ from bot.domain import claims as rules
 from bot.domain.bodies import body_variant
 from bot.domain.claims import (
     DUTIES_NEEDING_REFERENCE,
+    ClaimKind,
+    DamageCause,
     Document,
     DossierPiece,
     Duty,
@@ -57,18 +59,19 @@ DUTY, PLEDGE, COMPLETE, PAYMENT = "claim_duty", "claim_pledge", "claim_complete"
 REPLACEMENT, RECOVERY, CLOSE, ATTACH = (
     "claim_replacement", "claim_recovery", "claim_close", "claim_attach",
 )  # fmt: skip
-FOLLOW_UPS = (DUTY, PLEDGE, COMPLETE, PAYMENT, REPLACEMENT, RECOVERY, CLOSE, ATTACH)
+CAUSE = "claim_cause"
+FOLLOW_UPS = (DUTY, PLEDGE, COMPLETE, PAYMENT, REPLACEMENT, RECOVERY, CLOSE, ATTACH, CAUSE)
 # Before decision 0014 every follow-up was one dialogue of this name.
 RETIRED = "claim_follow"
 
 (
     DUTY_WHEN, DUTY_REF, PLEDGE_AMOUNT, PLEDGE_MODE, PLEDGE_DATE, CONFIRM,
     PAY_AMOUNT, PAY_DATE, CLOSE_REASON, REPL_ITEM, REPL_WHAT, REPL_DATE, REPL_VALUE,
-    RECOV_WHEN, ATTACH_PURPOSE, ATTACH_FILE,
+    RECOV_WHEN, ATTACH_PURPOSE, ATTACH_FILE, CAUSE_PICK,
 ) = (
     "duty_when", "duty_ref", "pledge_amount", "pledge_mode", "pledge_date", "confirm",
     "pay_amount", "pay_date", "close_reason", "repl_item", "repl_what", "repl_date",
-    "repl_value", "recov_when", "attach_purpose", "attach_file",
+    "repl_value", "recov_when", "attach_purpose", "attach_file", "cause_pick",
 )  # fmt: skip
 # What a document attached to a claim may be (the complete dossier counts them, art. 6).
 PURPOSES = tuple(
@@ -927,6 +930,111 @@ def attach_dialogue() -> ConversationHandler[PneContext]:
     )
 
 
+# --- staff: a damage's cause -----------------------------------------------------------------
+
+
+async def _cause_start(
+    update: Update, context: PneContext, claim: service.ClaimView, _: str | None
+) -> object:
+    """Staff correct what the reporter said caused a damage (decision 0019)."""
+    if claim.kind is not ClaimKind.DAMAGE:
+        await reply(update, context, "claim.error.cause_only_damage")
+        return steps.end(context, CAUSE)
+    current = steps.draft(context, CAUSE)
+    current["was"] = claim.damage_cause.value if claim.damage_cause else None
+    rows = [
+        [(context.t(f"claim.cause.ask.{c.value}"), f"clm:czv:{c.value}")]
+        for c in DamageCause
+        if c is not claim.damage_cause
+    ]
+    await reply(
+        update,
+        context,
+        "claim.follow.ask_cause",
+        number=claim.number,
+        cause=_cause_name(context, current["was"]),
+        reply_markup=keyboard(rows),
+    )
+    return CAUSE_PICK
+
+
+def _cause_name(context: PneContext, cause: str | None) -> str:
+    return context.t(f"claim.cause.{cause}") if cause else context.t("claim.cause.unknown")
+
+
+async def _confirm_cause(update: Update, context: PneContext) -> object:
+    current = steps.draft(context, CAUSE)
+    if current["cause"] == current.get("was"):
+        await reply(update, context, "claim.error.cause_unchanged")
+        return CAUSE_PICK
+    card = _card(context)
+    duties = rules.duties_for(ClaimKind.DAMAGE, current["cause"])
+    return await steps.ask_to_confirm(
+        update,
+        context,
+        dialogue=CAUSE,
+        state=CONFIRM,
+        key="claim.follow.confirm_cause",
+        button="claim.button.correct_cause",
+        number=current["number"],
+        was=_cause_name(context, current.get("was")),
+        cause=context.t(f"claim.cause.{current['cause']}"),
+        duties=Safe(card.duty_phrases(duties)),
+    )
+
+
+async def _correct_cause(update: Update, context: PneContext, current: Draft) -> None:
+    assert context.person is not None
+    claim = await service.correct_damage_cause(
+        context.services.db,
+        context.person.id,
+        int(current["claim_id"]),
+        cause=DamageCause(current["cause"]),
+        now=steps.now(context),
+    )
+    card = _card(context)
+    await reply(
+        update,
+        context,
+        "claim.follow.cause_saved",
+        number=claim.number,
+        cause=context.t(f"claim.cause.{current['cause']}"),
+        duties=Safe(card.duty_lines(claim)),
+        reply_markup=card.staff_keyboard(claim),
+    )
+    await _tell_commune(
+        context,
+        claim,
+        "claim.notify.cause_corrected",
+        cause=context.t(f"claim.cause.{current['cause']}"),
+    )
+
+
+def cause_dialogue() -> ConversationHandler[PneContext]:
+    return dialogue(
+        name=CAUSE,
+        entry_points=[_entry(CAUSE, "cz", Action.MANAGE_CLAIM, _cause_start)],
+        states={
+            CAUSE_PICK: [
+                *steps.choice(
+                    dialogue=CAUSE,
+                    state=CAUSE_PICK,
+                    field="cause",
+                    prefix="clm:czv",
+                    values=[c.value for c in DamageCause],
+                    then=_confirm_cause,
+                ),
+                *steps.stay(),
+            ],
+            CONFIRM: [
+                *steps.confirmation(dialogue=CAUSE, state=CONFIRM, act=_correct_cause),
+                *steps.stay(),
+            ],
+        },
+        fallbacks=[],
+    )
+
+
 # --- telling the others ----------------------------------------------------------------------
 
 
@@ -1066,6 +1174,7 @@ def conversations() -> list[ConversationHandler[PneContext]]:
         recovery_dialogue(),
         close_dialogue(),
         attach_dialogue(),
+        cause_dialogue(),
     ]
 
 

@@ -230,3 +230,71 @@ async def test_a_duty_done_after_48_hours_reads_late_on_the_card_in_retards_and_
         summary
     )
     api.assert_no_refusals()
+
+
+async def _an_accident(world: World) -> tuple[SimUser, SimUser, SimUser]:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    agent = await world.registered("Claude", Role.COMMUNE)
+    staff = await world.registered("Sacha", Role.STAFF)
+    await _start_a_damage(world, teacher)
+    await api.tap(teacher, api.last(teacher.id), "Accident : casse")
+    await api.send_text(teacher, "SEM-0003")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+    await api.send_text(teacher, "aujourd'hui 8h")
+    await api.send_text(teacher, "Écran fissuré")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    return teacher, agent, staff
+
+
+async def test_staff_correct_an_accident_to_vandalism_and_the_complaint_is_asked(
+    world: World,
+) -> None:
+    api = world.api
+    _, agent, staff = await _an_accident(world)
+    await api.send_text(staff, "/sinistre S-2026-0001")
+    await api.tap(staff, api.last(staff.id), "🔧 Corriger la cause")
+    assert world.last_text(staff) == (
+        "Quelle est la cause de la dégradation du sinistre S-2026-0001 ? "
+        "Cause enregistrée : casse accidentelle."
+    )
+    assert api.last(staff.id).button_texts == [
+        "Vandalisme (acte de malveillance)",
+        "Accident : panne électrique, surtension",
+        "Accident : dégât des eaux",
+    ]
+    causes = api.last(staff.id)
+    await api.send_text(staff, "vandalisme")  # typed: the buttons are expected
+    assert _step(world, "claim_cause", staff) == "cause_pick"
+    await api.tap(staff, causes, "Vandalisme (acte de malveillance)")
+    assert world.last_text(staff) == (
+        "Corriger la cause de la dégradation du sinistre S-2026-0001 : casse accidentelle → "
+        "vandalisme ?\nDémarches dues ensuite : déclarer le sinistre par écrit à son assureur, "
+        "prévenir la police ou la gendarmerie et déposer plainte."
+    )
+    await api.tap(staff, api.last(staff.id), "✅ Corriger la cause")
+    assert world.last_text(staff).startswith(
+        "🔧 Cause du sinistre S-2026-0001 corrigée : vandalisme.\n"
+    )
+    assert "⏳ dépôt de plainte" in world.last_text(staff)
+    assert world.last_text(agent).startswith(
+        "🔧 Sinistre S-2026-0001 (École du Soleil) : l'équipe du Plan numérique a corrigé "
+        "la cause de la dégradation : vandalisme."
+    )
+    await api.send_text(agent, "/sinistre S-2026-0001")
+    assert "✅ Fait : dépôt de plainte" in api.last(agent.id).button_texts
+    assert "Récépissé de plainte ou procès-verbal : manquant" in world.last_text(agent)
+    api.assert_no_refusals()
+
+
+async def test_annuler_leaves_the_correction_of_the_cause(world: World) -> None:
+    api = world.api
+    _, _, staff = await _an_accident(world)
+    await api.send_text(staff, "/sinistre S-2026-0001")
+    await api.tap(staff, api.last(staff.id), "🔧 Corriger la cause")
+    await api.send_text(staff, "/annuler")
+    assert _step(world, "claim_cause", staff) is None
+    async with world.db.uow() as uow:
+        claim = await uow.session.scalar(select(Claim))
+    assert claim is not None and claim.damage_cause == "breakage"

@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from telegram.ext import ConversationHandler
 
@@ -35,6 +35,8 @@ STARTS = [
     "clm:repl:1",
     "clm:recov:1",
     "clm:close:1",
+    "clm:cz:2",  # the cause of the accidental damage S-2026-0002
+    "clm:cz:1",  # a theft has no cause to correct: refused
 ]
 TEXTS = [
     "0",
@@ -74,6 +76,7 @@ GOOD: dict[str, list[tuple[str, Any]]] = {
     "recov_when": [("tap", 0), ("text", "hier 20h")],
     "attach_purpose": [("tap", 0), ("tap", 2)],
     "attach_file": [("photo", 0), ("text", "le voici")],
+    "cause_pick": [("tap", 0), ("tap", 2)],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 3)),
@@ -100,10 +103,22 @@ STAFF_ID = 1003  # the third person registered by _pledged
 
 
 async def _prepare(url: str) -> None:
-    """A pledged theft claim, S-2026-0001, and its staff member, once for every example."""
+    """A pledged theft claim, S-2026-0001, and its staff member, once for every example;
+    and an accidental damage, S-2026-0002, whose cause staff may correct."""
     async with a_world(url) as world:
-        _, _, staff = await _pledged(world)
+        teacher, _, staff = await _pledged(world)
         assert staff.id == STAFF_ID
+        api = world.api
+        await api.send_text(teacher, "/signaler")
+        await api.tap(teacher, api.last(teacher.id), "Dégradation")
+        await api.tap(teacher, api.last(teacher.id), "Accident : casse")
+        await api.send_text(teacher, "SEM-0003")
+        await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+        await api.send_text(teacher, "aujourd'hui 8h")
+        await api.send_text(teacher, "Écran fissuré")
+        await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+        await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+        assert "S-2026-0002" in world.last_text(teacher)
 
 
 def _follow_ups(world: World) -> list[ConversationHandler[Any]]:
@@ -215,6 +230,11 @@ def test_random_play_of_the_follow_up_dialogues(sqlite_template: Path, tmp_path:
         path = tmp_path / "fuzz.sqlite3"
         shutil.copyfile(prepared, path)
         asyncio.run(_play(f"sqlite+aiosqlite:///{path}", plan, seen, every))
+
+    # Each start once with fitting answers all the way (so that every step is reached
+    # whatever the random draw), before the random plays.
+    for start in reversed(STARTS):
+        play = example(plan=(start, [0] * 6, []))(play)
 
     prepared = tmp_path / "pledged.sqlite3"
     shutil.copyfile(sqlite_template, prepared)

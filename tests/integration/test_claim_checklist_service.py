@@ -223,3 +223,39 @@ async def test_a_duty_done_late_shows_on_the_card_in_the_queue_and_in_the_review
     )
     assert review.overdue_duties.done_late == 2
     assert review.overdue_duties.claims == 0
+
+
+async def test_staff_correct_a_cause_and_the_duty_rows_follow(demo: Demo) -> None:
+    db = demo.services.db
+    claude, sacha = demo.people["Claude"], demo.people["Sacha"]
+    reported = await claims.report_claim(
+        db, _report(demo, ClaimKind.DAMAGE, DamageCause.VANDALISM), NOW
+    )
+    claim_id = reported.claim.id
+    await claims.confirm_duty(
+        db, claude, claim_id, Duty.INSURER_DECLARATION, done_at=NOW, reference=None, now=NOW
+    )
+    with refuses("common.error.forbidden"):
+        await claims.correct_damage_cause(db, claude, claim_id, cause=DamageCause.WATER, now=NOW)
+
+    view = await claims.correct_damage_cause(db, sacha, claim_id, cause=DamageCause.WATER, now=NOW)
+    assert view.damage_cause is DamageCause.WATER
+    assert view.pending_duties == (Duty.POLICE_REPORT,)
+    assert [line.piece for line in view.checklist] == [
+        DossierPiece.INVOICE_OR_QUOTE,
+        DossierPiece.INSURER_DECLARATION,
+    ]
+    async with db.uow() as uow:
+        rows = (await uow.session.scalars(select(ClaimDuty.duty))).all()
+    assert sorted(rows) == ["insurer_declaration", "police_report"]
+
+    back = await claims.correct_damage_cause(
+        db, sacha, claim_id, cause=DamageCause.VANDALISM, now=NOW
+    )
+    assert back.pending_duties == (Duty.POLICE_REPORT, Duty.COMPLAINT)
+    timeline = await claims.claim_view(db, sacha, claim_id, NOW, timeline=True)
+    corrected = [e.details for e in timeline.timeline if e.action == "claim.cause_corrected"]
+    assert corrected == [
+        {"before": "vandalism", "cause": "water"},
+        {"before": "water", "cause": "vandalism"},
+    ]

@@ -20,6 +20,7 @@ from bot.domain.claims import (
     Duty,
     PaymentMode,
     confirm_duty,
+    correct_cause,
     dossier_checklist,
     dossier_pieces,
     duties_for,
@@ -197,3 +198,41 @@ def test_a_dossier_with_nothing_missing_is_complete_as_before() -> None:
     claim = _pledged()
     done = mark_complete(claim, date(2026, 3, 7), NOW)
     assert done.state is ClaimState.COMPLETE
+
+
+# ---------------------------------------------------------------- correcting the cause
+
+
+def test_correcting_an_accident_to_vandalism_brings_the_complaint_back_as_pending() -> None:
+    claim = open_claim(ClaimKind.DAMAGE, DISCOVERED, NOW, DamageCause.BREAKAGE)
+    claim = confirm_duty(claim, Duty.INSURER_DECLARATION, DISCOVERED, NOW)
+    claim = confirm_duty(claim, Duty.POLICE_REPORT, DISCOVERED, NOW)
+    assert claim.state is ClaimState.DECLARED
+
+    corrected = correct_cause(claim, DamageCause.VANDALISM)
+
+    assert corrected.pending_duties == (Duty.COMPLAINT,)
+    assert corrected.state is ClaimState.REPORTED  # a correction, not a step: derived again
+
+
+def test_correcting_vandalism_to_an_accident_drops_the_complaint() -> None:
+    claim = open_claim(ClaimKind.DAMAGE, DISCOVERED, NOW, DamageCause.VANDALISM)
+    claim = confirm_duty(claim, Duty.INSURER_DECLARATION, DISCOVERED, NOW)
+    claim = confirm_duty(claim, Duty.POLICE_REPORT, DISCOVERED, NOW)
+    corrected = correct_cause(claim, DamageCause.WATER)
+    assert corrected.pending_duties == ()
+    assert corrected.state is ClaimState.DECLARED
+
+
+def test_only_a_damages_cause_is_corrected_and_only_to_another_one() -> None:
+    with refuses("claim.error.cause_only_damage"):
+        correct_cause(open_claim(ClaimKind.THEFT, DISCOVERED, NOW), DamageCause.WATER)
+    water = open_claim(ClaimKind.DAMAGE, DISCOVERED, NOW, DamageCause.WATER)
+    with refuses("claim.error.cause_unchanged"):
+        correct_cause(water, DamageCause.WATER)
+    # A damage reported before the question (no cause) may be given one.
+    unknown = open_claim(ClaimKind.DAMAGE, DISCOVERED, NOW)
+    assert correct_cause(unknown, DamageCause.ELECTRICAL).pending_duties == (
+        Duty.INSURER_DECLARATION,
+        Duty.POLICE_REPORT,
+    )

@@ -4,14 +4,17 @@ what is missing; duties done late show in the claim, the staff's queue and the r
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.cards.claims import ClaimCard
 from bot.domain.claims import ClaimKind, DamageCause, DossierPiece, Duty, PaymentMode
 from bot.services import claim_notices, claims, reports, tickets
+from bot.services.report_files import review_xlsx
 from storage.models import Attachment, ClaimDuty, Reminder
 from tests.helpers import refuses
 from tests.integration import test_claim_without_a_messenger as base
@@ -223,6 +226,9 @@ async def test_a_duty_done_late_shows_on_the_card_in_the_queue_and_in_the_review
     )
     assert review.overdue_duties.done_late == 2
     assert review.overdue_duties.claims == 0
+    summary = load_workbook(io.BytesIO(review_xlsx(review)))["Synthèse"]
+    values = {summary.cell(row, 1).value: summary.cell(row, 2).value for row in range(2, 30)}
+    assert values["Démarches faites après les 48 h (pendant la période)"] == 2
 
 
 async def test_staff_correct_a_cause_and_the_duty_rows_follow(demo: Demo) -> None:

@@ -7,20 +7,31 @@ every front end, so that a claim looks the same wherever it appears.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.domain.bodies import body_variant
 from bot.domain.claims import (
     RECOVERABLE_KINDS,
+    ClaimKind,
     ClaimState,
+    DossierPiece,
+    Duty,
     PaymentStatus,
     RecoveryOutcome,
     RecoveryState,
+    late_units,
 )
-from bot.i18n import I18n, Safe
+from bot.i18n import I18n, Safe, normalize_language
 from bot.services.claims import ClaimView, ItemView, Preview, RecoveryView, TimelineEntry
 from bot.services.delivery import Actions, actions
+
+
+def plural_key(lang: str | None, key: str, count: int) -> str:
+    """``key_one`` or ``key_other`` for ``count``, by the language's rule (French: 0 and 1
+    are singular; English: 1 only)."""
+    one = count <= 1 if normalize_language(lang) == "fr" else count == 1
+    return f"{key}_one" if one else f"{key}_other"
 
 
 class ClaimCard:
@@ -51,6 +62,58 @@ class ClaimCard:
 
     def mode(self, mode: str, body_kind: str | None) -> str:
         return self.t(self.for_body(f"claim.mode.{mode}", body_kind))
+
+    def plural(self, key: str, count: int, **params: object) -> str:
+        return self.t(plural_key(self.lang, key, count), count=count, **params)
+
+    def kind(self, kind: str, cause: str | None = None) -> str:
+        """« Vol », or for a damage with its cause « Dégradation (vandalisme) »."""
+        name = self.t(f"claim.kind.{kind}")
+        if cause is None:
+            return name
+        return self.t("claim.kind_with_cause", kind=name, cause=self.t(f"claim.cause.{cause}"))
+
+    def late(self, late: timedelta) -> str:
+        """« 3 h », « 20 min », « 4 jours »."""
+        unit, count = late_units(late)
+        return self.plural(f"claim.late.{unit}", count)
+
+    def duty_phrases(self, duties: Sequence[Duty]) -> str:
+        """« déclarer le sinistre …, prévenir la police … et déposer plainte »."""
+        phrases = [self.t(f"claim.duty_phrase.{d.value}") for d in duties]
+        if len(phrases) <= 1:
+            return "".join(phrases)
+        return self.t("claim.list.and", first=", ".join(phrases[:-1]), last=phrases[-1])
+
+    def checklist_lines(self, claim: ClaimView) -> str:
+        """Each piece of the complete dossier: in (with how many files) or missing."""
+        lines = []
+        for line in claim.checklist:
+            name = self.t(f"claim.piece.{line.piece.value}")
+            if line.present:
+                lines.append(self.plural("claim.checklist.present", line.present, piece=name))
+            else:
+                lines.append(self.t("claim.checklist.missing", piece=name))
+        return "\n".join(lines)
+
+    def pieces(self, pieces: Sequence[DossierPiece]) -> str:
+        """« le devis ou la facture et le récépissé de plainte »."""
+        names = [self.t(f"claim.piece_named.{p.value}") for p in pieces]
+        if len(names) <= 1:
+            return "".join(names)
+        return self.t("claim.list.and", first=", ".join(names[:-1]), last=names[-1])
+
+    def checklist_section(self, claim: ClaimView) -> str:
+        return (
+            self.t("claim.checklist.title")
+            + "\n"
+            + self.checklist_lines(claim)
+            + (
+                "\n" + self.t(body_variant("claim.checklist.to_send", claim.body_kind))
+                if claim.missing_pieces and claim.completed_on is None
+                else ""
+            )
+        )
 
     # --- parts ------------------------------------------------------------------------
 
@@ -102,21 +165,25 @@ class ClaimCard:
         for duty in claim.duties:
             name = self.t(f"claim.duty.{duty.duty.value}")
             if duty.done_at is None:
-                lines.append(self.t("claim.duty.pending_line", duty=name))
+                line = self.t("claim.duty.pending_line", duty=name)
+                if duty.overdue_by is not None:
+                    line += self.t("claim.duty.overdue", late=self.late(duty.overdue_by))
+                lines.append(line)
             else:
                 reference = (
                     self.t("claim.duty.reference", reference=duty.reference)
                     if duty.reference
                     else ""
                 )
-                lines.append(
-                    self.t(
-                        "claim.duty.done_line",
-                        duty=name,
-                        at=self.when(duty.done_at),
-                        reference=Safe(reference),
-                    )
+                line = self.t(
+                    "claim.duty.done_line",
+                    duty=name,
+                    at=self.when(duty.done_at),
+                    reference=Safe(reference),
                 )
+                if duty.late_by is not None:
+                    line += self.t("claim.duty.done_late", late=self.late(duty.late_by))
+                lines.append(line)
         return "\n".join(lines)
 
     def payment_lines(self, claim: ClaimView) -> str:
@@ -203,10 +270,12 @@ class ClaimCard:
         time_given: bool,
         description: str,
         files: int,
+        cause: str | None = None,
     ) -> str:
         return self.t(
             body_variant("claim.report.summary", preview.body_kind),
-            kind=self.t(f"claim.kind.{kind}"),
+            kind=self.kind(kind, cause),
+            duties=Safe(self.duty_phrases(preview.duties)),
             school=school,
             discovered=self.when(discovered),
             assumed=Safe("" if time_given else self.t("claim.report.hour_assumed")),
@@ -225,7 +294,7 @@ class ClaimCard:
                 body_variant("claim.card.header", claim.body_kind),
                 body=claim.body_name,
                 number=claim.number,
-                kind=self.t(f"claim.kind.{claim.kind.value}"),
+                kind=self.kind(claim.kind.value, claim.damage_cause),
                 state=self.state(claim.state.value, claim.body_kind),
                 school=claim.school_name,
                 uai=claim.school_uai,
@@ -239,6 +308,7 @@ class ClaimCard:
             self.t(body_variant("claim.card.duties", claim.body_kind))
             + "\n"
             + self.duty_lines(claim),
+            self.checklist_section(claim),
         ]
         if claim.pledge is not None:
             parts.append(
@@ -324,10 +394,10 @@ class ClaimCard:
         return self.t(f"timeline.{entry.action}")
 
     def commune_notice(self, claim: ClaimView) -> str:
-        return self.t(
+        notice = self.t(
             "claim.notify.commune",
             number=claim.number,
-            kind=self.t(f"claim.kind.{claim.kind.value}"),
+            kind=self.kind(claim.kind.value, claim.damage_cause),
             school=claim.school_name,
             reporter=claim.reporter_name,
             discovered=self.when(claim.discovered_at),
@@ -340,13 +410,15 @@ class ClaimCard:
                 self.t("claim.notify.not_replaced_why") if claim.not_replaced else ""
             ),
         )
+        # What the complete dossier will need: the body sends it as it comes.
+        return notice + "\n\n" + self.checklist_section(claim)
 
     def staff_notice(self, claim: ClaimView) -> str:
         return self.t(
             body_variant("claim.notify.staff", claim.body_kind),
             body=claim.body_name,
             number=claim.number,
-            kind=self.t(f"claim.kind.{claim.kind.value}"),
+            kind=self.kind(claim.kind.value, claim.damage_cause),
             school=claim.school_name,
             commune=claim.commune_name,
             reporter=claim.reporter_name,
@@ -476,5 +548,7 @@ class ClaimCard:
         rows.append(row)
         if claim.indemnity is None:
             rows.append([(self.t("claim.button.indemnity"), f"clm:indem:{claim.id}")])
+        if claim.kind is ClaimKind.DAMAGE:  # the reporter may have got the cause wrong
+            rows.append([(self.t("claim.button.cause"), f"clm:cz:{claim.id}")])
         rows.append([(self.t("claim.button.close"), f"clm:close:{claim.id}")])
         return actions(rows)

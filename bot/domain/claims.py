@@ -8,6 +8,8 @@ Every reading of the convention is a module-level constant or table in the block
 below, so that an amendment ("avenant", art. 10) changes one line:
 
 * who owes which duty, per kind ............ ``DUTIES_BY_KIND``      (decision 0003)
+* ... and per cause of a damage ............ ``DUTIES_BY_DAMAGE_CAUSE`` (decision 0019)
+* the complete dossier's pieces ............ ``DOSSIER_CHECKLIST``   (decision 0020)
 * the duties' window, in elapsed hours ..... ``DUTY_WINDOW``         (decision 0005)
 * reimbursement by age ..................... ``REFUND_SHARE_BY_AGE`` (decision 0004)
 * no replacement after ..................... ``NOT_REPLACED_AFTER_YEARS`` (decision 0004)
@@ -48,6 +50,40 @@ class Duty(StrEnum):
 
     INSURER_DECLARATION = "insurer_declaration"
     POLICE_REPORT = "police_report"
+    COMPLAINT = "complaint"
+
+
+class DamageCause(StrEnum):
+    """What caused a damage, as the reporter says it (art. 6: « actes de malveillance »
+    against « aléas techniques »)."""
+
+    VANDALISM = "vandalism"  # malice: vandalism, sabotage, an attempted theft
+    BREAKAGE = "breakage"  # « bris de machines »: dropped, knocked over
+    ELECTRICAL = "electrical"  # « courts circuits, pannes électriques, surtension »
+    WATER = "water"  # « action des eaux »
+
+
+class Document(StrEnum):
+    """What a file attached to a claim is (``attachments.purpose``).
+
+    ``invoice_or_quote``, ``insurer_letter`` and ``complaint_receipt`` were the values of
+    the first « joindre un document » buttons: files already tagged keep counting.
+    """
+
+    EVIDENCE = "evidence"  # a photo of the damage, of the forced door, …
+    INVOICE_OR_QUOTE = "invoice_or_quote"
+    INSURER_DECLARATION = "insurer_declaration"  # the written declaration to the insurer
+    INSURER_LETTER = "insurer_letter"  # the insurer's answer (it acknowledges it)
+    COMPLAINT_RECEIPT = "complaint_receipt"
+    POLICE_REPORT = "police_report"  # the police's report (procès-verbal)
+    OTHER = "other"
+
+
+class DossierPiece(StrEnum):
+    """A piece the complete dossier needs (« facture, devis, déclaration de vol, … »)."""
+
+    INVOICE_OR_QUOTE = "invoice_or_quote"
+    INSURER_DECLARATION = "insurer_declaration"
     COMPLAINT = "complaint"
 
 
@@ -118,6 +154,20 @@ DUTIES_BY_KIND: Mapping[ClaimKind, tuple[Duty, ...]] = MappingProxyType(
         ClaimKind.DAMAGE: _ALL_DUTIES,
     }
 )
+# Reading (0019): a complaint is against someone; an accident (breakage, electrical, water)
+# has nobody to complain about, so no complaint is asked. The 48 h insurer declaration and
+# informing the police (« des détériorations ») stay as the convention words them. A damage
+# whose cause is unknown (reported before the question existed) keeps every duty of its
+# kind (``DUTIES_BY_KIND``).
+_NO_COMPLAINT = (Duty.INSURER_DECLARATION, Duty.POLICE_REPORT)
+DUTIES_BY_DAMAGE_CAUSE: Mapping[DamageCause, tuple[Duty, ...]] = MappingProxyType(
+    {
+        DamageCause.VANDALISM: _ALL_DUTIES,
+        DamageCause.BREAKAGE: _NO_COMPLAINT,
+        DamageCause.ELECTRICAL: _NO_COMPLAINT,
+        DamageCause.WATER: _NO_COMPLAINT,
+    }
+)
 # Duties that must carry a reference when confirmed (the complaint receipt number).
 DUTIES_NEEDING_REFERENCE: frozenset[Duty] = frozenset({Duty.COMPLAINT})
 # « dans les 48 heures »: elapsed time from the discovery, DST-proof (0005).
@@ -141,6 +191,32 @@ REFUND_SHARE_BY_AGE: Mapping[int, Decimal] = MappingProxyType(
 # no refund for it and SEM does not replace it. Unknown equipment is taken as SEM's (it
 # carries SEM's label, art. 5) until staff say otherwise.
 OWNERS_COVERED: frozenset[str] = frozenset({"sem"})
+
+
+# « dossier complet (facture, devis, déclaration de vol, ... à produire) » (0020): the quote
+# or invoice, the declaration to the insurer, and the complaint's receipt (or the police's
+# report) where the claim owes a complaint. Each piece: the documents that prove it, and
+# the duty without which it is not asked (None: always asked).
+@dataclass(frozen=True, slots=True)
+class DossierRule:
+    piece: DossierPiece
+    proofs: frozenset[Document]
+    when_duty: Duty | None = None
+
+
+DOSSIER_CHECKLIST: tuple[DossierRule, ...] = (
+    DossierRule(DossierPiece.INVOICE_OR_QUOTE, frozenset({Document.INVOICE_OR_QUOTE})),
+    DossierRule(
+        DossierPiece.INSURER_DECLARATION,
+        frozenset({Document.INSURER_DECLARATION, Document.INSURER_LETTER}),
+        Duty.INSURER_DECLARATION,
+    ),
+    DossierRule(
+        DossierPiece.COMPLAINT,
+        frozenset({Document.COMPLAINT_RECEIPT, Document.POLICE_REPORT}),
+        Duty.COMPLAINT,
+    ),
+)
 
 # « les matériels anciens de plus de 6 ans ne seront pas remplacés »: not replaced when the
 # loss falls after the 6th anniversary of the acquisition (0004).
@@ -196,8 +272,71 @@ def covered_by_convention(owner: str | None) -> bool:
     return owner is None or owner in OWNERS_COVERED
 
 
-def duties_for(kind: ClaimKind) -> tuple[Duty, ...]:
+def duties_for(kind: ClaimKind, cause: DamageCause | str | None) -> tuple[Duty, ...]:
+    """The duties a claim owes: per kind, and for a damage per cause (None: unknown)."""
+    kind = ClaimKind(kind)
+    if kind is ClaimKind.DAMAGE and cause is not None:
+        return DUTIES_BY_DAMAGE_CAUSE[DamageCause(cause)]
     return DUTIES_BY_KIND[kind]
+
+
+def check_cause(kind: ClaimKind, cause: DamageCause | str | None) -> DamageCause | None:
+    """A cause is said of a damage only (theft and loss have none)."""
+    if cause is None:
+        return None
+    if ClaimKind(kind) is not ClaimKind.DAMAGE:
+        raise DomainError("claim.error.cause_not_for_kind", kind=kind)
+    return DamageCause(cause)
+
+
+def lateness(deadline: datetime, done_at: datetime) -> timedelta | None:
+    """How late a duty done at ``done_at`` was (None: on time)."""
+    late = to_utc(done_at, "done_at") - to_utc(deadline, "deadline")
+    return late if late > timedelta(0) else None
+
+
+def late_units(late: timedelta) -> tuple[str, int]:
+    """How a delay reads: minutes under an hour, whole hours under two days, else days
+    (each rounded down, never 0): « en retard de 3 h »."""
+    minutes = max(int(late.total_seconds() // 60), 1)
+    if minutes < 60:
+        return "minutes", minutes
+    if late < DUTY_WINDOW:
+        return "hours", minutes // 60
+    return "days", late.days
+
+
+# --------------------------------------------------------------------------- the dossier
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistLine:
+    piece: DossierPiece
+    present: int  # how many attached files prove it
+
+
+def dossier_pieces(kind: ClaimKind, cause: DamageCause | str | None) -> tuple[DossierPiece, ...]:
+    """What the complete dossier of a claim of this kind (and cause) needs."""
+    owed = duties_for(kind, cause)
+    return tuple(
+        rule.piece for rule in DOSSIER_CHECKLIST if rule.when_duty is None or rule.when_duty in owed
+    )
+
+
+def dossier_checklist(
+    kind: ClaimKind, cause: DamageCause | str | None, purposes: Sequence[str]
+) -> tuple[ChecklistLine, ...]:
+    """Each piece the dossier needs, with how many of the attached files prove it."""
+    needed = set(dossier_pieces(kind, cause))
+    return tuple(
+        ChecklistLine(rule.piece, sum(1 for p in purposes if p in rule.proofs))
+        for rule in DOSSIER_CHECKLIST
+        if rule.piece in needed
+    )
+
+
+def missing_pieces(checklist: Sequence[ChecklistLine]) -> tuple[DossierPiece, ...]:
+    return tuple(line.piece for line in checklist if not line.present)
 
 
 def duties_deadline(discovered_at: datetime) -> datetime:
@@ -330,6 +469,7 @@ class ClaimFacts:
     kind: ClaimKind
     discovered_at: datetime  # aware UTC
     state: ClaimState = ClaimState.REPORTED
+    damage_cause: DamageCause | None = None  # a damage's cause; None: not said
     duties_done: Mapping[Duty, DutyRecord] = field(default_factory=dict)
     pledge: Pledge | None = None
     completed_on: date | None = None
@@ -345,14 +485,18 @@ class ClaimFacts:
 
     @property
     def pending_duties(self) -> tuple[Duty, ...]:
-        return tuple(d for d in duties_for(self.kind) if d not in self.duties_done)
+        return tuple(d for d in self.duties if d not in self.duties_done)
+
+    @property
+    def duties(self) -> tuple[Duty, ...]:
+        return duties_for(self.kind, self.damage_cause)
 
     @property
     def late_duties(self) -> tuple[Duty, ...]:
         """Duties confirmed as done after the deadline."""
         deadline = self.duties_deadline
         done = self.duties_done
-        return tuple(d for d in duties_for(self.kind) if d in done and done[d].done_at > deadline)
+        return tuple(d for d in self.duties if d in done and done[d].done_at > deadline)
 
     @property
     def amount_owed(self) -> Decimal | None:
@@ -439,12 +583,35 @@ def _money(amount: Decimal) -> Decimal:
     return to_cents(amount)
 
 
-def open_claim(kind: ClaimKind, discovered_at: datetime, now: datetime) -> ClaimFacts:
-    """A new claim; the discovery cannot be in the future."""
+def open_claim(
+    kind: ClaimKind,
+    discovered_at: datetime,
+    now: datetime,
+    cause: DamageCause | str | None = None,
+) -> ClaimFacts:
+    """A new claim; the discovery cannot be in the future; only a damage has a cause."""
     discovered = to_utc(discovered_at, "discovered_at")
     if discovered > to_utc(now, "now"):
         raise DomainError("claim.error.discovery_in_future")
-    return ClaimFacts(kind=ClaimKind(kind), discovered_at=discovered)
+    return ClaimFacts(
+        kind=ClaimKind(kind), discovered_at=discovered, damage_cause=check_cause(kind, cause)
+    )
+
+
+def correct_cause(claim: ClaimFacts, cause: DamageCause | str) -> ClaimFacts:
+    """Staff correct a damage's cause (the reporter got it wrong): the duties follow it.
+
+    A correction of the facts, not a step of the procedure: the state is derived again
+    whatever it was (vandalism after an accident brings the complaint back as pending).
+    """
+    _ensure_open(claim)
+    if claim.kind is not ClaimKind.DAMAGE:
+        raise DomainError("claim.error.cause_only_damage", kind=claim.kind)
+    new = DamageCause(cause)
+    if new is claim.damage_cause:
+        raise DomainError("claim.error.cause_unchanged", cause=new)
+    after = replace(claim, damage_cause=new)
+    return replace(after, state=derive_state(after))
 
 
 def check_duty_time(
@@ -472,7 +639,7 @@ def confirm_duty(
 ) -> ClaimFacts:
     """The commune confirms a duty; confirming it again corrects the record."""
     _ensure_open(claim)
-    if duty not in duties_for(claim.kind):
+    if duty not in claim.duties:
         raise DomainError("claim.error.duty_not_for_kind", duty=duty, kind=claim.kind)
     done = check_duty_time(duty, done_at, discovered_at=claim.discovered_at, now=now)
     ref = (reference or "").strip() or None
@@ -520,12 +687,22 @@ def mark_complete(
     now: datetime,
     amount_due: Decimal | None = None,
     tz: ZoneInfo = PARIS,
+    *,
+    missing: Sequence[DossierPiece] = (),
+    accepted_missing: Sequence[DossierPiece] = (),
 ) -> ClaimFacts:
     """Staff mark the dossier complete: the one-year payment clock starts on ``completed_on``.
 
-    ``amount_due`` defaults to the pledged amount.
+    ``amount_due`` defaults to the pledged amount. ``missing`` are the pieces the
+    checklist still lacks: staff must have accepted each of them (``accepted_missing``,
+    the pieces named in the confirmation they were shown), else it is refused.
     """
     _ensure_open(claim)
+    unaccepted = [p for p in missing if p not in set(accepted_missing)]
+    if unaccepted:
+        raise DomainError(
+            "claim.error.dossier_missing", missing=",".join(p.value for p in unaccepted)
+        )
     if claim.pledge is None:
         raise DomainError("claim.error.complete_without_pledge")
     if claim.completed_on is not None:

@@ -13,14 +13,18 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.domain import claims as rules
 from bot.domain.claims import (
+    ChecklistLine,
     ClaimFacts,
     ClaimKind,
     ClaimState,
+    DamageCause,
+    Document,
+    DossierPiece,
     Duty,
     DutyRecord,
     Indemnity,
@@ -95,6 +99,7 @@ class FileRef:
     file_name: str | None = None
     mime_type: str | None = None
     platform: str = TELEGRAM  # where file_id means something
+    purpose: str = Document.EVIDENCE.value  # what the sender says it is (a Document)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ class ReportClaim:
     description: str
     items: tuple[ItemRequest, ...]
     files: tuple[FileRef, ...] = ()
+    damage_cause: DamageCause | None = None  # a damage's cause, as the reporter says it
 
 
 # --------------------------------------------------------------------------- views
@@ -140,6 +146,10 @@ class DutyView:
     deadline: datetime
     done_at: datetime | None
     reference: str | None
+    # Done after its deadline: by how much (None: on time, or not done).
+    late_by: timedelta | None = None
+    # Not done and past its deadline: for how long (None: not done yet, still in time).
+    overdue_by: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -215,10 +225,22 @@ class ClaimView:
     body_id: int = 0
     body_kind: str = "commune"
     body_name: str = ""
+    damage_cause: DamageCause | None = None
+    # The complete dossier's pieces (art. 6), each with how many attached files prove it.
+    checklist: tuple[ChecklistLine, ...] = ()
 
     @property
     def pending_duties(self) -> tuple[Duty, ...]:
         return tuple(d.duty for d in self.duties if d.done_at is None)
+
+    @property
+    def missing_pieces(self) -> tuple[DossierPiece, ...]:
+        return rules.missing_pieces(self.checklist)
+
+    @property
+    def late_duties(self) -> tuple[DutyView, ...]:
+        """Duties done after their deadline."""
+        return tuple(d for d in self.duties if d.late_by is not None)
 
     @property
     def not_replaced(self) -> tuple[ItemView, ...]:
@@ -247,6 +269,7 @@ class Preview:
     unknown_count: int
     deadline: datetime
     body_kind: str = "commune"  # the school's body, for the summary's wording
+    duties: tuple[Duty, ...] = ()  # what the body will owe (per kind and cause)
 
 
 @dataclass
@@ -315,6 +338,7 @@ def facts_of(claim: Claim) -> ClaimFacts:
         kind=ClaimKind(claim.kind),
         discovered_at=claim.discovered_at,
         state=ClaimState(claim.ticket.state),
+        damage_cause=DamageCause(claim.damage_cause) if claim.damage_cause else None,
         duties_done={
             Duty(d.duty): DutyRecord(done_at=d.done_at, reference=d.reference)
             for d in claim.duties
@@ -421,6 +445,14 @@ async def _plan(
     )
 
 
+def document(purpose: str) -> Document:
+    """What a file is, as the sender said it; anything else is refused."""
+    try:
+        return Document(purpose)
+    except ValueError:
+        raise DomainError("claim.error.unknown_document", purpose=purpose) from None
+
+
 def _attachment(
     ticket_id: int, file: FileRef, *, purpose: str, person: Person, now: datetime
 ) -> Attachment:
@@ -448,15 +480,28 @@ async def _view(
     known = [i.refund for i in items if i.refund is not None]
     total = sum(known, Decimal("0.00"))
     unknown = len(items) - len(known)
+    order = list(Duty)
     duties = tuple(
-        DutyView(Duty(d.duty), d.deadline_at, d.done_at, d.reference)
-        for d in sorted(
-            claim.duties, key=lambda d: rules.duties_for(facts.kind).index(Duty(d.duty))
+        DutyView(
+            Duty(d.duty),
+            d.deadline_at,
+            d.done_at,
+            d.reference,
+            late_by=None if d.done_at is None else rules.lateness(d.deadline_at, d.done_at),
+            overdue_by=(
+                rules.lateness(d.deadline_at, now)
+                if d.done_at is None and facts.closed_at is None
+                else None
+            ),
+        )
+        for d in sorted(claim.duties, key=lambda d: order.index(Duty(d.duty)))
+    )
+    purposes = list(
+        await uow.session.scalars(
+            select(Attachment.purpose).where(Attachment.ticket_id == ticket.id)
         )
     )
-    attachments = await uow.session.scalar(
-        select(func.count()).select_from(Attachment).where(Attachment.ticket_id == ticket.id)
-    )
+    attachments = len(purposes)
     recent = await uow.session.scalars(
         select(Ticket.created_at).where(
             Ticket.kind == "claim",
@@ -509,6 +554,8 @@ async def _view(
         created_at=ticket.created_at,
         recovery_told_at=claim.recovery_told_at,
         timeline=entries,
+        damage_cause=facts.damage_cause,
+        checklist=rules.dossier_checklist(facts.kind, facts.damage_cause, purposes),
         indemnity=facts.indemnity,
         recoveries=tuple(_recovery_view(claim, r, items) for r in claim.recoveries),
         payments=tuple(
@@ -686,7 +733,9 @@ async def preview_claim(db: Database, cmd: ReportClaim, now: datetime) -> Previe
 
     Nothing is written: the session is closed without a commit.
     """
-    rules.open_claim(cmd.kind, cmd.discovered_at, now)
+    facts = rules.open_claim(cmd.kind, cmd.discovered_at, now, cmd.damage_cause)
+    for file in cmd.files:
+        document(file.purpose)
     loss_on = local_date(cmd.discovered_at, PARIS)
     async with db.uow() as uow:
         person = await access.person(uow, cmd.reporter_id)
@@ -702,6 +751,7 @@ async def preview_claim(db: Database, cmd: ReportClaim, now: datetime) -> Previe
         len(views) - len(known),
         rules.duties_deadline(cmd.discovered_at),
         body.kind if body is not None else "commune",
+        facts.duties,
     )
 
 
@@ -755,7 +805,9 @@ def _item_due(item: ClaimItem, refund: Decimal | None) -> Decimal | None:
 
 async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reported:
     """Open the claim: number, items with their refund, the commune's duties, reminders."""
-    facts = rules.open_claim(cmd.kind, cmd.discovered_at, now)
+    facts = rules.open_claim(cmd.kind, cmd.discovered_at, now, cmd.damage_cause)
+    for file in cmd.files:
+        document(file.purpose)
     description = cmd.description.strip()
     if not description:
         raise DomainError("claim.error.description_required")
@@ -775,13 +827,14 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
             reporter=person,
             school=school,
             now=now,
-            next_deadline=facts.duties_deadline if rules.duties_for(facts.kind) else None,
+            next_deadline=facts.duties_deadline if facts.duties else None,
         )
         claim = Claim(
             ticket_id=ticket.id,
             kind=facts.kind.value,
             discovered_at=facts.discovered_at,
             description=description,
+            damage_cause=None if facts.damage_cause is None else facts.damage_cause.value,
         )
         uow.session.add(claim)
         for item in items:
@@ -791,17 +844,26 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
             if item.equipment is not None and new_state:
                 item.equipment.state = new_state
                 item.equipment.updated_at = now
-        for duty in rules.duties_for(facts.kind):
+        for duty in facts.duties:
             uow.session.add(
                 ClaimDuty(claim_id=ticket.id, duty=duty.value, deadline_at=facts.duties_deadline)
             )
         for file in cmd.files:
             uow.session.add(
-                _attachment(ticket.id, file, purpose="evidence", person=person, now=now)
+                _attachment(ticket.id, file, purpose=file.purpose, person=person, now=now)
             )
         await _plan(uow, ticket.id, plan_duty_reminders(facts.discovered_at, now), now)
         await _plan(uow, ticket.id, plan_pledge_reminders(facts.discovered_at, now), now)
-        _audit(uow, ticket, person, "claim.reported", now, kind=facts.kind.value, items=len(items))
+        _audit(
+            uow,
+            ticket,
+            person,
+            "claim.reported",
+            now,
+            kind=facts.kind.value,
+            items=len(items),
+            **({"cause": facts.damage_cause.value} if facts.damage_cause else {}),
+        )
         await uow.commit()
         agents = await uow.people.body_agents(school.body_id)
         view = await _view(uow, await _load_claim(uow, ticket.id), now)
@@ -864,6 +926,54 @@ async def confirm_duty(
         return await _view(uow, claim, now)
 
 
+async def correct_damage_cause(
+    db: Database, person_id: int, claim_id: int, *, cause: DamageCause, now: datetime
+) -> ClaimView:
+    """Staff correct a damage's cause: the duties it no longer owes and that were not done
+    go (a duty already done stays on record); those it now owes are added, with their
+    reminders; the change is in the timeline."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
+        before = facts_of(claim)
+        facts = rules.correct_cause(before, cause)
+        owed = set(facts.duties)
+        for row in list(claim.duties):
+            if Duty(row.duty) not in owed and row.done_at is None:
+                claim.duties.remove(row)
+                await uow.session.delete(row)
+        present = {Duty(row.duty) for row in claim.duties}
+        added = [duty for duty in facts.duties if duty not in present]
+        for duty in added:
+            claim.duties.append(
+                ClaimDuty(
+                    claim_id=claim.ticket_id, duty=duty.value, deadline_at=facts.duties_deadline
+                )
+            )
+        claim.damage_cause = cause.value
+        _store(claim, facts, now)
+        if added:
+            again = f"{_key(claim.ticket_id)}:cause-{now:%Y%m%d%H%M%S}"
+            await _plan(
+                uow,
+                claim.ticket_id,
+                plan_duty_reminders(facts.discovered_at, now),
+                now,
+                prefix=again,
+            )
+        _audit(
+            uow,
+            claim,
+            person,
+            "claim.cause_corrected",
+            now,
+            before=None if before.damage_cause is None else before.damage_cause.value,
+            cause=cause.value,
+        )
+        await uow.commit()
+        return await _view(uow, await _load_claim(uow, claim.ticket_id), now)
+
+
 async def check_duty_time(
     db: Database, person_id: int, claim_id: int, duty: Duty, *, done_at: datetime, now: datetime
 ) -> None:
@@ -921,13 +1031,33 @@ def amount_due_at_completion(view: ClaimView) -> Decimal | None:
     return None if view.pledge is None else view.pledge.amount
 
 
-async def mark_complete(db: Database, person_id: int, claim_id: int, *, now: datetime) -> ClaimView:
-    """Staff: the dossier is complete; the commune has one year from today to pay."""
+async def mark_complete(
+    db: Database,
+    person_id: int,
+    claim_id: int,
+    *,
+    now: datetime,
+    accepted_missing: Sequence[DossierPiece] = (),
+) -> ClaimView:
+    """Staff: the dossier is complete; the commune has one year from today to pay.
+
+    The pieces the checklist still lacks must be among ``accepted_missing`` (those named
+    in the confirmation staff were shown); a piece that went missing since is refused.
+    """
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
         today = local_date(now, PARIS)
-        facts = rules.mark_complete(facts_of(claim), today, now, amount_due=_amount_due(claim))
+        before = await _view(uow, claim, now)
+        missing = before.missing_pieces
+        facts = rules.mark_complete(
+            facts_of(claim),
+            today,
+            now,
+            amount_due=_amount_due(claim),
+            missing=missing,
+            accepted_missing=accepted_missing,
+        )
         _store(claim, facts, now)
         await _plan(uow, claim.ticket_id, plan_payment_reminders(today, PARIS, now), now)
         _audit(
@@ -939,6 +1069,7 @@ async def mark_complete(db: Database, person_id: int, claim_id: int, *, now: dat
             completed_on=today,
             amount_due=facts.amount_due,
             pay_by=payment_deadline(today),
+            **({"missing": [p.value for p in missing]} if missing else {}),
         )
         await uow.commit()
         return await _view(uow, claim, now)
@@ -1561,6 +1692,7 @@ async def expire_recovery(
 async def attach_file(
     db: Database, person_id: int, claim_id: int, file: FileRef, *, purpose: str, now: datetime
 ) -> ClaimView:
+    purpose = document(purpose).value
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id)

@@ -274,6 +274,7 @@ def review_xlsx(review: ClaimsReview, lang: str | None = None, i18n: I18n | None
         (label("report.file.summary.refunds_outstanding"), review.refunds.outstanding, money),
         (label("report.file.summary.overdue_claims"), review.overdue_duties.claims, None),
         (label("report.file.summary.overdue_duties"), review.overdue_duties.duties, None),
+        (label("report.file.summary.done_late"), review.overdue_duties.done_late, None),
         (label("report.file.summary.overdue_payments"), review.overdue_payments.count, None),
         (
             label("report.file.summary.overdue_outstanding"),

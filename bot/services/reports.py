@@ -18,6 +18,8 @@ Readings kept here, one place each:
   ending at ``now`` (both in ``bot.domain.claims``), counted on the same instant;
 * refunds in progress, overdue duties and overdue payments are a snapshot at ``now``,
   whatever the period: a procedure opened before the period is still in progress;
+* duties *done late* (confirmed after their 48 h) are those confirmed during the period
+  (``ClaimDuty.done_at`` in ``[start, end)``), of any claim, open or closed (0020);
 * "newly installed during the year": an ``Equipment`` row owned by SEM *acquired* that year
   (``acquired_on``, a calendar date), plus the claim replacements installed that year
   (``replacement_installed_on``). Never the row's ``created_at``, which is the day it was
@@ -193,6 +195,10 @@ class OverdueDuties:
     claims: int  # open claims with at least one duty past its deadline
     duties: int  # duties past their deadline
     lines: tuple[OverdueDutyLine, ...]  # at most OVERDUE_LIST_LIMIT, oldest deadline first
+    # Duties confirmed during the period, but after their deadline (done late).
+    done_late: int = 0
+    done_late_claims: int = 0
+    done_late_numbers: tuple[str, ...] = ()  # at most OVERDUE_LIST_LIMIT, by number
 
     @property
     def numbers(self) -> tuple[str, ...]:
@@ -398,7 +404,7 @@ async def claims_review(
         )
 
         refunds = await _refunds_in_progress(session, now)
-        overdue_duties = await _overdue_duties(session, now)
+        overdue_duties = await _overdue_duties(session, now, start, end)
         overdue_payments = await _overdue_payments(session, now)
 
     total = sum(by_kind.values())
@@ -516,7 +522,9 @@ async def _refunds_in_progress(session: Any, now: datetime) -> RefundsInProgress
     )
 
 
-async def _overdue_duties(session: Any, now: datetime) -> OverdueDuties:
+async def _overdue_duties(
+    session: Any, now: datetime, start: datetime, end: datetime
+) -> OverdueDuties:
     overdue = and_(
         Ticket.kind == CLAIM,
         Ticket.closed_at.is_(None),
@@ -545,9 +553,38 @@ async def _overdue_duties(session: Any, now: datetime) -> OverdueDuties:
             .limit(OVERDUE_LIST_LIMIT)
         )
     ).all()
+    done_late = and_(
+        Ticket.kind == CLAIM,
+        ClaimDuty.done_at.is_not(None),
+        ClaimDuty.done_at >= start,
+        ClaimDuty.done_at < end,
+        ClaimDuty.done_at > ClaimDuty.deadline_at,
+    )
+    late = (
+        await session.execute(
+            select(func.count(distinct(ClaimDuty.claim_id)), func.count())
+            .select_from(ClaimDuty)
+            .join(Ticket, Ticket.id == ClaimDuty.claim_id)
+            .where(done_late)
+        )
+    ).one()
+    late_numbers = (
+        await session.scalars(
+            select(Ticket.number)
+            .select_from(ClaimDuty)
+            .join(Ticket, Ticket.id == ClaimDuty.claim_id)
+            .where(done_late)
+            .group_by(Ticket.number)
+            .order_by(Ticket.number)
+            .limit(OVERDUE_LIST_LIMIT)
+        )
+    ).all()
     return OverdueDuties(
         claims=int(totals[0] or 0),
         duties=int(totals[1] or 0),
+        done_late=int(late[1] or 0),
+        done_late_claims=int(late[0] or 0),
+        done_late_numbers=tuple(late_numbers),
         lines=tuple(
             OverdueDutyLine(
                 number=number,

@@ -8,10 +8,10 @@ triage needs whatever the kind.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from bot.domain.dates import PARIS, local_date
@@ -22,6 +22,7 @@ from bot.domain.search import LIKE_ESCAPE, contains_pattern, fold
 from bot.services.kinds import TicketKind
 from storage.models import (
     Attachment,
+    ClaimDuty,
     Commune,
     MessageRef,
     Person,
@@ -128,6 +129,8 @@ class QueueRow:
     next_deadline: datetime | None
     overdue: bool
     body_kind: str = "commune"  # the ticket's body, for the wording of its state
+    # A claim whose 48 h duties were done after their deadline: the longest delay.
+    late_by: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,13 @@ async def queue(
         if where.state:
             conditions.append(Ticket.state == where.state)
         if where.overdue_only:
-            conditions.append(next_deadline < now)
+            # Past a deadline now, or (a claim) a 48 h duty done after its deadline.
+            done_late = exists().where(
+                ClaimDuty.claim_id == Ticket.id,
+                ClaimDuty.done_at.is_not(None),
+                ClaimDuty.done_at > ClaimDuty.deadline_at,
+            )
+            conditions.append(or_(next_deadline < now, and_(Ticket.kind == "claim", done_late)))
         total = await uow.session.scalar(
             select(func.count()).select_from(Ticket).where(*conditions)
         )
@@ -217,7 +226,27 @@ async def queue(
             )
             for r in rows
         ]
-        return result, int(total or 0)
+        return await _with_late_duties(uow, result), int(total or 0)
+
+
+async def _with_late_duties(uow: UnitOfWork, rows: list[QueueRow]) -> list[QueueRow]:
+    """The page's claims, each with its longest delay of a duty done late."""
+    ids = [r.id for r in rows if r.kind == "claim"]
+    if not ids:
+        return rows
+    late: dict[int, timedelta] = {}
+    duties = await uow.session.execute(
+        select(ClaimDuty.claim_id, ClaimDuty.deadline_at, ClaimDuty.done_at).where(
+            ClaimDuty.claim_id.in_(ids), ClaimDuty.done_at.is_not(None)
+        )
+    )
+    for claim_id, deadline_at, done_at in duties:
+        if done_at is None:
+            continue
+        delay = as_utc(done_at) - as_utc(deadline_at)
+        if delay > timedelta(0) and delay > late.get(claim_id, timedelta(0)):
+            late[claim_id] = delay
+    return [replace(r, late_by=late.get(r.id)) for r in rows]
 
 
 def _aware(value: datetime | str | None) -> datetime | None:

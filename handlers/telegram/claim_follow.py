@@ -41,6 +41,10 @@ from bot.domain import claims as rules
 from bot.domain.bodies import body_variant
 from bot.domain.claims import (
     DUTIES_NEEDING_REFERENCE,
+    ClaimKind,
+    DamageCause,
+    Document,
+    DossierPiece,
     Duty,
     IndemnityPayee,
     Payer,
@@ -67,9 +71,10 @@ REPLACEMENT, RECOVERY, CLOSE, ATTACH = (
 )  # fmt: skip
 RECOVERY_ANSWER, INDEMNITY = "claim_recovery_answer", "claim_indemnity"
 BODY_PAYMENT, PAYMENT_REVIEW = "claim_body_payment", "claim_payment_review"
+CAUSE = "claim_cause"
 FOLLOW_UPS = (
     DUTY, PLEDGE, COMPLETE, PAYMENT, REPLACEMENT, RECOVERY, CLOSE, ATTACH,
-    RECOVERY_ANSWER, INDEMNITY, BODY_PAYMENT, PAYMENT_REVIEW,
+    RECOVERY_ANSWER, INDEMNITY, BODY_PAYMENT, PAYMENT_REVIEW, CAUSE,
 )  # fmt: skip
 # Before decision 0014 every follow-up was one dialogue of this name.
 RETIRED = "claim_follow"
@@ -77,11 +82,11 @@ RETIRED = "claim_follow"
 (
     DUTY_WHEN, DUTY_REF, PLEDGE_AMOUNT, PLEDGE_MODE, PLEDGE_DATE, CONFIRM,
     PAY_AMOUNT, PAY_DATE, CLOSE_REASON, REPL_ITEM, REPL_WHAT, REPL_DATE, REPL_VALUE,
-    RECOV_WHEN, ATTACH_PURPOSE, ATTACH_FILE,
+    RECOV_WHEN, ATTACH_PURPOSE, ATTACH_FILE, CAUSE_PICK,
 ) = (
     "duty_when", "duty_ref", "pledge_amount", "pledge_mode", "pledge_date", "confirm",
     "pay_amount", "pay_date", "close_reason", "repl_item", "repl_what", "repl_date",
-    "repl_value", "recov_when", "attach_purpose", "attach_file",
+    "repl_value", "recov_when", "attach_purpose", "attach_file", "cause_pick",
 )  # fmt: skip
 (
     PAY_PAYER, RECOV_ITEMS, RECOV_DAMAGE, INDEM_PAYEE, INDEM_DATE, INDEM_AMOUNT,
@@ -90,7 +95,19 @@ RETIRED = "claim_follow"
     "pay_payer", "recov_items", "recov_damage", "indem_payee", "indem_date", "indem_amount",
     "bpay_amount", "bpay_date", "bpay_payer", "bpay_proof", "review_reason",
 )  # fmt: skip
-PURPOSES = ("complaint_receipt", "insurer_letter", "invoice_or_quote", "other")
+# What a document attached to a claim may be (the complete dossier counts them, art. 6).
+PURPOSES = tuple(
+    d.value
+    for d in (
+        Document.INVOICE_OR_QUOTE,
+        Document.INSURER_DECLARATION,
+        Document.INSURER_LETTER,
+        Document.COMPLAINT_RECEIPT,
+        Document.POLICE_REPORT,
+        Document.EVIDENCE,
+        Document.OTHER,
+    )
+)
 MAX_REFERENCE = 120
 MAX_REASON = 1000
 
@@ -374,24 +391,49 @@ def pledge_dialogue() -> ConversationHandler[PneContext]:
 async def _complete_start(
     update: Update, context: PneContext, claim: service.ClaimView, _: str | None
 ) -> object:
+    """The confirmation names what the dossier's checklist still lacks, if anything: staff
+    then confirm it complete anyway (and only with those pieces missing)."""
+    confirm = dict(
+        number=claim.number,
+        body=claim.body_name,
+        amount=_money(context, service.amount_due_at_completion(claim) or Decimal(0)),
+        pledged=_money(context, claim.pledge.amount if claim.pledge else Decimal(0)),
+    )
+    key = body_variant("claim.follow.confirm_complete", claim.body_kind)
+    missing = claim.missing_pieces
+    steps.draft(context, COMPLETE)["missing"] = [p.value for p in missing]
+    if not missing:
+        return await steps.ask_to_confirm(
+            update,
+            context,
+            dialogue=COMPLETE,
+            state=CONFIRM,
+            key=key,
+            button="claim.button.confirm_complete",
+            **confirm,
+        )
+    card = _card(context)
     return await steps.ask_to_confirm(
         update,
         context,
         dialogue=COMPLETE,
         state=CONFIRM,
-        key=body_variant("claim.follow.confirm_complete", claim.body_kind),
-        button="claim.button.confirm_complete",
-        number=claim.number,
-        body=claim.body_name,
-        amount=_money(context, service.amount_due_at_completion(claim) or Decimal(0)),
-        pledged=_money(context, claim.pledge.amount if claim.pledge else Decimal(0)),
+        key="claim.follow.confirm_complete_missing",
+        button="claim.button.confirm_complete_anyway",
+        missing=Safe(card.pieces(missing)),
+        checklist=Safe(card.checklist_lines(claim)),
+        confirm=Safe(context.t(key, **confirm)),
     )
 
 
 async def _mark_complete(update: Update, context: PneContext, current: Draft) -> None:
     assert context.person is not None
     claim = await service.mark_complete(
-        context.services.db, context.person.id, int(current["claim_id"]), now=steps.now(context)
+        context.services.db,
+        context.person.id,
+        int(current["claim_id"]),
+        now=steps.now(context),
+        accepted_missing=tuple(DossierPiece(p) for p in current.get("missing", [])),
     )
     assert claim.payment_deadline is not None
     await reply(
@@ -1756,6 +1798,111 @@ def attach_dialogue() -> ConversationHandler[PneContext]:
     )
 
 
+# --- staff: a damage's cause -----------------------------------------------------------------
+
+
+async def _cause_start(
+    update: Update, context: PneContext, claim: service.ClaimView, _: str | None
+) -> object:
+    """Staff correct what the reporter said caused a damage (decision 0019)."""
+    if claim.kind is not ClaimKind.DAMAGE:
+        await reply(update, context, "claim.error.cause_only_damage")
+        return steps.end(context, CAUSE)
+    current = steps.draft(context, CAUSE)
+    current["was"] = claim.damage_cause.value if claim.damage_cause else None
+    rows = [
+        [(context.t(f"claim.cause.ask.{c.value}"), f"clm:czv:{c.value}")]
+        for c in DamageCause
+        if c is not claim.damage_cause
+    ]
+    await reply(
+        update,
+        context,
+        "claim.follow.ask_cause",
+        number=claim.number,
+        cause=_cause_name(context, current["was"]),
+        reply_markup=keyboard(rows),
+    )
+    return CAUSE_PICK
+
+
+def _cause_name(context: PneContext, cause: str | None) -> str:
+    return context.t(f"claim.cause.{cause}") if cause else context.t("claim.cause.unknown")
+
+
+async def _confirm_cause(update: Update, context: PneContext) -> object:
+    current = steps.draft(context, CAUSE)
+    if current["cause"] == current.get("was"):
+        await reply(update, context, "claim.error.cause_unchanged")
+        return CAUSE_PICK
+    card = _card(context)
+    duties = rules.duties_for(ClaimKind.DAMAGE, current["cause"])
+    return await steps.ask_to_confirm(
+        update,
+        context,
+        dialogue=CAUSE,
+        state=CONFIRM,
+        key="claim.follow.confirm_cause",
+        button="claim.button.correct_cause",
+        number=current["number"],
+        was=_cause_name(context, current.get("was")),
+        cause=context.t(f"claim.cause.{current['cause']}"),
+        duties=Safe(card.duty_phrases(duties)),
+    )
+
+
+async def _correct_cause(update: Update, context: PneContext, current: Draft) -> None:
+    assert context.person is not None
+    claim = await service.correct_damage_cause(
+        context.services.db,
+        context.person.id,
+        int(current["claim_id"]),
+        cause=DamageCause(current["cause"]),
+        now=steps.now(context),
+    )
+    card = _card(context)
+    await reply(
+        update,
+        context,
+        "claim.follow.cause_saved",
+        number=claim.number,
+        cause=context.t(f"claim.cause.{current['cause']}"),
+        duties=Safe(card.duty_lines(claim)),
+        reply_markup=card.staff_keyboard(claim),
+    )
+    await _tell_commune(
+        context,
+        claim,
+        "claim.notify.cause_corrected",
+        cause=context.t(f"claim.cause.{current['cause']}"),
+    )
+
+
+def cause_dialogue() -> ConversationHandler[PneContext]:
+    return dialogue(
+        name=CAUSE,
+        entry_points=[_entry(CAUSE, "cz", Action.MANAGE_CLAIM, _cause_start)],
+        states={
+            CAUSE_PICK: [
+                *steps.choice(
+                    dialogue=CAUSE,
+                    state=CAUSE_PICK,
+                    field="cause",
+                    prefix="clm:czv",
+                    values=[c.value for c in DamageCause],
+                    then=_confirm_cause,
+                ),
+                *steps.stay(),
+            ],
+            CONFIRM: [
+                *steps.confirmation(dialogue=CAUSE, state=CONFIRM, act=_correct_cause),
+                *steps.stay(),
+            ],
+        },
+        fallbacks=[],
+    )
+
+
 # --- telling the others ----------------------------------------------------------------------
 
 
@@ -1901,6 +2048,7 @@ def conversations() -> list[ConversationHandler[PneContext]]:
         indemnity_dialogue(),
         body_payment_dialogue(),
         payment_review_dialogue(),
+        cause_dialogue(),
     ]
 
 

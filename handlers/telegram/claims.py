@@ -1,7 +1,8 @@
 """/signaler: the report of a theft, loss or damage, step by step, with buttons.
 
-kind → (school, for a commune agent) → equipment → when → what happened → photos →
-summary → confirm or correct. The draft lives in the person's data, which is persisted
+kind → (for a damage: its cause) → (school, for a commune agent) → equipment → when →
+what happened → photos and documents (each tagged with what it is) → summary → confirm
+or correct. The draft lives in the person's data, which is persisted
 after every update, so it survives a restart; /annuler leaves at any step.
 """
 
@@ -25,7 +26,7 @@ from telegram.ext import (
 )
 
 from bot.domain.bodies import body_variant
-from bot.domain.claims import ClaimKind
+from bot.domain.claims import ClaimKind, DamageCause, Document
 from bot.domain.dates import parse_discovery_detail
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
@@ -36,9 +37,21 @@ from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, reply, send, send_about, set_buttons, tell
 from handlers.telegram.dialogues import dialogue
 
-KIND, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY = (
-    "kind", "school", "items", "describe", "when", "what", "files", "summary",
+KIND, CAUSE, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY = (
+    "kind", "cause", "school", "items", "describe", "when", "what", "files", "summary",
 )  # fmt: skip
+# What a file sent with the report may be (a photo of the damage unless the sender says
+# otherwise): the complete dossier counts them (art. 6).
+FILE_PURPOSES = tuple(
+    d.value
+    for d in (
+        Document.EVIDENCE,
+        Document.INVOICE_OR_QUOTE,
+        Document.INSURER_DECLARATION,
+        Document.COMPLAINT_RECEIPT,
+        Document.POLICE_REPORT,
+    )
+)
 DRAFT = "claim_draft"
 PER_PAGE = 6
 SCHOOL_BUTTONS = 8
@@ -93,6 +106,33 @@ async def kind_chosen(update: Update, context: PneContext) -> str:
     await query.answer()
     draft = _draft(context)
     draft["kind"] = ClaimKind(query.data.rsplit(":", 1)[1]).value
+    await set_buttons(query, None)
+    if draft["kind"] == ClaimKind.DAMAGE.value:
+        return await _ask_cause(update, context)
+    draft.pop("cause", None)
+    if draft.pop("fixing", False):
+        return await _show_summary(update, context)
+    return await _ask_school(update, context)
+
+
+async def _ask_cause(update: Update, context: PneContext) -> str:
+    """A damage: vandalism (a complaint to file) or an accident (none), decision 0019."""
+    rows = [
+        [(context.t(f"claim.cause.ask.{c.value}"), f"clm:cause:{c.value}")] for c in DamageCause
+    ]
+    rows.append([(context.t("common.button.cancel"), "clm:abort")])
+    await reply(update, context, "claim.report.ask_cause", reply_markup=keyboard(rows))
+    return CAUSE
+
+
+async def cause_chosen(update: Update, context: PneContext) -> str:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    draft = _draft(context)
+    if draft.get("kind") != ClaimKind.DAMAGE.value:  # a button of an older report
+        return await _ask_kind(update, context)
+    draft["cause"] = DamageCause(query.data.rsplit(":", 1)[1]).value
     await set_buttons(query, None)
     if draft.pop("fixing", False):
         return await _show_summary(update, context)
@@ -396,12 +436,42 @@ async def file_received(update: Update, context: PneContext) -> str:
                 "mime_type": doc.mime_type,
             }
         )
-    rows = [[(context.t("claim.button.files_done"), "clm:files:done")]]
+    index = len(draft["files"]) - 1
+    rows = _purpose_rows(context, index)
+    rows.append([(context.t("claim.button.files_done"), "clm:files:done")])
     await reply(
         update,
         context,
         "claim.report.file_received",
         count=len(draft["files"]),
+        reply_markup=keyboard(rows),
+    )
+    return FILES
+
+
+def _purpose_rows(context: PneContext, index: int) -> list[list[tuple[str, str]]]:
+    """One button per thing a file may be; the file is a photo of the damage until one is
+    tapped (``clm:fp:<file index>:<purpose>``)."""
+    return [[(context.t(f"claim.purpose.{p}"), f"clm:fp:{index}:{p}")] for p in FILE_PURPOSES]
+
+
+async def file_purpose_chosen(update: Update, context: PneContext) -> str:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, _, index_text, purpose = query.data.split(":")
+    files: list[dict[str, Any]] = _draft(context).get("files", [])
+    index = int(index_text)
+    if index >= len(files) or purpose not in FILE_PURPOSES:  # a button of an older draft
+        await query.answer(context.t("common.stale_button"), show_alert=True)
+        return FILES
+    await query.answer()
+    files[index]["purpose"] = purpose
+    rows = [[(context.t("claim.button.files_done"), "clm:files:done")]]
+    await reply(
+        update,
+        context,
+        "claim.report.file_purpose_saved",
+        purpose=context.t(f"claim.purpose.{purpose}"),
         reply_markup=keyboard(rows),
     )
     return FILES
@@ -432,6 +502,7 @@ def _command(context: PneContext) -> service.ReportClaim:
             service.ItemRequest(i.get("tag"), i.get("description")) for i in draft["items"]
         ),
         files=tuple(service.FileRef(**f) for f in draft["files"]),
+        damage_cause=DamageCause(draft["cause"]) if draft.get("cause") else None,
     )
 
 
@@ -451,6 +522,7 @@ async def _show_summary(update: Update, context: PneContext) -> str:
         bool(draft.get("time_given", True)),
         draft.get("description", ""),
         len(draft["files"]),
+        draft.get("cause"),
     )
     rows = [
         [(context.t("claim.button.confirm"), "clm:confirm")],
@@ -572,6 +644,12 @@ def conversation() -> ConversationHandler[PneContext]:
                 CallbackQueryHandler(kind_chosen, pattern=r"^clm:kind:(theft|loss|damage)$"),
                 *stay,
             ],
+            CAUSE: [
+                CallbackQueryHandler(
+                    cause_chosen, pattern=r"^clm:cause:(vandalism|breakage|electrical|water)$"
+                ),
+                *stay,
+            ],
             SCHOOL: [
                 CallbackQueryHandler(school_chosen, pattern=r"^clm:school:\d{1,10}$"),
                 MessageHandler(text, school_typed),
@@ -589,6 +667,7 @@ def conversation() -> ConversationHandler[PneContext]:
             WHAT: [MessageHandler(text, what_typed), *stay],
             FILES: [
                 MessageHandler(filters.PHOTO | filters.Document.ALL, file_received),
+                CallbackQueryHandler(file_purpose_chosen, pattern=r"^clm:fp:\d{1,2}:[a-z_]{1,24}$"),
                 CallbackQueryHandler(files_done, pattern=r"^clm:files:done$"),
                 *stay,
             ],

@@ -28,6 +28,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.cards.claims import plural_key
 from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimKind
 from bot.domain.dates import local_date
@@ -175,6 +176,15 @@ def review_summary(
         )
     else:
         lines.append(t(lang, "report.review.no_overdue_duties"))
+    if duties.done_late:
+        lines.append(
+            t(
+                lang,
+                plural_key(lang, "report.review.done_late", duties.done_late),
+                count=duties.done_late,
+                numbers=_numbers(duties.done_late_numbers, duties.done_late_claims),
+            )
+        )
     payments = review.overdue_payments
     if payments.count:
         lines.append(

@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.cards.claims import ClaimCard
 from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimState
 from bot.domain.dates import local_date
@@ -151,6 +152,10 @@ async def _show_queue(update: Update, context: PneContext, view: _View, *, edit:
             if row.next_deadline
             else ""
         )
+        if row.late_by is not None:  # a claim's 48 h duties done after their deadline
+            deadline += context.t(
+                "ticket.queue.done_late", late=ClaimCard(i18n, context.lang).late(row.late_by)
+            )
         lines.append(
             context.t(
                 "ticket.queue.line",

@@ -196,7 +196,7 @@ async def test_an_ogecs_claim_followed_to_payment_reads_organisme_gestionnaire_t
     assert "l'organisme gestionnaire (OGEC Sainte-Marie) aura un an pour verser" in (
         world.last_text(staff)
     )
-    await api.tap(staff, api.last(staff.id), "✅ Oui, dossier complet")
+    await api.tap(staff, api.last(staff.id), "✅ Oui, complet malgré tout")
     assert world.last_text(staff).endswith(
         "; l'organisme gestionnaire (OGEC Sainte-Marie) est prévenu et sera relancé."
     )
@@ -302,7 +302,7 @@ async def test_a_public_schools_claim_still_reads_commune(world: World) -> None:
     )
     await api.tap(staff, pledged, "📁 Dossier complet")
     assert "la commune aura un an pour verser" in world.last_text(staff)
-    await api.tap(staff, api.last(staff.id), "✅ Oui, dossier complet")
+    await api.tap(staff, api.last(staff.id), "✅ Oui, complet malgré tout")
     assert world.last_text(staff).endswith("; la commune est prévenue et sera relancée.")
 
     await api.send_text(commune_agent, "/moi")

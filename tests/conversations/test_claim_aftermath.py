@@ -29,9 +29,12 @@ async def test_the_commune_attaches_the_complaint_receipt(world: World) -> None:
 
     await api.tap(agent, notice, "📎 Joindre un document")
     assert api.last(agent.id).button_texts == [
-        "Récépissé de plainte",
-        "Courrier de l'assureur",
         "Facture ou devis",
+        "Déclaration à l'assureur",
+        "Courrier de l'assureur",
+        "Récépissé de plainte",
+        "Procès-verbal de police",
+        "Photo du sinistre",
         "Autre document",
     ]
     await api.tap(agent, api.last(agent.id), "Récépissé de plainte")

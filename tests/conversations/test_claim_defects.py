@@ -50,6 +50,7 @@ async def test_a_damage_claim_offers_no_recovery_of_found_items(world: World) ->
     staff = await world.registered("Sacha", Role.STAFF)
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Dégradation")
+    await api.tap(teacher, api.last(teacher.id), "Vandalisme (acte de malveillance)")
     await api.send_text(teacher, "SEM-0003")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
     await api.send_text(teacher, "aujourd'hui 8h")

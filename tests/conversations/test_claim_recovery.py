@@ -55,7 +55,7 @@ async def test_one_tablet_found_before_the_indemnity_owes_only_its_damage(world:
     api = world.api
     _, agent, staff = await _pledged(world)
     await api.tap(staff, api.last(staff.id), "📁 Dossier complet")
-    await api.tap(staff, api.last(staff.id), "✅ Oui, dossier complet")
+    await api.tap(staff, api.last(staff.id), "✅ Oui, complet malgré tout")
 
     await _open(world, staff)
     await api.tap(staff, api.last(staff.id), "🔙 Objets retrouvés")

@@ -171,7 +171,7 @@ async def test_a_theft_from_report_to_closing(world: World) -> None:
 
     # Staff mark the dossier complete: one year from today.
     await api.tap(staff, pledged, "📁 Dossier complet")
-    await api.tap(staff, api.last(staff.id), "✅ Oui, dossier complet")
+    await api.tap(staff, api.last(staff.id), "✅ Oui, complet malgré tout")
     assert world.last_text(staff).startswith(
         "📁 Dossier S-2026-0001 complet. "
         "Remboursement attendu au plus tard le vendredi 12 mars 2027"
@@ -320,6 +320,7 @@ async def test_an_unknown_tag_is_accepted_with_a_description_and_shown_to_estima
     teacher = await world.registered("Zoé", Role.TEACHER)
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Dégradation")
+    await api.tap(teacher, api.last(teacher.id), "Vandalisme (acte de malveillance)")
     await api.send_text(teacher, "XYZ-9 SEM-0004")
     assert world.last_text(teacher).startswith("L'étiquette XYZ-9 n'est pas dans l'inventaire")
     await api.send_text(teacher, "Enceinte Bluetooth JBL")
@@ -410,6 +411,7 @@ async def test_a_long_summary_in_several_parts_is_still_valid_html(world: World)
     teacher = await world.registered("Zoé", Role.TEACHER)
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Dégradation")
+    await api.tap(teacher, api.last(teacher.id), "Vandalisme (acte de malveillance)")
     tags = [f"INCONNU-{n:02d}" for n in range(12)]
     await api.send_text(teacher, " ".join(tags))
     for n in range(12):
@@ -463,7 +465,7 @@ async def test_the_amount_due_is_the_refund_by_age_not_a_lower_pledge(world: Wor
     await api.tap(staff, api.last(staff.id), "📁 Dossier complet")
     assert "un an pour verser 640,00\xa0€" in world.last_text(staff)
     assert "fiche d'engagement (100,00\xa0€)" in world.last_text(staff)
-    await api.tap(staff, api.last(staff.id), "✅ Oui, dossier complet")
+    await api.tap(staff, api.last(staff.id), "✅ Oui, complet malgré tout")
 
     await api.send_text(staff, "/sinistre S-2026-0001")
     assert "Dû : 640,00\xa0€ — payé : 0,00\xa0€ — reste : 640,00\xa0€" in world.last_text(staff)
@@ -493,6 +495,7 @@ async def test_equipment_already_reported_stolen_cannot_be_reported_again(world:
 
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Dégradation")
+    await api.tap(teacher, api.last(teacher.id), "Vandalisme (acte de malveillance)")
     await api.send_text(teacher, "SEM-0001")
 
     assert world.texts(teacher)[-2] == (

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from telegram.ext import ConversationHandler
@@ -47,6 +47,8 @@ STARTS = [
     "clm:recok:1:1",
     "clm:recreq:1:1",
     "clm:recdec:1:1:agree",
+    "clm:cz:2",  # the cause of the accidental damage S-2026-0002
+    "clm:cz:1",  # a theft has no cause to correct: refused
 ]
 TEXTS = [
     "0",
@@ -97,6 +99,7 @@ GOOD: dict[str, list[tuple[str, Any]]] = {
     "bpay_payer": [("tap", 0), ("tap", 1)],
     "bpay_proof": [("photo", 0)],
     "review_reason": [("text", "Virement introuvable")],
+    "cause_pick": [("tap", 0), ("tap", 2)],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 3)),
@@ -125,9 +128,10 @@ STAFF_ID = 1003  # the third person registered by _pledged
 async def _prepare(url: str) -> None:
     """A pledged theft claim, S-2026-0001, and its staff member, once for every example;
     its body reported one of the two tablets found (recovery 1) and a payment of 100 €
-    with a proof (payment 1), both awaiting staff."""
+    with a proof (payment 1), both awaiting staff; and an accidental damage, S-2026-0002,
+    whose cause staff may correct."""
     async with a_world(url) as world:
-        _, agent, staff = await _pledged(world)
+        teacher, agent, staff = await _pledged(world)
         assert staff.id == STAFF_ID
         async with world.db.uow() as uow:
             person = await uow.people.by_account("telegram", agent.id)
@@ -149,6 +153,17 @@ async def _prepare(url: str) -> None:
             proof=proof,
             now=now,
         )
+        api = world.api
+        await api.send_text(teacher, "/signaler")
+        await api.tap(teacher, api.last(teacher.id), "Dégradation")
+        await api.tap(teacher, api.last(teacher.id), "Accident : casse")
+        await api.send_text(teacher, "SEM-0003")
+        await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+        await api.send_text(teacher, "aujourd'hui 8h")
+        await api.send_text(teacher, "Écran fissuré")
+        await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+        await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+        assert "S-2026-0002" in world.last_text(teacher)
 
 
 def _follow_ups(world: World) -> list[ConversationHandler[Any]]:
@@ -260,6 +275,11 @@ def test_random_play_of_the_follow_up_dialogues(sqlite_template: Path, tmp_path:
         path = tmp_path / "fuzz.sqlite3"
         shutil.copyfile(prepared, path)
         asyncio.run(_play(f"sqlite+aiosqlite:///{path}", plan, seen, every))
+
+    # Each start once with fitting answers all the way (so that every step is reached
+    # whatever the random draw), before the random plays.
+    for start in reversed(STARTS):
+        play = example(plan=(start, [0] * 6, []))(play)
 
     prepared = tmp_path / "pledged.sqlite3"
     shutil.copyfile(sqlite_template, prepared)

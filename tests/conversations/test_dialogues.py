@@ -88,6 +88,7 @@ async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
         "claim_replacement": timedelta(hours=1),
         "claim_recovery": timedelta(hours=1),
         "claim_close": timedelta(hours=1),
+        "claim_cause": timedelta(hours=1),
         "claim_attach": timedelta(hours=1),
         "claim_recovery_answer": timedelta(hours=1),
         "claim_indemnity": timedelta(hours=1),

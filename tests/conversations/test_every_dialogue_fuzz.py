@@ -130,6 +130,7 @@ TEXTS = [  # what a Telegram client can send (never empty, at most 4096 characte
 Move = tuple[str, Any]
 GOOD: dict[tuple[str, object], list[Move]] = {
     (REPORT, "kind"): [("tap", 0), ("tap", 1), ("tap", 2)],
+    (REPORT, "cause"): [("tap", 0), ("tap", 1), ("tap", 3)],  # vandalism, then accidents
     (REPORT, "school"): [("press", "clm:school:"), ("text", "soleil")],
     (REPORT, "items"): [
         ("press", "clm:item:"),
@@ -141,7 +142,12 @@ GOOD: dict[tuple[str, object], list[Move]] = {
     (REPORT, "describe"): [("text", "Vidéoprojecteur prêté par la mairie")],
     (REPORT, "when"): [("text", "aujourd'hui 9h"), ("text", "hier 20h")],
     (REPORT, "what"): [("text", "Volée pendant la récréation")],
-    (REPORT, "files"): [("photo", None), ("document", None), ("press", "clm:files:done")],
+    (REPORT, "files"): [
+        ("photo", None),
+        ("document", None),
+        ("press", "clm:fp:"),  # what the file is (a quote, the complaint's receipt…)
+        ("press", "clm:files:done"),
+    ],
     (REPORT, "summary"): [
         ("press", "clm:confirm"),
         ("press", "clm:fix"),
@@ -166,7 +172,8 @@ GOOD: dict[tuple[str, object], list[Move]] = {
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
     **GOOD,
-    (REPORT, "kind"): [("tap", 0)],
+    (REPORT, "kind"): [("tap", 0), ("tap", 2)],  # a theft, or a damage (then its cause)
+    (REPORT, "cause"): [("tap", 0), ("tap", 1)],
     (REPORT, "school"): [("press", "clm:school:"), ("text", "soleil")],
     (REPORT, "items"): [("done", "clm:items:done"), ("press", "clm:item:"), ("text", "INCONNU-7")],
     (REPORT, "files"): [("press", "clm:files:done")],

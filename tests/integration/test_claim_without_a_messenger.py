@@ -17,7 +17,13 @@ from sqlalchemy import select
 
 from bot.bootstrap import Services, bootstrap
 from bot.config import Settings
-from bot.domain.claims import DUTIES_NEEDING_REFERENCE, ClaimKind, ClaimState, PaymentMode
+from bot.domain.claims import (
+    DUTIES_NEEDING_REFERENCE,
+    ClaimKind,
+    ClaimState,
+    DossierPiece,
+    PaymentMode,
+)
 from bot.services import audiences, claim_notices, claims, reminders
 from bot.services.delivery import Outgoing
 from bot.services.directory import seed_demo
@@ -151,7 +157,9 @@ async def test_a_theft_runs_from_report_to_payment_with_the_same_notices(demo: D
     assert f"clm:complete:{claim.id}" in actions_of(pledge_notice)
 
     # Staff mark the dossier complete: the agent learns the day the payment is due by.
-    complete = await claims.mark_complete(db, sacha, claim.id, now=at + timedelta(days=1))
+    complete = await claims.mark_complete(  # no document attached: staff accept it
+        db, sacha, claim.id, now=at + timedelta(days=1), accepted_missing=tuple(DossierPiece)
+    )
     assert complete.payment_deadline is not None
     await front.tell(await claim_notices.to_body(db, i18n, complete, "claim.notify.completed"))
     ((who, completed),) = front.take()

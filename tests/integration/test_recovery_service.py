@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.domain.claims import (
     ClaimKind,
     ClaimState,
+    DossierPiece,
     IndemnityPayee,
     Payer,
     PaymentMode,
@@ -28,6 +29,8 @@ from tests.integration.test_claim_without_a_messenger import Demo, demo  # noqa:
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 PROOF = claims.FileRef("document", "file-1", "unique-1", "virement.pdf", "application/pdf")
+
+NO_DOCUMENT = tuple(DossierPiece)  # no file attached: staff accept the dossier as it is
 
 
 async def _theft(d: Demo, *, pledge: str = "1578.00") -> claims.ClaimView:
@@ -97,7 +100,9 @@ async def test_found_before_the_indemnity_a_complete_dossier_owes_only_the_damag
 ) -> None:
     db, sacha = demo.services.db, demo.people["Sacha"]
     claim = await _theft(demo)
-    complete = await claims.mark_complete(db, sacha, claim.id, now=NOW)
+    complete = await claims.mark_complete(
+        db, sacha, claim.id, now=NOW, accepted_missing=NO_DOCUMENT
+    )
     assert complete.amount_due == Decimal("1578.00")  # 2 × 789 €, bought this year
     first = complete.items[0]
     # A payment by the body to SEM is not the insurer's indemnity: still "before".
@@ -260,7 +265,9 @@ async def test_found_before_completion_the_dossier_is_fixed_on_the_damage(
     assert done.due_changed is None  # nothing was fixed yet
     assert not done.recovery.by_body
     assert claims.amount_due_at_completion(done.claim) == Decimal("789.00")
-    complete = await claims.mark_complete(db, sacha, claim.id, now=NOW)
+    complete = await claims.mark_complete(
+        db, sacha, claim.id, now=NOW, accepted_missing=NO_DOCUMENT
+    )
     assert complete.amount_due == Decimal("789.00")  # the intact laptop owes nothing
     assert await _state(demo, "SEM-DEMO-0001") == "in_service"
 
@@ -270,7 +277,7 @@ async def test_a_recomputed_amount_already_paid_closes_the_claim(
 ) -> None:
     db, sacha = demo.services.db, demo.people["Sacha"]
     claim = await _theft(demo)
-    await claims.mark_complete(db, sacha, claim.id, now=NOW)
+    await claims.mark_complete(db, sacha, claim.id, now=NOW, accepted_missing=NO_DOCUMENT)
     await claims.record_payment(
         db, sacha, claim.id, amount=Decimal("789"), paid_on=date(2026, 3, 2), now=NOW
     )

@@ -35,7 +35,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.domain.claims import ClaimKind, Duty, Payer, PaymentMode
+from bot.domain.claims import ClaimKind, DossierPiece, Duty, Payer, PaymentMode
 from bot.domain.deadlines import payment_deadline
 from bot.domain.errors import DomainError
 from bot.services import claims, reminders, reports
@@ -229,7 +229,9 @@ async def history(database_url: str) -> AsyncIterator[History]:
         planned_on=date(2025, 6, 1),
         now=at("2025-01-25T10:00"),
     )
-    await claims.mark_complete(db, staff, c["#1"], now=at("2025-02-01T10:00"))
+    await claims.mark_complete(  # no document attached: staff accept it
+        db, staff, c["#1"], now=at("2025-02-01T10:00"), accepted_missing=tuple(DossierPiece)
+    )
     await claims.record_payment(
         db, staff, c["#1"], amount=E("100"), paid_on=date(2025, 3, 1), now=at("2025-03-01T10:00")
     )

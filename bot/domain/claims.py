@@ -13,7 +13,7 @@ below, so that an amendment ("avenant", art. 10) changes one line:
 * no replacement after ..................... ``NOT_REPLACED_AFTER_YEARS`` (decision 0004)
 * which kinds may be "recovered" ........... ``RECOVERABLE_KINDS``
 * the request window after a recovery ...... ``RECOVERY_REQUEST_WINDOW`` (calendar days)
-* the security flag ........................ ``HIGH_FREQUENCY_*``
+* the security flag ........................ ``HIGH_FREQUENCY_*``, ``SECURITY_FLAG_KINDS`` (0021)
 """
 
 from __future__ import annotations
@@ -126,6 +126,9 @@ RECOVERY_REQUEST_WINDOW = timedelta(days=15)
 # the convention gives no figure; the flag is raised at 3 claims within 365 days.
 HIGH_FREQUENCY_THRESHOLD = 3
 HIGH_FREQUENCY_WINDOW = timedelta(days=365)
+# « vols et dommages »: thefts and damage count; losses do not (a lost item says nothing
+# of the premises' security) (0021).
+SECURITY_FLAG_KINDS: frozenset[ClaimKind] = frozenset({ClaimKind.THEFT, ClaimKind.DAMAGE})
 # ====================================================================================
 
 CENT = Decimal("0.01")
@@ -416,12 +419,22 @@ def confirm_duty(
     return _moved(claim, replace(claim, duties_done=duties))
 
 
+def check_pledge_date(planned_on: date, today: date) -> date:
+    """A pledge's planned payment day: today or later (a plan, not a payment made).
+
+    Checked as the date is typed, and again when the pledge is written."""
+    if planned_on < today:
+        raise DomainError("claim.error.pledge_date_past", planned_on=planned_on, today=today)
+    return planned_on
+
+
 def record_pledge(
     claim: ClaimFacts,
     amount: Decimal,
     mode: PaymentMode,
     planned_on: date | None,
     now: datetime,
+    tz: ZoneInfo = PARIS,
 ) -> ClaimFacts:
     """The reimbursement pledge arrives (any time before completion; a new one replaces it)."""
     _ensure_open(claim)
@@ -433,6 +446,7 @@ def record_pledge(
         raise DomainError("claim.error.negative_amount", amount=amount)
     if planned_on is None:
         raise DomainError("claim.error.pledge_date_required")
+    check_pledge_date(planned_on, local_date(to_utc(now, "now"), tz))
     amount = _money(amount)
     if amount < claim.payments_total:
         raise DomainError(
@@ -559,13 +573,23 @@ def can_request_recovery(told_at: datetime, now: datetime, tz: ZoneInfo = PARIS)
 # --------------------------------------------------------------------------- security flag
 
 
-def recent_claim_count(claim_dates: Sequence[datetime], now: datetime) -> int:
-    """Claims in the window ending at ``now`` (both ends included; later ones ignored)."""
+def counts_toward_security_flag(kind: ClaimKind | str) -> bool:
+    """Does a claim of this kind count in a school's frequency of thefts and damage?"""
+    return ClaimKind(kind) in SECURITY_FLAG_KINDS
+
+
+def recent_claim_count(claims: Sequence[tuple[ClaimKind | str, datetime]], now: datetime) -> int:
+    """Thefts and damage (``(kind, reported at)``) in the window ending at ``now`` (both
+    ends included; later ones ignored; losses not counted)."""
     end = to_utc(now, "now")
     start = end - HIGH_FREQUENCY_WINDOW
-    return sum(1 for d in claim_dates if start <= to_utc(d, "claim date") <= end)
+    return sum(
+        1
+        for kind, at in claims
+        if counts_toward_security_flag(kind) and start <= to_utc(at, "claim date") <= end
+    )
 
 
-def is_high_frequency(claim_dates: Sequence[datetime], now: datetime) -> bool:
+def is_high_frequency(claims: Sequence[tuple[ClaimKind | str, datetime]], now: datetime) -> bool:
     """True when a school (or commune) shows a high frequency of thefts and damage."""
-    return recent_claim_count(claim_dates, now) >= HIGH_FREQUENCY_THRESHOLD
+    return recent_claim_count(claims, now) >= HIGH_FREQUENCY_THRESHOLD

@@ -21,11 +21,13 @@ from bot.domain.deadlines import (
     KIND_PLEDGE_REMINDER,
     KIND_RECOVERY_REMINDER,
 )
+from bot.domain.holds import KIND_HOLD_REMINDER
 from bot.i18n import I18n, Safe
 from bot.services import audiences
 from bot.services.audiences import Recipient, StaffRoom
 from bot.services.claims import ClaimView, view_for_reminder
 from bot.services.delivery import Outgoing
+from bot.services.hold_notices import hold_renderer
 from bot.services.reminders import Renderer, Renderers
 from storage.models import Reminder
 from storage.uow import UnitOfWork
@@ -115,6 +117,8 @@ def claim_renderers(i18n: I18n, settings: Settings) -> Renderers:
     renderers = Renderers()
     for kind in CLAIM_REMINDER_KINDS:
         renderers.register(kind, renderer(kind))
+    # The security hold a school's claims led to (art. 6): its body's reminders.
+    renderers.register(KIND_HOLD_REMINDER, hold_renderer(i18n))
     return renderers
 
 

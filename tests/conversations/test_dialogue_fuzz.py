@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from telegram.ext import ConversationHandler
 
+from bot.domain.claims import ClaimKind
+from bot.services import claims, holds
 from handlers.telegram.claim_follow import FOLLOW_UPS
+from storage.models import Person
 from tests.conversations.conftest import World, a_world
 from tests.conversations.test_claim_follow_steps import _pledged
 
@@ -35,6 +40,8 @@ STARTS = [
     "clm:repl:1",
     "clm:recov:1",
     "clm:close:1",
+    "hold:place:1",  # École du Soleil, flagged by the pledged claim and two more
+    "hold:lift:1",  # the open hold on École de la Lune
 ]
 TEXTS = [
     "0",
@@ -71,6 +78,10 @@ GOOD: dict[str, list[tuple[str, Any]]] = {
     "repl_what": [("tap", 1)],  # « Installé », which asks one step more
     "repl_date": [("tap", 0), ("text", "09/03/2026")],
     "repl_value": [("text", "450,50")],
+    "repl_tag": [("text", "SEM-0420"), ("text", "SEM-0002")],  # the second one is taken
+    "repl_model": [("tap", 0), ("text", "iPad 10")],
+    "hold_reason": [("text", "Trois effractions par la cour")],
+    "lift_note": [("text", "Alarme posée le 15 avril")],
     "recov_when": [("tap", 0), ("text", "hier 20h")],
     "attach_purpose": [("tap", 0), ("tap", 2)],
     "attach_file": [("photo", 0), ("text", "le voici")],
@@ -100,10 +111,35 @@ STAFF_ID = 1003  # the third person registered by _pledged
 
 
 async def _prepare(url: str) -> None:
-    """A pledged theft claim, S-2026-0001, and its staff member, once for every example."""
+    """A pledged theft claim, S-2026-0001, and its staff member, once for every example;
+    École du Soleil flagged (two claims more), and École de la Lune flagged and held."""
     async with a_world(url) as world:
         _, _, staff = await _pledged(world)
         assert staff.id == STAFF_ID
+        async with world.db.uow() as uow:
+            people = {p.full_name: p.id for p in (await uow.session.scalars(select(Person)))}
+        at = world.clock.now() - timedelta(hours=1)
+        for school, kind in [
+            ("soleil", ClaimKind.DAMAGE),
+            ("soleil", ClaimKind.THEFT),
+            *(("lune", kind) for kind in (ClaimKind.THEFT, ClaimKind.DAMAGE, ClaimKind.THEFT)),
+        ]:
+            await claims.report_claim(
+                world.db,
+                claims.ReportClaim(
+                    reporter_id=people["Claude"],
+                    school_id=world.ids[school],
+                    kind=kind,
+                    discovered_at=at,
+                    description="Fenêtre forcée",
+                    items=(claims.ItemRequest(description="Tablette sans étiquette"),),
+                ),
+                world.clock.now(),
+            )
+        hold = await holds.place_hold(
+            world.db, people["Sacha"], world.ids["lune"], reason="Vols", now=world.clock.now()
+        )
+        assert (world.ids["soleil"], hold.id) == (1, 1)
 
 
 def _follow_ups(world: World) -> list[ConversationHandler[Any]]:
@@ -211,6 +247,12 @@ def test_random_play_of_the_follow_up_dialogues(sqlite_template: Path, tmp_path:
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(plan=PLANS)
+    # The deepest paths, played every time whatever the draw: an installed replacement
+    # (seven steps to its confirmation), a payment, a hold placed and one lifted.
+    @example(plan=("clm:repl:1", [0] * 7, []))
+    @example(plan=("clm:pay:1", [0] * 3, []))
+    @example(plan=("hold:place:1", [0] * 2, []))
+    @example(plan=("hold:lift:1", [0] * 2, []))
     def play(plan: Plan) -> None:
         path = tmp_path / "fuzz.sqlite3"
         shutil.copyfile(prepared, path)

@@ -14,6 +14,7 @@ below, so that an amendment ("avenant", art. 10) changes one line:
 * which kinds may be "recovered" ........... ``RECOVERABLE_KINDS``
 * the request window after a recovery ...... ``RECOVERY_REQUEST_WINDOW`` (calendar days)
 * the security flag ........................ ``HIGH_FREQUENCY_*``, ``SECURITY_FLAG_KINDS`` (0021)
+* the old item once replaced ............... ``STATE_WHEN_REPLACED`` (0022)
 """
 
 from __future__ import annotations
@@ -129,6 +130,12 @@ HIGH_FREQUENCY_WINDOW = timedelta(days=365)
 # « vols et dommages »: thefts and damage count; losses do not (a lost item says nothing
 # of the premises' security) (0021).
 SECURITY_FLAG_KINDS: frozenset[ClaimKind] = frozenset({ClaimKind.THEFT, ClaimKind.DAMAGE})
+# « SEM commande et suit le remplacement »: the item a replacement retires. A stolen or
+# lost item keeps its state (it may still be found, and its recovery has its own path);
+# a damaged one is destroyed (0022).
+STATE_WHEN_REPLACED: Mapping[ClaimKind, str | None] = MappingProxyType(
+    {ClaimKind.THEFT: None, ClaimKind.LOSS: None, ClaimKind.DAMAGE: "destroyed"}
+)
 # ====================================================================================
 
 CENT = Decimal("0.01")
@@ -568,6 +575,11 @@ def recovery_request_deadline(told_at: datetime, tz: ZoneInfo = PARIS) -> dateti
 
 def can_request_recovery(told_at: datetime, now: datetime, tz: ZoneInfo = PARIS) -> bool:
     return to_utc(now, "now") < recovery_request_deadline(told_at, tz)
+
+
+def state_when_replaced(kind: ClaimKind | str, current: str) -> str:
+    """The state of a claim's item once its replacement is installed."""
+    return STATE_WHEN_REPLACED[ClaimKind(kind)] or current
 
 
 # --------------------------------------------------------------------------- security flag

@@ -878,14 +878,6 @@ async def reopen_claim(db: Database, person_id: int, claim_id: int, *, now: date
         return await _view(uow, claim, now)
 
 
-# What becomes of the item a replacement retires (art. 6: SEM replaces what was stolen,
-# lost or destroyed): a stolen or lost item stays so (it may still be found, and its
-# recovery follows its own path); a damaged one is destroyed (decision 0022).
-RETIRED_STATE_AFTER: dict[ClaimKind, str | None] = {
-    ClaimKind.THEFT: None,
-    ClaimKind.LOSS: None,
-    ClaimKind.DAMAGE: "destroyed",
-}
 # The type of the new item when the old one was not in the inventory (described in words).
 UNKNOWN_ITEM_TYPE = "other"
 
@@ -1039,9 +1031,7 @@ async def _install(
     item.replacement = created
     if old is not None:
         old.replaced_by_id = created.id
-        retired = RETIRED_STATE_AFTER[ClaimKind(claim.kind)]
-        if retired is not None:
-            old.state = retired
+        old.state = rules.state_when_replaced(claim.kind, old.state)
         old.updated_at = now
     return created
 

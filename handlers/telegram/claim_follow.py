@@ -767,17 +767,13 @@ async def _save_replacement(update: Update, context: PneContext) -> object:
     """The replacement ordered (installed ones go through their confirmation)."""
     assert context.person is not None
     current = steps.draft(context, REPLACEMENT)
-    day = datetime.fromisoformat(current["day"]).date()
-    installed = current["what"] == "installed"
     try:
         claim = await service.record_replacement(
             context.services.db,
             context.person.id,
             int(current["claim_id"]),
             item_tag=current["tag"],
-            ordered_on=None if installed else day,
-            installed_on=day if installed else None,
-            new_value=Decimal(current["value"]) if installed else None,
+            ordered_on=datetime.fromisoformat(current["day"]).date(),
             now=steps.now(context),
         )
     except DomainError as error:
@@ -786,8 +782,6 @@ async def _save_replacement(update: Update, context: PneContext) -> object:
     await reply(
         update, context, "claim.follow.replacement_saved", tag=current["tag"], number=claim.number
     )
-    if installed:
-        await _tell_commune_installed(context, claim)
     return steps.end(context, REPLACEMENT)
 
 

@@ -5,15 +5,18 @@ checked as it is typed, and sent to the plan's assistant."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import io
+from datetime import UTC, date, datetime, timedelta
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.domain.claims import ClaimKind
 from bot.domain.roles import Role
 from bot.services import claims, registration
+from handlers.telegram import reports
 from handlers.telegram.offline import SimUser
-from storage.models import Person, SecurityHold
+from storage.models import Equipment, Person, SecurityHold
 from tests.conversations.conftest import World
 from tests.conversations.test_claim_follow_steps import _reported, _step
 from tests.conversations.test_claims import sweep
@@ -85,7 +88,8 @@ async def test_staff_hold_a_flagged_schools_replacements_and_its_body_is_asked(
     await api.tap(staff, api.last(staff.id), "✅ Suspendre les remplacements")
 
     assert world.last_text(staff) == (
-        "⛔ Remplacements suspendus pour l'école École du Soleil. Saint-Étienne en a été informé."
+        "⛔ Remplacements suspendus pour l'école École du Soleil. Les agents de Saint-Étienne en"
+        " ont été informés."
     )
     asked = world.last_text(agent)
     assert asked.startswith("🔒 Remplacement du matériel suspendu — École du Soleil (0420001Y)")
@@ -149,7 +153,8 @@ async def test_while_held_a_replacement_is_refused_and_lifting_it_tells_the_body
     )
     await api.tap(staff, api.last(staff.id), "✅ Lever la suspension")
     assert world.last_text(staff) == (
-        "🔓 Suspension levée pour l'école École du Soleil. Saint-Étienne en a été informé."
+        "🔓 Suspension levée pour l'école École du Soleil. Les agents de Saint-Étienne en ont été"
+        " informés."
     )
     assert world.last_text(agent) == (
         "🔓 La suspension est levée : Saint-Étienne Métropole reprend le remplacement du matériel"
@@ -163,6 +168,17 @@ async def test_while_held_a_replacement_is_refused_and_lifting_it_tells_the_body
     await api.send_text(staff, "/sinistre S-2026-0001")
     await api.tap(staff, api.last(staff.id), "🔁 Remplacement")
     assert world.last_text(staff) == "Remplacement pour le sinistre S-2026-0001 : quel matériel ?"
+
+    # Still flagged: /suspensions offers to hold it again, by a command rather than a card.
+    await api.send_text(staff, "/annuler")
+    await api.send_text(staff, "/suspensions")
+    listing = api.last(staff.id)
+    assert "🚨 Écoles au-dessus du seuil, sans suspension" in (listing.text or "")
+    assert "• École du Soleil (0420001Y, Saint-Étienne) : 3 vols et dommages en 12 mois" in (
+        listing.text or ""
+    )
+    await api.tap(staff, listing, "⛔ Suspendre : École du Soleil")
+    assert _step(world, "security_hold", staff) == "hold_reason"
 
 
 async def test_the_body_is_reminded_every_30_days_while_the_hold_is_open(world: World) -> None:
@@ -248,3 +264,50 @@ async def test_a_pledge_planned_in_the_past_is_refused_as_typed_and_the_assistan
         "Date prévisionnelle du versement : mardi 30 juin 2026"
     )
     assert not any("Fiche d'engagement de versement reçue" in t for t in world.texts(staff))
+
+
+async def test_the_yearly_list_is_by_installation_and_shows_undated_equipment_apart(
+    world: World,
+) -> None:
+    """The January list of new equipment, as the commune's agent receives it."""
+    api = world.api
+    agent = await world.registered("Claude", Role.COMMUNE)
+    async with world.db.uow() as uow:
+        for tag, acquired, installed in [
+            ("SEM-0301", date(2025, 12, 1), date(2026, 1, 12)),  # installed in 2026
+            ("SEM-0302", date(2026, 5, 1), None),  # acquired in 2026, not dated: apart
+            ("SEM-0303", date(2026, 2, 1), date(2027, 1, 5)),  # installed the next year
+        ]:
+            uow.session.add(
+                Equipment(
+                    asset_tag=tag,
+                    school_id=world.ids["lune"],
+                    type="tablet",
+                    model="iPad 10",
+                    owner="sem",
+                    acquired_on=acquired,
+                    installed_on=installed,
+                    value_cents=45000,
+                    state="in_service",
+                    created_at=world.clock.now(),
+                    updated_at=world.clock.now(),
+                )
+            )
+        await uow.commit()
+    world.clock.set(datetime(2027, 1, 15, 7, 0, tzinfo=UTC))
+    await reports.run_reports(world.app, worker="test")
+
+    (text,) = [t for t in world.texts(agent) if t.startswith("📋")]
+    assert text.startswith(
+        "📋 Nouveaux équipements installés en 2026 dans les écoles de Saint-Étienne : 1 "
+    )
+    # SEM-0005 (the directory's visualiser, no dates) and SEM-0302.
+    assert text.endswith(
+        "⚠️ Matériel de SEM sans date d'installation, listé à part dans le fichier pour être "
+        "complété : 2."
+    )
+    upload = next(s for s in api.sent if s.method == "sendDocument" and s.chat_id == agent.id)
+    sheet = load_workbook(io.BytesIO(upload.params["document"].data))["Nouveaux équipements"]
+    tags = [row[2].value for row in sheet.iter_rows()]
+    assert tags.index("SEM-0301") < tags.index("SEM-0005") and "SEM-0303" not in tags
+    assert "SEM-0302" in tags

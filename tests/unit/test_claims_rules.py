@@ -44,6 +44,7 @@ from bot.domain.claims import (
     recovery_request_deadline,
     refund_share,
     reopen,
+    state_when_replaced,
     to_cents,
 )
 from bot.domain.dates import PARIS
@@ -622,3 +623,11 @@ def test_a_payment_is_made_today_at_the_latest() -> None:
     with pytest.raises(DomainError) as e:
         check_payment_day(date(2026, 3, 11), today)
     assert error_code(e) == "claim.error.payment_in_future"
+
+
+def test_a_replaced_item_stays_stolen_or_lost_and_a_damaged_one_is_destroyed() -> None:
+    assert state_when_replaced(ClaimKind.THEFT, "stolen") == "stolen"
+    assert state_when_replaced("loss", "lost") == "lost"
+    assert state_when_replaced(ClaimKind.DAMAGE, "in_service") == "destroyed"
+    # A stolen item found again before the indemnity is in service, and stays so.
+    assert state_when_replaced(ClaimKind.THEFT, "in_service") == "in_service"

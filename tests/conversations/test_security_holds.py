@@ -66,7 +66,7 @@ async def test_staff_hold_a_flagged_schools_replacements_and_its_body_is_asked(
 
     await api.send_text(staff, "/sinistre S-2026-0001")
     card = api.last(staff.id)
-    assert "🚨 Fréquence élevée de sinistres dans cette école" in (card.text or "")
+    assert "🚨 Fréquence élevée de vols et dommages dans cette école" in (card.text or "")
     await api.tap(staff, card, "⛔ Suspendre les remplacements")
     assert world.last_text(staff).startswith(
         "⛔ Suspendre le remplacement du matériel de l'école École du Soleil (0420001Y) :"

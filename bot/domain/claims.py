@@ -34,6 +34,7 @@ from bot.domain.dates import (
     start_of_local_day,
     to_utc,
 )
+from bot.domain.directory import MAX_LENGTHS, parse_equipment_type
 from bot.domain.errors import DomainError
 
 
@@ -575,6 +576,23 @@ def recovery_request_deadline(told_at: datetime, tz: ZoneInfo = PARIS) -> dateti
 
 def can_request_recovery(told_at: datetime, now: datetime, tz: ZoneInfo = PARIS) -> bool:
     return to_utc(now, "now") < recovery_request_deadline(told_at, tz)
+
+
+def read_new_model(typed: str) -> tuple[str | None, str]:
+    """The new item's model as staff type it (« iPad 10 »), with its type before a colon
+    when it changes too (« ordinateur portable : ThinkPad E14 »): ``(type or None, model)``.
+    A colon not after a known type is part of the model."""
+    text = (typed or "").strip()
+    kind: str | None = None
+    head, colon, tail = text.partition(":")
+    if colon:
+        try:
+            kind, text = parse_equipment_type(head), tail.strip()
+        except DomainError:
+            kind = None
+    if not text or len(text) > MAX_LENGTHS["model"]:
+        raise DomainError("claim.error.new_model", max=MAX_LENGTHS["model"])
+    return kind, text
 
 
 def state_when_replaced(kind: ClaimKind | str, current: str) -> str:

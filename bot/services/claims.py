@@ -36,7 +36,12 @@ from bot.domain.deadlines import (
     plan_pledge_reminders,
     plan_recovery_reminders,
 )
-from bot.domain.directory import cents_to_eur, eur_to_cents, normalize_asset_tag
+from bot.domain.directory import (
+    cents_to_eur,
+    eur_to_cents,
+    normalize_asset_tag,
+    parse_equipment_type,
+)
 from bot.domain.errors import DomainError
 from bot.domain.holds import HoldFacts, check_replacement_allowed
 from bot.domain.platforms import TELEGRAM
@@ -889,6 +894,7 @@ class NewEquipment:
 
     asset_tag: str
     model: str | None = None
+    type: str | None = None  # None: the old one's
 
 
 async def check_new_tag(db: Database, person_id: int, tag: str) -> str:
@@ -1013,7 +1019,13 @@ async def _install(
     created = Equipment(
         asset_tag=await _free_tag(uow, new_item.asset_tag),
         school_id=claim.ticket.school_id,
-        type=old.type if old is not None else UNKNOWN_ITEM_TYPE,
+        type=(
+            parse_equipment_type(new_item.type)
+            if new_item.type
+            else old.type
+            if old is not None
+            else UNKNOWN_ITEM_TYPE
+        ),
         model=model[:120],
         serial=None,
         owner="sem",

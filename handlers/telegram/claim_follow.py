@@ -69,7 +69,6 @@ RETIRED = "claim_follow"
 )  # fmt: skip
 PURPOSES = ("complaint_receipt", "insurer_letter", "invoice_or_quote", "other")
 MAX_REFERENCE = 120
-MAX_MODEL = 120  # as the inventory keeps it
 MAX_REASON = 1000
 
 Start = Callable[[Update, PneContext, service.ClaimView, str | None], Awaitable[object]]
@@ -705,18 +704,22 @@ def _old_model(current: Draft) -> str:
     return models[index] if 0 <= index < len(models) else ""
 
 
-def _model(typed: str) -> str:
-    model = typed.strip()
-    if not model or len(model) > MAX_MODEL:
-        raise DomainError("claim.follow.ask_new_model_again", max=MAX_MODEL)
-    return model
+def _typed_model(typed: str) -> Any:
+    """« iPad 10 », or « tablette : iPad 10 » (the type changes too): [type, model]."""
+    return list(rules.read_new_model(typed))
+
+
+async def _model_given(update: Update, context: PneContext) -> object:
+    current = steps.draft(context, REPLACEMENT)
+    current["type"], current["model"] = current.pop("typed_model")
+    return await _confirm_installed(update, context)
 
 
 async def _same_model(update: Update, context: PneContext) -> object:
     assert update.callback_query is not None
     await update.callback_query.answer()
     current = steps.draft(context, REPLACEMENT)
-    current["model"] = _old_model(current)
+    current["type"], current["model"] = None, _old_model(current)
     return await _confirm_installed(update, context)
 
 
@@ -733,7 +736,13 @@ async def _confirm_installed(update: Update, context: PneContext) -> object:
         number=current["number"],
         tag=current["tag"],
         new_tag=current["new_tag"],
-        model=current["model"],
+        model=(
+            context.t(
+                "claim.follow.new_type_and_model", type=current["type"], model=current["model"]
+            )
+            if current.get("type")
+            else current["model"]
+        ),
         value=_money(context, Decimal(current["value"])),
         on=i18n.date(context.lang, datetime.fromisoformat(current["day"]).date()),
     )
@@ -749,7 +758,7 @@ async def _record_installed(update: Update, context: PneContext, current: Draft)
         item_tag=current["tag"],
         installed_on=day,
         new_value=Decimal(current["value"]),
-        new_item=service.NewEquipment(current["new_tag"], current["model"]),
+        new_item=service.NewEquipment(current["new_tag"], current["model"], current.get("type")),
         now=steps.now(context),
     )
     await reply(
@@ -838,9 +847,9 @@ def replacement_dialogue() -> ConversationHandler[PneContext]:
                 *steps.text(
                     dialogue=REPLACEMENT,
                     state=REPL_MODEL,
-                    field="model",
-                    read=_model,
-                    then=_confirm_installed,
+                    field="typed_model",
+                    read=_typed_model,
+                    then=_model_given,
                 ),
                 *steps.stay(),
             ],

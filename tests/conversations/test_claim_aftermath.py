@@ -113,6 +113,29 @@ async def test_replacement_ordered_then_installed_and_the_commune_gets_the_new_v
     assert "SEM-0001 remplacé par SEM0420" in world.last_text(staff)
 
 
+async def test_a_replacement_of_another_type_is_typed_before_the_model(world: World) -> None:
+    api = world.api
+    _, _, staff = await _reported(world)
+    await api.tap(staff, api.last(staff.id), "🔁 Remplacement")
+    await api.tap(staff, api.last(staff.id), "SEM-0002")
+    await api.tap(staff, api.last(staff.id), "Installé")
+    await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.send_text(staff, "899")
+    await api.send_text(staff, "SEM-0777")
+    await api.send_text(staff, "tablette :")  # a type and no model: asked again
+    assert world.last_text(staff) == (
+        "Écrivez le modèle du nouveau matériel (120 caractères au plus), par exemple : iPad 10."
+    )
+    await api.send_text(staff, "ordinateur portable : ThinkPad E14")
+    assert "• nouveau matériel : SEM-0777, ThinkPad E14 (type : laptop), propriété de SEM" in (
+        world.last_text(staff)
+    )
+    await api.tap(staff, api.last(staff.id), "✅ Ajouter à l'inventaire")
+    async with world.db.uow() as uow:
+        new = await uow.directory.equipment_by_tag("SEM-0777")
+    assert new is not None and (new.type, new.model) == ("laptop", "ThinkPad E14")
+
+
 async def test_items_recovered_after_the_claim_was_paid_open_a_15_day_window_with_a_reminder(
     world: World,
 ) -> None:

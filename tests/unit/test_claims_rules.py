@@ -37,6 +37,7 @@ from bot.domain.claims import (
     item_refund,
     mark_complete,
     open_claim,
+    read_new_model,
     recent_claim_count,
     record_payment,
     record_pledge,
@@ -631,3 +632,15 @@ def test_a_replaced_item_stays_stolen_or_lost_and_a_damaged_one_is_destroyed() -
     assert state_when_replaced(ClaimKind.DAMAGE, "in_service") == "destroyed"
     # A stolen item found again before the indemnity is in service, and stays so.
     assert state_when_replaced(ClaimKind.THEFT, "in_service") == "in_service"
+
+
+def test_a_new_items_model_may_name_a_new_type_before_a_colon() -> None:
+    assert read_new_model("  iPad 10 ") == (None, "iPad 10")
+    assert read_new_model("ordinateur portable : ThinkPad E14") == ("laptop", "ThinkPad E14")
+    assert read_new_model("Tablette: iPad 10") == ("tablet", "iPad 10")
+    # A colon that does not follow a known type is part of the model.
+    assert read_new_model("Epson EB: 535W") == (None, "Epson EB: 535W")
+    for wrong in ("", "   ", "tablette :", "x" * 121):
+        with pytest.raises(DomainError) as e:
+            read_new_model(wrong)
+        assert (e.value.code, e.value.params) == ("claim.error.new_model", {"max": 120})

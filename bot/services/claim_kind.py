@@ -23,7 +23,9 @@ async def _view(db: Database, person_id: int, ticket_id: int, now: datetime) -> 
     return await claims.claim_view(db, person_id, ticket_id, now, timeline=True)
 
 
-async def _reopen(db: Database, person_id: int, ticket_id: int, now: datetime) -> claims.ClaimView:
+async def _reopen(
+    db: Database, person_id: int, ticket_id: int, now: datetime
+) -> claims.ClaimView:
     return await claims.reopen_claim(db, person_id, ticket_id, now=now)
 
 
@@ -45,7 +47,9 @@ def _is_closed(view: Any) -> bool:
 
 def _search_ids(pattern: str) -> Select[Any]:
     """Claims by the asset tags of their items (``pattern`` escaped with LIKE_ESCAPE)."""
-    return select(ClaimItem.claim_id).where(ClaimItem.asset_tag.ilike(pattern, escape=LIKE_ESCAPE))
+    return select(ClaimItem.claim_id).where(
+        ClaimItem.asset_tag.ilike(pattern, escape=LIKE_ESCAPE)
+    )
 
 
 CLAIMS = TicketKind(

@@ -81,7 +81,9 @@ def _chat(update: Update) -> int:
     return update.effective_chat.id
 
 
-def _state_label(context: PneContext, kind: str, state: str, body_kind: str | None = None) -> str:
+def _state_label(
+    context: PneContext, kind: str, state: str, body_kind: str | None = None
+) -> str:
     """A state's words; « démarches de l'organisme gestionnaire » on an OGEC's ticket."""
     kinds = context.services.kinds
     if kind not in kinds:

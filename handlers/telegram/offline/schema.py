@@ -142,9 +142,7 @@ class Schema:
 def load_schema() -> Schema:
     """The Bot API 8.1 schema shipped with the package (loaded once)."""
     raw = (
-        resources.files("handlers.telegram.offline")
-        .joinpath("data/bot_api_8_1.json")
-        .read_text(encoding="utf-8")
+        resources.files("handlers.telegram.offline").joinpath("data/bot_api_8_1.json").read_text(encoding="utf-8")
     )
     data = json.loads(raw)
     version = "{major}.{minor}.{patch}".format(**data["version"])

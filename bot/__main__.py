@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     for verb, text in (("deactivate", "retirer l'accès"), ("reactivate", "rendre l'accès")):
         who = admin.add_parser(verb, help=f"{text} à une personne (numéro de `admin people`)")
         who.add_argument("person_id", type=int)
+    assistant = admin.add_parser(
+        "assistant",
+        help="désigner l'assistante du Plan numérique (elle reçoit les fiches d'engagement),"
+        " parmi l'équipe (numéro de `admin people`)",
+    )
+    assistant.add_argument("person_id", type=int)
+    assistant.add_argument("--off", action="store_true", help="ne plus la désigner")
 
     reminders = sub.add_parser("reminders", help="relances et échéances").add_subparsers(
         dest="reminders_command", required=True
@@ -241,7 +248,9 @@ async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> 
         if not lines:
             print("Personne n'est inscrit.")
         for line in lines:
-            state = "" if line.active else "  [désactivé]"
+            state = ("  [assistante]" if line.assistant else "") + (
+                "" if line.active else "  [désactivé]"
+            )
             print(
                 f"{line.id:>5}  {line.role:<9} {line.full_name} — {line.scope}"
                 f" ({_accounts(line.accounts)}){state}"
@@ -251,6 +260,17 @@ async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> 
         active = args.admin_command == "reactivate"
         name = await registration.set_active(db, person_id=args.person_id, active=active, now=now)
         print(f"{name} : accès {'rendu' if active else 'retiré'}.")
+        return 0
+    if args.admin_command == "assistant":
+        name = await registration.set_assistant(
+            db, person_id=args.person_id, assistant=not args.off, now=now
+        )
+        if args.off:
+            print(f"{name} ne reçoit plus les fiches d'engagement (le reste de l'équipe, oui).")
+        else:
+            print(
+                f"{name} est l'assistante du Plan numérique : elle reçoit les fiches d'engagement."
+            )
         return 0
     if args.admin_command == "revoke":
         revoked = await registration.revoke_invitation(db, code_or_id=args.code, now=now)

@@ -349,8 +349,11 @@ class ClaimCard:
             if item.replacement_installed_on and item.new_value is not None:
                 parts.append(
                     self.t(
-                        "claim.card.installed",
+                        "claim.card.installed_as"
+                        if item.replacement_tag
+                        else "claim.card.installed",
                         tag=item.asset_tag or "",
+                        new_tag=item.replacement_tag or "",
                         on=self.i18n.date(self.lang, item.replacement_installed_on),
                         value=self.money(item.new_value),
                     )
@@ -363,7 +366,17 @@ class ClaimCard:
                         on=self.i18n.date(self.lang, item.replacement_ordered_on),
                     )
                 )
-        if claim.high_frequency:
+        if claim.hold is not None:
+            parts.append(
+                self.t(
+                    "hold.card.open",
+                    since=self.i18n.date(
+                        self.lang, claim.hold.placed_at.astimezone(self.i18n.tz).date()
+                    ),
+                    reason=claim.hold.reason,
+                )
+            )
+        elif claim.high_frequency:
             parts.append(self.t("claim.card.high_frequency"))
         if claim.state is ClaimState.CLOSED and claim.closed_reason:
             parts.append(self.t("claim.card.closed_reason", reason=claim.closed_reason))
@@ -543,6 +556,11 @@ class ClaimCard:
         if claim.pledge is not None:
             rows.append([(self.t("claim.button.payment"), f"clm:pay:{claim.id}")])
         row = [(self.t("claim.button.replacement"), f"clm:repl:{claim.id}")]
+        # The security condition (art. 6): hold a flagged school's replacements, or lift it.
+        if claim.hold_id is not None and claim.school_id is not None:
+            rows.append([(self.t("hold.button.lift"), f"hold:lift:{claim.hold_id}")])
+        elif claim.high_frequency and claim.school_id is not None:
+            rows.append([(self.t("hold.button.place"), f"hold:place:{claim.school_id}")])
         if self._recoverable(claim):
             row.append((self.t("claim.button.recovery"), f"clm:recov:{claim.id}"))
         rows.append(row)

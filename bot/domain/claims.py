@@ -16,7 +16,8 @@ below, so that an amendment ("avenant", art. 10) changes one line:
 * which kinds may be "recovered" ........... ``RECOVERABLE_KINDS``   (decision 0017)
 * what a recovery does, per state .......... ``RECOVERY_MOVES``      (decision 0018)
 * the request window after a recovery ...... ``RECOVERY_REQUEST_WINDOW`` (calendar days)
-* the security flag ........................ ``HIGH_FREQUENCY_*``
+* the security flag ........................ ``HIGH_FREQUENCY_*``, ``SECURITY_FLAG_KINDS`` (0021)
+* the old item once replaced ............... ``STATE_WHEN_REPLACED`` (0022)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from bot.domain.dates import (
     start_of_local_day,
     to_utc,
 )
+from bot.domain.directory import MAX_LENGTHS, parse_equipment_type
 from bot.domain.errors import DomainError
 
 
@@ -253,6 +255,15 @@ RECOVERY_REQUEST_WINDOW = timedelta(days=15)
 # the convention gives no figure; the flag is raised at 3 claims within 365 days.
 HIGH_FREQUENCY_THRESHOLD = 3
 HIGH_FREQUENCY_WINDOW = timedelta(days=365)
+# « vols et dommages »: thefts and damage count; losses do not (a lost item says nothing
+# of the premises' security) (0021).
+SECURITY_FLAG_KINDS: frozenset[ClaimKind] = frozenset({ClaimKind.THEFT, ClaimKind.DAMAGE})
+# « SEM commande et suit le remplacement »: the item a replacement retires. A stolen or
+# lost item keeps its state (it may still be found, and its recovery has its own path);
+# a damaged one is destroyed (0022).
+STATE_WHEN_REPLACED: Mapping[ClaimKind, str | None] = MappingProxyType(
+    {ClaimKind.THEFT: None, ClaimKind.LOSS: None, ClaimKind.DAMAGE: "destroyed"}
+)
 # ====================================================================================
 
 CENT = Decimal("0.01")
@@ -650,12 +661,22 @@ def confirm_duty(
     return _moved(claim, replace(claim, duties_done=duties))
 
 
+def check_pledge_date(planned_on: date, today: date) -> date:
+    """A pledge's planned payment day: today or later (a plan, not a payment made).
+
+    Checked as the date is typed, and again when the pledge is written."""
+    if planned_on < today:
+        raise DomainError("claim.error.pledge_date_past", planned_on=planned_on, today=today)
+    return planned_on
+
+
 def record_pledge(
     claim: ClaimFacts,
     amount: Decimal,
     mode: PaymentMode,
     planned_on: date | None,
     now: datetime,
+    tz: ZoneInfo = PARIS,
 ) -> ClaimFacts:
     """The reimbursement pledge arrives (any time before completion; a new one replaces it)."""
     _ensure_open(claim)
@@ -667,6 +688,7 @@ def record_pledge(
         raise DomainError("claim.error.negative_amount", amount=amount)
     if planned_on is None:
         raise DomainError("claim.error.pledge_date_required")
+    check_pledge_date(planned_on, local_date(to_utc(now, "now"), tz))
     amount = _money(amount)
     if amount < claim.payments_total:
         raise DomainError(
@@ -918,16 +940,48 @@ def can_request_recovery(told_at: datetime, now: datetime, tz: ZoneInfo = PARIS)
     return to_utc(now, "now") < recovery_request_deadline(told_at, tz)
 
 
+def read_new_model(typed: str) -> tuple[str | None, str]:
+    """The new item's model as staff type it (« iPad 10 »), with its type before a colon
+    when it changes too (« ordinateur portable : ThinkPad E14 »): ``(type or None, model)``.
+    A colon not after a known type is part of the model."""
+    text = (typed or "").strip()
+    kind: str | None = None
+    head, colon, tail = text.partition(":")
+    if colon:
+        try:
+            kind, text = parse_equipment_type(head), tail.strip()
+        except DomainError:
+            kind = None
+    if not text or len(text) > MAX_LENGTHS["model"]:
+        raise DomainError("claim.error.new_model", max=MAX_LENGTHS["model"])
+    return kind, text
+
+
+def state_when_replaced(kind: ClaimKind | str, current: str) -> str:
+    """The state of a claim's item once its replacement is installed."""
+    return STATE_WHEN_REPLACED[ClaimKind(kind)] or current
+
+
 # --------------------------------------------------------------------------- security flag
 
 
-def recent_claim_count(claim_dates: Sequence[datetime], now: datetime) -> int:
-    """Claims in the window ending at ``now`` (both ends included; later ones ignored)."""
+def counts_toward_security_flag(kind: ClaimKind | str) -> bool:
+    """Does a claim of this kind count in a school's frequency of thefts and damage?"""
+    return ClaimKind(kind) in SECURITY_FLAG_KINDS
+
+
+def recent_claim_count(claims: Sequence[tuple[ClaimKind | str, datetime]], now: datetime) -> int:
+    """Thefts and damage (``(kind, reported at)``) in the window ending at ``now`` (both
+    ends included; later ones ignored; losses not counted)."""
     end = to_utc(now, "now")
     start = end - HIGH_FREQUENCY_WINDOW
-    return sum(1 for d in claim_dates if start <= to_utc(d, "claim date") <= end)
+    return sum(
+        1
+        for kind, at in claims
+        if counts_toward_security_flag(kind) and start <= to_utc(at, "claim date") <= end
+    )
 
 
-def is_high_frequency(claim_dates: Sequence[datetime], now: datetime) -> bool:
+def is_high_frequency(claims: Sequence[tuple[ClaimKind | str, datetime]], now: datetime) -> bool:
     """True when a school (or commune) shows a high frequency of thefts and damage."""
-    return recent_claim_count(claim_dates, now) >= HIGH_FREQUENCY_THRESHOLD
+    return recent_claim_count(claims, now) >= HIGH_FREQUENCY_THRESHOLD

@@ -79,6 +79,13 @@ async def staff(uow: UnitOfWork, room: StaffRoom) -> tuple[Recipient, ...]:
     return recipients(await uow.people.staff())
 
 
+async def assistants_or_staff(uow: UnitOfWork, room: StaffRoom) -> tuple[Recipient, ...]:
+    """The plan's assistant (art. 6: the pledges go « à l'attention de l'assistante »):
+    each staff member marked so, in private; when none can be written to, the staff."""
+    found = recipients(p for p in await uow.people.staff() if p.assistant)
+    return found or await staff(uow, room)
+
+
 async def body_agents(uow: UnitOfWork, body_id: int) -> tuple[Recipient, ...]:
     """The active agents of a responsible body (a commune, an OGEC, an institute)."""
     return recipients(await uow.people.body_agents(body_id))
@@ -87,6 +94,7 @@ async def body_agents(uow: UnitOfWork, body_id: int) -> tuple[Recipient, ...]:
 __all__: Sequence[str] = [
     "Recipient",
     "StaffRoom",
+    "assistants_or_staff",
     "body_agents",
     "recipient",
     "recipients",

@@ -134,26 +134,54 @@ async def to_staff(
     return messages
 
 
+async def pledged(db: Database, i18n: I18n, settings: Settings, claim: ClaimView) -> list[Outgoing]:
+    """A pledge received: the plan's assistant (else the staff) gets its amount, payment
+    mode and planned date, with the staff's actions."""
+    pledge = claim.pledge
+    if pledge is None:
+        return []
+    async with db.uow() as uow:
+        targets = await audiences.assistants_or_staff(uow, StaffRoom.of(settings))
+    messages = []
+    for target in targets:
+        card = ClaimCard(i18n, target.language)
+        text = card.t(
+            card.for_body("claim.notify.pledge_to_assistant", claim.body_kind),
+            number=claim.number,
+            school=claim.school_name,
+            commune=claim.commune_name,
+            body=claim.body_name,
+            amount=card.money(pledge.amount),
+            mode=card.mode(pledge.mode.value, claim.body_kind),
+            planned=i18n.date(target.language, pledge.planned_on),
+        )
+        messages.append(
+            Outgoing(target.chat_id, text, card.staff_actions(claim), claim.id, target.platform)
+        )
+    return messages
+
+
 async def installed(db: Database, i18n: I18n, claim: ClaimView) -> list[Outgoing]:
     """Art. 6: SEM sends the body the list of what was installed, with its new value."""
     agents = await _body_agents(db, claim)
     done = [
-        (i.asset_tag or "", i.replacement_installed_on, i.new_value)
+        (i.asset_tag or "", i.replacement_installed_on, i.new_value, i.replacement_tag)
         for i in claim.items
         if i.replacement_installed_on is not None and i.new_value is not None
     ]
-    total = sum((value for _, _, value in done), Decimal(0))
+    total = sum((value for _, _, value, _ in done), Decimal(0))
     messages = []
     for agent in agents:
         card = ClaimCard(i18n, agent.language)
         lines = "\n".join(
             card.t(
-                "claim.card.installed",
+                "claim.card.installed_as" if new_tag else "claim.card.installed",
                 tag=tag,
+                new_tag=new_tag or "",
                 on=i18n.date(agent.language, on),
                 value=card.money(value),
             )
-            for tag, on, value in done
+            for tag, on, value, new_tag in done
         )
         text = card.t(
             "claim.notify.installed",

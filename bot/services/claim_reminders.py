@@ -22,11 +22,13 @@ from bot.domain.deadlines import (
     KIND_RECOVERY_EXPIRY,
     KIND_RECOVERY_REMINDER,
 )
+from bot.domain.holds import KIND_HOLD_REMINDER
 from bot.i18n import I18n, Safe
 from bot.services import audiences
 from bot.services.audiences import Recipient, StaffRoom
 from bot.services.claims import ClaimView, RecoveryView, expire_recovery, view_for_reminder
 from bot.services.delivery import Outgoing
+from bot.services.hold_notices import hold_renderer
 from bot.services.reminders import Renderer, Renderers
 from storage.models import Reminder
 from storage.uow import UnitOfWork
@@ -162,6 +164,8 @@ def claim_renderers(i18n: I18n, settings: Settings) -> Renderers:
         if kind != KIND_RECOVERY_EXPIRY:
             renderers.register(kind, renderer(kind))
     renderers.register(KIND_RECOVERY_EXPIRY, insurer_owned)
+    # The security hold a school's claims led to (art. 6): its body's reminders.
+    renderers.register(KIND_HOLD_REMINDER, hold_renderer(i18n))
     return renderers
 
 

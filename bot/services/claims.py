@@ -46,11 +46,17 @@ from bot.domain.deadlines import (
     plan_pledge_reminders,
     plan_recovery_reminders,
 )
-from bot.domain.directory import cents_to_eur, eur_to_cents, normalize_asset_tag
+from bot.domain.directory import (
+    cents_to_eur,
+    eur_to_cents,
+    normalize_asset_tag,
+    parse_equipment_type,
+)
 from bot.domain.errors import DomainError
+from bot.domain.holds import HoldFacts, check_replacement_allowed
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, Role, require
-from bot.services import access, audiences, reminders, tickets
+from bot.services import access, audiences, holds, reminders, tickets
 from bot.services.audiences import Recipient
 from storage.models import (
     Attachment,
@@ -138,6 +144,7 @@ class ItemView:
     damage: Decimal | None = None  # its damage, as staff assessed it on recovery
     # What it owes: its refund, or its damage when found before the indemnity (0018).
     due: Decimal | None = None
+    replacement_tag: str | None = None  # the new item's asset tag, once installed
 
 
 @dataclass(frozen=True)
@@ -228,6 +235,9 @@ class ClaimView:
     damage_cause: DamageCause | None = None
     # The complete dossier's pieces (art. 6), each with how many attached files prove it.
     checklist: tuple[ChecklistLine, ...] = ()
+    # The school's open security hold (art. 6): replacements wait while it is there.
+    hold: HoldFacts | None = None
+    hold_id: int | None = None
 
     @property
     def pending_duties(self) -> tuple[Duty, ...]:
@@ -298,6 +308,7 @@ async def _load_claim(uow: UnitOfWork, claim_id: int) -> Claim:
             selectinload(Claim.ticket).selectinload(Ticket.reporter),
             selectinload(Claim.items).selectinload(ClaimItem.equipment),
             selectinload(Claim.items).selectinload(ClaimItem.recovery),
+            selectinload(Claim.items).selectinload(ClaimItem.replacement),
             selectinload(Claim.duties),
             selectinload(Claim.payments),
             selectinload(Claim.recoveries).selectinload(ClaimRecovery.items),
@@ -502,12 +513,8 @@ async def _view(
         )
     )
     attachments = len(purposes)
-    recent = await uow.session.scalars(
-        select(Ticket.created_at).where(
-            Ticket.kind == "claim",
-            Ticket.school_id == ticket.school_id,
-        )
-    )
+    recent = await holds.flag_claims(uow, ticket.school_id)
+    held = await holds.open_hold(uow, ticket.school_id)
     entries: tuple[TimelineEntry, ...] = ()
     if timeline:
         rows = await uow.session.execute(
@@ -550,12 +557,14 @@ async def _view(
         outstanding=facts.outstanding,
         closed_reason=facts.close_reason,
         attachments=int(attachments or 0),
-        high_frequency=rules.is_high_frequency(list(recent), now),
+        high_frequency=rules.is_high_frequency(recent, now),
         created_at=ticket.created_at,
         recovery_told_at=claim.recovery_told_at,
         timeline=entries,
         damage_cause=facts.damage_cause,
         checklist=rules.dossier_checklist(facts.kind, facts.damage_cause, purposes),
+        hold=None if held is None else holds.facts_of(held),
+        hold_id=None if held is None else held.id,
         indemnity=facts.indemnity,
         recoveries=tuple(_recovery_view(claim, r, items) for r in claim.recoveries),
         payments=tuple(
@@ -782,6 +791,7 @@ def _item_view(item: ClaimItem, loss_on: date) -> ItemView:
         recovery_id=item.recovery_id,
         damage=None if item.damage_cents is None else cents_to_eur(item.damage_cents),
         due=_item_due(item, refund),
+        replacement_tag=item.replacement.asset_tag if item.replacement is not None else None,
     )
 
 
@@ -1314,6 +1324,54 @@ async def reopen_claim(db: Database, person_id: int, claim_id: int, *, now: date
         return await _view(uow, claim, now)
 
 
+# The type of the new item when the old one was not in the inventory (described in words).
+UNKNOWN_ITEM_TYPE = "other"
+
+
+@dataclass(frozen=True)
+class NewEquipment:
+    """The item a replacement puts in the inventory: its asset tag, and its model when it
+    differs from the old one's (None: the same)."""
+
+    asset_tag: str
+    model: str | None = None
+    type: str | None = None  # None: the old one's
+
+
+async def check_new_tag(db: Database, person_id: int, tag: str) -> str:
+    """A new item's asset tag as staff type it: a valid tag no item carries yet."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        require(person.role, Action.MANAGE_CLAIM)
+        return await _free_tag(uow, tag)
+
+
+async def _free_tag(uow: UnitOfWork, typed: str) -> str:
+    tag = normalize_asset_tag(typed)
+    if await uow.directory.equipment_by_tag(tag) is not None:
+        raise DomainError("claim.error.new_tag_taken", tag=tag)
+    return tag
+
+
+async def check_replacement(
+    db: Database, person_id: int, claim_id: int, *, now: datetime
+) -> ClaimView:
+    """Before the replacement dialogue asks anything: refused while the school is held."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
+        await _not_held(uow, claim)
+        return await _view(uow, claim, now)
+
+
+async def _not_held(uow: UnitOfWork, claim: Claim) -> None:
+    held = await holds.open_hold(uow, claim.ticket.school_id)
+    check_replacement_allowed(
+        None if held is None else holds.facts_of(held),
+        school=claim.ticket.school.name if claim.ticket.school else "",
+    )
+
+
 async def record_replacement(
     db: Database,
     person_id: int,
@@ -1323,21 +1381,40 @@ async def record_replacement(
     ordered_on: date | None = None,
     installed_on: date | None = None,
     new_value: Decimal | None = None,
+    new_item: NewEquipment | None = None,
     now: datetime,
 ) -> ClaimView:
-    """Staff: an item's replacement was ordered, or installed with its new value."""
+    """Staff: an item's replacement was ordered, or installed with its new value.
+
+    Installed, the new item enters the inventory (its tag, the old one's type and model
+    unless changed, the new value, the installation day, SEM's, in service), the claim's
+    item points to it, and the old item is retired (``replaced_by``). Refused while the
+    school's replacements are held (art. 6, security condition)."""
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
+        await _not_held(uow, claim)
         tag = normalize_asset_tag(item_tag)
         item = next((i for i in claim.items if i.asset_tag == tag), None)
         if item is None:
             raise DomainError("claim.error.item_not_in_claim", tag=tag)
+        created: Equipment | None = None
         if installed_on is not None:
             if new_value is None:
                 raise DomainError("claim.error.new_value_required")
             if new_value < 0:
                 raise DomainError("claim.error.negative_amount", amount=new_value)
+            if new_item is None:
+                raise DomainError("claim.error.new_tag_required")
+            if item.replacement_equipment_id is not None:
+                raise DomainError(
+                    "claim.error.already_replaced",
+                    tag=tag,
+                    new_tag=item.replacement.asset_tag if item.replacement else "",
+                )
+            created = await _install(
+                uow, claim, item, new_item, installed_on, rules.to_cents(new_value), now
+            )
             item.replacement_installed_on = installed_on
             item.new_value_cents = eur_to_cents(rules.to_cents(new_value))
             item.replacement_ordered_on = item.replacement_ordered_on or ordered_on or installed_on
@@ -1356,9 +1433,60 @@ async def record_replacement(
             ordered_on=item.replacement_ordered_on,
             installed_on=item.replacement_installed_on,
             new_value=None if item.new_value_cents is None else cents_to_eur(item.new_value_cents),
+            new_tag=None if created is None else created.asset_tag,
+            retired_state=(
+                None if created is None or item.equipment is None else item.equipment.state
+            ),
         )
         await uow.commit()
-        return await _view(uow, claim, now)
+        return await _view(uow, await _load_claim(uow, claim.ticket_id), now)
+
+
+async def _install(
+    uow: UnitOfWork,
+    claim: Claim,
+    item: ClaimItem,
+    new_item: NewEquipment,
+    installed_on: date,
+    value: Decimal,
+    now: datetime,
+) -> Equipment:
+    """The new item in the inventory, and the old one retired (decision 0022)."""
+    assert claim.ticket.school_id is not None
+    old = item.equipment
+    model = (new_item.model or "").strip() or (old.model if old else None) or item.description
+    if not model:
+        raise DomainError("claim.error.new_model_required")
+    created = Equipment(
+        asset_tag=await _free_tag(uow, new_item.asset_tag),
+        school_id=claim.ticket.school_id,
+        type=(
+            parse_equipment_type(new_item.type)
+            if new_item.type
+            else old.type
+            if old is not None
+            else UNKNOWN_ITEM_TYPE
+        ),
+        model=model[:120],
+        serial=None,
+        owner="sem",
+        # Bought for the replacement: its age (the refund's share) counts from then.
+        acquired_on=installed_on,
+        installed_on=installed_on,
+        value_cents=eur_to_cents(value),
+        state="in_service",
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(created)
+    await uow.session.flush()
+    item.replacement_equipment_id = created.id
+    item.replacement = created
+    if old is not None:
+        old.replaced_by_id = created.id
+        old.state = rules.state_when_replaced(claim.kind, old.state)
+        old.updated_at = now
+    return created
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,9 @@ EQUIPMENT_COLUMNS: tuple[str, ...] = (
     "acquired_on",
     "value_eur",
 )
+# Optional: the day an item was installed at its school (the body's yearly list of new
+# equipment is by installation, decision 0022). Left out or empty: unknown.
+EQUIPMENT_OPTIONAL_COLUMNS: tuple[str, ...] = ("installed_on",)
 
 ERR_ENCODING = "directory.error.encoding"
 ERR_HEADER = "directory.error.header"  # params: missing (list of column names)
@@ -454,6 +457,7 @@ class _EquipmentLine:
     owner: str
     acquired_on: date | None
     value_cents: int | None
+    installed_on: date | None = None
 
 
 def _validate_equipment(
@@ -480,6 +484,8 @@ def _validate_equipment(
             else None
         )
         value = _check(problems, n, _cents, v["value_eur"]) if v["value_eur"].strip() else None
+        installed = (v.get("installed_on") or "").strip()
+        installed_on = _check(problems, n, parse_iso_date, installed) if installed else None
         if tag is not None:
             if tag in first_tag:
                 problems.append(
@@ -491,7 +497,11 @@ def _validate_equipment(
             continue
         assert tag is not None and uai is not None and kind is not None
         assert model is not None and owner is not None
-        valid.append(_EquipmentLine(n, tag, uai, kind, model, serial, owner, acquired_on, value))
+        valid.append(
+            _EquipmentLine(
+                n, tag, uai, kind, model, serial, owner, acquired_on, value, installed_on
+            )
+        )
     if problems:
         raise ImportFailed(sorted(problems, key=lambda problem: problem.line))
     return valid
@@ -519,6 +529,7 @@ async def _import_equipment(
             "serial": line.serial,
             "acquired_on": line.acquired_on,
             "value_cents": line.value_cents,
+            "installed_on": line.installed_on,
         }
         item = existing.get(line.asset_tag)
         if item is None:

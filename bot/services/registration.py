@@ -495,6 +495,7 @@ class PersonLine:
     role: str
     scope: str
     active: bool
+    assistant: bool = False  # staff: the plan's assistant, who receives the pledges
 
 
 async def list_people(db: Database) -> list[PersonLine]:
@@ -527,6 +528,7 @@ async def list_people(db: Database) -> list[PersonLine]:
                     person.role,
                     scope,
                     person.active,
+                    person.assistant,
                 )
             )
         return lines
@@ -545,6 +547,29 @@ async def set_active(
             at=now,
             actor_id=actor_id,
             action="person.activated" if active else "person.deactivated",
+            object_type="person",
+            object_id=person.id,
+        )
+        await uow.commit()
+        return person.full_name
+
+
+async def set_assistant(
+    db: Database, *, person_id: int, assistant: bool, now: datetime, actor_id: int | None = None
+) -> str:
+    """Mark a staff member as the plan's assistant (art. 6: the reimbursement pledges are
+    sent « à l'attention de l'assistante »), or no longer; audited."""
+    async with db.uow() as uow:
+        person = await uow.people.get(person_id)
+        if person is None:
+            raise DomainError("registration.error.not_registered")
+        if assistant and person.role != "staff":
+            raise DomainError("registration.error.assistant_not_staff", name=person.full_name)
+        person.assistant = assistant
+        uow.audit(
+            at=now,
+            actor_id=actor_id,
+            action="person.assistant" if assistant else "person.not_assistant",
             object_type="person",
             object_id=person.id,
         )

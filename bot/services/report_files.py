@@ -561,13 +561,35 @@ def new_equipment_xlsx(
     generated: datetime | None = None,
 ) -> bytes:
     """A body's list of the equipment SEM installed in its schools during ``year``
-    (``commune_name``: the body's name; ``body_kind`` words the note for an OGEC)."""
+    (``commune_name``: the body's name; ``body_kind`` words the note for an OGEC), then,
+    apart, SEM's equipment whose installation date is unknown (``undated`` lines)."""
     label = _Labels(i18n, lang)
     workbook = _workbook(generated)
     sheet = _new_sheet(workbook, label("report.file.sheet.equipment"))
-    total = sum((r.value for r in rows if r.value is not None), Decimal("0.00"))
-    body: list[list[Any]] = [
-        [
+    dated = [r for r in rows if not r.undated]
+    undated = [r for r in rows if r.undated]
+    total = sum((r.value for r in dated if r.value is not None), Decimal("0.00"))
+    headers = [
+        label("report.file.col.school"),
+        label("report.file.col.uai"),
+        label("report.file.col.asset_tag"),
+        label("report.file.col.type"),
+        label("report.file.col.model"),
+        label("report.file.col.serial"),
+        label("report.file.col.installed_on"),
+        label("report.file.col.acquired_on"),
+        label("report.file.col.value"),
+        label("report.file.col.source"),
+    ]
+
+    def line(r: NewEquipmentLine) -> list[Any]:
+        if r.source == "replacement":
+            source = label("report.file.source.replacement", number=r.claim_number or "")
+        elif r.source == "undated":
+            source = label("report.file.source.undated")
+        else:
+            source = label("report.file.source.new")
+        return [
             r.school_name,
             r.school_uai,
             r.asset_tag,
@@ -577,31 +599,12 @@ def new_equipment_xlsx(
             r.installed_on,
             r.acquired_on,
             r.value,
-            label("report.file.source.replacement", number=r.claim_number or "")
-            if r.source == "replacement"
-            else label("report.file.source.new"),
+            source,
         ]
-        for r in rows
-    ]
+
+    body: list[list[Any]] = [line(r) for r in dated]
     body.append([label("report.file.total"), *[None] * 7, total, None])
-    after = _table(
-        sheet,
-        [
-            label("report.file.col.school"),
-            label("report.file.col.uai"),
-            label("report.file.col.asset_tag"),
-            label("report.file.col.type"),
-            label("report.file.col.model"),
-            label("report.file.col.serial"),
-            label("report.file.col.installed_on"),
-            label("report.file.col.acquired_on"),
-            label("report.file.col.value"),
-            label("report.file.col.source"),
-        ],
-        body,
-        formats={9: MONEY_FORMAT},
-        bold_last=True,
-    )
+    after = _table(sheet, headers, body, formats={9: MONEY_FORMAT}, bold_last=True)
     if year is not None:
         _put(
             sheet,
@@ -612,6 +615,17 @@ def new_equipment_xlsx(
                 commune=commune_name,
                 year=year,
             ),
+        )
+        after += 2
+    if undated:
+        _put(sheet, after + 1, 1, label("report.file.undated_title", count=len(undated)))
+        sheet.cell(row=after + 1, column=1).font = _BOLD
+        _table(
+            sheet,
+            headers,
+            [line(r) for r in undated],
+            start_row=after + 2,
+            formats={9: MONEY_FORMAT},
         )
     return _save(workbook)
 

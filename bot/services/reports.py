@@ -14,17 +14,21 @@ Readings kept here, one place each:
 
 * the review's period is the claims' *report* instant (``Ticket.created_at``), in
   ``[start, end)``; the frequency is claims per calendar month of the period;
-* the security flag: ``HIGH_FREQUENCY_THRESHOLD`` claims within ``HIGH_FREQUENCY_WINDOW``
-  ending at ``now`` (both in ``bot.domain.claims``), counted on the same instant;
+* the security flag: ``HIGH_FREQUENCY_THRESHOLD`` thefts and damage
+  (``SECURITY_FLAG_KINDS``) within ``HIGH_FREQUENCY_WINDOW`` ending at ``now`` (all in
+  ``bot.domain.claims``), counted on the same instant;
 * refunds in progress, overdue duties and overdue payments are a snapshot at ``now``,
   whatever the period: a procedure opened before the period is still in progress;
 * duties *done late* (confirmed after their 48 h) are those confirmed during the period
   (``ClaimDuty.done_at`` in ``[start, end)``), of any claim, open or closed (0020);
-* "newly installed during the year": an ``Equipment`` row owned by SEM *acquired* that year
-  (``acquired_on``, a calendar date), plus the claim replacements installed that year
+* "newly installed during the year": an ``Equipment`` row owned by SEM *installed* that
+  year (``installed_on``, a calendar date; a claim's replacement is such a row, marked
+  with its claim), plus the claim replacements recorded before they entered the inventory
   (``replacement_installed_on``). Never the row's ``created_at``, which is the day it was
-  imported: the first bulk import would list the whole inventory. Equipment without an
-  acquisition date is left out of every yearly list (docs/decisions/0009);
+  imported: the first bulk import would list the whole inventory. SEM's equipment without
+  an installation date is listed apart, in its own section, when it may belong to the
+  year (acquired that year, or acquisition unknown), never left out silently
+  (docs/decisions/0022, replacing that part of 0009);
 * the schedule: the review on the 1st of every other month at 08:00 Paris covering the two
   previous months; the yearly list on 15 January at 08:00 Paris for the previous year.
 """
@@ -43,7 +47,12 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, case, distinct, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from bot.domain.claims import HIGH_FREQUENCY_THRESHOLD, HIGH_FREQUENCY_WINDOW, ClaimKind
+from bot.domain.claims import (
+    HIGH_FREQUENCY_THRESHOLD,
+    HIGH_FREQUENCY_WINDOW,
+    SECURITY_FLAG_KINDS,
+    ClaimKind,
+)
 from bot.domain.dates import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -126,7 +135,7 @@ class CommuneLine:
     name: str
     count: int  # claims in the period
     by_kind: Mapping[str, int]  # ClaimKind value → claims in the period
-    recent: int  # claims over the HIGH_FREQUENCY_WINDOW ending at ``now``
+    recent: int  # thefts and damage over the HIGH_FREQUENCY_WINDOW ending at ``now``
     refund_estimate: Decimal  # SUM of the items' estimated refunds (known ones)
     unknown_items: int  # items whose refund is still to estimate
 
@@ -138,7 +147,7 @@ class SchoolLine:
     name: str
     commune_name: str
     count: int  # claims in the period
-    recent: int  # claims over the HIGH_FREQUENCY_WINDOW ending at ``now``
+    recent: int  # thefts and damage over the HIGH_FREQUENCY_WINDOW ending at ``now``
     flagged: bool  # recent >= HIGH_FREQUENCY_THRESHOLD: replacement may be conditional
 
 
@@ -314,7 +323,9 @@ async def claims_review(
 
         # Per commune: the period's count, split by kind, and the window's count.
         period_count = func.sum(case((in_period, 1), else_=0))
-        recent_count = func.sum(case((in_window, 1), else_=0))
+        # The flag's count: thefts and damage only (decision 0021).
+        flag_kinds = [k.value for k in SECURITY_FLAG_KINDS]
+        recent_count = func.sum(case((and_(in_window, Claim.kind.in_(flag_kinds)), 1), else_=0))
         kinds = [k.value for k in ClaimKind]
         kind_counts = [
             func.sum(case((and_(in_period, Claim.kind == kind), 1), else_=0)) for kind in kinds
@@ -380,6 +391,7 @@ async def claims_review(
             await session.execute(
                 select(School.id, School.uai, School.name, Commune.name, period_count, recent_count)
                 .select_from(Ticket)
+                .join(Claim, Claim.ticket_id == Ticket.id)
                 .join(School, School.id == Ticket.school_id)
                 .join(Commune, Commune.id == School.commune_id)
                 .where(is_claim, or_(in_period, in_window))
@@ -745,17 +757,23 @@ def _parse_period(text: str | None, today: date) -> Period:
 
 @dataclass(frozen=True)
 class NewEquipmentLine:
-    source: str  # "new" (installed, SEM-owned) | "replacement" (after a claim)
+    # "new" (installed, SEM-owned) | "replacement" (after a claim) | "undated" (SEM-owned,
+    # no installation date: listed apart, to be dated in the inventory)
+    source: str
     school_name: str
     school_uai: str
     asset_tag: str | None
     type: str | None
     model: str | None
     serial: str | None
-    installed_on: date  # "new": the acquisition date; "replacement": the day it was installed
+    installed_on: date | None  # the day it was installed; None when undated
     acquired_on: date | None
     value: Decimal | None
     claim_number: str | None = None
+
+    @property
+    def undated(self) -> bool:
+        return self.installed_on is None
 
 
 async def new_equipment_for_commune(
@@ -773,9 +791,12 @@ async def new_equipment_for_body(
     """What SEM installed during ``year`` in the schools a responsible body answers for
     (art. 6: the yearly list the body needs for its insurance), with values.
 
-    SEM's equipment counts in the year of its acquisition date (``acquired_on``), not of its
-    import into the bot (``created_at``); equipment without an acquisition date is left out.
-    Claim replacements count in the year they were installed."""
+    SEM's equipment counts in the year of its installation date (``installed_on``), not of
+    its acquisition nor of its import into the bot (``created_at``); a claim's replacement
+    is marked with its claim. Replacements recorded before they entered the inventory count
+    in the year they were installed. Then, apart (``undated``, at the end): SEM's equipment
+    with no installation date that may belong to the year (acquired that year, or with no
+    acquisition date either), not already replaced."""
     first_day, last_day = date(year, 1, 1), date(year, 12, 31)
     async with db.uow() as uow:
         installed = (
@@ -787,17 +808,21 @@ async def new_equipment_for_body(
                     Equipment.type,
                     Equipment.model,
                     Equipment.serial,
+                    Equipment.installed_on,
                     Equipment.acquired_on,
                     Equipment.value_cents,
+                    Ticket.number,
                 )
                 .select_from(Equipment)
                 .join(School, School.id == Equipment.school_id)
+                .outerjoin(ClaimItem, ClaimItem.replacement_equipment_id == Equipment.id)
+                .outerjoin(Ticket, Ticket.id == ClaimItem.claim_id)
                 .where(
                     School.body_id == body_id,
                     Equipment.owner == SEM_OWNER,
-                    # NULL acquisition dates fail both comparisons: left out.
-                    Equipment.acquired_on >= first_day,
-                    Equipment.acquired_on <= last_day,
+                    # NULL installation dates fail both comparisons: listed apart below.
+                    Equipment.installed_on >= first_day,
+                    Equipment.installed_on <= last_day,
                 )
             )
         ).all()
@@ -820,6 +845,8 @@ async def new_equipment_for_body(
                 .outerjoin(replaced, replaced.id == ClaimItem.equipment_id)
                 .where(
                     School.body_id == body_id,
+                    # Recorded before replacements entered the inventory (listed above).
+                    ClaimItem.replacement_equipment_id.is_(None),
                     # SEM replaces its own equipment only (the commune's own is its affair).
                     or_(replaced.owner.is_(None), replaced.owner == SEM_OWNER),
                     ClaimItem.replacement_installed_on >= first_day,
@@ -827,20 +854,49 @@ async def new_equipment_for_body(
                 )
             )
         ).all()
+        undated = (
+            await uow.session.execute(
+                select(
+                    School.name,
+                    School.uai,
+                    Equipment.asset_tag,
+                    Equipment.type,
+                    Equipment.model,
+                    Equipment.serial,
+                    Equipment.acquired_on,
+                    Equipment.value_cents,
+                )
+                .select_from(Equipment)
+                .join(School, School.id == Equipment.school_id)
+                .where(
+                    School.body_id == body_id,
+                    Equipment.owner == SEM_OWNER,
+                    Equipment.installed_on.is_(None),
+                    Equipment.replaced_by_id.is_(None),
+                    or_(
+                        Equipment.acquired_on.is_(None),
+                        and_(Equipment.acquired_on >= first_day, Equipment.acquired_on <= last_day),
+                    ),
+                )
+            )
+        ).all()
     lines = [
         NewEquipmentLine(
-            source="new",
+            source="new" if number is None else "replacement",
             school_name=school,
             school_uai=uai,
             asset_tag=tag,
             type=kind,
             model=model,
             serial=serial,
-            installed_on=cast(date, acquired_on),  # the WHERE clause keeps dates only
+            installed_on=installed_on,
             acquired_on=acquired_on,
             value=None if cents is None else cents_to_eur(cents),
+            claim_number=number,
         )
-        for school, uai, tag, kind, model, serial, acquired_on, cents in installed
+        for school, uai, tag, kind, model, serial, installed_on, acquired_on, cents, number in (
+            installed
+        )
     ]
     lines += [
         NewEquipmentLine(
@@ -851,15 +907,33 @@ async def new_equipment_for_body(
             type=kind,
             model=model,
             serial=None,
-            installed_on=cast(date, installed_on),  # the WHERE clause keeps dates only
+            installed_on=installed_on,
             acquired_on=installed_on,
             value=None if cents is None else cents_to_eur(cents),
             claim_number=number,
         )
         for school, uai, tag, kind, model, installed_on, cents, number in replacements
     ]
-    lines.sort(key=lambda e: (e.school_name, e.installed_on, e.asset_tag or "", e.source))
-    return lines
+    lines.sort(
+        key=lambda e: (e.school_name, e.installed_on or first_day, e.asset_tag or "", e.source)
+    )
+    apart = [
+        NewEquipmentLine(
+            source="undated",
+            school_name=school,
+            school_uai=uai,
+            asset_tag=tag,
+            type=kind,
+            model=model,
+            serial=serial,
+            installed_on=None,
+            acquired_on=acquired_on,
+            value=None if cents is None else cents_to_eur(cents),
+        )
+        for school, uai, tag, kind, model, serial, acquired_on, cents in undated
+    ]
+    apart.sort(key=lambda e: (e.school_name, e.asset_tag or ""))
+    return lines + apart
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from handlers.telegram import (
     claims,
     dialogues,
     errors,
+    holds,
     registration,
     relay,
     reports,
@@ -74,6 +75,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         [claims.conversation(), *claim_follow.conversations(), *claim_follow.view_handlers()],
         group=MAIN,
     )
+    # The security condition (art. 6): holding a flagged school's replacements, lifting the
+    # hold (buttons on a claim's card and in /suspensions), and the list of holds.
+    application.add_handlers([*holds.conversations(), *holds.handlers()], group=MAIN)
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)

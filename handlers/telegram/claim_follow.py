@@ -62,6 +62,7 @@ from handlers.telegram.app import PneContext
 from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, reply, send_about, tell
 from handlers.telegram.dialogues import dialogue, end_in_chat, timeout_of
+from handlers.telegram.holds import HOLD_DIALOGUES
 from handlers.telegram.steps import TEXT, Draft
 
 # The dialogues, by their persistent names.
@@ -72,9 +73,10 @@ REPLACEMENT, RECOVERY, CLOSE, ATTACH = (
 RECOVERY_ANSWER, INDEMNITY = "claim_recovery_answer", "claim_indemnity"
 BODY_PAYMENT, PAYMENT_REVIEW = "claim_body_payment", "claim_payment_review"
 CAUSE = "claim_cause"
+# The security hold's dialogues (handlers/telegram/holds.py) start from a claim's card too.
 FOLLOW_UPS = (
     DUTY, PLEDGE, COMPLETE, PAYMENT, REPLACEMENT, RECOVERY, CLOSE, ATTACH,
-    RECOVERY_ANSWER, INDEMNITY, BODY_PAYMENT, PAYMENT_REVIEW, CAUSE,
+    RECOVERY_ANSWER, INDEMNITY, BODY_PAYMENT, PAYMENT_REVIEW, CAUSE, *HOLD_DIALOGUES,
 )  # fmt: skip
 # Before decision 0014 every follow-up was one dialogue of this name.
 RETIRED = "claim_follow"
@@ -82,11 +84,12 @@ RETIRED = "claim_follow"
 (
     DUTY_WHEN, DUTY_REF, PLEDGE_AMOUNT, PLEDGE_MODE, PLEDGE_DATE, CONFIRM,
     PAY_AMOUNT, PAY_DATE, CLOSE_REASON, REPL_ITEM, REPL_WHAT, REPL_DATE, REPL_VALUE,
-    RECOV_WHEN, ATTACH_PURPOSE, ATTACH_FILE, CAUSE_PICK,
+    RECOV_WHEN, ATTACH_PURPOSE, ATTACH_FILE, CAUSE_PICK, REPL_TAG, REPL_MODEL,
 ) = (
     "duty_when", "duty_ref", "pledge_amount", "pledge_mode", "pledge_date", "confirm",
     "pay_amount", "pay_date", "close_reason", "repl_item", "repl_what", "repl_date",
     "repl_value", "recov_when", "attach_purpose", "attach_file", "cause_pick",
+    "repl_tag", "repl_model",
 )  # fmt: skip
 (
     PAY_PAYER, RECOV_ITEMS, RECOV_DAMAGE, INDEM_PAYEE, INDEM_DATE, INDEM_AMOUNT,
@@ -307,6 +310,11 @@ async def _ask_pledge_date(update: Update, context: PneContext) -> object:
     return PLEDGE_DATE
 
 
+def _pledge_day(context: PneContext, _: Draft, planned_on: Any) -> None:
+    """A planned payment day already past is refused as it is typed, naming today."""
+    rules.check_pledge_date(planned_on, steps.today(context))
+
+
 async def _confirm_pledge(update: Update, context: PneContext) -> object:
     current = steps.draft(context, PLEDGE)
     i18n = context.services.i18n
@@ -336,7 +344,9 @@ async def _record_pledge(update: Update, context: PneContext, current: Draft) ->
         now=steps.now(context),
     )
     await reply(update, context, "claim.follow.pledge_saved", number=claim.number)
-    await _tell_staff(context, claim, "claim.notify.pledged", amount=Decimal(current["amount"]))
+    # Art. 6: the pledge goes « à l'attention de l'assistante du Plan Numérique ».
+    services = context.services
+    await tell(context, await notices.pledged(services.db, services.i18n, services.settings, claim))
 
 
 def pledge_dialogue() -> ConversationHandler[PneContext]:
@@ -372,6 +382,7 @@ def pledge_dialogue() -> ConversationHandler[PneContext]:
                     field="planned_on",
                     day=True,
                     future=True,
+                    checks=[_pledge_day],
                     then=_confirm_pledge,
                 ),
                 *steps.stay(),
@@ -687,8 +698,20 @@ def close_dialogue() -> ConversationHandler[PneContext]:
 async def _replacement_start(
     update: Update, context: PneContext, claim: service.ClaimView, _: str | None
 ) -> object:
-    tags = [item.asset_tag for item in claim.items if item.asset_tag]
-    steps.draft(context, REPLACEMENT)["tags"] = tags
+    assert context.person is not None
+    try:  # a school whose replacements are held (art. 6): said at once, nothing asked
+        await service.check_replacement(
+            context.services.db, context.person.id, claim.id, now=steps.now(context)
+        )
+    except DomainError as error:
+        await steps.refuse(update, context, error)
+        return steps.end(context, REPLACEMENT)
+    tagged = [item for item in claim.items if item.asset_tag]
+    tags = [item.asset_tag or "" for item in tagged]
+    current = steps.draft(context, REPLACEMENT)
+    current["tags"] = tags
+    # The old item's model, the new one's unless staff change it.
+    current["models"] = [item.model or item.description or "" for item in tagged]
     rows = [[(tag, f"clm:it:{index}")] for index, tag in enumerate(tags)]
     await reply(
         update,
@@ -735,20 +758,124 @@ async def _replacement_day_given(update: Update, context: PneContext) -> object:
     return await _save_replacement(update, context)
 
 
+async def _ask_new_tag(update: Update, context: PneContext) -> object:
+    await reply(update, context, "claim.follow.ask_new_tag")
+    return REPL_TAG
+
+
+async def _new_tag(update: Update, context: PneContext) -> object:
+    """The new item's asset tag: a valid tag that no item carries yet (else asked again)."""
+    assert update.effective_message is not None and context.person is not None
+    try:
+        tag = await service.check_new_tag(
+            context.services.db, context.person.id, update.effective_message.text or ""
+        )
+    except DomainError as error:
+        await steps.refuse(update, context, error)
+        return REPL_TAG
+    current = steps.draft(context, REPLACEMENT)
+    current["new_tag"] = tag
+    old = _old_model(current)
+    if not old:
+        await reply(update, context, "claim.follow.ask_new_model")
+        return REPL_MODEL
+    rows = [[(context.t("claim.button.same_model", model=old), "clm:model:same")]]
+    await reply(
+        update,
+        context,
+        "claim.follow.ask_new_model_or_same",
+        model=old,
+        reply_markup=keyboard(rows),
+    )
+    return REPL_MODEL
+
+
+def _old_model(current: Draft) -> str:
+    tags: list[str] = current.get("tags", [])
+    models: list[str] = current.get("models", [])
+    index = tags.index(current["tag"]) if current.get("tag") in tags else -1
+    return models[index] if 0 <= index < len(models) else ""
+
+
+def _typed_model(typed: str) -> Any:
+    """« iPad 10 », or « tablette : iPad 10 » (the type changes too): [type, model]."""
+    return list(rules.read_new_model(typed))
+
+
+async def _model_given(update: Update, context: PneContext) -> object:
+    current = steps.draft(context, REPLACEMENT)
+    current["type"], current["model"] = current.pop("typed_model")
+    return await _confirm_installed(update, context)
+
+
+async def _same_model(update: Update, context: PneContext) -> object:
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    current = steps.draft(context, REPLACEMENT)
+    current["type"], current["model"] = None, _old_model(current)
+    return await _confirm_installed(update, context)
+
+
+async def _confirm_installed(update: Update, context: PneContext) -> object:
+    current = steps.draft(context, REPLACEMENT)
+    i18n = context.services.i18n
+    return await steps.ask_to_confirm(
+        update,
+        context,
+        dialogue=REPLACEMENT,
+        state=CONFIRM,
+        key="claim.follow.confirm_installed",
+        button="claim.button.confirm_installed",
+        number=current["number"],
+        tag=current["tag"],
+        new_tag=current["new_tag"],
+        model=(
+            context.t(
+                "claim.follow.new_type_and_model", type=current["type"], model=current["model"]
+            )
+            if current.get("type")
+            else current["model"]
+        ),
+        value=_money(context, Decimal(current["value"])),
+        on=i18n.date(context.lang, datetime.fromisoformat(current["day"]).date()),
+    )
+
+
+async def _record_installed(update: Update, context: PneContext, current: Draft) -> None:
+    assert context.person is not None
+    day = datetime.fromisoformat(current["day"]).date()
+    claim = await service.record_replacement(
+        context.services.db,
+        context.person.id,
+        int(current["claim_id"]),
+        item_tag=current["tag"],
+        installed_on=day,
+        new_value=Decimal(current["value"]),
+        new_item=service.NewEquipment(current["new_tag"], current["model"], current.get("type")),
+        now=steps.now(context),
+    )
+    await reply(
+        update,
+        context,
+        "claim.follow.installed_saved",
+        tag=current["tag"],
+        new_tag=current["new_tag"],
+        number=claim.number,
+    )
+    await _tell_commune_installed(context, claim)
+
+
 async def _save_replacement(update: Update, context: PneContext) -> object:
+    """The replacement ordered (installed ones go through their confirmation)."""
     assert context.person is not None
     current = steps.draft(context, REPLACEMENT)
-    day = datetime.fromisoformat(current["day"]).date()
-    installed = current["what"] == "installed"
     try:
         claim = await service.record_replacement(
             context.services.db,
             context.person.id,
             int(current["claim_id"]),
             item_tag=current["tag"],
-            ordered_on=None if installed else day,
-            installed_on=day if installed else None,
-            new_value=Decimal(current["value"]) if installed else None,
+            ordered_on=datetime.fromisoformat(current["day"]).date(),
             now=steps.now(context),
         )
     except DomainError as error:
@@ -757,8 +884,6 @@ async def _save_replacement(update: Update, context: PneContext) -> object:
     await reply(
         update, context, "claim.follow.replacement_saved", tag=current["tag"], number=claim.number
     )
-    if installed:
-        await _tell_commune_installed(context, claim)
     return steps.end(context, REPLACEMENT)
 
 
@@ -805,8 +930,24 @@ def replacement_dialogue() -> ConversationHandler[PneContext]:
                     dialogue=REPLACEMENT,
                     state=REPL_VALUE,
                     field="value",
-                    then=_save_replacement,
+                    then=_ask_new_tag,
                 ),
+                *steps.stay(),
+            ],
+            REPL_TAG: [MessageHandler(TEXT, _new_tag), *steps.stay()],
+            REPL_MODEL: [
+                CallbackQueryHandler(_same_model, pattern=r"^clm:model:same$"),
+                *steps.text(
+                    dialogue=REPLACEMENT,
+                    state=REPL_MODEL,
+                    field="typed_model",
+                    read=_typed_model,
+                    then=_model_given,
+                ),
+                *steps.stay(),
+            ],
+            CONFIRM: [
+                *steps.confirmation(dialogue=REPLACEMENT, state=CONFIRM, act=_record_installed),
                 *steps.stay(),
             ],
         },
@@ -1911,18 +2052,6 @@ async def _tell_commune(
 ) -> None:
     services = context.services
     await tell(context, await notices.to_body(services.db, services.i18n, claim, key, **params))
-
-
-async def _tell_staff(
-    context: PneContext, claim: service.ClaimView, key: str, *, amount: Decimal
-) -> None:
-    services = context.services
-    await tell(
-        context,
-        await notices.to_staff(
-            services.db, services.i18n, services.settings, claim, key, amount=amount
-        ),
-    )
 
 
 async def _tell_commune_installed(context: PneContext, claim: service.ClaimView) -> None:

@@ -29,6 +29,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("dossier", ("ticket",)),
     Command("recherche", ("search",), Action.TRIAGE),
     Command("bilan", ("review",), Action.TRIAGE),
+    Command("suspensions", ("holds",), Action.MANAGE_CLAIM),
     Command("export", (), Action.TRIAGE),
     Command("repondre", ("reply",), Action.TRIAGE),
     Command("note", (), Action.TRIAGE),

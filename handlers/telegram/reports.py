@@ -400,31 +400,30 @@ class _Content:
         assert self._commune is not None and self._equipment is not None
         year = int(self.job.payload["year"])
         rows = self._equipment
-        if not rows:
-            await _send_text(
-                bot,
-                chat_id,
-                i18n.t(
-                    lang,
-                    body_variant("report.equipment.none", self._commune.kind),
-                    commune=self._commune.name,
-                    year=year,
-                ),
+        dated = [r for r in rows if not r.undated]
+        if not dated:
+            text = i18n.t(
+                lang,
+                body_variant("report.equipment.none", self._commune.kind),
+                commune=self._commune.name,
+                year=year,
             )
-            return
-        total = sum((r.value for r in rows if r.value is not None), Decimal("0.00"))
-        await _send_text(
-            bot,
-            chat_id,
-            i18n.t(
+        else:
+            total = sum((r.value for r in dated if r.value is not None), Decimal("0.00"))
+            text = i18n.t(
                 lang,
                 body_variant(service.KIND_EQUIPMENT, self._commune.kind),
                 commune=self._commune.name,
                 year=year,
-                count=len(rows),
+                count=len(dated),
                 total=i18n.money(lang, total),
-            ),
-        )
+            )
+        if len(dated) < len(rows):  # said, never left out silently (decision 0022)
+            text += "\n" + i18n.t(lang, "report.equipment.undated", count=len(rows) - len(dated))
+        if not rows:
+            await _send_text(bot, chat_id, text)
+            return
+        await _send_text(bot, chat_id, text)
         xlsx = self._equipment_files.get(lang)
         if xlsx is None:
             xlsx = self._equipment_files[lang] = await asyncio.to_thread(

@@ -187,8 +187,11 @@ async def test_an_ogecs_claim_followed_to_payment_reads_organisme_gestionnaire_t
     await api.tap(ogec_agent, api.last(ogec_agent.id), "✅ Envoyer la fiche")
     pledged = api.last(staff.id)
     assert pledged.text == (
-        "📝 Fiche d'engagement reçue pour le sinistre S-2026-0001 "
-        "(Saint-Étienne ; organisme gestionnaire : OGEC Sainte-Marie) : 320,00\xa0€."
+        "📝 Fiche d'engagement de versement reçue — sinistre S-2026-0001 (École Sainte-Marie,"
+        " Saint-Étienne ; organisme gestionnaire : OGEC Sainte-Marie)\n"
+        "Montant estimé : 320,00\xa0€\n"
+        "Mode de paiement : versement par l'organisme gestionnaire\n"
+        "Date prévisionnelle du versement : lundi 15 juin 2026"
     )
 
     # Completion: the staff are told the OGEC has a year, and the OGEC is told.
@@ -208,6 +211,9 @@ async def test_an_ogecs_claim_followed_to_payment_reads_organisme_gestionnaire_t
     await api.tap(staff, api.last(staff.id), "Installé")
     await api.tap(staff, api.last(staff.id), "Aujourd'hui")
     await api.send_text(staff, "429,90")
+    await api.send_text(staff, "SEM-0301")  # the new item's tag
+    await api.tap(staff, api.last(staff.id), "Même modèle : iPad 9")
+    await api.tap(staff, api.last(staff.id), "✅ Ajouter à l'inventaire")
     assert world.last_text(ogec_agent).startswith("📦 Remplacement du sinistre S-2026-0001")
 
     # Paid in full, then the stolen tablet turns up: the OGEC may take it back.
@@ -297,8 +303,9 @@ async def test_a_public_schools_claim_still_reads_commune(world: World) -> None:
     await api.send_text(commune_agent, "15/06/2026")
     await api.tap(commune_agent, api.last(commune_agent.id), "✅ Envoyer la fiche")
     pledged = api.last(staff.id)
-    assert pledged.text == (
-        "📝 Fiche d'engagement reçue pour le sinistre S-2026-0001 (Saint-Étienne) : 300,00\xa0€."
+    assert pledged.text.startswith(
+        "📝 Fiche d'engagement de versement reçue — sinistre S-2026-0001 (École du Soleil,"
+        " Saint-Étienne)\nMontant estimé : 300,00\xa0€\n"
     )
     await api.tap(staff, pledged, "📁 Dossier complet")
     assert "la commune aura un an pour verser" in world.last_text(staff)
@@ -399,6 +406,7 @@ async def test_an_ogecs_yearly_list_names_the_organisme_gestionnaire(world: Worl
                 model="iPad 10",
                 owner="sem",
                 acquired_on=date(2026, 9, 1),
+                installed_on=date(2026, 9, 3),  # the list is by installation (decision 0022)
                 value_cents=45000,
                 state="in_service",
                 created_at=world.clock.now(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -72,14 +72,71 @@ async def test_replacement_ordered_then_installed_and_the_commune_gets_the_new_v
     await api.tap(staff, api.last(staff.id), "Installé")
     await api.send_text(staff, "25/03/2026")
     await api.send_text(staff, "429,90")
+    # The new item enters the inventory: its tag (checked), its model (the old one's
+    # unless changed), then a confirmation naming what is written.
+    assert world.last_text(staff).startswith("Étiquette du nouveau matériel ?")
+    await api.send_text(staff, "SEM-0002")  # another tablet's tag: refused, asked again
+    assert world.last_text(staff) == (
+        "L'étiquette SEM-0002 est déjà celle d'un autre matériel : écrivez l'étiquette du nouveau."
+    )
+    await api.send_text(staff, "sem 0420")
+    await api.tap(staff, api.last(staff.id), "Même modèle : iPad 9")
+    assert world.last_text(staff) == (
+        "Remplacement installé pour le sinistre S-2026-0001 :\n"
+        "• ancien matériel : SEM-0001 (retiré de l'inventaire)\n"
+        "• nouveau matériel : SEM0420, iPad 9, propriété de SEM\n"
+        "• installé le mercredi 25 mars 2026, valeur 429,90\xa0€\n"
+        "L'ajouter à l'inventaire ?"
+    )
+    await api.tap(staff, api.last(staff.id), "✅ Ajouter à l'inventaire")
 
+    assert world.last_text(staff) == (
+        "🔁 SEM-0001 est remplacé par SEM0420, ajouté à l'inventaire (sinistre S-2026-0001)."
+    )
     assert world.last_text(agent) == (
         "📦 Remplacement du sinistre S-2026-0001 (École du Soleil) — matériel installé :\n"
-        "• SEM-0001 remplacé, installé le mercredi 25 mars 2026, nouvelle valeur 429,90\xa0€\n"
+        "• SEM-0001 remplacé par SEM0420, installé le mercredi 25 mars 2026, nouvelle valeur"
+        " 429,90\xa0€\n"
         "Valeur totale : 429,90\xa0€ (à reporter dans vos contrats d'assurance)."
     )
+    async with world.db.uow() as uow:
+        new = await uow.directory.equipment_by_tag("SEM0420")
+        old = await uow.directory.equipment_by_tag("SEM-0001")
+    assert new is not None and old is not None
+    assert (new.type, new.model, new.owner, new.state, new.installed_on, new.value_cents) == (
+        "tablet",
+        "iPad 9",
+        "sem",
+        "in_service",
+        date(2026, 3, 25),
+        42990,
+    )
+    assert (old.state, old.replaced_by_id) == ("stolen", new.id)
     await api.send_text(staff, "/sinistre S-2026-0001")
-    assert "remplacement" in world.last_text(staff)
+    assert "SEM-0001 remplacé par SEM0420" in world.last_text(staff)
+
+
+async def test_a_replacement_of_another_type_is_typed_before_the_model(world: World) -> None:
+    api = world.api
+    _, _, staff = await _reported(world)
+    await api.tap(staff, api.last(staff.id), "🔁 Remplacement")
+    await api.tap(staff, api.last(staff.id), "SEM-0002")
+    await api.tap(staff, api.last(staff.id), "Installé")
+    await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.send_text(staff, "899")
+    await api.send_text(staff, "SEM-0777")
+    await api.send_text(staff, "tablette :")  # a type and no model: asked again
+    assert world.last_text(staff) == (
+        "Écrivez le modèle du nouveau matériel (120 caractères au plus), par exemple : iPad 10."
+    )
+    await api.send_text(staff, "ordinateur portable : ThinkPad E14")
+    assert "• nouveau matériel : SEM-0777, ThinkPad E14 (type : laptop), propriété de SEM" in (
+        world.last_text(staff)
+    )
+    await api.tap(staff, api.last(staff.id), "✅ Ajouter à l'inventaire")
+    async with world.db.uow() as uow:
+        new = await uow.directory.equipment_by_tag("SEM-0777")
+    assert new is not None and (new.type, new.model) == ("laptop", "ThinkPad E14")
 
 
 async def test_items_recovered_after_the_claim_was_paid_open_a_15_day_window_with_a_reminder(

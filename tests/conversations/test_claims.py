@@ -164,9 +164,13 @@ async def test_a_theft_from_report_to_closing(world: World) -> None:
         "📝 Fiche d'engagement du sinistre S-2026-0001 envoyée"
     )
     pledged = api.last(staff.id)
-    assert (
-        pledged.text
-        == "📝 Fiche d'engagement reçue pour le sinistre S-2026-0001 (Saint-Étienne) : 640,00\xa0€."
+    # No assistant is marked: the staff get the pledge, its mode and planned date.
+    assert pledged.text == (
+        "📝 Fiche d'engagement de versement reçue — sinistre S-2026-0001 (École du Soleil,"
+        " Saint-Étienne)\n"
+        "Montant estimé : 640,00\xa0€\n"
+        "Mode de paiement : versement par la commune\n"
+        "Date prévisionnelle du versement : lundi 15 juin 2026"
     )
 
     # Staff mark the dossier complete: one year from today.

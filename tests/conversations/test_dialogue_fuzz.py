@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from telegram.ext import ConversationHandler
 
-from bot.domain.claims import Payer
-from bot.services import claims
+from bot.domain.claims import ClaimKind, Payer
+from bot.services import claims, holds
 from handlers.telegram.claim_follow import FOLLOW_UPS
-from storage.models import ClaimItem
+from storage.models import ClaimItem, Person
 from tests.conversations.conftest import World, a_world
 from tests.conversations.test_claim_follow_steps import _pledged
 
@@ -49,6 +50,8 @@ STARTS = [
     "clm:recdec:1:1:agree",
     "clm:cz:2",  # the cause of the accidental damage S-2026-0002
     "clm:cz:1",  # a theft has no cause to correct: refused
+    "hold:place:1",  # École du Soleil, flagged by the pledged claim and two more
+    "hold:lift:1",  # the open hold on École de la Lune
 ]
 TEXTS = [
     "0",
@@ -85,6 +88,10 @@ GOOD: dict[str, list[tuple[str, Any]]] = {
     "repl_what": [("tap", 1)],  # « Installé », which asks one step more
     "repl_date": [("tap", 0), ("text", "09/03/2026")],
     "repl_value": [("text", "450,50")],
+    "repl_tag": [("text", "SEM-0420"), ("text", "SEM-0002")],  # the second one is taken
+    "repl_model": [("tap", 0), ("text", "iPad 10")],
+    "hold_reason": [("text", "Trois effractions par la cour")],
+    "lift_note": [("text", "Alarme posée le 15 avril")],
     "recov_when": [("tap", 0), ("text", "hier 20h")],
     "attach_purpose": [("tap", 0), ("tap", 2)],
     "attach_file": [("photo", 0), ("text", "le voici")],
@@ -128,8 +135,9 @@ STAFF_ID = 1003  # the third person registered by _pledged
 async def _prepare(url: str) -> None:
     """A pledged theft claim, S-2026-0001, and its staff member, once for every example;
     its body reported one of the two tablets found (recovery 1) and a payment of 100 €
-    with a proof (payment 1), both awaiting staff; and an accidental damage, S-2026-0002,
-    whose cause staff may correct."""
+    with a proof (payment 1), both awaiting staff; an accidental damage, S-2026-0002,
+    whose cause staff may correct; École du Soleil flagged (two claims more), and École
+    de la Lune flagged and held."""
     async with a_world(url) as world:
         teacher, agent, staff = await _pledged(world)
         assert staff.id == STAFF_ID
@@ -140,6 +148,7 @@ async def _prepare(url: str) -> None:
                 select(func.min(ClaimItem.id)).where(ClaimItem.claim_id == 1)
             )
             assert first is not None
+            people = {p.full_name: p.id for p in (await uow.session.scalars(select(Person)))}
         now = world.clock.now()
         await claims.report_recovery(world.db, person.id, 1, item_ids=[first], told_at=now, now=now)
         proof = claims.FileRef("photo", "proof-file", "proof-unique")
@@ -164,6 +173,28 @@ async def _prepare(url: str) -> None:
         await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
         await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
         assert "S-2026-0002" in world.last_text(teacher)
+        at = world.clock.now() - timedelta(hours=1)
+        for school, kind in [
+            ("soleil", ClaimKind.DAMAGE),
+            ("soleil", ClaimKind.THEFT),
+            *(("lune", kind) for kind in (ClaimKind.THEFT, ClaimKind.DAMAGE, ClaimKind.THEFT)),
+        ]:
+            await claims.report_claim(
+                world.db,
+                claims.ReportClaim(
+                    reporter_id=people["Claude"],
+                    school_id=world.ids[school],
+                    kind=kind,
+                    discovered_at=at,
+                    description="Fenêtre forcée",
+                    items=(claims.ItemRequest(description="Tablette sans étiquette"),),
+                ),
+                world.clock.now(),
+            )
+        hold = await holds.place_hold(
+            world.db, people["Sacha"], world.ids["lune"], reason="Vols", now=world.clock.now()
+        )
+        assert (world.ids["soleil"], hold.id) == (1, 1)
 
 
 def _follow_ups(world: World) -> list[ConversationHandler[Any]]:
@@ -271,6 +302,12 @@ def test_random_play_of_the_follow_up_dialogues(sqlite_template: Path, tmp_path:
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(plan=PLANS)
+    # The deepest paths, played every time whatever the draw: an installed replacement
+    # (seven steps to its confirmation), a payment, a hold placed and one lifted.
+    @example(plan=("clm:repl:1", [0] * 7, []))
+    @example(plan=("clm:pay:1", [0] * 3, []))
+    @example(plan=("hold:place:1", [0] * 2, []))
+    @example(plan=("hold:lift:1", [0] * 2, []))
     def play(plan: Plan) -> None:
         path = tmp_path / "fuzz.sqlite3"
         shutil.copyfile(prepared, path)

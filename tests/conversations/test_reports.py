@@ -84,7 +84,8 @@ async def test_staff_get_the_review_as_a_summary_a_chart_and_a_workbook(office: 
     teacher = await office.registered("Zoé", Role.TEACHER)
     await report(office, teacher, "SEM-0001", ClaimKind.THEFT, "2026-01-15T08:00")
     await report(office, teacher, "SEM-0002", ClaimKind.DAMAGE, "2026-02-10T08:00")
-    await report(office, teacher, "SEM-0003", ClaimKind.LOSS, "2026-03-02T08:00")  # March
+    # March; a theft, since losses do not count toward the flag (decision 0021).
+    await report(office, teacher, "SEM-0003", ClaimKind.THEFT, "2026-03-02T08:00")
     api.clear()
 
     await api.send_text(staff, "/bilan 01/01/2026-28/02/2026")
@@ -99,7 +100,7 @@ async def test_staff_get_the_review_as_a_summary_a_chart_and_a_workbook(office: 
         summary.text
     )
     assert "• Saint-Étienne : 2 (remboursements estimés 640,00\xa0€)" in summary.text
-    # Three claims within a year at the École du Soleil (one in March): flagged.
+    # Three thefts and damage within a year at the École du Soleil (one in March): flagged.
     assert "• École du Soleil (Saint-Étienne) : 3 sinistres" in summary.text
     # The three claims of the last 48 hours' duties are all overdue on 10 March.
     assert "⏰ Démarches de 48 h en retard : 3 sinistre(s), 9 démarche(s) : S-2026-0001" in (
@@ -288,14 +289,15 @@ async def test_each_commune_gets_its_yearly_list_of_new_equipment_in_january(
     firminy = await office.registered("Dana", Role.COMMUNE, commune="42095")
     api.clear()
 
-    # The inventory imported on 10 March 2026 (SEM-0001…0005, SEM-0101) was acquired
-    # before 2026 or on an unknown date: not on the 2026 lists. SEM acquired three items
-    # during 2026, recorded later; the acquisition date decides the year, not the import.
+    # The inventory imported on 10 March 2026 (SEM-0001…0005, SEM-0101) has no
+    # installation date and was acquired before 2026, or on an unknown date (SEM-0005: listed
+    # apart, to be dated). SEM installed three items during 2026, recorded later; the
+    # installation date decides the year (decision 0022), not the acquisition nor the import.
     async with office.db.uow() as uow:
-        for tag, school, cents, acquired in [
-            ("SEM-0201", "soleil", 45000, date(2026, 9, 1)),
-            ("SEM-0202", "lune", 120000, date(2026, 11, 15)),
-            ("SEM-0301", "forges", 40000, date(2026, 2, 1)),
+        for tag, school, cents, acquired, installed in [
+            ("SEM-0201", "soleil", 45000, date(2026, 9, 1), date(2026, 9, 2)),
+            ("SEM-0202", "lune", 120000, date(2025, 11, 15), date(2026, 1, 6)),
+            ("SEM-0301", "forges", 40000, date(2026, 2, 1), date(2026, 2, 3)),
         ]:
             uow.session.add(
                 Equipment(
@@ -305,6 +307,7 @@ async def test_each_commune_gets_its_yearly_list_of_new_equipment_in_january(
                     model="iPad 10",
                     owner="sem",
                     acquired_on=acquired,
+                    installed_on=installed,
                     value_cents=cents,
                     state="in_service",
                     created_at=at("2027-01-05T10:00"),
@@ -323,7 +326,9 @@ async def test_each_commune_gets_its_yearly_list_of_new_equipment_in_january(
             "📋 Nouveaux équipements installés en 2026 dans les écoles de Saint-Étienne : "
             "2 équipement(s), valeur totale 1\u202f650,00\xa0€.\n"
             "La liste jointe sert à mettre à jour vos contrats d'assurance "
-            "(article 6 de la convention)."
+            "(article 6 de la convention).\n"
+            "⚠️ Matériel de SEM sans date d'installation, listé à part dans le fichier pour être "
+            "complété : 1."
         )
         assert documents(office, user) == ["nouveaux-equipements-2026-42218.xlsx"]
     assert documents(office, firminy) == ["nouveaux-equipements-2026-42095.xlsx"]
@@ -332,6 +337,8 @@ async def test_each_commune_gets_its_yearly_list_of_new_equipment_in_january(
     sheet = load_workbook(io.BytesIO(uploaded(office, agent.id)[0].data))["Nouveaux équipements"]
     assert [sheet.cell(row, 3).value for row in range(2, 4)] == ["SEM-0202", "SEM-0201"]
     assert (sheet["A4"].value, sheet["I4"].value) == ("Total", 1650)
+    assert sheet["A8"].value == "Sans date d'installation (à compléter dans l'inventaire) : 1"
+    assert sheet["C10"].value == "SEM-0005"
 
     # Staff get the review of November-December (due on 1 January, within the grace),
     # not the communes' lists; teachers get nothing.
@@ -370,11 +377,13 @@ async def test_every_commune_gets_its_list_in_the_same_run(office: World) -> Non
     # Communes without an agent on the bot: nobody to send to.
     assert sorted(set(lists.values())) == ["sent", "skipped"]
     assert list(lists.values()).count("sent") == 1
-    # The inventory was acquired before 2026 (or on an unknown date): nothing new in 2026.
-    assert documents(office, agent) == []
+    # The inventory has no installation date: nothing dated in 2026, but SEM-0005 (no date
+    # at all) is listed apart in the file, and the message says so (decision 0022).
+    assert documents(office, agent) == ["nouveaux-equipements-2026-42218.xlsx"]
     assert texts(office, agent)[0].startswith(
         "📋 Aucun nouvel équipement n'a été installé en 2026 dans les écoles de Saint-Étienne"
     )
+    assert texts(office, agent)[0].endswith("listé à part dans le fichier pour être complété : 1.")
     async with office.db.uow() as uow:
         pending = (
             await uow.session.scalars(

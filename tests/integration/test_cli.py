@@ -197,6 +197,30 @@ def test_people_are_listed_and_can_lose_then_regain_access(
     assert "accès rendu" in capsys.readouterr().out
 
 
+def test_a_staff_member_is_marked_as_the_plans_assistant_from_the_command_line(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["admin", "seed-demo"]) == 0
+    capsys.readouterr()
+    assert main(["admin", "people"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    staff = next(li for li in lines if " staff " in li)
+    teacher = next(li for li in lines if "Camille Martin" in li)
+    staff_id, teacher_id = staff.split()[0], teacher.split()[0]
+
+    assert main(["admin", "assistant", teacher_id]) == 1
+    assert "seule une personne de l'équipe peut en être l'assistante" in capsys.readouterr().err
+    assert main(["admin", "assistant", staff_id]) == 0
+    assert "est l'assistante du Plan numérique" in capsys.readouterr().out
+    assert main(["admin", "people"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [li.split()[0] for li in listed if "[assistante]" in li] == [staff_id]
+    assert main(["admin", "assistant", staff_id, "--off"]) == 0
+    assert "ne reçoit plus les fiches d'engagement" in capsys.readouterr().out
+    assert main(["admin", "people"]) == 0
+    assert "[assistante]" not in capsys.readouterr().out
+
+
 def test_an_account_code_for_a_registered_person_is_made_from_the_command_line(
     db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -427,3 +427,28 @@ async def test_seed_demo_does_nothing_when_schools_exist(db: Database) -> None:
     assert await seed_demo(db, now=NOW) is False
     assert await _count(db, School) == 3
     assert await _count(db, Person) == 0
+
+
+async def test_equipment_may_carry_its_installation_date_in_an_optional_column(
+    db: Database,
+) -> None:
+    await import_schools(db, SCHOOLS, now=NOW)
+    await import_equipment(db, EQUIPMENT, now=NOW)  # without the column: unknown
+    async with db.uow() as uow:
+        before = await uow.directory.equipment_by_tag("SEM-0001")
+    assert before is not None and before.installed_on is None
+    text = """asset_tag;school_uai;type;model;serial;owner;acquired_on;value_eur;installed_on
+SEM-0001;0421001A;laptop;ThinkPad L14;SN1;sem;2024-09-02;459,90;2024-09-20
+SEM-0002;0421001A;tablet;iPad;;sem;2019-01-10;1234,5;
+"""
+    await import_equipment(db, text, now=NOW)
+    async with db.uow() as uow:
+        dated = await uow.directory.equipment_by_tag("SEM-0001")
+        undated = await uow.directory.equipment_by_tag("SEM-0002")
+    assert dated is not None and undated is not None
+    assert (dated.installed_on, undated.installed_on) == (date(2024, 9, 20), None)
+
+    wrong = text.replace("2024-09-20", "20/09/2024")
+    with pytest.raises(ImportFailed) as refused:
+        await import_equipment(db, wrong, now=NOW)
+    assert [(p.line, p.code) for p in refused.value.problems] == [(2, "directory.error.date")]

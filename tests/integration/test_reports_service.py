@@ -47,7 +47,15 @@ from bot.services.report_files import (
     tickets_xlsx,
 )
 from bot.services.reports import Period, parse_period, period_months
-from storage.models import Commune, Equipment, Person, PlatformAccount, Reminder, School
+from storage.models import (
+    ClaimItem,
+    Commune,
+    Equipment,
+    Person,
+    PlatformAccount,
+    Reminder,
+    School,
+)
 from storage.uow import Database
 from tests.helpers import refuses
 
@@ -335,13 +343,14 @@ async def test_the_review_splits_claims_and_refund_estimates_by_commune(history:
         for c in review.communes
     ] == [
         # 640 (#2) + 240 (#3, closed but reported in the period) + 0 (#5) ; #4 to estimate.
-        # Over the 365 days to 10/03/2026: #8, #2, #3, #4, #5 (not #1, January 2025).
+        # Over the 365 days to 10/03/2026, thefts and damage only (decision 0021): #8, #2,
+        # #3, #5 (not the loss #4; not #1, January 2025).
         (
             "Saint-Étienne",
             "42218",
             4,
             {"theft": 1, "loss": 1, "damage": 2},
-            5,
+            4,
             E("880.00"),
             1,
         ),
@@ -355,7 +364,7 @@ async def test_a_school_with_three_claims_within_a_year_is_flagged(history: Hist
     assert [
         (s.name, s.uai, s.commune_name, s.count, s.recent, s.flagged) for s in review.schools
     ] == [
-        ("École du Soleil", "0420001Y", "Saint-Étienne", 3, 4, True),
+        ("École du Soleil", "0420001Y", "Saint-Étienne", 3, 3, True),  # its loss not counted
         ("École des Forges", "0420003A", "Firminy", 1, 2, False),
         ("École de la Lune", "0420002Z", "Saint-Étienne", 1, 1, False),
     ]
@@ -374,7 +383,7 @@ async def test_a_flagged_school_is_listed_even_without_a_claim_in_the_period(
     assert december.total == 0
     assert december.communes == ()
     assert [(s.name, s.count, s.recent, s.flagged) for s in december.schools] == [
-        ("École du Soleil", 0, 4, True)
+        ("École du Soleil", 0, 3, True)
     ]
 
 
@@ -497,9 +506,9 @@ async def test_the_workbook_holds_the_figures_in_their_cells(history: History) -
             "Remboursement estimé",
             "Objets à estimer",
         ],
-        ["Saint-Étienne", "42218", 4, 1, 1, 2, 5, 880, 1],
+        ["Saint-Étienne", "42218", 4, 1, 1, 2, 4, 880, 1],  # the loss #4 not in 365 days
         ["Firminy", "42095", 1, 1, 0, 0, 2, 360, 0],
-        ["Total", None, 5, 2, 1, 2, 7, 1240, 1],
+        ["Total", None, 5, 2, 1, 2, 6, 1240, 1],
     ]
     assert all(cell.font.bold for cell in communes[1])
     assert communes["H2"].number_format == '#,##0.00 "€"'
@@ -510,7 +519,7 @@ async def test_the_workbook_holds_the_figures_in_their_cells(history: History) -
         "0420001Y",
         "Saint-Étienne",
         3,
-        4,
+        3,  # thefts and damage: its loss #4 not counted
         "Oui",
     ]
 
@@ -586,20 +595,25 @@ async def test_the_yearly_list_holds_what_sem_installed_in_the_communes_schools(
     history: History,
 ) -> None:
     db = history.db
-    # The year is the acquisition date's, not the import's (``created_at``): the fixture's
-    # inventory (T1-T5, L1, F1) was imported in 2024 and acquired from 2018 to 2024.
+    # The year is the installation date's (decision 0022), not the acquisition's nor the
+    # import's (``created_at``): the fixture's inventory (T1-T5, L1, F1) was imported in
+    # 2024 and acquired from 2018 to 2024, with no installation date.
     imported = at("2026-03-01T10:00")
     async with db.uow() as uow:
-        for tag, school, owner, acquired, created, cents in [
-            ("NEW-1", history.soleil, "sem", date(2026, 1, 1), at("2027-02-01T10:00"), 50000),
-            ("NEW-2", history.lune, "sem", date(2026, 6, 15), imported, 120050),
-            ("NEW-3", history.soleil, "commune", date(2026, 4, 1), imported, 10000),  # not SEM's
-            ("NEW-4", history.soleil, "sem", date(2027, 1, 1), imported, 10000),  # next year
-            ("NEW-5", history.forges, "sem", date(2026, 5, 1), imported, 10000),  # Firminy
-            ("OLD-1", history.soleil, "sem", date(2019, 9, 1), imported, 30000),  # imported now
-            ("OLD-2", history.lune, "sem", date(2025, 12, 31), imported, 30000),  # the year before
-            ("NODATE", history.lune, "sem", None, imported, 30000),  # no acquisition date
-        ]:
+        for tag, school, owner, acquired, installed, created, cents in [
+            # acquired in 2025, installed in 2026, imported in 2027: 2026's
+            ("NEW-1", history.soleil, "sem", date(2025, 11, 20), date(2026, 1, 5),
+             at("2027-02-01T10:00"), 50000),
+            ("NEW-2", history.lune, "sem", date(2026, 6, 1), date(2026, 6, 15), imported, 120050),
+            ("NEW-3", history.soleil, "commune", None, date(2026, 4, 1), imported, 10000),
+            # acquired in 2026 but installed in 2027: next year's
+            ("NEW-4", history.soleil, "sem", date(2026, 12, 1), date(2027, 1, 10), imported, 10000),
+            ("NEW-5", history.forges, "sem", None, date(2026, 5, 1), imported, 10000),  # Firminy
+            ("OLD-1", history.soleil, "sem", date(2019, 9, 1), date(2019, 9, 1), imported, 30000),
+            ("OLD-2", history.lune, "sem", None, date(2025, 12, 31), imported, 30000),
+            ("NODATE", history.lune, "sem", None, None, imported, 30000),  # no date at all
+            ("UNDATED-26", history.soleil, "sem", date(2026, 2, 1), None, imported, 10000),
+        ]:  # fmt: skip
             uow.session.add(
                 Equipment(
                     asset_tag=tag,
@@ -609,11 +623,17 @@ async def test_the_yearly_list_holds_what_sem_installed_in_the_communes_schools(
                     serial=f"SN-{tag}",
                     owner=owner,
                     acquired_on=acquired,
+                    installed_on=installed,
                     value_cents=cents,
                     created_at=created,
                     updated_at=created,
                 )
             )
+        # A replacement recorded before replacements entered the inventory: on the claim's
+        # item only, with no new equipment.
+        t3 = await uow.session.scalar(select(ClaimItem).where(ClaimItem.asset_tag == "T3"))
+        assert t3 is not None
+        t3.replacement_installed_on, t3.new_value_cents = date(2026, 2, 10), 41000
         await uow.commit()
     await claims.record_replacement(
         db,
@@ -622,6 +642,7 @@ async def test_the_yearly_list_holds_what_sem_installed_in_the_communes_schools(
         item_tag="T2",
         installed_on=date(2026, 3, 20),
         new_value=E("420"),
+        new_item=claims.NewEquipment("T2-BIS"),
         now=at("2026-03-20T10:00"),
     )
     await claims.record_replacement(
@@ -631,6 +652,7 @@ async def test_the_yearly_list_holds_what_sem_installed_in_the_communes_schools(
         item_tag="F1",
         installed_on=date(2026, 4, 1),
         new_value=E("950"),
+        new_item=claims.NewEquipment("F1-BIS"),
         now=at("2026-04-01T10:00"),
     )
 
@@ -640,29 +662,48 @@ async def test_the_yearly_list_holds_what_sem_installed_in_the_communes_schools(
         for e in lines
     ] == [
         ("École de la Lune", "NEW-2", "new", date(2026, 6, 15), E("1200.50"), None),
-        ("École du Soleil", "NEW-1", "new", date(2026, 1, 1), E("500.00"), None),
-        ("École du Soleil", "T2", "replacement", date(2026, 3, 20), E("420.00"), "S-2026-0001"),
+        ("École du Soleil", "NEW-1", "new", date(2026, 1, 5), E("500.00"), None),
+        ("École du Soleil", "T3", "replacement", date(2026, 2, 10), E("410.00"), "S-2026-0001"),
+        ("École du Soleil", "T2-BIS", "replacement", date(2026, 3, 20), E("420.00"), "S-2026-0001"),
+        # Apart, never left out: SEM's equipment with no installation date that may be
+        # the year's (acquired in 2026, or with no date at all).
+        ("École de la Lune", "NODATE", "undated", None, E("300.00"), None),
+        ("École du Soleil", "UNDATED-26", "undated", None, E("100.00"), None),
     ]
-    assert lines[2].type == "tablet" and lines[2].model == "iPad 9"
+    assert [e.undated for e in lines] == [False] * 4 + [True] * 2
+    assert lines[3].type == "tablet" and lines[3].model == "iPad 9"  # the old one's
     assert [
         e.asset_tag
         for e in await reports.new_equipment_for_commune(db, commune_id=history.firminy, year=2026)
-    ] == ["F1", "NEW-5"]
+    ] == ["F1-BIS", "NEW-5"]
     assert [
         e.asset_tag
         for e in await reports.new_equipment_for_commune(
             db, commune_id=history.st_etienne, year=2025
         )
-    ] == ["OLD-2"]
+    ] == ["OLD-2", "NODATE"]
     assert [
-        (e.asset_tag, e.installed_on)
+        e.asset_tag
+        for e in await reports.new_equipment_for_commune(
+            db, commune_id=history.st_etienne, year=2027
+        )
+    ] == ["NEW-4", "NODATE"]
+    # The tablets acquired in 2024 have no installation date: 2024's list shows them apart
+    # (but T2, replaced and retired).
+    assert [
+        (e.asset_tag, e.source, e.acquired_on)
         for e in await reports.new_equipment_for_commune(
             db, commune_id=history.st_etienne, year=2024
         )
-    ] == [(f"T{i}", date(2024, 9, 1)) for i in range(1, 6)]
-    assert (
-        await reports.new_equipment_for_commune(db, commune_id=history.st_etienne, year=2023) == []
-    )
+    ] == [("NODATE", "undated", None)] + [
+        (f"T{i}", "undated", date(2024, 9, 1)) for i in (1, 3, 4, 5)
+    ]
+    assert [
+        e.asset_tag
+        for e in await reports.new_equipment_for_commune(
+            db, commune_id=history.st_etienne, year=2023
+        )
+    ] == ["NODATE"]
 
     sheet = load_workbook(
         io.BytesIO(new_equipment_xlsx(lines, commune_name="Saint-Étienne", year=2026))
@@ -677,13 +718,114 @@ async def test_the_yearly_list_holds_what_sem_installed_in_the_communes_schools(
         "iPad 10",
         "SN-NEW-2",
         datetime(2026, 6, 15),  # noqa: DTZ001
-        datetime(2026, 6, 15),  # noqa: DTZ001
+        datetime(2026, 6, 1),  # noqa: DTZ001
         1200.5,
         "Nouvel équipement",
     ]
     assert sheet["J4"].value == "Remplacement (sinistre S-2026-0001)"
-    assert (sheet["A5"].value, sheet["I5"].value) == ("Total", 2120.5)
-    assert sheet["I5"].number_format == '#,##0.00 "€"'
+    assert (sheet["A6"].value, sheet["I6"].value) == ("Total", 2530.5)
+    assert sheet["I6"].number_format == '#,##0.00 "€"'
+    assert sheet["A8"].value.startswith("Équipements installés par Saint-Étienne Métropole en 2026")
+    assert sheet["A10"].value == "Sans date d'installation (à compléter dans l'inventaire) : 2"
+    assert sheet["A11"].value == "École" and sheet["A11"].font.bold
+    assert [cells(sheet, row)[2] for row in (12, 13)] == ["NODATE", "UNDATED-26"]
+    assert cells(sheet, 12)[6] is None and cells(sheet, 12)[9] == "date d'installation inconnue"
+
+
+async def test_a_replacement_installed_enters_the_inventory_and_retires_the_old_item(
+    history: History,
+) -> None:
+    db = history.db
+    view = await claims.record_replacement(
+        db,
+        history.staff,
+        history.claims["#2"],
+        item_tag="t2",
+        installed_on=date(2026, 3, 20),
+        new_value=E("420"),
+        new_item=claims.NewEquipment(" sem 0420 ", model="iPad 10"),
+        now=at("2026-03-20T10:00"),
+    )
+    async with db.uow() as uow:
+        new = await uow.directory.equipment_by_tag("SEM0420")
+        old = await uow.directory.equipment_by_tag("T2")
+        assert new is not None and old is not None
+        assert (new.type, new.model, new.owner, new.state, new.school_id) == (
+            "tablet",
+            "iPad 10",
+            "sem",
+            "in_service",
+            history.soleil,
+        )
+        assert (new.installed_on, new.acquired_on, new.value_cents) == (
+            date(2026, 3, 20),
+            date(2026, 3, 20),
+            42000,
+        )
+        # A stolen item stays stolen (it may still be found), retired by its replacement.
+        assert (old.replaced_by_id, old.state) == (new.id, "stolen")
+        item = await uow.session.scalar(select(ClaimItem).where(ClaimItem.asset_tag == "T2"))
+        assert item is not None and item.replacement_equipment_id == new.id
+    assert next(i for i in view.items if i.asset_tag == "T2").replacement_tag == "SEM0420"
+
+    # The same tag twice, a tag already taken, a malformed one, or none: refused.
+    for tag, code in [
+        ("SEM0420", "claim.error.new_tag_taken"),
+        ("T4", "claim.error.new_tag_taken"),
+        ("SEM 04#20", "directory.error.asset_tag"),
+    ]:
+        with pytest.raises(DomainError) as refused:
+            await claims.record_replacement(
+                db,
+                history.staff,
+                history.claims["#2"],
+                item_tag="T3",
+                installed_on=date(2026, 3, 20),
+                new_value=E("420"),
+                new_item=claims.NewEquipment(tag),
+                now=at("2026-03-20T10:00"),
+            )
+        assert refused.value.code == code, tag
+    with pytest.raises(DomainError) as refused:
+        await claims.record_replacement(
+            db,
+            history.staff,
+            history.claims["#2"],
+            item_tag="T3",
+            installed_on=date(2026, 3, 20),
+            new_value=E("420"),
+            now=at("2026-03-20T10:00"),
+        )
+    assert refused.value.code == "claim.error.new_tag_required"
+    with pytest.raises(DomainError) as refused:  # T2 has its replacement already
+        await claims.record_replacement(
+            db,
+            history.staff,
+            history.claims["#2"],
+            item_tag="T2",
+            installed_on=date(2026, 3, 21),
+            new_value=E("420"),
+            new_item=claims.NewEquipment("SEM0421"),
+            now=at("2026-03-21T10:00"),
+        )
+    assert refused.value.code == "claim.error.already_replaced"
+
+    # A damaged item is destroyed once replaced.
+    await claims.record_replacement(
+        db,
+        history.staff,
+        history.claims["#5"],
+        item_tag="L1",
+        installed_on=date(2026, 3, 22),
+        new_value=E("700"),
+        new_item=claims.NewEquipment("L2"),
+        now=at("2026-03-22T10:00"),
+    )
+    async with db.uow() as uow:
+        l1 = await uow.directory.equipment_by_tag("L1")
+        l2 = await uow.directory.equipment_by_tag("L2")
+        assert l1 is not None and l2 is not None
+        assert (l1.state, l1.replaced_by_id, l2.model) == ("destroyed", l2.id, "Epson EB")
 
 
 # ============================================================================ the export

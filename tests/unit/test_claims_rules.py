@@ -12,6 +12,7 @@ from bot.domain.claims import (
     DUTY_WINDOW,
     HIGH_FREQUENCY_THRESHOLD,
     REFUND_SHARE_BY_AGE,
+    SECURITY_FLAG_KINDS,
     ClaimFacts,
     ClaimItemFacts,
     ClaimKind,
@@ -24,8 +25,10 @@ from bot.domain.claims import (
     check_duty_time,
     check_payment_amount,
     check_payment_day,
+    check_pledge_date,
     close,
     confirm_duty,
+    counts_toward_security_flag,
     derive_state,
     estimate_refund,
     is_high_frequency,
@@ -34,12 +37,15 @@ from bot.domain.claims import (
     item_refund,
     mark_complete,
     open_claim,
+    read_new_model,
+    recent_claim_count,
     record_payment,
     record_pledge,
     recovery_outcome,
     recovery_request_deadline,
     refund_share,
     reopen,
+    state_when_replaced,
     to_cents,
 )
 from bot.domain.dates import PARIS
@@ -340,6 +346,28 @@ def test_a_pledge_needs_a_planned_date_and_a_non_negative_amount() -> None:
     assert error_code(e) == "claim.error.negative_amount"
 
 
+def test_a_pledge_planned_in_the_past_is_refused_naming_today() -> None:
+    # NOW is 3 March 2026, 13:00 in Paris: today is 3 March.
+    assert check_pledge_date(date(2026, 3, 3), date(2026, 3, 3)) == date(2026, 3, 3)
+    with pytest.raises(DomainError) as e:
+        check_pledge_date(date(2026, 3, 2), date(2026, 3, 3))
+    assert error_code(e) == "claim.error.pledge_date_past"
+    assert e.value.params == {"planned_on": date(2026, 3, 2), "today": date(2026, 3, 3)}
+    with pytest.raises(DomainError) as e:
+        record_pledge(declared(), Decimal("10"), PaymentMode.INSURER_DIRECT, date(2026, 3, 2), NOW)
+    assert error_code(e) == "claim.error.pledge_date_past"
+    today = record_pledge(
+        declared(), Decimal("10"), PaymentMode.INSURER_DIRECT, date(2026, 3, 3), NOW
+    )
+    assert today.pledge is not None and today.pledge.planned_on == date(2026, 3, 3)
+    # Late in the evening of 2 March in Paris it is already 2 March there, not 1 March.
+    late = datetime(2026, 3, 2, 22, 30, tzinfo=UTC)  # 23:30 in Paris
+    pledge = record_pledge(
+        a_claim(), Decimal("10"), PaymentMode.INSURER_DIRECT, date(2026, 3, 2), late
+    )
+    assert pledge.pledge is not None
+
+
 def test_no_pledge_after_completion() -> None:
     claim = mark_complete(pledged(), date(2026, 3, 3), NOW)
     with pytest.raises(DomainError) as e:
@@ -526,12 +554,27 @@ def test_the_recovery_window_counts_calendar_days_across_a_dst_change() -> None:
 
 def test_three_claims_within_a_year_raise_the_security_flag() -> None:
     now = datetime(2026, 6, 1, tzinfo=UTC)
-    two = [now - timedelta(days=10), now - timedelta(days=200)]
+    theft, damage = ClaimKind.THEFT, ClaimKind.DAMAGE
+    two = [(theft, now - timedelta(days=10)), (damage, now - timedelta(days=200))]
     assert HIGH_FREQUENCY_THRESHOLD == 3
     assert not is_high_frequency(two, now)
-    assert is_high_frequency([*two, now - timedelta(days=365)], now)
-    assert not is_high_frequency([*two, now - timedelta(days=365, seconds=1)], now)
-    assert not is_high_frequency([*two, now + timedelta(days=1)], now)
+    assert is_high_frequency([*two, (theft, now - timedelta(days=365))], now)
+    assert not is_high_frequency([*two, (theft, now - timedelta(days=365, seconds=1))], now)
+    assert not is_high_frequency([*two, (theft, now + timedelta(days=1))], now)
+
+
+def test_the_security_flag_counts_thefts_and_damage_but_not_losses() -> None:
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    recent = now - timedelta(days=30)
+    assert {ClaimKind.THEFT, ClaimKind.DAMAGE} == SECURITY_FLAG_KINDS
+    assert counts_toward_security_flag("theft") and counts_toward_security_flag("damage")
+    assert not counts_toward_security_flag(ClaimKind.LOSS)
+    losses = [(ClaimKind.LOSS, recent)] * 5
+    assert recent_claim_count(losses, now) == 0
+    assert not is_high_frequency(losses, now)
+    mixed = [("theft", recent), ("damage", recent), ("loss", recent), ("loss", recent)]
+    assert recent_claim_count(mixed, now) == 2
+    assert is_high_frequency([*mixed, ("damage", recent)], now)
 
 
 def test_only_equipment_provided_by_sem_is_refunded_to_sem() -> None:
@@ -586,3 +629,23 @@ def test_a_payment_is_made_today_at_the_latest() -> None:
     with pytest.raises(DomainError) as e:
         check_payment_day(date(2026, 3, 11), today)
     assert error_code(e) == "claim.error.payment_in_future"
+
+
+def test_a_replaced_item_stays_stolen_or_lost_and_a_damaged_one_is_destroyed() -> None:
+    assert state_when_replaced(ClaimKind.THEFT, "stolen") == "stolen"
+    assert state_when_replaced("loss", "lost") == "lost"
+    assert state_when_replaced(ClaimKind.DAMAGE, "in_service") == "destroyed"
+    # A stolen item found again before the indemnity is in service, and stays so.
+    assert state_when_replaced(ClaimKind.THEFT, "in_service") == "in_service"
+
+
+def test_a_new_items_model_may_name_a_new_type_before_a_colon() -> None:
+    assert read_new_model("  iPad 10 ") == (None, "iPad 10")
+    assert read_new_model("ordinateur portable : ThinkPad E14") == ("laptop", "ThinkPad E14")
+    assert read_new_model("Tablette: iPad 10") == ("tablet", "iPad 10")
+    # A colon that does not follow a known type is part of the model.
+    assert read_new_model("Epson EB: 535W") == (None, "Epson EB: 535W")
+    for wrong in ("", "   ", "tablette :", "x" * 121):
+        with pytest.raises(DomainError) as e:
+            read_new_model(wrong)
+        assert (e.value.code, e.value.params) == ("claim.error.new_model", {"max": 120})

@@ -10,6 +10,7 @@ import pytest
 from bot.bootstrap import bootstrap
 from bot.config import Settings
 from bot.domain.errors import DomainError
+from bot.domain.holds import KIND_HOLD_REMINDER
 from bot.services.claim_kind import CLAIMS
 from bot.services.claim_reminders import CLAIM_REMINDER_KINDS
 from bot.services.kinds import Kinds
@@ -58,5 +59,5 @@ def test_bootstrap_registers_claims_and_every_reminder_kind(tmp_path: Path) -> N
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
     services = bootstrap(settings, db)
     assert services.kinds.get("claim") is CLAIMS
-    assert services.renderers.kinds() == sorted(CLAIM_REMINDER_KINDS)
+    assert services.renderers.kinds() == sorted([*CLAIM_REMINDER_KINDS, KIND_HOLD_REMINDER])
     assert services.renderers.elsewhere == set(REPORT_KINDS)

@@ -51,7 +51,9 @@ class ClaimCard:
     def item_line(self, item: ItemView, body_kind: str | None = None) -> str:
         name = item.asset_tag or self.t("claim.item.no_tag")
         what = (
-            f"{item.type} — {item.model}" if item.known and item.type else (item.description or "")
+            f"{self.i18n.equipment_type(self.lang, item.type)} — {item.model}"
+            if item.known and item.type
+            else (item.description or "")
         )
         if not item.covered:
             value = self.t(body_variant("claim.item.commune_owned", body_kind))

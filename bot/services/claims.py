@@ -205,7 +205,9 @@ class TagCheck:
 
     asset_tag: str
     known: bool
-    label: str | None = None  # type and model, when known
+    type: str | None = None  # type (a code of the list, or as imported) and model, when known
+    model: str | None = None
+    equipment_id: int | None = None
     other_school: bool = False
     unavailable: bool = False  # already reported stolen or lost, collected, recycled…
     extra: dict[str, Any] = field(default_factory=dict)
@@ -507,7 +509,13 @@ async def check_tags(
                 checks.append(TagCheck(tag, known=True, unavailable=True))
             else:
                 checks.append(
-                    TagCheck(tag, known=True, label=f"{equipment.type} — {equipment.model}")
+                    TagCheck(
+                        tag,
+                        known=True,
+                        type=equipment.type,
+                        model=equipment.model,
+                        equipment_id=equipment.id,
+                    )
                 )
         return checks
 

@@ -164,6 +164,24 @@ async def school_chosen(update: Update, context: PneContext) -> str:
 # --- equipment -------------------------------------------------------------------------
 
 
+def _label(context: PneContext, type_: str | None, model: str | None) -> str:
+    """An item's type (in the person's language) and model, as buttons and lists show it."""
+    kind = context.services.i18n.equipment_type(context.lang, type_)
+    return f"{kind} {model or ''}".strip()
+
+
+def _chosen(
+    draft: dict[str, Any], *, equipment_id: int | None = None, tag: str | None = None
+) -> dict[str, Any] | None:
+    """The draft's item for this piece of equipment (tapped or typed: the same item)."""
+    for item in draft["items"]:
+        if equipment_id is not None and item.get("equipment_id") == equipment_id:
+            return item
+        if tag and item.get("tag") == tag:
+            return item
+    return None
+
+
 async def _show_items(update: Update, context: PneContext, *, new_message: bool) -> str:
     assert context.person is not None
     draft = _draft(context)
@@ -171,18 +189,12 @@ async def _show_items(update: Update, context: PneContext, *, new_message: bool)
     rows_eq, total = await service.inventory_page(
         context.services.db, context.person.id, int(draft["school_id"]), page, PER_PAGE
     )
-    chosen = {int(i["equipment_id"]) for i in draft["items"] if i.get("equipment_id")}
     rows: list[list[tuple[str, str]]] = []
     for equipment in rows_eq:
-        mark = "✅ " if equipment.id in chosen else ""
-        rows.append(
-            [
-                (
-                    f"{mark}{equipment.asset_tag} · {equipment.type} {equipment.model}"[:60],
-                    f"clm:item:{equipment.id}",
-                )
-            ]
-        )
+        chosen = _chosen(draft, equipment_id=equipment.id, tag=equipment.asset_tag)
+        mark = "✅ " if chosen is not None else ""
+        label = _label(context, equipment.type, equipment.model)
+        rows.append([(f"{mark}{equipment.asset_tag} · {label}"[:60], f"clm:item:{equipment.id}")])
     nav: list[tuple[str, str]] = []
     if page > 0:
         nav.append((context.t("common.button.previous"), f"clm:page:{page - 1}"))
@@ -223,11 +235,12 @@ async def _show_items(update: Update, context: PneContext, *, new_message: bool)
 
 
 async def item_toggled(update: Update, context: PneContext) -> str:
+    """A tap on an item: chosen if it was not, removed if it was (tapped or typed)."""
     query = update.callback_query
     assert query is not None and query.data is not None and context.person is not None
     draft = _draft(context)
     equipment_id = int(query.data.rsplit(":", 1)[1])
-    existing = next((i for i in draft["items"] if i.get("equipment_id") == equipment_id), None)
+    existing = _chosen(draft, equipment_id=equipment_id)
     if existing is not None:
         draft["items"].remove(existing)
         await query.answer()
@@ -240,12 +253,22 @@ async def item_toggled(update: Update, context: PneContext) -> str:
     if equipment is None:
         await query.answer(context.t("claim.error.item_unavailable"), show_alert=True)
         return ITEMS
+    typed = _chosen(draft, tag=equipment.asset_tag)  # typed earlier: the same item
+    if typed is not None:
+        draft["items"].remove(typed)
+        await query.answer()
+        return await _show_items(update, context, new_message=False)
+    if len(draft["items"]) >= service.MAX_ITEMS:
+        await query.answer(
+            context.t("claim.error.too_many_items", max=service.MAX_ITEMS), show_alert=True
+        )
+        return ITEMS
     await query.answer()
     draft["items"].append(
         {
             "equipment_id": equipment.id,
             "tag": equipment.asset_tag,
-            "label": f"{equipment.type} {equipment.model}",
+            "label": _label(context, equipment.type, equipment.model),
         }
     )
     return await _show_items(update, context, new_message=False)
@@ -260,11 +283,12 @@ async def page_turned(update: Update, context: PneContext) -> str:
 
 
 async def tags_typed(update: Update, context: PneContext) -> str:
-    """Asset tags typed by hand: this school's are added, unknown ones are described."""
+    """Asset tags typed by hand: this school's are added, unknown ones are described, and
+    a tag already chosen (typed or tapped) is removed from the choice."""
     assert update.effective_message is not None and context.person is not None
     draft = _draft(context)
-    room = max(service.MAX_ITEMS - len(draft["items"]), 0)
-    tags = [t for t in _TAG_SPLIT.split(update.effective_message.text or "") if t][:room]
+    typed = [t for t in _TAG_SPLIT.split(update.effective_message.text or "") if t]
+    tags = list(dict.fromkeys(typed))[: 2 * service.MAX_ITEMS]  # each tag once
     try:
         checks = await service.check_tags(
             context.services.db, context.person.id, int(draft["school_id"]), tags
@@ -272,20 +296,33 @@ async def tags_typed(update: Update, context: PneContext) -> str:
     except DomainError as error:
         await _error(update, context, error)
         return ITEMS
-    already = {i.get("tag") for i in draft["items"]}
     unknown: list[str] = []
+    removed: list[str] = []
     for check in checks:
-        if check.asset_tag in already:
-            continue
-        if check.other_school:
+        existing = _chosen(draft, equipment_id=check.equipment_id, tag=check.asset_tag)
+        if existing is not None:
+            draft["items"].remove(existing)
+            removed.append(check.asset_tag)
+        elif check.other_school:
             await reply(update, context, "claim.error.tag_other_school", tag=check.asset_tag)
         elif check.unavailable:
             await reply(update, context, "claim.error.tag_unavailable", tag=check.asset_tag)
+        elif len(draft["items"]) + len(unknown) >= service.MAX_ITEMS:
+            await reply(update, context, "claim.error.too_many_items", max=service.MAX_ITEMS)
+            break
         elif check.known:
-            draft["items"].append({"tag": check.asset_tag, "label": check.label, "typed": True})
-            already.add(check.asset_tag)
+            draft["items"].append(
+                {
+                    "equipment_id": check.equipment_id,
+                    "tag": check.asset_tag,
+                    "label": _label(context, check.type, check.model),
+                    "typed": True,
+                }
+            )
         else:
             unknown.append(check.asset_tag)
+    if removed:
+        await reply(update, context, "claim.report.items_removed", tags=", ".join(removed))
     if unknown:
         draft["to_describe"] = unknown
         await reply(update, context, "claim.report.describe_unknown", tag=unknown[0])

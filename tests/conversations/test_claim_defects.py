@@ -51,7 +51,7 @@ async def test_a_damage_claim_offers_no_recovery_of_found_items(world: World) ->
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Dégradation")
     await api.send_text(teacher, "SEM-0003")
-    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "aujourd'hui 8h")
     await api.send_text(teacher, "Écran fissuré")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
@@ -88,3 +88,68 @@ async def test_closing_a_claim_tells_its_reporter_and_the_body_why(world: World)
     assert world.last_text(teacher) == told
     assert world.last_text(agent) == told
     assert world.last_text(staff) == "🗂 Sinistre S-2026-0001 clos. Ses relances sont annulées."
+
+
+def _labels(message: object) -> list[str]:
+    return [text for row in message.buttons for text, _ in row]  # type: ignore[attr-defined]
+
+
+async def test_equipment_types_are_named_in_the_persons_language(world: World) -> None:
+    api = world.api
+    _, agent, staff = await _reported(world)
+    assert any("SEM-0001 tablette — iPad 9" in text for text in world.texts(agent))
+    await api.send_text(staff, "/dossier S-2026-0001")
+    card = world.last_text(staff)
+    assert "tablette — iPad 9" in card and "tablet " not in card
+
+    english = world.user("Sam", language_code="en")
+    code = await world.invite(Role.TEACHER, school="0420001Y")
+    await api.send_text(english, f"/start {code}")
+    await api.send_text(english, "/langue")
+    await api.tap(english, api.last(english.id), "English")
+    await api.send_text(english, "/report")
+    await api.tap(english, api.last(english.id), 0)
+    labels = _labels(api.last(english.id))
+    assert "SEM-0003 · laptop ThinkPad E14" in labels
+    assert "SEM-0004 · projector Epson EB" in labels
+    api.assert_no_refusals()
+
+
+async def test_a_typed_tag_is_the_same_item_as_its_button_and_either_removes_it(
+    world: World,
+) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "Vol")
+    await api.send_text(teacher, "sem-0001")
+    items = api.last(teacher.id)
+    labels = _labels(items)
+    assert "✅ SEM-0001 · tablette iPad 9" in labels
+    assert "✔️ Terminé (1 choisi)" in labels
+    # Tapping the typed item removes it: the counter and the list agree.
+    await api.tap(teacher, items, "✅ SEM-0001 · tablette iPad 9")
+    items = api.last(teacher.id)
+    assert "SEM-0001 · tablette iPad 9" in _labels(items)
+    assert "✔️ Terminé (0 choisi)" in _labels(items)
+    assert "SEM-0001" not in (items.text or "").split("Votre choix :")[1]
+    # Tapped, then typed again: removed too, and said so.
+    await api.tap(teacher, items, "SEM-0001 · tablette iPad 9")
+    await api.tap(teacher, items, "SEM-0002 · tablette iPad 9")
+    await api.send_text(teacher, "SEM-0001")
+    texts = world.texts(teacher)
+    assert "Retiré de votre choix : SEM-0001." in texts
+    items = api.last(teacher.id)
+    assert "✔️ Terminé (1 choisi)" in _labels(items)
+    assert "✅ SEM-0002 · tablette iPad 9" in _labels(items)
+    # Typed twice in one message, a tag is chosen once.
+    await api.send_text(teacher, "SEM-0003, SEM-0003")
+    assert "✔️ Terminé (2 choisis)" in _labels(api.last(teacher.id))
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (2 choisis)")
+    await api.send_text(teacher, "aujourd'hui 8h")
+    await api.send_text(teacher, "Armoire fracturée")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+    summary = world.last_text(teacher)
+    assert summary.count("SEM-0002") == 1 and summary.count("SEM-0003") == 1
+    assert "SEM-0001" not in summary
+    api.assert_no_refusals()

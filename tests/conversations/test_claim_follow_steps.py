@@ -35,7 +35,7 @@ async def _report_a_laptop(world: World, teacher: SimUser) -> None:
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Perte")
     await api.send_text(teacher, "SEM-0003")
-    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "aujourd'hui 8h")
     await api.send_text(teacher, "Oublié en sortie scolaire")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")

@@ -33,11 +33,11 @@ async def report_two_tablets(
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Vol")
     items = api.last(teacher.id)
-    await api.tap(teacher, items, "SEM-0001 · tablet iPad 9")
-    await api.tap(teacher, items, "✅ SEM-0001 · tablet iPad 9")  # untick…
-    await api.tap(teacher, items, "SEM-0001 · tablet iPad 9")  # …and tick again
-    await api.tap(teacher, items, "SEM-0002 · tablet iPad 9")
-    await api.tap(teacher, items, "✔️ Terminé (2 choisi·s)")
+    await api.tap(teacher, items, "SEM-0001 · tablette iPad 9")
+    await api.tap(teacher, items, "✅ SEM-0001 · tablette iPad 9")  # untick…
+    await api.tap(teacher, items, "SEM-0001 · tablette iPad 9")  # …and tick again
+    await api.tap(teacher, items, "SEM-0002 · tablette iPad 9")
+    await api.tap(teacher, items, "✔️ Terminé (2 choisis)")
     await api.send_text(teacher, when)
     await api.send_text(
         teacher, "Armoire de la classe fracturée <b>pendant</b> le week-end & rien d'autre"
@@ -58,7 +58,7 @@ async def test_a_theft_from_report_to_closing(world: World) -> None:
     summary = await report_two_tablets(world, teacher)
     assert "Vol à École du Soleil" in summary
     assert "Constaté le mardi 10 mars 2026 à 08:00" in summary
-    assert "SEM-0001 tablet — iPad 9 : valeur 400,00\xa0€, 80 % → 320,00\xa0€" in summary
+    assert "SEM-0001 tablette — iPad 9 : valeur 400,00\xa0€, 80 % → 320,00\xa0€" in summary
     assert "Remboursement estimé : 640,00\xa0€" in summary
     assert "avant le jeudi 12 mars 2026 à 08:00" in summary
     assert "Armoire de la classe fracturée <b>pendant</b> le week-end & rien d'autre" in summary
@@ -321,17 +321,17 @@ async def test_an_unknown_tag_is_accepted_with_a_description_and_shown_to_estima
     await api.send_text(teacher, "XYZ-9 SEM-0004")
     assert world.last_text(teacher).startswith("L'étiquette XYZ-9 n'est pas dans l'inventaire")
     await api.send_text(teacher, "Enceinte Bluetooth JBL")
-    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (2 choisi·s)")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (2 choisis)")
     await api.send_text(teacher, "hier")
     await api.send_text(teacher, "Chute du chariot")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
     summary = world.last_text(teacher)
     assert "XYZ-9 Enceinte Bluetooth JBL : à estimer" in summary
     assert (
-        "SEM-0004 projector — Epson EB : valeur 600,00\xa0€, 0 % → 0,00\xa0€\n"
+        "SEM-0004 vidéoprojecteur — Epson EB : valeur 600,00\xa0€, 0 % → 0,00\xa0€\n"
         "  ⚠️ plus de 6 ans : ne sera pas remplacé" in summary
     )
-    assert "⚠️ 1 élément(s) sans valeur ou date d'achat connue" in summary
+    assert "⚠️ 1 élément sans valeur ou date d'achat connue" in summary
     assert "(heure non précisée : minuit retenu, corrigez si besoin)" in summary
 
 
@@ -341,7 +341,7 @@ async def test_a_discovery_in_the_future_is_refused_and_asked_again(world: World
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Vol")
     await api.send_text(teacher, "SEM-0003")
-    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
 
     await api.send_text(teacher, "demain 8h")
     assert world.texts(teacher)[-2].startswith("Je n'ai pas compris cette date.")
@@ -358,7 +358,7 @@ async def test_a_description_over_the_limit_is_refused_without_a_bot_api_error(
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Vol")
     await api.send_text(teacher, "SEM-0003")
-    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "hier 8h")
 
     await api.send_text(teacher, "é" * 4000)
@@ -412,7 +412,7 @@ async def test_a_long_summary_in_several_parts_is_still_valid_html(world: World)
     await api.send_text(teacher, " ".join(tags))
     for n in range(12):
         await api.send_text(teacher, f"Matériel n° {n} décrit <ici> & là, " + "x" * 200)
-    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (12 choisi·s)")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (12 choisis)")
     await api.send_text(teacher, "hier 8h")
     await api.send_text(teacher, "\n".join(f"Ligne {n} : dégâts & <traces>" * 3 for n in range(25)))
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
@@ -497,7 +497,7 @@ async def test_equipment_already_reported_stolen_cannot_be_reported_again(world:
         "Le matériel SEM-0001 n'est plus en service (déjà signalé volé ou perdu, enlevé ou "
         "recyclé) : je ne peux pas l'ajouter."
     )
-    assert "SEM-0001" not in world.last_text(teacher).split("Choisi :")[1]
+    assert "SEM-0001" not in world.last_text(teacher).split("Votre choix :")[1]
 
 
 async def test_a_commune_agent_picks_the_school_and_staff_search_among_many(world: World) -> None:

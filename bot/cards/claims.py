@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.domain.bodies import body_variant
-from bot.domain.claims import RECOVERABLE_KINDS, ClaimState
+from bot.domain.claims import RECOVERABLE_KINDS, ClaimState, late_from_the_start
 from bot.i18n import I18n, Safe
 from bot.services.claims import ClaimView, ItemView, Preview
 from bot.services.delivery import Actions, actions
@@ -251,8 +251,22 @@ class ClaimCard:
             reporter=claim.reporter_name,
             deadline=self.when(claim.deadline),
             total=self.money(claim.total_refund),
-            flag=Safe(self.t("claim.card.high_frequency") if claim.high_frequency else ""),
+            flag=Safe("\n".join(self._staff_flags(claim))),
         )
+
+    def _staff_flags(self, claim: ClaimView) -> list[str]:
+        flags = []
+        if late_from_the_start(claim.kind, claim.discovered_at, claim.created_at):
+            flags.append(
+                self.t(
+                    "claim.notify.late_from_the_start",
+                    discovered=self.when(claim.discovered_at),
+                    deadline=self.when(claim.deadline),
+                )
+            )
+        if claim.high_frequency:
+            flags.append(self.t("claim.card.high_frequency"))
+        return flags
 
     # --- actions ---------------------------------------------------------------------
 

@@ -154,6 +154,14 @@ def duties_deadline(discovered_at: datetime) -> datetime:
     return to_utc(discovered_at, "discovered_at") + DUTY_WINDOW
 
 
+def late_from_the_start(kind: ClaimKind, discovered_at: datetime, reported_at: datetime) -> bool:
+    """Whether the 48 h duties were already overdue when the claim was reported (a
+    discovery typed weeks later): the reporter is warned, staff are told at once."""
+    return bool(duties_for(kind)) and duties_deadline(discovered_at) <= to_utc(
+        reported_at, "reported_at"
+    )
+
+
 # --------------------------------------------------------------------------- refunds
 
 

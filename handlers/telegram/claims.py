@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.domain.bodies import body_variant
-from bot.domain.claims import ClaimKind
+from bot.domain.claims import ClaimKind, duties_deadline, late_from_the_start
 from bot.domain.dates import parse_discovery_detail
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
@@ -380,6 +380,15 @@ async def when_typed(update: Update, context: PneContext) -> str:
     draft = _draft(context)
     draft["discovered_at"] = parsed.at.isoformat()
     draft["time_given"] = parsed.time_given
+    kind = ClaimKind(draft["kind"])
+    if late_from_the_start(kind, parsed.at, services.clock.now()):
+        # Typed months later (« 12/03 »): the duties are overdue already; say it now.
+        await reply(
+            update,
+            context,
+            "claim.report.late_discovery",
+            deadline=services.i18n.datetime(context.lang, duties_deadline(parsed.at)),
+        )
     if draft.pop("fixing", False):
         return await _show_summary(update, context)
     await reply(update, context, "claim.report.ask_what")

@@ -153,3 +153,40 @@ async def test_a_typed_tag_is_the_same_item_as_its_button_and_either_removes_it(
     assert summary.count("SEM-0002") == 1 and summary.count("SEM-0003") == 1
     assert "SEM-0001" not in summary
     api.assert_no_refusals()
+
+
+async def test_a_discovery_past_its_48_hours_warns_the_reporter_and_staff(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    staff = await world.registered("Sacha", Role.STAFF)
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "Vol")
+    await api.send_text(teacher, "SEM-0003")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
+    await api.send_text(teacher, "01/03 9h")
+    warning = world.texts(teacher)[-2]
+    assert warning.startswith("⚠️ Constaté il y a plus de 48 h")
+    assert "avant le mardi 3 mars 2026 à 09:00" in warning
+    assert "déjà en retard" in warning
+    await api.send_text(teacher, "Volé dans la classe")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    notice = world.last_text(staff)
+    assert "En retard dès le signalement : constaté le dimanche 1 mars 2026 à 09:00" in notice
+    api.assert_no_refusals()
+
+
+async def test_a_recent_discovery_gives_no_lateness_warning(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    staff = await world.registered("Sacha", Role.STAFF)
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "Vol")
+    await api.send_text(teacher, "SEM-0003")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
+    await api.send_text(teacher, "hier 9h")
+    assert not any("48 h" in text and "retard" in text for text in world.texts(teacher))
+    await api.send_text(teacher, "Volé dans la classe")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+    await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
+    assert "En retard" not in world.last_text(staff)

@@ -36,8 +36,8 @@ from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, reply, send, send_about, set_buttons, tell
 from handlers.telegram.dialogues import dialogue
 
-KIND, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY = (
-    "kind", "school", "items", "describe", "when", "what", "files", "summary",
+KIND, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY, RESUME = (
+    "kind", "school", "items", "describe", "when", "what", "files", "summary", "resume",
 )  # fmt: skip
 DRAFT = "claim_draft"
 PER_PAGE = 6
@@ -76,8 +76,73 @@ async def start(update: Update, context: PneContext) -> str | int:
         await reply(update, context, "common.error.forbidden")
         return ConversationHandler.END
     assert context.user_data is not None
+    if context.user_data.get(DRAFT, {}).get("kind"):
+        # A report under way (or left when its dialogue expired): never drop it silently.
+        return await _ask_resume(update, context)
+    return await _fresh(update, context)
+
+
+async def _fresh(update: Update, context: PneContext) -> str:
+    assert context.user_data is not None
     context.user_data[DRAFT] = {"items": [], "files": [], "page": 0}
     return await _ask_kind(update, context)
+
+
+async def _ask_resume(update: Update, context: PneContext) -> str:
+    draft = _draft(context)
+    parts = [context.t(f"claim.kind_word.{draft['kind']}")]
+    if draft.get("school_name"):
+        parts.append(str(draft["school_name"]))
+    if draft.get("items"):
+        parts.append(context.t("claim.report.draft_items", count=len(draft["items"])))
+    rows = [
+        [(context.t("claim.button.draft_resume"), "clm:draft:resume")],
+        [(context.t("claim.button.draft_restart"), "clm:draft:restart")],
+    ]
+    await reply(
+        update,
+        context,
+        "claim.report.draft_found",
+        what=", ".join(parts),
+        reply_markup=keyboard(rows),
+    )
+    return RESUME
+
+
+async def draft_chosen(update: Update, context: PneContext) -> str:
+    """« Reprendre le brouillon » goes back to the first step not answered yet;
+    « Recommencer » drops the draft and starts again."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.user_data is not None
+    await query.answer()
+    await set_buttons(query, None)
+    draft = context.user_data.get(DRAFT) or {}
+    if query.data.endswith(":restart") or not draft.get("kind"):
+        return await _fresh(update, context)
+    return await _resume(update, context)
+
+
+async def _resume(update: Update, context: PneContext) -> str:
+    draft = _draft(context)
+    draft.pop("fixing", None)
+    draft.setdefault("items", [])
+    draft.setdefault("files", [])
+    if "school_id" not in draft:
+        return await _ask_school(update, context)
+    if draft.get("to_describe"):
+        await reply(update, context, "claim.report.describe_unknown", tag=draft["to_describe"][0])
+        return DESCRIBE
+    if not draft["items"] or not draft.get("items_done"):
+        return await _show_items(update, context, new_message=True)
+    if "discovered_at" not in draft:
+        await reply(update, context, "claim.report.ask_when")
+        return WHEN
+    if "description" not in draft:
+        await reply(update, context, "claim.report.ask_what")
+        return WHAT
+    if not draft.get("files_done"):
+        return await _ask_files(update, context)
+    return await _show_summary(update, context)
 
 
 async def _ask_kind(update: Update, context: PneContext) -> str:
@@ -357,6 +422,7 @@ async def items_done(update: Update, context: PneContext) -> str:
         return ITEMS
     await query.answer()
     await set_buttons(query, None)
+    draft["items_done"] = True
     if draft.pop("fixing", False):
         return await _show_summary(update, context)
     await reply(update, context, "claim.report.ask_when")
@@ -458,7 +524,9 @@ async def files_done(update: Update, context: PneContext) -> str:
     assert query is not None
     await query.answer()
     await set_buttons(query, None)
-    _draft(context).pop("fixing", None)
+    draft = _draft(context)
+    draft.pop("fixing", None)
+    draft["files_done"] = True
     return await _show_summary(update, context)
 
 
@@ -543,6 +611,7 @@ async def fix_part(update: Update, context: PneContext) -> str:
         await reply(update, context, "claim.report.ask_what")
         return WHAT
     draft["files"] = []
+    draft.pop("files_done", None)
     return await _ask_files(update, context)
 
 
@@ -614,6 +683,10 @@ def conversation() -> ConversationHandler[PneContext]:
             CommandHandler(["signaler", "report"], start, filters=filters.ChatType.PRIVATE)
         ],
         states={
+            RESUME: [
+                CallbackQueryHandler(draft_chosen, pattern=r"^clm:draft:(resume|restart)$"),
+                *stay,
+            ],
             KIND: [
                 CallbackQueryHandler(kind_chosen, pattern=r"^clm:kind:(theft|loss|damage)$"),
                 *stay,

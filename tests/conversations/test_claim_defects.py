@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.domain.roles import Role
-from tests.conversations.conftest import World
-from tests.conversations.test_claim_follow_steps import _reported
+from handlers.telegram.offline import SimUser
+from tests.conversations.conftest import World, restarted
+from tests.conversations.test_claim_follow_steps import _reported, _step
 
 
 async def test_a_complaint_reference_reads_as_typed_in_the_agents_confirmation(
@@ -190,3 +193,60 @@ async def test_a_recent_discovery_gives_no_lateness_warning(world: World) -> Non
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
     await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
     assert "En retard" not in world.last_text(staff)
+
+
+async def _half_a_report(world: World) -> SimUser:
+    """A teacher who chose a theft and two tablets, then stopped at the date."""
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "Vol")
+    await api.send_text(teacher, "SEM-0001 SEM-0002")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (2 choisis)")
+    return teacher
+
+
+async def test_signaler_during_a_draft_asks_before_dropping_it(world: World) -> None:
+    api = world.api
+    teacher = await _half_a_report(world)
+    await api.send_text(teacher, "/signaler")
+    question = api.last(teacher.id)
+    assert (question.text or "").startswith(
+        "📝 Vous avez un signalement en cours : vol, École du Soleil, 2 éléments choisis."
+    )
+    assert _labels(question) == [
+        "▶️ Reprendre le brouillon",
+        "🔄 Recommencer (effacer le brouillon)",
+    ]
+    # A typed answer does not choose: the question stays.
+    await api.send_text(teacher, "hier 9h")
+    assert _step(world, "claim_report", teacher) == "resume"
+    await api.tap(teacher, question, "▶️ Reprendre le brouillon")
+    assert world.last_text(teacher).startswith("Quand")  # back at the date, items kept
+    await api.send_text(teacher, "aujourd'hui 8h")
+    await api.send_text(teacher, "Armoire fracturée")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+    summary = world.last_text(teacher)
+    assert "SEM-0001" in summary and "SEM-0002" in summary
+    api.assert_no_refusals()
+
+
+async def test_starting_again_drops_the_draft_only_when_asked(world: World) -> None:
+    api = world.api
+    teacher = await _half_a_report(world)
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "🔄 Recommencer (effacer le brouillon)")
+    assert _labels(api.last(teacher.id))[:3] == ["Vol", "Perte", "Dégradation"]
+    await api.tap(teacher, api.last(teacher.id), "Perte")
+    assert "✔️ Terminé (0 choisi)" in _labels(api.last(teacher.id))
+
+
+async def test_a_draft_left_by_an_expired_dialogue_is_offered_again(world: World) -> None:
+    api = world.api
+    teacher = await _half_a_report(world)
+    async with restarted(world):
+        world.clock.advance(timedelta(days=2))
+        await api.send_text(teacher, "/signaler")
+        assert world.last_text(teacher).startswith("📝 Vous avez un signalement en cours")
+        await api.tap(teacher, api.last(teacher.id), "▶️ Reprendre le brouillon")
+        assert world.last_text(teacher).startswith("Quand")

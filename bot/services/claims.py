@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,11 +26,12 @@ from bot.domain.claims import (
     PaymentMode,
     Pledge,
 )
-from bot.domain.dates import PARIS, local_date, start_of_local_day
+from bot.domain.dates import PARIS, local_date
 from bot.domain.deadlines import (
     PlannedReminder,
     earliest,
     payment_deadline,
+    payment_due_at,
     plan_duty_reminders,
     plan_payment_reminders,
     plan_pledge_reminders,
@@ -292,9 +293,7 @@ def _store(claim: Claim, facts: ClaimFacts, now: datetime) -> None:
         claim.pledged_at = facts.pledge.received_at
     claim.completed_on = facts.completed_on
     claim.payment_due_at = (
-        None
-        if facts.completed_on is None
-        else start_of_local_day(payment_deadline(facts.completed_on) + timedelta(days=1), PARIS)
+        None if facts.completed_on is None else payment_due_at(facts.completed_on, PARIS)
     )
     claim.amount_due_cents = None if facts.amount_due is None else eur_to_cents(facts.amount_due)
     # The queue's order: the nearest open duty (48 h), else the end of the payment window.

@@ -10,6 +10,7 @@ import functools
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -26,6 +27,7 @@ from telegram.ext import (
 from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimState
 from bot.domain.dates import local_date
+from bot.domain.deadlines import last_day
 from bot.domain.errors import DomainError
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, can
@@ -81,9 +83,7 @@ def _chat(update: Update) -> int:
     return update.effective_chat.id
 
 
-def _state_label(
-    context: PneContext, kind: str, state: str, body_kind: str | None = None
-) -> str:
+def _state_label(context: PneContext, kind: str, state: str, body_kind: str | None = None) -> str:
     """A state's words; « démarches de l'organisme gestionnaire » on an OGEC's ticket."""
     kinds = context.services.kinds
     if kind not in kinds:
@@ -131,6 +131,18 @@ class _View:
         return f"tq:{view.page}:{view.commune_id}:{int(view.overdue)}:{view.state or '-'}"
 
 
+def _deadline(context: PneContext, deadline: datetime | None) -> str:
+    """A ticket's next deadline in the queue: a window that closes at midnight (the
+    payment's year) by its last day, as the card says it; a 48 h duty by its hour."""
+    if deadline is None:
+        return ""
+    i18n = context.services.i18n
+    day = last_day(deadline, context.services.settings.tz)
+    if day is not None:
+        return context.t("ticket.queue.deadline_day", day=i18n.date(context.lang, day, short=True))
+    return context.t("ticket.queue.deadline", at=i18n.datetime(context.lang, deadline, short=True))
+
+
 async def _show_queue(update: Update, context: PneContext, view: _View, *, edit: bool) -> None:
     assert context.person is not None
     page, commune_id, overdue = view.page, view.commune_id, view.overdue
@@ -142,17 +154,9 @@ async def _show_queue(update: Update, context: PneContext, view: _View, *, edit:
     rows, total = await tickets.queue(
         services.db, context.person.id, now=now, where=where, page=page, per_page=PER_PAGE
     )
-    i18n = services.i18n
     lines = []
     for row in rows:
-        deadline = (
-            context.t(
-                "ticket.queue.deadline",
-                at=i18n.datetime(context.lang, row.next_deadline, short=True),
-            )
-            if row.next_deadline
-            else ""
-        )
+        deadline = _deadline(context, row.next_deadline)
         lines.append(
             context.t(
                 "ticket.queue.line",

@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.domain.roles import Role
 from handlers.telegram.offline import SimUser
 from tests.conversations.conftest import World, restarted
-from tests.conversations.test_claim_follow_steps import _reported, _step
+from tests.conversations.test_claim_follow_steps import _pledged, _reported, _step
 
 
 async def test_a_complaint_reference_reads_as_typed_in_the_agents_confirmation(
@@ -250,3 +250,30 @@ async def test_a_draft_left_by_an_expired_dialogue_is_offered_again(world: World
         assert world.last_text(teacher).startswith("📝 Vous avez un signalement en cours")
         await api.tap(teacher, api.last(teacher.id), "▶️ Reprendre le brouillon")
         assert world.last_text(teacher).startswith("Quand")
+
+
+async def test_the_dossier_and_the_queue_name_the_same_last_day_to_pay(world: World) -> None:
+    api = world.api
+    _, agent, staff = await _pledged(world)
+    notice = next(
+        m for m in api.messages(agent.id) if "✅ Fait : dépôt de plainte" in m.button_texts
+    )
+    for duty in (
+        "déclaration écrite à l'assureur",
+        "information de la police ou de la gendarmerie",
+        "dépôt de plainte",
+    ):
+        await api.tap(agent, notice, f"✅ Fait : {duty}")
+        await api.tap(agent, api.last(agent.id), "Maintenant")
+        if duty == "dépôt de plainte":
+            await api.send_text(agent, "PV 42")
+    await api.send_text(staff, "/dossier S-2026-0001")
+    await api.tap(staff, api.last(staff.id), "📁 Dossier complet")
+    await api.tap(staff, api.last(staff.id), "✅ Oui, dossier complet")
+    await api.send_text(staff, "/dossier S-2026-0001")
+    assert "au plus tard le mercredi 10 mars 2027" in world.last_text(staff)
+    await api.send_text(staff, "/file")
+    queue = world.last_text(staff)
+    assert "échéance 10/03/2027 inclus" in queue, queue
+    assert "11/03/2027" not in queue
+    api.assert_no_refusals()

@@ -16,6 +16,15 @@ from bot.i18n import I18n, Safe
 from bot.services.claims import ClaimView, ItemView, Preview
 from bot.services.delivery import Actions, actions
 
+# A notice keeps well under Telegram's 4,096 characters: a long description is cut there
+# (the card, /dossier, shows it whole).
+NOTICE_DESCRIPTION = 1000
+
+
+def _shortened(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
 
 class ClaimCard:
     """Renders claim texts and their actions in one language, for any messenger."""
@@ -226,10 +235,16 @@ class ClaimCard:
         return self.t(
             "claim.notify.commune",
             number=claim.number,
-            kind=self.t(f"claim.kind.{claim.kind.value}"),
+            kind=self.t(f"claim.kind_word.{claim.kind.value}"),
             school=claim.school_name,
             reporter=claim.reporter_name,
             discovered=self.when(claim.discovered_at),
+            description=_shortened(claim.description, NOTICE_DESCRIPTION),
+            files=Safe(
+                "\n" + self.t("claim.notify.files", count=claim.attachments)
+                if claim.attachments
+                else ""
+            ),
             deadline=self.when(claim.deadline),
             duties=Safe(self.duty_lines(claim)),
             items=Safe(
@@ -245,7 +260,7 @@ class ClaimCard:
             body_variant("claim.notify.staff", claim.body_kind),
             body=claim.body_name,
             number=claim.number,
-            kind=self.t(f"claim.kind.{claim.kind.value}"),
+            kind=self.t(f"claim.kind_word.{claim.kind.value}"),
             school=claim.school_name,
             commune=claim.commune_name,
             reporter=claim.reporter_name,
@@ -285,6 +300,11 @@ class ClaimCard:
             and claim.completed_on is None
         ):
             rows.append([(self.t("claim.button.pledge"), f"clm:pledge:{claim.id}")])
+        if claim.attachments:
+            # The reporter's photos and documents, sent again on demand (tk:files).
+            rows.append(
+                [(self.t("claim.button.files", count=claim.attachments), f"tk:files:{claim.id}")]
+            )
         rows.append([(self.t("claim.button.attach"), f"clm:attach:{claim.id}")])
         return actions(rows)
 

@@ -411,13 +411,17 @@ async def _assign(update: Update, context: PneContext, *, to_self: bool) -> None
     await reply(update, context, "ticket.assign.done", number=number, name=name)
 
 
-@staff_only
 async def resend_files(update: Update, context: PneContext) -> None:
+    """A ticket's files sent again: staff's « Renvoyer les pièces », and the body's
+    agents' « Voir les pièces jointes » on their own body's tickets (the service checks)."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    assert context.person is not None
+    if context.person is None:
+        await _refuse(update, context)
+        return
+    await query.answer()
     try:
-        extra = await tickets.dossier(
+        extra = await tickets.attachments(
             context.services.db, context.person.id, int(query.data.rsplit(":", 1)[1])
         )
     except DomainError as error:
@@ -425,8 +429,8 @@ async def resend_files(update: Update, context: PneContext) -> None:
         return
     # A file id means something only on the platform it was sent on (decision 0016):
     # Telegram is asked for its own files; the others are counted, not sent.
-    here = [file for file in extra.attachments if file.platform == TELEGRAM]
-    elsewhere = [file for file in extra.attachments if file.platform != TELEGRAM]
+    here = [file for file in extra.files if file.platform == TELEGRAM]
+    elsewhere = [file for file in extra.files if file.platform != TELEGRAM]
     for file in here:
         caption = context.t(
             "ticket.file.caption",

@@ -277,3 +277,26 @@ async def test_the_dossier_and_the_queue_name_the_same_last_day_to_pay(world: Wo
     assert "échéance 10/03/2027 inclus" in queue, queue
     assert "11/03/2027" not in queue
     api.assert_no_refusals()
+
+
+async def test_the_bodys_notice_has_the_description_and_opens_the_attachments(
+    world: World,
+) -> None:
+    api = world.api
+    _, agent, _ = await _reported(world)
+    notice = next(
+        m for m in api.messages(agent.id) if "✅ Fait : dépôt de plainte" in m.button_texts
+    )
+    text = notice.text or ""
+    assert text.startswith("🚨 Sinistre S-2026-0001 (vol) — École du Soleil\n")
+    assert (
+        "Ce qui s'est passé : Armoire de la classe fracturée <b>pendant</b> le week-end"
+        " & rien d'autre" in text
+    )
+    assert "📎 1 pièce jointe : touchez « Voir les pièces jointes » pour l'ouvrir." in text
+    api.clear()
+    await api.tap(agent, notice, "📎 Voir les pièces jointes (1)")
+    api.assert_no_refusals()
+    photos = [s for s in api.sent_to(agent.id) if s.method == "sendPhoto"]
+    assert len(photos) == 1
+    assert str(photos[0].params["caption"]).startswith("S-2026-0001")

@@ -56,7 +56,7 @@ async def test_a_theft_from_report_to_closing(world: World) -> None:
 
     # The teacher reports; the summary shows the refund and the exact 48 h deadline.
     summary = await report_two_tablets(world, teacher)
-    assert "Vol à École du Soleil" in summary
+    assert "Vol — École du Soleil" in summary
     assert "Constaté le mardi 10 mars 2026 à 08:00" in summary
     assert "SEM-0001 tablette — iPad 9 : valeur 400,00\xa0€, 80 % → 320,00\xa0€" in summary
     assert "Remboursement estimé : 640,00\xa0€" in summary
@@ -81,11 +81,12 @@ async def test_a_theft_from_report_to_closing(world: World) -> None:
         "✅ Fait : information de la police ou de la gendarmerie",
         "✅ Fait : dépôt de plainte",
         "📝 Envoyer la fiche d'engagement",
+        "📎 Voir les pièces jointes (1)",
         "📎 Joindre un document",
     ]
     # Staff are told; the other commune hears nothing.
     assert world.last_text(staff).startswith(
-        "🆕 Sinistre S-2026-0001 — Vol à École du Soleil (Saint-Étienne)"
+        "🆕 Sinistre S-2026-0001 (vol) — École du Soleil, Saint-Étienne"
     )
     assert api.sent_to(other_agent.id) == []
     # The stolen tablets are no longer in service.
@@ -439,7 +440,7 @@ async def test_an_agent_who_blocked_the_bot_does_not_stop_the_others_being_told(
     await report_two_tablets(world, teacher)
     await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
 
-    assert world.last_text(agent).startswith("🚨 Sinistre S-2026-0001 — Vol")
+    assert world.last_text(agent).startswith("🚨 Sinistre S-2026-0001 (vol) — École du Soleil")
     assert world.last_text(staff).startswith("🆕 Sinistre S-2026-0001")
     assert world.last_text(teacher).startswith("✅ Sinistre S-2026-0001 enregistré.")
     assert [r.method for r in api.refused] == ["sendMessage"]  # the blocked one, once

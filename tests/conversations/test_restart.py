@@ -22,7 +22,7 @@ async def test_a_draft_survives_a_restart_of_the_bot(world: World) -> None:
         await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
         summary = world.last_text(teacher)
         assert summary.startswith(
-            "Récapitulatif — vérifiez avant l'envoi\n\nPerte à École du Soleil"
+            "Récapitulatif — vérifiez avant l'envoi\n\nPerte — École du Soleil"
         )
         assert (
             "SEM-0003 ordinateur portable — ThinkPad E14 : valeur 900,00\xa0€, 40 % → 360,00\xa0€"

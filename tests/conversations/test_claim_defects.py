@@ -300,3 +300,43 @@ async def test_the_bodys_notice_has_the_description_and_opens_the_attachments(
     photos = [s for s in api.sent_to(agent.id) if s.method == "sendPhoto"]
     assert len(photos) == 1
     assert str(photos[0].params["caption"]).startswith("S-2026-0001")
+
+
+async def test_a_day_that_does_not_exist_is_named_and_the_date_asked_again(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "Vol")
+    await api.send_text(teacher, "SEM-0003")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
+    await api.send_text(teacher, "31/02 8h")
+    said = world.texts(teacher)
+    assert said[-2].startswith("Le 31/02 n'existe pas : vérifiez le jour et le mois")
+    assert said[-1].startswith("Quand le problème a-t-il été constaté ?")
+    assert _step(world, "claim_report", teacher) == "when"
+
+
+async def test_each_duty_is_asked_about_in_its_own_words(world: World) -> None:
+    api = world.api
+    _, agent, _ = await _reported(world)
+    notice = next(
+        m for m in api.messages(agent.id) if "✅ Fait : dépôt de plainte" in m.button_texts
+    )
+    asked = {}
+    for duty in (
+        "déclaration écrite à l'assureur",
+        "information de la police ou de la gendarmerie",
+        "dépôt de plainte",
+    ):
+        await api.tap(agent, notice, f"✅ Fait : {duty}")
+        asked[duty] = world.last_text(agent).split("\n")[1]
+        await api.send_text(agent, "/annuler")
+    assert asked == {
+        "déclaration écrite à l'assureur": "Quand la déclaration à l'assureur a-t-elle été faite ?"
+        " Touchez « Maintenant » ou tapez la date (« aujourd'hui 9h », « 11/03 14h »).",
+        "information de la police ou de la gendarmerie": "Quand la police ou la gendarmerie"
+        " a-t-elle été informée ? Touchez « Maintenant » ou tapez la date"
+        " (« aujourd'hui 9h », « 11/03 14h »).",
+        "dépôt de plainte": "Quand la plainte a-t-elle été déposée ? Touchez « Maintenant » ou"
+        " tapez la date (« aujourd'hui 9h », « 11/03 14h »).",
+    }

@@ -37,8 +37,30 @@ def test_a_bad_setting_stops_with_one_line_naming_the_variable(
     monkeypatch.setenv("PNE_TIMEZONE", "Mars/Olympus")
     assert main(["migrate"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1
-    assert err[0].startswith("Configuration invalide : PNE_TIMEZONE:")
+    assert err == [
+        "Configuration invalide : PNE_TIMEZONE = « Mars/Olympus » ne convient pas."
+        " Il faut un fuseau horaire de la base IANA, par exemple Europe/Paris."
+    ]
+
+
+def test_each_bad_setting_is_named_in_french_with_what_it_expects(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PNE_STAFF_CHAT_ID", "groupe-sem")
+    monkeypatch.setenv("PNE_INVITATION_DAYS", "365")
+    monkeypatch.setenv("PNE_DATABASE_URL", "mysql://localhost/pne")
+    assert main(["migrate"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "Configuration invalide : PNE_DATABASE_URL = « mysql://localhost/pne » ne convient"
+        " pas. Il faut une adresse de base de données sqlite:///chemin/fichier.sqlite3 ou"
+        " postgresql://utilisateur@hôte/base.",
+        "Configuration invalide : PNE_STAFF_CHAT_ID = « groupe-sem » ne convient pas. Il faut"
+        " un nombre entier : l'identifiant du groupe de l'équipe (souvent négatif, par"
+        " exemple -1001234567890).",
+        "Configuration invalide : PNE_INVITATION_DAYS = « 365 » ne convient pas. Il faut un"
+        " nombre de jours, de 1 à 90.",
+    ]
 
 
 def test_imports_report_bad_rows_with_their_line_and_write_nothing(

@@ -88,16 +88,16 @@ def _explain(error: Mapping[str, Any]) -> str:
     # Imported here: the catalogs are not needed unless something is wrong.
     from bot.i18n import I18n
 
-    i18n = I18n()
+    i18n, lang = I18n(), "fr"  # the language setting itself may be the wrong one
     field = str(error["loc"][0]) if error.get("loc") else ""
     key = f"config.error.{field}"
-    expected = i18n.t("fr", key if i18n.has(key) else "config.error.other")
+    expected = i18n.t(lang, key if i18n.has(key) else "config.error.other")
     value = error.get("input")
     if field in _SECRET or value is None or isinstance(value, dict):
-        text = i18n.t("fr", "config.error.line", name=f"PNE_{field.upper()}", expected=expected)
+        text = i18n.t(lang, "config.error.line", name=f"PNE_{field.upper()}", expected=expected)
     else:
         text = i18n.t(
-            "fr",
+            lang,
             "config.error.line_value",
             name=f"PNE_{field.upper()}",
             value=str(value)[:80],

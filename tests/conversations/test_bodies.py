@@ -417,3 +417,4 @@ async def test_an_ogecs_yearly_list_names_the_organisme_gestionnaire(world: Worl
     sheet = load_workbook(io.BytesIO(upload.params["document"].data))["Nouveaux équipements"]
     notes = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     assert any("dans les écoles de l'organisme gestionnaire OGEC Sainte-Marie" in n for n in notes)
+    assert "tablette" in notes and "tablet" not in notes  # the type in words, not its code

@@ -99,11 +99,17 @@ INTERNAL_ERROR = "Désolé, une erreur s'est produite de mon côté."
 STAFF_ID = 1003  # the third person registered by _pledged
 
 
+# The files sent while preparing (the report's photo): Telegram keeps them for the bot,
+# so every example's Bot API knows them too (the body's notice offers to send them again).
+_PREPARED_FILES: dict[str, Any] = {}
+
+
 async def _prepare(url: str) -> None:
     """A pledged theft claim, S-2026-0001, and its staff member, once for every example."""
     async with a_world(url) as world:
         _, _, staff = await _pledged(world)
         assert staff.id == STAFF_ID
+        _PREPARED_FILES.update(world.api._files)
 
 
 def _follow_ups(world: World) -> list[ConversationHandler[Any]]:
@@ -132,6 +138,7 @@ async def _play(
 ) -> None:
     async with a_world(url, fresh=False) as world:
         api = world.api
+        api._files.update(_PREPARED_FILES)
         api.user(STAFF_ID - 2, "Zoé")  # the reporter and the commune's agent are told too
         api.user(STAFF_ID - 1, "Claude")
         staff = api.user(STAFF_ID, "Sacha")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import logging
 import sys
 from collections.abc import Sequence
@@ -98,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"Configuration invalide : {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"Configuration invalide : {line}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -158,6 +160,11 @@ def _accounts(accounts: Sequence[tuple[str, int]]) -> str:
     return ", ".join(f"{_PLATFORM_NAMES.get(p, p)} {user_id}" for p, user_id in accounts)
 
 
+def _plain(text: str) -> str:
+    """A catalog message for the terminal: its HTML entities read as characters."""
+    return html.unescape(text)
+
+
 def _ensure_sqlite_folder(url: str) -> None:
     if url.startswith("sqlite") and ":///" in url:
         path = url.split(":///", 1)[1]
@@ -180,19 +187,32 @@ async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> 
         except OSError as exc:
             print(f"Impossible de lire {args.file} : {exc.strerror}", file=sys.stderr)
             return 1
+        i18n = I18n(settings.tz)
+        lang = settings.language
         try:
             report = await importer(db, text, now=now)
         except directory.ImportFailed as failed:
-            i18n = I18n(settings.tz)
-            print(
-                f"{len(failed.problems)} ligne(s) refusée(s), rien n'a été importé :",
-                file=sys.stderr,
-            )
+            refused = {problem.line for problem in failed.problems}
+            print(_plain(i18n.t(lang, "cli.import.refused", count=len(refused))), file=sys.stderr)
             for problem in failed.problems:
-                reason = i18n.t(settings.language, problem.code, **problem.params)
-                print(f"  ligne {problem.line} : {reason}", file=sys.stderr)
+                reason = i18n.t(lang, problem.code, **problem.params)
+                print(
+                    _plain(i18n.t(lang, "cli.import.problem", line=problem.line, reason=reason)),
+                    file=sys.stderr,
+                )
             return 1
-        print(f"Import terminé : {report.created} créé(s), {report.updated} mis à jour.")
+        print(_plain(i18n.t(lang, "cli.import.done", count=report.created, updated=report.updated)))
+        if report.unknown_types:
+            print(
+                _plain(
+                    i18n.t(
+                        lang,
+                        "cli.import.unknown_types",
+                        count=len(report.unknown_types),
+                        types=", ".join(report.unknown_types),
+                    )
+                )
+            )
         return 0
     if args.admin_command == "seed-demo":
         if not settings.offline:
@@ -366,8 +386,17 @@ async def run_reminders_at(
         )
     local = at.astimezone(ZoneInfo(settings.timezone))
     print(
-        f"Relances au {local:%d/%m/%Y %H:%M} : {report.sent} envoyée(s), "
-        f"{report.skipped} sans objet, {report.retried} à réessayer, {report.dead} en échec."
+        _plain(
+            I18n(settings.tz).t(
+                settings.language,
+                "cli.reminders.done",
+                at=f"{local:%d/%m/%Y %H:%M}",
+                count=report.sent,
+                skipped=report.skipped,
+                retried=report.retried,
+                dead=report.dead,
+            )
+        )
     )
     for key, chat_id in report.deliveries:
         print(f"  → {key} : chat {chat_id}")

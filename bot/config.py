@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -84,14 +86,42 @@ class Settings(BaseSettings):
 
 
 class SettingsError(Exception):
-    """A configuration value is wrong; the message names the variable, in one line."""
+    """A configuration value is wrong; the message names the variable and what it
+    expects, in French, one line per wrong variable."""
+
+
+# Settings whose value is never repeated in a message (a token is a password).
+_SECRET = frozenset({"telegram_token"})
+
+
+def _explain(error: Mapping[str, Any]) -> str:
+    """« PNE_TIMEZONE : « Mars/Olympus » ne convient pas. Il faut un fuseau horaire… »"""
+    # Imported here: the catalogs are not needed unless something is wrong.
+    from bot.i18n import I18n
+
+    i18n, lang = I18n(), "fr"  # the language setting itself may be the wrong one
+    field = str(error["loc"][0]) if error.get("loc") else ""
+    key = f"config.error.{field}"
+    expected = i18n.t(lang, key if i18n.has(key) else "config.error.other")
+    value = error.get("input")
+    if field in _SECRET or value is None or isinstance(value, dict):
+        text = i18n.t(lang, "config.error.line", name=f"PNE_{field.upper()}", expected=expected)
+    else:
+        text = i18n.t(
+            lang,
+            "config.error.line_value",
+            name=f"PNE_{field.upper()}",
+            value=str(value)[:80],
+            expected=expected,
+        )
+    return html.unescape(text)
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build the settings, turning a validation error into one clear line."""
+    """Build the settings, turning validation errors into clear French lines (pydantic's
+    own messages are English and name no variable)."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
-        raise SettingsError(f"PNE_{field.upper()}: {first['msg']}") from exc
+        lines = dict.fromkeys(_explain(error) for error in exc.errors())
+        raise SettingsError("\n".join(lines)) from exc

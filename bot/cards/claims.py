@@ -20,11 +20,21 @@ from bot.domain.claims import (
     PaymentStatus,
     RecoveryOutcome,
     RecoveryState,
+    late_from_the_start,
     late_units,
 )
 from bot.i18n import I18n, Safe, normalize_language
 from bot.services.claims import ClaimView, ItemView, Preview, RecoveryView, TimelineEntry
 from bot.services.delivery import Actions, actions
+
+# A notice keeps well under Telegram's 4,096 characters: a long description is cut there
+# (the card, /dossier, shows it whole).
+NOTICE_DESCRIPTION = 1000
+
+
+def _shortened(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def plural_key(lang: str | None, key: str, count: int) -> str:
@@ -66,12 +76,14 @@ class ClaimCard:
     def plural(self, key: str, count: int, **params: object) -> str:
         return self.t(plural_key(self.lang, key, count), count=count, **params)
 
-    def kind(self, kind: str, cause: str | None = None) -> str:
-        """« Vol », or for a damage with its cause « Dégradation (vandalisme) »."""
-        name = self.t(f"claim.kind.{kind}")
+    def kind(self, kind: str, cause: str | None = None, *, word: bool = False) -> str:
+        """« Vol », or for a damage with its cause « Dégradation (vandalisme) »; as a
+        ``word`` within a sentence, in lower case: « dégradation (vandalisme) »."""
+        name = self.t(f"claim.kind_word.{kind}" if word else f"claim.kind.{kind}")
         if cause is None:
             return name
-        return self.t("claim.kind_with_cause", kind=name, cause=self.t(f"claim.cause.{cause}"))
+        template = "claim.kind_word_with_cause" if word else "claim.kind_with_cause"
+        return self.t(template, kind=name, cause=self.t(f"claim.cause.{cause}"))
 
     def late(self, late: timedelta) -> str:
         """« 3 h », « 20 min », « 4 jours »."""
@@ -120,7 +132,9 @@ class ClaimCard:
     def item_line(self, item: ItemView, body_kind: str | None = None) -> str:
         name = item.asset_tag or self.t("claim.item.no_tag")
         what = (
-            f"{item.type} — {item.model}" if item.known and item.type else (item.description or "")
+            f"{self.i18n.equipment_type(self.lang, item.type)} — {item.model}"
+            if item.known and item.type
+            else (item.description or "")
         )
         if not item.covered:
             value = self.t(body_variant("claim.item.commune_owned", body_kind))
@@ -410,10 +424,16 @@ class ClaimCard:
         notice = self.t(
             "claim.notify.commune",
             number=claim.number,
-            kind=self.kind(claim.kind.value, claim.damage_cause),
+            kind=self.kind(claim.kind.value, claim.damage_cause, word=True),
             school=claim.school_name,
             reporter=claim.reporter_name,
             discovered=self.when(claim.discovered_at),
+            description=_shortened(claim.description, NOTICE_DESCRIPTION),
+            files=Safe(
+                "\n" + self.t("claim.notify.files", count=claim.attachments)
+                if claim.attachments
+                else ""
+            ),
             deadline=self.when(claim.deadline),
             duties=Safe(self.duty_lines(claim)),
             items=Safe(
@@ -431,14 +451,30 @@ class ClaimCard:
             body_variant("claim.notify.staff", claim.body_kind),
             body=claim.body_name,
             number=claim.number,
-            kind=self.kind(claim.kind.value, claim.damage_cause),
+            kind=self.kind(claim.kind.value, claim.damage_cause, word=True),
             school=claim.school_name,
             commune=claim.commune_name,
             reporter=claim.reporter_name,
             deadline=self.when(claim.deadline),
             total=self.money(claim.total_refund),
-            flag=Safe(self.t("claim.card.high_frequency") if claim.high_frequency else ""),
+            flag=Safe("\n".join(self._staff_flags(claim))),
         )
+
+    def _staff_flags(self, claim: ClaimView) -> list[str]:
+        flags = []
+        if late_from_the_start(
+            claim.kind, claim.discovered_at, claim.created_at, claim.damage_cause
+        ):
+            flags.append(
+                self.t(
+                    "claim.notify.late_from_the_start",
+                    discovered=self.when(claim.discovered_at),
+                    deadline=self.when(claim.deadline),
+                )
+            )
+        if claim.high_frequency:
+            flags.append(self.t("claim.card.high_frequency"))
+        return flags
 
     # --- actions ---------------------------------------------------------------------
 
@@ -457,6 +493,11 @@ class ClaimCard:
             and claim.completed_on is None
         ):
             rows.append([(self.t("claim.button.pledge"), f"clm:pledge:{claim.id}")])
+        if claim.attachments:
+            # The reporter's photos and documents, sent again on demand (tk:files).
+            rows.append(
+                [(self.t("claim.button.files", count=claim.attachments), f"tk:files:{claim.id}")]
+            )
         rows.append([(self.t("claim.button.attach"), f"clm:attach:{claim.id}")])
         return actions(rows)
 

@@ -37,7 +37,7 @@ from bot.domain.dates import (
     start_of_local_day,
     to_utc,
 )
-from bot.domain.directory import MAX_LENGTHS, parse_equipment_type
+from bot.domain.directory import MAX_LENGTHS, read_equipment_type
 from bot.domain.errors import DomainError
 
 
@@ -353,6 +353,19 @@ def missing_pieces(checklist: Sequence[ChecklistLine]) -> tuple[DossierPiece, ..
 def duties_deadline(discovered_at: datetime) -> datetime:
     """When the duties are due: ``DUTY_WINDOW`` after the discovery, in UTC."""
     return to_utc(discovered_at, "discovered_at") + DUTY_WINDOW
+
+
+def late_from_the_start(
+    kind: ClaimKind,
+    discovered_at: datetime,
+    reported_at: datetime,
+    cause: DamageCause | str | None = None,
+) -> bool:
+    """Whether the 48 h duties were already overdue when the claim was reported (a
+    discovery typed weeks later): the reporter is warned, staff are told at once."""
+    return bool(duties_for(kind, cause)) and duties_deadline(discovered_at) <= to_utc(
+        reported_at, "reported_at"
+    )
 
 
 # --------------------------------------------------------------------------- refunds
@@ -949,9 +962,11 @@ def read_new_model(typed: str) -> tuple[str | None, str]:
     head, colon, tail = text.partition(":")
     if colon:
         try:
-            kind, text = parse_equipment_type(head), tail.strip()
+            written = read_equipment_type(head)
         except DomainError:
-            kind = None
+            written = None
+        if written is not None and written.known:
+            kind, text = written.value, tail.strip()
     if not text or len(text) > MAX_LENGTHS["model"]:
         raise DomainError("claim.error.new_model", max=MAX_LENGTHS["model"])
     return kind, text

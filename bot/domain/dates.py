@@ -36,6 +36,7 @@ DAY_WITHOUT_HOUR = time(0, 0)
 ERR_UNREADABLE = "date.error.unreadable"
 ERR_FUTURE = "date.error.future"
 ERR_TOO_OLD = "date.error.too_old"
+ERR_NO_SUCH_DAY = "date.error.no_such_day"  # param: day (« 31/02 »)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -198,19 +199,25 @@ def _parse_time(match: re.Match[str]) -> time:
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 
+def _no_such_day(day: int, month: int, year: int | None = None) -> DomainError:
+    """« Le 31/02 n'existe pas »: the day as typed, so that the person sees the slip."""
+    typed = f"{day:02d}/{month:02d}" + (f"/{year}" if year is not None else "")
+    return DomainError(ERR_NO_SUCH_DAY, day=typed)
+
+
 def _make_date(year: int, month: int, day: int) -> date:
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise DomainError(ERR_UNREADABLE)
     try:
         return date(year, month, day)
     except ValueError:  # 31/02, 13th month, ...
-        raise DomainError(ERR_UNREADABLE) from None
+        raise _no_such_day(day, month, year) from None
 
 
 def _day_without_year(month: int, day: int, today: date) -> date:
     """This year's ``day``/``month``, or last year's if this year's is still to come."""
     if not (1 <= month <= 12 and 1 <= day <= 31):
-        raise DomainError(ERR_UNREADABLE)
+        raise _no_such_day(day, month)
     for year in (today.year, today.year - 1):
         try:
             candidate = date(year, month, day)
@@ -218,7 +225,7 @@ def _day_without_year(month: int, day: int, today: date) -> date:
             continue
         if candidate <= today:
             return candidate
-    raise DomainError(ERR_UNREADABLE)
+    raise _no_such_day(day, month)
 
 
 def _parse_day(text: str, today: date) -> date:
@@ -286,7 +293,8 @@ def parse_discovery(text: str, now: datetime, tz: ZoneInfo = PARIS) -> datetime:
     « maintenant » / « now ».
 
     A day without an hour is 00:00 local (decision 0006). Refusals, as ``DomainError``:
-    ``date.error.unreadable`` (garbage, 31/02, 25h), ``date.error.future`` (after ``now``
+    ``date.error.unreadable`` (garbage, 25h), ``date.error.no_such_day`` (31/02, 12/13),
+    ``date.error.future`` (after ``now``
     by more than a few minutes), ``date.error.too_old`` (a day more than one year back).
     """
     return parse_discovery_detail(text, now, tz).at
@@ -311,7 +319,7 @@ def parse_calendar_day(text: str, today: date, *, future: bool = False) -> date:
                 continue
             if candidate >= today:
                 return candidate
-        raise DomainError(ERR_UNREADABLE)
+        raise _no_such_day(day, month)
     if future and (m := _NAMED_DATE_RE.fullmatch(cleaned)) and m["y"] is None:
         month_number = _MONTHS.get(m["mon"])
         if month_number is None:

@@ -127,6 +127,24 @@ def payment_deadline(completed_on: date) -> date:
     return anniversary(completed_on, PAYMENT_DEADLINE_YEARS)
 
 
+def payment_due_at(completed_on: date, tz: ZoneInfo = PARIS) -> datetime:
+    """The instant the payment window closes: the end of ``payment_deadline`` (00:00 of
+    the next day in ``tz``), in UTC. Kept on the claim so that the queue sorts in SQL."""
+    return local_to_utc(payment_deadline(completed_on) + timedelta(days=1), time(0, 0), tz)
+
+
+def last_day(deadline: datetime, tz: ZoneInfo = PARIS) -> date | None:
+    """The last day included of a deadline that closes at midnight (``payment_due_at``),
+    or None for a deadline at another time of day (the 48 h duties), shown with its hour.
+
+    A deadline at 00:00 on the 13th is "the 12th included": shown as a day, it reads the
+    same wherever it appears (the card's « au plus tard le », the queue's « échéance »)."""
+    local = to_utc(deadline, "deadline").astimezone(tz)
+    if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
+        return None
+    return local.date() - timedelta(days=1)
+
+
 def plan_payment_reminders(
     completed_on: date, tz: ZoneInfo = PARIS, now: datetime | None = None
 ) -> list[PlannedReminder]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Final, Literal
@@ -31,7 +32,6 @@ ERR_SECTOR: Final = "directory.error.sector"
 ERR_OWNER: Final = "directory.error.owner"
 ERR_AMOUNT: Final = "directory.error.amount"
 ERR_DATE: Final = "directory.error.date"
-ERR_TYPE: Final = "directory.error.type"
 ERR_ASSET_TAG: Final = "directory.error.asset_tag"
 ERR_MISSING: Final = "directory.error.missing"  # param: field
 ERR_TOO_LONG: Final = "directory.error.too_long"  # params: field, max
@@ -55,6 +55,7 @@ MAX_LENGTHS: Final[dict[str, int]] = {
     "model": 120,
     "serial": 120,
     "asset_tag": 32,
+    "type": 40,
 }
 
 _UAI_RE: Final = re.compile(r"\d{7}[A-Z]")
@@ -208,10 +209,11 @@ EQUIPMENT_TYPES: Final[tuple[str, ...]] = (
     "other",
 )
 
-# French (and a few English) names, compared once folded (lower case, no accents,
-# hyphens and underscores as spaces). Each code is also accepted as itself.
+# French and English names, compared once folded (lower case, no accents, hyphens and
+# underscores as spaces). Each code is also accepted as itself.
 _TYPE_ALIASES: Final[dict[str, str]] = {
     **{_fold(code): code for code in EQUIPMENT_TYPES},
+    # French
     "ordinateur portable": "laptop",
     "portable": "laptop",
     "pc portable": "laptop",
@@ -225,27 +227,67 @@ _TYPE_ALIASES: Final[dict[str, str]] = {
     "video projecteur": "projector",
     "projecteur": "projector",
     "visualiseur": "visualiser",
-    "visualizer": "visualiser",
     "robot": "robot_kit",
     "kit robotique": "robot_kit",
     "reseau": "network_gear",
     "materiel reseau": "network_gear",
     "ordinateur": "desktop",
     "ordinateur fixe": "desktop",
+    "ordinateur de bureau": "desktop",
     "pc fixe": "desktop",
     "autre": "other",
+    # English
+    "laptop computer": "laptop",
+    "notebook": "laptop",
+    "interactive whiteboard": "interactive_screen",
+    "visualizer": "visualiser",
+    "document camera": "visualiser",
+    "robotics kit": "robot_kit",
+    "network equipment": "network_gear",
+    "desktop computer": "desktop",
+    "computer": "desktop",
 }
 
 
-def parse_equipment_type(text: str) -> str:
-    """One of ``EQUIPMENT_TYPES``, from its code or a French name ("tablette", "ENI")."""
-    folded = _fold(text or "")
+@dataclass(frozen=True)
+class EquipmentType:
+    """An equipment type read from a file: one of ``EQUIPMENT_TYPES`` (``known``), or a
+    type the list does not have, kept as it was written (« imprimante »)."""
+
+    value: str
+    known: bool
+
+
+def read_equipment_type(text: str) -> EquipmentType:
+    """A type as people write it, in French or English, any case, with or without
+    accents or a plural « s » ("Tablettes", "écran interactif", "Projector").
+
+    A type the list does not know is not an error: it is kept as written (spaces
+    tidied), so that an inventory with printers or speakers still imports; only an
+    empty or too long type is refused."""
+    written = _SPACES.sub(" ", (text or "").strip())
+    folded = _fold(written)
     if not folded:
         raise DomainError(ERR_MISSING, field="type")
-    try:
-        return _TYPE_ALIASES[folded]
-    except KeyError:
-        raise DomainError(ERR_TYPE, value=text.strip()) from None
+    for candidate in (folded, _singular(folded)):
+        code = _TYPE_ALIASES.get(candidate)
+        if code is not None:
+            return EquipmentType(code, known=True)
+    if len(written) > MAX_LENGTHS["type"]:
+        raise DomainError(ERR_TOO_LONG, field="type", max=MAX_LENGTHS["type"])
+    return EquipmentType(written, known=False)
+
+
+def _singular(folded: str) -> str:
+    """Each word without its plural ending: "ecrans interactifs" → "ecran interactif"."""
+    return " ".join(
+        word[:-1] if len(word) > 3 and word[-1] in "sx" else word for word in folded.split(" ")
+    )
+
+
+def same_equipment_type(a: str, b: str) -> bool:
+    """Whether two types written in a file are the same, as people read them."""
+    return _fold(a) == _fold(b)
 
 
 # --------------------------------------------------------------------------- values

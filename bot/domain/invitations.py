@@ -40,25 +40,26 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(normalize_code(code).encode("ascii")).hexdigest()
 
 
-_DURATION = re.compile(r"^\s*(\d{1,4})\s*([hdjw]|sem)?\s*$", re.IGNORECASE)
+_DURATION = re.compile(
+    r"^\s*(\d{1,4})\s*(h|heures?|hours?|d|days?|j|jours?|w|weeks?|sem|semaines?)?\s*$",
+    re.IGNORECASE,
+)
+_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "j": timedelta(days=1)}
+_UNITS.update({"w": timedelta(weeks=1), "s": timedelta(weeks=1)})
 
 
 def parse_validity(text: str) -> timedelta:
-    """``14d``, ``14j``, ``2w``, ``48h`` or a bare number of days."""
+    """``14d``, ``14j``, ``2w``, ``48h``, « 14 jours », « 2 semaines » or a bare number of
+    days; at most ``MAX_VALIDITY`` (``invitation.error.validity_too_long`` beyond)."""
     match = _DURATION.match(text)
     if not match:
         raise DomainError("invitation.error.validity", value=text)
     count = int(match.group(1))
-    unit = (match.group(2) or "d").lower()
-    delta = {
-        "h": timedelta(hours=count),
-        "d": timedelta(days=count),
-        "j": timedelta(days=count),
-        "w": timedelta(weeks=count),
-        "sem": timedelta(weeks=count),
-    }[unit]
-    if delta <= timedelta(0) or delta > MAX_VALIDITY:
+    delta = count * _UNITS[(match.group(2) or "d")[0].lower()]
+    if delta <= timedelta(0):
         raise DomainError("invitation.error.validity", value=text)
+    if delta > MAX_VALIDITY:
+        raise DomainError("invitation.error.validity_too_long", max=MAX_VALIDITY.days)
     return delta
 
 

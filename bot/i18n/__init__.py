@@ -4,17 +4,23 @@ Catalogs are gettext ``.po`` files under ``locales/<lang>/LC_MESSAGES/``; every 
 a language is read and merged, so that each feature keeps its messages in its own file.
 Message ids are stable keys (``registration.welcome``); the texts are Telegram HTML.
 
+A message that depends on a number is a gettext plural entry (``msgid_plural`` and
+``msgstr[n]``): :meth:`I18n.t` picks the form for its ``count`` parameter (or
+:meth:`I18n.tn` for another number) by the language's plural rule, Babel's: in French
+0 and 1 take the singular (« 0 dossier », « 1 dossier », « 2 dossiers »).
+
 Values passed to :meth:`I18n.t` are HTML-escaped unless wrapped in :class:`Safe`: user
 text can never inject markup, and a forgotten escape is impossible by construction.
 """
 
 from __future__ import annotations
 
+import gettext
 import html
 import logging
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -54,26 +60,68 @@ def normalize_language(code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+@dataclass(frozen=True)
+class _Messages:
+    """A language's messages: each key's forms (one, or one per plural form) and the
+    rule that picks a plural form for a number."""
+
+    forms: Mapping[str, tuple[str, ...]]
+    plural: Callable[[int], int]
+
+
 @cache
-def _catalog(lang: str) -> Mapping[str, str]:
-    messages: dict[str, str] = {}
+def _messages(lang: str) -> _Messages:
+    forms: dict[str, tuple[str, ...]] = {}
+    plural: Callable[[int], int] | None = None
     folder = resources.files("bot.i18n") / "locales" / lang / "LC_MESSAGES"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".po"):
             continue
         with entry.open("rb") as handle:
             catalog = read_po(handle, locale=_LOCALES[lang])
+        plural = plural or gettext.c2py(catalog.plural_expr)
         for message in catalog:
-            if message.id and isinstance(message.id, str) and message.string:
-                if message.id in messages:
-                    raise ValueError(f"message {message.id!r} defined twice in the {lang} catalogs")
-                messages[message.id] = str(message.string)
-    return messages
+            key = message.id[0] if isinstance(message.id, tuple | list) else message.id
+            if not key or not message.string:
+                continue
+            strings = message.string
+            texts = (
+                tuple(str(s) for s in strings)
+                if isinstance(strings, tuple | list)
+                else (str(strings),)
+            )
+            if not all(texts):
+                continue
+            if key in forms:
+                raise ValueError(f"message {key!r} defined twice in the {lang} catalogs")
+            forms[key] = texts
+    return _Messages(forms, plural or (lambda n: int(n != 1)))
+
+
+@cache
+def _catalog(lang: str) -> Mapping[str, str]:
+    """Each key's text; a plural message by its last (most general) form."""
+    return {key: texts[-1] for key, texts in _messages(lang).forms.items()}
 
 
 def catalog(lang: str) -> Mapping[str, str]:
-    """Every message of a language (for tests and tools)."""
+    """Every message of a language (for tests and tools); plural ones by their general form."""
     return _catalog(normalize_language(lang))
+
+
+def catalog_forms(lang: str) -> Mapping[str, tuple[str, ...]]:
+    """Every message of a language with all its forms (plural messages have several)."""
+    return _messages(normalize_language(lang)).forms
+
+
+def _form(lang: str, key: str, count: int | None) -> str | None:
+    messages = _messages(lang)
+    texts = messages.forms.get(key)
+    if texts is None:
+        return None
+    if len(texts) == 1 or count is None:
+        return texts[-1]
+    return texts[min(messages.plural(abs(int(count))), len(texts) - 1)]
 
 
 def placeholders(text: str) -> set[str]:
@@ -81,6 +129,7 @@ def placeholders(text: str) -> set[str]:
 
 
 _KEY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+_TYPE_CODE = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def _escape(value: Any) -> str:
@@ -96,8 +145,16 @@ class I18n:
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
 
     def t(self, lang: str | None, key: str, /, **params: Any) -> str:
+        """The message ``key``; a plural message takes the form of its ``count``."""
+        count = params.get("count")
+        return self.tn(lang, key, count if isinstance(count, int) else None, **params)
+
+    def tn(self, lang: str | None, key: str, number: int | None, /, **params: Any) -> str:
+        """The message ``key`` in the plural form ``number`` calls for (ngettext)."""
         lang = normalize_language(lang)
-        text = _catalog(lang).get(key) or _catalog(DEFAULT_LANGUAGE).get(key)
+        text = _form(lang, key, number)
+        if text is None:
+            text = _form(DEFAULT_LANGUAGE, key, number)
         if text is None:
             log.error("missing message %s", key)
             return html.escape(key)
@@ -107,6 +164,16 @@ class I18n:
 
     def has(self, key: str) -> bool:
         return key in _catalog(DEFAULT_LANGUAGE)
+
+    def equipment_type(self, lang: str | None, value: str | None) -> str:
+        """An equipment type in words (« tablette »); a type outside the list, kept as it
+        was imported (« imprimante »), as it is. Plain text: escape it in HTML."""
+        if not value:
+            return ""
+        key = f"equipment.type.{value}"
+        if _TYPE_CODE.fullmatch(value) and self.has(key):
+            return html.unescape(self.t(lang, key))
+        return value
 
     # --- formats ------------------------------------------------------------------------
 

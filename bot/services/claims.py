@@ -36,11 +36,12 @@ from bot.domain.claims import (
     RecoveryOutcome,
     RecoveryState,
 )
-from bot.domain.dates import PARIS, local_date, start_of_local_day, to_utc
+from bot.domain.dates import PARIS, local_date, to_utc
 from bot.domain.deadlines import (
     PlannedReminder,
     earliest,
     payment_deadline,
+    payment_due_at,
     plan_duty_reminders,
     plan_payment_reminders,
     plan_pledge_reminders,
@@ -50,7 +51,7 @@ from bot.domain.directory import (
     cents_to_eur,
     eur_to_cents,
     normalize_asset_tag,
-    parse_equipment_type,
+    read_equipment_type,
 )
 from bot.domain.errors import DomainError
 from bot.domain.holds import HoldFacts, check_replacement_allowed
@@ -288,7 +289,9 @@ class TagCheck:
 
     asset_tag: str
     known: bool
-    label: str | None = None  # type and model, when known
+    type: str | None = None  # type (a code of the list, or as imported) and model, when known
+    model: str | None = None
+    equipment_id: int | None = None
     other_school: bool = False
     unavailable: bool = False  # already reported stolen or lost, collected, recycled…
     extra: dict[str, Any] = field(default_factory=dict)
@@ -396,9 +399,7 @@ def _store(claim: Claim, facts: ClaimFacts, now: datetime) -> None:
         claim.pledged_at = facts.pledge.received_at
     claim.completed_on = facts.completed_on
     claim.payment_due_at = (
-        None
-        if facts.completed_on is None
-        else start_of_local_day(payment_deadline(facts.completed_on) + timedelta(days=1), PARIS)
+        None if facts.completed_on is None else payment_due_at(facts.completed_on, PARIS)
     )
     claim.amount_due_cents = None if facts.amount_due is None else eur_to_cents(facts.amount_due)
     # The queue's order: the nearest open duty (48 h), else the end of the payment window.
@@ -686,7 +687,13 @@ async def check_tags(
                 checks.append(TagCheck(tag, known=True, unavailable=True))
             else:
                 checks.append(
-                    TagCheck(tag, known=True, label=f"{equipment.type} — {equipment.model}")
+                    TagCheck(
+                        tag,
+                        known=True,
+                        type=equipment.type,
+                        model=equipment.model,
+                        equipment_id=equipment.id,
+                    )
                 )
         return checks
 
@@ -1461,7 +1468,7 @@ async def _install(
         asset_tag=await _free_tag(uow, new_item.asset_tag),
         school_id=claim.ticket.school_id,
         type=(
-            parse_equipment_type(new_item.type)
+            read_equipment_type(new_item.type).value
             if new_item.type
             else old.type
             if old is not None

@@ -34,11 +34,12 @@ from bot.domain.directory import (
     normalize_uai,
     optional_text,
     parse_amount_eur,
-    parse_equipment_type,
     parse_iso_date,
     parse_owner,
     parse_sector,
+    read_equipment_type,
     require_text,
+    same_equipment_type,
 )
 from bot.domain.errors import DomainError
 from bot.domain.platforms import TELEGRAM
@@ -102,11 +103,13 @@ class ImportFailed(Exception):
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import did: rows created, rows changed, rows already as in the file."""
+    """What an import did: rows created, rows changed, rows already as in the file, and
+    the equipment types outside the known list, kept as written (first spelling met)."""
 
     created: int
     updated: int
     unchanged: int = 0
+    unknown_types: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- CSV reading
@@ -462,8 +465,11 @@ class _EquipmentLine:
 
 def _validate_equipment(
     rows: Sequence[_Row], unreadable: Sequence[ImportProblem], known_uais: set[str]
-) -> list[_EquipmentLine]:
+) -> tuple[list[_EquipmentLine], list[str]]:
+    """The file's valid lines and the types outside the list (kept as written), or every
+    problem as ``ImportFailed``."""
     problems: list[ImportProblem] = list(unreadable)
+    unknown: list[str] = []
     valid: list[_EquipmentLine] = []
     first_tag: dict[str, int] = {}
     for row in rows:
@@ -473,7 +479,7 @@ def _validate_equipment(
         uai = _check(problems, n, normalize_uai, v["school_uai"])
         if uai is not None and uai not in known_uais:
             problems.append(ImportProblem(n, ERR_UNKNOWN_SCHOOL, {"uai": uai}))
-        kind = _check(problems, n, parse_equipment_type, v["type"])
+        kind = _check(problems, n, read_equipment_type, v["type"])
         model = _check(problems, n, require_text, v["model"], "model")
         serial = _check(problems, n, optional_text, v["serial"], "serial")
         owner = _check(problems, n, parse_owner, v["owner"])
@@ -499,12 +505,14 @@ def _validate_equipment(
         assert model is not None and owner is not None
         valid.append(
             _EquipmentLine(
-                n, tag, uai, kind, model, serial, owner, acquired_on, value, installed_on
+                n, tag, uai, kind.value, model, serial, owner, acquired_on, value, installed_on
             )
         )
+        if not kind.known and not any(same_equipment_type(kind.value, t) for t in unknown):
+            unknown.append(kind.value)
     if problems:
         raise ImportFailed(sorted(problems, key=lambda problem: problem.line))
-    return valid
+    return valid, unknown
 
 
 async def _import_equipment(
@@ -513,7 +521,7 @@ async def _import_equipment(
     rows, unreadable = _read_csv(text, EQUIPMENT_COLUMNS)
     uais = sorted({_safe_uai(row.values["school_uai"]) for row in rows} - {""})
     schools = await _schools_by_uai(uow, uais)
-    lines = _validate_equipment(rows, unreadable, set(schools))
+    lines, unknown_types = _validate_equipment(rows, unreadable, set(schools))
 
     existing = await _equipment_by_tag(uow, [line.asset_tag for line in lines])
     created = updated = unchanged = 0
@@ -561,9 +569,12 @@ async def _import_equipment(
         created=created,
         updated=updated,
         unchanged=unchanged,
+        unknown_types=unknown_types,
     )
     await uow.session.flush()
-    return ImportReport(created=created, updated=updated, unchanged=unchanged)
+    return ImportReport(
+        created=created, updated=updated, unchanged=unchanged, unknown_types=tuple(unknown_types)
+    )
 
 
 def _cents(text: str) -> int:
@@ -586,7 +597,8 @@ async def import_equipment(
     the school must already be in the directory; ``serial``, ``acquired_on``
     (``YYYY-MM-DD``) and ``value_eur`` (``459,90`` or ``459.90``) may be empty, meaning
     unknown (an empty cell leaves a stored value as it is). With the ``,`` delimiter a
-    French-comma amount must be quoted. All-or-nothing, like ``import_schools``.
+    French-comma amount must be quoted. A type outside the list is kept as written and
+    named in the report's ``unknown_types``. All-or-nothing, like ``import_schools``.
     """
     now = to_utc(now, "now")
     async with db.uow() as uow:

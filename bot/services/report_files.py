@@ -593,7 +593,7 @@ def new_equipment_xlsx(
             r.school_name,
             r.school_uai,
             r.asset_tag,
-            r.type,
+            label.i18n.equipment_type(label.lang, r.type),
             r.model,
             r.serial,
             r.installed_on,

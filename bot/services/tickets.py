@@ -19,6 +19,7 @@ from bot.domain.errors import DomainError
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, require
 from bot.domain.search import LIKE_ESCAPE, contains_pattern, fold
+from bot.services import access
 from bot.services.kinds import TicketKind
 from storage.models import (
     Attachment,
@@ -461,6 +462,36 @@ async def dossier(db: Database, person_id: int, ticket_id: int) -> Dossier:
                 ThreadMessage(m.created_at, name, m.visibility, m.body) for m, name in messages
             ),
             attachments=tuple(
+                AttachmentRef(a.id, a.kind, a.purpose, a.file_id, a.file_name, a.platform)
+                for a in files
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Attachments:
+    id: int
+    number: str
+    files: tuple[AttachmentRef, ...]
+
+
+async def attachments(db: Database, person_id: int, ticket_id: int) -> Attachments:
+    """A ticket's photos and documents, to send again: for staff, and for the agents of
+    the ticket's body, on their body's tickets only (the id comes from a button: never
+    trusted)."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        require(person.role, Action.FOLLOW_CLAIM)
+        ticket = await uow.session.get(Ticket, ticket_id)
+        if ticket is None or not access.follows(person, ticket):
+            raise DomainError("ticket.error.not_found")
+        files = await uow.session.scalars(
+            select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
+        )
+        return Attachments(
+            ticket.id,
+            ticket.number,
+            tuple(
                 AttachmentRef(a.id, a.kind, a.purpose, a.file_id, a.file_name, a.platform)
                 for a in files
             ),

@@ -184,6 +184,8 @@ async def _duty_start(
         "claim.follow.ask_duty_when",
         number=claim.number,
         duty=context.t(f"claim.duty.{duty}"),
+        # Each duty its own question: « la déclaration … faite », « le dépôt … fait ».
+        question=context.t(f"claim.follow.when_done.{duty}"),
         reply_markup=keyboard([[(context.t("claim.button.now"), "clm:now")]]),
     )
     return DUTY_WHEN

@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from bot.domain.bodies import body_variant
-from bot.domain.claims import ClaimKind, DamageCause, Document
+from bot.domain.claims import ClaimKind, DamageCause, Document, duties_deadline, late_from_the_start
 from bot.domain.dates import parse_discovery_detail
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
@@ -37,8 +37,9 @@ from handlers.telegram.claim_cards import Card
 from handlers.telegram.common import keyboard, reply, send, send_about, set_buttons, tell
 from handlers.telegram.dialogues import dialogue
 
-KIND, CAUSE, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY = (
+KIND, CAUSE, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY, RESUME = (
     "kind", "cause", "school", "items", "describe", "when", "what", "files", "summary",
+    "resume",
 )  # fmt: skip
 # What a file sent with the report may be (a photo of the damage unless the sender says
 # otherwise): the complete dossier counts them (art. 6).
@@ -89,8 +90,75 @@ async def start(update: Update, context: PneContext) -> str | int:
         await reply(update, context, "common.error.forbidden")
         return ConversationHandler.END
     assert context.user_data is not None
+    if context.user_data.get(DRAFT, {}).get("kind"):
+        # A report under way (or left when its dialogue expired): never drop it silently.
+        return await _ask_resume(update, context)
+    return await _fresh(update, context)
+
+
+async def _fresh(update: Update, context: PneContext) -> str:
+    assert context.user_data is not None
     context.user_data[DRAFT] = {"items": [], "files": [], "page": 0}
     return await _ask_kind(update, context)
+
+
+async def _ask_resume(update: Update, context: PneContext) -> str:
+    draft = _draft(context)
+    parts = [context.t(f"claim.kind_word.{draft['kind']}")]
+    if draft.get("school_name"):
+        parts.append(str(draft["school_name"]))
+    if draft.get("items"):
+        parts.append(context.t("claim.report.draft_items", count=len(draft["items"])))
+    rows = [
+        [(context.t("claim.button.draft_resume"), "clm:draft:resume")],
+        [(context.t("claim.button.draft_restart"), "clm:draft:restart")],
+    ]
+    await reply(
+        update,
+        context,
+        "claim.report.draft_found",
+        what=", ".join(parts),
+        reply_markup=keyboard(rows),
+    )
+    return RESUME
+
+
+async def draft_chosen(update: Update, context: PneContext) -> str:
+    """« Reprendre le brouillon » goes back to the first step not answered yet;
+    « Recommencer » drops the draft and starts again."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.user_data is not None
+    await query.answer()
+    await set_buttons(query, None)
+    draft = context.user_data.get(DRAFT) or {}
+    if query.data.endswith(":restart") or not draft.get("kind"):
+        return await _fresh(update, context)
+    return await _resume(update, context)
+
+
+async def _resume(update: Update, context: PneContext) -> str:
+    draft = _draft(context)
+    draft.pop("fixing", None)
+    draft.setdefault("items", [])
+    draft.setdefault("files", [])
+    if draft.get("kind") == ClaimKind.DAMAGE.value and not draft.get("cause"):
+        return await _ask_cause(update, context)
+    if "school_id" not in draft:
+        return await _ask_school(update, context)
+    if draft.get("to_describe"):
+        await reply(update, context, "claim.report.describe_unknown", tag=draft["to_describe"][0])
+        return DESCRIBE
+    if not draft["items"] or not draft.get("items_done"):
+        return await _show_items(update, context, new_message=True)
+    if "discovered_at" not in draft:
+        await reply(update, context, "claim.report.ask_when")
+        return WHEN
+    if "description" not in draft:
+        await reply(update, context, "claim.report.ask_what")
+        return WHAT
+    if not draft.get("files_done"):
+        return await _ask_files(update, context)
+    return await _show_summary(update, context)
 
 
 async def _ask_kind(update: Update, context: PneContext) -> str:
@@ -204,6 +272,24 @@ async def school_chosen(update: Update, context: PneContext) -> str:
 # --- equipment -------------------------------------------------------------------------
 
 
+def _label(context: PneContext, type_: str | None, model: str | None) -> str:
+    """An item's type (in the person's language) and model, as buttons and lists show it."""
+    kind = context.services.i18n.equipment_type(context.lang, type_)
+    return f"{kind} {model or ''}".strip()
+
+
+def _chosen(
+    draft: dict[str, Any], *, equipment_id: int | None = None, tag: str | None = None
+) -> dict[str, Any] | None:
+    """The draft's item for this piece of equipment (tapped or typed: the same item)."""
+    for item in draft["items"]:
+        if equipment_id is not None and item.get("equipment_id") == equipment_id:
+            return item
+        if tag and item.get("tag") == tag:
+            return item
+    return None
+
+
 async def _show_items(update: Update, context: PneContext, *, new_message: bool) -> str:
     assert context.person is not None
     draft = _draft(context)
@@ -211,18 +297,12 @@ async def _show_items(update: Update, context: PneContext, *, new_message: bool)
     rows_eq, total = await service.inventory_page(
         context.services.db, context.person.id, int(draft["school_id"]), page, PER_PAGE
     )
-    chosen = {int(i["equipment_id"]) for i in draft["items"] if i.get("equipment_id")}
     rows: list[list[tuple[str, str]]] = []
     for equipment in rows_eq:
-        mark = "✅ " if equipment.id in chosen else ""
-        rows.append(
-            [
-                (
-                    f"{mark}{equipment.asset_tag} · {equipment.type} {equipment.model}"[:60],
-                    f"clm:item:{equipment.id}",
-                )
-            ]
-        )
+        chosen = _chosen(draft, equipment_id=equipment.id, tag=equipment.asset_tag)
+        mark = "✅ " if chosen is not None else ""
+        label = _label(context, equipment.type, equipment.model)
+        rows.append([(f"{mark}{equipment.asset_tag} · {label}"[:60], f"clm:item:{equipment.id}")])
     nav: list[tuple[str, str]] = []
     if page > 0:
         nav.append((context.t("common.button.previous"), f"clm:page:{page - 1}"))
@@ -263,11 +343,12 @@ async def _show_items(update: Update, context: PneContext, *, new_message: bool)
 
 
 async def item_toggled(update: Update, context: PneContext) -> str:
+    """A tap on an item: chosen if it was not, removed if it was (tapped or typed)."""
     query = update.callback_query
     assert query is not None and query.data is not None and context.person is not None
     draft = _draft(context)
     equipment_id = int(query.data.rsplit(":", 1)[1])
-    existing = next((i for i in draft["items"] if i.get("equipment_id") == equipment_id), None)
+    existing = _chosen(draft, equipment_id=equipment_id)
     if existing is not None:
         draft["items"].remove(existing)
         await query.answer()
@@ -280,12 +361,22 @@ async def item_toggled(update: Update, context: PneContext) -> str:
     if equipment is None:
         await query.answer(context.t("claim.error.item_unavailable"), show_alert=True)
         return ITEMS
+    typed = _chosen(draft, tag=equipment.asset_tag)  # typed earlier: the same item
+    if typed is not None:
+        draft["items"].remove(typed)
+        await query.answer()
+        return await _show_items(update, context, new_message=False)
+    if len(draft["items"]) >= service.MAX_ITEMS:
+        await query.answer(
+            context.t("claim.error.too_many_items", max=service.MAX_ITEMS), show_alert=True
+        )
+        return ITEMS
     await query.answer()
     draft["items"].append(
         {
             "equipment_id": equipment.id,
             "tag": equipment.asset_tag,
-            "label": f"{equipment.type} {equipment.model}",
+            "label": _label(context, equipment.type, equipment.model),
         }
     )
     return await _show_items(update, context, new_message=False)
@@ -300,11 +391,12 @@ async def page_turned(update: Update, context: PneContext) -> str:
 
 
 async def tags_typed(update: Update, context: PneContext) -> str:
-    """Asset tags typed by hand: this school's are added, unknown ones are described."""
+    """Asset tags typed by hand: this school's are added, unknown ones are described, and
+    a tag already chosen (typed or tapped) is removed from the choice."""
     assert update.effective_message is not None and context.person is not None
     draft = _draft(context)
-    room = max(service.MAX_ITEMS - len(draft["items"]), 0)
-    tags = [t for t in _TAG_SPLIT.split(update.effective_message.text or "") if t][:room]
+    typed = [t for t in _TAG_SPLIT.split(update.effective_message.text or "") if t]
+    tags = list(dict.fromkeys(typed))[: 2 * service.MAX_ITEMS]  # each tag once
     try:
         checks = await service.check_tags(
             context.services.db, context.person.id, int(draft["school_id"]), tags
@@ -312,20 +404,33 @@ async def tags_typed(update: Update, context: PneContext) -> str:
     except DomainError as error:
         await _error(update, context, error)
         return ITEMS
-    already = {i.get("tag") for i in draft["items"]}
     unknown: list[str] = []
+    removed: list[str] = []
     for check in checks:
-        if check.asset_tag in already:
-            continue
-        if check.other_school:
+        existing = _chosen(draft, equipment_id=check.equipment_id, tag=check.asset_tag)
+        if existing is not None:
+            draft["items"].remove(existing)
+            removed.append(check.asset_tag)
+        elif check.other_school:
             await reply(update, context, "claim.error.tag_other_school", tag=check.asset_tag)
         elif check.unavailable:
             await reply(update, context, "claim.error.tag_unavailable", tag=check.asset_tag)
+        elif len(draft["items"]) + len(unknown) >= service.MAX_ITEMS:
+            await reply(update, context, "claim.error.too_many_items", max=service.MAX_ITEMS)
+            break
         elif check.known:
-            draft["items"].append({"tag": check.asset_tag, "label": check.label, "typed": True})
-            already.add(check.asset_tag)
+            draft["items"].append(
+                {
+                    "equipment_id": check.equipment_id,
+                    "tag": check.asset_tag,
+                    "label": _label(context, check.type, check.model),
+                    "typed": True,
+                }
+            )
         else:
             unknown.append(check.asset_tag)
+    if removed:
+        await reply(update, context, "claim.report.items_removed", tags=", ".join(removed))
     if unknown:
         draft["to_describe"] = unknown
         await reply(update, context, "claim.report.describe_unknown", tag=unknown[0])
@@ -360,6 +465,7 @@ async def items_done(update: Update, context: PneContext) -> str:
         return ITEMS
     await query.answer()
     await set_buttons(query, None)
+    draft["items_done"] = True
     if draft.pop("fixing", False):
         return await _show_summary(update, context)
     await reply(update, context, "claim.report.ask_when")
@@ -383,6 +489,15 @@ async def when_typed(update: Update, context: PneContext) -> str:
     draft = _draft(context)
     draft["discovered_at"] = parsed.at.isoformat()
     draft["time_given"] = parsed.time_given
+    kind = ClaimKind(draft["kind"])
+    if late_from_the_start(kind, parsed.at, services.clock.now(), draft.get("cause")):
+        # Typed months later (« 12/03 »): the duties are overdue already; say it now.
+        await reply(
+            update,
+            context,
+            "claim.report.late_discovery",
+            deadline=services.i18n.datetime(context.lang, duties_deadline(parsed.at)),
+        )
     if draft.pop("fixing", False):
         return await _show_summary(update, context)
     await reply(update, context, "claim.report.ask_what")
@@ -482,7 +597,9 @@ async def files_done(update: Update, context: PneContext) -> str:
     assert query is not None
     await query.answer()
     await set_buttons(query, None)
-    _draft(context).pop("fixing", None)
+    draft = _draft(context)
+    draft.pop("fixing", None)
+    draft["files_done"] = True
     return await _show_summary(update, context)
 
 
@@ -569,6 +686,7 @@ async def fix_part(update: Update, context: PneContext) -> str:
         await reply(update, context, "claim.report.ask_what")
         return WHAT
     draft["files"] = []
+    draft.pop("files_done", None)
     return await _ask_files(update, context)
 
 
@@ -640,6 +758,10 @@ def conversation() -> ConversationHandler[PneContext]:
             CommandHandler(["signaler", "report"], start, filters=filters.ChatType.PRIVATE)
         ],
         states={
+            RESUME: [
+                CallbackQueryHandler(draft_chosen, pattern=r"^clm:draft:(resume|restart)$"),
+                *stay,
+            ],
             KIND: [
                 CallbackQueryHandler(kind_chosen, pattern=r"^clm:kind:(theft|loss|damage)$"),
                 *stay,

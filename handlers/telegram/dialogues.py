@@ -40,7 +40,8 @@ def timeout_of(name: str) -> timedelta:
 
 
 async def _expired(update: object, context: PneContext) -> None:
-    """The person stopped answering: say so. (A draft left behind is harmless: each
+    """The person stopped answering: say so. (A report's draft left behind is offered
+    again at the next /signaler, never dropped silently; other drafts are harmless: each
     dialogue starts a fresh one.)"""
     if isinstance(update, Update) and update.effective_chat is not None:
         await reply(update, context, "common.dialogue_expired")

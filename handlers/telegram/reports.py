@@ -166,11 +166,12 @@ def review_summary(
     duties = review.overdue_duties
     if duties.claims:
         lines.append(
-            t(
+            i18n.tn(
                 lang,
                 "report.review.overdue_duties",
+                duties.claims,
                 claims=duties.claims,
-                duties=duties.duties,
+                duties=t(lang, "report.review.duties_count", count=duties.duties),
                 numbers=_numbers(duties.numbers, duties.claims),
             )
         )

@@ -10,6 +10,7 @@ import functools
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -27,6 +28,7 @@ from bot.cards.claims import ClaimCard
 from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimState
 from bot.domain.dates import local_date
+from bot.domain.deadlines import last_day
 from bot.domain.errors import DomainError
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, can
@@ -130,6 +132,18 @@ class _View:
         return f"tq:{view.page}:{view.commune_id}:{int(view.overdue)}:{view.state or '-'}"
 
 
+def _deadline(context: PneContext, deadline: datetime | None) -> str:
+    """A ticket's next deadline in the queue: a window that closes at midnight (the
+    payment's year) by its last day, as the card says it; a 48 h duty by its hour."""
+    if deadline is None:
+        return ""
+    i18n = context.services.i18n
+    day = last_day(deadline, context.services.settings.tz)
+    if day is not None:
+        return context.t("ticket.queue.deadline_day", day=i18n.date(context.lang, day, short=True))
+    return context.t("ticket.queue.deadline", at=i18n.datetime(context.lang, deadline, short=True))
+
+
 async def _show_queue(update: Update, context: PneContext, view: _View, *, edit: bool) -> None:
     assert context.person is not None
     page, commune_id, overdue = view.page, view.commune_id, view.overdue
@@ -141,20 +155,13 @@ async def _show_queue(update: Update, context: PneContext, view: _View, *, edit:
     rows, total = await tickets.queue(
         services.db, context.person.id, now=now, where=where, page=page, per_page=PER_PAGE
     )
-    i18n = services.i18n
     lines = []
     for row in rows:
-        deadline = (
-            context.t(
-                "ticket.queue.deadline",
-                at=i18n.datetime(context.lang, row.next_deadline, short=True),
-            )
-            if row.next_deadline
-            else ""
-        )
+        deadline = _deadline(context, row.next_deadline)
         if row.late_by is not None:  # a claim's 48 h duties done after their deadline
             deadline += context.t(
-                "ticket.queue.done_late", late=ClaimCard(i18n, context.lang).late(row.late_by)
+                "ticket.queue.done_late",
+                late=ClaimCard(services.i18n, context.lang).late(row.late_by),
             )
         lines.append(
             context.t(
@@ -410,13 +417,17 @@ async def _assign(update: Update, context: PneContext, *, to_self: bool) -> None
     await reply(update, context, "ticket.assign.done", number=number, name=name)
 
 
-@staff_only
 async def resend_files(update: Update, context: PneContext) -> None:
+    """A ticket's files sent again: staff's « Renvoyer les pièces », and the body's
+    agents' « Voir les pièces jointes » on their own body's tickets (the service checks)."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    assert context.person is not None
+    if context.person is None:
+        await _refuse(update, context)
+        return
+    await query.answer()
     try:
-        extra = await tickets.dossier(
+        extra = await tickets.attachments(
             context.services.db, context.person.id, int(query.data.rsplit(":", 1)[1])
         )
     except DomainError as error:
@@ -424,8 +435,8 @@ async def resend_files(update: Update, context: PneContext) -> None:
         return
     # A file id means something only on the platform it was sent on (decision 0016):
     # Telegram is asked for its own files; the others are counted, not sent.
-    here = [file for file in extra.attachments if file.platform == TELEGRAM]
-    elsewhere = [file for file in extra.attachments if file.platform != TELEGRAM]
+    here = [file for file in extra.files if file.platform == TELEGRAM]
+    elsewhere = [file for file in extra.files if file.platform != TELEGRAM]
     for file in here:
         caption = context.t(
             "ticket.file.caption",

@@ -202,6 +202,11 @@ async def test_forged_buttons_of_another_role_or_scope_change_nothing(world: Wor
     for data in (f"clm:indem:{claim_id}", f"clm:bpay:{claim_id}"):
         answer = await _answer_to_forged(world, zoe, data)
         assert forbidden in answer, (data, answer)
+    # A claim's attachments: its body's agents and staff, nobody else.
+    answer = await _answer_to_forged(world, zoe, f"tk:files:{claim_id}")
+    assert forbidden in answer, answer
+    answer = await _answer_to_forged(world, dana, f"tk:files:{claim_id}")
+    assert i18n.t("fr", "ticket.error.not_found") in answer, answer
     # Ids that are not numbers, or out of range, are not trusted either.
     for data in ("clm:duty:abc:complaint", f"clm:pay:{10**12}", "tk:view:-1"):
         answer = await _answer_to_forged(world, claude, data)

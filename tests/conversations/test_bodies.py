@@ -57,8 +57,8 @@ async def _report_a_theft(world: World, teacher: SimUser) -> None:
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Vol")
     items = api.last(teacher.id)
-    await api.tap(teacher, items, "SEM-0201 · tablet iPad 9")
-    await api.tap(teacher, items, "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, items, "SEM-0201 · tablette iPad 9")
+    await api.tap(teacher, items, "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "aujourd'hui 8h")
     await api.send_text(teacher, "Tablette disparue de la classe")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
@@ -115,8 +115,8 @@ async def test_a_claim_at_a_public_school_still_reaches_the_communes_agents(worl
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Vol")
     items = api.last(teacher.id)
-    await api.tap(teacher, items, "SEM-0001 · tablet iPad 9")
-    await api.tap(teacher, items, "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, items, "SEM-0001 · tablette iPad 9")
+    await api.tap(teacher, items, "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "aujourd'hui 8h")
     await api.send_text(teacher, "Tablette disparue")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
@@ -145,8 +145,8 @@ async def test_an_ogecs_claim_followed_to_payment_reads_organisme_gestionnaire_t
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Vol")
     items = api.last(teacher.id)
-    await api.tap(teacher, items, "SEM-0201 · tablet iPad 9")
-    await api.tap(teacher, items, "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, items, "SEM-0201 · tablette iPad 9")
+    await api.tap(teacher, items, "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "aujourd'hui 8h")
     await api.send_text(teacher, "Tablette disparue de la classe")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
@@ -286,8 +286,8 @@ async def test_a_public_schools_claim_still_reads_commune(world: World) -> None:
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Vol")
     items = api.last(teacher.id)
-    await api.tap(teacher, items, "SEM-0001 · tablet iPad 9")
-    await api.tap(teacher, items, "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, items, "SEM-0001 · tablette iPad 9")
+    await api.tap(teacher, items, "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "aujourd'hui 8h")
     await api.send_text(teacher, "Tablette disparue")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
@@ -420,7 +420,7 @@ async def test_an_ogecs_yearly_list_names_the_organisme_gestionnaire(world: Worl
     lists = [t for t in world.texts(ogec_agent) if t.startswith("📋")]
     assert lists == [
         "📋 Nouveaux équipements installés en 2026 dans les écoles de l'organisme gestionnaire "
-        "OGEC Sainte-Marie : 1 équipement(s), valeur totale 450,00\xa0€.\n"
+        "OGEC Sainte-Marie : 1 équipement, valeur totale 450,00\xa0€.\n"
         "La liste jointe sert à mettre à jour vos contrats d'assurance "
         "(article 6 de la convention)."
     ]
@@ -428,3 +428,4 @@ async def test_an_ogecs_yearly_list_names_the_organisme_gestionnaire(world: Worl
     sheet = load_workbook(io.BytesIO(upload.params["document"].data))["Nouveaux équipements"]
     notes = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     assert any("dans les écoles de l'organisme gestionnaire OGEC Sainte-Marie" in n for n in notes)
+    assert "tablette" in notes and "tablet" not in notes  # the type in words, not its code

@@ -202,15 +202,15 @@ async def test_the_communes_own_equipment_is_shown_outside_the_refund(world: Wor
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Vol")
     await api.send_text(teacher, "SEM-0003 SEM-0001")
-    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (2 choisi·s)")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (2 choisis)")
     await api.send_text(teacher, "hier 8h")
     await api.send_text(teacher, "Vol avec effraction")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
 
     summary = world.last_text(teacher)
     assert (
-        "SEM-0003 laptop — ThinkPad E14 : propriété de la commune : hors remboursement à SEM"
-        in summary
+        "SEM-0003 ordinateur portable — ThinkPad E14 : propriété de la commune :"
+        " hors remboursement à SEM" in summary
     )
     assert "Remboursement estimé : 320,00\xa0€" in summary
     assert "à estimer" not in summary

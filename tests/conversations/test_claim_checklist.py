@@ -47,7 +47,7 @@ async def test_an_accidental_breakage_owes_no_complaint_from_summary_to_the_body
 
     await api.tap(teacher, causes, "Accident : casse")
     await api.send_text(teacher, "SEM-0003")
-    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "aujourd'hui 8h")
     await api.send_text(teacher, "Tablette tombée du chariot")
     await api.send_document(teacher, PDF, "devis.pdf", "application/pdf")
@@ -68,7 +68,7 @@ async def test_an_accidental_breakage_owes_no_complaint_from_summary_to_the_body
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
 
     summary = world.last_text(teacher)
-    assert "Dégradation (casse accidentelle) à École du Soleil" in summary
+    assert "Dégradation (casse accidentelle) — École du Soleil" in summary
     assert summary.endswith(
         "(48 h après la constatation), déclarer le sinistre par écrit à son assureur et "
         "prévenir la police ou la gendarmerie."
@@ -77,7 +77,7 @@ async def test_an_accidental_breakage_owes_no_complaint_from_summary_to_the_body
     await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
 
     notice = api.last(agent.id)
-    assert "Dégradation (casse accidentelle)" in (notice.text or "")
+    assert "Sinistre S-2026-0001 (dégradation : casse accidentelle)" in (notice.text or "")
     assert "dépôt de plainte" not in (notice.text or "")
     assert notice.button_texts[:2] == [
         "✅ Fait : déclaration écrite à l'assureur",
@@ -103,12 +103,12 @@ async def test_vandalism_keeps_the_complaint(world: World) -> None:
     await _start_a_damage(world, teacher)
     await api.tap(teacher, api.last(teacher.id), "Vandalisme (acte de malveillance)")
     await api.send_text(teacher, "SEM-0003")
-    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "aujourd'hui 8h")
     await api.send_text(teacher, "Écran rayé au cutter")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
     summary = world.last_text(teacher)
-    assert "Dégradation (vandalisme) à École du Soleil" in summary
+    assert "Dégradation (vandalisme) — École du Soleil" in summary
     assert summary.endswith(
         "déclarer le sinistre par écrit à son assureur, prévenir la police ou la "
         "gendarmerie et déposer plainte."
@@ -121,7 +121,7 @@ async def test_correcting_the_kind_asks_the_cause_again(world: World) -> None:
     await _start_a_damage(world, teacher)
     await api.tap(teacher, api.last(teacher.id), "Accident : dégât des eaux")
     await api.send_text(teacher, "SEM-0003")
-    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "aujourd'hui 8h")
     await api.send_text(teacher, "Fuite du plafond")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
@@ -134,7 +134,7 @@ async def test_correcting_the_kind_asks_the_cause_again(world: World) -> None:
     await api.tap(teacher, api.last(teacher.id), 0)
     await api.tap(teacher, api.last(teacher.id), "Vol")  # a theft has no cause
     summary = world.last_text(teacher)
-    assert "<b>Vol</b> à" in (api.last(teacher.id).raw_text or "")
+    assert "<b>Vol</b> — " in (api.last(teacher.id).raw_text or "")
     assert "déposer plainte" in summary
 
 
@@ -240,7 +240,7 @@ async def _an_accident(world: World) -> tuple[SimUser, SimUser, SimUser]:
     await _start_a_damage(world, teacher)
     await api.tap(teacher, api.last(teacher.id), "Accident : casse")
     await api.send_text(teacher, "SEM-0003")
-    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "aujourd'hui 8h")
     await api.send_text(teacher, "Écran fissuré")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")

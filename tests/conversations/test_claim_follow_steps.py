@@ -35,7 +35,7 @@ async def _report_a_laptop(world: World, teacher: SimUser) -> None:
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Perte")
     await api.send_text(teacher, "SEM-0003")
-    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "aujourd'hui 8h")
     await api.send_text(teacher, "Oublié en sortie scolaire")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
@@ -76,10 +76,12 @@ async def test_a_payment_of_nothing_is_refused_and_the_amount_asked_again(world:
 
     await api.send_text(staff, "0")
 
-    assert world.last_text(staff) == "Le paiement doit être positif."
+    assert world.last_text(staff).startswith(
+        "Le montant doit être supérieur à 0 € : tapez un montant"
+    )
     assert _step(world, "claim_payment", staff) == "pay_amount"
     await api.send_text(staff, "1000")  # more than the 640 € owed: refused as well
-    assert world.last_text(staff) == "Ce paiement dépasse ce qui reste dû."
+    assert world.last_text(staff).startswith("Ce paiement dépasse ce qui reste dû : tapez")
     await api.send_text(staff, "300")
     assert world.last_text(staff) == "Date du paiement ?"
     await api.tap(staff, api.last(staff.id), "Aujourd'hui")
@@ -102,7 +104,9 @@ async def test_a_payment_dated_in_the_future_is_refused_and_the_date_asked_again
 
     await api.send_text(staff, "11/03/2026")  # tomorrow
 
-    assert world.last_text(staff) == "La date du paiement ne peut pas être dans le futur."
+    assert world.last_text(staff).startswith(
+        "La date du paiement ne peut pas être dans le futur : tapez"
+    )
     assert _step(world, "claim_payment", staff) == "pay_date"
     await api.send_text(staff, "09/03/2026")
     assert world.last_text(staff) == "Qui a payé ?"

@@ -195,7 +195,10 @@ async def test_without_a_request_in_fifteen_days_the_items_are_the_insurers(
     await api.tap(staff, api.last(staff.id), "à SEM")
     await api.tap(staff, api.last(staff.id), "Aujourd'hui")
     await api.send_text(staff, "0")
-    assert world.last_text(staff) == "Le paiement doit être positif."
+    assert world.last_text(staff) == (
+        "Le montant doit être supérieur à 0 € : tapez un montant en euros "
+        "(ex. « 120 » ou « 120,50 »)."
+    )
     await api.send_text(staff, "640")
     await api.tap(staff, api.last(staff.id), "✅ Enregistrer l'indemnité")
     assert "versée à SEM le mardi 10 mars 2026" in world.last_text(agent)

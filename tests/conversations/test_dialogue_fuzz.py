@@ -27,6 +27,7 @@ from telegram.ext import ConversationHandler
 from bot.domain.claims import ClaimKind, Payer
 from bot.services import claims, holds
 from handlers.telegram.claim_follow import FOLLOW_UPS
+from handlers.telegram.offline import sample_png
 from storage.models import ClaimItem, Person
 from tests.conversations.conftest import World, a_world
 from tests.conversations.test_claim_follow_steps import _pledged
@@ -132,6 +133,11 @@ INTERNAL_ERROR = "Désolé, une erreur s'est produite de mon côté."
 STAFF_ID = 1003  # the third person registered by _pledged
 
 
+# The files sent while preparing (the report's photo): Telegram keeps them for the bot,
+# so every example's Bot API knows them too (the body's notice offers to send them again).
+_PREPARED_FILES: dict[str, Any] = {}
+
+
 async def _prepare(url: str) -> None:
     """A pledged theft claim, S-2026-0001, and its staff member, once for every example;
     its body reported one of the two tablets found (recovery 1) and a payment of 100 €
@@ -151,7 +157,9 @@ async def _prepare(url: str) -> None:
             people = {p.full_name: p.id for p in (await uow.session.scalars(select(Person)))}
         now = world.clock.now()
         await claims.report_recovery(world.db, person.id, 1, item_ids=[first], told_at=now, now=now)
-        proof = claims.FileRef("photo", "proof-file", "proof-unique")
+        # The proof is a file the offline Bot API knows, so that staff can open it.
+        stored = world.api._register_file("photo", sample_png(), mime_type="image/jpeg")
+        proof = claims.FileRef("photo", stored.file_id, stored.file_unique_id)
         await claims.record_body_payment(
             world.db,
             person.id,
@@ -167,7 +175,7 @@ async def _prepare(url: str) -> None:
         await api.tap(teacher, api.last(teacher.id), "Dégradation")
         await api.tap(teacher, api.last(teacher.id), "Accident : casse")
         await api.send_text(teacher, "SEM-0003")
-        await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi·s)")
+        await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
         await api.send_text(teacher, "aujourd'hui 8h")
         await api.send_text(teacher, "Écran fissuré")
         await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
@@ -195,6 +203,7 @@ async def _prepare(url: str) -> None:
             world.db, people["Sacha"], world.ids["lune"], reason="Vols", now=world.clock.now()
         )
         assert (world.ids["soleil"], hold.id) == (1, 1)
+        _PREPARED_FILES.update(world.api._files)
 
 
 def _follow_ups(world: World) -> list[ConversationHandler[Any]]:
@@ -223,6 +232,7 @@ async def _play(
 ) -> None:
     async with a_world(url, fresh=False) as world:
         api = world.api
+        api._files.update(_PREPARED_FILES)
         api.user(STAFF_ID - 2, "Zoé")  # the reporter and the commune's agent are told too
         api.user(STAFF_ID - 1, "Claude")
         staff = api.user(STAFF_ID, "Sacha")

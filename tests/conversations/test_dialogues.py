@@ -134,7 +134,7 @@ async def test_a_reply_about_a_ticket_reaches_its_ticket_even_mid_dialogue(world
     await api.send_text(yann, "/signaler")
     await api.tap(yann, api.last(yann.id), "Perte")
     await api.send_text(yann, "SEM-0003")
-    await api.tap(yann, api.last(yann.id), "✔️ Terminé (1 choisi·s)")
+    await api.tap(yann, api.last(yann.id), "✔️ Terminé (1 choisi)")
     await api.send_text(yann, "hier 8h")
     await api.send_text(yann, "Oublié en sortie")
     await api.tap(yann, api.last(yann.id), "✔️ Terminé")

@@ -129,6 +129,7 @@ TEXTS = [  # what a Telegram client can send (never empty, at most 4096 characte
 # ("press", prefix): a button of the last message whose data starts with prefix.
 Move = tuple[str, Any]
 GOOD: dict[tuple[str, object], list[Move]] = {
+    (REPORT, "resume"): [("press", "clm:draft:resume"), ("press", "clm:draft:restart")],
     (REPORT, "kind"): [("tap", 0), ("tap", 1), ("tap", 2)],
     (REPORT, "cause"): [("tap", 0), ("tap", 1), ("tap", 3)],  # vandalism, then accidents
     (REPORT, "school"): [("press", "clm:school:"), ("text", "soleil")],
@@ -172,6 +173,7 @@ GOOD: dict[tuple[str, object], list[Move]] = {
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
     **GOOD,
+    (REPORT, "resume"): [("press", "clm:draft:resume")],
     (REPORT, "kind"): [("tap", 0), ("tap", 2)],  # a theft, or a damage (then its cause)
     (REPORT, "cause"): [("tap", 0), ("tap", 1)],
     (REPORT, "school"): [("press", "clm:school:"), ("text", "soleil")],

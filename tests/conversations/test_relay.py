@@ -31,8 +31,8 @@ async def report_theft(world: World, teacher: SimUser) -> None:
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Vol")
     items = api.last(teacher.id)
-    await api.tap(teacher, items, "SEM-0001 · tablet iPad 9")
-    await api.tap(teacher, items, "✔️ Terminé (1 choisi·s)")
+    await api.tap(teacher, items, "SEM-0001 · tablette iPad 9")
+    await api.tap(teacher, items, "✔️ Terminé (1 choisi)")
     await api.send_text(teacher, "aujourd'hui 8h")
     await api.send_text(teacher, "Armoire fracturée pendant le week-end")
     await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
@@ -687,7 +687,7 @@ async def test_a_long_thread_shows_its_latest_messages(world: World) -> None:
     await api.tap(teacher, api.last(teacher.id), "S-2026-0001")
 
     thread = world.last_text(teacher)
-    assert "… 2 message(s) plus ancien(s) ; les plus récents suivent." in thread
+    assert "… 2 messages plus anciens ; les plus récents suivent." in thread
     assert "message 2\n" not in thread and "message 3\n" in thread
     assert thread.count("Sacha (équipe SEM du Plan numérique)") == 20
 

@@ -103,7 +103,7 @@ async def test_staff_get_the_review_as_a_summary_a_chart_and_a_workbook(office: 
     # Three thefts and damage within a year at the École du Soleil (one in March): flagged.
     assert "• École du Soleil (Saint-Étienne) : 3 sinistres" in summary.text
     # The three claims of the last 48 hours' duties are all overdue on 10 March.
-    assert "⏰ Démarches de 48 h en retard : 3 sinistre(s), 9 démarche(s) : S-2026-0001" in (
+    assert "⏰ Démarches de 48 h en retard : 3 sinistres, 9 démarches : S-2026-0001" in (
         summary.text
     )
     assert chart.photo is not None
@@ -171,7 +171,7 @@ async def test_staff_export_tickets_as_a_workbook_and_a_csv(office: World) -> No
 
     await api.send_text(staff, "/export sinistres commune 42218 ouverts")
     assert texts(office, staff)[0] == (
-        "📤 2 dossier(s) exporté(s) : tableur Excel et fichier CSV (séparateur « ; »)."
+        "📤 2 dossiers exportés : tableur Excel et fichier CSV (séparateur « ; »)."
     )
     assert documents(office, staff) == [
         "export-claim-2026-03-10.xlsx",
@@ -324,7 +324,7 @@ async def test_each_commune_gets_its_yearly_list_of_new_equipment_in_january(
     for user in (agent, colleague):
         assert texts(office, user)[0] == (
             "📋 Nouveaux équipements installés en 2026 dans les écoles de Saint-Étienne : "
-            "2 équipement(s), valeur totale 1\u202f650,00\xa0€.\n"
+            "2 équipements, valeur totale 1\u202f650,00\xa0€.\n"
             "La liste jointe sert à mettre à jour vos contrats d'assurance "
             "(article 6 de la convention).\n"
             "⚠️ Matériel de SEM sans date d'installation, listé à part dans le fichier pour être "
@@ -332,7 +332,7 @@ async def test_each_commune_gets_its_yearly_list_of_new_equipment_in_january(
         )
         assert documents(office, user) == ["nouveaux-equipements-2026-42218.xlsx"]
     assert documents(office, firminy) == ["nouveaux-equipements-2026-42095.xlsx"]
-    assert "Firminy : 1 équipement(s), valeur totale 400,00\xa0€" in texts(office, firminy)[0]
+    assert "Firminy : 1 équipement, valeur totale 400,00\xa0€" in texts(office, firminy)[0]
 
     sheet = load_workbook(io.BytesIO(uploaded(office, agent.id)[0].data))["Nouveaux équipements"]
     assert [sheet.cell(row, 3).value for row in range(2, 4)] == ["SEM-0202", "SEM-0201"]

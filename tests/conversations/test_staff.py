@@ -16,7 +16,7 @@ async def _report(world: World, reporter: SimUser, tag: str, kind: str = "Perte"
     await api.send_text(reporter, "/signaler")
     await api.tap(reporter, api.last(reporter.id), kind)
     await api.send_text(reporter, tag)
-    await api.tap(reporter, api.last(reporter.id), "✔️ Terminé (1 choisi·s)")
+    await api.tap(reporter, api.last(reporter.id), "✔️ Terminé (1 choisi)")
     await api.send_text(reporter, "aujourd'hui 9h")
     await api.send_text(reporter, "Disparu de la salle informatique")
     await api.tap(reporter, api.last(reporter.id), "✔️ Terminé")
@@ -149,7 +149,7 @@ async def test_search_by_number_asset_tag_school_uai_and_commune(world: World) -
     for needle in ("S-2026-0001", "sem-0002", "Soleil", "0420001Y", "Saint-Étienne", "42218"):
         await api.send_text(staff, f"/recherche {needle}")
         assert world.last_text(staff).startswith(
-            f"1 résultat(s) pour « {needle} » :\n• S-2026-0001 · sinistre"
+            f"1 résultat pour « {needle} » :\n• S-2026-0001 · sinistre"
         )
     await api.send_text(staff, "/recherche Lune")
     assert world.last_text(staff) == "Aucun dossier ne correspond à « Lune »."

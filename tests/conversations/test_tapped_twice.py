@@ -23,6 +23,7 @@ async def test_a_kind_tapped_again_on_an_older_report_goes_on(world: World) -> N
     first = api.last(teacher.id)
     await api.tap(teacher, first, "Vol")  # its buttons are gone
     await api.send_text(teacher, "/signaler")  # a new report, at its first question
+    await api.tap(teacher, api.last(teacher.id), "🔄 Recommencer (effacer le brouillon)")
 
     tapped = await api.forge_callback(teacher, first.message_id, "clm:kind:theft")
 

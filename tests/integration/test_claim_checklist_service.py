@@ -77,7 +77,7 @@ async def test_an_accident_is_stored_with_its_cause_and_no_complaint_duty(demo: 
     i18n, settings = demo.services.i18n, demo.services.settings
     notices = await claim_notices.after_report(db, i18n, settings, reported)
     agent = notices[0]
-    assert "Dégradation (casse accidentelle)" in agent.text
+    assert "(dégradation : casse accidentelle)" in agent.text
     assert "plainte" not in agent.text.lower()
     assert "❌ Devis ou facture : manquant" in agent.text
     actions = [button.action for row in agent.actions for button in row]

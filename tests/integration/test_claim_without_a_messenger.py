@@ -179,3 +179,42 @@ async def test_a_theft_runs_from_report_to_payment_with_the_same_notices(demo: D
     await front.tell(await claim_notices.to_body(db, i18n, paid, "claim.notify.closed_paid"))
     ((who, closing),) = front.take()
     assert who == "Claude" and claim.number in closing.text
+
+
+async def test_the_bodys_notice_carries_the_description_and_its_files_for_the_body_only(
+    demo: Demo,
+) -> None:
+    from bot.domain.errors import DomainError
+    from bot.services import tickets
+
+    services, front = demo.services, demo.front
+    db, i18n, settings = services.db, services.i18n, services.settings
+    camille, claude, sacha = demo.people["Camille"], demo.people["Claude"], demo.people["Sacha"]
+    reported = await claims.report_claim(
+        db,
+        claims.ReportClaim(
+            reporter_id=camille,
+            school_id=demo.school_id,
+            kind=ClaimKind.THEFT,
+            discovered_at=NOW - timedelta(days=20),  # late from the start
+            description="Vitre <cassée> & tablette partie",
+            items=(claims.ItemRequest(asset_tag="SEM-DEMO-0003"),),
+            files=(claims.FileRef("photo", "photo-1", "u-1"),),
+        ),
+        NOW,
+    )
+    claim = reported.claim
+    await front.tell(await claim_notices.after_report(db, i18n, settings, reported))
+    (_, agent_notice), (_, staff_notice) = front.take()
+    assert "Ce qui s'est passé</b> : Vitre &lt;cassée&gt; &amp; tablette partie" in (
+        agent_notice.text
+    )
+    assert "tablette — Apple iPad" in agent_notice.text and "tablet " not in agent_notice.text
+    assert f"tk:files:{claim.id}" in actions_of(agent_notice)
+    assert "En retard dès le signalement" in staff_notice.text
+    for allowed in (claude, sacha):
+        files = await tickets.attachments(db, allowed, claim.id)
+        assert [f.file_id for f in files.files] == ["photo-1"]
+    with pytest.raises(DomainError) as refused:
+        await tickets.attachments(db, camille, claim.id)  # a teacher: not a follower's action
+    assert refused.value.code == "common.error.forbidden"

@@ -37,8 +37,30 @@ def test_a_bad_setting_stops_with_one_line_naming_the_variable(
     monkeypatch.setenv("PNE_TIMEZONE", "Mars/Olympus")
     assert main(["migrate"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1
-    assert err[0].startswith("Configuration invalide : PNE_TIMEZONE:")
+    assert err == [
+        "Configuration invalide : PNE_TIMEZONE = « Mars/Olympus » ne convient pas."
+        " Il faut un fuseau horaire de la base IANA, par exemple Europe/Paris."
+    ]
+
+
+def test_each_bad_setting_is_named_in_french_with_what_it_expects(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PNE_STAFF_CHAT_ID", "groupe-sem")
+    monkeypatch.setenv("PNE_INVITATION_DAYS", "365")
+    monkeypatch.setenv("PNE_DATABASE_URL", "mysql://localhost/pne")
+    assert main(["migrate"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "Configuration invalide : PNE_DATABASE_URL = « mysql://localhost/pne » ne convient"
+        " pas. Il faut une adresse de base de données sqlite:///chemin/fichier.sqlite3 ou"
+        " postgresql://utilisateur@hôte/base.",
+        "Configuration invalide : PNE_STAFF_CHAT_ID = « groupe-sem » ne convient pas. Il faut"
+        " un nombre entier : l'identifiant du groupe de l'équipe (souvent négatif, par"
+        " exemple -1001234567890).",
+        "Configuration invalide : PNE_INVITATION_DAYS = « 365 » ne convient pas. Il faut un"
+        " nombre de jours, de 1 à 90.",
+    ]
 
 
 def test_imports_report_bad_rows_with_their_line_and_write_nothing(
@@ -54,7 +76,7 @@ def test_imports_report_bad_rows_with_their_line_and_write_nothing(
     )
     assert main(["admin", "import-schools", str(bad)]) == 1
     err = capsys.readouterr().err
-    assert "2 ligne(s) refusée(s), rien n'a été importé" in err
+    assert "2 lignes refusées, rien n'a été importé" in err
     assert "ligne 3 : UAI invalide « 12 »" in err
     assert "ligne 4 : secteur invalide « lunaire »" in err
 
@@ -64,7 +86,32 @@ def test_imports_report_bad_rows_with_their_line_and_write_nothing(
         encoding="utf-8-sig",
     )
     assert main(["admin", "import-schools", str(good)]) == 0
-    assert "Import terminé : 1 créé(s), 0 mis à jour." in capsys.readouterr().out
+    assert "Import terminé : 1 créé, 0 mis à jour." in capsys.readouterr().out
+
+
+def test_an_equipment_import_names_the_types_it_kept_as_written(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schools = tmp_path / "schools.csv"
+    schools.write_text(
+        "uai;name;commune_insee;commune_name;sector\n0429901J;École A;42218;Saint-Étienne;public\n",
+        encoding="utf-8",
+    )
+    assert main(["admin", "import-schools", str(schools)]) == 0
+    equipment = tmp_path / "equipment.csv"
+    equipment.write_text(
+        "asset_tag;school_uai;type;model;serial;owner;acquired_on;value_eur\n"
+        "SEM-1;0429901J;Tablette;iPad;;sem;;\n"
+        "SEM-2;0429901J;imprimante;HP;;sem;;\n"
+        "SEM-3;0429901J;enceinte;JBL;;sem;;\n"
+        "SEM-4;0429901J;Imprimante;HP;;sem;;\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["admin", "import-equipment", str(equipment)]) == 0
+    out = capsys.readouterr().out
+    assert "Import terminé : 4 créés, 0 mis à jour." in out
+    assert "2 types inconnus gardés tels quels : imprimante, enceinte" in out
 
 
 def test_invite_prints_a_single_use_code_a_deep_link_and_writes_a_qr_code(
@@ -140,12 +187,12 @@ def test_reminders_run_at_a_given_time_sends_what_is_due_and_prints_it(
 
     assert main(["reminders", "run", "--at", "2026-11-03T09:00"]) == 0
     out = capsys.readouterr().out
-    assert "Relances au 03/11/2026 09:00 : 1 envoyée(s)" in out
+    assert "Relances au 03/11/2026 09:00 : 1 envoyée," in out
     assert "→ claim:1:duties:24h : chat 900003" in out
     assert "démarches à faire avant le mercredi 4 novembre 2026 à 08:00" in out
 
     assert main(["reminders", "run", "--at", "2026-11-03T09:00"]) == 0
-    assert "0 envoyée(s)" in capsys.readouterr().out
+    assert "0 envoyée," in capsys.readouterr().out
 
 
 async def _person_id(db: Database, telegram_id: int) -> int:
@@ -277,5 +324,5 @@ def test_reminders_list_and_run_read_the_sandbox_database_when_told(
     monkeypatch.setenv("PNE_TELEGRAM_TOKEN", "1234567:REAL-LOOKING")
     assert main(["reminders", "run", "--sandbox", "--at", "2026-11-03T09:00"]) == 0
     out = capsys.readouterr().out
-    assert "Relances au 03/11/2026 09:00 : 1 envoyée(s)" in out
+    assert "Relances au 03/11/2026 09:00 : 1 envoyée," in out
     assert "démarches à faire avant le mercredi 4 novembre 2026 à 08:00" in out

@@ -253,6 +253,38 @@ async def test_comma_file_needs_the_french_amount_quoted(db: Database) -> None:
     assert item is not None and item.value_cents == 45990
 
 
+async def test_a_type_outside_the_list_is_kept_as_written_and_named_in_the_report(
+    db: Database,
+) -> None:
+    await import_schools(db, SCHOOLS, now=NOW)
+    text = """asset_tag;school_uai;type;model;serial;owner;acquired_on;value_eur
+SEM-0001;0421001A;Tablettes;iPad;;sem;;
+SEM-0002;0421001A;imprimante;HP 4100;;sem;;
+SEM-0003;0421001A;Écran interactif;Speechi;;sem;;
+SEM-0004;0421001A;enceinte;JBL Go;;sem;;
+SEM-0005;0421001A;Imprimante;HP 4200;;sem;;
+SEM-0006;0421001A;Projector;Epson;;sem;;
+SEM-0007;0421001A;printer;Canon;;sem;;
+"""
+    report = await import_equipment(db, text, now=NOW)
+
+    assert report.created == 7
+    assert report.unknown_types == ("imprimante", "enceinte", "printer")
+    async with db.uow() as uow:
+        types = {
+            tag: (await uow.directory.equipment_by_tag(tag)).type  # type: ignore[union-attr]
+            for tag in ("SEM-0001", "SEM-0002", "SEM-0003", "SEM-0004", "SEM-0005", "SEM-0006")
+        }
+    assert types == {
+        "SEM-0001": "tablet",
+        "SEM-0002": "imprimante",
+        "SEM-0003": "interactive_screen",
+        "SEM-0004": "enceinte",
+        "SEM-0005": "Imprimante",
+        "SEM-0006": "projector",
+    }
+
+
 async def test_equipment_needs_a_school_of_the_directory(db: Database) -> None:
     await import_schools(db, SCHOOLS, now=NOW)
     text = """asset_tag;school_uai;type;model;serial;owner;acquired_on;value_eur
@@ -271,7 +303,7 @@ async def test_every_bad_equipment_row_is_reported_with_its_line(db: Database) -
 SEM-0001;0421001A;laptop;ThinkPad;;sem;2024-09-02;459,90
 SEM#2;0421001A;laptop;ThinkPad;;sem;;
 SEM-0003;0421001;laptop;ThinkPad;;sem;;
-SEM-0004;0421001A;grille-pain;Toaster;;sem;;
+SEM-0004;0421001A;grille-pain à quatre fentes et minuterie réglable;Toaster;;sem;;
 SEM-0005;0421001A;laptop;;;sem;;
 SEM-0006;0421001A;laptop;ThinkPad;;département;;
 SEM-0007;0421001A;laptop;ThinkPad;;sem;02/09/2024;
@@ -284,7 +316,7 @@ sem-0001;0421001A;laptop;ThinkPad;;sem;;
     assert _codes(problems) == [
         (3, "directory.error.asset_tag"),
         (4, "directory.error.uai"),
-        (5, "directory.error.type"),
+        (5, "directory.error.too_long"),
         (6, "directory.error.missing"),
         (7, "directory.error.owner"),
         (8, "directory.error.date"),
@@ -307,7 +339,6 @@ SEM-0001,0421999X,fridge,ThinkPad,,nobody,2024-13-01,lots
     assert {problem.line for problem in problems} == {2}
     assert [problem.code for problem in problems] == [
         "directory.error.unknown_school",
-        "directory.error.type",
         "directory.error.owner",
         "directory.error.date",
         "directory.error.amount",

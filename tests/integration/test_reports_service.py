@@ -714,7 +714,7 @@ async def test_the_yearly_list_holds_what_sem_installed_in_the_communes_schools(
         "École de la Lune",
         "0420002Z",
         "NEW-2",
-        "tablet",
+        "tablette",  # the type in words, not its code
         "iPad 10",
         "SN-NEW-2",
         datetime(2026, 6, 15),  # noqa: DTZ001

@@ -35,6 +35,7 @@ from bot.domain.claims import (
     is_replaceable,
     item_age_years,
     item_refund,
+    late_from_the_start,
     mark_complete,
     open_claim,
     read_new_model,
@@ -92,6 +93,16 @@ def test_every_kind_owes_the_three_duties_of_the_french_text() -> None:
 def test_the_duties_are_due_48_hours_after_the_discovery() -> None:
     assert timedelta(hours=48) == DUTY_WINDOW
     assert a_claim().duties_deadline == DISCOVERED + timedelta(hours=48)
+
+
+def test_a_discovery_older_than_48_hours_is_late_from_the_start() -> None:
+    discovered = datetime(2026, 3, 12, 11, 0, tzinfo=UTC)
+    assert not late_from_the_start(ClaimKind.THEFT, discovered, discovered)
+    assert not late_from_the_start(
+        ClaimKind.THEFT, discovered, discovered + timedelta(hours=47, minutes=59)
+    )
+    assert late_from_the_start(ClaimKind.THEFT, discovered, discovered + timedelta(hours=48))
+    assert late_from_the_start(ClaimKind.DAMAGE, discovered, discovered + timedelta(days=200))
 
 
 def test_a_claim_cannot_be_discovered_in_the_future() -> None:

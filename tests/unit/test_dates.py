@@ -106,12 +106,6 @@ def test_a_day_without_year_uses_the_paris_date_not_the_utc_one() -> None:
         "   ",
         "bof",
         "la semaine dernière",
-        "31/02/2026",
-        "31/02",
-        "29/02/2026",
-        "12/13/2026",
-        "00/03/2026",
-        "32/01",
         "hier 25h",
         "hier 17h75",
         "13pm",
@@ -126,6 +120,25 @@ def test_garbage_and_impossible_dates_are_unreadable(text: str) -> None:
     with pytest.raises(DomainError) as e:
         parse_discovery(text, NOW)
     assert e.value.code == "date.error.unreadable"
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("31/02/2026", "31/02/2026"),
+        ("31/02", "31/02"),
+        ("29/02/2026", "29/02/2026"),
+        ("12/13/2026", "12/13/2026"),
+        ("00/03/2026", "00/03/2026"),
+        ("32/01", "32/01"),
+        ("31 février 2026 8h", "31/02/2026"),
+    ],
+)
+def test_a_day_the_calendar_does_not_have_is_named_in_the_refusal(text: str, day: str) -> None:
+    """« Le 31/02 n'existe pas »: the person sees which day they typed wrong."""
+    with pytest.raises(DomainError) as e:
+        parse_discovery(text, NOW)
+    assert (e.value.code, e.value.params) == ("date.error.no_such_day", {"day": day})
 
 
 def test_a_moment_in_the_future_is_refused() -> None:
@@ -209,11 +222,19 @@ def test_calendar_days_are_read_the_french_way(text: str, future: bool, expected
     assert parse_calendar_day(text, date(2026, 3, 10), future=future) == expected
 
 
-@pytest.mark.parametrize("text", ["", "bientôt", "31/02/2027", "15/13"])
-def test_unreadable_calendar_days_are_refused(text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("", "date.error.unreadable"),
+        ("bientôt", "date.error.unreadable"),
+        ("31/02/2027", "date.error.no_such_day"),
+        ("15/13", "date.error.no_such_day"),
+    ],
+)
+def test_unreadable_calendar_days_are_refused(text: str, code: str) -> None:
     with pytest.raises(DomainError) as caught:
         parse_calendar_day(text, date(2026, 3, 10), future=True)
-    assert caught.value.code == "date.error.unreadable"
+    assert caught.value.code == code
 
 
 @pytest.mark.parametrize("text", ["01/01/0001", "1 janvier 0001", "31/12/9999 8h"])

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
 
 from bot.domain.claims import duties_deadline
 from bot.domain.dates import PARIS
 from bot.domain.deadlines import (
     Audience,
     PlannedReminder,
+    last_day,
     payment_deadline,
+    payment_due_at,
     plan_duty_reminders,
     plan_payment_reminders,
     plan_recovery_reminders,
@@ -177,3 +181,27 @@ def test_a_recovery_after_the_indemnity_plans_its_reminder_and_its_close() -> No
     # Planned late (the day before the close): the reminder is past, the close is kept.
     (only,) = plan_recovery_reminders(told, now=paris(2026, 3, 25, 12, 0), recovery_id=7)
     assert only.key == "7:expiry"
+
+
+@pytest.mark.parametrize(
+    "completed_on",
+    [
+        date(2026, 3, 3),
+        date(2026, 3, 28),
+        date(2026, 10, 24),
+        date(2028, 2, 29),
+        date(2026, 12, 31),
+    ],
+)
+def test_the_payment_window_closes_at_the_end_of_its_last_day_and_reads_as_that_day(
+    completed_on: date,
+) -> None:
+    """The card's « au plus tard le » and the queue's « échéance » name the same day."""
+    due = payment_due_at(completed_on)
+    assert due.astimezone(PARIS).time() == time(0, 0)
+    assert last_day(due) == payment_deadline(completed_on)
+
+
+def test_a_deadline_at_another_hour_has_no_last_day_and_shows_its_time() -> None:
+    assert last_day(datetime(2026, 3, 12, 8, 0, tzinfo=UTC)) is None
+    assert last_day(datetime(2026, 3, 12, 23, 0, tzinfo=UTC)) == date(2026, 3, 12)  # 00:00 Paris

@@ -9,6 +9,7 @@ import pytest
 
 from bot.domain.directory import (
     EQUIPMENT_TYPES,
+    EquipmentType,
     cents_to_eur,
     eur_to_cents,
     normalize_asset_tag,
@@ -16,10 +17,10 @@ from bot.domain.directory import (
     normalize_uai,
     optional_text,
     parse_amount_eur,
-    parse_equipment_type,
     parse_iso_date,
     parse_owner,
     parse_sector,
+    read_equipment_type,
     require_text,
     uai_check_letter,
     uai_has_valid_check_letter,
@@ -148,8 +149,8 @@ def test_other_owner_is_refused() -> None:
 
 def test_every_type_code_is_accepted_as_itself() -> None:
     for code in EQUIPMENT_TYPES:
-        assert parse_equipment_type(code) == code
-        assert parse_equipment_type(code.upper()) == code
+        assert read_equipment_type(code) == EquipmentType(code, known=True)
+        assert read_equipment_type(code.upper()) == EquipmentType(code, known=True)
 
 
 @pytest.mark.parametrize(
@@ -158,8 +159,10 @@ def test_every_type_code_is_accepted_as_itself() -> None:
         ("ordinateur portable", "laptop"),
         ("Ordinateur  portable", "laptop"),
         ("tablette", "tablet"),
+        ("Tablettes", "tablet"),
         ("écran interactif", "interactive_screen"),
         ("Ecran interactif", "interactive_screen"),
+        ("écrans interactifs", "interactive_screen"),
         ("ENI", "interactive_screen"),
         ("VPI", "interactive_screen"),
         ("vidéoprojecteur", "projector"),
@@ -169,19 +172,33 @@ def test_every_type_code_is_accepted_as_itself() -> None:
         ("réseau", "network_gear"),
         ("ordinateur", "desktop"),
         ("interactive screen", "interactive_screen"),
+        ("Interactive Screens", "interactive_screen"),
         ("robot-kit", "robot_kit"),
+        ("Laptops", "laptop"),
+        ("Desktop computer", "desktop"),
         ("autre", "other"),
     ],
 )
-def test_french_type_names_are_accepted(typed: str, expected: str) -> None:
-    assert parse_equipment_type(typed) == expected
+def test_french_and_english_type_names_are_known(typed: str, expected: str) -> None:
+    assert read_equipment_type(typed) == EquipmentType(expected, known=True)
 
 
-def test_unknown_type_is_refused() -> None:
+@pytest.mark.parametrize("typed", ["imprimante", "Printer", "enceinte", "grille-pain"])
+def test_a_type_outside_the_list_is_kept_as_written(typed: str) -> None:
+    assert read_equipment_type(f"  {typed} ") == EquipmentType(typed, known=False)
+
+
+def test_an_empty_or_too_long_type_is_refused() -> None:
     with pytest.raises(DomainError) as caught:
-        parse_equipment_type("grille-pain")
-    assert caught.value.code == "directory.error.type"
-    assert caught.value.params == {"value": "grille-pain"}
+        read_equipment_type(" ")
+    assert (caught.value.code, caught.value.params) == (
+        "directory.error.missing",
+        {"field": "type"},
+    )
+    with pytest.raises(DomainError) as caught:
+        read_equipment_type("x" * 41)
+    assert caught.value.code == "directory.error.too_long"
+    assert caught.value.params == {"field": "type", "max": 40}
 
 
 # --------------------------------------------------------------------------- amounts

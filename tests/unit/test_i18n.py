@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import LANGUAGES, I18n, Safe, catalog, placeholders
+from bot.i18n import LANGUAGES, I18n, Safe, catalog, catalog_forms, placeholders
 from handlers.telegram.offline.html import parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,3 +86,32 @@ def test_amounts_in_euros_the_french_way() -> None:
         "1 234,56 €"
     )
     assert i18n.money("en", Decimal("1234.5")) == "€1,234.50"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_message_hedges_a_plural_with_brackets_or_a_dot(lang: str) -> None:
+    """« dossier(s) », « choisi·s »: a count takes a real plural (ngettext) instead."""
+    hedged = sorted(
+        key
+        for key, forms in catalog_forms(lang).items()
+        if any("(s)" in form or "·s" in form or "(ies)" in form for form in forms)
+    )
+    assert hedged == []
+
+
+def test_a_count_takes_the_plural_form_of_its_language() -> None:
+    i18n = I18n()
+    assert i18n.t("fr", "claim.button.items_done", count=0) == "✔️ Terminé (0 choisi)"
+    assert i18n.t("fr", "claim.button.items_done", count=1) == "✔️ Terminé (1 choisi)"
+    assert i18n.t("fr", "claim.button.items_done", count=2) == "✔️ Terminé (2 choisis)"
+    assert i18n.t("en", "report.review.duties_count", count=0) == "0 duties"
+    assert i18n.t("en", "report.review.duties_count", count=1) == "1 duty"
+    assert i18n.tn("fr", "report.review.overdue_duties", 3, claims=3, duties="x", numbers="y") == (
+        "⏰ <b>Démarches de 48 h en retard</b> : 3 sinistres, x : y"
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_plural_form_has_the_same_placeholders(lang: str) -> None:
+    for key, forms in catalog_forms(lang).items():
+        assert len({frozenset(placeholders(form)) for form in forms}) == 1, key

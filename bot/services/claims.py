@@ -48,6 +48,7 @@ from bot.domain.deadlines import (
     plan_recovery_reminders,
 )
 from bot.domain.directory import (
+    MAX_LENGTHS,
     cents_to_eur,
     eur_to_cents,
     normalize_asset_tag,
@@ -668,6 +669,17 @@ async def inventory_page(
         return list(rows), total
 
 
+def _typed_tag(typed: str) -> str:
+    """An asset tag typed in a chat: as the directory reads it, but refused in words that
+    stand alone (the directory's own wording follows « ligne N : » in an import)."""
+    try:
+        return normalize_asset_tag(typed)
+    except DomainError as error:
+        raise DomainError(
+            "claim.error.typed_tag", value=(typed or "").strip()[:40], max=MAX_LENGTHS["asset_tag"]
+        ) from error
+
+
 async def check_tags(
     db: Database, person_id: int, school_id: int, tags: Sequence[str]
 ) -> list[TagCheck]:
@@ -677,7 +689,7 @@ async def check_tags(
         await _school_in_scope(uow, person, school_id)
         checks: list[TagCheck] = []
         for raw in tags:
-            tag = normalize_asset_tag(raw)
+            tag = _typed_tag(raw)
             equipment = await uow.directory.equipment_by_tag(tag)
             if equipment is None:
                 checks.append(TagCheck(tag, known=False))
@@ -1354,7 +1366,7 @@ async def check_new_tag(db: Database, person_id: int, tag: str) -> str:
 
 
 async def _free_tag(uow: UnitOfWork, typed: str) -> str:
-    tag = normalize_asset_tag(typed)
+    tag = _typed_tag(typed)
     if await uow.directory.equipment_by_tag(tag) is not None:
         raise DomainError("claim.error.new_tag_taken", tag=tag)
     return tag
@@ -1401,7 +1413,7 @@ async def record_replacement(
         person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
         await _not_held(uow, claim)
-        tag = normalize_asset_tag(item_tag)
+        tag = _typed_tag(item_tag)
         item = next((i for i in claim.items if i.asset_tag == tag), None)
         if item is None:
             raise DomainError("claim.error.item_not_in_claim", tag=tag)

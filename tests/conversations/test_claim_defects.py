@@ -146,6 +146,13 @@ async def test_a_typed_tag_is_the_same_item_as_its_button_and_either_removes_it(
     items = api.last(teacher.id)
     assert "✔️ Terminé (1 choisi)" in _labels(items)
     assert "✅ SEM-0002 · tablette iPad 9" in _labels(items)
+    # A word that cannot be a tag is refused in a sentence of its own, saying what a tag
+    # looks like, and the step stays open.
+    await api.send_text(teacher, "Écran")
+    assert world.last_text(teacher) == (
+        "« Écran » n'est pas un numéro d'étiquette : il s'écrit avec des lettres, des "
+        "chiffres et - . _ / (32 caractères au plus), comme SEM-0042."
+    )
     # Typed twice in one message, a tag is chosen once.
     await api.send_text(teacher, "SEM-0003, SEM-0003")
     assert "✔️ Terminé (2 choisis)" in _labels(api.last(teacher.id))

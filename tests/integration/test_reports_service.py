@@ -772,7 +772,7 @@ async def test_a_replacement_installed_enters_the_inventory_and_retires_the_old_
     for tag, code in [
         ("SEM0420", "claim.error.new_tag_taken"),
         ("T4", "claim.error.new_tag_taken"),
-        ("SEM 04#20", "directory.error.asset_tag"),
+        ("SEM 04#20", "claim.error.typed_tag"),
     ]:
         with pytest.raises(DomainError) as refused:
             await claims.record_replacement(

@@ -443,6 +443,14 @@ class ClaimCard:
                 self.t("claim.notify.not_replaced_why") if claim.not_replaced else ""
             ),
         )
+        if late_from_the_start(
+            claim.kind, claim.discovered_at, claim.created_at, claim.damage_cause
+        ):  # found out late: the duties are overdue from the first message
+            notice += "\n\n" + self.t(
+                "claim.notify.late_from_the_start_body",
+                discovered=self.when(claim.discovered_at),
+                deadline=self.when(claim.deadline),
+            )
         # What the complete dossier will need: the body sends it as it comes.
         return notice + "\n\n" + self.checklist_section(claim)
 

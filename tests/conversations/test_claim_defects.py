@@ -169,6 +169,7 @@ async def test_a_typed_tag_is_the_same_item_as_its_button_and_either_removes_it(
 async def test_a_discovery_past_its_48_hours_warns_the_reporter_and_staff(world: World) -> None:
     api = world.api
     teacher = await world.registered("Zoé", Role.TEACHER)
+    agent = await world.registered("Claude", Role.COMMUNE)
     staff = await world.registered("Sacha", Role.STAFF)
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Vol")
@@ -184,6 +185,12 @@ async def test_a_discovery_past_its_48_hours_warns_the_reporter_and_staff(world:
     await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
     notice = world.last_text(staff)
     assert "En retard dès le signalement : constaté le dimanche 1 mars 2026 à 09:00" in notice
+    # The body hears it too, in its own words, with its duties.
+    body_notice = next(t for t in world.texts(agent) if "Vos démarches" in t)
+    assert (
+        "Ces démarches sont déjà en retard : le sinistre a été constaté le dimanche 1 mars "
+        "2026 à 09:00, et le délai de 48 h a pris fin le mardi 3 mars 2026 à 09:00."
+    ) in body_notice
     api.assert_no_refusals()
 
 

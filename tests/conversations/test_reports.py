@@ -101,7 +101,7 @@ async def test_staff_get_the_review_as_a_summary_a_chart_and_a_workbook(office: 
     )
     assert "• Saint-Étienne : 2 (remboursements estimés 640,00\xa0€)" in summary.text
     # Three thefts and damage within a year at the École du Soleil (one in March): flagged.
-    assert "• École du Soleil (Saint-Étienne) : 3 sinistres" in summary.text
+    assert "• École du Soleil (Saint-Étienne) : 3 vols et dommages" in summary.text
     # The three claims of the last 48 hours' duties are all overdue on 10 March.
     assert "⏰ Démarches de 48 h en retard : 3 sinistres, 9 démarches : S-2026-0001" in (
         summary.text

@@ -502,7 +502,7 @@ async def test_the_workbook_holds_the_figures_in_their_cells(history: History) -
             "Vol",
             "Perte",
             "Dégradation",
-            "Sur 365 jours",
+            "Vols et dommages sur 365 jours",
             "Remboursement estimé",
             "Objets à estimer",
         ],

@@ -833,7 +833,9 @@ async def _confirm_installed(update: Update, context: PneContext) -> object:
         new_tag=current["new_tag"],
         model=(
             context.t(
-                "claim.follow.new_type_and_model", type=current["type"], model=current["model"]
+                "claim.follow.new_type_and_model",
+                type=i18n.equipment_type(context.lang, current["type"]),
+                model=current["model"],
             )
             if current.get("type")
             else current["model"]

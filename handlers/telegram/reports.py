@@ -419,8 +419,17 @@ class _Content:
                 count=len(dated),
                 total=i18n.money(lang, total),
             )
-        if len(dated) < len(rows):  # said, never left out silently (decision 0022)
-            text += "\n" + i18n.t(lang, "report.equipment.undated", count=len(rows) - len(dated))
+        undated = len(rows) - len(dated)
+        if undated and not dated:  # nothing dated: whether to update the contracts is open
+            text = i18n.t(
+                lang,
+                body_variant("report.equipment.only_undated", self._commune.kind),
+                commune=self._commune.name,
+                year=year,
+                count=undated,
+            )
+        elif undated:  # said, never left out silently (decision 0022)
+            text += "\n" + i18n.t(lang, "report.equipment.undated", count=undated)
         if not rows:
             await _send_text(bot, chat_id, text)
             return

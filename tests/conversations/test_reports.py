@@ -380,10 +380,11 @@ async def test_every_commune_gets_its_list_in_the_same_run(office: World) -> Non
     # The inventory has no installation date: nothing dated in 2026, but SEM-0005 (no date
     # at all) is listed apart in the file, and the message says so (decision 0022).
     assert documents(office, agent) == ["nouveaux-equipements-2026-42218.xlsx"]
-    assert texts(office, agent)[0].startswith(
-        "📋 Aucun nouvel équipement n'a été installé en 2026 dans les écoles de Saint-Étienne"
+    assert texts(office, agent)[0] == (
+        "📋 Aucun équipement installé en 2026 n'est daté dans les écoles de Saint-Étienne, "
+        "mais 1 matériel de SEM n'a pas de date d'installation : il est listé dans le fichier "
+        "joint. S'il a été installé en 2026, vos contrats d'assurance sont à mettre à jour."
     )
-    assert texts(office, agent)[0].endswith("listé à part dans le fichier pour être complété : 1.")
     async with office.db.uow() as uow:
         pending = (
             await uow.session.scalars(

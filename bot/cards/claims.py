@@ -23,7 +23,7 @@ from bot.domain.claims import (
     late_from_the_start,
     late_units,
 )
-from bot.i18n import I18n, Safe, normalize_language
+from bot.i18n import I18n, Safe
 from bot.services.claims import ClaimView, ItemView, Preview, RecoveryView, TimelineEntry
 from bot.services.delivery import Actions, actions
 
@@ -35,13 +35,6 @@ NOTICE_DESCRIPTION = 1000
 def _shortened(text: str, limit: int) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def plural_key(lang: str | None, key: str, count: int) -> str:
-    """``key_one`` or ``key_other`` for ``count``, by the language's rule (French: 0 and 1
-    are singular; English: 1 only)."""
-    one = count <= 1 if normalize_language(lang) == "fr" else count == 1
-    return f"{key}_one" if one else f"{key}_other"
 
 
 class ClaimCard:
@@ -73,9 +66,6 @@ class ClaimCard:
     def mode(self, mode: str, body_kind: str | None) -> str:
         return self.t(self.for_body(f"claim.mode.{mode}", body_kind))
 
-    def plural(self, key: str, count: int, **params: object) -> str:
-        return self.t(plural_key(self.lang, key, count), count=count, **params)
-
     def kind(self, kind: str, cause: str | None = None, *, word: bool = False) -> str:
         """« Vol », or for a damage with its cause « Dégradation (vandalisme) »; as a
         ``word`` within a sentence, in lower case: « dégradation (vandalisme) »."""
@@ -88,7 +78,7 @@ class ClaimCard:
     def late(self, late: timedelta) -> str:
         """« 3 h », « 20 min », « 4 jours »."""
         unit, count = late_units(late)
-        return self.plural(f"claim.late.{unit}", count)
+        return self.t(f"claim.late.{unit}", count=count)
 
     def duty_phrases(self, duties: Sequence[Duty]) -> str:
         """« déclarer le sinistre …, prévenir la police … et déposer plainte »."""
@@ -103,7 +93,7 @@ class ClaimCard:
         for line in claim.checklist:
             name = self.t(f"claim.piece.{line.piece.value}")
             if line.present:
-                lines.append(self.plural("claim.checklist.present", line.present, piece=name))
+                lines.append(self.t("claim.checklist.present", count=line.present, piece=name))
             else:
                 lines.append(self.t("claim.checklist.missing", piece=name))
         return "\n".join(lines)

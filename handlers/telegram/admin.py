@@ -31,7 +31,7 @@ from telegram.ext import (
 from bot.domain.errors import DomainError
 from bot.domain.invitations import parse_validity
 from bot.domain.roles import Action, Role, can
-from bot.i18n import I18n, Safe, normalize_language
+from bot.i18n import I18n, Safe
 from bot.services import announcements as service
 from bot.services.announcements import Audience, AudienceKind
 from bot.services.audiences import Recipient
@@ -355,9 +355,7 @@ def _audience_label(context: PneContext, draft: dict[str, Any], lang: str | None
 
 def counted(i18n: I18n, lang: str | None, what: str, count: int) -> str:
     """« 1 personne », « 12 personnes », « 0 échec » (French counts 0 and 1 as singular)."""
-    lang = normalize_language(lang)
-    one = count in (0, 1) if lang == "fr" else count == 1
-    return i18n.t(lang, f"admin.count.{what}_{'one' if one else 'other'}", count=count)
+    return i18n.t(lang, f"admin.count.{what}", count=count)
 
 
 def _count(context: PneContext, what: str, count: int) -> str:

@@ -28,7 +28,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.cards.claims import plural_key
 from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimKind
 from bot.domain.dates import local_date
@@ -181,7 +180,7 @@ def review_summary(
         lines.append(
             t(
                 lang,
-                plural_key(lang, "report.review.done_late", duties.done_late),
+                "report.review.done_late",
                 count=duties.done_late,
                 numbers=_numbers(duties.done_late_numbers, duties.done_late_claims),
             )

@@ -454,7 +454,7 @@ async def resend_files(update: Update, context: PneContext) -> None:
         await reply(
             update,
             context,
-            "ticket.file.elsewhere_one" if len(elsewhere) == 1 else "ticket.file.elsewhere_other",
+            "ticket.file.elsewhere",
             number=extra.number,
             count=len(elsewhere),
             platforms=platforms,

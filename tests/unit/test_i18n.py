@@ -113,5 +113,44 @@ def test_a_count_takes_the_plural_form_of_its_language() -> None:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_plural_form_has_the_same_placeholders(lang: str) -> None:
+    """The same values in every form, but the singular may leave the number unsaid
+    (« ✅ Photos » for one file, « ✅ Photos (3 pièces) » for three), as ngettext allows."""
     for key, forms in catalog_forms(lang).items():
-        assert len({frozenset(placeholders(form)) for form in forms}) == 1, key
+        general = placeholders(forms[-1])
+        for index, form in enumerate(forms):
+            names = placeholders(form)
+            assert names == general or (index == 0 and names == general - {"count"}), key
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_plural_is_one_gettext_entry_not_a_pair_of_keys(lang: str) -> None:
+    """One mechanism for plurals: ``msgid_plural`` picked by ``count`` (or ``tn``), never
+    ``xxx_one`` / ``xxx_other`` keys chosen in code by a hand-written rule."""
+    pairs = sorted(key for key in catalog(lang) if key.endswith(("_one", "_other")))
+    assert pairs == []
+
+
+def test_the_former_pairs_take_the_form_of_their_count() -> None:
+    i18n = I18n()
+    assert [i18n.t("fr", "admin.count.people", count=n) for n in (0, 1, 2)] == [
+        "0 personne",
+        "1 personne",
+        "2 personnes",
+    ]
+    assert [i18n.t("en", "admin.count.failures", count=n) for n in (0, 1, 2)] == [
+        "0 failures",
+        "1 failure",
+        "2 failures",
+    ]
+    assert i18n.t("fr", "claim.late.days", count=1) == "1 jour"
+    assert i18n.t("fr", "claim.late.days", count=3) == "3 jours"
+    assert i18n.t("fr", "claim.checklist.present", count=1, piece="Photos") == "✅ Photos"
+    assert i18n.t("fr", "claim.checklist.present", count=3, piece="Photos") == (
+        "✅ Photos (3 pièces)"
+    )
+    assert i18n.t("en", "ticket.file.elsewhere", count=1, number="N1", platforms="Discord") == (
+        "📎 1 file of ticket N1 was received on Discord: it cannot be sent here."
+    )
+    assert i18n.t("fr", "report.review.done_late", count=2, numbers="A, B").endswith(
+        ": 2 démarches (A, B)"
+    )

@@ -131,8 +131,7 @@ async def test_a_replacement_of_another_type_is_typed_before_the_model(world: Wo
     )
     await api.send_text(staff, "ordinateur portable : ThinkPad E14")
     assert (
-        "• nouveau matériel : SEM-0777, ThinkPad E14 (type : ordinateur portable), "
-        "propriété de SEM"
+        "• nouveau matériel : SEM-0777, ThinkPad E14 (type : ordinateur portable), propriété de SEM"
     ) in world.last_text(staff)
     await api.tap(staff, api.last(staff.id), "✅ Ajouter à l'inventaire")
     async with world.db.uow() as uow:

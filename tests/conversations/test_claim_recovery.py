@@ -356,6 +356,10 @@ async def test_staff_dismiss_a_wrong_report_of_found_items_and_the_body_is_told(
     await _report_first_found(world, agent)
     notice = api.last(staff.id)
     assert "✖️ Écarter" in notice.button_texts
+    assert (notice.text or "").endswith(
+        "Confirmez-les en indiquant leurs détériorations, ou écartez le signalement s'ils ne "
+        "sont pas retrouvés."
+    )
 
     await api.tap(staff, notice, "✖️ Écarter")
     assert world.last_text(staff) == (

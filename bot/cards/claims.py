@@ -224,6 +224,12 @@ class ClaimCard:
         )
 
     def recovery_lines(self, claim: ClaimView, recovery: RecoveryView) -> str:
+        if recovery.state is RecoveryState.DISMISSED:  # its items are free again (0027)
+            return self.t(
+                "claim.card.recovery_dismissed",
+                told=self.when(recovery.told_at),
+                reason=recovery.reason or "",
+            )
         state = recovery.state.value
         if recovery.state is RecoveryState.CONFIRMED and recovery.outcome is not None:
             state = f"confirmed_{recovery.outcome.value}"
@@ -401,12 +407,19 @@ class ClaimCard:
         return "\n\n".join(parts)
 
     def timeline_what(self, entry: TimelineEntry) -> str:
-        """What an audit entry says in the timeline; a recomputed amount due names both."""
+        """What an audit entry says in the timeline; a recomputed amount due names both
+        amounts, a dismissed recovery its items and reason."""
         if entry.action == "claim.amount_due_changed":
             return self.t(
                 "timeline.claim.amount_due_changed_to",
                 before=self.money(Decimal(entry.details["before"])),
                 after=self.money(Decimal(entry.details["after"])),
+            )
+        if entry.action == "claim.recovery_dismissed" and "reason" in entry.details:
+            return self.t(
+                "timeline.claim.recovery_dismissed_items",
+                items=", ".join(entry.details.get("items") or []),
+                reason=entry.details["reason"],
             )
         return self.t(f"timeline.{entry.action}")
 
@@ -540,6 +553,10 @@ class ClaimCard:
                             f"clm:recok:{claim.id}:{r.id}",
                         )
                     ]
+                )
+                # The items were not in fact found: staff dismiss the report (0027).
+                rows.append(
+                    [(self.t("claim.button.recovery_dismiss"), f"clm:recdis:{claim.id}:{r.id}")]
                 )
             elif staff and r.state is RecoveryState.REQUESTED:
                 rows.append(

@@ -14,7 +14,7 @@ below, so that an amendment ("avenant", art. 10) changes one line:
 * reimbursement by age ..................... ``REFUND_SHARE_BY_AGE`` (decision 0004)
 * no replacement after ..................... ``NOT_REPLACED_AFTER_YEARS`` (decision 0004)
 * which kinds may be "recovered" ........... ``RECOVERABLE_KINDS``   (decision 0017)
-* what a recovery does, per state .......... ``RECOVERY_MOVES``      (decision 0018)
+* what a recovery does, per state .......... ``RECOVERY_MOVES``      (decisions 0018, 0027)
 * the request window after a recovery ...... ``RECOVERY_REQUEST_WINDOW`` (calendar days)
 * the security flag ........................ ``HIGH_FREQUENCY_*``, ``SECURITY_FLAG_KINDS`` (0021)
 * the old item once replaced ............... ``STATE_WHEN_REPLACED`` (0022)
@@ -131,6 +131,7 @@ class RecoveryState(StrEnum):
     AGREED = "agreed"  # SEM's « avis conforme »: the body takes them back
     REFUSED = "refused"  # SEM refused: the items stay the insurer's
     INSURER_OWNED = "insurer_owned"  # the window closed without a request
+    DISMISSED = "dismissed"  # staff found the body's report wrong: the items were not found
 
 
 class RecoveryOutcome(StrEnum):
@@ -228,17 +229,19 @@ NOT_REPLACED_AFTER_YEARS = 6
 # that turns up is in the same position (the insurer paid for it as gone), so losses
 # follow the same path (0017). Damaged items never left: nothing to find.
 RECOVERABLE_KINDS: frozenset[ClaimKind] = frozenset({ClaimKind.THEFT, ClaimKind.LOSS})
-# What a recovery may become (0018): staff confirm what the body reported; after the
-# indemnity the body asks within the window (or the window closes: the insurer's), and SEM
-# agrees or refuses; a refusal leaves the items the insurer's.
+# What a recovery may become (0018): staff confirm what the body reported, or dismiss it
+# when the items were not in fact found (0027: its items are free to be reported again);
+# after the indemnity the body asks within the window (or the window closes: the
+# insurer's), and SEM agrees or refuses; a refusal leaves the items the insurer's.
 RECOVERY_MOVES: Mapping[RecoveryState, frozenset[RecoveryState]] = MappingProxyType(
     {
-        RecoveryState.REPORTED: frozenset({RecoveryState.CONFIRMED}),
+        RecoveryState.REPORTED: frozenset({RecoveryState.CONFIRMED, RecoveryState.DISMISSED}),
         RecoveryState.CONFIRMED: frozenset({RecoveryState.REQUESTED, RecoveryState.INSURER_OWNED}),
         RecoveryState.REQUESTED: frozenset({RecoveryState.AGREED, RecoveryState.REFUSED}),
         RecoveryState.AGREED: frozenset(),
         RecoveryState.REFUSED: frozenset(),
         RecoveryState.INSURER_OWNED: frozenset(),
+        RecoveryState.DISMISSED: frozenset(),
     }
 )
 # The equipment's state once a recovery is settled: back at school (working, or out of
@@ -788,6 +791,42 @@ def check_payment_amount(amount: Decimal, outstanding: Decimal) -> Decimal:
     return amount
 
 
+def check_body_payment(amount: Decimal, outstanding: Decimal, pending: Decimal) -> Decimal:
+    """A payment the body records (pending until staff confirm it): like any payment, and
+    together with the body's other pending payments no more than what is still owed (0027).
+
+    Checked as the amount is typed, and again when the payment is written.
+    """
+    amount = _money(amount)
+    pending = _money(pending)
+    if amount > 0 and pending > 0 and amount > outstanding - pending:
+        raise DomainError(
+            "claim.error.overpayment_pending",
+            amount=amount,
+            outstanding=outstanding,
+            pending=pending,
+            left=max(outstanding - pending, ZERO),
+        )
+    return check_payment_amount(amount, outstanding)
+
+
+def left_beyond_pending(outstanding: Decimal, pending: Decimal) -> Decimal:
+    """What the body may still declare: what is owed minus its payments awaiting staff."""
+    return max(_money(outstanding) - _money(pending), ZERO)
+
+
+def check_payment_confirmation(claim: ClaimFacts, amount: Decimal) -> None:
+    """Staff confirm a payment the body recorded: refused when it would pay more than is
+    still owed (the amount due was recomputed down, or another payment counted first);
+    such a payment is to be rejected instead, with its reason (0027)."""
+    outstanding = claim.outstanding
+    amount = _money(amount)
+    if outstanding is not None and amount > outstanding:
+        raise DomainError(
+            "claim.error.confirm_overpayment", amount=amount, outstanding=max(outstanding, ZERO)
+        )
+
+
 def check_payment_day(paid_on: date, today: date) -> date:
     """A payment's day: it was made, so not after today (local calendar day)."""
     if paid_on > today:
@@ -886,6 +925,16 @@ def move_recovery(state: RecoveryState, to: RecoveryState) -> RecoveryState:
     if RecoveryState(to) not in RECOVERY_MOVES[RecoveryState(state)]:
         raise DomainError("claim.error.recovery_state", state=RecoveryState(state))
     return RecoveryState(to)
+
+
+def dismiss_recovery(state: RecoveryState, reason: str | None) -> tuple[RecoveryState, str]:
+    """Staff dismiss a recovery the body reported wrongly (the items were not in fact
+    found): only while it awaits them, and with a reason the body is told (0027)."""
+    to = move_recovery(state, RecoveryState.DISMISSED)
+    why = (reason or "").strip()
+    if not why or why in {"-", "—"}:
+        raise DomainError("claim.error.dismiss_reason_required")
+    return to, why
 
 
 def check_damage(amount: Decimal) -> Decimal:

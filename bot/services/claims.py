@@ -8,7 +8,7 @@ the same transaction, commit. Nothing here formats text for a person.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -175,6 +175,7 @@ class RecoveryView:
     last_day: date | None  # after the indemnity: the last day to ask for the items
     owed_back: Decimal | None  # after the indemnity: what the body owes back to its insurer
     by_body: bool  # reported by the body (staff confirmed, or are to confirm)
+    reason: str | None = None  # dismissed: why staff dismissed the body's report
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,11 @@ class ClaimView:
     @property
     def pending_payments(self) -> tuple[PaymentView, ...]:
         return tuple(p for p in self.payments if p.status is PaymentStatus.PENDING)
+
+    @property
+    def pending_total(self) -> Decimal:
+        """The body's payments awaiting staff, together."""
+        return sum((p.amount for p in self.pending_payments), Decimal("0.00"))
 
 
 @dataclass(frozen=True)
@@ -619,6 +625,7 @@ def _recovery_view(
         owed_back=owed_back,
         # Staff's own report is confirmed in the same instant; the body's waits for them.
         by_body=recovery.confirmed_at is None or recovery.confirmed_at != recovery.reported_at,
+        reason=recovery.note if recovery.state == RecoveryState.DISMISSED else None,
     )
 
 
@@ -1184,7 +1191,7 @@ async def record_body_payment(
     now: datetime,
 ) -> BodyPayment:
     """The body says it paid, with a proof: a pending payment that counts only once staff
-    confirm it."""
+    confirm it. With its other pending payments it may not exceed what is still owed."""
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.FOLLOW_CLAIM)
@@ -1192,7 +1199,10 @@ async def record_body_payment(
         rules.ensure_open(facts)
         if facts.pledge is None or facts.outstanding is None:
             raise DomainError("claim.error.payment_before_pledge")
-        amount = rules.check_payment_amount(amount, facts.outstanding)
+        pending = cents_to_eur(
+            sum(p.amount_cents for p in claim.payments if p.status == PaymentStatus.PENDING)
+        )
+        amount = rules.check_body_payment(amount, facts.outstanding, pending)
         rules.check_payment_day(paid_on, local_date(now, PARIS))
         attachment = _attachment(
             claim.ticket_id, proof, purpose="payment_proof", person=person, now=now
@@ -1236,7 +1246,8 @@ async def review_payment(
     now: datetime,
 ) -> tuple[ClaimView, PaymentView, bool]:
     """Staff confirm a payment the body recorded (it then counts; paid in full closes the
-    claim) or reject it, with a reason. Returns the claim, the payment, paid in full."""
+    claim; one that would pay more than is still owed is refused: reject it) or reject
+    it, with a reason. Returns the claim, the payment, paid in full."""
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
@@ -1245,6 +1256,8 @@ async def review_payment(
             raise DomainError("claim.error.payment_not_pending")
         full = False
         if confirm:
+            # Owed less since it was recorded (recomputed, or paid otherwise): reject it.
+            rules.check_payment_confirmation(facts_of(claim), cents_to_eur(payment.amount_cents))
             full = await _count_payment(uow, claim, person, payment, now)
             payment.status = PaymentStatus.CONFIRMED.value
         else:
@@ -1514,6 +1527,8 @@ class RecoveryRecorded:
     recovery: RecoveryView
     # A complete dossier's amount due, before and after (None: unchanged).
     due_changed: tuple[Decimal, Decimal] | None = None
+    # Dismissed: the items it named, free again (its view names none any more).
+    freed: tuple[str, ...] = ()
 
 
 def _recovery_of(claim: Claim, recovery_id: int) -> ClaimRecovery:
@@ -1589,6 +1604,38 @@ async def report_recovery(
         )
         await uow.commit()
         return await _result(uow, claim, recovery.id, now)
+
+
+async def dismiss_recovery(
+    db: Database,
+    person_id: int,
+    claim_id: int,
+    recovery_id: int,
+    *,
+    reason: str,
+    now: datetime,
+) -> RecoveryRecorded:
+    """Staff: the body reported items found that were not (0027). The recovery is kept,
+    dismissed with its reason; its items are free, to be reported again if they turn up.
+    Only a recovery still awaiting staff (``reported``) can be dismissed."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        claim = await _claim_for(uow, person, claim_id, Action.MANAGE_CLAIM)
+        recovery = _recovery_of(claim, recovery_id)
+        state, why = rules.dismiss_recovery(RecoveryState(recovery.state), reason)
+        items = [i for i in claim.items if i.recovery_id == recovery.id]
+        names = tuple(i.asset_tag or i.description or "" for i in items)
+        for item in items:
+            item.recovery_id, item.recovery, item.recovered_at = None, None, None
+        recovery.state, recovery.note = state.value, why
+        recovery.decided_at, recovery.decided_by_id = now, person.id
+        claim.ticket.updated_at = now
+        _audit(
+            uow, claim, person, "claim.recovery_dismissed", now, items=list(names), reason=why
+        )
+        await uow.commit()
+        result = await _result(uow, claim, recovery.id, now)
+        return replace(result, freed=names)
 
 
 def _told(claim: Claim, told_at: datetime, now: datetime) -> datetime:

@@ -4,8 +4,10 @@ The commune confirms a duty or sends its pledge; staff mark the dossier complete
 a payment (and who paid), a replacement or a recovery, or close the claim; whoever follows
 a claim may attach a document. Article 6's later steps (decisions 0017, 0018): the body
 or staff record the insurer's indemnity, the body reports items found (staff confirm them
-with each item's damage), asks to take back items found after the indemnity (SEM agrees
-or refuses), and records a payment it made with its proof (staff confirm or reject it).
+with each item's damage, or dismiss a wrong report with its reason, 0027), asks to take
+back items found after the indemnity (SEM agrees or refuses), and records a payment it
+made with its proof (staff confirm or reject it; pending ones together within what is
+owed).
 
 Each action is its own persistent dialogue, started by the button that names it
 (``clm:<action>:<claim id>[:<extra>]``, the same data as the buttons sent before, so
@@ -93,10 +95,10 @@ RETIRED = "claim_follow"
 )  # fmt: skip
 (
     PAY_PAYER, RECOV_ITEMS, RECOV_DAMAGE, INDEM_PAYEE, INDEM_DATE, INDEM_AMOUNT,
-    BPAY_AMOUNT, BPAY_DATE, BPAY_PAYER, BPAY_PROOF, REVIEW_REASON,
+    BPAY_AMOUNT, BPAY_DATE, BPAY_PAYER, BPAY_PROOF, REVIEW_REASON, DISMISS_REASON,
 ) = (
     "pay_payer", "recov_items", "recov_damage", "indem_payee", "indem_date", "indem_amount",
-    "bpay_amount", "bpay_date", "bpay_payer", "bpay_proof", "review_reason",
+    "bpay_amount", "bpay_date", "bpay_payer", "bpay_proof", "review_reason", "dismiss_reason",
 )  # fmt: skip
 # What a document attached to a claim may be (the complete dossier counts them, art. 6).
 PURPOSES = tuple(
@@ -1334,10 +1336,85 @@ async def _decision_start(
     )
 
 
+async def _dismiss_start(
+    update: Update, context: PneContext, claim: service.ClaimView, extra: str | None
+) -> object:
+    """Staff dismiss a recovery the body reported wrongly (0027): the reason, then confirm."""
+    recovery = _recovery_named(claim, extra)
+    if recovery is None or recovery.state is not rules.RecoveryState.REPORTED:
+        await reply(update, context, "claim.error.recovery_state_shown", number=claim.number)
+        return steps.end(context, RECOVERY_ANSWER)
+    current = steps.draft(context, RECOVERY_ANSWER)
+    current["recovery_id"] = recovery.id
+    current["decision"] = "dismiss"
+    current["items"] = ", ".join(recovery.items)
+    await reply(
+        update,
+        context,
+        "claim.follow.ask_dismiss_reason",
+        number=claim.number,
+        items=current["items"],
+    )
+    return DISMISS_REASON
+
+
+def _dismiss_reason(typed: str) -> str:
+    text = typed.strip()
+    if not text or text in {"-", "—"}:
+        raise DomainError("claim.error.dismiss_reason_required")
+    return text[:MAX_REASON]
+
+
+async def _confirm_dismiss(update: Update, context: PneContext) -> object:
+    current = steps.draft(context, RECOVERY_ANSWER)
+    return await steps.ask_to_confirm(
+        update,
+        context,
+        dialogue=RECOVERY_ANSWER,
+        state=CONFIRM,
+        key="claim.follow.confirm_recovery_dismiss",
+        button="claim.button.recovery_dismiss_it",
+        number=current["number"],
+        items=current["items"],
+        reason=current["reason"],
+    )
+
+
+async def _dismiss_recovery(update: Update, context: PneContext, current: Draft) -> None:
+    assert context.person is not None
+    services = context.services
+    done = await service.dismiss_recovery(
+        services.db,
+        context.person.id,
+        int(current["claim_id"]),
+        int(current["recovery_id"]),
+        reason=current["reason"],
+        now=steps.now(context),
+    )
+    items = ", ".join(done.freed)
+    await reply(
+        update, context, "claim.follow.recovery_dismissed", number=done.claim.number, items=items
+    )
+    reason = done.recovery.reason or ""
+    await tell(
+        context,
+        await notices.tell_body(
+            services.db,
+            services.i18n,
+            done.claim,
+            "claim.notify.recovery_dismissed",
+            lambda card: {"items": items, "reason": reason},
+        ),
+    )
+
+
 async def _answer_recovery(update: Update, context: PneContext, current: Draft) -> None:
     assert context.person is not None
     services = context.services
     decision = current["decision"]
+    if decision == "dismiss":
+        await _dismiss_recovery(update, context, current)
+        return
     if decision == "request":
         done = await service.request_recovery(
             services.db,
@@ -1397,8 +1474,21 @@ def recovery_answer_dialogue() -> ConversationHandler[PneContext]:
                 _decision_start,
                 extra=r":\d{1,10}:(agree|refuse)",
             ),
+            _entry(
+                RECOVERY_ANSWER, "recdis", Action.MANAGE_CLAIM, _dismiss_start, extra=r":\d{1,10}"
+            ),
         ],
         states={
+            DISMISS_REASON: [
+                *steps.text(
+                    dialogue=RECOVERY_ANSWER,
+                    state=DISMISS_REASON,
+                    field="reason",
+                    read=_dismiss_reason,
+                    then=_confirm_dismiss,
+                ),
+                *steps.stay(),
+            ],
             CONFIRM: [
                 *steps.confirmation(dialogue=RECOVERY_ANSWER, state=CONFIRM, act=_answer_recovery),
                 *steps.stay(),
@@ -1557,22 +1647,45 @@ async def _body_payment_start(
     if claim.pledge is None or claim.outstanding is None or claim.outstanding <= 0:
         await reply(update, context, "claim.follow.nothing_to_pay", number=claim.number)
         return steps.end(context, BODY_PAYMENT)
+    pending = claim.pending_total
+    left = rules.left_beyond_pending(claim.outstanding, pending)
+    if left <= 0:  # its payments awaiting staff already cover what is owed (0027)
+        await reply(
+            update,
+            context,
+            "claim.follow.nothing_left_pending",
+            number=claim.number,
+            outstanding=_money(context, claim.outstanding),
+            pending=_money(context, pending),
+        )
+        return steps.end(context, BODY_PAYMENT)
     current = steps.draft(context, BODY_PAYMENT)
-    current["suggested"] = str(claim.outstanding)
+    current["suggested"] = str(left)
     current["outstanding"] = str(claim.outstanding)
+    current["pending"] = str(pending)
     current["body_kind"] = claim.body_kind
-    shown = _money(context, claim.outstanding)
+    shown = _money(context, left)
     await reply(
         update,
         context,
-        "claim.follow.ask_body_payment_amount",
+        "claim.follow.ask_body_payment_amount_pending"
+        if pending > 0
+        else "claim.follow.ask_body_payment_amount",
         number=claim.number,
-        outstanding=shown,
+        outstanding=_money(context, claim.outstanding),
+        pending=_money(context, pending),
+        left=shown,
         reply_markup=keyboard(
             [[(context.t("claim.button.take_amount", amount=shown), "clm:amount:ok")]]
         ),
     )
     return BPAY_AMOUNT
+
+
+def _body_payment_amount(context: PneContext, current: Draft, amount: Any) -> None:
+    rules.check_body_payment(
+        amount, Decimal(current["outstanding"]), Decimal(current.get("pending") or 0)
+    )
 
 
 async def _ask_body_payment_date(update: Update, context: PneContext) -> object:
@@ -1677,7 +1790,7 @@ def body_payment_dialogue() -> ConversationHandler[PneContext]:
                     state=BPAY_AMOUNT,
                     field="amount",
                     suggested="suggested",
-                    checks=[_payment_amount],
+                    checks=[_body_payment_amount],
                     then=_ask_body_payment_date,
                 ),
                 *steps.stay(),
@@ -1736,6 +1849,26 @@ async def _review_start(
     current["paid_on"] = payment.paid_on.isoformat()
     current["payer"] = payment.payer.value
     current["body_kind"] = claim.body_kind
+    if ok and claim.outstanding is not None and payment.amount > claim.outstanding:
+        # Owed less since the body recorded it: staff reject it instead (0027).
+        await reply(
+            update,
+            context,
+            "claim.error.confirm_overpayment",
+            amount=_money(context, payment.amount),
+            outstanding=_money(context, max(claim.outstanding, Decimal(0))),
+            reply_markup=keyboard(
+                [
+                    [
+                        (
+                            context.t("claim.button.payment_reject"),
+                            f"clm:prej:{claim.id}:{payment.id}",
+                        )
+                    ]
+                ]
+            ),
+        )
+        return steps.end(context, PAYMENT_REVIEW)
     if not ok:
         await reply(
             update,
@@ -2076,7 +2209,7 @@ _RETIRED_STEPS = "retired_follow_up_steps"
 _STARTS = re.compile(
     r"^clm:(duty:\d{1,10}:[a-z_]{1,24}"
     r"|(pledge|attach|complete|pay|close|repl|recov|view|indem|bpay):\d{1,10}"
-    r"|(recok|recreq|pconf|prej):\d{1,10}:\d{1,10}"
+    r"|(recok|recreq|recdis|pconf|prej):\d{1,10}:\d{1,10}"
     r"|recdec:\d{1,10}:\d{1,10}:(agree|refuse))$"
 )
 

@@ -182,6 +182,7 @@ async def test_forged_buttons_of_another_role_or_scope_change_nothing(world: Wor
             f"tk:reopen:{claim_id}",
             f"clm:close:{claim_id}",
             f"clm:recok:{claim_id}:1",  # confirm a recovery the body reported
+            f"clm:recdis:{claim_id}:1",  # or dismiss it
             f"clm:recdec:{claim_id}:1:agree",  # SEM's « avis conforme »
             f"clm:pconf:{claim_id}:1",  # confirm or reject a payment the body recorded
             f"clm:prej:{claim_id}:1",

@@ -321,16 +321,187 @@ async def test_staff_reject_a_payment_with_a_reason_the_body_is_told(world: Worl
 async def test_each_new_dialogue_ends_on_cancel(world: World) -> None:
     api = world.api
     _, agent, staff = await _pledged(world)
-    await _declare_a_payment(world, agent)
     for user, data, name in [
         (agent, "clm:indem:1", "claim_indemnity"),
         (agent, "clm:bpay:1", "claim_body_payment"),
         (agent, "clm:recov:1", "claim_recovery"),
         (staff, "clm:prej:1:1", "claim_payment_review"),
     ]:
+        if data == "clm:prej:1:1":  # a payment to reject (then nothing is left to declare)
+            await _declare_a_payment(world, agent)
         await api.forge_callback(user, api.last(user.id).message_id, data)
         assert _step(world, name, user) is not None, data
         await api.send_text(user, "/annuler")
         assert world.last_text(user) == "C'est annulé. Rien n'a été envoyé."
         assert _step(world, name, user) is None
+    api.assert_no_refusals()
+
+
+async def _report_first_found(world: World, agent: SimUser) -> None:
+    """The body's agent reports SEM-0001 found (SEM-0002 is still missing)."""
+    api = world.api
+    await _open(world, agent)
+    await api.tap(agent, api.last(agent.id), "🔙 Objets retrouvés")
+    await api.tap(agent, api.last(agent.id), "✅ SEM-0002")
+    await api.tap(agent, api.last(agent.id), "✔️ Terminé")
+    await api.tap(agent, api.last(agent.id), "Maintenant")
+    await api.tap(agent, api.last(agent.id), "✅ Signaler à SEM")
+
+
+async def test_staff_dismiss_a_wrong_report_of_found_items_and_the_body_is_told(
+    world: World,
+) -> None:
+    api = world.api
+    _, agent, staff = await _pledged(world)
+    await _report_first_found(world, agent)
+    notice = api.last(staff.id)
+    assert "✖️ Écarter" in notice.button_texts
+    assert (notice.text or "").endswith(
+        "Confirmez-les en indiquant leurs détériorations, ou écartez le signalement s'ils ne "
+        "sont pas retrouvés."
+    )
+
+    await api.tap(staff, notice, "✖️ Écarter")
+    assert world.last_text(staff) == (
+        "Pourquoi écarter le signalement des objets retrouvés du sinistre S-2026-0001 "
+        "(SEM-0001) ? Tapez le motif ; il sera transmis."
+    )
+    await api.send_text(staff, "-")  # no reason: asked again, the dialogue stays open
+    assert world.last_text(staff) == (
+        "Indiquez pourquoi le signalement est écarté (par exemple « objets d'une autre "
+        "école ») ; le motif sera transmis."
+    )
+    assert _step(world, "claim_recovery_answer", staff) == "dismiss_reason"
+    await api.send_text(staff, "/annuler")
+    assert world.last_text(staff) == "C'est annulé. Rien n'a été envoyé."
+    assert _step(world, "claim_recovery_answer", staff) is None
+
+    await api.tap(staff, notice, "✖️ Écarter")
+    await api.send_text(staff, "La tablette retrouvée est celle d'une autre école")
+    assert world.last_text(staff) == (
+        "Écarter le signalement des objets retrouvés du sinistre S-2026-0001 : SEM-0001 ? "
+        "Rien ne sera compté comme retrouvé, et les objets pourront être signalés de "
+        "nouveau.\nMotif : La tablette retrouvée est celle d'une autre école"
+    )
+    await api.tap(staff, api.last(staff.id), "✖️ Écarter le signalement")
+    assert world.last_text(staff) == (
+        "✖️ Signalement écarté pour le sinistre S-2026-0001 (SEM-0001) : rien n'est compté "
+        "comme retrouvé, et le motif est transmis."
+    )
+    assert world.last_text(agent) == (
+        "✖️ SEM écarte votre signalement d'objets retrouvés pour le sinistre S-2026-0001 "
+        "(École du Soleil) : SEM-0001. Motif : La tablette retrouvée est celle d'une autre "
+        "école\nRien n'est compté comme retrouvé ; si les objets sont bien retrouvés, "
+        "signalez-les de nouveau depuis le dossier."
+    )
+    assert await _states(world) == {"SEM-0001": "stolen", "SEM-0002": "stolen"}
+
+    # The old buttons find it dismissed: neither confirmed nor dismissed again.
+    for button in ("✅ Confirmer les objets retrouvés (SEM-0001)", "✖️ Écarter"):
+        await api.tap(staff, notice, button)
+        assert world.last_text(staff) == (
+            "Cette récupération n'est plus à cette étape : ouvrez le dossier S-2026-0001 "
+            "pour voir où elle en est."
+        )
+    await _open(world, staff)
+    card = world.last_text(staff)
+    assert (
+        "✖️ Signalement d'objets retrouvés (avis du mardi 10 mars 2026 à 10:00) écarté par "
+        "SEM : La tablette retrouvée est celle d'une autre école"
+    ) in card
+    assert (
+        "signalement d'objets retrouvés écarté (SEM-0001) : La tablette retrouvée est celle "
+        "d'une autre école"
+    ) in card
+    assert "✖️ Écarter" not in api.last(staff.id).button_texts
+    # SEM-0001 may be reported again.
+    await _open(world, agent)
+    await api.tap(agent, api.last(agent.id), "🔙 Objets retrouvés")
+    assert world.last_text(agent).endswith("Objets choisis : SEM-0001, SEM-0002")
+    api.assert_no_refusals()
+
+
+async def test_a_second_pending_payment_fits_in_what_the_first_leaves(world: World) -> None:
+    api = world.api
+    _, agent, _ = await _pledged(world)
+    await _open(world, agent)
+    await api.tap(agent, api.last(agent.id), "💶 Déclarer un paiement fait")
+    await api.send_text(agent, "400")
+    await api.tap(agent, api.last(agent.id), "Aujourd'hui")
+    await api.tap(agent, api.last(agent.id), "la commune, sur ses fonds propres")
+    await api.send_document(agent, b"%PDF-1.4 virement", "virement.pdf", "application/pdf")
+    await api.tap(agent, api.last(agent.id), "✅ Envoyer à SEM")
+
+    await _open(world, agent)
+    await api.tap(agent, api.last(agent.id), "💶 Déclarer un paiement fait")
+    assert world.last_text(agent) == (
+        "Paiement fait à SEM pour le sinistre S-2026-0001. Quel montant ? (reste dû : "
+        "640,00\xa0€, dont 400,00\xa0€ déjà transmis et en attente de confirmation : "
+        "au plus 240,00\xa0€)"
+    )
+    await api.send_text(agent, "300")  # 400 € + 300 € > 640 €: refused, asked again
+    assert world.last_text(agent) == (
+        "Avec les paiements déjà transmis et en attente de confirmation (400,00\xa0€), ce "
+        "paiement de 300,00\xa0€ dépasserait ce qui reste dû (640,00\xa0€) : tapez un "
+        "montant au plus égal à 240,00\xa0€."
+    )
+    assert _step(world, "claim_body_payment", agent) == "bpay_amount"
+    await api.send_text(agent, "/annuler")
+    assert world.last_text(agent) == "C'est annulé. Rien n'a été envoyé."
+    assert _step(world, "claim_body_payment", agent) is None
+
+    await _open(world, agent)
+    await api.tap(agent, api.last(agent.id), "💶 Déclarer un paiement fait")
+    await api.tap(agent, api.last(agent.id), "Retenir 240,00\xa0€")
+    await api.tap(agent, api.last(agent.id), "Aujourd'hui")
+    await api.tap(agent, api.last(agent.id), "la commune, sur ses fonds propres")
+    await api.send_document(agent, b"%PDF-1.4 virement", "virement-2.pdf", "application/pdf")
+    await api.tap(agent, api.last(agent.id), "✅ Envoyer à SEM")
+    async with world.db.uow() as uow:
+        amounts = sorted((await uow.session.scalars(select(Payment.amount_cents))).all())
+    assert amounts == [24000, 40000]
+    # Together they cover what is owed: a third is not even asked.
+    await _open(world, agent)
+    await api.tap(agent, api.last(agent.id), "💶 Déclarer un paiement fait")
+    assert world.last_text(agent) == (
+        "Les paiements transmis pour le sinistre S-2026-0001 et en attente de confirmation "
+        "(640,00\xa0€) couvrent déjà ce qui reste dû (640,00\xa0€) : attendez que SEM les "
+        "confirme ou les rejette."
+    )
+    assert _step(world, "claim_body_payment", agent) is None
+    api.assert_no_refusals()
+
+
+async def test_confirming_a_payment_that_would_overpay_is_refused_staff_reject_it(
+    world: World,
+) -> None:
+    api = world.api
+    _, agent, staff = await _pledged(world)
+    await _declare_a_payment(world, agent)  # 640 €, pending
+    notice = api.messages(staff.id)[-2]
+    # Meanwhile staff record 300 € the insurer paid SEM: 340 € are left to pay.
+    await _open(world, staff)
+    await api.tap(staff, api.last(staff.id), "💶 Enregistrer un paiement")
+    await api.send_text(staff, "300")
+    await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.tap(staff, api.last(staff.id), "l'assureur, directement à SEM")
+    await api.tap(staff, api.last(staff.id), "✅ Enregistrer le paiement")
+
+    await api.tap(staff, notice, "✅ Confirmer le paiement de 640,00\xa0€")
+    refusal = api.last(staff.id)
+    assert refusal.text == (
+        "Ce paiement de 640,00\xa0€ dépasse ce qui reste dû (340,00\xa0€) : il ne peut pas "
+        "être confirmé. Rejetez-le en indiquant le motif (par exemple, le montant dû a été "
+        "recalculé) ; un paiement du bon montant pourra être déclaré."
+    )
+    assert _step(world, "claim_payment_review", staff) is None
+    await api.tap(staff, refusal, "✖️ Rejeter le paiement")
+    await api.send_text(staff, "L'assureur a déjà payé 300 €")
+    await api.tap(staff, api.last(staff.id), "✖️ Rejeter le paiement")
+    assert world.last_text(agent).startswith(
+        "✖️ SEM rejette votre paiement de 640,00\xa0€ du mardi 10 mars 2026"
+    )
+    async with world.db.uow() as uow:
+        statuses = sorted((await uow.session.scalars(select(Payment.status))).all())
+    assert statuses == ["confirmed", "rejected"]
     api.assert_no_refusals()

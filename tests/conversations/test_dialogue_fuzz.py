@@ -47,6 +47,7 @@ STARTS = [
     "clm:pconf:1:1",
     "clm:prej:1:1",
     "clm:recok:1:1",
+    "clm:recdis:1:1",  # the body's report of recovery 1 dismissed
     "clm:recreq:1:1",
     "clm:recdec:1:1:agree",
     "clm:cz:2",  # the cause of the accidental damage S-2026-0002
@@ -107,6 +108,7 @@ GOOD: dict[str, list[tuple[str, Any]]] = {
     "bpay_payer": [("tap", 0), ("tap", 1)],
     "bpay_proof": [("photo", 0)],
     "review_reason": [("text", "Virement introuvable")],
+    "dismiss_reason": [("text", "Tablette d'une autre école")],
     "cause_pick": [("tap", 0), ("tap", 2)],
 }
 MOVES = st.one_of(

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.domain.claims import (
     ClaimKind,
@@ -24,7 +24,7 @@ from bot.domain.claims import (
 )
 from bot.domain.errors import DomainError
 from bot.services import claims
-from storage.models import AuditEntry, Equipment, Reminder
+from storage.models import AuditEntry, Equipment, Payment, Reminder
 from tests.integration.test_claim_without_a_messenger import Demo, demo  # noqa: F401
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -293,3 +293,148 @@ async def test_a_recomputed_amount_already_paid_closes_the_claim(
     )
     assert done.due_changed == (Decimal("1578.00"), Decimal("789.00"))
     assert done.claim.state is ClaimState.CLOSED
+
+
+async def test_staff_dismiss_a_wrong_report_its_items_may_be_reported_again(
+    demo: Demo,  # noqa: F811
+) -> None:
+    db, sacha, claude = demo.services.db, demo.people["Sacha"], demo.people["Claude"]
+    camille = demo.people["Camille"]
+    claim = await _theft(demo)
+    first = claim.items[0]
+    reported = await claims.report_recovery(
+        db, claude, claim.id, item_ids=[first.id], told_at=NOW, now=NOW
+    )
+    rid = reported.recovery.id
+    # Not staff (callback data is never trusted): refused, nothing changes.
+    for who in (claude, camille):
+        with pytest.raises(DomainError) as error:
+            await claims.dismiss_recovery(db, who, claim.id, rid, reason="Erreur", now=NOW)
+        assert error.value.code == "common.error.forbidden"
+    with pytest.raises(DomainError) as error:
+        await claims.dismiss_recovery(db, sacha, claim.id, rid, reason="  ", now=NOW)
+    assert error.value.code == "claim.error.dismiss_reason_required"
+    with pytest.raises(DomainError) as error:
+        await claims.dismiss_recovery(db, sacha, claim.id, rid + 99, reason="Erreur", now=NOW)
+    assert error.value.code == "claim.error.recovery_not_found"
+
+    later = NOW + timedelta(hours=2)
+    done = await claims.dismiss_recovery(
+        db, sacha, claim.id, rid, reason="Tablettes d'une autre école", now=later
+    )
+    assert done.freed == ("SEM-DEMO-0001",)
+    assert done.recovery.state is RecoveryState.DISMISSED
+    assert done.recovery.reason == "Tablettes d'une autre école"
+    assert done.recovery.items == ()
+    assert {i.asset_tag for i in done.claim.not_recovered} == {"SEM-DEMO-0001", "SEM-DEMO-0002"}
+    assert await _state(demo, "SEM-DEMO-0001") == "stolen"  # still missing
+    timeline = await claims.claim_view(db, sacha, claim.id, later, timeline=True)
+    (entry,) = [e for e in timeline.timeline if e.action == "claim.recovery_dismissed"]
+    assert entry.details == {"items": ["SEM-DEMO-0001"], "reason": "Tablettes d'une autre école"}
+    async with db.uow() as uow:
+        count = await uow.session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "claim.recovery_dismissed")
+        )
+    assert count == 1
+
+    # Dismissed once: neither dismissed again nor confirmed.
+    with pytest.raises(DomainError) as error:
+        await claims.dismiss_recovery(db, sacha, claim.id, rid, reason="Encore", now=later)
+    assert error.value.code == "claim.error.recovery_state"
+    with pytest.raises(DomainError) as error:
+        await claims.record_recovery(
+            db, sacha, claim.id, recovery_id=rid, damages={first.id: Decimal(0)}, now=later
+        )
+    assert error.value.code == "claim.error.recovery_state"
+    # The item is free: reported again, then confirmed, and that one cannot be dismissed.
+    again = await claims.report_recovery(
+        db, claude, claim.id, item_ids=[first.id], told_at=later, now=later
+    )
+    assert again.recovery.items == ("SEM-DEMO-0001",)
+    confirmed = await claims.record_recovery(
+        db,
+        sacha,
+        claim.id,
+        recovery_id=again.recovery.id,
+        damages={first.id: Decimal(0)},
+        now=later,
+    )
+    assert confirmed.recovery.state is RecoveryState.CONFIRMED
+    with pytest.raises(DomainError) as error:
+        await claims.dismiss_recovery(
+            db, sacha, claim.id, again.recovery.id, reason="Erreur", now=later
+        )
+    assert error.value.code == "claim.error.recovery_state"
+
+
+async def _declare(d: Demo, claim_id: int, amount: str) -> claims.BodyPayment:
+    return await claims.record_body_payment(
+        d.services.db,
+        d.people["Claude"],
+        claim_id,
+        amount=Decimal(amount),
+        paid_on=date(2026, 3, 2),
+        payer=Payer.BODY_FUNDS,
+        proof=PROOF,
+        now=NOW,
+    )
+
+
+async def test_pending_body_payments_together_stay_within_what_is_owed(
+    demo: Demo,  # noqa: F811
+) -> None:
+    db, sacha = demo.services.db, demo.people["Sacha"]
+    claim = await _theft(demo, pledge="1000")
+    first = await _declare(demo, claim.id, "600")
+    assert first.claim.pending_total == Decimal("600.00")
+    with pytest.raises(DomainError) as error:
+        await _declare(demo, claim.id, "400.01")
+    assert error.value.code == "claim.error.overpayment_pending"
+    assert error.value.params["pending"] == Decimal("600.00")
+    assert error.value.params["left"] == Decimal("400.00")
+    second = await _declare(demo, claim.id, "400")
+    assert second.claim.pending_total == Decimal("1000.00")
+    async with db.uow() as uow:
+        stored = await uow.session.scalar(select(func.count()).select_from(Payment))
+    assert stored == 2  # the refused one was not written
+    # A rejected payment no longer holds its share: the body may declare it again.
+    await claims.review_payment(
+        db, sacha, claim.id, first.payment_id, confirm=False, reason="Virement introuvable", now=NOW
+    )
+    third = await _declare(demo, claim.id, "600")
+    assert third.claim.pending_total == Decimal("1000.00")
+
+
+async def test_confirming_a_payment_that_would_overpay_is_refused_reject_it_instead(
+    demo: Demo,  # noqa: F811
+) -> None:
+    db, sacha = demo.services.db, demo.people["Sacha"]
+    claim = await _theft(demo)
+    await claims.mark_complete(db, sacha, claim.id, now=NOW, accepted_missing=NO_DOCUMENT)
+    declared = await _declare(demo, claim.id, "1578")
+    # Then one laptop is found intact: the amount due comes down to 789 €.
+    first = claim.items[0]
+    done = await claims.record_recovery(
+        db,
+        sacha,
+        claim.id,
+        told_at=NOW,
+        item_ids=[first.id],
+        damages={first.id: Decimal("0")},
+        now=NOW,
+    )
+    assert done.due_changed == (Decimal("1578.00"), Decimal("789.00"))
+    with pytest.raises(DomainError) as error:
+        await claims.review_payment(
+            db, sacha, claim.id, declared.payment_id, confirm=True, now=NOW
+        )
+    assert error.value.code == "claim.error.confirm_overpayment"
+    assert error.value.params == {"amount": Decimal("1578.00"), "outstanding": Decimal("789.00")}
+    view = await claims.claim_view(db, sacha, claim.id, NOW)
+    assert view.paid == Decimal("0.00") and len(view.pending_payments) == 1  # unchanged
+    view, payment, full = await claims.review_payment(
+        db, sacha, claim.id, declared.payment_id, confirm=False, reason="Montant recalculé", now=NOW
+    )
+    assert payment.status is PaymentStatus.REJECTED and not full

@@ -19,10 +19,14 @@ from bot.domain.claims import (
     RecoveryOutcome,
     RecoveryState,
     change_amount_due,
+    check_body_payment,
     check_damage,
+    check_payment_confirmation,
     check_recovery_request,
+    dismiss_recovery,
     due_after_recovery,
     indemnity_after_payment,
+    left_beyond_pending,
     mark_complete,
     move_recovery,
     open_claim,
@@ -165,3 +169,59 @@ def test_a_recovery_moves_only_along_its_table() -> None:
         with pytest.raises(DomainError) as e:
             move_recovery(state, to)
         assert _code(e) == "claim.error.recovery_state"
+
+
+def test_staff_dismiss_only_a_reported_recovery_and_say_why() -> None:
+    state, why = dismiss_recovery(RecoveryState.REPORTED, "  Les tablettes sont d'une autre école ")
+    assert (state, why) == (RecoveryState.DISMISSED, "Les tablettes sont d'une autre école")
+    for reason in (None, "", "   ", "-", "—"):
+        with pytest.raises(DomainError) as e:
+            dismiss_recovery(RecoveryState.REPORTED, reason)
+        assert _code(e) == "claim.error.dismiss_reason_required"
+    # Confirmed (or further on, or already dismissed): it can no longer be dismissed.
+    for other in set(RecoveryState) - {RecoveryState.REPORTED}:
+        with pytest.raises(DomainError) as e:
+            dismiss_recovery(other, "Erreur")
+        assert _code(e) == "claim.error.recovery_state", other
+    # A dismissed recovery is the end of its road.
+    with pytest.raises(DomainError):
+        move_recovery(RecoveryState.DISMISSED, RecoveryState.CONFIRMED)
+
+
+def test_a_new_pending_payment_fits_in_what_the_other_pending_ones_leave() -> None:
+    owed, pending = Decimal("640.00"), Decimal("400.00")
+    assert left_beyond_pending(owed, pending) == Decimal("240.00")
+    assert left_beyond_pending(owed, Decimal("700")) == Decimal("0.00")
+    assert check_body_payment(Decimal("240"), owed, pending) == Decimal("240.00")
+    with pytest.raises(DomainError) as e:
+        check_body_payment(Decimal("240.01"), owed, pending)
+    assert _code(e) == "claim.error.overpayment_pending"
+    assert e.value.params == {
+        "amount": Decimal("240.01"),
+        "outstanding": owed,
+        "pending": pending,
+        "left": Decimal("240.00"),
+    }
+    # Nothing pending: the rule of any payment (no more than what is still owed).
+    assert check_body_payment(Decimal("640"), owed, Decimal("0")) == Decimal("640.00")
+    with pytest.raises(DomainError) as e:
+        check_body_payment(Decimal("640.01"), owed, Decimal("0"))
+    assert _code(e) == "claim.error.overpayment"
+    with pytest.raises(DomainError) as e:
+        check_body_payment(Decimal("0"), owed, pending)
+    assert _code(e) == "claim.error.payment_not_positive"
+
+
+def test_confirming_a_payment_that_would_overpay_is_refused() -> None:
+    complete = mark_complete(_pledged("640"), date(2026, 3, 3), NOW)  # type: ignore[arg-type]
+    check_payment_confirmation(complete, Decimal("640"))  # exactly what is owed
+    lower = change_amount_due(complete, Decimal("365.50"))  # items found: recomputed down
+    with pytest.raises(DomainError) as e:
+        check_payment_confirmation(lower, Decimal("640"))
+    assert _code(e) == "claim.error.confirm_overpayment"
+    assert e.value.params == {"amount": Decimal("640.00"), "outstanding": Decimal("365.50")}
+    paid = record_payment(lower, Decimal("300")).claim
+    check_payment_confirmation(paid, Decimal("65.50"))
+    with pytest.raises(DomainError) as e:
+        check_payment_confirmation(paid, Decimal("65.51"))
+    assert e.value.params["outstanding"] == Decimal("65.50")

@@ -1630,9 +1630,7 @@ async def dismiss_recovery(
         recovery.state, recovery.note = state.value, why
         recovery.decided_at, recovery.decided_by_id = now, person.id
         claim.ticket.updated_at = now
-        _audit(
-            uow, claim, person, "claim.recovery_dismissed", now, items=list(names), reason=why
-        )
+        _audit(uow, claim, person, "claim.recovery_dismissed", now, items=list(names), reason=why)
         await uow.commit()
         result = await _result(uow, claim, recovery.id, now)
         return replace(result, freed=names)

@@ -427,9 +427,7 @@ async def test_confirming_a_payment_that_would_overpay_is_refused_reject_it_inst
     )
     assert done.due_changed == (Decimal("1578.00"), Decimal("789.00"))
     with pytest.raises(DomainError) as error:
-        await claims.review_payment(
-            db, sacha, claim.id, declared.payment_id, confirm=True, now=NOW
-        )
+        await claims.review_payment(db, sacha, claim.id, declared.payment_id, confirm=True, now=NOW)
     assert error.value.code == "claim.error.confirm_overpayment"
     assert error.value.params == {"amount": Decimal("1578.00"), "outstanding": Decimal("789.00")}
     view = await claims.claim_view(db, sacha, claim.id, NOW)

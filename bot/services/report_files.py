@@ -70,6 +70,9 @@ class _Labels:
     def kind(self, kind: str) -> str:
         return self.optional(f"claim.kind.{kind}", kind)
 
+    def cause(self, cause: str) -> str:
+        return self.optional(f"claim.cause.{cause}", cause)
+
     def ticket_kind(self, kind: str) -> str:
         return self.optional(f"report.ticket_kind.{kind}", kind)
 
@@ -488,6 +491,11 @@ def _export_columns(label: _Labels) -> list[tuple[str, Callable[[ExportRow], Any
         (
             label("report.file.col.claim_kind"),
             lambda r: label.kind(r.claim_kind) if r.claim_kind else None,
+            None,
+        ),
+        (
+            label("report.file.col.damage_cause"),
+            lambda r: label.cause(r.damage_cause) if r.damage_cause else None,
             None,
         ),
         (label("report.file.col.discovered"), lambda r: r.discovered_at, None),

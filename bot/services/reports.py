@@ -1023,6 +1023,7 @@ class ExportRow:
     refund_estimate: Decimal | None = None  # None: nothing estimated yet
     amount_due: Decimal | None = None  # the amount due, or the pledge before completion
     paid: Decimal | None = None
+    damage_cause: str | None = None  # a damage's cause (vandalism, breakage, …)
 
 
 @dataclass(frozen=True)
@@ -1120,6 +1121,7 @@ async def export_tickets(
             items_sq.c.refund,
             func.coalesce(Claim.amount_due_cents, Claim.pledge_amount_cents),
             paid_sq.c.paid,
+            Claim.damage_cause,
         )
         .select_from(Ticket)
         .join(Commune, Commune.id == Ticket.commune_id)
@@ -1152,6 +1154,7 @@ async def export_tickets(
             refund_estimate=None if r[14] is None else _eur(r[14]),
             amount_due=None if r[15] is None else _eur(r[15]),
             paid=None if r[12] is None else _eur(r[16]),
+            damage_cause=r[17],
         )
         for r in rows
     ]

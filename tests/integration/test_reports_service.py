@@ -48,6 +48,7 @@ from bot.services.report_files import (
 )
 from bot.services.reports import Period, parse_period, period_months
 from storage.models import (
+    Claim,
     ClaimItem,
     Commune,
     Equipment,
@@ -55,6 +56,7 @@ from storage.models import (
     PlatformAccount,
     Reminder,
     School,
+    Ticket,
 )
 from storage.uow import Database
 from tests.helpers import refuses
@@ -896,6 +898,23 @@ async def test_the_csv_opens_in_a_french_excel(history: History) -> None:
     # Typed text never becomes a formula.
     assert dict(zip(header, table[4], strict=True))["Motif de clôture"] == "'=2+3 sans suite"
     assert len(table) == 9
+
+
+async def test_the_export_names_a_damages_cause(history: History) -> None:
+    async with history.db.uow() as uow:
+        damage = await uow.session.scalar(
+            select(Claim)
+            .join(Ticket, Ticket.id == Claim.ticket_id)
+            .where(Ticket.number == "S-2025-0002")
+        )
+        assert damage is not None and damage.kind == "damage"
+        damage.damage_cause = "water"
+        await uow.commit()
+    rows = await reports.export_tickets(history.db, kind="claim")
+    assert [r.damage_cause for r in rows[:2]] == [None, "water"]
+    table = list(csv.reader(io.StringIO(tickets_csv(rows).decode("utf-8-sig")), delimiter=";"))
+    lines = [dict(zip(table[0], line, strict=True)) for line in table[1:3]]
+    assert [line["Cause de la dégradation"] for line in lines] == ["", "dégât des eaux"]
 
 
 async def test_the_export_workbook_keeps_typed_text_as_text(history: History) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -516,12 +516,19 @@ async def _ask_payment_date(update: Update, context: PneContext) -> object:
     return PAY_DATE
 
 
+async def _ask_who_paid(
+    update: Update, context: PneContext, dialogue: str, payers: Sequence[Payer]
+) -> None:
+    """Who paid, one button each, worded for the claim's body."""
+    body_kind = steps.draft(context, dialogue).get("body_kind")
+    card = _card(context)
+    rows = [[(card.payer(p.value, body_kind), f"clm:payer:{p.value}")] for p in payers]
+    await reply(update, context, "claim.follow.ask_payer", reply_markup=keyboard(rows))
+
+
 async def _ask_payer(update: Update, context: PneContext) -> object:
     """Who paid: the insurer to SEM, the body passing on its indemnity, or its own funds."""
-    body_kind = steps.draft(context, PAYMENT).get("body_kind")
-    card = _card(context)
-    rows = [[(card.payer(p.value, body_kind), f"clm:payer:{p.value}")] for p in Payer]
-    await reply(update, context, "claim.follow.ask_payer", reply_markup=keyboard(rows))
+    await _ask_who_paid(update, context, PAYMENT, list(Payer))
     return PAY_PAYER
 
 
@@ -1695,12 +1702,9 @@ async def _ask_body_payment_date(update: Update, context: PneContext) -> object:
 
 
 async def _ask_body_payer(update: Update, context: PneContext) -> object:
-    body_kind = steps.draft(context, BODY_PAYMENT).get("body_kind")
-    rows = [
-        [(_card(context).payer(p.value, body_kind), f"clm:payer:{p.value}")]
-        for p in (Payer.BODY_FUNDS, Payer.BODY_INDEMNITY, Payer.INSURER)
-    ]
-    await reply(update, context, "claim.follow.ask_payer", reply_markup=keyboard(rows))
+    await _ask_who_paid(
+        update, context, BODY_PAYMENT, (Payer.BODY_FUNDS, Payer.BODY_INDEMNITY, Payer.INSURER)
+    )
     return BPAY_PAYER
 
 

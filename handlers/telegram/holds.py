@@ -10,11 +10,13 @@ service checks the role and the hold or the school again at the start and at the
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.holds import hold_text
 from bot.domain.roles import Action, can
@@ -37,8 +39,9 @@ def _allowed(context: PneContext) -> bool:
     return context.person is not None and can(context.person.role, Action.MANAGE_CLAIM)
 
 
-def _when(context: PneContext, at: Any) -> str:
-    return context.services.i18n.date(context.lang, at.astimezone(context.services.i18n.tz).date())
+def _when(context: PneContext, at: datetime) -> str:
+    i18n = context.services.i18n
+    return i18n.date(context.lang, local_date(at, i18n.tz))
 
 
 async def _ask_confirmation(

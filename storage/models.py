@@ -208,7 +208,7 @@ class Equipment(Base):
     # by installation (art. 6: « la liste du matériel installé »), not by acquisition.
     installed_on: Mapped[date | None] = mapped_column(Date)
     value_cents: Mapped[int | None] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(24), default="in_service")
+    state: Mapped[str] = mapped_column(String(24), default="in_service", index=True)
     # The item that replaced this one after a claim (art. 6), if any.
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("equipment.id"))
     created_at: Mapped[datetime]
@@ -474,6 +474,135 @@ class SecurityHold(Base):
     lift_note: Mapped[str | None] = mapped_column(Text)
 
     school: Mapped[School] = relationship()
+
+
+# --- unused and broken equipment (art. 1, 3 and 4) --------------------------------------
+
+
+class Collection(Base):
+    """A flagging of unused or broken equipment at one school (ticket ``C-2026-0001``):
+    where the school gathered it and when someone can hand it over."""
+
+    __tablename__ = "collections"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    place: Mapped[str] = mapped_column(Text)  # where the items are gathered, apart
+    # When someone can hand them over: weekdays (« 0,2,4 », Monday = 0), hours in words,
+    # and whether the school holidays suit (« pendant les vacances »).
+    weekdays: Mapped[str | None] = mapped_column(String(13))
+    hours: Mapped[str | None] = mapped_column(String(120))
+    in_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    ticket: Mapped[Ticket] = relationship()
+    items: Mapped[list[CollectionItem]] = relationship(
+        back_populates="collection", order_by="CollectionItem.id"
+    )
+
+
+class CollectionRound(Base):
+    """A day SEM comes to some schools: to collect (``collection``) or to repair
+    (``repair``, a maintenance visit). ``planned`` → ``done``, or ``cancelled``."""
+
+    __tablename__ = "collection_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # collection | repair
+    day: Mapped[date] = mapped_column(Date, index=True)
+    in_holidays: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(10), default="planned")
+    note: Mapped[str | None] = mapped_column(Text)
+    # The recycling centre's receipt for what this round brought there.
+    receipt_ref: Mapped[str | None] = mapped_column(String(80))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+    stops: Mapped[list[RoundStop]] = relationship(back_populates="round", order_by="RoundStop.id")
+
+
+class RoundStop(Base):
+    """One school's collection in a round; a school may ask for another date."""
+
+    __tablename__ = "round_stops"
+    __table_args__ = (UniqueConstraint("round_id", "collection_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("collection_rounds.id"), index=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.ticket_id"), index=True)
+    other_date_asked_at: Mapped[datetime | None]
+    other_date_note: Mapped[str | None] = mapped_column(Text)
+
+    round: Mapped[CollectionRound] = relationship(back_populates="stops")
+    collection: Mapped[Collection] = relationship()
+
+
+class CollectionItem(Base):
+    """One flagged item. ``route``: who handles it (bot.domain.collections.Route).
+    ``status``: ``open`` (waiting for a round, a decision or the body), ``planned`` (in a
+    round), ``collected``, ``missing`` (not there on the day; open again), ``repaired``,
+    ``removed`` (the body removed its own), ``kept`` (the body's unused item: not
+    collected), ``withdrawn``. Staff choose ``decision`` for SEM's broken items:
+    ``repair`` or ``recycle``."""
+
+    __tablename__ = "collection_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.ticket_id"), index=True)
+    equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id"), index=True)
+    condition: Mapped[str] = mapped_column(String(8))  # broken | unused
+    note: Mapped[str | None] = mapped_column(Text)
+    route: Mapped[str] = mapped_column(String(14))
+    decision: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("collection_rounds.id"), index=True)
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    missing_note: Mapped[str | None] = mapped_column(Text)
+    receipt_ref: Mapped[str | None] = mapped_column(String(80))
+
+    collection: Mapped[Collection] = relationship(back_populates="items")
+    equipment: Mapped[Equipment] = relationship()
+    round: Mapped[CollectionRound | None] = relationship()
+
+
+class EquipmentMove(Base):
+    """Every change of an item's state or school, with who, when, why (its ticket) and,
+    for recycling, the recycling centre's receipt: the item's history."""
+
+    __tablename__ = "equipment_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id"), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    from_state: Mapped[str] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    from_school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    to_school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    # The body answering for the item after the move (the yearly review counts by body).
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"), index=True)
+    reference: Mapped[str | None] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Reassignment(Base):
+    """An item of SEM's stock sent to another school: ``sent`` until the receiving
+    school's head confirms reception (``received``), or ``cancelled``."""
+
+    __tablename__ = "reassignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id"), index=True)
+    from_school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    to_school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    state: Mapped[str] = mapped_column(String(10), default="sent")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+    received_at: Mapped[datetime | None]
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+    equipment: Mapped[Equipment] = relationship()
 
 
 # --- reminders, audit, persistence -----------------------------------------------------

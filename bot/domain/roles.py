@@ -25,6 +25,12 @@ class Action(StrEnum):
     ANSWER_CALL = "answer_call"
     NOTIFY_CLASS_CHANGE = "notify_class_change"
     NOTIFY_WORKS = "notify_works"
+    # Unused and broken equipment (art. 1, 3, 4): the body removes its own broken items,
+    # the receiving school's head confirms an item reassigned to it, staff plan rounds,
+    # decide repairs and keep the stock.
+    REMOVE_OWN_EQUIPMENT = "remove_own_equipment"
+    RECEIVE_EQUIPMENT = "receive_equipment"
+    MANAGE_EQUIPMENT = "manage_equipment"
     TRIAGE = "triage"
     INVITE = "invite"
 
@@ -37,12 +43,15 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.FLAG_EQUIPMENT,
             Action.ANSWER_CALL,
             Action.NOTIFY_CLASS_CHANGE,
+            Action.RECEIVE_EQUIPMENT,
         }
     ),
     Role.COMMUNE: frozenset(
         {
             Action.REPORT_CLAIM,
             Action.FOLLOW_CLAIM,
+            Action.FLAG_EQUIPMENT,
+            Action.REMOVE_OWN_EQUIPMENT,
             Action.NOTIFY_CLASS_CHANGE,
             Action.NOTIFY_WORKS,
         }

@@ -13,6 +13,8 @@ from bot.domain.errors import DomainError
 from bot.domain.holds import KIND_HOLD_REMINDER
 from bot.services.claim_kind import CLAIMS
 from bot.services.claim_reminders import CLAIM_REMINDER_KINDS
+from bot.services.collection_kind import COLLECTIONS
+from bot.services.collection_reminders import COLLECTION_REMINDER_KINDS
 from bot.services.kinds import Kinds
 from bot.services.reports import REPORT_KINDS
 from storage.uow import Database
@@ -59,5 +61,9 @@ def test_bootstrap_registers_claims_and_every_reminder_kind(tmp_path: Path) -> N
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
     services = bootstrap(settings, db)
     assert services.kinds.get("claim") is CLAIMS
-    assert services.renderers.kinds() == sorted([*CLAIM_REMINDER_KINDS, KIND_HOLD_REMINDER])
+    assert services.kinds.get("collection") is COLLECTIONS
+    assert services.kinds.by_prefix("C") is COLLECTIONS
+    assert services.renderers.kinds() == sorted(
+        [*CLAIM_REMINDER_KINDS, KIND_HOLD_REMINDER, *COLLECTION_REMINDER_KINDS]
+    )
     assert services.renderers.elsewhere == set(REPORT_KINDS)

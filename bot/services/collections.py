@@ -747,6 +747,30 @@ async def reopen_collection(
         raise DomainError("collection.error.cannot_reopen")
 
 
+async def withdraw(
+    db: Database, person_id: int, collection_id: int, reason: str, now: datetime
+) -> CollectionView:
+    """Withdraw a flagging (a mistake, the item works again): its reporter, a head of the
+    school, or staff. What is not collected yet goes back in service and leaves its
+    rounds; what is done stays in the history. Refused when nothing is left to withdraw."""
+    why = _text(reason, limit=rules.MAX_NOTE, error="reason", required=True)
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        collection = await collection_for(uow, person, collection_id, Action.FLAG_EQUIPMENT)
+        pending = [
+            i
+            for i in collection.items
+            if i.status in (ItemStatus.OPEN, ItemStatus.MISSING, ItemStatus.PLANNED)
+        ]
+        if collection.ticket.closed_at is not None or not pending:
+            raise DomainError("collection.error.cannot_withdraw")
+        await withdraw_open_items(uow, collection, person, now)
+        audit(uow, collection.ticket, person, "collection.withdrawn", now, reason=why)
+        await settle(uow, collection, person, now)
+        await uow.commit()
+        return await view_of(uow, await load(uow, collection_id), timeline=True)
+
+
 async def withdraw_open_items(
     uow: UnitOfWork, collection: Collection, actor: Person | None, now: datetime
 ) -> None:
@@ -800,4 +824,5 @@ __all__ = [
     "load",
     "preview_flagging",
     "settle",
+    "withdraw",
 ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.domain.collections import (
@@ -17,7 +16,7 @@ from bot.domain.collections import (
     Route,
 )
 from bot.services import collection_notices, collections, reminders
-from storage.models import Equipment, EquipmentMove, Reminder
+from storage.models import EquipmentMove, Reminder
 from tests.helpers import refuses
 from tests.integration import test_claim_without_a_messenger as base
 from tests.integration.test_claim_without_a_messenger import NOW, Demo, actions_of
@@ -236,3 +235,45 @@ async def test_a_reminder_owed_nothing_is_skipped(demo: Demo) -> None:
     assert d.front.take() == []
     view = await collections.collection_view(db, d.people["Sacha"], flagged.view.id, NOW)
     assert view.state == "closed" and view.closed_at is not None
+
+
+async def test_a_flagging_withdrawn_puts_its_items_back_in_service(demo: Demo) -> None:
+    d = demo
+    db = d.services.db
+    flagged = await collections.flag_equipment(
+        db,
+        _flag(
+            d,
+            "Camille",
+            ("SEM-DEMO-0010", Condition.BROKEN, None),
+            ("SEM-DEMO-0006", Condition.UNUSED, None),
+        ),
+        NOW,
+    )
+    with refuses("collection.error.reason_required"):
+        await collections.withdraw(db, d.people["Camille"], flagged.view.id, " ", NOW)
+    # Its reporter withdraws it (a head of the school, the body's agents and staff could).
+    view = await collections.withdraw(
+        db, d.people["Camille"], flagged.view.id, "Il redémarre finalement", NOW
+    )
+    assert view.closed_at is not None
+    assert {i.status for i in view.items} == {ItemStatus.WITHDRAWN}
+    assert await _state(d, "SEM-DEMO-0010") == "in_service"
+    assert await _state(d, "SEM-DEMO-0006") == "in_service"
+    with refuses("collection.error.cannot_withdraw"):
+        await collections.withdraw(db, d.people["Sacha"], flagged.view.id, "encore", NOW)
+    # Its reminders are cancelled with it.
+    async with db.uow() as uow:
+        states = set(
+            (
+                await uow.session.scalars(
+                    select(Reminder.state).where(Reminder.ticket_id == view.id)
+                )
+            ).all()
+        )
+    assert states == {"cancelled"}
+    # The items can be flagged again.
+    again = await collections.flag_equipment(
+        db, _flag(d, "Camille", ("SEM-DEMO-0010", Condition.BROKEN, None)), NOW
+    )
+    assert again.view.number == "C-2026-0002"

@@ -208,6 +208,8 @@ class Equipment(Base):
     # by installation (art. 6: « la liste du matériel installé »), not by acquisition.
     installed_on: Mapped[date | None] = mapped_column(Date)
     value_cents: Mapped[int | None] = mapped_column(Integer)
+    # The room or class it is in, when the inventory says (works name their rooms).
+    room: Mapped[str | None] = mapped_column(String(80))
     state: Mapped[str] = mapped_column(String(24), default="in_service", index=True)
     # The item that replaced this one after a claim (art. 6), if any.
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("equipment.id"))
@@ -603,6 +605,61 @@ class Reassignment(Base):
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
     equipment: Mapped[Equipment] = relationship()
+
+
+# --- notices (art. 1 and 2) -------------------------------------------------------------
+
+
+class Notice(Base):
+    """Something a school's body or head tells SEM (ticket ``N-2026-0001``): works, shared
+    premises or a move (``works``), fibre news (``fibre``), a class opening or closure
+    (``class``); or SEM's request that the body take its own equipment off the school's
+    network (``network``). ``subkind``: bot.domain.notices.WorksKind, FibreNews or
+    ClassChange."""
+
+    __tablename__ = "notices"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), index=True)
+    subkind: Mapped[str | None] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    starts_on: Mapped[date | None] = mapped_column(Date)  # works' start, a class's date
+    ends_on: Mapped[date | None] = mapped_column(Date)  # None: « à partir de »
+    rooms: Mapped[str | None] = mapped_column(Text)  # rooms or classes concerned
+    class_name: Mapped[str | None] = mapped_column(String(80))
+    class_level: Mapped[str | None] = mapped_column(String(20))
+    # A move: the school the inventory goes to (or its new address, in words).
+    new_school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    new_address: Mapped[str | None] = mapped_column(Text)
+    # The collection planned from this notice (a class closure, works).
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.ticket_id"))
+    # SEM's step (a move confirmed, a migration ordered, an opening weighed)…
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # …and the last one (equipment back in place, disconnected, migration done).
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+    ticket: Mapped[Ticket] = relationship()
+
+
+class TrainingNeed(Base):
+    """Teachers of a school to train (art. 1: a new equipment, a change of post, a change
+    of the school's structure), listed for the Education Nationale's correspondent."""
+
+    __tablename__ = "training_needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))  # bot.domain.notices.TrainingReason
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+    school: Mapped[School] = relationship()
 
 
 # --- reminders, audit, persistence -----------------------------------------------------

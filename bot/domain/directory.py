@@ -54,6 +54,7 @@ MAX_LENGTHS: Final[dict[str, int]] = {
     "name": 200,
     "model": 120,
     "serial": 120,
+    "room": 80,
     "asset_tag": 32,
     "type": 40,
 }

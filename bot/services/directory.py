@@ -70,8 +70,9 @@ EQUIPMENT_COLUMNS: tuple[str, ...] = (
     "value_eur",
 )
 # Optional: the day an item was installed at its school (the body's yearly list of new
-# equipment is by installation, decision 0022). Left out or empty: unknown.
-EQUIPMENT_OPTIONAL_COLUMNS: tuple[str, ...] = ("installed_on",)
+# equipment is by installation, decision 0022), and the room or class it is in (works
+# name their rooms). Left out or empty: unknown.
+EQUIPMENT_OPTIONAL_COLUMNS: tuple[str, ...] = ("installed_on", "room")
 
 ERR_ENCODING = "directory.error.encoding"
 ERR_HEADER = "directory.error.header"  # params: missing (list of column names)
@@ -461,6 +462,7 @@ class _EquipmentLine:
     acquired_on: date | None
     value_cents: int | None
     installed_on: date | None = None
+    room: str | None = None
 
 
 def _validate_equipment(
@@ -492,6 +494,7 @@ def _validate_equipment(
         value = _check(problems, n, _cents, v["value_eur"]) if v["value_eur"].strip() else None
         installed = (v.get("installed_on") or "").strip()
         installed_on = _check(problems, n, parse_iso_date, installed) if installed else None
+        room = _check(problems, n, optional_text, v.get("room") or "", "room")
         if tag is not None:
             if tag in first_tag:
                 problems.append(
@@ -505,7 +508,17 @@ def _validate_equipment(
         assert model is not None and owner is not None
         valid.append(
             _EquipmentLine(
-                n, tag, uai, kind.value, model, serial, owner, acquired_on, value, installed_on
+                n,
+                tag,
+                uai,
+                kind.value,
+                model,
+                serial,
+                owner,
+                acquired_on,
+                value,
+                installed_on,
+                room,
             )
         )
         if not kind.known and not any(same_equipment_type(kind.value, t) for t in unknown):
@@ -538,6 +551,7 @@ async def _import_equipment(
             "acquired_on": line.acquired_on,
             "value_cents": line.value_cents,
             "installed_on": line.installed_on,
+            "room": line.room,
         }
         item = existing.get(line.asset_tag)
         if item is None:

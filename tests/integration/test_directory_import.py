@@ -483,3 +483,26 @@ SEM-0002;0421001A;tablet;iPad;;sem;2019-01-10;1234,5;
     with pytest.raises(ImportFailed) as refused:
         await import_equipment(db, wrong, now=NOW)
     assert [(p.line, p.code) for p in refused.value.problems] == [(2, "directory.error.date")]
+
+
+async def test_equipment_may_name_its_room_in_an_optional_column(db: Database) -> None:
+    await import_schools(db, SCHOOLS, now=NOW)
+    text = """asset_tag;school_uai;type;model;serial;owner;acquired_on;value_eur;room
+SEM-0001;0421001A;laptop;ThinkPad L14;SN1;sem;2024-09-02;459,90;Salle 3 (CM1)
+SEM-0002;0421001A;tablet;iPad;;sem;2019-01-10;1234,5;
+"""
+    await import_equipment(db, text, now=NOW)
+    async with db.uow() as uow:
+        placed = await uow.directory.equipment_by_tag("SEM-0001")
+        unplaced = await uow.directory.equipment_by_tag("SEM-0002")
+    assert placed is not None and unplaced is not None
+    assert (placed.room, unplaced.room) == ("Salle 3 (CM1)", None)
+    # A later file without the room leaves it as it was.
+    await import_equipment(db, EQUIPMENT, now=NOW)
+    async with db.uow() as uow:
+        again = await uow.directory.equipment_by_tag("SEM-0001")
+    assert again is not None and again.room == "Salle 3 (CM1)"
+    too_long = text.replace("Salle 3 (CM1)", "x" * 81)
+    with pytest.raises(ImportFailed) as refused:
+        await import_equipment(db, too_long, now=NOW)
+    assert [(p.line, p.code) for p in refused.value.problems] == [(2, "directory.error.too_long")]

@@ -43,11 +43,12 @@ def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -
     """The services, ready: catalogs loaded, every ticket kind's reminders registered."""
     from bot.services.claim_kind import CLAIMS
     from bot.services.collection_kind import COLLECTIONS
+    from bot.services.notice_kind import NOTICES
     from bot.services.reports import REPORT_KINDS
 
     i18n = I18n(settings.tz)
     db.quiet_hours = settings.quiet_hours  # every reminder planned respects them
-    kinds = Kinds(CLAIMS, COLLECTIONS)
+    kinds = Kinds(CLAIMS, COLLECTIONS, NOTICES)
     services = Services(
         settings=settings, db=db, clock=clock or SystemClock(), i18n=i18n, kinds=kinds
     )

@@ -76,6 +76,17 @@ class People(_Repo):
         )
         return result.all()
 
+    async def school_heads(self, school_id: int) -> Sequence[Person]:
+        """The active heads of a school (role ``director``)."""
+        result = await self.session.scalars(
+            select(Person)
+            .where(
+                Person.role == "director", Person.school_id == school_id, Person.active.is_(True)
+            )
+            .order_by(Person.id)
+        )
+        return result.all()
+
     async def code_attempts(self, platform: str, external_user_id: int) -> CodeAttempts | None:
         return await self.session.get(CodeAttempts, (platform, external_user_id))
 

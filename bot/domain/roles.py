@@ -31,6 +31,9 @@ class Action(StrEnum):
     REMOVE_OWN_EQUIPMENT = "remove_own_equipment"
     RECEIVE_EQUIPMENT = "receive_equipment"
     MANAGE_EQUIPMENT = "manage_equipment"
+    # Notices (art. 1 and 2): staff acknowledge them, ask for disconnections, follow
+    # the training needs.
+    MANAGE_NOTICES = "manage_notices"
     TRIAGE = "triage"
     INVITE = "invite"
 
@@ -43,6 +46,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.FLAG_EQUIPMENT,
             Action.ANSWER_CALL,
             Action.NOTIFY_CLASS_CHANGE,
+            Action.NOTIFY_WORKS,
             Action.RECEIVE_EQUIPMENT,
         }
     ),

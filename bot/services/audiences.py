@@ -91,6 +91,17 @@ async def body_agents(uow: UnitOfWork, body_id: int) -> tuple[Recipient, ...]:
     return recipients(await uow.people.body_agents(body_id))
 
 
+async def school_people(
+    uow: UnitOfWork, school_id: int, *, reporter: Person | None = None
+) -> tuple[Recipient, ...]:
+    """A school's heads, and the reporter of the ticket at hand when they are not one:
+    whom a school is told through (a round's date, works to prepare, a class closing)."""
+    heads = list(await uow.people.school_heads(school_id))
+    if reporter is not None and reporter.active and all(h.id != reporter.id for h in heads):
+        heads.append(reporter)
+    return recipients(heads)
+
+
 __all__: Sequence[str] = [
     "Recipient",
     "StaffRoom",
@@ -98,5 +109,6 @@ __all__: Sequence[str] = [
     "body_agents",
     "recipient",
     "recipients",
+    "school_people",
     "staff",
 ]

@@ -510,93 +510,103 @@ async def preview_flagging(db: Database, cmd: FlagEquipment) -> Preview:
         )
 
 
-async def flag_equipment(db: Database, cmd: FlagEquipment, now: datetime) -> Flagged:
-    """Open the flagging: one ticket for the school, each item routed by its owner and
-    moved to its flagged state (the body's unused items are left as they are), the
-    reminders planned."""
+async def open_flagging(
+    uow: UnitOfWork, person: Person, school: School, cmd: FlagEquipment, now: datetime
+) -> tuple[int, list[Route]]:
+    """The flagging written in the caller's transaction (not committed), for a person
+    whose right and scope were checked: its ticket id and its items' routes. A class
+    closure (bot.services.notices) opens one in its own transaction this way."""
     place = _text(cmd.place, limit=rules.MAX_PLACE, error="place", required=True)
     hours = _text(cmd.availability.hours, limit=rules.MAX_HOURS, error="hours")
     assert place is not None
-    async with db.uow() as uow:
-        person = await access.person(uow, cmd.reporter_id)
-        require(person.role, Action.FLAG_EQUIPMENT)
-        school = await _school_in_scope(uow, person, cmd.school_id)
-        checked = await _checked_items(uow, school.id, cmd.items)
-        ticket = await tickets.open_ticket(
-            uow,
-            kind=KIND,
-            prefix=PREFIX,
-            state=STATE_OPEN,
-            reporter=person,
-            school=school,
-            now=now,
-        )
-        collection = Collection(
+    checked = await _checked_items(uow, school.id, cmd.items)
+    ticket = await tickets.open_ticket(
+        uow,
+        kind=KIND,
+        prefix=PREFIX,
+        state=STATE_OPEN,
+        reporter=person,
+        school=school,
+        now=now,
+    )
+    uow.session.add(
+        Collection(
             ticket_id=ticket.id,
             place=place,
             weekdays=rules.format_weekdays(set(cmd.availability.weekdays)),
             hours=hours,
             in_holidays=cmd.availability.in_holidays,
         )
-        uow.session.add(collection)
-        for item, equipment, item_route in checked:
-            uow.session.add(
-                CollectionItem(
-                    collection_id=ticket.id,
-                    equipment_id=equipment.id,
-                    condition=item.condition.value,
-                    note=_text(item.note, limit=rules.MAX_NOTE, error="note"),
-                    route=item_route.value,
-                    status=rules.initial_status(item_route).value,
-                )
+    )
+    for item, equipment, item_route in checked:
+        uow.session.add(
+            CollectionItem(
+                collection_id=ticket.id,
+                equipment_id=equipment.id,
+                condition=item.condition.value,
+                note=_text(item.note, limit=rules.MAX_NOTE, error="note"),
+                route=item_route.value,
+                status=rules.initial_status(item_route).value,
             )
-            if item_route is not Route.BODY_KEEPS:
-                await equipment_moves.move(
-                    uow,
-                    equipment,
-                    rules.flagged_state(item.condition),
-                    actor=person,
-                    now=now,
-                    ticket_id=ticket.id,
-                )
-        for file in cmd.files:
-            uow.session.add(
-                Attachment(
-                    ticket_id=ticket.id,
-                    kind=file.kind,
-                    purpose="evidence",
-                    platform=file.platform,
-                    file_id=file.file_id,
-                    file_unique_id=file.file_unique_id,
-                    file_name=file.file_name,
-                    mime_type=file.mime_type,
-                    uploaded_by_id=person.id,
-                    created_at=now,
-                )
+        )
+        if item_route is not Route.BODY_KEEPS:
+            await equipment_moves.move(
+                uow,
+                equipment,
+                rules.flagged_state(item.condition),
+                actor=person,
+                now=now,
+                ticket_id=ticket.id,
             )
-        routes = [r for _, _, r in checked]
-        await reminders.plan(
-            uow,
-            rules.plan_flag_reminders(now, routes),
-            key_prefix=reminder_prefix(ticket.id),
-            now=now,
-            ticket_id=ticket.id,
+    for file in cmd.files:
+        uow.session.add(
+            Attachment(
+                ticket_id=ticket.id,
+                kind=file.kind,
+                purpose="evidence",
+                platform=file.platform,
+                file_id=file.file_id,
+                file_unique_id=file.file_unique_id,
+                file_name=file.file_name,
+                mime_type=file.mime_type,
+                uploaded_by_id=person.id,
+                created_at=now,
+            )
         )
-        audit(
-            uow,
-            ticket,
-            person,
-            "collection.flagged",
-            now,
-            items=len(checked),
-            broken=sum(1 for i, _, _ in checked if i.condition is Condition.BROKEN),
-            unused=sum(1 for i, _, _ in checked if i.condition is Condition.UNUSED),
-        )
-        await uow.session.flush()
-        stored = await load(uow, ticket.id)
-        await settle(uow, stored, person, now)
+    routes = [r for _, _, r in checked]
+    await reminders.plan(
+        uow,
+        rules.plan_flag_reminders(now, routes),
+        key_prefix=reminder_prefix(ticket.id),
+        now=now,
+        ticket_id=ticket.id,
+    )
+    audit(
+        uow,
+        ticket,
+        person,
+        "collection.flagged",
+        now,
+        items=len(checked),
+        broken=sum(1 for i, _, _ in checked if i.condition is Condition.BROKEN),
+        unused=sum(1 for i, _, _ in checked if i.condition is Condition.UNUSED),
+    )
+    await uow.session.flush()
+    await settle(uow, await load(uow, ticket.id), person, now)
+    return ticket.id, routes
+
+
+async def flag_equipment(db: Database, cmd: FlagEquipment, now: datetime) -> Flagged:
+    """Open the flagging: one ticket for the school, each item routed by its owner and
+    moved to its flagged state (the body's unused items are left as they are), the
+    reminders planned."""
+    async with db.uow() as uow:
+        person = await access.person(uow, cmd.reporter_id)
+        require(person.role, Action.FLAG_EQUIPMENT)
+        school = await _school_in_scope(uow, person, cmd.school_id)
+        ticket_id, routes = await open_flagging(uow, person, school, cmd, now)
         await uow.commit()
-        view = await view_of(uow, await load(uow, ticket.id))
+        view = await view_of(uow, await load(uow, ticket_id))
         agents: tuple[Recipient, ...] = ()
         if Route.BODY_REMOVES in routes or Route.BODY_KEEPS in routes:
             agents = audiences.recipients(
@@ -822,6 +832,7 @@ __all__ = [
     "flagging_schools",
     "inventory_page",
     "load",
+    "open_flagging",
     "preview_flagging",
     "settle",
     "withdraw",

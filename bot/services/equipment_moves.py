@@ -61,3 +61,34 @@ async def history(uow: UnitOfWork, equipment_id: int) -> list[EquipmentMove]:
         .order_by(EquipmentMove.at, EquipmentMove.id)
     )
     return list(rows)
+
+
+async def relocate(
+    uow: UnitOfWork,
+    equipment: Equipment,
+    to_school_id: int,
+    *,
+    actor: Person | None,
+    now: datetime,
+    ticket_id: int | None = None,
+    note: str | None = None,
+) -> EquipmentMove:
+    """Move the item to another school in the same state (a school that moves, a merger):
+    the history says so, the inventory and the school's body follow."""
+    body_id = await uow.session.scalar(select(School.body_id).where(School.id == to_school_id))
+    row = EquipmentMove(
+        equipment_id=equipment.id,
+        at=now,
+        actor_id=actor.id if actor is not None else None,
+        ticket_id=ticket_id,
+        from_state=equipment.state,
+        to_state=equipment.state,
+        from_school_id=equipment.school_id,
+        to_school_id=to_school_id,
+        body_id=body_id,
+        note=note,
+    )
+    uow.session.add(row)
+    equipment.school_id = to_school_id
+    equipment.updated_at = now
+    return row

@@ -16,6 +16,7 @@ from bot.services.claim_reminders import CLAIM_REMINDER_KINDS
 from bot.services.collection_kind import COLLECTIONS
 from bot.services.collection_reminders import COLLECTION_REMINDER_KINDS
 from bot.services.kinds import Kinds
+from bot.services.notice_reminders import NOTICE_REMINDER_KINDS
 from bot.services.reports import REPORT_KINDS
 from storage.uow import Database
 
@@ -64,6 +65,11 @@ def test_bootstrap_registers_claims_and_every_reminder_kind(tmp_path: Path) -> N
     assert services.kinds.get("collection") is COLLECTIONS
     assert services.kinds.by_prefix("C") is COLLECTIONS
     assert services.renderers.kinds() == sorted(
-        [*CLAIM_REMINDER_KINDS, KIND_HOLD_REMINDER, *COLLECTION_REMINDER_KINDS]
+        [
+            *CLAIM_REMINDER_KINDS,
+            KIND_HOLD_REMINDER,
+            *COLLECTION_REMINDER_KINDS,
+            *NOTICE_REMINDER_KINDS,
+        ]
     )
     assert services.renderers.elsewhere == set(REPORT_KINDS)

@@ -135,6 +135,7 @@ class NoticeView:
     # names no room), and how many SEM items the school has in all.
     equipment: tuple[RoomItem, ...] = ()
     sem_items: int = 0
+    inventory: int = 0  # a move: every item of the school's inventory, which moves with it
 
     @property
     def recommendations(self) -> tuple[rules.Recommendation, ...]:
@@ -284,8 +285,18 @@ async def view_of(uow: UnitOfWork, notice: Notice, *, timeline: bool = False) ->
     )
     equipment: tuple[RoomItem, ...] = ()
     sem_items = 0
+    inventory = 0
     if notice.kind == NoticeKind.WORKS:
         equipment, sem_items = await _equipment_in_rooms(uow, school.id, notice.rooms)
+        if notice.subkind == WorksKind.MOVE:
+            inventory = int(
+                await uow.session.scalar(
+                    select(func.count())
+                    .select_from(Equipment)
+                    .where(Equipment.school_id == school.id)
+                )
+                or 0
+            )
     return NoticeView(
         id=ticket.id,
         number=ticket.number,
@@ -319,6 +330,7 @@ async def view_of(uow: UnitOfWork, notice: Notice, *, timeline: bool = False) ->
         timeline=await _timeline(uow, ticket.number) if timeline else (),
         equipment=equipment,
         sem_items=sem_items,
+        inventory=inventory,
     )
 
 

@@ -21,6 +21,7 @@ from handlers.telegram import (
     dialogues,
     errors,
     holds,
+    notice_card,
     registration,
     relay,
     reports,
@@ -78,6 +79,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # The security condition (art. 6): holding a flagged school's replacements, lifting the
     # hold (buttons on a claim's card and in /suspensions), and the list of holds.
     application.add_handlers([*holds.conversations(), *holds.handlers()], group=MAIN)
+
+    # Notices (works, fibre, class changes, the school network): the taps on their cards.
+    application.add_handlers(notice_card.handlers(), group=MAIN)
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)

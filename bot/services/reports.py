@@ -508,6 +508,15 @@ async def claims_review(
     )
 
 
+async def equipment_movements(
+    db: Database, *, start: datetime, end: datetime
+) -> EquipmentMovements:
+    """The review's equipment side alone, for ``[start, end)`` (``claims_review`` has it)."""
+    start, end = to_utc(start, "start"), to_utc(end, "end")
+    async with db.uow() as uow:
+        return await _equipment_movements(uow.session, start, end)
+
+
 async def _equipment_movements(session: Any, start: datetime, end: datetime) -> EquipmentMovements:
     """The items moved in ``[start, end)`` per body and kind of movement: two ``GROUP BY``
     queries (the moves; the body's unused items, which do not move), then the bodies' names
@@ -1637,6 +1646,7 @@ __all__: Sequence[str] = [
     "SchoolLine",
     "claim_reports",
     "claims_review",
+    "equipment_movements",
     "export_tickets",
     "finish_report",
     "new_equipment_for_body",

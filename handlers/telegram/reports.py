@@ -92,7 +92,7 @@ def equipment_summary(i18n: I18n, lang: str, equipment: service.EquipmentMovemen
             t(
                 lang,
                 "report.review.equipment_line",
-                body=body.name or t(lang, "report.moves.no_body"),
+                body=body.name or Safe(t(lang, "report.moves.no_body")),
                 moves=Safe(_moves(i18n, lang, body.counts)),
             )
         )

@@ -522,16 +522,18 @@ async def _equipment_movements(session: Any, start: datetime, end: datetime) -> 
     queries (the moves; the body's unused items, which do not move), then the bodies' names
     for the few bodies found. The readings are in the module's docstring (decision 0033)."""
     move = EquipmentMove
-    flagging = and_(move.from_state == ItemState.IN_SERVICE.value, Ticket.kind == COLLECTION)
+    # The ticket's kind and the item's owner are read only for the moves that need them
+    # (a CASE evaluates its branches in order): no join over every move.
+    ticket_kind = select(Ticket.kind).where(Ticket.id == move.ticket_id).scalar_subquery()
+    owner = select(Equipment.owner).where(Equipment.id == move.equipment_id).scalar_subquery()
+    flagged = and_(move.from_state == ItemState.IN_SERVICE.value, ticket_kind == COLLECTION)
+    recycled = move.to_state == ItemState.RECYCLED.value
     movement = case(
-        (and_(move.to_state == ItemState.OUT_OF_ORDER.value, flagging), FLAGGED_BROKEN),
-        (and_(move.to_state == ItemState.UNUSED.value, flagging), FLAGGED_UNUSED),
+        (and_(move.to_state == ItemState.OUT_OF_ORDER.value, flagged), FLAGGED_BROKEN),
+        (and_(move.to_state == ItemState.UNUSED.value, flagged), FLAGGED_UNUSED),
         (move.to_state == ItemState.COLLECTED.value, COLLECTED),
-        (
-            and_(move.to_state == ItemState.RECYCLED.value, Equipment.owner == SEM_OWNER),
-            RECYCLED,
-        ),
-        (move.to_state == ItemState.RECYCLED.value, REMOVED_BY_BODY),
+        (and_(recycled, owner == SEM_OWNER), RECYCLED),
+        (recycled, REMOVED_BY_BODY),
         (move.to_state == ItemState.IN_STOCK.value, IN_STOCK),
         (move.to_state == ItemState.REASSIGNED.value, REASSIGNED),
         else_=None,
@@ -555,9 +557,6 @@ async def _equipment_movements(session: Any, start: datetime, end: datetime) -> 
             move.equipment_id.label("equipment_id"),
             movement.label("movement"),
         )
-        .select_from(move)
-        .join(Equipment, Equipment.id == move.equipment_id)
-        .outerjoin(Ticket, Ticket.id == move.ticket_id)
         .where(move.at >= start, move.at < end, move.to_state.in_(counted_states))
         .subquery("moved")
     )

@@ -35,7 +35,7 @@ from bot.domain.bodies import body_variant
 from bot.domain.claims import ClaimKind
 from bot.domain.dates import PARIS
 from bot.i18n import I18n, normalize_language
-from bot.services.reports import ClaimsReview, ExportRow, NewEquipmentLine
+from bot.services.reports import MOVEMENTS, ClaimsReview, ExportRow, NewEquipmentLine
 
 MONEY_FORMAT = '#,##0.00 "€"'
 DATE_FORMAT = "DD/MM/YYYY"
@@ -248,7 +248,8 @@ def _workbook(created: datetime | None = None) -> Workbook:
 
 
 def review_xlsx(review: ClaimsReview, lang: str | None = None, i18n: I18n | None = None) -> bytes:
-    """The review as a workbook: summary, per commune, per school, refunds, overdue duties."""
+    """The review as a workbook: summary, per commune, per school, refunds, overdue duties,
+    and the equipment's movements per body."""
     label = _Labels(i18n, lang)
     workbook = _workbook(review.now)
     kinds = [k.value for k in ClaimKind]
@@ -467,7 +468,48 @@ def review_xlsx(review: ClaimsReview, lang: str | None = None, i18n: I18n | None
             1,
             label("report.file.truncated", shown=len(overdue.lines), total=overdue.claims),
         )
+
+    _moves_sheet(workbook, review, label)
     return _save(workbook)
+
+
+def _moves_sheet(workbook: Workbook, review: ClaimsReview, label: _Labels) -> None:
+    """« Matériel »: one row per body, one column per movement, the totals last, then a
+    note on how items are counted (decision 0033)."""
+    sheet = _new_sheet(workbook, label("report.file.sheet.moves"))
+    equipment = review.equipment
+    rows: list[list[Any]] = [
+        [
+            line.name or label("report.moves.no_body"),
+            label.optional(f"report.file.body_kind.{line.kind}", line.kind),
+            line.code,
+            *[line.counts[m] for m in MOVEMENTS],
+        ]
+        for line in equipment.bodies
+    ]
+    totals = equipment.totals
+    rows.append([label("report.file.total"), None, None, *[totals[m] for m in MOVEMENTS]])
+    after = _table(
+        sheet,
+        [
+            label("report.file.col.body"),
+            label("report.file.col.body_kind"),
+            label("report.file.col.body_code"),
+            *[label(f"report.file.col.move.{m}") for m in MOVEMENTS],
+        ],
+        rows,
+        bold_last=True,
+    )
+    _put(
+        sheet,
+        after + 1,
+        1,
+        label(
+            "report.file.moves_note",
+            first=label.date(review.first_day),
+            last=label.date(review.last_day),
+        ),
+    )
 
 
 # ============================================================================ the export

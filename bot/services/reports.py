@@ -29,6 +29,15 @@ Readings kept here, one place each:
   an installation date is listed apart, in its own section, when it may belong to the
   year (acquired that year, or acquisition unknown), never left out silently
   (docs/decisions/0022, replacing that part of 0009);
+* the equipment side (decision 0033): the items' moves (``EquipmentMove.at``) in the same
+  ``[start, end)``, by the body answering for the item after the move, each item counted
+  once per kind of movement (``COUNT(DISTINCT equipment_id)``): *flagged* broken or unused
+  = a move out of service (``in_service`` → ``out_of_order`` / ``unused``) of a flagging
+  (a ticket of kind ``collection``); *collected* = a move to ``collected``; *in stock*,
+  *reassigned* = a move to that state; a move to ``recycled`` is SEM's recycling for SEM's
+  items and the body's own removal for the body's (art. 4: each removes its own); the
+  body's unused items, which are not moved (its own business), are counted from the
+  flaggings of the period (``collection_items``, route ``body_keeps``);
 * the schedule: the review on the 1st of every other month at 08:00 Paris covering the two
   previous months; the yearly list on 15 January at 08:00 Paris for the previous year.
 """
@@ -42,6 +51,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, case, distinct, func, or_, select, update
@@ -53,6 +63,7 @@ from bot.domain.claims import (
     SECURITY_FLAG_KINDS,
     ClaimKind,
 )
+from bot.domain.collections import ItemState, Route
 from bot.domain.dates import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -77,8 +88,10 @@ from storage.models import (
     Claim,
     ClaimDuty,
     ClaimItem,
+    CollectionItem,
     Commune,
     Equipment,
+    EquipmentMove,
     Payment,
     Person,
     Reminder,
@@ -91,6 +104,7 @@ from storage.uow import Database
 
 # ----------------------------------------------------------------------- readings (one place)
 CLAIM = "claim"  # Ticket.kind of a sinistre
+COLLECTION = "collection"  # Ticket.kind of a flagging of unused or broken equipment
 SEM_OWNER = "sem"  # Equipment.owner of what SEM insures through the communes (art. 6)
 REFUND_LIST_LIMIT = 100  # claims listed under "refunds in progress" (the totals count all)
 OVERDUE_LIST_LIMIT = 50  # claims listed under "overdue duties" (the totals count all)
@@ -242,6 +256,59 @@ class OverduePayments:
         return len(self.lines) < self.count
 
 
+# The equipment side's movements, in the order the review shows them (decision 0033).
+FLAGGED_BROKEN = "flagged_broken"  # flagged « hors d'usage »
+FLAGGED_UNUSED = "flagged_unused"  # flagged « non utilisé » (moved: SEM's items)
+KEPT_BY_BODY = "kept_by_body"  # the body's unused items: flagged, left to the body
+COLLECTED = "collected"
+RECYCLED = "recycled"  # SEM's items taken to recycling
+REMOVED_BY_BODY = "removed_by_body"  # the body's broken items it removed itself (art. 4)
+IN_STOCK = "in_stock"
+REASSIGNED = "reassigned"
+MOVEMENTS: tuple[str, ...] = (
+    FLAGGED_BROKEN,
+    FLAGGED_UNUSED,
+    KEPT_BY_BODY,
+    COLLECTED,
+    RECYCLED,
+    REMOVED_BY_BODY,
+    IN_STOCK,
+    REASSIGNED,
+)
+
+
+@dataclass(frozen=True)
+class EquipmentBodyLine:
+    """One body's items per kind of movement over the period."""
+
+    body_id: int | None  # None: moves recorded without a body (never expected)
+    code: str
+    name: str
+    kind: str  # commune | ogec | institute
+    counts: Mapping[str, int]  # every MOVEMENTS key, zeros included
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class EquipmentMovements:
+    """The review's equipment side: bodies with at least one movement, most first."""
+
+    bodies: tuple[EquipmentBodyLine, ...] = ()
+
+    @property
+    def totals(self) -> Mapping[str, int]:
+        """Per movement, the sum of the bodies' lines (an item moved under two bodies in
+        the period counts under each)."""
+        return MappingProxyType({m: sum(line.counts[m] for line in self.bodies) for m in MOVEMENTS})
+
+    @property
+    def total(self) -> int:
+        return sum(line.total for line in self.bodies)
+
+
 @dataclass(frozen=True)
 class ClaimsReview:
     start: datetime  # aware UTC, included
@@ -260,6 +327,7 @@ class ClaimsReview:
     overdue_payments: OverduePayments
     threshold: int = HIGH_FREQUENCY_THRESHOLD
     window_days: int = HIGH_FREQUENCY_WINDOW.days
+    equipment: EquipmentMovements = field(default_factory=EquipmentMovements)
 
     @property
     def flagged_schools(self) -> tuple[SchoolLine, ...]:
@@ -418,6 +486,7 @@ async def claims_review(
         refunds = await _refunds_in_progress(session, now)
         overdue_duties = await _overdue_duties(session, now, start, end)
         overdue_payments = await _overdue_payments(session, now)
+        equipment = await _equipment_movements(session, start, end)
 
     total = sum(by_kind.values())
     return ClaimsReview(
@@ -435,7 +504,113 @@ async def claims_review(
         refunds=refunds,
         overdue_duties=overdue_duties,
         overdue_payments=overdue_payments,
+        equipment=equipment,
     )
+
+
+async def equipment_movements(
+    db: Database, *, start: datetime, end: datetime
+) -> EquipmentMovements:
+    """The review's equipment side alone, for ``[start, end)`` (``claims_review`` has it)."""
+    start, end = to_utc(start, "start"), to_utc(end, "end")
+    async with db.uow() as uow:
+        return await _equipment_movements(uow.session, start, end)
+
+
+async def _equipment_movements(session: Any, start: datetime, end: datetime) -> EquipmentMovements:
+    """The items moved in ``[start, end)`` per body and kind of movement: two ``GROUP BY``
+    queries (the moves; the body's unused items, which do not move), then the bodies' names
+    for the few bodies found. The readings are in the module's docstring (decision 0033)."""
+    move = EquipmentMove
+    # The ticket's kind and the item's owner are read only for the moves that need them
+    # (a CASE evaluates its branches in order): no join over every move.
+    ticket_kind = select(Ticket.kind).where(Ticket.id == move.ticket_id).scalar_subquery()
+    owner = select(Equipment.owner).where(Equipment.id == move.equipment_id).scalar_subquery()
+    flagged = and_(move.from_state == ItemState.IN_SERVICE.value, ticket_kind == COLLECTION)
+    recycled = move.to_state == ItemState.RECYCLED.value
+    movement = case(
+        (and_(move.to_state == ItemState.OUT_OF_ORDER.value, flagged), FLAGGED_BROKEN),
+        (and_(move.to_state == ItemState.UNUSED.value, flagged), FLAGGED_UNUSED),
+        (move.to_state == ItemState.COLLECTED.value, COLLECTED),
+        (and_(recycled, owner == SEM_OWNER), RECYCLED),
+        (recycled, REMOVED_BY_BODY),
+        (move.to_state == ItemState.IN_STOCK.value, IN_STOCK),
+        (move.to_state == ItemState.REASSIGNED.value, REASSIGNED),
+        else_=None,
+    )
+    counted_states = [
+        s.value
+        for s in (
+            ItemState.OUT_OF_ORDER,
+            ItemState.UNUSED,
+            ItemState.COLLECTED,
+            ItemState.RECYCLED,
+            ItemState.IN_STOCK,
+            ItemState.REASSIGNED,
+        )
+    ]
+    # The movement as a subquery's column, then grouped on: the CASE is not repeated in
+    # the GROUP BY (PostgreSQL would see its bound labels as other expressions).
+    moved = (
+        select(
+            move.body_id.label("body_id"),
+            move.equipment_id.label("equipment_id"),
+            movement.label("movement"),
+        )
+        .where(move.at >= start, move.at < end, move.to_state.in_(counted_states))
+        .subquery("moved")
+    )
+    rows = (
+        await session.execute(
+            select(moved.c.body_id, moved.c.movement, func.count(distinct(moved.c.equipment_id)))
+            .where(moved.c.movement.is_not(None))
+            .group_by(moved.c.body_id, moved.c.movement)
+        )
+    ).all()
+    kept = (
+        await session.execute(
+            select(Ticket.body_id, func.count(distinct(CollectionItem.equipment_id)))
+            .select_from(CollectionItem)
+            .join(Ticket, Ticket.id == CollectionItem.collection_id)
+            .where(
+                Ticket.kind == COLLECTION,
+                Ticket.created_at >= start,
+                Ticket.created_at < end,
+                CollectionItem.route == Route.BODY_KEEPS.value,
+            )
+            .group_by(Ticket.body_id)
+        )
+    ).all()
+    counts: dict[int | None, dict[str, int]] = {}
+    for body_id, kind, count in rows:
+        counts.setdefault(body_id, dict.fromkeys(MOVEMENTS, 0))[str(kind)] = int(count)
+    for body_id, count in kept:
+        counts.setdefault(body_id, dict.fromkeys(MOVEMENTS, 0))[KEPT_BY_BODY] = int(count)
+    named = [b for b in counts if b is not None]
+    bodies = (
+        {
+            row.id: row
+            for row in (
+                await session.scalars(select(ResponsibleBody).where(ResponsibleBody.id.in_(named)))
+            ).all()
+        }
+        if named
+        else {}
+    )
+    lines = []
+    for body_id, by_movement in counts.items():
+        found = bodies.get(body_id) if body_id is not None else None
+        lines.append(
+            EquipmentBodyLine(
+                body_id=body_id,
+                code=found.code if found else "",
+                name=found.name if found else "",
+                kind=found.kind if found else "",
+                counts=MappingProxyType(by_movement),
+            )
+        )
+    lines.sort(key=lambda line: (-line.total, line.name, line.body_id or 0))
+    return EquipmentMovements(tuple(lines))
 
 
 def _paid_per_claim() -> Any:
@@ -1461,6 +1636,8 @@ async def report_recipients(db: Database, job: ReportJob, room: StaffRoom) -> li
 __all__: Sequence[str] = [
     "ClaimsReview",
     "CommuneLine",
+    "EquipmentBodyLine",
+    "EquipmentMovements",
     "ExportRow",
     "NewEquipmentLine",
     "Period",
@@ -1468,6 +1645,7 @@ __all__: Sequence[str] = [
     "SchoolLine",
     "claim_reports",
     "claims_review",
+    "equipment_movements",
     "export_tickets",
     "finish_report",
     "new_equipment_for_body",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -70,6 +70,35 @@ def _short(i18n: I18n, lang: str, day: date) -> str:
 def _numbers(numbers: Sequence[str], total: int) -> str:
     shown = ", ".join(numbers[:TEXT_MAX_LINES])
     return shown + (" …" if total > min(len(numbers), TEXT_MAX_LINES) else "")
+
+
+def _moves(i18n: I18n, lang: str, counts: Mapping[str, int]) -> str:
+    """« 3 signalés hors d'usage · 2 collectés … »: the movements that have items."""
+    return " · ".join(
+        i18n.t(lang, f"report.moves.{movement}", count=counts[movement])
+        for movement in service.MOVEMENTS
+        if counts[movement]
+    )
+
+
+def equipment_summary(i18n: I18n, lang: str, equipment: service.EquipmentMovements) -> str:
+    """The review's « Matériel » section: the totals, then the bodies with most items."""
+    t = i18n.t
+    if not equipment.total:
+        return t(lang, "report.review.equipment_none")
+    lines = [t(lang, "report.review.equipment", moves=Safe(_moves(i18n, lang, equipment.totals)))]
+    for body in equipment.bodies[:TEXT_MAX_LINES]:
+        lines.append(
+            t(
+                lang,
+                "report.review.equipment_line",
+                body=body.name or Safe(t(lang, "report.moves.no_body")),
+                moves=Safe(_moves(i18n, lang, body.counts)),
+            )
+        )
+    if len(equipment.bodies) > TEXT_MAX_LINES:
+        lines.append(t(lang, "report.review.more", count=len(equipment.bodies) - TEXT_MAX_LINES))
+    return "\n".join(lines)
 
 
 def review_summary(
@@ -198,6 +227,7 @@ def review_summary(
         )
     else:
         lines.append(t(lang, "report.review.no_overdue_payments"))
+    lines.append(equipment_summary(i18n, lang, review.equipment))
     return "\n\n".join(lines)
 
 

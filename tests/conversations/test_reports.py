@@ -13,8 +13,9 @@ from sqlalchemy import select
 from telegram.ext import CommandHandler
 
 from bot.domain.claims import ClaimKind
+from bot.domain.collections import Condition
 from bot.domain.roles import Role
-from bot.services import claims, registration
+from bot.services import claims, collections, registration
 from handlers.telegram import reports
 from handlers.telegram.offline import BotMessage, SimUser
 from storage.models import Commune, Equipment, Reminder
@@ -412,3 +413,47 @@ async def test_the_review_without_a_period_includes_the_claim_filed_today(office
         "📊 Bilan des vols, pertes et dégradations du 11/01/2026 au 10/03/2026"
     )
     assert "Sinistres déclarés : 1" in summary.text
+
+
+async def test_the_review_has_an_equipment_section_and_sheet(office: World) -> None:
+    """/bilan 2026: the year's unused and broken items, by body (decision 0033)."""
+    api = office.api
+    staff = await office.registered("Sacha", Role.STAFF)
+    teacher = await office.registered("Zoé", Role.TEACHER)
+    await collections.flag_equipment(
+        office.db,
+        collections.FlagEquipment(
+            reporter_id=await person_id(office, teacher),
+            school_id=office.ids["soleil"],
+            items=(
+                collections.FlagItem("SEM-0004", Condition.BROKEN, "Lampe grillée"),
+                collections.FlagItem("SEM-0005", Condition.UNUSED),
+            ),
+            place="Salle 3, armoire : en panne à gauche, inutilisé à droite",
+        ),
+        at("2026-03-02T08:00"),
+    )
+    api.clear()
+
+    await api.send_text(staff, "/bilan 2026")
+
+    api.assert_no_refusals()
+    summary = fresh(office, staff)[0]
+    assert summary.text is not None
+    assert summary.text.endswith(
+        "♻️ Matériel (équipements inutilisés ou en panne) : 1 signalé hors d'usage"
+        " · 1 signalé non utilisé\n"
+        "• Saint-Étienne : 1 signalé hors d'usage · 1 signalé non utilisé"
+    )
+    book = load_workbook(io.BytesIO(uploaded(office, staff.id)[0].data))
+    sheet = book["Matériel"]
+    assert [c.value for c in sheet[2]][:6] == ["Saint-Étienne", "Commune", "commune:42218", 1, 1, 0]
+    assert [c.value for c in sheet[3]][:5] == ["Total", None, None, 1, 1]
+
+    # A period without any: said in one line.
+    api.clear()
+    await api.send_text(staff, "/bilan 2025")
+    assert texts(office, staff)[0].endswith(
+        "♻️ Matériel : aucun équipement signalé, collecté, recyclé, mis en stock ni réattribué"
+        " sur la période."
+    )

@@ -471,6 +471,7 @@ async def test_the_workbook_holds_the_figures_in_their_cells(history: History) -
         "Par école",
         "Remboursements",
         "Démarches en retard",
+        "Matériel",
     ]
     summary = workbook["Synthèse"]
     assert (summary["A1"].value, summary["B1"].value) == ("Indicateur", "Valeur")

@@ -25,6 +25,7 @@ from handlers.telegram import (
     relay,
     reports,
     staff,
+    stock,
 )
 from handlers.telegram.common import quiet_per_message_warning
 
@@ -78,6 +79,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # The security condition (art. 6): holding a flagged school's replacements, lifting the
     # hold (buttons on a claim's card and in /suspensions), and the list of holds.
     application.add_handlers([*holds.conversations(), *holds.handlers()], group=MAIN)
+
+    # SEM's stock (art. 1): /stock, the reassignment dialogue (« Réattribuer »,
+    # /reattribuer), the receiving head's « ✅ Reçu » and staff's cancel before reception.
+    application.add_handlers([stock.conversation(), *stock.handlers()], group=MAIN)
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)

@@ -254,7 +254,11 @@ async def test_staff_cancel_before_reception_and_the_item_is_back_in_stock(demo:
         ).first()
     assert soleil is not None and last is not None
     assert item.state == "in_stock" and item.school_id == soleil.id
-    assert (last.from_state, last.to_state, last.body_id) == ("reassigned", "in_stock", soleil.body_id)
+    assert (last.from_state, last.to_state, last.body_id) == (
+        "reassigned",
+        "in_stock",
+        soleil.body_id,
+    )
     # The head's button then says so; cancelling twice is a word; back in the list.
     with refuses("stock.error.cancelled"):
         await stock.confirm_reception(db, head, sent.view.id, NOW, **_kw(d))

@@ -385,6 +385,7 @@ async def school_typed(update: Update, context: PneContext) -> object:
     assert update.effective_message is not None and context.person is not None
     current = steps.draft(context, REASSIGN)
     if "equipment_id" not in current:
+        await reply(update, context, "stock.error.item_gone")
         return steps.end(context, REASSIGN)
     typed = (update.effective_message.text or "").strip()[:MAX_SEARCH]
     try:

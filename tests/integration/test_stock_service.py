@@ -92,11 +92,11 @@ async def test_the_stock_counts_by_type_with_ages_and_pages_its_items(demo: Demo
     # Bought 15/01/2026 and on 02/03/2026: under a year; 17/05/2022: 3 full years.
     assert by_type["laptop"] == stock.TypeCount("laptop", 2, 0, 0, 0)
     assert by_type["robot_kit"].oldest == 3 and by_type["tablet"].count == 1
-    assert [i.asset_tag for i in view.items] == [
+    assert [i.asset_tag for i in view.items] == [  # in the inventory's order
         "SEM-DEMO-0001",
         "SEM-DEMO-0002",
-        "SEM-DEMO-0007",
         "SEM-DEMO-0003",
+        "SEM-DEMO-0007",
     ]
     assert view.items[0].school_uai == "0429901J"
     # Pages of eight; a page beyond the last is the last.

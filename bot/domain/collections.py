@@ -87,7 +87,9 @@ ITEM_MOVES: Mapping[ItemState, frozenset[ItemState]] = MappingProxyType(
         # Broken ones to recycling, unused ones into SEM's stock.
         ItemState.COLLECTED: frozenset({ItemState.RECYCLED, ItemState.IN_STOCK}),
         ItemState.IN_STOCK: frozenset({ItemState.REASSIGNED, ItemState.RECYCLED}),
-        ItemState.REASSIGNED: frozenset({ItemState.IN_SERVICE}),
+        # Received at the new school (in service), or the reassignment cancelled before
+        # reception: back in SEM's stock (decision 0032).
+        ItemState.REASSIGNED: frozenset({ItemState.IN_SERVICE, ItemState.IN_STOCK}),
         ItemState.RECYCLED: frozenset(),
         ItemState.STOLEN: frozenset(),
         ItemState.LOST: frozenset(),

@@ -26,6 +26,7 @@ from handlers.telegram import (
     relay,
     reports,
     staff,
+    stock,
 )
 from handlers.telegram.common import quiet_per_message_warning
 
@@ -82,6 +83,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
     # Notices (works, fibre, class changes, the school network): the taps on their cards.
     application.add_handlers(notice_card.handlers(), group=MAIN)
+
+    # SEM's stock (art. 1): /stock, the reassignment dialogue (« Réattribuer »,
+    # /reattribuer), the receiving head's « ✅ Reçu » and staff's cancel before reception.
+    application.add_handlers([stock.conversation(), *stock.handlers()], group=MAIN)
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)

@@ -18,10 +18,10 @@ from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.domain.claims import ClaimKind
 from bot.domain.roles import Role, can
-from bot.services import claims
+from bot.services import claims, equipment_moves
 from handlers.telegram.menus import COMMANDS, UNREGISTERED, Command
 from handlers.telegram.offline import SimUser
-from storage.models import Person, Ticket
+from storage.models import Equipment, Person, Reassignment, Ticket
 from tests.conversations.conftest import World
 
 ROLES: tuple[Role | None, ...] = (None, Role.TEACHER, Role.DIRECTOR, Role.COMMUNE, Role.STAFF)
@@ -213,3 +213,49 @@ async def test_forged_buttons_of_another_role_or_scope_change_nothing(world: Wor
         answer = await _answer_to_forged(world, claude, data)
         assert answer == i18n.t("fr", "common.stale_button"), data
     assert await state() == before
+
+
+async def test_forged_stock_buttons_of_another_role_change_nothing(world: World) -> None:
+    """SEM's stock (art. 1): only staff pick, page, send and cancel; only the receiving
+    school's head (or staff) confirms reception; any other id is not found or stale."""
+    async with world.db.uow() as uow:
+        item = await uow.directory.equipment_by_tag("SEM-0004")
+        assert item is not None
+        for step in ("unused", "awaiting_collection", "collected", "in_stock"):
+            await equipment_moves.move(uow, item, step, actor=None, now=world.clock.now())
+        await uow.commit()
+        item_id = item.id
+    staff = await world.registered("Sacha", Role.STAFF)
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    claude = await world.registered("Claude", Role.COMMUNE)
+    dora = await world.registered("Dora", Role.DIRECTOR)  # École du Soleil, not the receiver
+    await world.registered("Luc", Role.DIRECTOR, school="0420002Z")
+    await world.api.send_text(staff, "/reattribuer SEM-0004 0420002Z")
+    await world.api.tap(staff, world.api.last(staff.id), 0)
+    async with world.db.uow() as uow:
+        sent = await uow.session.scalar(select(Reassignment))
+    assert sent is not None
+    i18n = world.app.bot_data["services"].i18n
+    forbidden = i18n.t("fr", "common.error.forbidden")
+    for user in (zoe, claude, dora):
+        for data in (
+            f"stk:pick:{item_id}",
+            "stk:page:0",
+            f"stk:undo:{sent.id}",
+            f"stk:undook:{sent.id}",
+            f"stk:keep:{sent.id}",
+        ):
+            answer = await _answer_to_forged(world, user, data)
+            assert forbidden in answer, (user.first_name, data, answer)
+    for user in (zoe, claude):  # no reception for a teacher nor a body's agent
+        assert forbidden in await _answer_to_forged(world, user, f"stk:recv:{sent.id}")
+    answer = await _answer_to_forged(world, dora, f"stk:recv:{sent.id}")
+    assert i18n.t("fr", "stock.error.not_found") in answer, answer
+    for data in ("stk:recv:x", "stk:pick:12345678901", "stk:to:1", "stk:ok:zz"):
+        answer = await _answer_to_forged(world, claude, data)
+        assert answer == i18n.t("fr", "common.stale_button"), data
+    async with world.db.uow() as uow:
+        again = await uow.session.get(Reassignment, sent.id)
+        equipment = await uow.session.get(Equipment, item_id)
+    assert again is not None and again.state == "sent"
+    assert equipment is not None and equipment.state == "reassigned"

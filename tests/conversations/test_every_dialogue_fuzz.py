@@ -1,5 +1,6 @@
 """Random play of every other dialogue: the claim report (/signaler), staff's reply or
-note from a dossier, /inviter and /annonce. Whatever a person taps or types, in whatever
+note from a dossier, /inviter, /annonce and the reassignment of an item of SEM's stock
+(« Réattribuer », /reattribuer). Whatever a person taps or types, in whatever
 order, the bot answers, never fails, never sends what Telegram would refuse, keeps a
 person in one dialogue at a time, and stays in a state the dialogue has.
 
@@ -35,12 +36,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot.domain.roles import Role
+from bot.services import equipment_moves
 from handlers.telegram import admin
 from handlers.telegram.claim_follow import FOLLOW_UPS
 from handlers.telegram.offline import SimUser
@@ -55,7 +57,8 @@ pytestmark = pytest.mark.filterwarnings(
 
 # The dialogues this fuzz plays, by name.
 REPORT, WRITE, INVITE, ANNOUNCE = "claim_report", "staff_write", "staff_invite", "staff_announce"
-COVERED = {REPORT, WRITE, INVITE, ANNOUNCE}
+STOCK = "stock_reassign"
+COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK}
 
 # Registered by _prepare, in this order (the stranger never registers).
 PEOPLE = {
@@ -66,6 +69,7 @@ PEOPLE = {
     "stranger": (1005, "Inconnu"),
 }
 TICKET = 1  # the pledged claim's ticket, S-2026-0001
+IN_STOCK = {"SEM-0004": 4, "SEM-0005": 5}  # put in SEM's stock by _prepare (tag: id)
 
 # (who, how, what, the dialogue it starts, whether this person may start it)
 Start = tuple[str, str, str, str, bool]
@@ -87,6 +91,11 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("agent", "text", "/inviter", INVITE, False),
     ("teacher", "forge", f"tk:reply:{TICKET}", WRITE, False),
     ("agent", "forge", f"tk:note:{TICKET}", WRITE, False),
+    ("staff", "forge", "stk:pick:4", STOCK, True),
+    ("staff", "text", "/reattribuer SEM-0005 0420002Z", STOCK, True),
+    ("staff", "forge", "stk:pick:5", STOCK, True),
+    ("teacher", "forge", "stk:pick:4", STOCK, False),
+    ("director", "text", "/reattribuer SEM-0004 0420002Z", STOCK, False),
 ]
 REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
 
@@ -169,6 +178,13 @@ GOOD: dict[tuple[str, object], list[Move]] = {
     (ANNOUNCE, "ann_body"): [("text", "OGEC"), ("press", "ann:body:"), ("text", "zzz")],
     (ANNOUNCE, "ann_text"): [("text", "Réunion <b>jeudi</b> & vendredi, 14h")],
     (ANNOUNCE, "ann_preview"): [("press", "ann:send"), ("press", "ann:edit")],
+    (STOCK, "stk_school"): [
+        ("press", "stk:to:"),
+        ("text", "lune"),
+        ("text", "0420002Z"),
+        ("text", "0420001Y"),  # the school the item came from: refused, asked again
+    ],
+    (STOCK, "stk_confirm"): [("press", "stk:ok:"), ("press", "stk:no:")],
 }
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
@@ -185,6 +201,8 @@ FORWARD: dict[tuple[str, object], list[Move]] = {
     (ANNOUNCE, "ann_commune"): [("press", "ann:commune:"), ("text", "Saint-Étienne")],
     (ANNOUNCE, "ann_body"): [("press", "ann:body:"), ("text", "OGEC")],
     (ANNOUNCE, "ann_preview"): [("press", "ann:send")],
+    (STOCK, "stk_school"): [("press", "stk:to:"), ("text", "0420002Z")],
+    (STOCK, "stk_confirm"): [("press", "stk:ok:")],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 5)),
@@ -211,13 +229,21 @@ INTERNAL_ERROR = "Désolé, une erreur s'est produite de mon côté."
 
 
 async def _prepare(url: str) -> None:
-    """The pledged claim S-2026-0001 and its people, once for every example."""
+    """The pledged claim S-2026-0001 and its people, and two items in SEM's stock, once
+    for every example."""
     async with a_world(url) as world:
         teacher, agent, staff = await _pledged(world)
         await _private_school_under_an_ogec(world)  # an OGEC, for /annonce to one body
         director = await world.registered("Dominique", Role.DIRECTOR)
         ids = {"teacher": teacher.id, "agent": agent.id, "staff": staff.id, "director": director.id}
         assert ids == {who: PEOPLE[who][0] for who in ids}
+        async with world.db.uow() as uow:  # SEM's stock, for the reassignment dialogue
+            for tag, equipment_id in IN_STOCK.items():
+                item = await uow.directory.equipment_by_tag(tag)
+                assert item is not None and item.id == equipment_id
+                for state in ("unused", "awaiting_collection", "collected", "in_stock"):
+                    await equipment_moves.move(uow, item, state, actor=None, now=world.clock.now())
+            await uow.commit()
         await world.api.send_text(staff, "/dossier S-2026-0001")
         data = {d for row in world.api.last(staff.id).buttons for _, d in row}
         assert f"tk:reply:{TICKET}" in data, data
@@ -397,6 +423,12 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
+    # The draws change with every start added: these examples keep reaching the steps
+    # the draws alone may miss (an announcement to one commune or to one body, the
+    # fourth and fifth buttons of its first question; the reassignment).
+    @example(plan=(STARTS.index(("staff", "text", "/annonce", ANNOUNCE, True)), [], [("tap", 3)]))
+    @example(plan=(STARTS.index(("staff", "text", "/annonce", ANNOUNCE, True)), [], [("tap", 4)]))
+    @example(plan=(STARTS.index(("staff", "forge", "stk:pick:4", STOCK, True)), [0, 0, 0], []))
     @given(plan=PLANS)
     def play(plan: Plan) -> None:
         # A file of its own: an example that fails leaves its engine's journal behind.

@@ -960,6 +960,11 @@ async def new_equipment_for_commune(
     return [] if body is None else await new_equipment_for_body(db, body_id=body.id, year=year)
 
 
+# Equipment states in which an item is no longer at the school it is listed under: the
+# body's yearly list leaves them out.
+NOT_AT_THE_SCHOOL = ("collected", "in_stock", "reassigned", "recycled")
+
+
 async def new_equipment_for_body(
     db: Database, *, body_id: int, year: int
 ) -> list[NewEquipmentLine]:
@@ -995,6 +1000,9 @@ async def new_equipment_for_body(
                 .where(
                     School.body_id == body_id,
                     Equipment.owner == SEM_OWNER,
+                    # Not at the school any more: in SEM's stock, on its way to another
+                    # school, collected or recycled (decision 0032).
+                    Equipment.state.not_in(NOT_AT_THE_SCHOOL),
                     # NULL installation dates fail both comparisons: listed apart below.
                     Equipment.installed_on >= first_day,
                     Equipment.installed_on <= last_day,
@@ -1048,6 +1056,7 @@ async def new_equipment_for_body(
                     Equipment.owner == SEM_OWNER,
                     Equipment.installed_on.is_(None),
                     Equipment.replaced_by_id.is_(None),
+                    Equipment.state.not_in(NOT_AT_THE_SCHOOL),
                     or_(
                         Equipment.acquired_on.is_(None),
                         and_(Equipment.acquired_on >= first_day, Equipment.acquired_on <= last_day),

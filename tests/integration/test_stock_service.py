@@ -344,3 +344,20 @@ async def test_schools_that_asked_are_offered_first(demo: Demo) -> None:
     # An item no longer in stock: a word.
     with refuses("stock.error.item_gone"):
         await stock.candidates(db, sacha, 10**6, NOW)
+
+
+async def test_an_item_in_stock_leaves_its_old_schools_yearly_list(demo: Demo) -> None:
+    d = demo
+    db = d.services.db
+    async with db.uow() as uow:
+        item = await uow.directory.equipment_by_tag("SEM-DEMO-0003")
+        soleil = await uow.directory.school_by_uai("0429901J")
+        assert item is not None and soleil is not None
+        item.installed_on = date(2026, 1, 20)
+        body_id = soleil.body_id
+        await uow.commit()
+    listed = await reports.new_equipment_for_body(db, body_id=body_id, year=2026)
+    assert "SEM-DEMO-0003" in [e.asset_tag for e in listed]
+    await _to_stock(d, "SEM-DEMO-0003")  # collected, now in SEM's stock
+    listed = await reports.new_equipment_for_body(db, body_id=body_id, year=2026)
+    assert "SEM-DEMO-0003" not in [e.asset_tag for e in listed]

@@ -18,6 +18,8 @@ from handlers.telegram import (
     admin,
     claim_follow,
     claims,
+    collection_card,
+    collections,
     dialogues,
     errors,
     holds,
@@ -78,6 +80,17 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # The security condition (art. 6): holding a flagged school's replacements, lifting the
     # hold (buttons on a claim's card and in /suspensions), and the list of holds.
     application.add_handlers([*holds.conversations(), *holds.handlers()], group=MAIN)
+
+    # Unused and broken equipment (art. 1, 3, 4): the flagging dialogue (/collecte), the
+    # body's removal dialogue (its button on the notices), the card and staff's choice.
+    application.add_handlers(
+        [
+            collections.conversation(),
+            *collection_card.conversations(),
+            *collection_card.handlers(),
+        ],
+        group=MAIN,
+    )
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)

@@ -220,10 +220,11 @@ async def removal_answered(update: Update, context: PneContext) -> object:
     if nonce != current.get("nonce"):  # a button of an older confirmation
         await query.answer(context.t("common.stale_button"), show_alert=True)
         return RM_CONFIRM
-    if verb == "rmno":
-        return await steps.cancel(update, context, REMOVAL)
     await query.answer()
     await set_buttons(query, None)
+    if verb == "rmno":
+        await reply(update, context, "common.cancelled")
+        return steps.end(context, REMOVAL)
     await _remove(update, context, current)
     return steps.end(context, REMOVAL)
 

@@ -765,7 +765,13 @@ async def confirm(update: Update, context: PneContext) -> int | str:
 
 
 async def abort(update: Update, context: PneContext) -> int:
-    return await steps.cancel(update, context, NAME)
+    """« Annuler »: the draft is dropped, nothing is sent."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await set_buttons(query, None)  # a button of an older message may have none left
+    await reply(update, context, "common.cancelled")
+    return steps.end(context, NAME)
 
 
 # --- anything else --------------------------------------------------------------------------

@@ -280,33 +280,40 @@ async def tags_typed(update: Update, context: PneContext) -> str:
     are added; each other word is refused with its own reason, and does not stop the rest."""
     assert update.effective_message is not None and context.person is not None
     draft = _draft(context)
-    words = [w for w in _WORDS.split(update.effective_message.text or "") if w]
-    problems: list[str] = []
-    tags: list[str] = []
-    for word in words[:MAX_TYPED]:
+    words = [w for w in _WORDS.split(update.effective_message.text or "") if w][:MAX_TYPED]
+    read: list[str | None] = []  # each word's tag, None when it cannot be one
+    for word in words:
         try:
-            tags.append(normalize_asset_tag(word))
+            read.append(normalize_asset_tag(word))
         except DomainError:
+            read.append(None)
+    tags = list(dict.fromkeys(t for t in read if t is not None))
+    if not words:
+        await reply(update, context, "collection.flag.items_expected")
+        return ITEMS
+    checks = {
+        c.asset_tag: c
+        for c in (
+            await service.check_tags(
+                context.services.db, context.person.id, int(draft["school_id"]), tags
+            )
+            if tags
+            else []
+        )
+    }
+    problems: list[str] = []  # in the order the words were typed
+    full = False
+    for word, tag in zip(words, read, strict=True):
+        check = checks.pop(tag, None) if tag is not None else None
+        if tag is None:
             problems.append(
                 context.t(
                     "collection.error.typed_tag", value=word[:40], max=MAX_LENGTHS["asset_tag"]
                 )
             )
-    if not tags and not problems:
-        await reply(update, context, "collection.flag.items_expected")
-        return ITEMS
-    checks = (
-        await service.check_tags(
-            context.services.db,
-            context.person.id,
-            int(draft["school_id"]),
-            list(dict.fromkeys(tags)),
-        )
-        if tags
-        else []
-    )
-    for check in checks:
-        if check.other_school:
+        elif check is None:  # the same tag twice in the message: once is enough
+            continue
+        elif check.other_school:
             problems.append(context.t("collection.error.tag_other_school", tag=check.asset_tag))
         elif not check.known:
             problems.append(context.t("collection.error.unknown_tag", tag=check.asset_tag))
@@ -315,8 +322,9 @@ async def tags_typed(update: Update, context: PneContext) -> str:
         elif check.unavailable:
             problems.append(context.t("collection.error.tag_unavailable", tag=check.asset_tag))
         elif len(draft["items"]) >= rules.MAX_ITEMS:
-            problems.append(context.t("collection.error.too_many_items", max=rules.MAX_ITEMS))
-            break
+            if not full:
+                problems.append(context.t("collection.error.too_many_items", max=rules.MAX_ITEMS))
+            full = True
         else:
             _add(context, draft, check)
     if problems:

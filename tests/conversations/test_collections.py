@@ -101,10 +101,10 @@ async def _through_items(world: World, teacher: SimUser) -> None:
     await api.send_text(teacher, f"sem-0002 INCONNU-7\nSEM-0101 ; {'X' * 40} SEM-0001")
     texts = world.texts(teacher)
     assert texts[-2] == (
-        f"« {'X' * 40} » n'est pas un numéro d'inventaire lisible (32 caractères au plus, "
-        "lettres, chiffres, tirets).\n"
         "INCONNU-7 n'est pas dans l'inventaire : vérifiez le numéro sur l'étiquette.\n"
         "SEM-0101 appartient à l'inventaire d'une autre école.\n"
+        f"« {'X' * 40} » n'est pas un numéro d'inventaire lisible (32 caractères au plus, "
+        "lettres, chiffres, tirets).\n"
         "SEM-0001 est déjà dans votre choix."
     )
     assert texts[-1].endswith(

@@ -543,3 +543,15 @@ async def test_forged_and_foreign_buttons_change_nothing(world: World) -> None:
     card = api.last(teacher.id)
     assert (card.text or "").startswith("📦 C-2026-0001 — matériel inutilisé ou en panne\n")
     assert card.button_texts == []
+
+
+async def test_the_help_and_the_menu_offer_the_flagging(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    await api.send_text(teacher, "/aide")
+    assert "/collecte — signaler du matériel inutilisé ou en panne" in world.last_text(teacher)
+    menu = dict(api.commands({"type": "chat", "chat_id": teacher.id}))
+    assert menu["collecte"] == "signaler du matériel inutilisé ou en panne"
+    stranger = world.user("Eve")
+    await api.send_text(stranger, "/aide")
+    assert "/collecte" not in world.last_text(stranger)

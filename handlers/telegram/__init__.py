@@ -18,6 +18,8 @@ from handlers.telegram import (
     admin,
     claim_follow,
     claims,
+    collection_card,
+    collections,
     dialogues,
     errors,
     holds,
@@ -87,6 +89,17 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # SEM's stock (art. 1): /stock, the reassignment dialogue (« Réattribuer »,
     # /reattribuer), the receiving head's « ✅ Reçu » and staff's cancel before reception.
     application.add_handlers([stock.conversation(), *stock.handlers()], group=MAIN)
+
+    # Unused and broken equipment (art. 1, 3, 4): the flagging dialogue (/collecte), the
+    # body's removal dialogue (its button on the notices), the card and staff's choice.
+    application.add_handlers(
+        [
+            collections.conversation(),
+            *collection_card.conversations(),
+            *collection_card.handlers(),
+        ],
+        group=MAIN,
+    )
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)

@@ -22,6 +22,7 @@ class Command:
 # In the order /aide lists them. A command appears only once it works.
 COMMANDS: tuple[Command, ...] = (
     Command("signaler", ("report",), Action.REPORT_CLAIM),
+    Command("collecte", ("collect",), Action.FLAG_EQUIPMENT),
     Command("sinistre", ("claim",)),
     Command("mes_dossiers", ("my_tickets",)),
     Command("file", ("queue",), Action.TRIAGE),

@@ -17,11 +17,12 @@ from sqlalchemy import func, select
 from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.domain.claims import ClaimKind
+from bot.domain.collections import Condition
 from bot.domain.roles import Role, can
-from bot.services import claims, equipment_moves
+from bot.services import claims, collections, equipment_moves
 from handlers.telegram.menus import COMMANDS, UNREGISTERED, Command
 from handlers.telegram.offline import SimUser
-from storage.models import Equipment, Person, Reassignment, Ticket
+from storage.models import CollectionItem, Equipment, Person, Reassignment, Ticket
 from tests.conversations.conftest import World
 
 ROLES: tuple[Role | None, ...] = (None, Role.TEACHER, Role.DIRECTOR, Role.COMMUNE, Role.STAFF)
@@ -259,3 +260,77 @@ async def test_forged_stock_buttons_of_another_role_change_nothing(world: World)
         equipment = await uow.session.get(Equipment, item_id)
     assert again is not None and again.state == "sent"
     assert equipment is not None and equipment.state == "reassigned"
+
+
+async def _flagging_at_soleil(world: World, reporter: str) -> tuple[int, int]:
+    """A flagging at École du Soleil: SEM's broken tablet and the commune's broken desktop
+    (its ticket id, and the tablet's item id)."""
+    async with world.db.uow() as uow:
+        person_id = await uow.session.scalar(select(Person.id).where(Person.full_name == reporter))
+        uow.session.add(
+            Equipment(
+                asset_tag="COM-0001",
+                school_id=world.ids["soleil"],
+                type="desktop",
+                model="HP ProDesk",
+                owner="commune",
+                state="in_service",
+                created_at=world.clock.now(),
+                updated_at=world.clock.now(),
+            )
+        )
+        await uow.commit()
+    assert person_id is not None
+    flagged = await collections.flag_equipment(
+        world.db,
+        collections.FlagEquipment(
+            reporter_id=person_id,
+            school_id=world.ids["soleil"],
+            items=(
+                collections.FlagItem("SEM-0001", Condition.BROKEN),
+                collections.FlagItem("COM-0001", Condition.BROKEN),
+            ),
+            place="Salle 12",
+        ),
+        world.clock.now(),
+    )
+    return flagged.view.id, flagged.view.items[0].id
+
+
+async def test_a_flaggings_buttons_answer_only_the_roles_and_scope_they_are_for(
+    world: World,
+) -> None:
+    """Staff's repair-or-recycle and the body's removal, tapped by everyone else; the card
+    shown to those who follow the flagging, not found for the others."""
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    dora = await world.registered("Dora", Role.DIRECTOR)
+    claude = await world.registered("Claude", Role.COMMUNE)
+    dana = await world.registered("Dana", Role.COMMUNE, commune="42095")
+    luc = await world.registered("Luc", Role.DIRECTOR, school="0420002Z")
+    collection_id, item_id = await _flagging_at_soleil(world, "Zoé")
+    i18n = world.app.bot_data["services"].i18n
+    forbidden = i18n.t("fr", "common.error.forbidden")
+    not_found = i18n.t("fr", "collection.error.not_found")
+
+    async def decisions() -> list[str | None]:
+        async with world.db.uow() as uow:
+            return list((await uow.session.scalars(select(CollectionItem.decision))).all())
+
+    for user in (zoe, dora, claude, dana, luc):
+        answer = await _answer_to_forged(world, user, f"col:dec:{item_id}:recycle")
+        assert answer == forbidden, (user.first_name, answer)
+    for user in (zoe, dora, luc):
+        answer = await _answer_to_forged(world, user, f"col:rm:{collection_id}")
+        assert answer == forbidden, (user.first_name, answer)
+    answer = await _answer_to_forged(world, dana, f"col:rm:{collection_id}")
+    assert answer == not_found, answer
+    for user in (dana, luc):
+        answer = await _answer_to_forged(world, user, f"col:view:{collection_id}")
+        assert answer == not_found, (user.first_name, answer)
+    for user in (zoe, dora, claude):
+        answer = await _answer_to_forged(world, user, f"col:view:{collection_id}")
+        assert answer.startswith("📦 <b>C-2026-0001</b>"), (user.first_name, answer)
+    for data in ("col:dec:abc:repair", "col:dec:1:burn", f"col:rm:{10**12}", "col:view:-1"):
+        answer = await _answer_to_forged(world, claude, data)
+        assert answer == i18n.t("fr", "common.stale_button"), data
+    assert await decisions() == [None, None]

@@ -100,6 +100,8 @@ async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
         "security_hold": timedelta(hours=1),
         "security_lift": timedelta(hours=1),
         "stock_reassign": timedelta(hours=1),
+        "collection_flag": timedelta(hours=1),
+        "collection_removal": timedelta(hours=1),
     }
     assert timeout_of("anything_else") == timedelta(hours=1)
 

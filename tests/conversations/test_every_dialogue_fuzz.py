@@ -46,6 +46,7 @@ from bot.services import equipment_moves
 from handlers.telegram import admin
 from handlers.telegram.claim_follow import FOLLOW_UPS
 from handlers.telegram.offline import SimUser
+from storage.models import Equipment
 from tests.conversations.conftest import World, a_world
 from tests.conversations.test_bodies import _private_school_under_an_ogec
 from tests.conversations.test_claim_follow_steps import _pledged
@@ -58,7 +59,8 @@ pytestmark = pytest.mark.filterwarnings(
 # The dialogues this fuzz plays, by name.
 REPORT, WRITE, INVITE, ANNOUNCE = "claim_report", "staff_write", "staff_invite", "staff_announce"
 STOCK = "stock_reassign"
-COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK}
+FLAG, REMOVAL = "collection_flag", "collection_removal"  # /collecte, the body's removal
+COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK, FLAG, REMOVAL}
 
 # Registered by _prepare, in this order (the stranger never registers).
 PEOPLE = {
@@ -70,12 +72,16 @@ PEOPLE = {
 }
 TICKET = 1  # the pledged claim's ticket, S-2026-0001
 IN_STOCK = {"SEM-0004": 4, "SEM-0005": 5}  # put in SEM's stock by _prepare (tag: id)
+COLLECTION = 2  # C-2026-0001: SEM's broken tablet and the commune's broken desktop
 
 # (who, how, what, the dialogue it starts, whether this person may start it)
 Start = tuple[str, str, str, str, bool]
 STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn more often
     ("staff", "text", "/inviter", INVITE, True),
     ("staff", "text", "/annonce", ANNOUNCE, True),
+    ("teacher", "text", "/collecte", FLAG, True),
+    ("agent", "text", "/collecte", FLAG, True),
+    ("agent", "forge", f"col:rm:{COLLECTION}", REMOVAL, True),
     ("teacher", "text", "/signaler", REPORT, True),
     ("agent", "text", "/signaler", REPORT, True),
     ("staff", "text", "/invite", INVITE, True),
@@ -85,6 +91,8 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("staff", "forge", f"tk:reply:{TICKET}", WRITE, True),
     ("teacher", "text", "/report", REPORT, True),
     ("staff", "forge", f"tk:note:{TICKET}", WRITE, True),
+    ("director", "text", "/collect", FLAG, True),
+    ("staff", "text", "/collecte", FLAG, True),
     ("stranger", "text", "/signaler", REPORT, False),
     ("teacher", "text", "/inviter", INVITE, False),
     ("director", "text", "/annonce", ANNOUNCE, False),
@@ -96,8 +104,19 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("staff", "forge", "stk:pick:5", STOCK, True),
     ("teacher", "forge", "stk:pick:4", STOCK, False),
     ("director", "text", "/reattribuer SEM-0004 0420002Z", STOCK, False),
+    ("stranger", "text", "/collecte", FLAG, False),
+    ("teacher", "forge", f"col:rm:{COLLECTION}", REMOVAL, False),
 ]
 REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
+FLAG_START: Start = ("teacher", "text", "/collecte", FLAG, True)
+ANNOUNCE_START: Start = ("staff", "text", "/annonce", ANNOUNCE, True)
+REPORT_START: Start = ("teacher", "text", "/signaler", REPORT, True)
+
+
+def _own(start: Start) -> int:
+    """The « restart » move that starts ``start`` again (its index among its person's)."""
+    return [s for s in STARTS if s[0] == start[0]].index(start)
+
 
 TEXTS = [  # what a Telegram client can send (never empty, at most 4096 characters)
     "\u200b",
@@ -185,6 +204,27 @@ GOOD: dict[tuple[str, object], list[Move]] = {
         ("text", "0420001Y"),  # the school the item came from: refused, asked again
     ],
     (STOCK, "stk_confirm"): [("press", "stk:ok:"), ("press", "stk:no:")],
+    (FLAG, "col_school"): [("press", "col:school:"), ("text", "soleil")],
+    (FLAG, "col_items"): [
+        ("press", "col:item:"),
+        ("text", "SEM-0003"),
+        ("text", "SEM-0002 INCONNU-7 SEM-0101"),
+        ("press", "col:page:"),
+        ("press", "col:items:done"),
+    ],
+    (FLAG, "col_condition"): [("press", "col:cond:"), ("tap", 1)],
+    (FLAG, "col_note"): [("text", "Écran <fissuré> & rayé"), ("press", "col:nonote:")],
+    (FLAG, "col_place"): [("text", "Salle 12 : en panne à gauche, inutilisé à droite")],
+    (FLAG, "col_when"): [
+        ("press", "col:day:"),
+        ("press", "col:hol"),
+        ("text", "8 h 30 – 11 h 30"),
+        ("press", "col:when:done"),
+    ],
+    (FLAG, "col_photos"): [("photo", None), ("press", "col:photos:done")],
+    (FLAG, "col_summary"): [("press", "col:send:"), ("press", "col:fix"), ("press", "col:fix:")],
+    (REMOVAL, "col_rm_reference"): [("text", "DEC-2026-118"), ("press", "col:noref")],
+    (REMOVAL, "col_rm_confirm"): [("press", "col:rmok:"), ("press", "col:rmno:")],
 }
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
@@ -203,6 +243,14 @@ FORWARD: dict[tuple[str, object], list[Move]] = {
     (ANNOUNCE, "ann_preview"): [("press", "ann:send")],
     (STOCK, "stk_school"): [("press", "stk:to:"), ("text", "0420002Z")],
     (STOCK, "stk_confirm"): [("press", "stk:ok:")],
+    (FLAG, "col_school"): [("press", "col:school:"), ("text", "soleil")],
+    (FLAG, "col_items"): [("done", "col:items:done"), ("press", "col:item:"), ("text", "SEM-0003")],
+    (FLAG, "col_condition"): [("press", "col:cond:")],
+    (FLAG, "col_note"): [("press", "col:nonote:")],
+    (FLAG, "col_when"): [("press", "col:when:done")],
+    (FLAG, "col_photos"): [("press", "col:photos:done")],
+    (FLAG, "col_summary"): [("press", "col:send:")],
+    (REMOVAL, "col_rm_confirm"): [("press", "col:rmok:")],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 5)),
@@ -247,6 +295,36 @@ async def _prepare(url: str) -> None:
         await world.api.send_text(staff, "/dossier S-2026-0001")
         data = {d for row in world.api.last(staff.id).buttons for _, d in row}
         assert f"tk:reply:{TICKET}" in data, data
+        # A flagging with the commune's own broken desktop, for its removal dialogue (and a
+        # SEM item of its own, so that SEM-0003 stays in service for the plays).
+        async with world.db.uow() as uow:
+            for tag, owner in (("COM-0001", "commune"), ("SEM-0006", "sem")):
+                uow.session.add(
+                    Equipment(
+                        asset_tag=tag,
+                        school_id=world.ids["soleil"],
+                        type="desktop",
+                        model="HP ProDesk",
+                        owner=owner,
+                        state="in_service",
+                        created_at=world.clock.now(),
+                        updated_at=world.clock.now(),
+                    )
+                )
+            await uow.commit()
+        await world.api.send_text(teacher, "/collecte")
+        await world.api.send_text(teacher, "COM-0001 SEM-0006")
+        for answer in ("col:items:done", "col:cond:0:broken", "col:nonote:0"):
+            await world.api.forge_callback(teacher, world.api.last(teacher.id).message_id, answer)
+        for answer in ("col:cond:1:broken", "col:nonote:1"):
+            await world.api.forge_callback(teacher, world.api.last(teacher.id).message_id, answer)
+        await world.api.send_text(teacher, "Salle 12")
+        await world.api.tap(teacher, world.api.last(teacher.id), "Continuer ▶️")
+        await world.api.tap(teacher, world.api.last(teacher.id), "Passer ▶️")
+        await world.api.tap(teacher, world.api.last(teacher.id), 0)
+        assert world.last_text(agent).startswith("📦 C-2026-0001"), world.last_text(agent)
+        data = {d for row in world.api.last(agent.id).buttons for _, d in row}
+        assert f"col:rm:{COLLECTION}" in data, data
 
 
 def _dialogues(world: World) -> list[ConversationHandler[Any]]:
@@ -430,6 +508,15 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
     @example(plan=(STARTS.index(("staff", "text", "/annonce", ANNOUNCE, True)), [], [("tap", 4)]))
     @example(plan=(STARTS.index(("staff", "forge", "stk:pick:4", STOCK, True)), [0, 0, 0], []))
     @given(plan=PLANS)
+    # Plays that reach the deep or rare steps whatever the draw: the flagging's summary
+    # (items, each one's state and note, place, days, photos, then « Corriger »), an
+    # announcement to one body and to one commune, a claim's unknown item described and a
+    # report's draft resumed.
+    @example(plan=(STARTS.index(FLAG_START), [0] * 8, [("good", 4), ("good", 5)]))
+    @example(plan=(STARTS.index(ANNOUNCE_START), [5], [("good", 4)]))
+    @example(plan=(STARTS.index(ANNOUNCE_START), [], [("tap", 3), ("good", 0)]))  # one commune
+    @example(plan=(STARTS.index(REPORT_START), [0], [("good", 7), ("good", 0)]))
+    @example(plan=(STARTS.index(REPORT_START), [0], [("restart", _own(REPORT_START))]))
     def play(plan: Plan) -> None:
         # A file of its own: an example that fails leaves its engine's journal behind.
         path = tmp_path / f"fuzz-{next(numbers)}.sqlite3"

@@ -4,6 +4,8 @@ the notices and the actions, for any messenger (art. 1, 3 and 4)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
+from datetime import date
 
 from bot.domain.collections import Condition, ItemStatus, Route
 from bot.i18n import I18n, Safe
@@ -97,10 +99,29 @@ class CollectionCard:
                 f"timeline.collection.decided_{details.get('decision', 'recycle')}",
                 tag=details.get("tag", ""),
             )
+        if entry.action.startswith("collection.round_") or entry.action == (
+            "collection.other_date_asked"
+        ):
+            details = self._round_details(details)
         key = f"timeline.{entry.action}"
         if not self.i18n.has(key):
             key = "timeline.collection.other"
         return self.t(key, **{k: v for k, v in details.items() if isinstance(v, str | int)})
+
+    def _round_details(self, details: dict[str, object]) -> dict[str, object]:
+        """A round's entry in words: its kind, its days, its count."""
+        shown = dict(details)
+        for name in ("day", "before"):
+            value = details.get(name)
+            if isinstance(value, str):
+                with suppress(ValueError):
+                    shown[name] = self.i18n.date(self.lang, date.fromisoformat(value))
+        kind = details.get("kind")
+        if isinstance(kind, str) and kind in ("collection", "repair"):
+            shown["kind"] = self.t(f"round.kind.{kind}")
+        if "collected" in details:
+            shown["count"] = details["collected"]
+        return shown
 
     # ----------------------------------------------------------------- whole texts
 

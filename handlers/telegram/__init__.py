@@ -24,6 +24,7 @@ from handlers.telegram import (
     registration,
     relay,
     reports,
+    rounds,
     staff,
 )
 from handlers.telegram.common import quiet_per_message_warning
@@ -78,6 +79,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # The security condition (art. 6): holding a flagged school's replacements, lifting the
     # hold (buttons on a claim's card and in /suspensions), and the list of holds.
     application.add_handlers([*holds.conversations(), *holds.handlers()], group=MAIN)
+
+    # Collection rounds and maintenance visits (staff's /tournees, a round's actions), and a
+    # school's request for another date (the button on its notice).
+    application.add_handlers([*rounds.conversations(), *rounds.handlers()], group=MAIN)
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)

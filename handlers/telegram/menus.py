@@ -30,6 +30,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("recherche", ("search",), Action.TRIAGE),
     Command("bilan", ("review",), Action.TRIAGE),
     Command("suspensions", ("holds",), Action.MANAGE_CLAIM),
+    Command("tournees", ("rounds",), Action.MANAGE_EQUIPMENT),
     Command("export", (), Action.TRIAGE),
     Command("repondre", ("reply",), Action.TRIAGE),
     Command("note", (), Action.TRIAGE),

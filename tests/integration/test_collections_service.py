@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.domain.collections import (
@@ -17,7 +16,7 @@ from bot.domain.collections import (
     Route,
 )
 from bot.services import collection_notices, collections, reminders
-from storage.models import Equipment, EquipmentMove, Reminder
+from storage.models import EquipmentMove, Reminder
 from tests.helpers import refuses
 from tests.integration import test_claim_without_a_messenger as base
 from tests.integration.test_claim_without_a_messenger import NOW, Demo, actions_of

@@ -56,6 +56,11 @@ MAX_ITEM_BUTTONS = 20
 Rows = list[list[tuple[str, str]]]
 
 
+def _markup(rows: Rows) -> Any:
+    """The keyboard, or none when there is no button (Telegram refuses an empty one)."""
+    return keyboard(rows) if rows else None
+
+
 def _allowed(context: PneContext) -> bool:
     return context.person is not None and can(context.person.role, Action.MANAGE_EQUIPMENT)
 
@@ -418,7 +423,7 @@ async def _show_round(
         context,
         key,
         text=Safe(_card(context).card(view)),
-        reply_markup=keyboard(_round_rows(context, view)),
+        reply_markup=_markup(_round_rows(context, view)),
         **params,
     )
 

@@ -215,6 +215,9 @@ class CollectionCard:
 
     def staff_actions(self, view: CollectionView) -> Actions:
         rows: list[list[tuple[str, str]]] = [[self.view_action(view)]]
+        if view.state != STATE_CLOSED and any(not i.needs_decision for i in view.unplanned):
+            # Something of SEM's is ready for a round: the staff's list of rounds.
+            rows.append([(self.t("collection.button.rounds"), "rnd:list")])
         if view.state != STATE_CLOSED:
             for item in view.awaiting_decision[:MAX_ITEM_BUTTONS]:
                 rows.append(

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from bot.domain import collections as rules
@@ -40,6 +40,7 @@ from storage.models import (
     CollectionItem,
     CollectionRound,
     Commune,
+    Equipment,
     Person,
     ResponsibleBody,
     RoundStop,
@@ -518,13 +519,31 @@ async def plan_round(
 
 
 async def planned_rounds(db: Database, staff_id: int) -> list[RoundView]:
-    """The rounds still planned, nearest first."""
+    """The rounds still open, nearest first: planned, or done with broken items taken away
+    and waiting for the recycling receipt."""
+    awaiting_receipt = (
+        select(CollectionItem.round_id)
+        .join(Equipment, Equipment.id == CollectionItem.equipment_id)
+        .where(
+            CollectionItem.status == ItemStatus.COLLECTED.value,
+            Equipment.state == ItemState.COLLECTED.value,
+            CollectionItem.round_id.is_not(None),
+        )
+    )
     async with db.uow() as uow:
         await _staff(uow, staff_id)
         found = (
             await uow.session.scalars(
                 select(CollectionRound)
-                .where(CollectionRound.state == ROUND_PLANNED)
+                .where(
+                    or_(
+                        CollectionRound.state == ROUND_PLANNED,
+                        and_(
+                            CollectionRound.state == ROUND_DONE,
+                            CollectionRound.id.in_(awaiting_receipt),
+                        ),
+                    )
+                )
                 .options(selectinload(CollectionRound.stops))
                 .order_by(CollectionRound.day, CollectionRound.id)
             )

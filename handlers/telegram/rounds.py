@@ -50,7 +50,9 @@ PICK, CONFIRM, DAY = "rnd_pick", "rnd_confirm", "rnd_day"
 MISSING, TEXT, ACT_CONFIRM = "rnd_missing", "rnd_text", "rnd_act_confirm"
 OTHER_NOTE = "rnd_other_note"
 NONCE_BYTES = 4
-MAX_SCHOOLS = 25  # schools listed with a button; the others after the first are planned
+# Schools listed (each with its button), so that the list stays within one message; the
+# others come once the first are planned.
+MAX_SCHOOLS = 20
 MAX_ITEM_BUTTONS = 20
 
 Rows = list[list[tuple[str, str]]]
@@ -108,10 +110,12 @@ async def _list_message(context: PneContext) -> tuple[str, Rows, bool]:
     card = _card(context)
     rows: Rows = []
     offered: list[int] = []
+    shown: list[service.PendingBody] = []
     for body in bodies:
-        for school in body.schools:
-            if len(offered) >= MAX_SCHOOLS:
-                break
+        kept = body.schools[: max(MAX_SCHOOLS - len(offered), 0)]
+        if kept:
+            shown.append(service.PendingBody(body.body_id, body.body_name, kept))
+        for school in kept:
             offered.append(school.collection_id)
             if school.plannable(kind):
                 mark = "☑️" if school.collection_id in picked else "▫️"
@@ -131,7 +135,10 @@ async def _list_message(context: PneContext) -> tuple[str, Rows, bool]:
             (context.t("round.button.propose"), "rnd:propose"),
         ]
     )
-    text = card.pending(bodies, current["picked"], kind.value)
+    text = card.pending(shown, current["picked"], kind.value)
+    more = sum(len(b.schools) for b in bodies) - len(offered)
+    if more > 0:
+        text += "\n" + context.t("round.list.more", count=more)
     return text, rows, bool(bodies)
 
 
@@ -160,9 +167,12 @@ async def _rounds_message(context: PneContext) -> tuple[str, Rows] | None:
 
 
 async def rounds_command(update: Update, context: PneContext) -> object:
+    """/tournees, or « 🚚 Tournées » on a flagging's card."""
     if not _allowed(context):
-        await reply(update, context, "common.error.forbidden")
+        await _forbidden(update, context)
         return steps.end(context, PLAN)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
     steps.start_draft(context, PLAN, kind=RoundKind.COLLECTION.value, picked=[])
     text, rows, something = await _list_message(context)
     planned = await _rounds_message(context)
@@ -342,7 +352,10 @@ def plan_dialogue() -> Any:
     return dialogue(
         name=PLAN,
         entry_points=[
-            CommandHandler(["tournees", "rounds"], rounds_command, filters=filters.ChatType.PRIVATE)
+            CommandHandler(
+                ["tournees", "rounds"], rounds_command, filters=filters.ChatType.PRIVATE
+            ),
+            CallbackQueryHandler(rounds_command, pattern=r"^rnd:list$"),
         ],
         states={
             PICK: [

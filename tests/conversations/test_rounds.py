@@ -165,6 +165,10 @@ async def test_on_the_day_staff_mark_a_missing_item_then_the_recycling_receipt(
     await api.tap(staff, api.last(staff.id), "✅ Confirmer")
     assert await _state(world, "SEM-0003") == "recycled"
     assert "Bon de recyclage : DEC-2026-118" in world.last_text(staff)
+    # The flagging's card offers the rounds while something of SEM's waits for one.
+    await api.send_text(staff, "/dossier C-2026-0001")
+    await api.tap(staff, api.last(staff.id), "🚚 Tournées")
+    assert _step(world, "round_plan", staff) == "rnd_pick"
     # The missing tablet is listed again for a later round.
     await api.send_text(staff, "/tournees")
     assert any("1 absent lors d'une tournée" in t for t in world.texts(staff)[-2:])

@@ -323,8 +323,11 @@ async def test_on_the_day_missing_items_stay_open_unused_go_to_stock_broken_to_r
     later = await rounds.plan_round(db, staff, [first.id], "collection", date(2026, 4, 14), day)
     assert [i.asset_tag for i in later.round.stops[0].items] == ["SEM-DEMO-0006"]
 
+    # Done, the round is still listed while its broken laptop waits for the receipt.
+    assert round_id in [r.id for r in await rounds.planned_rounds(db, staff)]
     # The recycling receipt: the collected laptop is recycled, the receipt in its history.
     recycled = await rounds.record_recycling(db, staff, round_id, " DEC-2026-118 ", day)
+    assert round_id not in [r.id for r in await rounds.planned_rounds(db, staff)]
     assert recycled.receipt_ref == "DEC-2026-118"
     assert await _state(d, "SEM-DEMO-0001") == "recycled"
     async with db.uow() as uow:
@@ -437,3 +440,26 @@ async def test_closing_the_flagging_cancels_its_round_reminders(demo: Demo) -> N
             )
         ).all()
     assert set(states) == {"cancelled"}
+
+
+async def test_a_round_reminder_is_skipped_once_the_school_is_marked(demo: Demo) -> None:
+    """The flagging stays open (an item was missing), so its rows are not cancelled: the
+    renderer finds nothing planned at that school any more and the sweep skips them."""
+    d = demo
+    first, _ = await _two_flaggings(d)
+    db, staff = d.services.db, d.people["Sacha"]
+    planned = await rounds.plan_round(db, staff, [first.id], "collection", TUESDAY_7_APRIL, NOW)
+    items = {i.asset_tag: i.id for i in planned.round.stops[0].items}
+    early = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+    await rounds.mark_collected(
+        db, staff, planned.round.id, first.id, {items["SEM-DEMO-0006"]: None}, early
+    )
+    report = await reminders.sweep(
+        db,
+        d.services.renderers,
+        d.front.send,
+        now=datetime(2026, 4, 7, 7, 1, tzinfo=UTC),
+        worker="t",
+    )
+    assert [m for _, m in d.front.take() if "Rappel" in m.text] == []
+    assert report.skipped >= 2

@@ -655,7 +655,7 @@ async def cancel_round(db: Database, staff_id: int, round_id: int, now: datetime
 def _stop_of(round_: CollectionRound, collection_id: int) -> RoundStop:
     stop = next((s for s in round_.stops if s.collection_id == collection_id), None)
     if stop is None:
-        raise DomainError("round.error.stop_not_found")
+        raise DomainError("round.error.school_not_in_round")
     return stop
 
 

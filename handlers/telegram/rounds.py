@@ -514,8 +514,17 @@ async def act_start(update: Update, context: PneContext) -> object:
         return steps.end(context, ACT)
     if action in ("all", "miss"):
         stop = _stop(view, int(parts[3]))
-        if stop is None or stop.marked or view.kind is not RoundKind.COLLECTION:
-            await steps.refuse(update, context, DomainError("round.error.stop_done"))
+        refusal = (
+            "round.error.not_a_collection"
+            if view.kind is not RoundKind.COLLECTION
+            else "round.error.school_not_in_round"
+            if stop is None
+            else "round.error.stop_done"
+            if stop.marked
+            else None
+        )
+        if refusal is not None or stop is None:
+            await steps.refuse(update, context, DomainError(refusal or "round.error.stop_done"))
             return steps.end(context, ACT)
         current = steps.draft(context, ACT)
         current.update(collection_id=stop.collection_id, school=stop.school_name, missing=[])

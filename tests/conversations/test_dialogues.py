@@ -99,6 +99,9 @@ async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
         "staff_announce": timedelta(hours=1),
         "security_hold": timedelta(hours=1),
         "security_lift": timedelta(hours=1),
+        "round_plan": timedelta(hours=1),
+        "round_act": timedelta(hours=1),
+        "round_other_date": timedelta(hours=1),
     }
     assert timeout_of("anything_else") == timedelta(hours=1)
 

@@ -230,3 +230,48 @@ async def test_a_teacher_cannot_use_the_rounds_nor_a_forged_button(world: World)
     await api.forge_callback(staff, api.last(staff.id).message_id, "rnd:pick:1")
     answer_text = world.api.sent[-1].params.get("text")
     assert answer_text == _t(world, "common.stale_button")
+
+
+async def test_a_repair_visit_is_planned_and_each_outcome_recorded(world: World) -> None:
+    api = world.api
+    _, _, staff, _ = await flagged_at_soleil(world)
+    staff_id = await _person_id(world, "Sacha")
+    now = world.clock.now()
+    flagged = await collections.flag_equipment(
+        world.db,
+        collections.FlagEquipment(
+            reporter_id=await _person_id(world, "Zoé"),
+            school_id=world.ids["soleil"],
+            items=(
+                collections.FlagItem("SEM-0004", Condition.BROKEN, "Lampe grillée"),
+                collections.FlagItem("SEM-0005", Condition.BROKEN, "Ne s'allume plus"),
+            ),
+            place="Salle 3",
+        ),
+        now,
+    )
+    for item in flagged.view.items:
+        await collections.decide(world.db, staff_id, item.id, Decision.REPAIR, now)
+    await api.send_text(staff, "/tournees")
+    await api.tap(staff, api.last(staff.id), "🔧 Passer en maintenance")
+    assert "Intervention de maintenance : 0 école choisie" in world.last_text(staff)
+    await api.tap(staff, api.last(staff.id), "▫️ École du Soleil (2 objets)")
+    await api.tap(staff, api.last(staff.id), "📅 Proposer une date")
+    assert "intervention de maintenance" in world.last_text(staff)
+    await api.tap(staff, api.last(staff.id), "✅ Planifier le 07/04/2026")
+    assert await _state(world, "SEM-0004") == "out_of_order"
+    await api.tap(staff, api.last(staff.id), "🔧 SEM-0004 réparé")
+    await api.send_text(staff, "Lampe changée")
+    assert "remis en service" in world.last_text(staff)
+    await api.tap(staff, api.last(staff.id), "✅ Confirmer")
+    assert await _state(world, "SEM-0004") == "in_service"
+    await api.tap(staff, api.last(staff.id), "♻️ SEM-0005 irréparable")
+    await api.send_text(staff, "-")
+    await api.tap(staff, api.last(staff.id), "✅ Confirmer")
+    assert await _state(world, "SEM-0005") == "collected"
+    assert "(terminée)" in world.last_text(staff)
+    # What was taken away goes to recycling with the visit's receipt.
+    await api.tap(staff, api.last(staff.id), "🧾 Noter le bon de recyclage")
+    await api.send_text(staff, "DEC-2026-200")
+    await api.tap(staff, api.last(staff.id), "✅ Confirmer")
+    assert await _state(world, "SEM-0005") == "recycled"

@@ -4,6 +4,8 @@ the notices and the actions, for any messenger (art. 1, 3 and 4)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
+from datetime import date
 
 from bot.domain.collections import Condition, ItemStatus, Route
 from bot.i18n import I18n, Safe
@@ -97,10 +99,29 @@ class CollectionCard:
                 f"timeline.collection.decided_{details.get('decision', 'recycle')}",
                 tag=details.get("tag", ""),
             )
+        if entry.action.startswith("collection.round_") or entry.action == (
+            "collection.other_date_asked"
+        ):
+            details = self._round_details(details)
         key = f"timeline.{entry.action}"
         if not self.i18n.has(key):
             key = "timeline.collection.other"
         return self.t(key, **{k: v for k, v in details.items() if isinstance(v, str | int)})
+
+    def _round_details(self, details: dict[str, object]) -> dict[str, object]:
+        """A round's entry in words: its kind, its days, its count."""
+        shown = dict(details)
+        for name in ("day", "before"):
+            value = details.get(name)
+            if isinstance(value, str):
+                with suppress(ValueError):
+                    shown[name] = self.i18n.date(self.lang, date.fromisoformat(value))
+        kind = details.get("kind")
+        if isinstance(kind, str) and kind in ("collection", "repair"):
+            shown["kind"] = self.t(f"round.kind.{kind}")
+        if "collected" in details:
+            shown["count"] = details["collected"]
+        return shown
 
     # ----------------------------------------------------------------- whole texts
 
@@ -154,9 +175,20 @@ class CollectionCard:
             reporter=view.reporter_name,
             broken=sum(1 for i in sem if i.condition is Condition.BROKEN),
             unused=sum(1 for i in sem if i.condition is Condition.UNUSED),
-            items=Safe(self.items(view)),
+            items=Safe("\n".join(self.item_line(i) for i in sem)),
             place=view.place,
             availability=self.availability(view.availability),
+        ) + self._body_part(view)
+
+    def _body_part(self, view: CollectionView) -> str:
+        """The body's own items, named apart: staff know of them without acting on them."""
+        own = [i for i in view.items if i.route is not Route.SEM_COLLECTS]
+        if not own:
+            return ""
+        return "\n" + self.t(
+            "collection.notify.staff_body_items",
+            count=len(own),
+            items=", ".join(i.asset_tag for i in own),
         )
 
     def body_notice(self, view: CollectionView) -> str:
@@ -194,6 +226,9 @@ class CollectionCard:
 
     def staff_actions(self, view: CollectionView) -> Actions:
         rows: list[list[tuple[str, str]]] = [[self.view_action(view)]]
+        if view.state != STATE_CLOSED and any(not i.needs_decision for i in view.unplanned):
+            # Something of SEM's is ready for a round: the staff's list of rounds.
+            rows.append([(self.t("collection.button.rounds"), "rnd:list")])
         if view.state != STATE_CLOSED:
             for item in view.awaiting_decision[:MAX_ITEM_BUTTONS]:
                 rows.append(

@@ -27,6 +27,7 @@ from handlers.telegram import (
     registration,
     relay,
     reports,
+    rounds,
     staff,
     stock,
 )
@@ -100,6 +101,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ],
         group=MAIN,
     )
+
+    # Collection rounds and maintenance visits (staff's /tournees, a round's actions), and a
+    # school's request for another date (the button on its notice).
+    application.add_handlers([*rounds.conversations(), *rounds.handlers()], group=MAIN)
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)

@@ -31,6 +31,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("recherche", ("search",), Action.TRIAGE),
     Command("bilan", ("review",), Action.TRIAGE),
     Command("suspensions", ("holds",), Action.MANAGE_CLAIM),
+    Command("tournees", ("rounds",), Action.MANAGE_EQUIPMENT),
     Command("stock", (), Action.MANAGE_EQUIPMENT),
     Command("reattribuer", ("reassign",), Action.MANAGE_EQUIPMENT),
     Command("export", (), Action.TRIAGE),

@@ -209,6 +209,14 @@ async def test_forged_buttons_of_another_role_or_scope_change_nothing(world: Wor
     assert forbidden in answer, answer
     answer = await _answer_to_forged(world, dana, f"tk:files:{claim_id}")
     assert i18n.t("fr", "ticket.error.not_found") in answer, answer
+    # Rounds (staff only): a teacher's and a commune agent's forged buttons are refused.
+    for user in (zoe, claude):
+        for data in ("rnd:list", "rnd:view:1", "rnd:move:1", "rnd:cancel:1", "rnd:fix:1:ok"):
+            answer = await _answer_to_forged(world, user, data)
+            assert forbidden in answer, (user.first_name, data, answer)
+    # A school's request for another date: only that school's reporter or head.
+    answer = await _answer_to_forged(world, dana, "rnd:other:1")
+    assert i18n.t("fr", "round.error.stop_not_found") in answer, answer
     # Ids that are not numbers, or out of range, are not trusted either.
     for data in ("clm:duty:abc:complaint", f"clm:pay:{10**12}", "tk:view:-1"):
         answer = await _answer_to_forged(world, claude, data)

@@ -256,14 +256,14 @@ async def test_a_teacher_flags_two_sem_items_and_one_of_the_commune(world: World
         "• SEM-0001 (tablette, iPad 9) — hors d'usage — réparation ou recyclage à décider par"
         " la SEM\n"
         "   « Écran fissuré »\n"
-        "• COM-0001 (ordinateur fixe, HP ProDesk) — hors d'usage — à retirer par l'organisme"
-        " (art. 4)\n"
         "• SEM-0002 (tablette, iPad 9) — non utilisé — en attente\n"
         f"Lieu : {PLACE}\n"
-        "Remise : lundi, jeudi · 8 h 30 – 11 h 30 · pendant les vacances"
+        "Remise : lundi, jeudi · 8 h 30 – 11 h 30 · pendant les vacances\n"
+        "Matériel de l'organisme, à sa charge (art. 4) : 1 objet (COM-0001)."
     )
     assert notice.button_texts == [
         "📄 Voir le signalement",
+        "🚚 Tournées",
         "🔧 Réparer SEM-0001",
         "♻️ Recycler SEM-0001",
     ]
@@ -311,7 +311,10 @@ async def test_staff_decide_from_the_notice_and_the_commune_confirms_its_removal
     assert "• SEM-0001 (tablette, iPad 9) — hors d'usage — réparation à planifier" in texts[-1]
     assert "SEM-0001 : réparation retenue" in texts[-1]  # the timeline
     # The notice's buttons follow: SEM-0001 is decided.
-    assert _message(world, staff, notice.message_id).button_texts == ["📄 Voir le signalement"]
+    assert _message(world, staff, notice.message_id).button_texts == [
+        "📄 Voir le signalement",
+        "🚚 Tournées",
+    ]
     await api.forge_callback(staff, notice.message_id, "col:dec:1:recycle")
     assert world.texts(staff)[-2] == (
         "♻️ SEM-0001 : recyclage retenu. Planifiez la collecte avec /tournees."

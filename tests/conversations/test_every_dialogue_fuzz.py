@@ -17,7 +17,8 @@ not modified", a button tapped again that changes nothing, which the bot lets pa
 and nobody saw the internal error message. The run is derandomised (the same examples
 each time) and must reach every state of every dialogue it covers.
 
-The follow-up dialogues of a claim are played by test_dialogue_fuzz.py; every other
+The follow-up dialogues of a claim are played by test_dialogue_fuzz.py, the rounds' by
+test_rounds_fuzz.py; every other
 ConversationHandler the Application registers must be played here (a new one fails
 ``test_every_registered_dialogue_is_fuzzed`` until it joins one of the two fuzzes).
 
@@ -46,6 +47,7 @@ from bot.services import equipment_moves
 from handlers.telegram import admin
 from handlers.telegram.claim_follow import FOLLOW_UPS
 from handlers.telegram.offline import SimUser
+from handlers.telegram.rounds import ROUND_DIALOGUES
 from storage.models import Equipment
 from tests.conversations.conftest import World, a_world
 from tests.conversations.test_bodies import _private_school_under_an_ogec
@@ -538,14 +540,15 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
 
 
 async def test_every_registered_dialogue_is_fuzzed(sqlite_template: Path, tmp_path: Path) -> None:
-    """A new dialogue (or a new step of one) must join this fuzz or test_dialogue_fuzz.py."""
+    """A new dialogue (or a new step of one) must join this fuzz, test_dialogue_fuzz.py or
+    test_rounds_fuzz.py."""
     path = tmp_path / "dialogues.sqlite3"
     shutil.copyfile(sqlite_template, path)
     async with a_world(f"sqlite+aiosqlite:///{path}", fresh=False) as world:
         dialogues = _dialogues(world)
         names = [h.name for h in dialogues]
         assert len(names) == len(set(names)), names
-        assert set(names) - COVERED - set(FOLLOW_UPS) == set()
+        assert set(names) - COVERED - set(FOLLOW_UPS) - set(ROUND_DIALOGUES) == set()
         assert set(names) >= COVERED
         # Every state of the dialogues played here has its fitting answers (GOOD), so the
         # fuzz reaches it; the follow-ups' states are checked by test_dialogue_fuzz.py.

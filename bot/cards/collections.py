@@ -245,6 +245,13 @@ class CollectionCard:
                 )
         return actions(rows)
 
+    def withdraw_actions(self, view: CollectionView) -> Actions:
+        """« Retirer le signalement », on the card, while something is still to be done."""
+        pending = any(i.status.value in ("open", "missing", "planned") for i in view.items)
+        if view.state == STATE_CLOSED or not pending:
+            return ()
+        return actions([[(self.t("collection.button.withdraw"), f"col:wd:{view.id}")]])
+
     def body_actions(self, view: CollectionView) -> Actions:
         rows: list[list[tuple[str, str]]] = [[self.view_action(view)]]
         if view.to_remove:

@@ -77,3 +77,44 @@ async def after_removal(
             )
         )
     return messages
+
+
+async def after_withdrawal(
+    db: Database,
+    i18n: I18n,
+    settings: Settings,
+    view: CollectionView,
+    who: str,
+    reason: str,
+    *,
+    besides: int | None = None,
+) -> list[Outgoing]:
+    """Staff hear that a flagging was withdrawn (its items back in service, out of their
+    rounds); so do the body's agents when it had items of its own in it."""
+    messages: list[Outgoing] = []
+    targets = list(await staff_room(db, settings))
+    if any(i.route is not Route.SEM_COLLECTS for i in view.items):
+        async with db.uow() as uow:
+            targets += audiences.recipients(
+                await uow.people.body_agents(view.body_id), besides=besides
+            )
+    for target in targets:
+        if target.person_id is not None and target.person_id == besides:
+            continue
+        card = CollectionCard(i18n, target.language)
+        messages.append(
+            Outgoing(
+                target.chat_id,
+                card.t(
+                    "collection.notify.withdrawn",
+                    number=view.number,
+                    school=view.school_name,
+                    who=who,
+                    reason=reason,
+                ),
+                (),
+                view.id,
+                target.platform,
+            )
+        )
+    return messages

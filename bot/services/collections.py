@@ -101,6 +101,7 @@ class FlagTag:
     other_school: bool = False
     unavailable: bool = False  # not in service (stolen, already flagged, in stock…)
     state: str | None = None
+    unreadable: bool = False  # not an asset tag at all (too long, odd characters)
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,7 @@ def _typed_tag(typed: str) -> str:
         ) from error
 
 
-def _item_view(item: CollectionItem) -> CollectionItemView:
+def item_view(item: CollectionItem) -> CollectionItemView:
     equipment = item.equipment
     round_ = item.round
     return CollectionItemView(
@@ -334,7 +335,7 @@ async def view_of(
         availability=Availability(
             rules.parse_weekdays(collection.weekdays), collection.hours, collection.in_holidays
         ),
-        items=tuple(_item_view(i) for i in collection.items),
+        items=tuple(item_view(i) for i in collection.items),
         attachments=int(attachments or 0),
         timeline=await _timeline(uow, ticket.number) if timeline else (),
         next_deadline=ticket.next_deadline_at,
@@ -410,15 +411,20 @@ async def inventory_page(
 async def check_tags(
     db: Database, person_id: int, school_id: int, tags: Sequence[str]
 ) -> list[FlagTag]:
-    """Typed tags: this school's equipment in service, unknown, another school's, or not
-    in service (already flagged, stolen, in stock…)."""
+    """Typed tags, each judged alone: this school's equipment in service, unknown,
+    another school's, not in service (already flagged, stolen, in stock…), or not a tag at
+    all (``unreadable``, given back as typed, cut to 40 characters)."""
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         require(person.role, Action.FLAG_EQUIPMENT)
         await _school_in_scope(uow, person, school_id)
         found: list[FlagTag] = []
         for raw in tags:
-            tag = _typed_tag(raw)
+            try:
+                tag = normalize_asset_tag(raw)
+            except DomainError:
+                found.append(FlagTag((raw or "").strip()[:40], known=False, unreadable=True))
+                continue
             equipment = await uow.directory.equipment_by_tag(tag)
             if equipment is None:
                 found.append(FlagTag(tag, known=False))

@@ -34,7 +34,7 @@ from bot.domain.rounds import (
     shared_weekdays,
 )
 from bot.services import access, collections, equipment_moves, reminders
-from bot.services.collections import CollectionItemView, _item_view
+from bot.services.collections import CollectionItemView, item_view
 from storage.models import (
     Collection,
     CollectionItem,
@@ -221,7 +221,7 @@ async def round_view(uow: UnitOfWork, round_: CollectionRound) -> RoundView:
                 school_uai=school.uai,
                 place=collection.place,
                 hours=collection.hours,
-                items=tuple(_item_view(i) for i in _round_items(collection, round_.id)),
+                items=tuple(item_view(i) for i in _round_items(collection, round_.id)),
                 other_date_asked_at=stop.other_date_asked_at,
                 other_date_note=stop.other_date_note,
             )

@@ -43,6 +43,8 @@ from handlers.telegram.steps import Draft
 
 REMOVAL = "collection_removal"
 RM_REFERENCE, RM_CONFIRM = "col_rm_reference", "col_rm_confirm"
+WITHDRAWAL = "collection_withdraw"
+WD_REASON, WD_CONFIRM = "col_wd_reason", "col_wd_confirm"
 
 Handler = BaseHandler[Update, PneContext, Any]
 
@@ -65,9 +67,9 @@ def _actions(context: PneContext, view: CollectionView) -> Actions:
     elif can(person.role, Action.REMOVE_OWN_EQUIPMENT):
         rows = card.body_actions(view)
     else:
-        return ()
+        rows = ()
     kept = tuple(tuple(b for b in row if not b.action.startswith("col:view:")) for row in rows)
-    return tuple(row for row in kept if row)
+    return tuple(row for row in kept if row) + _card(context).withdraw_actions(view)
 
 
 async def _show(update: Update, context: PneContext, view: CollectionView) -> None:
@@ -253,6 +255,139 @@ async def _remove(update: Update, context: PneContext, current: Draft) -> None:
     )
 
 
+# --- withdrawing a flagging ---------------------------------------------------------------
+
+
+async def withdrawal_start(update: Update, context: PneContext) -> object:
+    """« Retirer le signalement » (its reporter, a head, the body, staff): the reason."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.person is not None
+    if not can(context.person.role, Action.FLAG_EQUIPMENT):
+        await query.answer(context.t("common.error.forbidden"), show_alert=True)
+        return steps.end(context, WITHDRAWAL)
+    await query.answer()
+    try:
+        view = await service.collection_view(
+            context.services.db,
+            context.person.id,
+            int(query.data.rsplit(":", 1)[1]),
+            steps.now(context),
+        )
+    except DomainError as error:
+        await steps.refuse(update, context, error)
+        return steps.end(context, WITHDRAWAL)
+    pending = [i for i in view.items if i.status.value in ("open", "missing", "planned")]
+    if view.closed_at is not None or not pending:
+        await reply(update, context, "collection.error.cannot_withdraw")
+        return steps.end(context, WITHDRAWAL)
+    steps.start_draft(
+        context,
+        WITHDRAWAL,
+        collection_id=view.id,
+        number=view.number,
+        tags=[i.asset_tag for i in pending],
+    )
+    await reply(
+        update, context, "collection.withdraw.ask_reason", number=view.number, max=rules.MAX_NOTE
+    )
+    return WD_REASON
+
+
+async def withdrawal_reason(update: Update, context: PneContext) -> object:
+    assert update.effective_message is not None
+    reason = (update.effective_message.text or "").strip()
+    if not any(c.isalnum() for c in reason):
+        await reply(update, context, "collection.error.reason_required")
+        return WD_REASON
+    if len(reason) > rules.MAX_NOTE:
+        await reply(update, context, "collection.error.note_too_long", max=rules.MAX_NOTE)
+        return WD_REASON
+    current = steps.draft(context, WITHDRAWAL)
+    current["reason"] = reason
+    current["nonce"] = secrets.token_hex(steps.NONCE_BYTES)
+    rows = [
+        [
+            (
+                context.t("collection.withdraw.confirm_button", number=current["number"]),
+                f"col:wdok:{current['nonce']}",
+            )
+        ],
+        [(context.t("common.button.cancel"), f"col:wdno:{current['nonce']}")],
+    ]
+    await reply(
+        update,
+        context,
+        "collection.withdraw.confirm",
+        number=current["number"],
+        count=len(current["tags"]),
+        items=", ".join(current["tags"]),
+        reason=reason,
+        reply_markup=keyboard(rows),
+    )
+    return WD_CONFIRM
+
+
+async def withdrawal_answered(update: Update, context: PneContext) -> object:
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.person is not None
+    _, verb, nonce = query.data.split(":")
+    current = steps.draft(context, WITHDRAWAL)
+    if nonce != current.get("nonce"):  # a button of an older confirmation
+        await query.answer(context.t("common.stale_button"), show_alert=True)
+        return WD_CONFIRM
+    await query.answer()
+    await set_buttons(query, None)
+    if verb == "wdno":
+        await reply(update, context, "common.cancelled")
+        return steps.end(context, WITHDRAWAL)
+    services = context.services
+    try:
+        view = await service.withdraw(
+            services.db,
+            context.person.id,
+            int(current["collection_id"]),
+            str(current["reason"]),
+            steps.now(context),
+        )
+    except DomainError as error:
+        await steps.refuse(update, context, error)
+        return steps.end(context, WITHDRAWAL)
+    await reply(update, context, "collection.withdraw.done", number=view.number)
+    await tell(
+        context,
+        await notices.after_withdrawal(
+            services.db,
+            services.i18n,
+            services.settings,
+            view,
+            context.person.full_name,
+            str(current["reason"]),
+            besides=context.person.id,
+        ),
+    )
+    return steps.end(context, WITHDRAWAL)
+
+
+def withdrawal_dialogue() -> ConversationHandler[PneContext]:
+    return dialogue(
+        name=WITHDRAWAL,
+        entry_points=[CallbackQueryHandler(withdrawal_start, pattern=r"^col:wd:\d{1,10}$")],
+        states={
+            WD_REASON: [
+                MessageHandler(steps.TEXT, withdrawal_reason),
+                *_unexpected("collection.withdraw.reason_expected"),
+            ],
+            WD_CONFIRM: [
+                CallbackQueryHandler(
+                    withdrawal_answered, pattern=r"^col:(wdok|wdno):[0-9a-f]{1,16}$"
+                ),
+                *_unexpected("collection.removal.confirm_expected"),
+            ],
+        },
+        fallbacks=[],
+    )
+
+
 def _unexpected(key: str) -> list[Handler]:
     async def answer(update: Update, context: PneContext) -> None:
         await reply(update, context, key)
@@ -280,7 +415,7 @@ def removal_dialogue() -> ConversationHandler[PneContext]:
 
 
 def conversations() -> list[ConversationHandler[PneContext]]:
-    return [removal_dialogue()]
+    return [removal_dialogue(), withdrawal_dialogue()]
 
 
 def handlers() -> list[Handler]:

@@ -335,6 +335,9 @@ async def test_a_flaggings_buttons_answer_only_the_roles_and_scope_they_are_for(
     for user in (dana, luc):
         answer = await _answer_to_forged(world, user, f"col:view:{collection_id}")
         assert answer == not_found, (user.first_name, answer)
+        # Withdrawing it: those who do not follow it do not find it.
+        answer = await _answer_to_forged(world, user, f"col:wd:{collection_id}")
+        assert answer == not_found, (user.first_name, answer)
     for user in (zoe, dora, claude):
         answer = await _answer_to_forged(world, user, f"col:view:{collection_id}")
         assert answer.startswith("📦 <b>C-2026-0001</b>"), (user.first_name, answer)

@@ -103,3 +103,44 @@ async def test_staff_are_reminded_through_telegram_of_items_unplanned_after_60_d
     )
     assert "🔧 Réparer SEM-0004" in reminder.button_texts
     api.assert_no_refusals()
+
+
+async def test_the_reporter_withdraws_a_flagging_from_its_card(world: World) -> None:
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    staff = await world.registered("Sacha", Role.STAFF)
+    view = await _flag(world, "Zoé")
+    await api.forge_callback(teacher, 1, f"col:view:{view.id}")
+    card = api.last(teacher.id)
+    assert card.button_texts == ["🗑 Retirer le signalement"]
+    await api.tap(teacher, card, "🗑 Retirer le signalement")
+    assert world.last_text(teacher).startswith("Pourquoi retirer C-2026-0001 ?")
+    await api.send_text(teacher, " … ")
+    assert world.last_text(teacher) == "Dites en quelques mots pourquoi le signalement est retiré."
+    await api.send_text(teacher, "Le vidéoprojecteur <remarche>")
+    assert world.last_text(teacher) == (
+        "Retirer C-2026-0001 ? 2 objets reviennent en service et sortent des tournées :"
+        " SEM-0004, SEM-0005.\nRaison : « Le vidéoprojecteur <remarche> »"
+    )
+    await api.tap(teacher, api.last(teacher.id), "🗑 Oui, retirer C-2026-0001")
+    assert world.last_text(teacher) == (
+        "Le signalement C-2026-0001 est retiré : son matériel est de nouveau en service."
+    )
+    assert world.last_text(staff).startswith(
+        "🗑 C-2026-0001 — École du Soleil : signalement retiré par Zoé."
+    )
+    # Withdrawn: the card offers it no more, and a stale tap gets a word.
+    await api.forge_callback(teacher, 1, f"col:wd:{view.id}")
+    assert world.last_text(teacher) == (
+        "Ce signalement ne peut plus être retiré : tout son matériel est déjà traité."
+    )
+    api.assert_no_refusals()
+
+
+async def test_another_teacher_cannot_withdraw_it(world: World) -> None:
+    api = world.api
+    await world.registered("Zoé", Role.TEACHER)
+    other = await world.registered("Yves", Role.TEACHER)
+    view = await _flag(world, "Zoé")
+    await api.forge_callback(other, 1, f"col:wd:{view.id}")
+    assert world.last_text(other) == "Je ne trouve pas ce signalement."

@@ -102,6 +102,7 @@ async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
         "stock_reassign": timedelta(hours=1),
         "collection_flag": timedelta(hours=1),
         "collection_removal": timedelta(hours=1),
+        "collection_withdraw": timedelta(hours=1),
         "round_plan": timedelta(hours=1),
         "round_act": timedelta(hours=1),
         "round_other_date": timedelta(hours=1),

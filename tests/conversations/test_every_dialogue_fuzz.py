@@ -62,7 +62,8 @@ pytestmark = pytest.mark.filterwarnings(
 REPORT, WRITE, INVITE, ANNOUNCE = "claim_report", "staff_write", "staff_invite", "staff_announce"
 STOCK = "stock_reassign"
 FLAG, REMOVAL = "collection_flag", "collection_removal"  # /collecte, the body's removal
-COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK, FLAG, REMOVAL}
+WITHDRAW = "collection_withdraw"  # « Retirer le signalement » on a flagging's card
+COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK, FLAG, REMOVAL, WITHDRAW}
 
 # Registered by _prepare, in this order (the stranger never registers).
 PEOPLE = {
@@ -108,6 +109,9 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("director", "text", "/reattribuer SEM-0004 0420002Z", STOCK, False),
     ("stranger", "text", "/collecte", FLAG, False),
     ("teacher", "forge", f"col:rm:{COLLECTION}", REMOVAL, False),
+    ("teacher", "forge", f"col:wd:{COLLECTION}", WITHDRAW, True),
+    ("director", "forge", f"col:wd:{COLLECTION}", WITHDRAW, True),
+    ("stranger", "forge", f"col:wd:{COLLECTION}", WITHDRAW, False),
 ]
 REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
 FLAG_START: Start = ("teacher", "text", "/collecte", FLAG, True)
@@ -227,6 +231,8 @@ GOOD: dict[tuple[str, object], list[Move]] = {
     (FLAG, "col_summary"): [("press", "col:send:"), ("press", "col:fix"), ("press", "col:fix:")],
     (REMOVAL, "col_rm_reference"): [("text", "DEC-2026-118"), ("press", "col:noref")],
     (REMOVAL, "col_rm_confirm"): [("press", "col:rmok:"), ("press", "col:rmno:")],
+    (WITHDRAW, "col_wd_reason"): [("text", "Il fonctionne <de nouveau>"), ("text", " … ")],
+    (WITHDRAW, "col_wd_confirm"): [("press", "col:wdok:"), ("press", "col:wdno:")],
 }
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
@@ -253,6 +259,8 @@ FORWARD: dict[tuple[str, object], list[Move]] = {
     (FLAG, "col_photos"): [("press", "col:photos:done")],
     (FLAG, "col_summary"): [("press", "col:send:")],
     (REMOVAL, "col_rm_confirm"): [("press", "col:rmok:")],
+    (WITHDRAW, "col_wd_reason"): [("text", "Il fonctionne de nouveau")],
+    (WITHDRAW, "col_wd_confirm"): [("press", "col:wdok:")],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 5)),
@@ -509,6 +517,20 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
     @example(plan=(STARTS.index(("staff", "text", "/annonce", ANNOUNCE, True)), [], [("tap", 3)]))
     @example(plan=(STARTS.index(("staff", "text", "/annonce", ANNOUNCE, True)), [], [("tap", 4)]))
     @example(plan=(STARTS.index(("staff", "forge", "stk:pick:4", STOCK, True)), [0, 0, 0], []))
+    # The refused starts at the end of the list, which the draws may miss.
+    @example(
+        plan=(STARTS.index(("teacher", "forge", f"col:rm:{COLLECTION}", REMOVAL, False)), [], [])
+    )
+    @example(
+        plan=(STARTS.index(("stranger", "forge", f"col:wd:{COLLECTION}", WITHDRAW, False)), [], [])
+    )
+    @example(
+        plan=(
+            STARTS.index(("teacher", "forge", f"col:wd:{COLLECTION}", WITHDRAW, True)),
+            [0, 0],
+            [],
+        )
+    )
     @given(plan=PLANS)
     # Plays that reach the deep or rare steps whatever the draw: the flagging's summary
     # (items, each one's state and note, place, days, photos, then « Corriger »), an

@@ -277,3 +277,19 @@ async def test_a_flagging_withdrawn_puts_its_items_back_in_service(demo: Demo) -
         db, _flag(d, "Camille", ("SEM-DEMO-0010", Condition.BROKEN, None)), NOW
     )
     assert again.view.number == "C-2026-0002"
+
+
+async def test_typed_tags_are_judged_each_alone(demo: Demo) -> None:
+    d = demo
+    checks = await collections.check_tags(
+        d.services.db,
+        d.people["Camille"],
+        d.school_id,
+        ["sem-demo-0006", "X" * 60, "SEM-DEMO-0013", "NOPE-1"],
+    )
+    assert [(c.asset_tag, c.known, c.unreadable, c.other_school) for c in checks] == [
+        ("SEM-DEMO-0006", True, False, False),
+        ("X" * 40, False, True, False),
+        ("SEM-DEMO-0013", True, False, True),
+        ("NOPE-1", False, False, False),
+    ]

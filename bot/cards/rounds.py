@@ -48,7 +48,9 @@ class RoundCard:
                 broken=school.broken,
                 unused=school.unused,
             ),
-            self.t("round.list.age", count=school.age_days),
+            self.t("round.list.age", count=school.age_days)
+            if school.age_days
+            else self.t("round.list.age_today"),
         ]
         if school.to_decide:
             parts.append(self.t("round.list.to_decide", count=school.to_decide))

@@ -477,6 +477,19 @@ def _period(context: PneContext, draft: Draft) -> str:
     return context.t("notice.card.period", start=start, end=_day(context, draft["ends_on"]))
 
 
+def _follow_ups(context: PneContext, starts_on: date, ends_on: date | None) -> list[str]:
+    """What the school will be asked later, as the domain plans it (nothing a week before
+    works that start sooner, nothing after works with no end)."""
+    planned = rules.plan_works_reminders(rules.Period(starts_on, ends_on), steps.now(context))
+    kinds = {p.kind for p in planned}
+    lines = []
+    if rules.KIND_WORKS_BEFORE in kinds:
+        lines.append(context.t("works.follow.before"))
+    if rules.KIND_WORKS_RETURN in kinds:
+        lines.append(context.t("works.follow.after"))
+    return lines
+
+
 def _summary_text(context: PneContext) -> str:
     draft = _draft(context, WORKS)
     lines = [
@@ -507,7 +520,13 @@ def _summary_text(context: PneContext) -> str:
         if files
         else context.t("works.summary.no_files")
     )
-    return "\n".join(lines) + "\n\n" + context.t("works.summary.next")
+    ends_on = draft.get("ends_on")
+    follow = _follow_ups(
+        context,
+        date.fromisoformat(draft["starts_on"]),
+        date.fromisoformat(ends_on) if ends_on else None,
+    )
+    return "\n".join(lines) + "\n\n" + " ".join([context.t("works.summary.next"), *follow])
 
 
 async def _show_summary(update: Update, context: PneContext) -> str:
@@ -603,9 +622,8 @@ async def works_send(update: Update, context: PneContext) -> int | str:
     steps.end(context, WORKS)
     role = context.person.role
     key = "works.done.body" if role == Role.COMMUNE else "works.done.others"
-    await send_about(
-        context,
-        _chat(update),
+    assert view.starts_on is not None
+    lines = [
         context.t(
             key,
             number=view.number,
@@ -613,8 +631,10 @@ async def works_send(update: Update, context: PneContext) -> int | str:
             school=view.school_name,
             body=view.body_name,
         ),
-        view.id,
-    )
+        *_follow_ups(context, view.starts_on, view.ends_on),
+        context.t("works.done.reply"),
+    ]
+    await send_about(context, _chat(update), "\n".join(lines), view.id)
     await tell(
         context,
         await notice_notices.after_telling(services.db, services.i18n, services.settings, view),

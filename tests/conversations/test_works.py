@@ -163,7 +163,12 @@ async def test_a_commune_agent_tells_renovation_works_with_rooms(world: World) -
         "Du lundi 13 avril 2026 au vendredi 24 avril 2026\n"
         "Salles ou classes concernées : Salle 2\n"
         "Pièces jointes : 2\n"
-        "\n" + _t(world, "works.summary.next")
+        "\n"
+        + _t(world, "works.summary.next")
+        + " "
+        + _t(world, "works.follow.before")
+        + " "
+        + _t(world, "works.follow.after")
     )
     assert summary.button_texts == [
         "✅ Envoyer à la SEM : rénovation",
@@ -197,8 +202,12 @@ async def test_a_commune_agent_tells_renovation_works_with_rooms(world: World) -
     told = world.texts(agent)[-2:]
     assert told[0] == (
         "✅ N-2026-0001 — Travaux : rénovation, École du Soleil : la SEM est prévenue.\n"
-        "Voici ses recommandations, à transmettre à qui réalise les travaux. L'école sera "
-        "relancée une semaine avant le début ; répondez à ce message pour écrire à la SEM."
+        "Voici ses recommandations, à transmettre à qui réalise les travaux.\n"
+        "L'école sera relancée une semaine avant le début pour protéger ou déplacer le "
+        "matériel.\n"
+        "Le lendemain de la fin, l'école sera invitée à confirmer que le matériel est remis en "
+        "place.\n"
+        "Une question : répondez à ce message pour écrire à la SEM."
     )
     assert told[1].startswith(
         "📋 Recommandations de Saint-Étienne Métropole pour Travaux : rénovation — École du "
@@ -285,15 +294,18 @@ async def test_a_school_head_tells_shared_premises_from_a_day_and_may_cancel_at_
     await api.tap(head, api.last(head.id), "🏫 Toute l'école")
     await api.tap(head, api.last(head.id), "Passer ▶️")
     summary = api.last(head.id).text or ""
+    assert summary.endswith(_t(world, "works.summary.next"))  # begun, no end: no reminder
     assert (
         "À partir du lundi 2 mars 2026\nToute l'école est concernée\nPas de photo ni de plan"
         in (summary)
     )
     api.clear()
     await api.tap(head, api.last(head.id), "✅ Envoyer à la SEM : locaux partagés")
-    assert world.texts(head)[-1].startswith(
+    assert world.texts(head)[-1] == (
         "✅ N-2026-0001 — Locaux partagés, École du Soleil : la SEM est prévenue.\n"
-        "L'organisme (Saint-Étienne) a reçu ses recommandations"
+        "L'organisme (Saint-Étienne) a reçu ses recommandations, à transmettre à qui réalise "
+        "les travaux.\n"
+        "Une question : répondez à ce message pour écrire à la SEM."
     )
     assert "Matériel de la SEM concerné : 5 sur 5" in world.last_text(staff)
     [notice] = await _notices(world)

@@ -30,6 +30,7 @@ from handlers.telegram import (
     rounds,
     staff,
     stock,
+    works,
 )
 from handlers.telegram.common import quiet_per_message_warning
 
@@ -86,6 +87,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
     # Notices (works, fibre, class changes, the school network): the taps on their cards.
     application.add_handlers(notice_card.handlers(), group=MAIN)
+    # Works, shared premises and moves (/travaux), fibre news (/fibre): told by a body's
+    # agent or a school's head (art. 2).
+    application.add_handlers(works.conversations(), group=MAIN)
 
     # SEM's stock (art. 1): /stock, the reassignment dialogue (« Réattribuer »,
     # /reattribuer), the receiving head's « ✅ Reçu » and staff's cancel before reception.

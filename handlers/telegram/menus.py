@@ -23,6 +23,8 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("signaler", ("report",), Action.REPORT_CLAIM),
     Command("collecte", ("collect",), Action.FLAG_EQUIPMENT),
+    Command("travaux", ("works",), Action.NOTIFY_WORKS),
+    Command("fibre", ("fiber",), Action.NOTIFY_WORKS),
     Command("sinistre", ("claim",)),
     Command("mes_dossiers", ("my_tickets",)),
     Command("file", ("queue",), Action.TRIAGE),

@@ -22,7 +22,15 @@ from bot.domain.roles import Role, can
 from bot.services import claims, collections, equipment_moves
 from handlers.telegram.menus import COMMANDS, UNREGISTERED, Command
 from handlers.telegram.offline import SimUser
-from storage.models import CollectionItem, Equipment, Person, Reassignment, Ticket
+from storage.models import (
+    CollectionItem,
+    Equipment,
+    Notice,
+    Person,
+    Reassignment,
+    School,
+    Ticket,
+)
 from tests.conversations.conftest import World
 
 ROLES: tuple[Role | None, ...] = (None, Role.TEACHER, Role.DIRECTOR, Role.COMMUNE, Role.STAFF)
@@ -345,3 +353,56 @@ async def test_a_flaggings_buttons_answer_only_the_roles_and_scope_they_are_for(
         answer = await _answer_to_forged(world, claude, data)
         assert answer == i18n.t("fr", "common.stale_button"), data
     assert await decisions() == [None, None]
+
+
+async def test_forged_works_and_fibre_buttons_change_nothing(world: World) -> None:
+    """/travaux and /fibre (art. 2): a school button of another body's school is refused
+    at the school step; outside the dialogue, or at another step, any of their buttons is
+    stale; a teacher has neither dialogue. No notice is written."""
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    claude = await world.registered("Claude", Role.COMMUNE)  # Saint-Étienne: two schools
+    luc = await world.registered("Luc", Role.DIRECTOR, school="0420002Z")
+    i18n = world.app.bot_data["services"].i18n
+    stale = i18n.t("fr", "common.stale_button")
+    out_of_scope = i18n.t("fr", "notice.error.school_out_of_scope")
+    async with world.db.uow() as uow:
+        forges = await uow.session.scalar(select(School.id).where(School.uai == "0420003A"))
+    buttons = (
+        f"wrk:school:{forges}",
+        "wrk:kind:move",
+        "wrk:open",
+        "wrk:whole",
+        "wrk:files:done",
+        "wrk:send:0123abcd",
+        "wrk:fix:rooms",
+        f"fib:school:{forges}",
+        "fib:news:eligible",
+        "fib:skip",
+        "fib:send:0123abcd",
+    )
+    for user in (zoe, claude, luc):
+        for data in buttons:
+            answer = await _answer_to_forged(world, user, data)
+            assert answer == stale, (user.first_name, data, answer)
+    for command, prefix in (("/travaux", "wrk"), ("/fibre", "fib")):
+        await world.api.send_text(zoe, command)
+        assert world.last_text(zoe) == i18n.t("fr", "common.error.forbidden")
+        await world.api.send_text(claude, command)  # the school step: Soleil or Lune
+        world.api.clear()
+        asked = world.api.last(claude.id)
+        forged = await world.api.forge_callback(
+            claude, asked.message_id, f"{prefix}:school:{forges}"
+        )
+        assert world.api.callback_answer(forged) == {
+            "text": out_of_scope,
+            "show_alert": True,
+        }
+        await world.api.send_text(luc, command)  # one school: straight to the next step
+        world.api.clear()
+        await world.api.forge_callback(
+            luc, world.api.last(luc.id).message_id, f"{prefix}:send:0123abcd"
+        )
+        assert stale in [str(s.params.get("text")) for s in world.api.sent], command
+        await world.api.send_text(luc, "/annuler")
+    async with world.db.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Notice)) == 0

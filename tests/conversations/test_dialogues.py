@@ -106,6 +106,8 @@ async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
         "round_plan": timedelta(hours=1),
         "round_act": timedelta(hours=1),
         "round_other_date": timedelta(hours=1),
+        "notice_works": timedelta(hours=1),
+        "notice_fibre": timedelta(hours=1),
     }
     assert timeout_of("anything_else") == timedelta(hours=1)
 

@@ -1,8 +1,9 @@
 """Random play of every other dialogue: the claim report (/signaler), staff's reply or
-note from a dossier, /inviter, /annonce and the reassignment of an item of SEM's stock
-(« Réattribuer », /reattribuer). Whatever a person taps or types, in whatever
-order, the bot answers, never fails, never sends what Telegram would refuse, keeps a
-person in one dialogue at a time, and stays in a state the dialogue has.
+note from a dossier, /inviter, /annonce, the reassignment of an item of SEM's stock
+(« Réattribuer », /reattribuer), /collecte and the body's removal, /travaux and /fibre.
+Whatever a person taps or types, in whatever order, the bot answers, never fails, never
+sends what Telegram would refuse, keeps a person in one dialogue at a time, and stays in
+a state the dialogue has.
 
 Each example is a fresh bot on a copy of a prepared database (a pledged theft claim, a
 teacher, a director, a commune agent and staff, and a stranger who never registered).
@@ -63,7 +64,8 @@ REPORT, WRITE, INVITE, ANNOUNCE = "claim_report", "staff_write", "staff_invite",
 STOCK = "stock_reassign"
 FLAG, REMOVAL = "collection_flag", "collection_removal"  # /collecte, the body's removal
 WITHDRAW = "collection_withdraw"  # « Retirer le signalement » on a flagging's card
-COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK, FLAG, REMOVAL, WITHDRAW}
+WORKS, FIBRE = "notice_works", "notice_fibre"  # /travaux, /fibre
+COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK, FLAG, REMOVAL, WITHDRAW, WORKS, FIBRE}
 
 # Registered by _prepare, in this order (the stranger never registers).
 PEOPLE = {
@@ -109,6 +111,14 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("director", "text", "/reattribuer SEM-0004 0420002Z", STOCK, False),
     ("stranger", "text", "/collecte", FLAG, False),
     ("teacher", "forge", f"col:rm:{COLLECTION}", REMOVAL, False),
+    ("agent", "text", "/travaux", WORKS, True),
+    ("director", "text", "/travaux", WORKS, True),
+    ("agent", "text", "/fibre", FIBRE, True),
+    ("staff", "text", "/works", WORKS, True),
+    ("director", "text", "/fiber", FIBRE, True),
+    ("teacher", "text", "/travaux", WORKS, False),
+    ("teacher", "text", "/fibre", FIBRE, False),
+    ("stranger", "text", "/travaux", WORKS, False),
     ("teacher", "forge", f"col:wd:{COLLECTION}", WITHDRAW, True),
     ("director", "forge", f"col:wd:{COLLECTION}", WITHDRAW, True),
     ("stranger", "forge", f"col:wd:{COLLECTION}", WITHDRAW, False),
@@ -117,6 +127,8 @@ REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
 FLAG_START: Start = ("teacher", "text", "/collecte", FLAG, True)
 ANNOUNCE_START: Start = ("staff", "text", "/annonce", ANNOUNCE, True)
 REPORT_START: Start = ("teacher", "text", "/signaler", REPORT, True)
+WORKS_START: Start = ("agent", "text", "/travaux", WORKS, True)
+FIBRE_START: Start = ("agent", "text", "/fibre", FIBRE, True)
 
 
 def _own(start: Start) -> int:
@@ -233,6 +245,28 @@ GOOD: dict[tuple[str, object], list[Move]] = {
     (REMOVAL, "col_rm_confirm"): [("press", "col:rmok:"), ("press", "col:rmno:")],
     (WITHDRAW, "col_wd_reason"): [("text", "Il fonctionne <de nouveau>"), ("text", " … ")],
     (WITHDRAW, "col_wd_confirm"): [("press", "col:wdok:"), ("press", "col:wdno:")],
+    (WORKS, "wrk_school"): [("press", "wrk:school:"), ("text", "soleil"), ("text", "zzz")],
+    (WORKS, "wrk_kind"): [("press", "wrk:kind:"), ("press", "wrk:kind:move"), ("tap", 1)],
+    (WORKS, "wrk_description"): [("text", "Peinture <b>des</b> salles & sols")],
+    (WORKS, "wrk_start"): [
+        ("text", "13/04/2026"),
+        ("text", "13 avril"),
+        ("text", "31/02/2026"),
+        ("text", "02/03/2026"),
+    ],
+    (WORKS, "wrk_end"): [("press", "wrk:open"), ("text", "24/04/2026"), ("text", "01/04/2026")],
+    (WORKS, "wrk_rooms"): [("press", "wrk:whole"), ("text", "Salle 2, CM1")],
+    (WORKS, "wrk_move"): [
+        ("text", "0420003A"),
+        ("text", "12 rue des Écoles"),
+        ("text", "0420001Y"),
+    ],
+    (WORKS, "wrk_files"): [("photo", None), ("document", None), ("press", "wrk:files:done")],
+    (WORKS, "wrk_summary"): [("press", "wrk:send:"), ("press", "wrk:fix"), ("press", "wrk:fix:")],
+    (FIBRE, "fib_school"): [("press", "fib:school:"), ("text", "lune")],
+    (FIBRE, "fib_news"): [("press", "fib:news:")],
+    (FIBRE, "fib_comment"): [("text", "Orange <en mai> & juin"), ("press", "fib:skip")],
+    (FIBRE, "fib_confirm"): [("press", "fib:send:"), ("press", "fib:abort")],
 }
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
@@ -261,6 +295,17 @@ FORWARD: dict[tuple[str, object], list[Move]] = {
     (REMOVAL, "col_rm_confirm"): [("press", "col:rmok:")],
     (WITHDRAW, "col_wd_reason"): [("text", "Il fonctionne de nouveau")],
     (WITHDRAW, "col_wd_confirm"): [("press", "col:wdok:")],
+    (WORKS, "wrk_school"): [("press", "wrk:school:"), ("text", "soleil")],
+    (WORKS, "wrk_kind"): [("tap", 4), ("tap", 1), ("tap", 0)],  # a move, then others
+    (WORKS, "wrk_start"): [("text", "13/04/2026")],
+    (WORKS, "wrk_end"): [("press", "wrk:open"), ("text", "24/04/2026")],
+    (WORKS, "wrk_rooms"): [("press", "wrk:whole"), ("text", "Salle 2")],
+    (WORKS, "wrk_move"): [("text", "0420003A")],
+    (WORKS, "wrk_files"): [("press", "wrk:files:done"), ("photo", None)],
+    (WORKS, "wrk_summary"): [("press", "wrk:send:")],
+    (FIBRE, "fib_school"): [("press", "fib:school:"), ("text", "soleil")],
+    (FIBRE, "fib_comment"): [("press", "fib:skip"), ("text", "Orange")],
+    (FIBRE, "fib_confirm"): [("press", "fib:send:")],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 5)),
@@ -541,6 +586,14 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
     @example(plan=(STARTS.index(ANNOUNCE_START), [], [("tap", 3), ("good", 0)]))  # one commune
     @example(plan=(STARTS.index(REPORT_START), [0], [("good", 7), ("good", 0)]))
     @example(plan=(STARTS.index(REPORT_START), [0], [("restart", _own(REPORT_START))]))
+    # /travaux to its summary (a move: every step), corrected, and /fibre to its end.
+    @example(plan=(STARTS.index(WORKS_START), [0] * 9, [("good", 4), ("good", 5)]))
+    @example(plan=(STARTS.index(FIBRE_START), [0] * 4, [("good", 3)]))
+    # Refused starts the draws may miss.
+    @example(
+        plan=(STARTS.index(("teacher", "forge", f"col:rm:{COLLECTION}", REMOVAL, False)), [], [])
+    )
+    @example(plan=(STARTS.index(("teacher", "text", "/fibre", FIBRE, False)), [], []))
     def play(plan: Plan) -> None:
         # A file of its own: an example that fails leaves its engine's journal behind.
         path = tmp_path / f"fuzz-{next(numbers)}.sqlite3"

@@ -23,6 +23,7 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("signaler", ("report",), Action.REPORT_CLAIM),
     Command("collecte", ("collect",), Action.FLAG_EQUIPMENT),
+    Command("classe", ("class",), Action.NOTIFY_CLASS_CHANGE),
     Command("sinistre", ("claim",)),
     Command("mes_dossiers", ("my_tickets",)),
     Command("file", ("queue",), Action.TRIAGE),
@@ -34,6 +35,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("tournees", ("rounds",), Action.MANAGE_EQUIPMENT),
     Command("stock", (), Action.MANAGE_EQUIPMENT),
     Command("reattribuer", ("reassign",), Action.MANAGE_EQUIPMENT),
+    Command("formations", ("trainings",), Action.MANAGE_NOTICES),
     Command("export", (), Action.TRIAGE),
     Command("repondre", ("reply",), Action.TRIAGE),
     Command("note", (), Action.TRIAGE),

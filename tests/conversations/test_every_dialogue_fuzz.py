@@ -17,6 +17,8 @@ not modified", a button tapped again that changes nothing, which the bot lets pa
 and nobody saw the internal error message. The run is derandomised (the same examples
 each time) and must reach every state of every dialogue it covers.
 
+/classe (a class opening or closure, a head's change of post) is played here too.
+
 The follow-up dialogues of a claim are played by test_dialogue_fuzz.py, the rounds' by
 test_rounds_fuzz.py; every other
 ConversationHandler the Application registers must be played here (a new one fails
@@ -62,7 +64,8 @@ pytestmark = pytest.mark.filterwarnings(
 REPORT, WRITE, INVITE, ANNOUNCE = "claim_report", "staff_write", "staff_invite", "staff_announce"
 STOCK = "stock_reassign"
 FLAG, REMOVAL = "collection_flag", "collection_removal"  # /collecte, the body's removal
-COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK, FLAG, REMOVAL}
+CLASS = "class_change"  # /classe: a class opening or closure, a head's change of post
+COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK, FLAG, REMOVAL, CLASS}
 
 # Registered by _prepare, in this order (the stranger never registers).
 PEOPLE = {
@@ -108,11 +111,17 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("director", "text", "/reattribuer SEM-0004 0420002Z", STOCK, False),
     ("stranger", "text", "/collecte", FLAG, False),
     ("teacher", "forge", f"col:rm:{COLLECTION}", REMOVAL, False),
+    ("director", "text", "/classe", CLASS, True),
+    ("agent", "text", "/classe", CLASS, True),
+    ("staff", "text", "/class", CLASS, True),
+    ("teacher", "text", "/classe", CLASS, False),
+    ("stranger", "text", "/class", CLASS, False),
 ]
 REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
 FLAG_START: Start = ("teacher", "text", "/collecte", FLAG, True)
 ANNOUNCE_START: Start = ("staff", "text", "/annonce", ANNOUNCE, True)
 REPORT_START: Start = ("teacher", "text", "/signaler", REPORT, True)
+CLASS_START: Start = ("director", "text", "/classe", CLASS, True)
 
 
 def _own(start: Start) -> int:
@@ -227,6 +236,35 @@ GOOD: dict[tuple[str, object], list[Move]] = {
     (FLAG, "col_summary"): [("press", "col:send:"), ("press", "col:fix"), ("press", "col:fix:")],
     (REMOVAL, "col_rm_reference"): [("text", "DEC-2026-118"), ("press", "col:noref")],
     (REMOVAL, "col_rm_confirm"): [("press", "col:rmok:"), ("press", "col:rmno:")],
+    (CLASS, "cls_school"): [("press", "cls:school:"), ("text", "soleil"), ("text", "zzz")],
+    (CLASS, "cls_change"): [
+        ("press", "cls:chg:closing"),
+        ("press", "cls:chg:opening"),
+        ("press", "cls:chg:post"),
+    ],
+    (CLASS, "cls_note"): [("text", "Nouvelle <directrice> & un adjoint")],
+    (CLASS, "cls_name"): [("text", "CM1 <B> & C"), ("text", "  ")],
+    (CLASS, "cls_level"): [
+        ("press", "cls:lvl:"),
+        ("press", "cls:lvl:other"),
+        ("text", "CE2-CM1"),
+    ],
+    (CLASS, "cls_date"): [
+        ("press", "cls:day:proposed"),
+        ("text", "01/09/2026"),
+        ("text", "09/03/2026"),  # a closure in the past: refused, asked again
+        ("text", "15/06/2031"),
+    ],
+    (CLASS, "cls_items"): [
+        ("press", "cls:item:"),
+        ("text", "SEM-0003"),
+        ("text", "SEM-0002 INCONNU-7 SEM-0101 COM-0001"),
+        ("press", "cls:page:"),
+        ("press", "cls:items:done"),
+        ("press", "cls:items:none"),
+    ],
+    (CLASS, "cls_place"): [("text", "Bureau <de> la direction & salle 3")],
+    (CLASS, "cls_summary"): [("press", "cls:send:")],
 }
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
@@ -253,6 +291,15 @@ FORWARD: dict[tuple[str, object], list[Move]] = {
     (FLAG, "col_photos"): [("press", "col:photos:done")],
     (FLAG, "col_summary"): [("press", "col:send:")],
     (REMOVAL, "col_rm_confirm"): [("press", "col:rmok:")],
+    (CLASS, "cls_school"): [("press", "cls:school:"), ("text", "soleil")],
+    (CLASS, "cls_change"): [("press", "cls:chg:")],  # opening, closing, a change of post
+    (CLASS, "cls_level"): [("press", "cls:lvl:C")],
+    (CLASS, "cls_date"): [("press", "cls:day:proposed")],
+    (CLASS, "cls_items"): [
+        ("done", "cls:items:done"),
+        ("press", "cls:item:"),
+        ("press", "cls:items:none"),
+    ],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 5)),
@@ -519,6 +566,14 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
     @example(plan=(STARTS.index(ANNOUNCE_START), [], [("tap", 3), ("good", 0)]))  # one commune
     @example(plan=(STARTS.index(REPORT_START), [0], [("good", 7), ("good", 0)]))
     @example(plan=(STARTS.index(REPORT_START), [0], [("restart", _own(REPORT_START))]))
+    @example(plan=(STARTS.index(("agent", "text", "/signaler", REPORT, True)), [0, 0], []))
+    @example(plan=(STARTS.index(REPORT_START), [0] * 9, []))  # to its files and summary
+    # /classe: a closure with an item to its summary, a change of post, and its refusals.
+    @example(plan=(STARTS.index(CLASS_START), [1] * 8, [("good", 0)]))
+    @example(plan=(STARTS.index(CLASS_START), [2, 0], [("good", 0)]))
+    @example(plan=(STARTS.index(("agent", "text", "/classe", CLASS, True)), [1] * 5, []))
+    @example(plan=(STARTS.index(("teacher", "text", "/classe", CLASS, False)), [], []))
+    @example(plan=(STARTS.index(("stranger", "text", "/class", CLASS, False)), [], []))
     def play(plan: Plan) -> None:
         # A file of its own: an example that fails leaves its engine's journal behind.
         path = tmp_path / f"fuzz-{next(numbers)}.sqlite3"

@@ -275,7 +275,7 @@ async def test_staff_list_the_training_needs_mark_one_done_and_export_them(world
 
     await api.send_text(staff, "/trainings")
     texts = world.texts(staff)[before:]
-    assert texts[0].startswith("🎓 Besoins de formation en attente : 2, par école.")
+    assert texts[0].startswith("🎓 2 besoins de formation en attente, par école.")
     listing = api.messages(staff.id)[before + 1]
     assert (listing.text or "").splitlines() == [
         "🏫 École du Soleil (0420001Y), Saint-Étienne",
@@ -306,7 +306,7 @@ async def test_staff_list_the_training_needs_mark_one_done_and_export_them(world
     }
     # Only one need is left open.
     await api.send_text(staff, "/formations")
-    assert "en attente : 1" in world.texts(staff)[-3]
+    assert world.texts(staff)[-3].startswith("🎓 1 besoin de formation en attente, par école.")
 
     # The export, for the Education Nationale's correspondent: every need, done or not.
     await api.tap(staff, api.last(staff.id), "📥 Export")

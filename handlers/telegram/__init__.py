@@ -18,6 +18,7 @@ from handlers.telegram import (
     admin,
     claim_follow,
     claims,
+    classes,
     collection_card,
     collections,
     dialogues,
@@ -90,6 +91,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Works, shared premises and moves (/travaux), fibre news (/fibre): told by a body's
     # agent or a school's head (art. 2).
     application.add_handlers(works.conversations(), group=MAIN)
+
+    # Class openings and closures, a head's change of post (/classe), and the training
+    # needs they record (/formations, staff: « Fait », the export).
+    application.add_handlers([classes.conversation(), *classes.handlers()], group=MAIN)
 
     # SEM's stock (art. 1): /stock, the reassignment dialogue (« Réattribuer »,
     # /reattribuer), the receiving head's « ✅ Reçu » and staff's cancel before reception.

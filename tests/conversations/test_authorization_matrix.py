@@ -406,3 +406,38 @@ async def test_forged_works_and_fibre_buttons_change_nothing(world: World) -> No
         await world.api.send_text(luc, "/annuler")
     async with world.db.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Notice)) == 0
+
+
+async def test_class_change_and_training_buttons_answer_only_those_they_are_for(
+    world: World,
+) -> None:
+    """/classe's school and « Changement de poste » buttons, forged by a body's agent for
+    another body's school or for a head's choice; /formations' « Fait » and « Export »
+    forged by everyone but staff: refused in words, nothing written."""
+    from storage.models import Notice, TrainingNeed
+
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    dora = await world.registered("Dora", Role.DIRECTOR)
+    claude = await world.registered("Claude", Role.COMMUNE)
+    dana = await world.registered("Dana", Role.COMMUNE, commune="42095")
+    i18n = world.app.bot_data["services"].i18n
+    forbidden = i18n.t("fr", "common.error.forbidden")
+    for user in (zoe, dora, claude, dana):
+        for data in ("trn:done:1", "trn:export"):
+            answer = await _answer_to_forged(world, user, data)
+            assert answer == forbidden, (user.first_name, data, answer)
+    # Claude (Saint-Étienne) at the school step: Firminy's school is not his.
+    await world.api.send_text(claude, "/classe")
+    schools = world.api.last(claude.id)
+    world.api.clear()
+    await world.api.forge_callback(claude, schools.message_id, f"cls:school:{world.ids['forges']}")
+    said = [str(s.params.get("text", "")) for s in world.api.sent if s.params.get("text")]
+    assert said == [i18n.t("fr", "notice.error.school_out_of_scope")], said
+    await world.api.send_text(claude, "/annuler")
+    # Ids that are not numbers are not trusted either.
+    for data in ("trn:done:abc", f"trn:done:{10**12}", "cls:school:x"):
+        answer = await _answer_to_forged(world, claude, data)
+        assert answer == i18n.t("fr", "common.stale_button"), data
+    async with world.db.uow() as uow:
+        assert (await uow.session.scalars(select(Notice))).all() == []
+        assert (await uow.session.scalars(select(TrainingNeed))).all() == []

@@ -18,6 +18,8 @@ not modified", a button tapped again that changes nothing, which the bot lets pa
 and nobody saw the internal error message. The run is derandomised (the same examples
 each time) and must reach every state of every dialogue it covers.
 
+/classe (a class opening or closure, a head's change of post) is played here too.
+
 The follow-up dialogues of a claim are played by test_dialogue_fuzz.py, the rounds' by
 test_rounds_fuzz.py; every other
 ConversationHandler the Application registers must be played here (a new one fails
@@ -65,7 +67,8 @@ STOCK = "stock_reassign"
 FLAG, REMOVAL = "collection_flag", "collection_removal"  # /collecte, the body's removal
 WITHDRAW = "collection_withdraw"  # « Retirer le signalement » on a flagging's card
 WORKS, FIBRE = "notice_works", "notice_fibre"  # /travaux, /fibre
-COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK, FLAG, REMOVAL, WITHDRAW, WORKS, FIBRE}
+CLASS = "class_change"  # /classe: a class opening or closure, a head's change of post
+COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK, FLAG, REMOVAL, WITHDRAW, WORKS, FIBRE, CLASS}
 
 # Registered by _prepare, in this order (the stranger never registers).
 PEOPLE = {
@@ -122,6 +125,11 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("teacher", "forge", f"col:wd:{COLLECTION}", WITHDRAW, True),
     ("director", "forge", f"col:wd:{COLLECTION}", WITHDRAW, True),
     ("stranger", "forge", f"col:wd:{COLLECTION}", WITHDRAW, False),
+    ("director", "text", "/classe", CLASS, True),
+    ("agent", "text", "/classe", CLASS, True),
+    ("staff", "text", "/class", CLASS, True),
+    ("teacher", "text", "/classe", CLASS, False),
+    ("stranger", "text", "/class", CLASS, False),
 ]
 REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
 FLAG_START: Start = ("teacher", "text", "/collecte", FLAG, True)
@@ -129,6 +137,7 @@ ANNOUNCE_START: Start = ("staff", "text", "/annonce", ANNOUNCE, True)
 REPORT_START: Start = ("teacher", "text", "/signaler", REPORT, True)
 WORKS_START: Start = ("agent", "text", "/travaux", WORKS, True)
 FIBRE_START: Start = ("agent", "text", "/fibre", FIBRE, True)
+CLASS_START: Start = ("director", "text", "/classe", CLASS, True)
 
 
 def _own(start: Start) -> int:
@@ -267,6 +276,35 @@ GOOD: dict[tuple[str, object], list[Move]] = {
     (FIBRE, "fib_news"): [("press", "fib:news:")],
     (FIBRE, "fib_comment"): [("text", "Orange <en mai> & juin"), ("press", "fib:skip")],
     (FIBRE, "fib_confirm"): [("press", "fib:send:"), ("press", "fib:abort")],
+    (CLASS, "cls_school"): [("press", "cls:school:"), ("text", "soleil"), ("text", "zzz")],
+    (CLASS, "cls_change"): [
+        ("press", "cls:chg:closing"),
+        ("press", "cls:chg:opening"),
+        ("press", "cls:chg:post"),
+    ],
+    (CLASS, "cls_note"): [("text", "Nouvelle <directrice> & un adjoint")],
+    (CLASS, "cls_name"): [("text", "CM1 <B> & C"), ("text", "  ")],
+    (CLASS, "cls_level"): [
+        ("press", "cls:lvl:"),
+        ("press", "cls:lvl:other"),
+        ("text", "CE2-CM1"),
+    ],
+    (CLASS, "cls_date"): [
+        ("press", "cls:day:proposed"),
+        ("text", "01/09/2026"),
+        ("text", "09/03/2026"),  # a closure in the past: refused, asked again
+        ("text", "15/06/2031"),
+    ],
+    (CLASS, "cls_items"): [
+        ("press", "cls:item:"),
+        ("text", "SEM-0003"),
+        ("text", "SEM-0002 INCONNU-7 SEM-0101 COM-0001"),
+        ("press", "cls:page:"),
+        ("press", "cls:items:done"),
+        ("press", "cls:items:none"),
+    ],
+    (CLASS, "cls_place"): [("text", "Bureau <de> la direction & salle 3")],
+    (CLASS, "cls_summary"): [("press", "cls:send:")],
 }
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
@@ -306,6 +344,15 @@ FORWARD: dict[tuple[str, object], list[Move]] = {
     (FIBRE, "fib_school"): [("press", "fib:school:"), ("text", "soleil")],
     (FIBRE, "fib_comment"): [("press", "fib:skip"), ("text", "Orange")],
     (FIBRE, "fib_confirm"): [("press", "fib:send:")],
+    (CLASS, "cls_school"): [("press", "cls:school:"), ("text", "soleil")],
+    (CLASS, "cls_change"): [("press", "cls:chg:")],  # opening, closing, a change of post
+    (CLASS, "cls_level"): [("press", "cls:lvl:C")],
+    (CLASS, "cls_date"): [("press", "cls:day:proposed")],
+    (CLASS, "cls_items"): [
+        ("done", "cls:items:done"),
+        ("press", "cls:item:"),
+        ("press", "cls:items:none"),
+    ],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 5)),
@@ -590,10 +637,19 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
     @example(plan=(STARTS.index(WORKS_START), [0] * 9, [("good", 4), ("good", 5)]))
     @example(plan=(STARTS.index(FIBRE_START), [0] * 4, [("good", 3)]))
     # Refused starts the draws may miss.
+    @example(plan=(STARTS.index(("teacher", "text", "/inviter", INVITE, False)), [], []))
     @example(
         plan=(STARTS.index(("teacher", "forge", f"col:rm:{COLLECTION}", REMOVAL, False)), [], [])
     )
     @example(plan=(STARTS.index(("teacher", "text", "/fibre", FIBRE, False)), [], []))
+    @example(plan=(STARTS.index(("agent", "text", "/signaler", REPORT, True)), [0, 0], []))
+    @example(plan=(STARTS.index(REPORT_START), [0] * 9, []))  # to its files and summary
+    # /classe: a closure with an item to its summary, a change of post, and its refusals.
+    @example(plan=(STARTS.index(CLASS_START), [1] * 8, [("good", 0)]))
+    @example(plan=(STARTS.index(CLASS_START), [2, 0], [("good", 0)]))
+    @example(plan=(STARTS.index(("agent", "text", "/classe", CLASS, True)), [1] * 5, []))
+    @example(plan=(STARTS.index(("teacher", "text", "/classe", CLASS, False)), [], []))
+    @example(plan=(STARTS.index(("stranger", "text", "/class", CLASS, False)), [], []))
     def play(plan: Plan) -> None:
         # A file of its own: an example that fails leaves its engine's journal behind.
         path = tmp_path / f"fuzz-{next(numbers)}.sqlite3"
@@ -603,6 +659,11 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
         finally:
             for leftover in tmp_path.glob(f"{path.name}*"):
                 leftover.unlink()
+
+    # Every refused start is played once whatever the draws (which change with each start
+    # or example added).
+    for index in sorted(REFUSED):
+        play = example(plan=(index, [], []))(play)
 
     prepared = tmp_path / "prepared.sqlite3"
     shutil.copyfile(sqlite_template, prepared)

@@ -23,6 +23,7 @@ from handlers.telegram import (
     dialogues,
     errors,
     holds,
+    network,
     notice_card,
     registration,
     relay,
@@ -86,6 +87,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
     # Notices (works, fibre, class changes, the school network): the taps on their cards.
     application.add_handlers(notice_card.handlers(), group=MAIN)
+    # The school network (art. 2): staff's /reseau asks a body to unplug its equipment;
+    # staff plan a collection of the rooms' SEM items from a works notice (its card).
+    application.add_handlers([network.conversation(), *notice_card.conversations()], group=MAIN)
 
     # SEM's stock (art. 1): /stock, the reassignment dialogue (« Réattribuer »,
     # /reattribuer), the receiving head's « ✅ Reçu » and staff's cancel before reception.

@@ -34,6 +34,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("tournees", ("rounds",), Action.MANAGE_EQUIPMENT),
     Command("stock", (), Action.MANAGE_EQUIPMENT),
     Command("reattribuer", ("reassign",), Action.MANAGE_EQUIPMENT),
+    Command("reseau", ("network",), Action.MANAGE_NOTICES),
     Command("export", (), Action.TRIAGE),
     Command("repondre", ("reply",), Action.TRIAGE),
     Command("note", (), Action.TRIAGE),

@@ -105,6 +105,8 @@ async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
         "round_plan": timedelta(hours=1),
         "round_act": timedelta(hours=1),
         "round_other_date": timedelta(hours=1),
+        "notice_network": timedelta(hours=1),
+        "notice_collect": timedelta(hours=1),
     }
     assert timeout_of("anything_else") == timedelta(hours=1)
 

@@ -1,8 +1,10 @@
 """Random play of every other dialogue: the claim report (/signaler), staff's reply or
-note from a dossier, /inviter, /annonce and the reassignment of an item of SEM's stock
-(« Réattribuer », /reattribuer). Whatever a person taps or types, in whatever
-order, the bot answers, never fails, never sends what Telegram would refuse, keeps a
-person in one dialogue at a time, and stays in a state the dialogue has.
+note from a dossier, /inviter, /annonce, the reassignment of an item of SEM's stock
+(« Réattribuer », /reattribuer), the school network's request (/reseau) and the collection
+staff plan from a works notice (« Collecter le matériel des salles »). Whatever a person
+taps or types, in whatever order, the bot answers, never fails, never sends what Telegram
+would refuse, keeps a person in one dialogue at a time, and stays in a state the dialogue
+has.
 
 Each example is a fresh bot on a copy of a prepared database (a pledged theft claim, a
 teacher, a director, a commune agent and staff, and a stranger who never registered).
@@ -33,22 +35,25 @@ import asyncio
 import itertools
 import logging
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from telegram import Update
 from telegram.ext import ConversationHandler
 
+from bot.domain.notices import WorksKind
 from bot.domain.roles import Role
-from bot.services import equipment_moves
+from bot.services import equipment_moves, notices
 from handlers.telegram import admin
 from handlers.telegram.claim_follow import FOLLOW_UPS
 from handlers.telegram.offline import SimUser
 from handlers.telegram.rounds import ROUND_DIALOGUES
-from storage.models import Equipment
+from storage.models import Equipment, Person
 from tests.conversations.conftest import World, a_world
 from tests.conversations.test_bodies import _private_school_under_an_ogec
 from tests.conversations.test_claim_follow_steps import _pledged
@@ -62,7 +67,8 @@ pytestmark = pytest.mark.filterwarnings(
 REPORT, WRITE, INVITE, ANNOUNCE = "claim_report", "staff_write", "staff_invite", "staff_announce"
 STOCK = "stock_reassign"
 FLAG, REMOVAL = "collection_flag", "collection_removal"  # /collecte, the body's removal
-COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK, FLAG, REMOVAL}
+NETWORK, COLLECT = "notice_network", "notice_collect"  # /reseau, a works notice's collection
+COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK, FLAG, REMOVAL, NETWORK, COLLECT}
 
 # Registered by _prepare, in this order (the stranger never registers).
 PEOPLE = {
@@ -75,6 +81,7 @@ PEOPLE = {
 TICKET = 1  # the pledged claim's ticket, S-2026-0001
 IN_STOCK = {"SEM-0004": 4, "SEM-0005": 5}  # put in SEM's stock by _prepare (tag: id)
 COLLECTION = 2  # C-2026-0001: SEM's broken tablet and the commune's broken desktop
+NOTICE = 3  # N-2026-0001: works in « salle 5 », where SEM-0007 is
 
 # (who, how, what, the dialogue it starts, whether this person may start it)
 Start = tuple[str, str, str, str, bool]
@@ -108,6 +115,12 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("director", "text", "/reattribuer SEM-0004 0420002Z", STOCK, False),
     ("stranger", "text", "/collecte", FLAG, False),
     ("teacher", "forge", f"col:rm:{COLLECTION}", REMOVAL, False),
+    ("staff", "text", "/reseau 0420001Y Chaudière <mairie> & caméra", NETWORK, True),
+    ("staff", "forge", f"ntc:collect:{NOTICE}", COLLECT, True),
+    ("staff", "text", "/network 0420002Z Caméra", NETWORK, True),
+    ("teacher", "text", "/reseau 0420001Y Caméra", NETWORK, False),
+    ("agent", "forge", f"ntc:collect:{NOTICE}", COLLECT, False),
+    ("director", "forge", f"ntc:collect:{NOTICE}", COLLECT, False),
 ]
 REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
 FLAG_START: Start = ("teacher", "text", "/collecte", FLAG, True)
@@ -227,6 +240,10 @@ GOOD: dict[tuple[str, object], list[Move]] = {
     (FLAG, "col_summary"): [("press", "col:send:"), ("press", "col:fix"), ("press", "col:fix:")],
     (REMOVAL, "col_rm_reference"): [("text", "DEC-2026-118"), ("press", "col:noref")],
     (REMOVAL, "col_rm_confirm"): [("press", "col:rmok:"), ("press", "col:rmno:")],
+    (NETWORK, "net_confirm"): [("press", "net:ok:"), ("press", "net:no:")],
+    (COLLECT, "ntc_items"): [("press", "ntc:ct:"), ("press", "ntc:cdone")],
+    (COLLECT, "ntc_place"): [("text", "Salle des maîtres <placard> & co")],
+    (COLLECT, "ntc_confirm"): [("press", "ntc:cok:"), ("press", "ntc:cno:")],
 }
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
@@ -253,6 +270,9 @@ FORWARD: dict[tuple[str, object], list[Move]] = {
     (FLAG, "col_photos"): [("press", "col:photos:done")],
     (FLAG, "col_summary"): [("press", "col:send:")],
     (REMOVAL, "col_rm_confirm"): [("press", "col:rmok:")],
+    (NETWORK, "net_confirm"): [("press", "net:ok:")],
+    (COLLECT, "ntc_items"): [("done", "ntc:cdone"), ("press", "ntc:ct:")],
+    (COLLECT, "ntc_confirm"): [("press", "ntc:cok:")],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 5)),
@@ -327,6 +347,39 @@ async def _prepare(url: str) -> None:
         assert world.last_text(agent).startswith("📦 C-2026-0001"), world.last_text(agent)
         data = {d for row in world.api.last(agent.id).buttons for _, d in row}
         assert f"col:rm:{COLLECTION}" in data, data
+        # Works in « salle 5 », where SEM's own SEM-0007 is: staff may collect it.
+        async with world.db.uow() as uow:
+            uow.session.add(
+                Equipment(
+                    asset_tag="SEM-0007",
+                    school_id=world.ids["soleil"],
+                    type="laptop",
+                    model="ThinkPad E14",
+                    owner="sem",
+                    state="in_service",
+                    room="Salle 5",
+                    created_at=world.clock.now(),
+                    updated_at=world.clock.now(),
+                )
+            )
+            reporter = await uow.session.scalar(
+                select(Person.id).where(Person.full_name == "Claude")
+            )
+            await uow.commit()
+        assert reporter is not None
+        works = await notices.tell_works(
+            world.db,
+            notices.TellWorks(
+                reporter,
+                world.ids["soleil"],
+                WorksKind.RENOVATION,
+                "Peinture",
+                world.clock.now().date() + timedelta(days=30),
+                rooms="salle 5",
+            ),
+            world.clock.now(),
+        )
+        assert works.id == NOTICE and [i.asset_tag for i in works.equipment] == ["SEM-0007"]
 
 
 def _dialogues(world: World) -> list[ConversationHandler[Any]]:
@@ -528,6 +581,11 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
         finally:
             for leftover in tmp_path.glob(f"{path.name}*"):
                 leftover.unlink()
+
+    # Every refused start is played once whatever the draws (which change with each start
+    # or example added).
+    for index in sorted(REFUSED):
+        play = example(plan=(index, [], []))(play)
 
     prepared = tmp_path / "prepared.sqlite3"
     shutil.copyfile(sqlite_template, prepared)

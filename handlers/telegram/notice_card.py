@@ -278,7 +278,7 @@ def _item_rows(context: PneContext, current: steps.Draft) -> list[list[tuple[str
                 html.unescape(
                     context.t(
                         "notice.collect.ticked" if item.get("on") else "notice.collect.unticked",
-                        label=card.item_label(_room_item(item)),
+                        label=Safe(card.item_label(_room_item(item))),
                     )
                 ),
                 f"ntc:ct:{index}",

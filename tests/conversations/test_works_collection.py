@@ -26,6 +26,13 @@ async def test_staff_collect_the_rooms_items_from_a_works_notice(world: World) -
     head = await world.registered("Dominique", Role.DIRECTOR)
     staff = await world.registered("Sacha", Role.STAFF)
     await _room(world, "SEM-0005", "salle 2 (fond)")
+    async with world.db.uow() as uow:
+        visualiser = await uow.session.scalar(
+            select(Equipment).where(Equipment.asset_tag == "SEM-0005")
+        )
+        assert visualiser is not None
+        visualiser.model = "IPEVO <V4K> & co"
+        await uow.commit()
     await _works(world, "Claude")  # renovation of « salle 2 »: SEM-0004 and SEM-0005
 
     await api.send_text(staff, "/dossier N-2026-0001")
@@ -38,12 +45,12 @@ async def test_staff_collect_the_rooms_items_from_a_works_notice(world: World) -
     toggles = api.last(staff.id)
     assert toggles.button_texts == [
         "☑️ SEM-0004 (vidéoprojecteur, Epson EB) — Salle 2",
-        "☑️ SEM-0005 (visualiseur, IPEVO V4K) — salle 2 (fond)",
+        "☑️ SEM-0005 (visualiseur, IPEVO <V4K> & co) — salle 2 (fond)",
         "Continuer ▶️ (2 choisis)",
     ]
     await api.tap(staff, toggles, 1)  # the visualiser stays
     assert api.last(staff.id).button_texts[1:] == [
-        "⬜ SEM-0005 (visualiseur, IPEVO V4K) — salle 2 (fond)",
+        "⬜ SEM-0005 (visualiseur, IPEVO <V4K> & co) — salle 2 (fond)",
         "Continuer ▶️ (1 choisi)",
     ]
     await api.tap(staff, toggles, 0)

@@ -7,7 +7,7 @@ from bot.domain.notices import ClassChange, NoticeKind, WorksKind
 from bot.i18n import I18n, Safe
 from bot.services.claims import TimelineEntry
 from bot.services.delivery import Actions, actions
-from bot.services.notices import STATE_CLOSED, NoticeView, TrainingNeedView
+from bot.services.notices import STATE_CLOSED, NoticeView, RoomItem, TrainingNeedView
 
 # Equipment lines shown in a works notice; beyond, a count (the card stays readable).
 MAX_EQUIPMENT_LINES = 15
@@ -162,7 +162,32 @@ class NoticeCard:
                 rows.append([(self.t(f"notice.button.{key}"), f"ntc:fibre:{view.id}")])
             elif view.kind in (NoticeKind.WORKS, NoticeKind.CLASS) and view.acknowledged_at is None:
                 rows.append([(self.t("notice.button.acknowledge"), f"ntc:ack:{view.id}")])
+            if self.may_collect(view):
+                rows.append([(self.t("notice.button.collect"), f"ntc:collect:{view.id}")])
         return actions(rows)
+
+    @staticmethod
+    def may_collect(view: NoticeView) -> bool:
+        """Staff may plan a collection from works still open, with SEM's equipment in the
+        rooms concerned, when none is planned yet."""
+        return (
+            view.kind is NoticeKind.WORKS
+            and view.state != STATE_CLOSED
+            and bool(view.equipment)
+            and view.collection_id is None
+        )
+
+    def item_label(self, item: RoomItem) -> str:
+        """« SEM-0004 (vidéoprojecteur, Epson EB) — Salle 2 » (HTML-escaped, as every text
+        of the catalogs; unescape it for a button)."""
+        return self.t(
+            "notice.collect.item",
+            tag=item.asset_tag,
+            what=", ".join(
+                p for p in (self.i18n.equipment_type(self.lang, item.type), item.model) if p
+            ),
+            room=item.room or self.t("notice.card.room_unknown"),
+        )
 
     def body_actions(self, view: NoticeView) -> Actions:
         rows: list[list[tuple[str, str]]] = [[self.view_action(view)]]

@@ -12,21 +12,23 @@ built in ``bot.services.notice_notices``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from bot.domain import collections as collection_rules
 from bot.domain import notices as rules
-from bot.domain.collections import Condition
+from bot.domain.collections import Condition, Route
 from bot.domain.dates import PARIS, local_date, start_of_local_day
 from bot.domain.directory import normalize_uai
 from bot.domain.errors import DomainError
 from bot.domain.notices import ClassChange, FibreNews, NoticeKind, TrainingReason, WorksKind
 from bot.domain.roles import Action, Role, require
-from bot.services import access, collections, equipment_moves, reminders, tickets
+from bot.services import access, audiences, collections, equipment_moves, reminders, tickets
+from bot.services.audiences import Recipient
 from bot.services.claims import FileRef, SchoolRef, TimelineEntry
 from storage.models import (
     Attachment,
@@ -735,6 +737,46 @@ async def ask_disconnection(
         return await view_of(uow, await load(uow, ticket.id))
 
 
+@dataclass(frozen=True)
+class NetworkTarget:
+    """What ``/reseau`` is about to ask, shown in its confirmation."""
+
+    school_id: int
+    school_name: str
+    school_uai: str
+    commune_name: str
+    body_name: str
+    text: str
+
+
+async def network_target(db: Database, staff_id: int, uai: str, text: str) -> NetworkTarget:
+    """The school and its body a disconnection request would go to; nothing is written
+    (the same checks as :func:`ask_disconnection`, so the confirmation cannot promise
+    what the write would refuse)."""
+    description = rules.text_of(text, limit=rules.MAX_DESCRIPTION, code="description")
+    assert description is not None
+    async with db.uow() as uow:
+        person = await access.person(uow, staff_id)
+        require(person.role, Action.MANAGE_NOTICES)
+        school = await uow.directory.school_by_uai(normalize_uai(uai))
+        if school is None:
+            raise DomainError("notice.error.unknown_school", uai=uai.strip()[:12])
+        loaded = await uow.session.scalar(
+            select(School)
+            .where(School.id == school.id)
+            .options(selectinload(School.commune), selectinload(School.body))
+        )
+        assert loaded is not None
+        return NetworkTarget(
+            loaded.id,
+            loaded.name,
+            loaded.uai,
+            loaded.commune.name,
+            loaded.body.name,
+            description,
+        )
+
+
 async def confirm_disconnected(
     db: Database, agent_id: int, notice_id: int, now: datetime
 ) -> NoticeView:
@@ -749,6 +791,118 @@ async def confirm_disconnected(
         await _close(uow, notice, person, now)
         await uow.commit()
         return await view_of(uow, await load(uow, notice_id), timeline=True)
+
+
+# --------------------------------------------------------------------------- collection
+
+
+@dataclass(frozen=True)
+class WorksCollection:
+    """A collection planned from a works notice: the notice as it is now, the flagging
+    (for the collections' notices), and the school's heads, to be told SEM will come."""
+
+    notice: NoticeView
+    flagged: collections.Flagged
+    heads: tuple[Recipient, ...]
+
+
+def _may_collect(notice: Notice) -> None:
+    if notice.kind != NoticeKind.WORKS or notice.ticket.closed_at is not None:
+        raise DomainError("notice.error.collect_not_works")
+    if notice.collection_id is not None:
+        raise DomainError("notice.error.collect_already")
+
+
+async def collectable_items(db: Database, staff_id: int, notice_id: int) -> NoticeView:
+    """The works notice whose rooms' SEM items staff may collect (``equipment`` keeps
+    those in service only, which are the ones a flagging takes)."""
+    async with db.uow() as uow:
+        person = await access.person(uow, staff_id)
+        notice = await notice_for(uow, person, notice_id, Action.MANAGE_NOTICES)
+        _may_collect(notice)
+        view = await view_of(uow, notice)
+        in_service = set(
+            (
+                await uow.session.scalars(
+                    select(Equipment.asset_tag).where(
+                        Equipment.asset_tag.in_([i.asset_tag for i in view.equipment]),
+                        Equipment.state.in_(collections.FLAGGABLE_STATES),
+                    )
+                )
+            ).all()
+        )
+        kept = tuple(i for i in view.equipment if i.asset_tag in in_service)
+        if not kept:
+            raise DomainError("notice.error.collect_nothing")
+        return replace(view, equipment=kept)
+
+
+def _works_note(description: str) -> str:
+    """« travaux : <what> », within a flagged item's note."""
+    note = f"travaux : {description}".strip()
+    limit = collection_rules.MAX_NOTE
+    return note if len(note) <= limit else note[: limit - 1].rstrip() + "…"
+
+
+async def collection_from_works(
+    db: Database,
+    staff_id: int,
+    notice_id: int,
+    asset_tags: Sequence[str],
+    place: str,
+    now: datetime,
+) -> WorksCollection:
+    """Staff plan the collection of SEM's items of the rooms before works (art. 1): the
+    items, SEM's and in service at the notice's school, are flagged as unused in the
+    same transaction (the collections' rounds take them), the notice names the
+    collection, and its audit says so."""
+    async with db.uow() as uow:
+        person = await access.person(uow, staff_id)
+        notice = await notice_for(uow, person, notice_id, Action.MANAGE_NOTICES)
+        _may_collect(notice)
+        school = notice.ticket.school
+        assert school is not None
+        for tag in asset_tags:
+            equipment = await uow.directory.equipment_by_tag(tag.strip().upper())
+            if equipment is not None and equipment.owner != "sem":
+                raise DomainError("notice.error.collect_not_sem", tag=equipment.asset_tag)
+        note = _works_note(notice.description)
+        collection_id, routes = await collections.open_flagging(
+            uow,
+            person,
+            school,
+            collections.FlagEquipment(
+                reporter_id=person.id,
+                school_id=school.id,
+                items=tuple(
+                    collections.FlagItem(tag, Condition.UNUSED, note) for tag in asset_tags
+                ),
+                place=place,
+            ),
+            now,
+        )
+        notice.collection_id = collection_id
+        notice.ticket.updated_at = now
+        number = await uow.session.scalar(select(Ticket.number).where(Ticket.id == collection_id))
+        _audit(
+            uow,
+            notice.ticket,
+            person,
+            "notice.collection_planned",
+            now,
+            collection=number or "",
+            count=len(asset_tags),
+        )
+        await uow.commit()
+        collection = await collections.view_of(uow, await collections.load(uow, collection_id))
+        agents: tuple[Recipient, ...] = ()
+        if Route.BODY_REMOVES in routes or Route.BODY_KEEPS in routes:
+            agents = audiences.recipients(
+                await uow.people.body_agents(school.body_id), besides=person.id
+            )
+        heads = await audiences.school_people(uow, school.id)
+        view = await view_of(uow, await load(uow, notice_id), timeline=True)
+        return WorksCollection(view, collections.Flagged(collection, agents), heads)
 
 
 # --------------------------------------------------------------------------- following

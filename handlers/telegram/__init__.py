@@ -24,6 +24,7 @@ from handlers.telegram import (
     dialogues,
     errors,
     holds,
+    network,
     notice_card,
     registration,
     relay,
@@ -95,6 +96,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Class openings and closures, a head's change of post (/classe), and the training
     # needs they record (/formations, staff: « Fait », the export).
     application.add_handlers([classes.conversation(), *classes.handlers()], group=MAIN)
+
+    # The school network (art. 2): staff's /reseau asks a body to unplug its equipment;
+    # staff plan a collection of the rooms' SEM items from a works notice (its card).
+    application.add_handlers([network.conversation(), *notice_card.conversations()], group=MAIN)
 
     # SEM's stock (art. 1): /stock, the reassignment dialogue (« Réattribuer »,
     # /reattribuer), the receiving head's « ✅ Reçu » and staff's cancel before reception.

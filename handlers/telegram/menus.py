@@ -38,6 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("stock", (), Action.MANAGE_EQUIPMENT),
     Command("reattribuer", ("reassign",), Action.MANAGE_EQUIPMENT),
     Command("formations", ("trainings",), Action.MANAGE_NOTICES),
+    Command("reseau", ("network",), Action.MANAGE_NOTICES),
     Command("export", (), Action.TRIAGE),
     Command("repondre", ("reply",), Action.TRIAGE),
     Command("note", (), Action.TRIAGE),

@@ -6,7 +6,12 @@
   (``ntc:moveok:<id>``), then the inventory moves;
 - ``ntc:fibre:<id>`` (staff): the migration ordered, then done;
 - ``ntc:back:<id>`` (a head or the body): the equipment is back in place after works;
-- ``ntc:off:<id>`` (the body): its equipment is off the school's network.
+- ``ntc:off:<id>`` (the body): its equipment is off the school's network;
+- ``ntc:collect:<id>`` (staff, works still open with SEM's equipment in the rooms and no
+  collection yet): a short dialogue plans the collection of those items (art. 1): the
+  items as toggles, all ticked (``ntc:ct:<n>``, ``ntc:cdone``), where they will be
+  gathered (typed), a confirmation naming the items (``ntc:cok|cno:<nonce>``); then the
+  flagging is written, staff get the collection's card and the school's heads a word.
 
 No id is trusted: each tap goes through the service, which checks the role and that the
 person follows the notice (another body's reads as not found); a second tap on a step
@@ -15,24 +20,29 @@ already taken gets a word, not an error.
 
 from __future__ import annotations
 
+import html
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler
 
 from bot.cards.notices import NoticeCard
+from bot.domain.collections import MAX_ITEMS, MAX_PLACE
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can
-from bot.services import notice_notices
+from bot.i18n import Safe
+from bot.services import collection_notices, notice_notices
 from bot.services import notices as service
-from bot.services.delivery import Actions
-from bot.services.notices import NoticeView
+from bot.services.delivery import Actions, Outgoing
+from bot.services.notices import NoticeView, RoomItem
 from handlers.telegram import steps
 from handlers.telegram.app import PneContext
 from handlers.telegram.common import keyboard, reply, send_about, set_buttons, tell
 from handlers.telegram.delivery import markup
+from handlers.telegram.dialogues import dialogue
 from storage.uow import Database
 
 Handler = BaseHandler[Update, PneContext, Any]
@@ -190,7 +200,10 @@ async def move_confirmed(update: Update, context: PneContext) -> None:
 
 async def move_dropped(update: Update, context: PneContext) -> None:
     query = update.callback_query
-    assert query is not None
+    assert query is not None and context.person is not None
+    if not can(context.person.role, Action.MANAGE_NOTICES):
+        await query.answer(context.t("common.error.forbidden"), show_alert=True)
+        return
     await query.answer()
     await set_buttons(query, None)
     await reply(update, context, "common.cancelled")
@@ -234,6 +247,256 @@ async def disconnected(update: Update, context: PneContext) -> None:
         )
 
     await _step(update, context, Action.REMOVE_OWN_EQUIPMENT, service.confirm_disconnected, after)
+
+
+# --- a collection planned from works ------------------------------------------------------
+
+COLLECT = "notice_collect"
+NOTICE_DIALOGUES = (COLLECT,)
+ITEMS, PLACE, CONFIRM = "ntc_items", "ntc_place", "ntc_confirm"
+NONCE_BYTES = 4
+
+
+def _items(current: steps.Draft) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = current.get("items", [])
+    return found
+
+
+def _chosen(current: steps.Draft) -> list[dict[str, Any]]:
+    return [item for item in _items(current) if item.get("on")]
+
+
+def _room_item(item: dict[str, Any]) -> RoomItem:
+    return RoomItem(str(item["tag"]), str(item["type"]), str(item["model"]), item.get("room"))
+
+
+def _item_rows(context: PneContext, current: steps.Draft) -> list[list[tuple[str, str]]]:
+    card = _card(context)
+    rows = [
+        [
+            (
+                html.unescape(
+                    context.t(
+                        "notice.collect.ticked" if item.get("on") else "notice.collect.unticked",
+                        label=Safe(card.item_label(_room_item(item))),
+                    )
+                ),
+                f"ntc:ct:{index}",
+            )
+        ]
+        for index, item in enumerate(_items(current))
+    ]
+    count = len(_chosen(current))
+    rows.append([(context.t("notice.collect.items_done", count=count), "ntc:cdone")])
+    return rows
+
+
+async def collect_start(update: Update, context: PneContext) -> object:
+    """« 📦 Collecter le matériel des salles »: the rooms' SEM items in service, all ticked."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.person is not None
+    if not can(context.person.role, Action.MANAGE_NOTICES):
+        await query.answer(context.t("common.error.forbidden"), show_alert=True)
+        return steps.end(context, COLLECT)
+    await query.answer()
+    try:
+        view = await service.collectable_items(
+            context.services.db, context.person.id, _notice_id(query.data)
+        )
+    except DomainError as error:
+        await steps.refuse(update, context, error)
+        return steps.end(context, COLLECT)
+    items = [
+        {"tag": i.asset_tag, "type": i.type, "model": i.model, "room": i.room, "on": True}
+        for i in view.equipment[:MAX_ITEMS]
+    ]
+    current = steps.start_draft(
+        context, COLLECT, notice_id=view.id, number=view.number, school=view.school_name
+    )
+    current["items"] = items
+    await reply(
+        update,
+        context,
+        "notice.collect.ask_items",
+        number=view.number,
+        school=view.school_name,
+        reply_markup=keyboard(_item_rows(context, current)),
+    )
+    return ITEMS
+
+
+async def item_toggled(update: Update, context: PneContext) -> object:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    current = steps.draft(context, COLLECT)
+    items = _items(current)
+    index = int(query.data.rsplit(":", 1)[1])
+    if index >= len(items):
+        await query.answer(context.t("common.stale_button"), show_alert=True)
+        return ITEMS
+    await query.answer()
+    items[index]["on"] = not items[index].get("on")
+    await set_buttons(query, keyboard(_item_rows(context, current)))
+    return ITEMS
+
+
+async def items_done(update: Update, context: PneContext) -> object:
+    query = update.callback_query
+    assert query is not None
+    current = steps.draft(context, COLLECT)
+    if not _chosen(current):
+        await query.answer(context.t("collection.error.no_items"), show_alert=True)
+        return ITEMS
+    await query.answer()
+    await set_buttons(query, None)
+    await reply(update, context, "notice.collect.ask_place")
+    return PLACE
+
+
+def _lines(context: PneContext, current: steps.Draft) -> str:
+    return _item_lines(context, _card(context), [_room_item(i) for i in _chosen(current)])
+
+
+async def place_typed(update: Update, context: PneContext) -> object:
+    assert update.effective_message is not None
+    current = steps.draft(context, COLLECT)
+    place = (update.effective_message.text or "").strip()
+    limit = MAX_PLACE
+    if not place:
+        await reply(update, context, "collection.error.place_required")
+        return PLACE
+    if len(place) > limit:
+        await reply(update, context, "collection.error.place_too_long", max=limit)
+        return PLACE
+    current["place"] = place
+    current["nonce"] = secrets.token_hex(NONCE_BYTES)
+    rows = [
+        [(context.t("notice.collect.confirm_button"), f"ntc:cok:{current['nonce']}")],
+        [(context.t("common.button.cancel"), f"ntc:cno:{current['nonce']}")],
+    ]
+    await reply(
+        update,
+        context,
+        "notice.collect.confirm",
+        count=len(_chosen(current)),
+        number=current.get("number", ""),
+        school=current.get("school", ""),
+        items=Safe(_lines(context, current)),
+        place=place,
+        reply_markup=keyboard(rows),
+    )
+    return CONFIRM
+
+
+def _item_lines(context: PneContext, card: NoticeCard, items: list[RoomItem]) -> str:
+    i18n = context.services.i18n
+    return "\n".join(
+        card.t(
+            "notice.collect.line",
+            tag=item.asset_tag,
+            what=", ".join(p for p in (i18n.equipment_type(card.lang, item.type), item.model) if p),
+            room=item.room or card.t("notice.card.room_unknown"),
+        )
+        for item in items
+    )
+
+
+def _to_heads(context: PneContext, done: service.WorksCollection, place: str) -> list[Outgoing]:
+    """A word to the school's heads: SEM will collect the items, gathered where said."""
+    rooms = {item.asset_tag: item.room for item in done.notice.equipment}
+    items = [
+        RoomItem(i.asset_tag, i.type, i.model, rooms.get(i.asset_tag))
+        for i in done.flagged.view.items
+    ]
+    messages = []
+    for head in done.heads:
+        card = NoticeCard(context.services.i18n, head.language)
+        messages.append(
+            Outgoing(
+                head.chat_id,
+                card.t(
+                    "notice.collect.school_told",
+                    number=done.notice.number,
+                    school=done.notice.school_name,
+                    collection=done.flagged.view.number,
+                    items=Safe(_item_lines(context, card, items)),
+                    place=place,
+                ),
+                (),
+                done.notice.id,
+                head.platform,
+            )
+        )
+    return messages
+
+
+async def collect_confirmed(update: Update, context: PneContext) -> object:
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.person is not None
+    _, verb, nonce = query.data.split(":")
+    current = steps.draft(context, COLLECT)
+    if nonce != current.get("nonce"):
+        await query.answer(context.t("common.stale_button"), show_alert=True)
+        return CONFIRM
+    await query.answer()
+    await set_buttons(query, None)
+    if verb == "cno":
+        await reply(update, context, "common.cancelled")
+        return steps.end(context, COLLECT)
+    services = context.services
+    place = str(current.get("place", ""))
+    try:
+        done = await service.collection_from_works(
+            services.db,
+            context.person.id,
+            int(current["notice_id"]),
+            [str(item["tag"]) for item in _chosen(current)],
+            place,
+            steps.now(context),
+        )
+    except DomainError as error:
+        await steps.refuse(update, context, error)
+        return steps.end(context, COLLECT)
+    await tell(
+        context,
+        await collection_notices.after_flagging(
+            services.db, services.i18n, services.settings, done.flagged
+        ),
+    )
+    await tell(context, _to_heads(context, done, place))
+    await reply(
+        update,
+        context,
+        "notice.collect.planned",
+        number=done.notice.number,
+        collection=done.flagged.view.number,
+        count=len(done.flagged.view.items),
+    )
+    return steps.end(context, COLLECT)
+
+
+def conversations() -> list[Any]:
+    return [
+        dialogue(
+            name=COLLECT,
+            entry_points=[CallbackQueryHandler(collect_start, pattern=r"^ntc:collect:\d{1,9}$")],
+            states={
+                ITEMS: [
+                    CallbackQueryHandler(item_toggled, pattern=r"^ntc:ct:\d{1,3}$"),
+                    CallbackQueryHandler(items_done, pattern=r"^ntc:cdone$"),
+                    *steps.stay(),
+                ],
+                PLACE: [MessageHandler(steps.TEXT, place_typed), *steps.stay()],
+                CONFIRM: [
+                    CallbackQueryHandler(
+                        collect_confirmed, pattern=r"^ntc:(cok|cno):[0-9a-f]{1,16}$"
+                    ),
+                    *steps.stay(),
+                ],
+            },
+            fallbacks=[],
+        )
+    ]
 
 
 def handlers() -> list[Handler]:

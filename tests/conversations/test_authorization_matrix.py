@@ -18,8 +18,10 @@ from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.domain.claims import ClaimKind
 from bot.domain.collections import Condition
+from bot.domain.dates import PARIS, local_date
+from bot.domain.notices import FibreNews, WorksKind
 from bot.domain.roles import Role, can
-from bot.services import claims, collections, equipment_moves
+from bot.services import claims, collections, equipment_moves, notices
 from handlers.telegram.menus import COMMANDS, UNREGISTERED, Command
 from handlers.telegram.offline import SimUser
 from storage.models import (
@@ -441,3 +443,105 @@ async def test_class_change_and_training_buttons_answer_only_those_they_are_for(
     async with world.db.uow() as uow:
         assert (await uow.session.scalars(select(Notice))).all() == []
         assert (await uow.session.scalars(select(TrainingNeed))).all() == []
+
+
+async def _notices_at_soleil(world: World) -> dict[str, int]:
+    """Works (SEM's projector in the room), a move, fibre news and a network request at
+    École du Soleil, told by its commune's agent (the last by staff): their ids."""
+    async with world.db.uow() as uow:
+        ids = {
+            name: await uow.session.scalar(select(Person.id).where(Person.full_name == name))
+            for name in ("Claude", "Sacha")
+        }
+        projector = await uow.directory.equipment_by_tag("SEM-0004")
+        assert projector is not None
+        projector.room = "Salle 2"
+        await uow.commit()
+    claude, sacha = ids["Claude"], ids["Sacha"]
+    assert claude is not None and sacha is not None
+    soleil, now = world.ids["soleil"], world.clock.now()
+    start = local_date(now, PARIS) + timedelta(days=30)
+    works = await notices.tell_works(
+        world.db,
+        notices.TellWorks(claude, soleil, WorksKind.RENOVATION, "Peinture", start, rooms="salle 2"),
+        now,
+    )
+    move = await notices.tell_works(
+        world.db,
+        notices.TellWorks(
+            claude, soleil, WorksKind.MOVE, "Déménagement", start, new_school_uai="0420003A"
+        ),
+        now,
+    )
+    fibre = await notices.tell_fibre(
+        world.db, notices.TellFibre(claude, soleil, FibreNews.ELIGIBLE), now
+    )
+    network = await notices.ask_disconnection(world.db, sacha, "0420001Y", "Caméra", now)
+    return {"works": works.id, "move": move.id, "fibre": fibre.id, "network": network.id}
+
+
+async def test_a_notices_buttons_answer_only_the_roles_and_scope_they_are_for(
+    world: World,
+) -> None:
+    """Staff's steps (taken into account, the move, the fibre, the collection), the
+    school's and the body's (equipment back, unplugged), tapped by everyone else: nothing
+    changes and each gets a word; the card reads as not found outside its followers."""
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    dora = await world.registered("Dora", Role.DIRECTOR)
+    claude = await world.registered("Claude", Role.COMMUNE)
+    dana = await world.registered("Dana", Role.COMMUNE, commune="42095")
+    luc = await world.registered("Luc", Role.DIRECTOR, school="0420002Z")
+    await world.registered("Sacha", Role.STAFF)
+    ids = await _notices_at_soleil(world)
+    i18n = world.app.bot_data["services"].i18n
+    forbidden = i18n.t("fr", "common.error.forbidden")
+    not_found = i18n.t("fr", "notice.error.not_found")
+
+    async def state() -> list[tuple[object, ...]]:
+        async with world.db.uow() as uow:
+            rows = (await uow.session.scalars(select(Notice).order_by(Notice.ticket_id))).all()
+            found: list[tuple[object, ...]] = [
+                (n.acknowledged_at, n.done_at, n.collection_id) for n in rows
+            ]
+            tickets = (await uow.session.scalars(select(Ticket).order_by(Ticket.id))).all()
+            found += [(t.state, t.closed_at) for t in tickets]
+            found += [
+                (e.asset_tag, e.school_id, e.state)
+                for e in (await uow.session.scalars(select(Equipment))).all()
+            ]
+            return found
+
+    before = await state()
+    staff_only = (
+        f"ntc:ack:{ids['works']}",
+        f"ntc:move:{ids['move']}",
+        f"ntc:moveok:{ids['move']}",
+        f"ntc:moveno:{ids['move']}",
+        f"ntc:fibre:{ids['fibre']}",
+        f"ntc:collect:{ids['works']}",
+    )
+    for user in (zoe, dora, claude, dana, luc):
+        for data in staff_only:
+            answer = await _answer_to_forged(world, user, data)
+            assert answer == forbidden, (user.first_name, data, answer)
+    # Equipment back in place: the school's head and the body, of this school only.
+    assert await _answer_to_forged(world, zoe, f"ntc:back:{ids['works']}") == forbidden
+    for user in (dana, luc):
+        answer = await _answer_to_forged(world, user, f"ntc:back:{ids['works']}")
+        assert answer == not_found, (user.first_name, answer)
+    # Unplugged: the body's agents only, of this body only.
+    for user in (zoe, dora, luc):
+        answer = await _answer_to_forged(world, user, f"ntc:off:{ids['network']}")
+        assert answer == forbidden, (user.first_name, answer)
+    assert await _answer_to_forged(world, dana, f"ntc:off:{ids['network']}") == not_found
+    # The card: its followers see it, the others read not found.
+    for user in (zoe, dana, luc):
+        for notice_id in ids.values():
+            answer = await _answer_to_forged(world, user, f"ntc:view:{notice_id}")
+            assert answer == not_found, (user.first_name, notice_id, answer)
+    answer = await _answer_to_forged(world, dora, f"ntc:view:{ids['works']}")
+    assert answer.startswith("🏗 <b>N-2026-0001</b>"), answer
+    for data in ("ntc:view:abc", f"ntc:ack:{10**12}", "ntc:collect:-1", "ntc:off:"):
+        answer = await _answer_to_forged(world, claude, data)
+        assert answer == i18n.t("fr", "common.stale_button"), data
+    assert await state() == before

@@ -540,12 +540,13 @@ async def test_forged_and_foreign_buttons_change_nothing(world: World) -> None:
         schools = (await uow.session.scalars(select(School.id))).all()
     assert decisions == [None, None, None] and len(schools) == 3
     assert await _state(world, "COM-0001") == "out_of_order"
-    # The teacher sees the card, without staff's or the body's buttons.
+    # The teacher sees the card, without staff's or the body's buttons: only the way to
+    # withdraw the flagging.
     api.clear()
     await api.tap(teacher, anchor, "📄 Voir le signalement")
     card = api.last(teacher.id)
     assert (card.text or "").startswith("📦 C-2026-0001 — matériel inutilisé ou en panne\n")
-    assert card.button_texts == []
+    assert card.button_texts == ["🗑 Retirer le signalement"]
 
 
 async def test_the_help_and_the_menu_offer_the_flagging(world: World) -> None:

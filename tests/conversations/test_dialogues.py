@@ -109,6 +109,8 @@ async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
         "notice_works": timedelta(hours=1),
         "notice_fibre": timedelta(hours=1),
         "class_change": timedelta(hours=1),
+        "notice_network": timedelta(hours=1),
+        "notice_collect": timedelta(hours=1),
     }
     assert timeout_of("anything_else") == timedelta(hours=1)
 

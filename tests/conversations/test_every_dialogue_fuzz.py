@@ -1,9 +1,10 @@
 """Random play of every other dialogue: the claim report (/signaler), staff's reply or
 note from a dossier, /inviter, /annonce, the reassignment of an item of SEM's stock
-(« Réattribuer », /reattribuer), /collecte and the body's removal, /travaux and /fibre.
-Whatever a person taps or types, in whatever order, the bot answers, never fails, never
-sends what Telegram would refuse, keeps a person in one dialogue at a time, and stays in
-a state the dialogue has.
+(« Réattribuer », /reattribuer), /collecte and the body's removal, /travaux and /fibre,
+/classe, the school network's request (/reseau) and the collection staff plan from a
+works notice (« Collecter le matériel des salles »). Whatever a person taps or types, in
+whatever order, the bot answers, never fails, never sends what Telegram would refuse,
+keeps a person in one dialogue at a time, and stays in a state the dialogue has.
 
 Each example is a fresh bot on a copy of a prepared database (a pledged theft claim, a
 teacher, a director, a commune agent and staff, and a stranger who never registered).
@@ -36,22 +37,25 @@ import asyncio
 import itertools
 import logging
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from telegram import Update
 from telegram.ext import ConversationHandler
 
+from bot.domain.notices import WorksKind
 from bot.domain.roles import Role
-from bot.services import equipment_moves
+from bot.services import equipment_moves, notices
 from handlers.telegram import admin
 from handlers.telegram.claim_follow import FOLLOW_UPS
 from handlers.telegram.offline import SimUser
 from handlers.telegram.rounds import ROUND_DIALOGUES
-from storage.models import Equipment
+from storage.models import Equipment, Person
 from tests.conversations.conftest import World, a_world
 from tests.conversations.test_bodies import _private_school_under_an_ogec
 from tests.conversations.test_claim_follow_steps import _pledged
@@ -68,7 +72,22 @@ FLAG, REMOVAL = "collection_flag", "collection_removal"  # /collecte, the body's
 WITHDRAW = "collection_withdraw"  # « Retirer le signalement » on a flagging's card
 WORKS, FIBRE = "notice_works", "notice_fibre"  # /travaux, /fibre
 CLASS = "class_change"  # /classe: a class opening or closure, a head's change of post
-COVERED = {REPORT, WRITE, INVITE, ANNOUNCE, STOCK, FLAG, REMOVAL, WITHDRAW, WORKS, FIBRE, CLASS}
+NETWORK, COLLECT = "notice_network", "notice_collect"  # /reseau, a works notice's collection
+COVERED = {
+    REPORT,
+    WRITE,
+    INVITE,
+    ANNOUNCE,
+    STOCK,
+    FLAG,
+    REMOVAL,
+    WITHDRAW,
+    WORKS,
+    FIBRE,
+    CLASS,
+    NETWORK,
+    COLLECT,
+}
 
 # Registered by _prepare, in this order (the stranger never registers).
 PEOPLE = {
@@ -81,6 +100,7 @@ PEOPLE = {
 TICKET = 1  # the pledged claim's ticket, S-2026-0001
 IN_STOCK = {"SEM-0004": 4, "SEM-0005": 5}  # put in SEM's stock by _prepare (tag: id)
 COLLECTION = 2  # C-2026-0001: SEM's broken tablet and the commune's broken desktop
+NOTICE = 3  # N-2026-0001: works in « salle 5 », where SEM-0007 is
 
 # (who, how, what, the dialogue it starts, whether this person may start it)
 Start = tuple[str, str, str, str, bool]
@@ -130,6 +150,12 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("staff", "text", "/class", CLASS, True),
     ("teacher", "text", "/classe", CLASS, False),
     ("stranger", "text", "/class", CLASS, False),
+    ("staff", "text", "/reseau 0420001Y Chaudière <mairie> & caméra", NETWORK, True),
+    ("staff", "forge", f"ntc:collect:{NOTICE}", COLLECT, True),
+    ("staff", "text", "/network 0420002Z Caméra", NETWORK, True),
+    ("teacher", "text", "/reseau 0420001Y Caméra", NETWORK, False),
+    ("agent", "forge", f"ntc:collect:{NOTICE}", COLLECT, False),
+    ("director", "forge", f"ntc:collect:{NOTICE}", COLLECT, False),
 ]
 REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
 FLAG_START: Start = ("teacher", "text", "/collecte", FLAG, True)
@@ -305,6 +331,10 @@ GOOD: dict[tuple[str, object], list[Move]] = {
     ],
     (CLASS, "cls_place"): [("text", "Bureau <de> la direction & salle 3")],
     (CLASS, "cls_summary"): [("press", "cls:send:")],
+    (NETWORK, "net_confirm"): [("press", "net:ok:"), ("press", "net:no:")],
+    (COLLECT, "ntc_items"): [("press", "ntc:ct:"), ("press", "ntc:cdone")],
+    (COLLECT, "ntc_place"): [("text", "Salle des maîtres <placard> & co")],
+    (COLLECT, "ntc_confirm"): [("press", "ntc:cok:"), ("press", "ntc:cno:")],
 }
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
@@ -353,6 +383,9 @@ FORWARD: dict[tuple[str, object], list[Move]] = {
         ("press", "cls:item:"),
         ("press", "cls:items:none"),
     ],
+    (NETWORK, "net_confirm"): [("press", "net:ok:")],
+    (COLLECT, "ntc_items"): [("done", "ntc:cdone"), ("press", "ntc:ct:")],
+    (COLLECT, "ntc_confirm"): [("press", "ntc:cok:")],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 5)),
@@ -427,6 +460,39 @@ async def _prepare(url: str) -> None:
         assert world.last_text(agent).startswith("📦 C-2026-0001"), world.last_text(agent)
         data = {d for row in world.api.last(agent.id).buttons for _, d in row}
         assert f"col:rm:{COLLECTION}" in data, data
+        # Works in « salle 5 », where SEM's own SEM-0007 is: staff may collect it.
+        async with world.db.uow() as uow:
+            uow.session.add(
+                Equipment(
+                    asset_tag="SEM-0007",
+                    school_id=world.ids["soleil"],
+                    type="laptop",
+                    model="ThinkPad E14",
+                    owner="sem",
+                    state="in_service",
+                    room="Salle 5",
+                    created_at=world.clock.now(),
+                    updated_at=world.clock.now(),
+                )
+            )
+            reporter = await uow.session.scalar(
+                select(Person.id).where(Person.full_name == "Claude")
+            )
+            await uow.commit()
+        assert reporter is not None
+        works = await notices.tell_works(
+            world.db,
+            notices.TellWorks(
+                reporter,
+                world.ids["soleil"],
+                WorksKind.RENOVATION,
+                "Peinture",
+                world.clock.now().date() + timedelta(days=30),
+                rooms="salle 5",
+            ),
+            world.clock.now(),
+        )
+        assert works.id == NOTICE and [i.asset_tag for i in works.equipment] == ["SEM-0007"]
 
 
 def _dialogues(world: World) -> list[ConversationHandler[Any]]:

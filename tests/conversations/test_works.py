@@ -223,7 +223,11 @@ async def test_a_commune_agent_tells_renovation_works_with_rooms(world: World) -
     assert "SEM-0004 (vidéoprojecteur, Epson EB) — CM1" in text
     assert "SEM-0003" not in text  # in Salle 5, not concerned
     assert "Pièces jointes : 2" in text
-    assert card.button_texts == ["📄 Voir le signalement", "👍 Pris en compte"]
+    assert card.button_texts == [
+        "📄 Voir le signalement",
+        "👍 Pris en compte",
+        "📦 Collecter le matériel des salles",
+    ]
     api.assert_no_refusals()
 
     [notice] = await _notices(world)

@@ -261,3 +261,123 @@ async def test_a_notice_withdrawn_cancels_its_reminders(demo: Demo) -> None:
         await notices.withdraw(db, d.people["Dominique"], view.id, "erreur", NOW)
     withdrawn = await notices.withdraw(db, d.people["Claude"], view.id, "Travaux reportés", NOW)
     assert withdrawn.closed_at is not None and await _pending(d, view.id) == []
+
+
+async def test_staff_plan_a_collection_of_the_rooms_items_from_works(demo: Demo) -> None:
+    d = demo
+    db = d.services.db
+    await _set_rooms(d, {"SEM-DEMO-0005": "Salle 3", "SEM-DEMO-0008": "BCD"})
+    view = await notices.tell_works(db, _works(d), NOW)
+    offered = await notices.collectable_items(db, d.people["Sacha"], view.id)
+    assert [i.asset_tag for i in offered.equipment] == ["SEM-DEMO-0005", "SEM-DEMO-0008"]
+    tags = ("SEM-DEMO-0005", "SEM-DEMO-0008")
+    with refuses("common.error.forbidden"):  # a body's agent, a head: staff only
+        await notices.collection_from_works(db, d.people["Claude"], view.id, tags, "BCD", NOW)
+    with refuses("common.error.forbidden"):
+        await notices.collectable_items(db, d.people["Dominique"], view.id)
+    with refuses("collection.error.place_required"):
+        await notices.collection_from_works(db, d.people["Sacha"], view.id, tags, " ", NOW)
+    with refuses("collection.error.unknown_tag"):
+        await notices.collection_from_works(db, d.people["Sacha"], view.id, ("NOPE-1",), "x", NOW)
+
+    done = await notices.collection_from_works(
+        db, d.people["Sacha"], view.id, tags, "Bureau de la direction", NOW
+    )
+    assert done.notice.collection_number == done.flagged.view.number == "C-2026-0001"
+    assert [i.asset_tag for i in done.flagged.view.items] == list(tags)
+    assert {i.condition.value for i in done.flagged.view.items} == {"unused"}
+    assert done.flagged.view.items[0].note == "travaux : Réfection des sols et peinture"
+    assert done.flagged.body_agents == ()  # SEM's items only: the body has nothing to do
+    assert [h.person_id for h in done.heads] == [d.people["Dominique"]]
+    assert done.notice.timeline[-1].action == "notice.collection_planned"
+    assert done.notice.timeline[-1].details == {"collection": "C-2026-0001", "count": 2}
+    async with db.uow() as uow:
+        item = await uow.directory.equipment_by_tag("SEM-DEMO-0005")
+    assert item is not None and item.state == "unused"
+    # Once planned, not twice; and the card no longer offers it.
+    with refuses("notice.error.collect_already"):
+        await notices.collection_from_works(db, d.people["Sacha"], view.id, tags, "x", NOW)
+    with refuses("notice.error.collect_already"):
+        await notices.collectable_items(db, d.people["Sacha"], view.id)
+
+
+async def test_a_collection_from_works_takes_only_sem_items_of_an_open_works_notice(
+    demo: Demo,
+) -> None:
+    d = demo
+    db = d.services.db
+    async with db.uow() as uow:
+        uow.session.add(
+            Equipment(
+                asset_tag="COM-DEMO-0001",
+                school_id=d.school_id,
+                type="desktop",
+                model="HP ProDesk",
+                owner="commune",
+                state="in_service",
+                room="Salle 3",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        await uow.commit()
+    await _set_rooms(d, {"SEM-DEMO-0005": "Salle 3"})
+    view = await notices.tell_works(db, _works(d), NOW)
+    with refuses("notice.error.collect_not_sem"):  # the body's own desktop
+        await notices.collection_from_works(
+            db, d.people["Sacha"], view.id, ("SEM-DEMO-0005", "COM-DEMO-0001"), "x", NOW
+        )
+    async with db.uow() as uow:  # nothing was written
+        item = await uow.directory.equipment_by_tag("SEM-DEMO-0005")
+    assert item is not None and item.state == "in_service"
+    # Another school's item, and a class notice, are refused too.
+    other = await _sem_item_elsewhere(d)
+    with refuses("collection.error.tag_other_school"):
+        await notices.collection_from_works(db, d.people["Sacha"], view.id, (other,), "x", NOW)
+    opening = await notices.tell_class_change(
+        db,
+        notices.TellClassChange(
+            d.people["Claude"], d.school_id, ClassChange.OPENING, "CP C", date(2026, 9, 1)
+        ),
+        NOW,
+    )
+    with refuses("notice.error.collect_not_works"):
+        await notices.collection_from_works(
+            db, d.people["Sacha"], opening.id, ("SEM-DEMO-0005",), "x", NOW
+        )
+    # Works told closed (the equipment back in place): nothing to collect any more.
+    await notices.confirm_back_in_place(db, d.people["Claude"], view.id, NOW)
+    with refuses("notice.error.collect_not_works"):
+        await notices.collectable_items(db, d.people["Sacha"], view.id)
+
+
+async def _sem_item_elsewhere(d: Demo) -> str:
+    """A SEM item in service at another school of the demo."""
+    async with d.services.db.uow() as uow:
+        tag = await uow.session.scalar(
+            select(Equipment.asset_tag)
+            .where(
+                Equipment.school_id != d.school_id,
+                Equipment.owner == "sem",
+                Equipment.state == "in_service",
+            )
+            .order_by(Equipment.asset_tag)
+        )
+    assert tag is not None
+    return tag
+
+
+async def test_the_network_request_is_previewed_naming_the_school_and_its_body(
+    demo: Demo,
+) -> None:
+    d = demo
+    db = d.services.db
+    target = await notices.network_target(db, d.people["Sacha"], "0429901j", " Caméra <IP> ")
+    assert (target.school_uai, target.text) == ("0429901J", "Caméra <IP>")
+    assert target.body_name and target.school_name and target.commune_name
+    with refuses("common.error.forbidden"):
+        await notices.network_target(db, d.people["Claude"], "0429901J", "Caméra")
+    with refuses("notice.error.unknown_school"):
+        await notices.network_target(db, d.people["Sacha"], "0000000A", "Caméra")
+    with refuses("notice.error.description_required"):
+        await notices.network_target(db, d.people["Sacha"], "0429901J", "  ")

@@ -137,12 +137,19 @@ class NoticeCard:
         lines.append(self.t("notice.recommend.foot"))
         return "\n".join(lines)
 
+    def training_reason(self, need: TrainingNeedView) -> str:
+        """« changement de structure (fermeture de classe) », or the reason alone."""
+        key = f"notice.training.reason.{need.reason.value}"
+        if need.change:
+            return self.t(f"{key}_{need.change}")
+        return self.t(key)
+
     def training_line(self, need: TrainingNeedView) -> str:
         return self.t(
             "notice.training.line",
             school=need.school_name,
             uai=need.school_uai,
-            reason=self.t(f"notice.training.reason.{need.reason.value}"),
+            reason=self.training_reason(need),
             note=need.note or "",
             at=self.i18n.date(self.lang, need.created_at.date()),
         )

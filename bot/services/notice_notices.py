@@ -67,6 +67,16 @@ async def after_telling(
                 lambda c: c.staff_actions(view),
             )
         agents = await audiences.body_agents(uow, view.body_id)
+        if view.kind is NoticeKind.CLASS:
+            # A class change told by the body: the school's heads hear of it too.
+            heads = tuple(
+                h
+                for h in audiences.recipients(await uow.people.school_heads(view.school_id))
+                if h.person_id != view.reporter_id
+            )
+            messages += _to(
+                heads, i18n, view, lambda c: c.card(view), lambda c: c.school_actions(view)
+            )
         if view.kind is NoticeKind.WORKS:
             messages += _to(agents, i18n, view, lambda c: c.recommendations(view))
         elif view.kind is NoticeKind.NETWORK:

@@ -65,8 +65,11 @@ def _to_school_and_body(i18n: I18n, kind: str) -> Renderer:
             return []
         agents = await audiences.body_agents(uow, view.body_id)
         heads = await school_people(uow, view)
-        return _messages(i18n, view, agents, kind, lambda c: c.body_actions(view)) + _messages(
-            i18n, view, heads, kind, lambda c: c.school_actions(view)
+        key = kind
+        if kind == rules.KIND_CLOSURE_REMINDER and view.collection_number is None:
+            key = f"{kind}_no_items"  # nothing of SEM's picked for collection
+        return _messages(i18n, view, agents, key, lambda c: c.body_actions(view)) + _messages(
+            i18n, view, heads, key, lambda c: c.school_actions(view)
         )
 
     return render

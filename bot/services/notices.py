@@ -162,6 +162,7 @@ class TrainingNeedView:
     number: str | None  # the notice it came from
     created_at: datetime
     done_at: datetime | None
+    change: str | None = None  # a class change's notice: opening | closing
 
 
 # --------------------------------------------------------------------------- helpers
@@ -429,6 +430,23 @@ async def notice_schools(db: Database, person_id: int, action: Action) -> list[S
                 query = query.where(School.body_id == person.body_id)
             found = list((await uow.session.scalars(query)).all())
         return [SchoolRef(s.id, s.name, s.uai) for s in found]
+
+
+async def move_target(
+    db: Database, person_id: int, typed_uai: str, from_school_id: int
+) -> SchoolRef:
+    """The school a move's inventory goes to, from its UAI, as the dialogue checks it when
+    typed: an existing school other than the one moving (any body's: schools merge)."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        require(person.role, Action.NOTIFY_WORKS)
+        uai = normalize_uai(typed_uai)
+        target = await uow.directory.school_by_uai(uai)
+        if target is None:
+            raise DomainError("notice.error.unknown_school", uai=uai)
+        if target.id == from_school_id:
+            raise DomainError("notice.error.move_target")
+        return SchoolRef(target.id, target.name, target.uai)
 
 
 async def _move_target(
@@ -976,9 +994,10 @@ async def training_needs(
         person = await access.person(uow, staff_id)
         require(person.role, Action.MANAGE_NOTICES)
         query = (
-            select(TrainingNeed, School, Ticket.number)
+            select(TrainingNeed, School, Ticket.number, Notice.subkind)
             .join(School, School.id == TrainingNeed.school_id)
             .outerjoin(Ticket, Ticket.id == TrainingNeed.ticket_id)
+            .outerjoin(Notice, Notice.ticket_id == TrainingNeed.ticket_id)
             .options(selectinload(School.commune))
             .order_by(School.name, TrainingNeed.created_at, TrainingNeed.id)
         )
@@ -997,8 +1016,9 @@ async def training_needs(
                 number,
                 need.created_at,
                 need.done_at,
+                change,
             )
-            for need, school, number in rows
+            for need, school, number, change in rows
         ]
 
 

@@ -41,7 +41,10 @@ def training_needs_xlsx(
             need.school_name,
             need.school_uai,
             need.commune_name,
-            label(f"notice.training.reason.{need.reason.value}"),
+            label(
+                f"notice.training.reason.{need.reason.value}"
+                + (f"_{need.change}" if need.change else "")
+            ),
             need.note,
             local_date(need.created_at, PARIS),
             need.number,

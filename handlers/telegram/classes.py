@@ -860,7 +860,7 @@ async def training_done(update: Update, context: PneContext) -> None:
         context,
         "training.done",
         school=need.school_name,
-        reason=context.t(f"notice.training.reason.{need.reason.value}"),
+        reason=NoticeCard(context.services.i18n, context.lang).training_reason(need),
     )
 
 

@@ -39,12 +39,11 @@ from telegram.ext import (
 
 from bot.domain import notices as rules
 from bot.domain.dates import ERR_UNREADABLE, parse_calendar_day
-from bot.domain.directory import normalize_uai
 from bot.domain.errors import DomainError
 from bot.domain.notices import FibreNews, WorksKind
 from bot.domain.roles import Action, Role, can
 from bot.i18n import Safe
-from bot.services import announcements, notice_notices
+from bot.services import notice_notices
 from bot.services import notices as service
 from bot.services.claims import FileRef, SchoolRef
 from handlers.telegram import steps
@@ -396,17 +395,15 @@ async def move_typed(update: Update, context: PneContext) -> str:
     typed = (update.effective_message.text or "").strip()
     draft = _draft(context, WORKS)
     if _UAI.match(typed):
-        uai = normalize_uai(typed)
-        found = [
-            s for s in await announcements.search_schools(context.services.db, uai) if s.uai == uai
-        ]
-        if not found:
-            await reply(update, context, "notice.error.unknown_school", uai=uai)
+        assert context.person is not None
+        try:
+            target = await service.move_target(
+                context.services.db, context.person.id, typed, int(draft["school_id"])
+            )
+        except DomainError as error:
+            await steps.refuse(update, context, error)
             return W_MOVE
-        if found[0].id == draft["school_id"]:
-            await reply(update, context, "notice.error.move_target")
-            return W_MOVE
-        draft.update(new_school_uai=uai, new_school_name=found[0].name, new_address=None)
+        draft.update(new_school_uai=target.uai, new_school_name=target.name, new_address=None)
     else:
         try:
             address = rules.text_of(

@@ -279,7 +279,7 @@ async def test_staff_list_the_training_needs_mark_one_done_and_export_them(world
     listing = api.messages(staff.id)[before + 1]
     assert (listing.text or "").splitlines() == [
         "🏫 École du Soleil (0420001Y), Saint-Étienne",
-        "1. École du Soleil (0420001Y) — changement de structure de l'école — CM1 B"
+        "1. École du Soleil (0420001Y) — changement de structure (fermeture de classe) — CM1 B"
         " — mardi 10 mars 2026 (N-2026-0001)",
         "2. École du Soleil (0420001Y) — changement de poste — Deux enseignants arrivent"
         " en CE1 — mardi 10 mars 2026",
@@ -287,7 +287,8 @@ async def test_staff_list_the_training_needs_mark_one_done_and_export_them(world
     assert listing.button_texts == ["✅ Fait : n° 1", "✅ Fait : n° 2"]
     await api.tap(staff, listing, "✅ Fait : n° 1")
     assert world.last_text(staff) == (
-        "✅ Besoin de formation fait : École du Soleil — changement de structure de l'école."
+        "✅ Besoin de formation fait : École du Soleil — changement de structure"
+        " (fermeture de classe)."
     )
     assert api.messages(staff.id)[before + 1].button_texts == ["✅ Fait : n° 2"]
     async with world.db.uow() as uow:
@@ -331,7 +332,7 @@ async def test_staff_list_the_training_needs_mark_one_done_and_export_them(world
             "École du Soleil",
             "0420001Y",
             "Saint-Étienne",
-            "changement de structure de l'école",
+            "changement de structure (fermeture de classe)",
             "CM1 B",
             noted,
             "N-2026-0001",

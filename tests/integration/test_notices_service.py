@@ -4,7 +4,7 @@ needs. No messenger: a recording front end."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -381,3 +381,46 @@ async def test_the_network_request_is_previewed_naming_the_school_and_its_body(
         await notices.network_target(db, d.people["Sacha"], "0000000A", "Caméra")
     with refuses("notice.error.description_required"):
         await notices.network_target(db, d.people["Sacha"], "0429901J", "  ")
+
+
+async def test_a_closure_told_by_the_body_reaches_the_head_and_without_items_says_so(
+    demo: Demo,
+) -> None:
+    d = demo
+    db, i18n, settings = d.services.db, d.services.i18n, d.services.settings
+    view = await notices.tell_class_change(
+        db,
+        notices.TellClassChange(
+            d.people["Claude"], d.school_id, ClassChange.CLOSING, "CE1 A", date(2026, 7, 4)
+        ),
+        NOW,
+    )
+    assert view.collection_id is None
+    await d.front.tell(await notice_notices.after_telling(db, i18n, settings, view))
+    assert sorted(who for who, _ in d.front.take()) == ["Dominique", "Sacha"]
+    # Two weeks before: nothing of SEM's was picked, so the reminder says how to flag it.
+    await reminders.sweep(
+        db,
+        d.services.renderers,
+        d.front.send,
+        now=datetime(2026, 6, 20, 8, 0, tzinfo=UTC),
+        worker="t",
+    )
+    got = d.front.take()
+    assert sorted(who for who, _ in got) == ["Claude", "Dominique"]
+    assert all("/collecte" in m.text for _, m in got)
+    needs = await notices.training_needs(db, d.people["Sacha"])
+    assert [n.change for n in needs] == ["closing"]
+
+
+async def test_the_school_a_move_goes_to_is_checked_as_typed(demo: Demo) -> None:
+    d = demo
+    db = d.services.db
+    target = await notices.move_target(db, d.people["Claude"], "0429902k", d.school_id)
+    assert target.uai == "0429902K"
+    with refuses("notice.error.move_target"):
+        await notices.move_target(db, d.people["Claude"], "0429901J", d.school_id)
+    with refuses("notice.error.unknown_school"):
+        await notices.move_target(db, d.people["Claude"], "0000001A", d.school_id)
+    with refuses("common.error.forbidden"):
+        await notices.move_target(db, d.people["Camille"], "0429902K", d.school_id)

@@ -210,8 +210,8 @@ async def test_a_commune_agent_tells_renovation_works_with_rooms(world: World) -
         "Une question : répondez à ce message pour écrire à la SEM."
     )
     assert told[1].startswith(
-        "📋 Recommandations de Saint-Étienne Métropole pour Travaux : rénovation — École du "
-        "Soleil (N-2026-0001), à transmettre à qui réalise les travaux :\n"
+        "📋 Recommandations de Saint-Étienne Métropole — Travaux : rénovation, École du "
+        "Soleil (N-2026-0001) — à transmettre à qui réalise les travaux :\n"
     )
     assert "• Gardez la baie informatique de l'école accessible" in told[1]
     card = api.last(staff.id)

@@ -29,7 +29,9 @@ async def test_staff_ask_the_body_to_unplug_and_follow_it_until_it_is_done(world
     await api.send_text(staff, "/reseau 0420001y Chaudière <mairie> & caméra sur le switch")
     confirm = api.last(staff.id)
     text = confirm.text or ""
-    assert text.startswith("🔌 Demander à l'organisme responsable de l'école (Saint-Étienne) de débrancher")
+    assert text.startswith(
+        "🔌 Demander à l'organisme responsable de l'école (Saint-Étienne) de débrancher"
+    )
     assert "son matériel du réseau de École du Soleil (0420001Y, Saint-Étienne) ?" in (text)
     assert "« Chaudière <mairie> & caméra sur le switch »" in text
     assert await _notices(world) == 0  # nothing written before the confirmation

@@ -38,8 +38,7 @@ async def test_staff_ask_the_body_to_unplug_and_follow_it_until_it_is_done(world
     await api.tap(staff, confirm, "✅ Demander le débranchement")
 
     assert world.last_text(staff) == (
-        "🔌 N-2026-0001 : demande envoyée à Saint-Étienne"
-        " (1 agent prévenu)."
+        "🔌 N-2026-0001 : demande envoyée à Saint-Étienne (1 agent prévenu)."
     )
     asked = api.last(agent.id)
     assert (asked.text or "").startswith("🔌 N-2026-0001 — École du Soleil : la SEM a trouvé")

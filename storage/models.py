@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -113,6 +114,8 @@ class Person(Base):
     preferred_platform: Mapped[str | None] = mapped_column(String(10))
     # Staff only: the plan's assistant, who receives the reimbursement pledges (art. 6).
     assistant: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A teacher who chose to hear of the calls for interest (AMI) of their school.
+    follows_calls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
 
     school: Mapped[School | None] = relationship()
@@ -659,6 +662,66 @@ class TrainingNeed(Base):
     done_at: Mapped[datetime | None]
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
+    school: Mapped[School] = relationship()
+
+
+# --- calls for expression of interest (AMI, art. 1 and 2) ------------------------------
+
+
+class CallCampaign(Base):
+    """A call for interest SEM publishes: the nature and quantity of the equipment, who may
+    apply, when, and the questions schools answer. Not a ticket (it is about no one
+    school); each school's application is. ``draft`` → ``published`` → ``decided`` (results
+    sent), or ``cancelled``."""
+
+    __tablename__ = "call_campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    nature: Mapped[str] = mapped_column(String(40))  # an equipment type's code
+    description: Mapped[str] = mapped_column(Text)
+    quantity_count: Mapped[int] = mapped_column(Integer)
+    kit_size: Mapped[int | None] = mapped_column(Integer)  # set: kits of that many units
+    reach: Mapped[str] = mapped_column(String(10))  # bot.domain.calls.Reach
+    reach_body_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    reach_levels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    # [{kind, label, choices, required, minimum, maximum}] (bot.domain.calls.Question)
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    allow_teachers: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(10), default="draft", index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+
+
+class CallApplication(Base):
+    """One school's application to one campaign (ticket ``A-2026-0001``): its answers,
+    and the selection's outcome (``selected`` with a quantity, ``waiting`` with a rank,
+    ``declined`` with a reason)."""
+
+    __tablename__ = "call_applications"
+    __table_args__ = (UniqueConstraint("campaign_id", "school_id"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("call_campaigns.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sent_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(10))  # bot.domain.calls.Outcome
+    quantity_given: Mapped[int | None] = mapped_column(Integer)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    waiting_rank: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+    ticket: Mapped[Ticket] = relationship()
+    campaign: Mapped[CallCampaign] = relationship()
     school: Mapped[School] = relationship()
 
 

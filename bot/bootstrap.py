@@ -41,6 +41,7 @@ class Services:
 
 def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -> Services:
     """The services, ready: catalogs loaded, every ticket kind's reminders registered."""
+    from bot.services.call_kind import CALLS
     from bot.services.claim_kind import CLAIMS
     from bot.services.collection_kind import COLLECTIONS
     from bot.services.notice_kind import NOTICES
@@ -48,7 +49,7 @@ def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -
 
     i18n = I18n(settings.tz)
     db.quiet_hours = settings.quiet_hours  # every reminder planned respects them
-    kinds = Kinds(CLAIMS, COLLECTIONS, NOTICES)
+    kinds = Kinds(CLAIMS, COLLECTIONS, NOTICES, CALLS)
     services = Services(
         settings=settings, db=db, clock=clock or SystemClock(), i18n=i18n, kinds=kinds
     )

@@ -34,6 +34,10 @@ class Action(StrEnum):
     # Notices (art. 1 and 2): staff acknowledge them, ask for disconnections, follow
     # the training needs.
     MANAGE_NOTICES = "manage_notices"
+    # Calls for interest (art. 1 and 2): staff run the campaigns and the selection; a
+    # school's head applies (a teacher too when the campaign allows: the service checks).
+    MANAGE_CALLS = "manage_calls"
+    APPLY_CALL = "apply_call"
     TRIAGE = "triage"
     INVITE = "invite"
 
@@ -48,6 +52,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.NOTIFY_CLASS_CHANGE,
             Action.NOTIFY_WORKS,
             Action.RECEIVE_EQUIPMENT,
+            Action.APPLY_CALL,
         }
     ),
     Role.COMMUNE: frozenset(

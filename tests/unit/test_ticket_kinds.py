@@ -11,6 +11,8 @@ from bot.bootstrap import bootstrap
 from bot.config import Settings
 from bot.domain.errors import DomainError
 from bot.domain.holds import KIND_HOLD_REMINDER
+from bot.services.call_kind import CALLS
+from bot.services.call_reminders import CALL_REMINDER_KINDS
 from bot.services.claim_kind import CLAIMS
 from bot.services.claim_reminders import CLAIM_REMINDER_KINDS
 from bot.services.collection_kind import COLLECTIONS
@@ -64,12 +66,23 @@ def test_bootstrap_registers_claims_and_every_reminder_kind(tmp_path: Path) -> N
     assert services.kinds.get("claim") is CLAIMS
     assert services.kinds.get("collection") is COLLECTIONS
     assert services.kinds.by_prefix("C") is COLLECTIONS
+    assert services.kinds.get("ami") is CALLS
+    assert services.kinds.by_prefix("A") is CALLS
     assert services.renderers.kinds() == sorted(
         [
             *CLAIM_REMINDER_KINDS,
             KIND_HOLD_REMINDER,
             *COLLECTION_REMINDER_KINDS,
             *NOTICE_REMINDER_KINDS,
+            *CALL_REMINDER_KINDS,
         ]
     )
     assert services.renderers.elsewhere == set(REPORT_KINDS)
+
+
+def test_an_application_to_a_call_is_a_kind_of_its_own_with_its_closing_reminders() -> None:
+    kinds = Kinds(CLAIMS, CALLS)
+    assert kinds.by_prefix("A") is CALLS and CALLS.namespace == "ami"
+    assert kinds.not_found("a-2026-0007").code == "call.error.application_not_found"
+    assert CALLS.state_key("waiting") == "ami.state.waiting"
+    assert CALL_REMINDER_KINDS == ("call.reminder",)

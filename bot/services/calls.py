@@ -880,6 +880,8 @@ async def selection(db: Database, person_id: int, campaign_id: int, now: datetim
         await _staff(uow, person_id)
         row = await _campaign(uow, campaign_id)
         view = campaign_view(row)
+        if not view.window.is_locked(now):
+            raise DomainError("call.error.still_open")
         applications = [a for a in await _applications(uow, row.id) if a.withdrawn_at is None]
         today = now.date()
         lines = []
@@ -905,7 +907,11 @@ async def selection(db: Database, person_id: int, campaign_id: int, now: datetim
                     Ticket.created_at >= now - CLAIMS_WINDOW,
                 )
             )
-            school = await uow.directory.school(application.school_id)
+            school = await uow.session.scalar(
+                select(School)
+                .options(selectinload(School.commune))
+                .where(School.id == application.school_id)
+            )
             assert school is not None
             lines.append(
                 SelectionRow(

@@ -271,3 +271,35 @@ async def test_a_call_extended_tells_its_applicants_and_a_cancelled_one_stops_it
 
 async def _no_sleep(_seconds: float) -> None:
     return None
+
+
+async def test_a_teacher_applies_only_when_the_call_allows_and_sees_only_their_school(
+    demo: Demo,
+) -> None:
+    d = demo
+    db = d.services.db
+    await _more_heads(d)
+    sacha, camille, fran = d.people["Sacha"], d.people["Camille"], d.people["Fran"]
+    heads_only = await calls.create_campaign(db, sacha, _draft(allow_teachers=False), NOW)
+    await calls.publish(db, sacha, heads_only.id, NOW)
+    with refuses("call.error.heads_only"):
+        await calls.apply(db, camille, heads_only.id, ANSWERS, NOW + timedelta(days=1))
+    pilat = await calls.apply(db, fran, heads_only.id, ANSWERS, NOW + timedelta(days=1))
+    # Another school's application reads as one that does not exist.
+    with refuses("call.error.application_not_found"):
+        await calls.application(db, camille, pilat.view.id)
+    with refuses("call.error.application_not_found"):
+        await calls.edit_answers(db, d.people["Dominique"], pilat.view.id, ANSWERS, NOW)
+    # Staff only select, and only after the closing.
+    with refuses("common.error.forbidden"):
+        await calls.select_application(db, fran, pilat.view.id, 1, CLOSES_AT)
+    with refuses("call.error.still_open"):
+        await calls.select_application(db, sacha, pilat.view.id, 1, NOW + timedelta(days=2))
+
+
+def test_a_schools_level_is_read_from_its_name() -> None:
+    assert calls.school_level("École maternelle des Tilleuls") == "maternelle"
+    assert calls.school_level("ÉCOLE ÉLÉMENTAIRE DU SOLEIL") == "élémentaire"
+    assert calls.school_level("Ecole elementaire du Gier") == "élémentaire"
+    assert calls.school_level("École primaire privée Sainte-Marie") == "primaire"
+    assert calls.school_level("Groupe scolaire Jules-Ferry") == "primaire"

@@ -507,6 +507,31 @@ async def publish(db: Database, person_id: int, campaign_id: int, now: datetime)
         return Publication(campaign_view(row), people, planned)
 
 
+async def record_delivery(
+    db: Database,
+    person_id: int,
+    campaign_id: int,
+    *,
+    delivered: int,
+    failed: Sequence[int],
+    now: datetime,
+) -> None:
+    """The end of a publication's delivery (the front end's background task): how many
+    received it, and the chats it did not reach."""
+    async with db.uow() as uow:
+        uow.audit(
+            at=now,
+            actor_id=person_id,
+            action="call.delivered",
+            object_type="call",
+            object_id=str(campaign_id),
+            delivered=delivered,
+            failed=len(failed),
+            failed_chats=list(failed),
+        )
+        await uow.commit()
+
+
 async def campaigns(db: Database, person_id: int) -> list[CampaignLine]:
     """Every campaign, newest first, with how many schools may apply, have applied (not
     withdrawn) and were selected."""

@@ -123,6 +123,7 @@ async def test_a_call_runs_from_its_draft_to_its_results(demo: Demo) -> None:
     messages = call_notices.publication(i18n, published)
     delivered, failed = await call_notices.deliver(d.front.send, messages, sleep=_no_sleep)
     assert (delivered, failed) == (5, [])
+    await calls.record_delivery(db, sacha, draft.id, delivered=5, failed=[], now=NOW)
     got = d.front.take()
     assert sorted(who for who, _ in got) == ["Camille", "Dana", "Dominique", "Fran", "Gaby"]
     assert "Eden" not in {who for who, _ in got}
@@ -295,6 +296,24 @@ async def test_a_teacher_applies_only_when_the_call_allows_and_sees_only_their_s
         await calls.select_application(db, fran, pilat.view.id, 1, CLOSES_AT)
     with refuses("call.error.still_open"):
         await calls.select_application(db, sacha, pilat.view.id, 1, NOW + timedelta(days=2))
+
+
+async def test_a_call_for_a_level_reaches_the_schools_named_so(demo: Demo) -> None:
+    d = demo
+    await _more_heads(d)
+    sacha = d.people["Sacha"]
+    db = d.services.db
+    with refuses("call.error.no_levels"):
+        await calls.create_campaign(db, sacha, _draft(reach=Reach.LEVELS), NOW)
+    view = await calls.create_campaign(
+        db, sacha, _draft(reach=Reach.LEVELS, levels=frozenset({"maternelle"})), NOW
+    )
+    preview = await calls.preview(db, sacha, view.id)
+    assert (preview.schools, preview.heads, preview.teachers) == (2, 1, 0)  # Tilleuls, Parc
+    await calls.publish(db, sacha, view.id, NOW)
+    at = NOW + timedelta(days=1)
+    assert await calls.open_calls(db, d.people["Dominique"], at) == []  # élémentaire
+    assert [c.campaign.id for c in await calls.open_calls(db, d.people["Dana"], at)] == [view.id]
 
 
 def test_a_schools_level_is_read_from_its_name() -> None:

@@ -881,9 +881,16 @@ def _given(rows: Sequence[CallApplication], besides: int | None = None) -> list[
     ]
 
 
-async def _closed_campaign(uow: UnitOfWork, campaign_id: int, now: datetime) -> CallCampaign:
+async def _closed_campaign(
+    uow: UnitOfWork, campaign_id: int, now: datetime, *, decided: bool = False
+) -> CallCampaign:
+    """A campaign past its closing, still being decided (or, ``decided``, also one whose
+    results were sent: a kit given up then still serves the waiting list)."""
     row = await _campaign(uow, campaign_id)
-    if row.state != CampaignState.PUBLISHED.value:
+    allowed = {CampaignState.PUBLISHED.value} | (
+        {CampaignState.DECIDED.value} if decided else set()
+    )
+    if row.state not in allowed:
         raise DomainError("call.error.not_published")
     if not campaign_view(row).window.is_locked(now):
         raise DomainError("call.error.still_open")
@@ -1028,12 +1035,13 @@ async def decline(
 
 async def serve_waiting_list(
     db: Database, person_id: int, campaign_id: int, now: datetime
-) -> list[ApplicationView]:
+) -> Results:
     """What is free (a selected school withdrew, or never all was given) goes to the
-    waiting list in its order (``serve_waiting_list``): those served become selected."""
+    waiting list in its order (``serve_waiting_list``): those served become selected; when
+    the results were sent already, they are to be told (call_notices.results)."""
     async with db.uow() as uow:
         author = await _staff(uow, person_id)
-        campaign_row = await _closed_campaign(uow, campaign_id, now)
+        campaign_row = await _closed_campaign(uow, campaign_id, now, decided=True)
         applications = await _applications(uow, campaign_row.id)
         waiting = sorted(
             (
@@ -1049,7 +1057,6 @@ async def serve_waiting_list(
             [rules.Application(a.ticket_id, a.sent_at, a.quantity_given or 1) for a in waiting],
         )
         by_id = {a.ticket_id: a for a in waiting}
-        views = []
         for chosen in served:
             row = by_id[chosen.id]
             row.outcome = Outcome.SELECTED.value
@@ -1067,9 +1074,9 @@ async def serve_waiting_list(
                 object_id=str(row.ticket_id),
                 quantity=chosen.asked,
             )
-            views.append(application_view(row))
+        told = await _applicants(uow, [by_id[chosen.id] for chosen in served])
         await uow.commit()
-        return views
+        return Results(campaign_view(campaign_row), told)
 
 
 async def send_results(db: Database, person_id: int, campaign_id: int, now: datetime) -> Results:

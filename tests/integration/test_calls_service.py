@@ -216,12 +216,14 @@ async def test_a_call_runs_from_its_draft_to_its_results(demo: Demo) -> None:
         await calls.decline(db, sacha, gier.id, "  ", after)
     await calls.decline(db, sacha, gier.id, "Équipement récent", after)
     # Nothing is served while one kit alone is free.
-    assert await calls.serve_waiting_list(db, sacha, draft.id, after) == []
+    assert (await calls.serve_waiting_list(db, sacha, draft.id, after)).applicants == ()
 
     # Soleil gives up its kit: the two free kits serve Pilat.
     await calls.withdraw(db, dominique, applied.view.id, after)
-    (served,) = await calls.serve_waiting_list(db, sacha, draft.id, after)
+    served_list = await calls.serve_waiting_list(db, sacha, draft.id, after)
+    ((served, people),) = served_list.applicants
     assert served.id == pilat.id and served.outcome == "selected" and served.quantity_given == 2
+    assert [p.name for p in people] == ["Fran Durand"]
 
     (line_,) = [c for c in await calls.campaigns(db, sacha) if c.campaign.id == draft.id]
     assert (line_.eligible, line_.applied, line_.selected) == (8, 2, 1)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from bot.domain.errors import DomainError
 from bot.domain.roles import Role, Scope
-from storage.models import Person, Ticket
+from storage.models import Person, School, Ticket
 from storage.uow import UnitOfWork
 
 
@@ -87,3 +87,26 @@ def follows(person: Person, ticket: Ticket) -> bool:
     return scope(person).reaches(
         school_id=ticket.school_id, commune_id=ticket.commune_id, body_id=ticket.body_id
     )
+
+
+async def school_in_scope(
+    uow: UnitOfWork, person: Person, school_id: int, *, refusal: str
+) -> School:
+    """The school, if the person's scope reaches it; else ``refusal`` (each kind words it)."""
+    school = await uow.directory.school(school_id)
+    if school is None or not scope(person).reaches(
+        school_id=school.id, commune_id=school.commune_id, body_id=school.body_id
+    ):
+        raise DomainError(refusal)
+    return school
+
+
+async def schools_for(uow: UnitOfWork, person: Person) -> list[School]:
+    """The schools a person acts for: their own, their body's, or every one (staff)."""
+    if person.school_id is not None:
+        school = await uow.directory.school(person.school_id)
+        return [school] if school else []
+    query = select(School).order_by(School.name)
+    if person.role == Role.COMMUNE:
+        query = query.where(School.body_id == person.body_id)
+    return list((await uow.session.scalars(query)).all())

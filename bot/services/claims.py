@@ -57,12 +57,12 @@ from bot.domain.directory import (
 from bot.domain.errors import DomainError
 from bot.domain.holds import HoldFacts, check_replacement_allowed
 from bot.domain.platforms import TELEGRAM
-from bot.domain.roles import Action, Role, require
+from bot.domain.roles import Action, require
 from bot.services import access, audiences, holds, reminders, tickets
 from bot.services.audiences import Recipient
+from bot.services.tickets import TimelineEntry
 from storage.models import (
     Attachment,
-    AuditEntry,
     Claim,
     ClaimDuty,
     ClaimItem,
@@ -186,14 +186,6 @@ class PaymentView:
     payer: Payer
     status: PaymentStatus
     proof_attachment_id: int | None = None
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    actor: str | None
-    action: str
-    details: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -472,7 +464,7 @@ def document(purpose: str) -> Document:
         raise DomainError("claim.error.unknown_document", purpose=purpose) from None
 
 
-def _attachment(
+def file_attachment(
     ticket_id: int, file: FileRef, *, purpose: str, person: Person, now: datetime
 ) -> Attachment:
     return Attachment(
@@ -525,15 +517,7 @@ async def _view(
     held = await holds.open_hold(uow, ticket.school_id)
     entries: tuple[TimelineEntry, ...] = ()
     if timeline:
-        rows = await uow.session.execute(
-            select(AuditEntry, Person.full_name)
-            .outerjoin(Person, Person.id == AuditEntry.actor_id)
-            .where(AuditEntry.object_type == "ticket", AuditEntry.object_id == ticket.number)
-            .order_by(AuditEntry.id)
-        )
-        entries = tuple(
-            TimelineEntry(entry.at, name, entry.action, dict(entry.details)) for entry, name in rows
-        )
+        entries = await tickets.timeline(uow, ticket.number)
     school = ticket.school
     return ClaimView(
         id=claim.ticket_id,
@@ -644,24 +628,14 @@ async def reporting_schools(db: Database, person_id: int) -> list[SchoolRef]:
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         require(person.role, Action.REPORT_CLAIM)
-        if person.school_id is not None:
-            school = await uow.directory.school(person.school_id)
-            found = [school] if school else []
-        else:
-            query = select(School).order_by(School.name)
-            if person.role == Role.COMMUNE:
-                query = query.where(School.body_id == person.body_id)
-            found = list((await uow.session.scalars(query)).all())
+        found = await access.schools_for(uow, person)
         return [SchoolRef(s.id, s.name, s.uai) for s in found]
 
 
 async def _school_in_scope(uow: UnitOfWork, person: Person, school_id: int) -> School:
-    school = await uow.directory.school(school_id)
-    if school is None or not access.scope(person).reaches(
-        school_id=school.id, commune_id=school.commune_id, body_id=school.body_id
-    ):
-        raise DomainError("claim.error.school_out_of_scope")
-    return school
+    return await access.school_in_scope(
+        uow, person, school_id, refusal="claim.error.school_out_of_scope"
+    )
 
 
 async def inventory_page(
@@ -886,7 +860,7 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
             )
         for file in cmd.files:
             uow.session.add(
-                _attachment(ticket.id, file, purpose=file.purpose, person=person, now=now)
+                file_attachment(ticket.id, file, purpose=file.purpose, person=person, now=now)
             )
         await _plan(uow, ticket.id, plan_duty_reminders(facts.discovered_at, now), now)
         await _plan(uow, ticket.id, plan_pledge_reminders(facts.discovered_at, now), now)
@@ -1204,7 +1178,7 @@ async def record_body_payment(
         )
         amount = rules.check_body_payment(amount, facts.outstanding, pending)
         rules.check_payment_day(paid_on, local_date(now, PARIS))
-        attachment = _attachment(
+        attachment = file_attachment(
             claim.ticket_id, proof, purpose="payment_proof", person=person, now=now
         )
         uow.session.add(attachment)
@@ -1888,7 +1862,9 @@ async def attach_file(
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id)
-        uow.session.add(_attachment(claim.ticket_id, file, purpose=purpose, person=person, now=now))
+        uow.session.add(
+            file_attachment(claim.ticket_id, file, purpose=purpose, person=person, now=now)
+        )
         _audit(
             uow, claim, person, "claim.attachment", now, purpose=purpose, file_name=file.file_name
         )

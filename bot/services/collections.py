@@ -25,13 +25,12 @@ from bot.domain.collections import Condition, Decision, ItemState, ItemStatus, R
 from bot.domain.dates import PARIS, start_of_local_day
 from bot.domain.directory import MAX_LENGTHS, normalize_asset_tag
 from bot.domain.errors import DomainError
-from bot.domain.roles import Action, Role, require
-from bot.services import access, audiences, equipment_moves, reminders, tickets
+from bot.domain.roles import Action, require
+from bot.services import access, audiences, claims, equipment_moves, reminders, tickets
 from bot.services.audiences import Recipient
 from bot.services.claims import FileRef, SchoolRef, TimelineEntry
 from storage.models import (
     Attachment,
-    AuditEntry,
     Collection,
     CollectionItem,
     CollectionRound,
@@ -254,12 +253,9 @@ def _text(value: str | None, *, limit: int, error: str, required: bool = False) 
 
 
 async def _school_in_scope(uow: UnitOfWork, person: Person, school_id: int) -> School:
-    school = await uow.directory.school(school_id)
-    if school is None or not access.scope(person).reaches(
-        school_id=school.id, commune_id=school.commune_id, body_id=school.body_id
-    ):
-        raise DomainError("collection.error.school_out_of_scope")
-    return school
+    return await access.school_in_scope(
+        uow, person, school_id, refusal="collection.error.school_out_of_scope"
+    )
 
 
 def _typed_tag(typed: str) -> str:
@@ -297,16 +293,6 @@ def item_view(item: CollectionItem) -> CollectionItemView:
     )
 
 
-async def _timeline(uow: UnitOfWork, number: str) -> tuple[TimelineEntry, ...]:
-    rows = await uow.session.execute(
-        select(AuditEntry, Person.full_name)
-        .outerjoin(Person, Person.id == AuditEntry.actor_id)
-        .where(AuditEntry.object_type == "ticket", AuditEntry.object_id == number)
-        .order_by(AuditEntry.id)
-    )
-    return tuple(TimelineEntry(e.at, name, e.action, dict(e.details)) for e, name in rows)
-
-
 async def view_of(
     uow: UnitOfWork, collection: Collection, *, timeline: bool = False
 ) -> CollectionView:
@@ -337,7 +323,7 @@ async def view_of(
         ),
         items=tuple(item_view(i) for i in collection.items),
         attachments=int(attachments or 0),
-        timeline=await _timeline(uow, ticket.number) if timeline else (),
+        timeline=await tickets.timeline(uow, ticket.number) if timeline else (),
         next_deadline=ticket.next_deadline_at,
     )
 
@@ -383,14 +369,7 @@ async def flagging_schools(db: Database, person_id: int) -> list[SchoolRef]:
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         require(person.role, Action.FLAG_EQUIPMENT)
-        if person.school_id is not None:
-            school = await uow.directory.school(person.school_id)
-            found = [school] if school else []
-        else:
-            query = select(School).order_by(School.name)
-            if person.role == Role.COMMUNE:
-                query = query.where(School.body_id == person.body_id)
-            found = list((await uow.session.scalars(query)).all())
+        found = await access.schools_for(uow, person)
         return [SchoolRef(s.id, s.name, s.uai) for s in found]
 
 
@@ -566,18 +545,7 @@ async def open_flagging(
             )
     for file in cmd.files:
         uow.session.add(
-            Attachment(
-                ticket_id=ticket.id,
-                kind=file.kind,
-                purpose="evidence",
-                platform=file.platform,
-                file_id=file.file_id,
-                file_unique_id=file.file_unique_id,
-                file_name=file.file_name,
-                mime_type=file.mime_type,
-                uploaded_by_id=person.id,
-                created_at=now,
-            )
+            claims.file_attachment(ticket.id, file, purpose="evidence", person=person, now=now)
         )
     routes = [r for _, _, r in checked]
     await reminders.plan(

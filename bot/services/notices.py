@@ -27,12 +27,11 @@ from bot.domain.directory import normalize_uai
 from bot.domain.errors import DomainError
 from bot.domain.notices import ClassChange, FibreNews, NoticeKind, TrainingReason, WorksKind
 from bot.domain.roles import Action, Role, require
-from bot.services import access, audiences, collections, equipment_moves, reminders, tickets
+from bot.services import access, audiences, claims, collections, equipment_moves, reminders, tickets
 from bot.services.audiences import Recipient
 from bot.services.claims import FileRef, SchoolRef, TimelineEntry
 from storage.models import (
     Attachment,
-    AuditEntry,
     Equipment,
     Notice,
     Person,
@@ -218,12 +217,9 @@ def _audit(
 
 
 async def _school_in_scope(uow: UnitOfWork, person: Person, school_id: int) -> School:
-    school = await uow.directory.school(school_id)
-    if school is None or not access.scope(person).reaches(
-        school_id=school.id, commune_id=school.commune_id, body_id=school.body_id
-    ):
-        raise DomainError("notice.error.school_out_of_scope")
-    return school
+    return await access.school_in_scope(
+        uow, person, school_id, refusal="notice.error.school_out_of_scope"
+    )
 
 
 def _room_words(rooms: str | None) -> list[str]:
@@ -261,16 +257,6 @@ async def _equipment_in_rooms(
     else:
         chosen = list(rows)
     return tuple(RoomItem(e.asset_tag, e.type, e.model, e.room) for e in chosen), len(rows)
-
-
-async def _timeline(uow: UnitOfWork, number: str) -> tuple[TimelineEntry, ...]:
-    rows = await uow.session.execute(
-        select(AuditEntry, Person.full_name)
-        .outerjoin(Person, Person.id == AuditEntry.actor_id)
-        .where(AuditEntry.object_type == "ticket", AuditEntry.object_id == number)
-        .order_by(AuditEntry.id)
-    )
-    return tuple(TimelineEntry(e.at, name, e.action, dict(e.details)) for e, name in rows)
 
 
 async def view_of(uow: UnitOfWork, notice: Notice, *, timeline: bool = False) -> NoticeView:
@@ -330,7 +316,7 @@ async def view_of(uow: UnitOfWork, notice: Notice, *, timeline: bool = False) ->
         acknowledged_at=notice.acknowledged_at,
         done_at=notice.done_at,
         attachments=int(attachments or 0),
-        timeline=await _timeline(uow, ticket.number) if timeline else (),
+        timeline=await tickets.timeline(uow, ticket.number) if timeline else (),
         equipment=equipment,
         sem_items=sem_items,
         inventory=inventory,
@@ -361,18 +347,7 @@ async def _open(
     uow.session.add(notice)
     for file in files:
         uow.session.add(
-            Attachment(
-                ticket_id=ticket.id,
-                kind=file.kind,
-                purpose="evidence",
-                platform=file.platform,
-                file_id=file.file_id,
-                file_unique_id=file.file_unique_id,
-                file_name=file.file_name,
-                mime_type=file.mime_type,
-                uploaded_by_id=person.id,
-                created_at=now,
-            )
+            claims.file_attachment(ticket.id, file, purpose="evidence", person=person, now=now)
         )
     return ticket
 
@@ -421,14 +396,7 @@ async def notice_schools(db: Database, person_id: int, action: Action) -> list[S
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         require(person.role, action)
-        if person.school_id is not None:
-            school = await uow.directory.school(person.school_id)
-            found = [school] if school else []
-        else:
-            query = select(School).order_by(School.name)
-            if person.role == Role.COMMUNE:
-                query = query.where(School.body_id == person.body_id)
-            found = list((await uow.session.scalars(query)).all())
+        found = await access.schools_for(uow, person)
         return [SchoolRef(s.id, s.name, s.uai) for s in found]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
@@ -23,6 +24,7 @@ from bot.services import access
 from bot.services.kinds import TicketKind
 from storage.models import (
     Attachment,
+    AuditEntry,
     ClaimDuty,
     Commune,
     MessageRef,
@@ -67,6 +69,25 @@ async def open_ticket(
     uow.session.add(ticket)
     await uow.session.flush()
     return ticket
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    actor: str | None
+    action: str
+    details: dict[str, Any]
+
+
+async def timeline(uow: UnitOfWork, number: str) -> tuple[TimelineEntry, ...]:
+    """What happened to a ticket, oldest first: its audit entries with who did them."""
+    rows = await uow.session.execute(
+        select(AuditEntry, Person.full_name)
+        .outerjoin(Person, Person.id == AuditEntry.actor_id)
+        .where(AuditEntry.object_type == "ticket", AuditEntry.object_id == number)
+        .order_by(AuditEntry.id)
+    )
+    return tuple(TimelineEntry(e.at, name, e.action, dict(e.details)) for e, name in rows)
 
 
 async def remember_messages(

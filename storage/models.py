@@ -725,6 +725,39 @@ class CallApplication(Base):
     school: Mapped[School] = relationship()
 
 
+class InsuranceCertificate(Base):
+    """A responsible body's insurance certificate (art. 6: « lors de toute mise à
+    disposition de matériel, la Commune devra fournir … la ou les attestation(s)
+    d'assurance »): asked at a delivery (``ticket_id``: the application delivered) or
+    again before the one on file ends (``renews_id``), then sent by the body with the days
+    it covers, and accepted or refused by staff. ``asked`` → ``sent`` → ``accepted``, or
+    ``refused`` (with the reason) → ``sent`` again."""
+
+    __tablename__ = "insurance_certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    asked_at: Mapped[datetime]
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    renews_id: Mapped[int | None] = mapped_column(ForeignKey("insurance_certificates.id"))
+    # The document, on the platform it was sent on (its file id means nothing elsewhere).
+    platform: Mapped[str | None] = mapped_column(String(10))
+    file_id: Mapped[str | None] = mapped_column(String(200))
+    file_unique_id: Mapped[str | None] = mapped_column(String(100))
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    mime_type: Mapped[str | None] = mapped_column(String(100))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    sent_at: Mapped[datetime | None]
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+
+    body: Mapped[ResponsibleBody] = relationship()
+
+
 # --- reminders, audit, persistence -----------------------------------------------------
 
 

@@ -38,6 +38,8 @@ class Action(StrEnum):
     # school's head applies (a teacher too when the campaign allows: the service checks).
     MANAGE_CALLS = "manage_calls"
     APPLY_CALL = "apply_call"
+    # The body's insurance certificate (art. 6): its agents send it, staff decide.
+    SEND_CERTIFICATE = "send_certificate"
     TRIAGE = "triage"
     INVITE = "invite"
 
@@ -63,6 +65,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.REMOVE_OWN_EQUIPMENT,
             Action.NOTIFY_CLASS_CHANGE,
             Action.NOTIFY_WORKS,
+            Action.SEND_CERTIFICATE,
         }
     ),
     # Staff may also record the commune's side (a declaration received by e-mail).

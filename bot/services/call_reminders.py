@@ -18,6 +18,7 @@ from bot.domain.errors import DomainError
 from bot.i18n import I18n
 from bot.services import calls
 from bot.services.audiences import recipients
+from bot.services.certificates import CERTIFICATE_REMINDER_KINDS, certificate_renderers
 from bot.services.delivery import Outgoing
 from bot.services.reminders import Renderer, Renderers
 from storage.models import Reminder
@@ -52,10 +53,15 @@ def _closing(i18n: I18n) -> Renderer:
     return render
 
 
-CALL_REMINDER_KINDS = (KIND_CALL_REMINDER,)
+CALL_REMINDER_KINDS = (KIND_CALL_REMINDER, *CERTIFICATE_REMINDER_KINDS)
 
 
 def call_renderers(i18n: I18n, settings: Settings) -> Renderers:
     renderers = Renderers()
     renderers.register(KIND_CALL_REMINDER, _closing(i18n))
+    # The insurance certificate a delivery asks of the body (decision 0043).
+    for kind in CERTIFICATE_REMINDER_KINDS:
+        renderer = certificate_renderers(i18n, settings).get(kind)
+        assert renderer is not None
+        renderers.register(kind, renderer)
     return renderers

@@ -181,6 +181,12 @@ def _read_csv(text: str | bytes, columns: Sequence[str]) -> tuple[list[_Row], li
     return rows, problems
 
 
+def read_rows(text: str | bytes, columns: Sequence[str]) -> tuple[list[_Row], list[ImportProblem]]:
+    """The imports' CSV reader for another file of rows (a supplier's delivery note):
+    the same header, delimiter, encoding and line rules."""
+    return _read_csv(text, columns)
+
+
 T = TypeVar("T")
 
 

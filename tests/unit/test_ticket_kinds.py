@@ -85,4 +85,10 @@ def test_an_application_to_a_call_is_a_kind_of_its_own_with_its_closing_reminder
     assert kinds.by_prefix("A") is CALLS and CALLS.namespace == "ami"
     assert kinds.not_found("a-2026-0007").code == "call.error.application_not_found"
     assert CALLS.state_key("waiting") == "ami.state.waiting"
-    assert CALL_REMINDER_KINDS == ("call.reminder",)
+    # The insurance certificate a delivery asks of the body is reminded by the calls too.
+    assert CALL_REMINDER_KINDS == (
+        "call.reminder",
+        "call.certificate.reminder",
+        "call.certificate.escalation",
+        "call.certificate.renewal",
+    )

@@ -31,8 +31,8 @@ class CertificateCard:
     def day(self, value: date | None) -> str:
         return self.i18n.date(self.lang, value) if value is not None else ""
 
-    def moment(self, value: datetime) -> str:
-        return self.i18n.datetime(self.lang, value)
+    def local_day(self, value: datetime) -> date:
+        return value.astimezone(self.i18n.tz).date()
 
     # ----------------------------------------------------------------- certificates
 
@@ -49,7 +49,9 @@ class CertificateCard:
     def line(self, view: CertificateView) -> str:
         """« • Refusée — demandée le … — valable du … au … — « motif » »."""
         parts = [
-            self.t("cert.line", state=self.state(view), asked=self.day(view.asked_at.date())),
+            self.t(
+                "cert.line", state=self.state(view), asked=self.day(self.local_day(view.asked_at))
+            ),
         ]
         if view.valid_from is not None:
             parts.append(self.validity(view))
@@ -100,7 +102,7 @@ class CertificateCard:
 
     def reminder(self, view: CertificateView, now: datetime) -> str:
         text = self.t(
-            "cert.reminder.body", body=view.body_name, asked=self.day(view.asked_at.date())
+            "cert.reminder.body", body=view.body_name, asked=self.day(self.local_day(view.asked_at))
         )
         if view.state == "refused" and view.refusal_reason:
             text += "\n" + self.t("cert.reminder.refused", reason=view.refusal_reason)
@@ -110,8 +112,8 @@ class CertificateCard:
         return self.t(
             "cert.escalation.staff",
             body=view.body_name,
-            asked=self.day(view.asked_at.date()),
-            count=(now - view.asked_at).days,
+            asked=self.day(self.local_day(view.asked_at)),
+            count=(self.local_day(now) - self.local_day(view.asked_at)).days,
             state=self.state(view),
         )
 

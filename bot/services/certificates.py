@@ -260,7 +260,8 @@ def _to(
 # --------------------------------------------------------------------------- the body
 
 
-def _checked_days(valid_from: date, valid_until: date, today: date) -> Certificate:
+def checked_days(valid_from: date, valid_until: date, today: date) -> Certificate:
+    """The days a certificate covers: in order, and not ended already."""
     certificate = Certificate(valid_from, valid_until)  # call.error.certificate_dates
     if valid_until < today:
         raise DomainError("cert.error.expired")
@@ -310,7 +311,7 @@ async def send(
     open request gets it (or, when none is open, a new one is made); staff are told, with
     « Accepter » and « Refuser ». ``body_id`` is for staff recording one received by
     e-mail; an agent sends only their own body's."""
-    _checked_days(valid_from, valid_until, local_date(now, PARIS))
+    checked_days(valid_from, valid_until, local_date(now, PARIS))
     async with db.uow() as uow:
         person = await _agent(uow, person_id)
         if person.role == Role.STAFF:

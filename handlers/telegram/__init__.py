@@ -16,6 +16,7 @@ from telegram.ext import (
 
 from handlers.telegram import (
     admin,
+    calls_delivery,
     claim_follow,
     claims,
     classes,
@@ -119,6 +120,12 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Collection rounds and maintenance visits (staff's /tournees, a round's actions), and a
     # school's request for another date (the button on its notice).
     application.add_handlers([*rounds.conversations(), *rounds.handlers()], group=MAIN)
+
+    # A call's delivery into the inventory (/livraison, staff) and the bodies' insurance
+    # certificates it asks (/attestation; staff's « Accepter » / « Refuser »).
+    application.add_handlers(
+        [*calls_delivery.conversations(), *calls_delivery.handlers()], group=MAIN
+    )
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)

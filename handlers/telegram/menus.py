@@ -39,6 +39,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("reattribuer", ("reassign",), Action.MANAGE_EQUIPMENT),
     Command("formations", ("trainings",), Action.MANAGE_NOTICES),
     Command("reseau", ("network",), Action.MANAGE_NOTICES),
+    Command("livraison", ("delivery",), Action.MANAGE_CALLS),
+    Command("attestation", ("certificate",), Action.SEND_CERTIFICATE),
     Command("export", (), Action.TRIAGE),
     Command("repondre", ("reply",), Action.TRIAGE),
     Command("note", (), Action.TRIAGE),

@@ -545,3 +545,60 @@ async def test_a_notices_buttons_answer_only_the_roles_and_scope_they_are_for(
         answer = await _answer_to_forged(world, claude, data)
         assert answer == i18n.t("fr", "common.stale_button"), data
     assert await state() == before
+
+
+async def test_forged_delivery_and_certificate_buttons_change_nothing(world: World) -> None:
+    """/livraison and the certificates' decisions (art. 6) are staff's: a teacher's, a
+    head's or a body agent's forged button is refused; an agent of another body does not
+    find the certificate; outside their dialogues the delivery's buttons are stale."""
+    from datetime import date
+
+    from bot.services import certificates
+    from bot.services.claims import FileRef
+    from storage.models import InsuranceCertificate
+    from tests.integration.test_call_delivery_service import selected_application
+
+    await world.registered("Sacha", Role.STAFF)
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    dora = await world.registered("Dora", Role.DIRECTOR)
+    claude = await world.registered("Claude", Role.COMMUNE)
+    dana = await world.registered("Dana", Role.COMMUNE, commune="42095")
+    async with world.db.uow() as uow:
+        ids = {p.full_name: p.id for p in (await uow.session.scalars(select(Person))).all()}
+    services = world.app.bot_data["services"]
+    application = await selected_application(world.db, ids["Sacha"], ids["Dora"], world.clock.now())
+    sent = await certificates.send(
+        world.db,
+        services.i18n,
+        services.settings,
+        ids["Claude"],
+        FileRef("document", "file-cert", "uniq-cert", "attestation.pdf", "application/pdf"),
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+        world.clock.now(),
+    )
+    cert = sent.view.id
+    i18n = services.i18n
+    forbidden = i18n.t("fr", "common.error.forbidden")
+    stale = i18n.t("fr", "common.stale_button")
+    for user in (zoe, dora, claude):
+        for data in (f"cert:acc:{cert}", f"cert:acck:{cert}", f"cert:no:{cert}"):
+            answer = await _answer_to_forged(world, user, data)
+            assert answer == forbidden, (user.first_name, data, answer)
+        for data in (f"amid:app:{application.id}", "amid:ok:0123abcd", "amid:fix", "amid:abort"):
+            answer = await _answer_to_forged(world, user, data)
+            assert answer == stale, (user.first_name, data, answer)
+    for user in (zoe, dora):
+        assert await _answer_to_forged(world, user, f"cert:file:{cert}") == forbidden
+    for data in (f"cert:file:{cert}", f"cert:acc:{cert}"):
+        answer = await _answer_to_forged(world, dana, data)
+        assert answer in (i18n.t("fr", "cert.error.not_found"), forbidden), (data, answer)
+    assert await _answer_to_forged(world, dana, f"cert:file:{cert}") == i18n.t(
+        "fr", "cert.error.not_found"
+    )
+    for data in ("cert:acc:abc", f"cert:acck:{10**12}", "cert:no:-1"):
+        assert await _answer_to_forged(world, claude, data) == stale, data
+    async with world.db.uow() as uow:
+        row = await uow.session.get(InsuranceCertificate, cert)
+        assert row is not None and row.state == "sent"
+        assert await uow.directory.equipment_by_tag("PC-0001") is None

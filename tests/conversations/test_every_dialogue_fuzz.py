@@ -37,7 +37,7 @@ import asyncio
 import itertools
 import logging
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,8 @@ from telegram.ext import ConversationHandler
 
 from bot.domain.notices import WorksKind
 from bot.domain.roles import Role
-from bot.services import equipment_moves, notices
+from bot.services import certificates, equipment_moves, notices
+from bot.services.claims import FileRef
 from handlers.telegram import admin
 from handlers.telegram.claim_follow import FOLLOW_UPS
 from handlers.telegram.offline import SimUser
@@ -59,6 +60,7 @@ from storage.models import Equipment, Person
 from tests.conversations.conftest import World, a_world
 from tests.conversations.test_bodies import _private_school_under_an_ogec
 from tests.conversations.test_claim_follow_steps import _pledged
+from tests.integration.test_call_delivery_service import selected_application
 
 pytestmark = pytest.mark.filterwarnings(
     # Offline, the application is not started: the announcements' tasks are awaited here.
@@ -73,6 +75,8 @@ WITHDRAW = "collection_withdraw"  # « Retirer le signalement » on a flagging's
 WORKS, FIBRE = "notice_works", "notice_fibre"  # /travaux, /fibre
 CLASS = "class_change"  # /classe: a class opening or closure, a head's change of post
 NETWORK, COLLECT = "notice_network", "notice_collect"  # /reseau, a works notice's collection
+DELIVERY = "call_delivery"  # /livraison: a call's equipment delivered to a selected school
+CERT_SEND, CERT_REFUSE = "certificate_send", "certificate_refuse"  # /attestation, « Refuser »
 COVERED = {
     REPORT,
     WRITE,
@@ -87,6 +91,9 @@ COVERED = {
     CLASS,
     NETWORK,
     COLLECT,
+    DELIVERY,
+    CERT_SEND,
+    CERT_REFUSE,
 }
 
 # Registered by _prepare, in this order (the stranger never registers).
@@ -101,6 +108,7 @@ TICKET = 1  # the pledged claim's ticket, S-2026-0001
 IN_STOCK = {"SEM-0004": 4, "SEM-0005": 5}  # put in SEM's stock by _prepare (tag: id)
 COLLECTION = 2  # C-2026-0001: SEM's broken tablet and the commune's broken desktop
 NOTICE = 3  # N-2026-0001: works in « salle 5 », where SEM-0007 is
+CERTIFICATE = 1  # Saint-Étienne's insurance certificate, sent by its agent, to decide
 
 # (who, how, what, the dialogue it starts, whether this person may start it)
 Start = tuple[str, str, str, str, bool]
@@ -156,6 +164,16 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("teacher", "text", "/reseau 0420001Y Caméra", NETWORK, False),
     ("agent", "forge", f"ntc:collect:{NOTICE}", COLLECT, False),
     ("director", "forge", f"ntc:collect:{NOTICE}", COLLECT, False),
+    ("staff", "text", "/livraison", DELIVERY, True),
+    ("staff", "text", "/delivery", DELIVERY, True),
+    ("director", "text", "/livraison", DELIVERY, False),
+    ("agent", "text", "/livraison", DELIVERY, False),
+    ("agent", "text", "/attestation", CERT_SEND, True),
+    ("agent", "text", "/certificate", CERT_SEND, True),
+    ("teacher", "text", "/attestation", CERT_SEND, False),
+    ("director", "text", "/attestation", CERT_SEND, False),
+    ("staff", "forge", f"cert:no:{CERTIFICATE}", CERT_REFUSE, True),
+    ("agent", "forge", f"cert:no:{CERTIFICATE}", CERT_REFUSE, False),
 ]
 REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
 FLAG_START: Start = ("teacher", "text", "/collecte", FLAG, True)
@@ -164,6 +182,9 @@ REPORT_START: Start = ("teacher", "text", "/signaler", REPORT, True)
 WORKS_START: Start = ("agent", "text", "/travaux", WORKS, True)
 FIBRE_START: Start = ("agent", "text", "/fibre", FIBRE, True)
 CLASS_START: Start = ("director", "text", "/classe", CLASS, True)
+DELIVERY_START: Start = ("staff", "text", "/livraison", DELIVERY, True)
+CERT_SEND_START: Start = ("agent", "text", "/attestation", CERT_SEND, True)
+CERT_REFUSE_START: Start = ("staff", "forge", f"cert:no:{CERTIFICATE}", CERT_REFUSE, True)
 
 
 def _own(start: Start) -> int:
@@ -335,6 +356,28 @@ GOOD: dict[tuple[str, object], list[Move]] = {
     (COLLECT, "ntc_items"): [("press", "ntc:ct:"), ("press", "ntc:cdone")],
     (COLLECT, "ntc_place"): [("text", "Salle des maîtres <placard> & co")],
     (COLLECT, "ntc_confirm"): [("press", "ntc:cok:"), ("press", "ntc:cno:")],
+    (DELIVERY, "amid_app"): [("press", "amid:app:"), ("text", "soleil")],
+    (DELIVERY, "amid_items"): [
+        ("text", "PC-0001;SN-1;459,90;09/03/2026;Salle <3> & co"),
+        ("text", "PC 1!;;abc;31/02/2026\nPC-2;x"),
+        ("text", "SEM-0001;;1;09/03/2026"),
+        ("document", None),
+    ],
+    (DELIVERY, "amid_confirm"): [
+        ("press", "amid:ok:"),
+        ("press", "amid:fix"),
+        ("press", "amid:abort"),
+    ],
+    (CERT_SEND, "cert_file"): [("document", None), ("text", "la voici")],
+    (CERT_SEND, "cert_from"): [("text", "01/01/2026"), ("text", "bientôt")],
+    (CERT_SEND, "cert_until"): [
+        ("text", "31/12/2026"),
+        ("text", "31/12/2025"),
+        ("text", "01/01/2026"),
+    ],
+    (CERT_SEND, "cert_confirm"): [("press", "cert:send:"), ("press", "cert:abort")],
+    (CERT_REFUSE, "cert_reason"): [("text", "Page 2 <manquante> & illisible"), ("text", " . ")],
+    (CERT_REFUSE, "cert_rconfirm"): [("press", "cert:rok:"), ("press", "cert:rno")],
 }
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
@@ -386,6 +429,15 @@ FORWARD: dict[tuple[str, object], list[Move]] = {
     (NETWORK, "net_confirm"): [("press", "net:ok:")],
     (COLLECT, "ntc_items"): [("done", "ntc:cdone"), ("press", "ntc:ct:")],
     (COLLECT, "ntc_confirm"): [("press", "ntc:cok:")],
+    (DELIVERY, "amid_app"): [("press", "amid:app:")],
+    (DELIVERY, "amid_items"): [("text", "PC-0001;SN-1;459,90;09/03/2026")],
+    (DELIVERY, "amid_confirm"): [("press", "amid:ok:")],
+    (CERT_SEND, "cert_file"): [("document", None)],
+    (CERT_SEND, "cert_from"): [("text", "01/01/2026")],
+    (CERT_SEND, "cert_until"): [("text", "31/12/2026")],
+    (CERT_SEND, "cert_confirm"): [("press", "cert:send:")],
+    (CERT_REFUSE, "cert_reason"): [("text", "Page 2 manquante")],
+    (CERT_REFUSE, "cert_rconfirm"): [("press", "cert:rok:")],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 5)),
@@ -493,6 +545,31 @@ async def _prepare(url: str) -> None:
             world.clock.now(),
         )
         assert works.id == NOTICE and [i.asset_tag for i in works.equipment] == ["SEM-0007"]
+        await _delivery_and_certificate(world)
+
+
+async def _delivery_and_certificate(world: World) -> None:
+    """École du Soleil selected in a decided call (for /livraison), and Saint-Étienne's
+    insurance certificate sent by its agent, for staff to refuse (« Refuser »)."""
+    services = world.app.bot_data["services"]
+    async with world.db.uow() as uow:
+        ids = {
+            p.full_name: p.id
+            for p in (await uow.session.scalars(select(Person))).all()
+            if p.full_name in ("Sacha", "Dominique", "Claude")
+        }
+    await selected_application(world.db, ids["Sacha"], ids["Dominique"], world.clock.now())
+    sent = await certificates.send(
+        world.db,
+        services.i18n,
+        services.settings,
+        ids["Claude"],
+        FileRef("document", "file-cert", "uniq-cert", "attestation.pdf", "application/pdf"),
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+        world.clock.now(),
+    )
+    assert sent.view.id == CERTIFICATE
 
 
 def _dialogues(world: World) -> list[ConversationHandler[Any]]:
@@ -713,6 +790,14 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
     # /classe: a closure with an item to its summary, a change of post, and its refusals.
     @example(plan=(STARTS.index(CLASS_START), [1] * 8, [("good", 0)]))
     @example(plan=(STARTS.index(CLASS_START), [2, 0], [("good", 0)]))
+    @example(plan=(STARTS.index(DELIVERY_START), [0, 0, 0], []))
+    @example(plan=(STARTS.index(DELIVERY_START), [0, 5], [("good", 1)]))
+    @example(plan=(STARTS.index(CERT_SEND_START), [0, 0, 0, 0], []))
+    @example(plan=(STARTS.index(CERT_REFUSE_START), [0, 0], []))
+    # The collection from a works notice, which the draws alone no longer reach.
+    @example(
+        plan=(STARTS.index(("staff", "forge", f"ntc:collect:{NOTICE}", COLLECT, True)), [0] * 3, [])
+    )
     @example(plan=(STARTS.index(("agent", "text", "/classe", CLASS, True)), [1] * 5, []))
     @example(plan=(STARTS.index(("teacher", "text", "/classe", CLASS, False)), [], []))
     @example(plan=(STARTS.index(("stranger", "text", "/class", CLASS, False)), [], []))

@@ -39,6 +39,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("reattribuer", ("reassign",), Action.MANAGE_EQUIPMENT),
     Command("formations", ("trainings",), Action.MANAGE_NOTICES),
     Command("reseau", ("network",), Action.MANAGE_NOTICES),
+    Command("ami_nouveau", ("new_call",), Action.MANAGE_CALLS),
+    Command("ami", ("calls",), Action.MANAGE_CALLS),
     Command("export", (), Action.TRIAGE),
     Command("repondre", ("reply",), Action.TRIAGE),
     Command("note", (), Action.TRIAGE),

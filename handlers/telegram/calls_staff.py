@@ -1185,7 +1185,11 @@ async def selection_shown(update: Update, context: PneContext) -> None:
     rows = []
     if page + 1 < pages:
         rows.append([(context.t("ami.staff.button.next"), f"amis:sel:{view.id}:{page + 1}")])
-    rows.extend(_card_actions(context, view, steps.now(context))[1:])
+    rows.extend(
+        row
+        for row in _card_actions(context, view, steps.now(context))
+        if row[0][1].startswith(("amis:results:", "amis:serve:"))
+    )
     await reply(update, context, "ami.staff.sel.foot", reply_markup=keyboard(rows))
 
 

@@ -9,9 +9,11 @@ reason) and the waiting list served once a selected school gives its kits up."""
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import date, time, timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.domain.calls import Question, QuestionKind, Reach
@@ -457,7 +459,16 @@ async def test_selection_quantity_waiting_list_results_and_the_list_served(
         [f"ami:select:{soleil}", f"ami:wait:{soleil}", f"ami:decline:{soleil}"]
     ]
     documents = [s for s in api.sent if s.method == "sendDocument"]
-    assert len(documents) == 1
+    assert [d.params["document"].filename for d in documents] == [f"ami-{campaign_id}.xlsx"]
+    sheet = load_workbook(io.BytesIO(documents[0].params["document"].data)).active
+    assert sheet is not None
+    table = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert [r[0] for r in table[1:]] == ["École du Soleil", "École de la Lune", "École des Forges"]
+    assert table[1][4] == "Un club de code"
+    assert api.last(staff.id).button_texts == [
+        "⏳ Servir la liste d'attente",
+        "📨 Envoyer les résultats",
+    ]
 
     # Selected beyond what the call holds: the domain's words, the step kept.
     await api.tap(staff, rows[0], 0)

@@ -9,6 +9,7 @@ campaign is not a ticket (it is about no one school); its reminders are rows key
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -32,6 +33,7 @@ from storage.models import (
     Claim,
     Equipment,
     Person,
+    ResponsibleBody,
     School,
     Ticket,
     TicketMessage,
@@ -571,6 +573,45 @@ async def campaign(db: Database, person_id: int, campaign_id: int) -> CampaignVi
     async with db.uow() as uow:
         await _staff(uow, person_id)
         return campaign_view(await _campaign(uow, campaign_id))
+
+
+@dataclass(frozen=True)
+class BodyRef:
+    id: int
+    name: str
+    code: str
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+async def search_bodies(db: Database, person_id: int, text: str, limit: int = 8) -> list[BodyRef]:
+    """The responsible bodies (communes' own, OGECs, institutes) whose name or code holds
+    ``text``, ignoring case and accents: those a call for chosen bodies may name."""
+    wanted = _fold(text.strip())
+    async with db.uow() as uow:
+        await _staff(uow, person_id)
+        if not any(c.isalnum() for c in wanted):
+            return []
+        rows = await uow.session.scalars(select(ResponsibleBody).order_by(ResponsibleBody.name))
+        found = [b for b in rows if wanted in _fold(b.name) or wanted in _fold(b.code)]
+        return [BodyRef(b.id, b.name, b.code) for b in found[:limit]]
+
+
+async def bodies_named(db: Database, person_id: int, body_ids: Sequence[int]) -> list[BodyRef]:
+    """These bodies, those that exist, by name."""
+    async with db.uow() as uow:
+        await _staff(uow, person_id)
+        if not body_ids:
+            return []
+        rows = await uow.session.scalars(
+            select(ResponsibleBody)
+            .where(ResponsibleBody.id.in_(list(body_ids)))
+            .order_by(ResponsibleBody.name)
+        )
+        return [BodyRef(b.id, b.name, b.code) for b in rows]
 
 
 async def extend(

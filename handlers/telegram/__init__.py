@@ -17,6 +17,7 @@ from telegram.ext import (
 from handlers.telegram import (
     admin,
     calls_delivery,
+    calls_staff,
     claim_follow,
     claims,
     classes,
@@ -133,6 +134,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handlers(reports.handlers(), group=MAIN)
     # Staff tools: /inviter and /annonce dialogues.
     application.add_handlers(admin.handlers(), group=MAIN)
+
+    # Calls for interest, staff's side (art. 1 and 2): /ami_nouveau, /ami's cards, the
+    # selection's decisions on each application.
+    application.add_handlers([*calls_staff.conversations(), *calls_staff.handlers()], group=MAIN)
 
     # The relay takes replies (Telegram reply-to) to the bot's messages about a ticket. It
     # comes after every dialogue above, so that answering a dialogue's question with

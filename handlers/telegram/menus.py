@@ -41,6 +41,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("reseau", ("network",), Action.MANAGE_NOTICES),
     Command("livraison", ("delivery",), Action.MANAGE_CALLS),
     Command("attestation", ("certificate",), Action.SEND_CERTIFICATE),
+    Command("ami_nouveau", ("new_call",), Action.MANAGE_CALLS),
+    Command("ami", ("calls",), Action.MANAGE_CALLS),
     Command("export", (), Action.TRIAGE),
     Command("repondre", ("reply",), Action.TRIAGE),
     Command("note", (), Action.TRIAGE),

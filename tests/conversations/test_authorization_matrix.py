@@ -602,3 +602,75 @@ async def test_forged_delivery_and_certificate_buttons_change_nothing(world: Wor
         row = await uow.session.get(InsuranceCertificate, cert)
         assert row is not None and row.state == "sent"
         assert await uow.directory.equipment_by_tag("PC-0001") is None
+
+
+async def test_the_calls_staff_buttons_answer_staff_only(world: World) -> None:
+    """Calls for interest (art. 1 and 2): every button of staff's cards and decisions,
+    forged by a teacher, a head or a body's agent on a real campaign and application, is
+    refused in the same words and changes nothing; the steps of staff's dialogues are
+    stale outside them. /ami_nouveau and /ami are in the table above."""
+    from datetime import date, time
+
+    from bot.domain.calls import Reach
+    from bot.services import calls
+    from storage.models import CallApplication, CallCampaign
+
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    dora = await world.registered("Dora", Role.DIRECTOR)
+    claude = await world.registered("Claude", Role.COMMUNE)
+    await world.registered("Sacha", Role.STAFF)
+    async with world.db.uow() as uow:
+        ids = {p.full_name: p.id for p in (await uow.session.scalars(select(Person))).all()}
+    now = world.clock.now()
+    draft = calls.CampaignDraft(
+        title="Robots",
+        nature="robot_kit",
+        description="Des robots.",
+        quantity=2,
+        kit_size=None,
+        reach=Reach.ALL,
+        opens_on=date(2026, 3, 10),
+        opens_time=time(9, 0),
+        closes_on=date(2026, 3, 20),
+        closes_time=time(18, 0),
+    )
+    published = await calls.create_campaign(world.db, ids["Sacha"], draft, now)
+    await calls.publish(world.db, ids["Sacha"], published.id, now)
+    kept = await calls.create_campaign(world.db, ids["Sacha"], draft, now)
+    ticket = (await calls.apply(world.db, ids["Dora"], published.id, {}, now)).view.id
+    world.clock.advance(timedelta(days=11))
+    i18n = world.app.bot_data["services"].i18n
+    forbidden = i18n.t("fr", "common.error.forbidden")
+    stale = i18n.t("fr", "common.stale_button")
+    n, k = published.id, kept.id
+    staff_only = (
+        f"amis:card:{n}",
+        f"amis:kept:{k}",
+        f"amis:publish:{k}",
+        f"amis:pubok:{k}",
+        f"amis:extend:{n}",
+        f"amis:cancel:{n}",
+        f"amis:cxlok:{n}",
+        f"amis:sel:{n}:0",
+        f"amis:results:{n}",
+        f"amis:resok:{n}",
+        f"amis:serve:{n}",
+        f"amis:srvok:{n}",
+        f"ami:select:{ticket}",
+        f"ami:wait:{ticket}",
+        f"ami:decline:{ticket}",
+    )
+    steps_only = ("amc:nat:tablet", "amc:reach:all", "amc:q:done", "amis:extok:0123abcd")
+    for user in (zoe, dora, claude):
+        for data in staff_only:
+            answer = await _answer_to_forged(world, user, data)
+            assert answer.endswith(forbidden), (user.first_name, data, answer)
+            assert [s for s in world.api.sent if s.method == "sendDocument"] == []
+        for data in steps_only:
+            answer = await _answer_to_forged(world, user, data)
+            assert answer == stale, (user.first_name, data, answer)
+    async with world.db.uow() as uow:
+        states = {c.id: c.state for c in (await uow.session.scalars(select(CallCampaign)))}
+        application = await uow.session.scalar(select(CallApplication))
+    assert states == {n: "published", k: "draft"}
+    assert application is not None and application.outcome is None

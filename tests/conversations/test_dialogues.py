@@ -114,6 +114,9 @@ async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
         "call_delivery": timedelta(hours=1),
         "certificate_send": timedelta(hours=1),
         "certificate_refuse": timedelta(hours=1),
+        "call_create": timedelta(hours=1),
+        "call_extend": timedelta(hours=1),
+        "call_decide": timedelta(hours=1),
     }
     assert timeout_of("anything_else") == timedelta(hours=1)
 

@@ -37,7 +37,7 @@ import asyncio
 import itertools
 import logging
 import shutil
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +48,12 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import ConversationHandler
 
+from bot.domain.calls import Reach
 from bot.domain.notices import WorksKind
 from bot.domain.roles import Role
-from bot.services import certificates, equipment_moves, notices
+from bot.services import calls, certificates, equipment_moves, notices
 from bot.services.claims import FileRef
-from handlers.telegram import admin
+from handlers.telegram import admin, calls_staff
 from handlers.telegram.claim_follow import FOLLOW_UPS
 from handlers.telegram.offline import SimUser
 from handlers.telegram.rounds import ROUND_DIALOGUES
@@ -77,7 +78,11 @@ CLASS = "class_change"  # /classe: a class opening or closure, a head's change o
 NETWORK, COLLECT = "notice_network", "notice_collect"  # /reseau, a works notice's collection
 DELIVERY = "call_delivery"  # /livraison: a call's equipment delivered to a selected school
 CERT_SEND, CERT_REFUSE = "certificate_send", "certificate_refuse"  # /attestation, « Refuser »
+CALL, EXTEND, DECIDE = "call_create", "call_extend", "call_decide"  # calls, staff's side
 COVERED = {
+    CALL,
+    EXTEND,
+    DECIDE,
     REPORT,
     WRITE,
     INVITE,
@@ -109,6 +114,8 @@ IN_STOCK = {"SEM-0004": 4, "SEM-0005": 5}  # put in SEM's stock by _prepare (tag
 COLLECTION = 2  # C-2026-0001: SEM's broken tablet and the commune's broken desktop
 NOTICE = 3  # N-2026-0001: works in « salle 5 », where SEM-0007 is
 CERTIFICATE = 1  # Saint-Étienne's insurance certificate, sent by its agent, to decide
+CLOSED_CALL, OPEN_CALL = 1, 2  # calls for interest: one closed, one taking applications
+APPLICATION = 4  # A-2026-0001: the director's school's application to the closed call
 
 # (who, how, what, the dialogue it starts, whether this person may start it)
 Start = tuple[str, str, str, str, bool]
@@ -174,6 +181,18 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("director", "text", "/attestation", CERT_SEND, False),
     ("staff", "forge", f"cert:no:{CERTIFICATE}", CERT_REFUSE, True),
     ("agent", "forge", f"cert:no:{CERTIFICATE}", CERT_REFUSE, False),
+    ("staff", "text", "/ami_nouveau", CALL, True),
+    ("staff", "forge", f"amis:extend:{OPEN_CALL}", EXTEND, True),
+    ("staff", "forge", f"ami:select:{APPLICATION}", DECIDE, True),
+    ("staff", "forge", f"ami:wait:{APPLICATION}", DECIDE, True),
+    ("staff", "forge", f"ami:decline:{APPLICATION}", DECIDE, True),
+    ("staff", "forge", f"amis:extend:{CLOSED_CALL}", EXTEND, True),
+    ("staff", "text", "/new_call", CALL, True),
+    ("teacher", "text", "/ami_nouveau", CALL, False),
+    ("director", "text", "/ami_nouveau", CALL, False),
+    ("agent", "forge", f"amis:extend:{OPEN_CALL}", EXTEND, False),
+    ("director", "forge", f"ami:select:{APPLICATION}", DECIDE, False),
+    ("teacher", "forge", f"ami:decline:{APPLICATION}", DECIDE, False),
 ]
 REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
 FLAG_START: Start = ("teacher", "text", "/collecte", FLAG, True)
@@ -185,6 +204,7 @@ CLASS_START: Start = ("director", "text", "/classe", CLASS, True)
 DELIVERY_START: Start = ("staff", "text", "/livraison", DELIVERY, True)
 CERT_SEND_START: Start = ("agent", "text", "/attestation", CERT_SEND, True)
 CERT_REFUSE_START: Start = ("staff", "forge", f"cert:no:{CERTIFICATE}", CERT_REFUSE, True)
+CALL_START: Start = ("staff", "text", "/ami_nouveau", CALL, True)
 
 
 def _own(start: Start) -> int:
@@ -231,6 +251,43 @@ TEXTS = [  # what a Telegram client can send (never empty, at most 4096 characte
 # ("press", prefix): a button of the last message whose data starts with prefix.
 Move = tuple[str, Any]
 GOOD: dict[tuple[str, object], list[Move]] = {
+    (CALL, "amc_title"): [("text", "Tablettes <b>CM</b> & co"), ("text", " . ")],
+    (CALL, "amc_nature"): [("press", "amc:nat:"), ("tap", 1)],
+    (CALL, "amc_description"): [("text", "Des tablettes & leur chariot")],
+    (CALL, "amc_unit"): [("press", "amc:unit:kits"), ("press", "amc:unit:units")],
+    (CALL, "amc_kit"): [("text", "15"), ("text", "1")],
+    (CALL, "amc_count"): [("text", "3"), ("text", "0")],
+    (CALL, "amc_reach"): [
+        ("press", "amc:reach:bodies"),
+        ("press", "amc:reach:levels"),
+        ("press", "amc:reach:public"),
+    ],
+    (CALL, "amc_pick"): [
+        ("text", "sainte"),
+        ("press", "amc:body:"),
+        ("press", "amc:lvl:"),
+        ("press", "amc:pick:done"),
+    ],
+    (CALL, "amc_opens"): [
+        ("press", "amc:now"),
+        ("text", "12/03/2026 08:00"),
+        ("text", "01/01/1990 08:00"),
+    ],
+    (CALL, "amc_closes"): [("text", "10/04/2026 18:00"), ("text", "11/03/2026 08:00")],
+    (CALL, "amc_teachers"): [("press", "amc:teach:")],
+    (CALL, "amc_questions"): [
+        ("press", "amc:q:number"),
+        ("press", "amc:q:choice"),
+        ("press", "amc:q:text"),
+        ("press", "amc:q:done"),
+    ],
+    (CALL, "amc_label"): [("text", "Combien d'élèves ?")],
+    (CALL, "amc_bounds"): [("text", "1 30"), ("text", "30 1")],
+    (CALL, "amc_choices"): [("text", "Cycle 2; Cycle 3"), ("text", "Cycle 2")],
+    (EXTEND, "ame_closes"): [("text", "27/04/2026 18:00"), ("text", "01/01/1990 08:00")],
+    (EXTEND, "ame_confirm"): [("press", "amis:extok:")],
+    (DECIDE, "amd_quantity"): [("text", "1"), ("text", "5"), ("text", "abc")],
+    (DECIDE, "amd_reason"): [("text", "Pas de projet <décrit>"), ("text", " . ")],
     (REPORT, "resume"): [("press", "clm:draft:resume"), ("press", "clm:draft:restart")],
     (REPORT, "kind"): [("tap", 0), ("tap", 1), ("tap", 2)],
     (REPORT, "cause"): [("tap", 0), ("tap", 1), ("tap", 3)],  # vandalism, then accidents
@@ -382,6 +439,21 @@ GOOD: dict[tuple[str, object], list[Move]] = {
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
     **GOOD,
+    (CALL, "amc_title"): [("text", "Tablettes")],
+    (CALL, "amc_nature"): [("press", "amc:nat:")],
+    (CALL, "amc_unit"): [("press", "amc:unit:")],
+    (CALL, "amc_kit"): [("text", "15")],
+    (CALL, "amc_count"): [("text", "3")],
+    (CALL, "amc_reach"): [("press", "amc:reach:")],
+    (CALL, "amc_pick"): [("press", "amc:body:"), ("press", "amc:pick:done"), ("text", "sainte")],
+    (CALL, "amc_opens"): [("press", "amc:now")],
+    (CALL, "amc_closes"): [("text", "10/04/2026 18:00")],
+    (CALL, "amc_questions"): [("press", "amc:q:")],
+    (CALL, "amc_bounds"): [("text", "1 30")],
+    (CALL, "amc_choices"): [("text", "Cycle 2; Cycle 3")],
+    (EXTEND, "ame_closes"): [("text", "27/04/2026 18:00")],
+    (DECIDE, "amd_quantity"): [("text", "1")],
+    (DECIDE, "amd_reason"): [("text", "Pas de projet")],
     (REPORT, "resume"): [("press", "clm:draft:resume")],
     (REPORT, "kind"): [("tap", 0), ("tap", 2)],  # a theft, or a damage (then its cause)
     (REPORT, "cause"): [("tap", 0), ("tap", 1)],
@@ -545,6 +617,7 @@ async def _prepare(url: str) -> None:
             world.clock.now(),
         )
         assert works.id == NOTICE and [i.asset_tag for i in works.equipment] == ["SEM-0007"]
+        await _two_calls(world)
         await _delivery_and_certificate(world)
 
 
@@ -570,6 +643,41 @@ async def _delivery_and_certificate(world: World) -> None:
         world.clock.now(),
     )
     assert sent.view.id == CERTIFICATE
+
+
+async def _two_calls(world: World) -> None:
+    """A call closed ten days ago with the director's school's application, and one
+    taking applications until 10 April."""
+    async with world.db.uow() as uow:
+        found = {p.full_name: p.id for p in (await uow.session.scalars(select(Person))).all()}
+    staff, director = found["Sacha"], found["Dominique"]
+    now = world.clock.now()
+    for opens, closes, at in (
+        (date(2026, 2, 1), date(2026, 2, 28), now - timedelta(days=40)),
+        (date(2026, 3, 10), date(2026, 4, 10), now),
+    ):
+        view = await calls.create_campaign(
+            world.db,
+            staff,
+            calls.CampaignDraft(
+                title="Robots <en> classe",
+                nature="robot_kit",
+                description="Des robots & leur formation.",
+                quantity=2,
+                kit_size=6,
+                reach=Reach.ALL,
+                opens_on=opens,
+                opens_time=time(9, 0),
+                closes_on=closes,
+                closes_time=time(18, 0),
+            ),
+            at,
+        )
+        await calls.publish(world.db, staff, view.id, at)
+        if view.id == CLOSED_CALL:
+            applied = await calls.apply(world.db, director, view.id, {}, at + timedelta(days=5))
+            assert applied.view.id == APPLICATION
+    assert view.id == OPEN_CALL
 
 
 def _dialogues(world: World) -> list[ConversationHandler[Any]]:
@@ -616,7 +724,8 @@ def _forward(candidates: list[Move], last: Any, n: int) -> Move:
 
 
 async def _announcements_sent() -> None:
-    tasks = [t for t in asyncio.all_tasks() if t.get_name().startswith(admin.TASK_PREFIX)]
+    prefixes = (admin.TASK_PREFIX, calls_staff.TASK_PREFIX)
+    tasks = [t for t in asyncio.all_tasks() if t.get_name().startswith(prefixes)]
     await asyncio.gather(*tasks)
 
 
@@ -801,6 +910,49 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
     @example(plan=(STARTS.index(("agent", "text", "/classe", CLASS, True)), [1] * 5, []))
     @example(plan=(STARTS.index(("teacher", "text", "/classe", CLASS, False)), [], []))
     @example(plan=(STARTS.index(("stranger", "text", "/class", CLASS, False)), [], []))
+    @example(
+        plan=(STARTS.index(("agent", "forge", f"col:rm:{COLLECTION}", REMOVAL, True)), [0], [])
+    )
+    @example(
+        plan=(STARTS.index(("staff", "forge", f"ntc:collect:{NOTICE}", COLLECT, True)), [0] * 5, [])
+    )
+    @example(
+        plan=(
+            STARTS.index(
+                ("staff", "text", "/reseau 0420001Y Chaudière <mairie> & caméra", NETWORK, True)
+            ),
+            [0],
+            [],
+        )
+    )
+    # A call typed to its end: kits, public schools, a number and a choice, « Terminé »;
+    # one for chosen bodies and one for a level; an extension; each decision.
+    @example(
+        plan=(
+            STARTS.index(CALL_START),
+            [0, 0, 0, 1, 0, 0, 1, 0, 0],
+            [("good", n) for n in (0, 1, 0, 0, 2, 0, 0, 3)],
+        )
+    )
+    @example(plan=(STARTS.index(CALL_START), [0, 0, 0, 0, 0, 3, 0, 0, 0], [("good", 0)]))
+    @example(plan=(STARTS.index(CALL_START), [0, 0, 0, 0, 0, 4], [("good", 2), ("good", 3)]))
+    @example(
+        plan=(
+            STARTS.index(("staff", "forge", f"amis:extend:{OPEN_CALL}", EXTEND, True)),
+            [0, 0],
+            [],
+        )
+    )
+    @example(
+        plan=(STARTS.index(("staff", "forge", f"ami:wait:{APPLICATION}", DECIDE, True)), [4, 0], [])
+    )
+    @example(
+        plan=(
+            STARTS.index(("staff", "forge", f"ami:decline:{APPLICATION}", DECIDE, True)),
+            [4, 0],
+            [],
+        )
+    )
     def play(plan: Plan) -> None:
         # A file of its own: an example that fails leaves its engine's journal behind.
         path = tmp_path / f"fuzz-{next(numbers)}.sqlite3"

@@ -324,3 +324,27 @@ def test_a_schools_level_is_read_from_its_name() -> None:
     assert calls.school_level("Ecole elementaire du Gier") == "élémentaire"
     assert calls.school_level("École primaire privée Sainte-Marie") == "primaire"
     assert calls.school_level("Groupe scolaire Jules-Ferry") == "primaire"
+
+
+async def test_the_bodies_a_call_may_name_are_searched_without_accents_by_staff_only(
+    demo: Demo,
+) -> None:
+    """A call for chosen bodies names communes' own bodies as well as OGECs; the search
+    folds case and accents, and is staff's only."""
+    d = demo
+    db = d.services.db
+    sacha = d.people["Sacha"]
+    found = await calls.search_bodies(db, sacha, "sainte")
+    assert [b.code for b in found] == ["OGEC-SAINTE-MARIE"]
+    communes = await calls.search_bodies(db, sacha, "SAINT-ETIENNE")
+    assert [b.code for b in communes] == ["commune:42218"]
+    assert await calls.search_bodies(db, sacha, " … ") == []
+    assert [b.id for b in await calls.search_bodies(db, sacha, "demo", limit=2)] == [
+        b.id for b in (await calls.search_bodies(db, sacha, "démo"))[:2]
+    ]
+    named = await calls.bodies_named(db, sacha, [communes[0].id, found[0].id, 999_999])
+    assert [b.name for b in named] == sorted([communes[0].name, found[0].name])
+    with refuses("common.error.forbidden"):
+        await calls.search_bodies(db, d.people["Dominique"], "sainte")
+    with refuses("common.error.forbidden"):
+        await calls.bodies_named(db, d.people["Dominique"], [found[0].id])

@@ -16,6 +16,7 @@ from telegram.ext import (
 
 from handlers.telegram import (
     admin,
+    calls_school,
     claim_follow,
     claims,
     classes,
@@ -119,6 +120,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Collection rounds and maintenance visits (staff's /tournees, a round's actions), and a
     # school's request for another date (the button on its notice).
     application.add_handlers([*rounds.conversations(), *rounds.handlers()], group=MAIN)
+
+    # Calls for interest, the school side (art. 1 and 2): /ami, « Candidater » (also on the
+    # publication), the application's card, its comment, /suivre_ami.
+    application.add_handlers([*calls_school.conversations(), *calls_school.handlers()], group=MAIN)
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)

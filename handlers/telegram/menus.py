@@ -26,6 +26,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("travaux", ("works",), Action.NOTIFY_WORKS),
     Command("fibre", ("fiber",), Action.NOTIFY_WORKS),
     Command("classe", ("class",), Action.NOTIFY_CLASS_CHANGE),
+    Command("ami", ("calls",), Action.ANSWER_CALL),
+    Command("suivre_ami", ("follow_calls",), Action.ANSWER_CALL),
     Command("sinistre", ("claim",)),
     Command("mes_dossiers", ("my_tickets",)),
     Command("file", ("queue",), Action.TRIAGE),

@@ -111,6 +111,8 @@ async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
         "class_change": timedelta(hours=1),
         "notice_network": timedelta(hours=1),
         "notice_collect": timedelta(hours=1),
+        "call_apply": timedelta(hours=1),
+        "call_comment": timedelta(hours=1),
     }
     assert timeout_of("anything_else") == timedelta(hours=1)
 

@@ -20,6 +20,8 @@ and nobody saw the internal error message. The run is derandomised (the same exa
 each time) and must reach every state of every dialogue it covers.
 
 /classe (a class opening or closure, a head's change of post) is played here too.
+A school's application to a call for interest (« Candidater », « Modifier ») and a
+comment on it (« Ajouter un commentaire ») are played here too.
 
 The follow-up dialogues of a claim are played by test_dialogue_fuzz.py, the rounds' by
 test_rounds_fuzz.py; every other
@@ -37,7 +39,7 @@ import asyncio
 import itertools
 import logging
 import shutil
-from datetime import timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +50,10 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import ConversationHandler
 
+from bot.domain.calls import Question, QuestionKind, Reach
 from bot.domain.notices import WorksKind
 from bot.domain.roles import Role
-from bot.services import equipment_moves, notices
+from bot.services import calls, equipment_moves, notices
 from handlers.telegram import admin
 from handlers.telegram.claim_follow import FOLLOW_UPS
 from handlers.telegram.offline import SimUser
@@ -73,6 +76,7 @@ WITHDRAW = "collection_withdraw"  # « Retirer le signalement » on a flagging's
 WORKS, FIBRE = "notice_works", "notice_fibre"  # /travaux, /fibre
 CLASS = "class_change"  # /classe: a class opening or closure, a head's change of post
 NETWORK, COLLECT = "notice_network", "notice_collect"  # /reseau, a works notice's collection
+APPLY, COMMENT = "call_apply", "call_comment"  # « Candidater » / « Modifier », a comment
 COVERED = {
     REPORT,
     WRITE,
@@ -87,6 +91,8 @@ COVERED = {
     CLASS,
     NETWORK,
     COLLECT,
+    APPLY,
+    COMMENT,
 }
 
 # Registered by _prepare, in this order (the stranger never registers).
@@ -101,6 +107,8 @@ TICKET = 1  # the pledged claim's ticket, S-2026-0001
 IN_STOCK = {"SEM-0004": 4, "SEM-0005": 5}  # put in SEM's stock by _prepare (tag: id)
 COLLECTION = 2  # C-2026-0001: SEM's broken tablet and the commune's broken desktop
 NOTICE = 3  # N-2026-0001: works in « salle 5 », where SEM-0007 is
+CALL, APPLIED_CALL = 1, 2  # calls open to Soleil; Soleil applied to the second
+APPLICATION = 4  # A-2026-0001: Soleil's application to the second call
 
 # (who, how, what, the dialogue it starts, whether this person may start it)
 Start = tuple[str, str, str, str, bool]
@@ -156,6 +164,13 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("teacher", "text", "/reseau 0420001Y Caméra", NETWORK, False),
     ("agent", "forge", f"ntc:collect:{NOTICE}", COLLECT, False),
     ("director", "forge", f"ntc:collect:{NOTICE}", COLLECT, False),
+    ("director", "forge", f"ami:apply:{CALL}", APPLY, True),
+    ("teacher", "forge", f"ami:apply:{CALL}", APPLY, True),
+    ("director", "forge", f"ami:edit:{APPLICATION}", APPLY, True),
+    ("teacher", "forge", f"ami:comment:{APPLICATION}", COMMENT, True),
+    ("agent", "forge", f"ami:apply:{CALL}", APPLY, False),
+    ("stranger", "forge", f"ami:apply:{CALL}", APPLY, False),
+    ("agent", "forge", f"ami:comment:{APPLICATION}", COMMENT, False),
 ]
 REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
 FLAG_START: Start = ("teacher", "text", "/collecte", FLAG, True)
@@ -164,6 +179,9 @@ REPORT_START: Start = ("teacher", "text", "/signaler", REPORT, True)
 WORKS_START: Start = ("agent", "text", "/travaux", WORKS, True)
 FIBRE_START: Start = ("agent", "text", "/fibre", FIBRE, True)
 CLASS_START: Start = ("director", "text", "/classe", CLASS, True)
+APPLY_START: Start = ("director", "forge", f"ami:apply:{CALL}", APPLY, True)
+EDIT_START: Start = ("director", "forge", f"ami:edit:{APPLICATION}", APPLY, True)
+COMMENT_START: Start = ("teacher", "forge", f"ami:comment:{APPLICATION}", COMMENT, True)
 
 
 def _own(start: Start) -> int:
@@ -335,6 +353,17 @@ GOOD: dict[tuple[str, object], list[Move]] = {
     (COLLECT, "ntc_items"): [("press", "ntc:ct:"), ("press", "ntc:cdone")],
     (COLLECT, "ntc_place"): [("text", "Salle des maîtres <placard> & co")],
     (COLLECT, "ntc_confirm"): [("press", "ntc:cok:"), ("press", "ntc:cno:")],
+    (APPLY, "ami_answer"): [
+        ("text", "Une classe <numérique> & co"),
+        ("text", "4"),
+        ("press", "ami:ans:c"),
+        ("press", "ami:ans:yes"),
+        ("press", "ami:ans:no"),
+        ("press", "ami:ans:skip"),
+    ],
+    (APPLY, "ami_summary"): [("press", "ami:send:"), ("press", "ami:fix"), ("press", "ami:fix:")],
+    (COMMENT, "ami_comment_text"): [("text", "Je peux <animer> & suivre")],
+    (COMMENT, "ami_comment_confirm"): [("press", "ami:cmok:"), ("press", "ami:cmno")],
 }
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
@@ -386,6 +415,16 @@ FORWARD: dict[tuple[str, object], list[Move]] = {
     (NETWORK, "net_confirm"): [("press", "net:ok:")],
     (COLLECT, "ntc_items"): [("done", "ntc:cdone"), ("press", "ntc:ct:")],
     (COLLECT, "ntc_confirm"): [("press", "ntc:cok:")],
+    # Whatever the question: its choice, « Oui », « Passer », else a number (a text too).
+    (APPLY, "ami_answer"): [
+        ("press", "ami:ans:keep"),
+        ("press", "ami:ans:c"),
+        ("press", "ami:ans:yes"),
+        ("press", "ami:ans:skip"),
+        ("text", "4"),
+    ],
+    (APPLY, "ami_summary"): [("press", "ami:send:")],
+    (COMMENT, "ami_comment_confirm"): [("press", "ami:cmok:")],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 5)),
@@ -493,6 +532,47 @@ async def _prepare(url: str) -> None:
             world.clock.now(),
         )
         assert works.id == NOTICE and [i.asset_tag for i in works.equipment] == ["SEM-0007"]
+        await _calls(world)
+
+
+async def _calls(world: World) -> None:
+    """Two calls open to Soleil's people (teachers too), Soleil applied to the second."""
+    async with world.db.uow() as uow:
+        names = {p.full_name: p.id for p in (await uow.session.scalars(select(Person))).all()}
+    questions = (
+        Question(QuestionKind.TEXT, "Projet pédagogique"),
+        Question(QuestionKind.NUMBER, "Nombre de classes", minimum=1, maximum=20),
+        Question(QuestionKind.CHOICE, "Cycle", ("Cycle 2", "Cycle 3")),
+        Question(QuestionKind.COMMITMENT, "L'équipe suivra la formation"),
+        Question(QuestionKind.TEXT, "Remarques", required=False),
+    )
+    now = world.clock.now()
+    for number in (CALL, APPLIED_CALL):
+        draft = calls.CampaignDraft(
+            f"Tablettes <{number}> & co",
+            "tablet",
+            "Des tablettes",
+            2,
+            15,
+            Reach.PUBLIC,
+            date(2026, 3, 9),
+            time(10, 0),
+            date(2026, 3, 31),
+            time(12, 0),
+            questions,
+            allow_teachers=True,
+        )
+        view = await calls.create_campaign(world.db, names["Sacha"], draft, now)
+        assert view.id == number
+        await calls.publish(world.db, names["Sacha"], view.id, now)
+    applied = await calls.apply(
+        world.db,
+        names["Dominique"],
+        APPLIED_CALL,
+        {0: "Projet", 1: "3", 2: "Cycle 2", 3: "yes"},
+        now,
+    )
+    assert applied.view.id == APPLICATION
 
 
 def _dialogues(world: World) -> list[ConversationHandler[Any]]:
@@ -716,6 +796,14 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
     @example(plan=(STARTS.index(("agent", "text", "/classe", CLASS, True)), [1] * 5, []))
     @example(plan=(STARTS.index(("teacher", "text", "/classe", CLASS, False)), [], []))
     @example(plan=(STARTS.index(("stranger", "text", "/class", CLASS, False)), [], []))
+    # An application to its summary, corrected; its edit; a comment to its confirmation.
+    @example(plan=(STARTS.index(APPLY_START), [0] * 6, [("good", 4), ("good", 5)]))
+    @example(plan=(STARTS.index(EDIT_START), [0] * 6, [("good", 3)]))
+    @example(plan=(STARTS.index(COMMENT_START), [0] * 2, []))
+    # The collection staff plan from a works notice, to its confirmation.
+    @example(
+        plan=(STARTS.index(("staff", "forge", f"ntc:collect:{NOTICE}", COLLECT, True)), [0] * 3, [])
+    )
     def play(plan: Plan) -> None:
         # A file of its own: an example that fails leaves its engine's journal behind.
         path = tmp_path / f"fuzz-{next(numbers)}.sqlite3"

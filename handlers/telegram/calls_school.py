@@ -349,9 +349,34 @@ async def _answered(update: Update, context: PneContext, raw: str | None) -> str
     return await _next(update, context, campaign)
 
 
+# A commitment may be typed as well as tapped, in either language.
+_TYPED_YES_NO = {"oui": YES, "yes": YES, "non": NO, "no": NO}
+
+
+def _typed(question: Question, text: str) -> str:
+    """What a typed answer means for its question: « oui » / « non » for a commitment, a
+    choice whatever its case; anything else as typed (the domain then reads it)."""
+    folded = text.strip().casefold()
+    if question.kind is QuestionKind.COMMITMENT:
+        return _TYPED_YES_NO.get(folded, text)
+    if question.kind is QuestionKind.CHOICE:
+        return next((c for c in question.choices if c.casefold() == folded), text)
+    return text
+
+
 async def answer_typed(update: Update, context: PneContext) -> str | int:
     assert update.effective_message is not None
-    return await _answered(update, context, update.effective_message.text or "")
+    text = update.effective_message.text or ""
+    current = _draft(context)
+    index = int(current.get("index", 0))
+    try:
+        campaign = await _campaign(context, current)
+    except DomainError as error:
+        await steps.refuse(update, context, error)
+        return steps.end(context, APPLYING)
+    if index < len(campaign.questions):
+        text = _typed(campaign.questions[index], text)
+    return await _answered(update, context, text)
 
 
 async def answer_tapped(update: Update, context: PneContext) -> str | int:

@@ -168,7 +168,7 @@ async def test_a_head_applies_with_each_answer_checked_corrects_one_and_sends(
         "text": _t(world, "common.stale_button"),
         "show_alert": True,
     }
-    await api.tap(dora, api.last(dora.id), "Cycle 3")
+    await api.send_text(dora, "cycle 3")  # typed, whatever its case
 
     # A required commitment: « Non » says why, and the question stays.
     commitment = api.last(dora.id)
@@ -181,7 +181,11 @@ async def test_a_head_applies_with_each_answer_checked_corrects_one_and_sends(
         "L'appel demande cet engagement : sans lui, la candidature ne peut pas être envoyée."
     )
     assert _step(world, APPLYING, dora) == "ami_answer"
-    await api.tap(dora, api.last(dora.id), "Oui")
+    await api.send_text(dora, "peut-être")
+    assert world.texts(dora)[-2] == _t(world, "call.error.yes_no")
+    await api.send_text(dora, "NON")  # typed, in either language, it reads the same
+    assert world.texts(dora)[-2] == _t(world, "call.error.commitment_required")
+    await api.send_text(dora, "Oui")
 
     # An optional question may be passed.
     optional = api.last(dora.id)

@@ -246,7 +246,7 @@ def _question_buttons(
         ]
     if kept is not None:
         rows.append([(context.t("ami.button.keep"), "ami:ans:keep")])
-    elif not question.required:
+    if not question.required:
         rows.append([(context.t("ami.button.skip"), "ami:ans:skip")])
     return rows
 

@@ -17,6 +17,7 @@ from telegram.ext import (
 from handlers.telegram import (
     admin,
     calls_delivery,
+    calls_school,
     calls_staff,
     claim_follow,
     claims,
@@ -127,6 +128,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handlers(
         [*calls_delivery.conversations(), *calls_delivery.handlers()], group=MAIN
     )
+    # Calls for interest, the school side (art. 1 and 2): /ami, « Candidater » (also on the
+    # publication), the application's card, its comment, /suivre_ami.
+    application.add_handlers([*calls_school.conversations(), *calls_school.handlers()], group=MAIN)
 
     # Staff triage: the queue, one ticket in full, search, assignment.
     application.add_handlers(staff.handlers(), group=MAIN)

@@ -1534,10 +1534,8 @@ def conversations() -> list[ConversationHandler[PneContext]]:
 
 
 def handlers() -> list[Handler]:
-    """/ami (staff's list) and the buttons of the campaigns' cards."""
-    private = filters.ChatType.PRIVATE
+    """The buttons of the campaigns' cards (staff's /ami is calls_school's, by role)."""
     return [
-        CommandHandler(["ami", "calls"], staff_calls, filters=private),
         CallbackQueryHandler(campaign_card, pattern=r"^amis:card:\d{1,10}$"),
         CallbackQueryHandler(keep_draft, pattern=r"^amis:kept:\d{1,10}$"),
         CallbackQueryHandler(keep, pattern=r"^amis:keep$"),

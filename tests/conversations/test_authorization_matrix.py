@@ -674,3 +674,72 @@ async def test_the_calls_staff_buttons_answer_staff_only(world: World) -> None:
         application = await uow.session.scalar(select(CallApplication))
     assert states == {n: "published", k: "draft"}
     assert application is not None and application.outcome is None
+
+
+async def test_a_call_applications_buttons_answer_only_its_school(world: World) -> None:
+    """« Candidater » and an application's buttons (the card, « Modifier », « Retirer », a
+    comment): the school's people only; another school, another body and a forged id read
+    not found, a commune agent and staff cannot apply, nothing changes."""
+    from datetime import date, time
+
+    from bot.domain.calls import Question, QuestionKind, Reach
+    from bot.services import calls
+    from storage.models import CallApplication
+
+    dora = await world.registered("Dora", Role.DIRECTOR)
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    luc = await world.registered("Luc", Role.DIRECTOR, school="0420002Z")
+    yves = await world.registered("Yves", Role.TEACHER, school="0420002Z")
+    claude = await world.registered("Claude", Role.COMMUNE)
+    dana = await world.registered("Dana", Role.COMMUNE, commune="42095")
+    sacha = await world.registered("Sacha", Role.STAFF)
+    async with world.db.uow() as uow:
+        ids = {p.full_name: p.id for p in (await uow.session.scalars(select(Person))).all()}
+    now = world.clock.now()
+    draft = calls.CampaignDraft(
+        "Tablettes",
+        "tablet",
+        "Des tablettes",
+        2,
+        None,
+        Reach.PUBLIC,
+        date(2026, 3, 9),
+        time(10, 0),
+        date(2026, 3, 31),
+        time(12, 0),
+        (Question(QuestionKind.NUMBER, "Nombre de classes", minimum=1, maximum=20),),
+    )
+    campaign = await calls.create_campaign(world.db, ids["Sacha"], draft, now)
+    await calls.publish(world.db, ids["Sacha"], campaign.id, now)
+    ticket = (await calls.apply(world.db, ids["Dora"], campaign.id, {0: "3"}, now)).view.id
+    i18n = world.app.bot_data["services"].i18n
+    forbidden = i18n.t("fr", "common.error.forbidden")
+    not_found = i18n.t("fr", "call.error.application_not_found")
+    greeting = "Bonjour ! Je suis le bot du <b>Plan numérique"
+
+    # Another school's head and teacher, another body's agent: not found, whatever button.
+    for user in (luc, yves, dana):
+        for action in ("view", "edit", "wd", "wdok", "comment"):
+            answer = await _answer_to_forged(world, user, f"ami:{action}:{ticket}")
+            assert answer == not_found, (user.first_name, action, answer)
+    # The school's own people see the card; the teacher on a heads' call may not edit.
+    for user in (dora, zoe):
+        answer = await _answer_to_forged(world, user, f"ami:view:{ticket}")
+        assert answer.startswith("📣 <b>A-2026-0001</b>"), (user.first_name, answer)
+    heads_only = i18n.t("fr", "call.error.heads_only")
+    assert await _answer_to_forged(world, zoe, f"ami:edit:{ticket}") == heads_only
+    assert await _answer_to_forged(world, zoe, f"ami:wdok:{ticket}") == heads_only
+    # Nobody without a school applies; a stranger only learns how to join.
+    for user in (claude, sacha):
+        assert await _answer_to_forged(world, user, f"ami:apply:{campaign.id}") == forbidden
+    assert await _answer_to_forged(world, claude, f"ami:comment:{ticket}") == not_found
+    stranger = world.user("Eve")
+    answer = await _answer_to_forged(world, stranger, f"ami:apply:{campaign.id}")
+    assert answer.startswith(greeting), answer
+    # Ids that cannot be one.
+    for data in ("ami:view:abc", f"ami:wd:{10**12}", "ami:apply:-1", "ami:follow:maybe"):
+        answer = await _answer_to_forged(world, luc, data)
+        assert answer in (not_found, i18n.t("fr", "common.stale_button")), (data, answer)
+    async with world.db.uow() as uow:
+        (application,) = (await uow.session.scalars(select(CallApplication))).all()
+        assert application.withdrawn_at is None and application.answers == {"0": 3}

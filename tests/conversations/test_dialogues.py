@@ -117,6 +117,8 @@ async def test_every_dialogue_gives_up_after_its_timeout(world: World) -> None:
         "call_create": timedelta(hours=1),
         "call_extend": timedelta(hours=1),
         "call_decide": timedelta(hours=1),
+        "call_apply": timedelta(hours=1),
+        "call_comment": timedelta(hours=1),
     }
     assert timeout_of("anything_else") == timedelta(hours=1)
 

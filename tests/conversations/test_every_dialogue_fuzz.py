@@ -20,6 +20,8 @@ and nobody saw the internal error message. The run is derandomised (the same exa
 each time) and must reach every state of every dialogue it covers.
 
 /classe (a class opening or closure, a head's change of post) is played here too.
+A school's application to a call for interest (« Candidater », « Modifier ») and a
+comment on it (« Ajouter un commentaire ») are played here too.
 
 The follow-up dialogues of a claim are played by test_dialogue_fuzz.py, the rounds' by
 test_rounds_fuzz.py; every other
@@ -48,7 +50,7 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import ConversationHandler
 
-from bot.domain.calls import Reach
+from bot.domain.calls import Question, QuestionKind, Reach
 from bot.domain.notices import WorksKind
 from bot.domain.roles import Role
 from bot.services import calls, certificates, equipment_moves, notices
@@ -79,6 +81,7 @@ NETWORK, COLLECT = "notice_network", "notice_collect"  # /reseau, a works notice
 DELIVERY = "call_delivery"  # /livraison: a call's equipment delivered to a selected school
 CERT_SEND, CERT_REFUSE = "certificate_send", "certificate_refuse"  # /attestation, « Refuser »
 CALL, EXTEND, DECIDE = "call_create", "call_extend", "call_decide"  # calls, staff's side
+APPLY, COMMENT = "call_apply", "call_comment"  # « Candidater » / « Modifier », a comment
 COVERED = {
     CALL,
     EXTEND,
@@ -99,6 +102,8 @@ COVERED = {
     DELIVERY,
     CERT_SEND,
     CERT_REFUSE,
+    APPLY,
+    COMMENT,
 }
 
 # Registered by _prepare, in this order (the stranger never registers).
@@ -116,6 +121,8 @@ NOTICE = 3  # N-2026-0001: works in « salle 5 », where SEM-0007 is
 CERTIFICATE = 1  # Saint-Étienne's insurance certificate, sent by its agent, to decide
 CLOSED_CALL, OPEN_CALL = 1, 2  # calls for interest: one closed, one taking applications
 APPLICATION = 4  # A-2026-0001: the director's school's application to the closed call
+SCHOOL_CALL, APPLIED_CALL = 3, 4  # calls open to Soleil; Soleil applied to the second
+SCHOOL_APPLICATION = 5  # A-2026-0002: Soleil's application to the second call
 
 # (who, how, what, the dialogue it starts, whether this person may start it)
 Start = tuple[str, str, str, str, bool]
@@ -193,6 +200,13 @@ STARTS: list[Start] = [  # the deepest dialogues first: small indices are drawn 
     ("agent", "forge", f"amis:extend:{OPEN_CALL}", EXTEND, False),
     ("director", "forge", f"ami:select:{APPLICATION}", DECIDE, False),
     ("teacher", "forge", f"ami:decline:{APPLICATION}", DECIDE, False),
+    ("director", "forge", f"ami:apply:{SCHOOL_CALL}", APPLY, True),
+    ("teacher", "forge", f"ami:apply:{SCHOOL_CALL}", APPLY, True),
+    ("director", "forge", f"ami:edit:{SCHOOL_APPLICATION}", APPLY, True),
+    ("teacher", "forge", f"ami:comment:{SCHOOL_APPLICATION}", COMMENT, True),
+    ("agent", "forge", f"ami:apply:{SCHOOL_CALL}", APPLY, False),
+    ("stranger", "forge", f"ami:apply:{SCHOOL_CALL}", APPLY, False),
+    ("agent", "forge", f"ami:comment:{SCHOOL_APPLICATION}", COMMENT, False),
 ]
 REFUSED = {i for i, start in enumerate(STARTS) if not start[4]}
 FLAG_START: Start = ("teacher", "text", "/collecte", FLAG, True)
@@ -205,6 +219,9 @@ DELIVERY_START: Start = ("staff", "text", "/livraison", DELIVERY, True)
 CERT_SEND_START: Start = ("agent", "text", "/attestation", CERT_SEND, True)
 CERT_REFUSE_START: Start = ("staff", "forge", f"cert:no:{CERTIFICATE}", CERT_REFUSE, True)
 CALL_START: Start = ("staff", "text", "/ami_nouveau", CALL, True)
+APPLY_START: Start = ("director", "forge", f"ami:apply:{SCHOOL_CALL}", APPLY, True)
+EDIT_START: Start = ("director", "forge", f"ami:edit:{SCHOOL_APPLICATION}", APPLY, True)
+COMMENT_START: Start = ("teacher", "forge", f"ami:comment:{SCHOOL_APPLICATION}", COMMENT, True)
 
 
 def _own(start: Start) -> int:
@@ -435,6 +452,17 @@ GOOD: dict[tuple[str, object], list[Move]] = {
     (CERT_SEND, "cert_confirm"): [("press", "cert:send:"), ("press", "cert:abort")],
     (CERT_REFUSE, "cert_reason"): [("text", "Page 2 <manquante> & illisible"), ("text", " . ")],
     (CERT_REFUSE, "cert_rconfirm"): [("press", "cert:rok:"), ("press", "cert:rno")],
+    (APPLY, "ami_answer"): [
+        ("text", "Une classe <numérique> & co"),
+        ("text", "4"),
+        ("press", "ami:ans:c"),
+        ("press", "ami:ans:yes"),
+        ("press", "ami:ans:no"),
+        ("press", "ami:ans:skip"),
+    ],
+    (APPLY, "ami_summary"): [("press", "ami:send:"), ("press", "ami:fix"), ("press", "ami:fix:")],
+    (COMMENT, "ami_comment_text"): [("text", "Je peux <animer> & suivre")],
+    (COMMENT, "ami_comment_confirm"): [("press", "ami:cmok:"), ("press", "ami:cmno")],
 }
 # The answer that moves on, tried in order (a press only if that button is there).
 FORWARD: dict[tuple[str, object], list[Move]] = {
@@ -510,6 +538,16 @@ FORWARD: dict[tuple[str, object], list[Move]] = {
     (CERT_SEND, "cert_confirm"): [("press", "cert:send:")],
     (CERT_REFUSE, "cert_reason"): [("text", "Page 2 manquante")],
     (CERT_REFUSE, "cert_rconfirm"): [("press", "cert:rok:")],
+    # Whatever the question: its choice, « Oui », « Passer », else a number (a text too).
+    (APPLY, "ami_answer"): [
+        ("press", "ami:ans:keep"),
+        ("press", "ami:ans:c"),
+        ("press", "ami:ans:yes"),
+        ("press", "ami:ans:skip"),
+        ("text", "4"),
+    ],
+    (APPLY, "ami_summary"): [("press", "ami:send:")],
+    (COMMENT, "ami_comment_confirm"): [("press", "ami:cmok:")],
 }
 MOVES = st.one_of(
     st.tuples(st.just("good"), st.integers(0, 5)),
@@ -618,6 +656,7 @@ async def _prepare(url: str) -> None:
         )
         assert works.id == NOTICE and [i.asset_tag for i in works.equipment] == ["SEM-0007"]
         await _two_calls(world)
+        await _calls(world)
         await _delivery_and_certificate(world)
 
 
@@ -678,6 +717,46 @@ async def _two_calls(world: World) -> None:
             applied = await calls.apply(world.db, director, view.id, {}, at + timedelta(days=5))
             assert applied.view.id == APPLICATION
     assert view.id == OPEN_CALL
+
+
+async def _calls(world: World) -> None:
+    """Two calls open to Soleil's people (teachers too), Soleil applied to the second."""
+    async with world.db.uow() as uow:
+        names = {p.full_name: p.id for p in (await uow.session.scalars(select(Person))).all()}
+    questions = (
+        Question(QuestionKind.TEXT, "Projet pédagogique"),
+        Question(QuestionKind.NUMBER, "Nombre de classes", minimum=1, maximum=20),
+        Question(QuestionKind.CHOICE, "Cycle", ("Cycle 2", "Cycle 3")),
+        Question(QuestionKind.COMMITMENT, "L'équipe suivra la formation"),
+        Question(QuestionKind.TEXT, "Remarques", required=False),
+    )
+    now = world.clock.now()
+    for number in (SCHOOL_CALL, APPLIED_CALL):
+        draft = calls.CampaignDraft(
+            f"Tablettes <{number}> & co",
+            "tablet",
+            "Des tablettes",
+            2,
+            15,
+            Reach.PUBLIC,
+            date(2026, 3, 9),
+            time(10, 0),
+            date(2026, 3, 31),
+            time(12, 0),
+            questions,
+            allow_teachers=True,
+        )
+        view = await calls.create_campaign(world.db, names["Sacha"], draft, now)
+        assert view.id == number
+        await calls.publish(world.db, names["Sacha"], view.id, now)
+    applied = await calls.apply(
+        world.db,
+        names["Dominique"],
+        APPLIED_CALL,
+        {0: "Projet", 1: "3", 2: "Cycle 2", 3: "yes"},
+        now,
+    )
+    assert applied.view.id == SCHOOL_APPLICATION
 
 
 def _dialogues(world: World) -> list[ConversationHandler[Any]]:
@@ -890,6 +969,8 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
     @example(plan=(STARTS.index(FIBRE_START), [0] * 4, [("good", 3)]))
     # Refused starts the draws may miss.
     @example(plan=(STARTS.index(("teacher", "text", "/inviter", INVITE, False)), [], []))
+    # An invitation for a school's person, through the pick of the school.
+    @example(plan=(STARTS.index(("staff", "text", "/inviter", INVITE, True)), [1, 0, 0, 0], []))
     @example(
         plan=(STARTS.index(("teacher", "forge", f"col:rm:{COLLECTION}", REMOVAL, False)), [], [])
     )
@@ -952,6 +1033,14 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
             [4, 0],
             [],
         )
+    )
+    # An application to its summary, corrected; its edit; a comment to its confirmation.
+    @example(plan=(STARTS.index(APPLY_START), [0] * 6, [("good", 4), ("good", 5)]))
+    @example(plan=(STARTS.index(EDIT_START), [0] * 6, [("good", 3)]))
+    @example(plan=(STARTS.index(COMMENT_START), [0] * 2, []))
+    # The collection staff plan from a works notice, to its confirmation.
+    @example(
+        plan=(STARTS.index(("staff", "forge", f"ntc:collect:{NOTICE}", COLLECT, True)), [0] * 3, [])
     )
     def play(plan: Plan) -> None:
         # A file of its own: an example that fails leaves its engine's journal behind.

@@ -46,7 +46,14 @@ from bot.services.claims import FileRef
 from bot.services.directory import ImportFailed
 from handlers.telegram import steps
 from handlers.telegram.app import PneContext
-from handlers.telegram.common import keyboard, reply, send, set_buttons, tell
+from handlers.telegram.common import (
+    alert,
+    done_with_buttons,
+    keyboard,
+    reply,
+    send,
+    tell,
+)
 from handlers.telegram.delivery import markup
 from handlers.telegram.dialogues import dialogue
 from handlers.telegram.steps import Draft
@@ -68,19 +75,6 @@ MAX_PROBLEMS = 30
 
 def _chat(update: Update) -> int:
     return update.effective_chat.id if update.effective_chat else 0
-
-
-async def _alert(update: Update, context: PneContext, key: str, **params: Any) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer(context.t(key, **params), show_alert=True)
-
-
-async def _done_with_buttons(update: Update) -> None:
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-        await set_buttons(query, None)
 
 
 def _id(update: Update) -> int | None:
@@ -150,9 +144,9 @@ async def application_chosen(update: Update, context: PneContext) -> str:
     found = await call_delivery.deliverable(context.services.db, context.person.id)
     chosen = next((d for d in found if d.application.id == ticket_id), None)
     if chosen is None:
-        await _alert(update, context, "amid.error.not_selected")
+        await alert(update, context, "amid.error.not_selected")
         return D_APP
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     steps.draft(context, DELIVERY).update(
         ticket_id=chosen.application.id,
         number=chosen.application.number,
@@ -276,9 +270,9 @@ async def delivery_record(update: Update, context: PneContext) -> str | int:
     assert query is not None and query.data is not None and context.person is not None
     current = steps.draft(context, DELIVERY)
     if query.data.rsplit(":", 1)[1] != current.get("nonce"):
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return D_CONFIRM
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     services = context.services
     items = _items(current)
     ticket_id = int(current["ticket_id"])
@@ -308,13 +302,13 @@ async def delivery_record(update: Update, context: PneContext) -> str | int:
 
 
 async def delivery_fix(update: Update, context: PneContext) -> str:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     steps.draft(context, DELIVERY).pop("items", None)
     return await _ask_items(update, context)
 
 
 async def delivery_abort(update: Update, context: PneContext) -> int:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     await reply(update, context, "common.cancelled")
     return steps.end(context, DELIVERY)
 
@@ -440,9 +434,9 @@ async def certificate_send(update: Update, context: PneContext) -> str | int:
     assert query is not None and query.data is not None and context.person is not None
     current = steps.draft(context, CERT_SEND)
     if query.data.rsplit(":", 1)[1] != current.get("nonce"):
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return C_CONFIRM
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     services = context.services
     file = FileRef(**current["file"], platform=TELEGRAM)
     start, end = (
@@ -470,7 +464,7 @@ async def certificate_send(update: Update, context: PneContext) -> str | int:
 
 
 async def certificate_abort(update: Update, context: PneContext) -> int:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     await reply(update, context, "common.cancelled")
     return steps.end(context, CERT_SEND)
 
@@ -483,18 +477,18 @@ async def _sent_one(update: Update, context: PneContext) -> certificates.Certifi
     person = context.person
     certificate_id = _id(update)
     if certificate_id is None:
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return None
     if person is None or not can(person.role, Action.MANAGE_CALLS):
-        await _alert(update, context, "common.error.forbidden")
+        await alert(update, context, "common.error.forbidden")
         return None
     try:
         view = await certificates.certificate(context.services.db, person.id, certificate_id)
     except DomainError as error:
-        await _alert(update, context, error.code)
+        await alert(update, context, error.code)
         return None
     if view.state != certificates.SENT:
-        await _alert(update, context, f"cert.error.not_sent.{view.state}")
+        await alert(update, context, f"cert.error.not_sent.{view.state}")
         return None
     return view
 
@@ -503,7 +497,7 @@ async def refuse_start(update: Update, context: PneContext) -> str | int:
     view = await _sent_one(update, context)
     if view is None:
         return ConversationHandler.END
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     steps.start_draft(context, CERT_REFUSE, certificate_id=view.id, body=view.body_name)
     await reply(
         update, context, "cert.ask_reason", body=view.body_name, max=certificates.MAX_REASON
@@ -541,9 +535,9 @@ async def refusal_confirmed(update: Update, context: PneContext) -> str | int:
     assert query is not None and query.data is not None and context.person is not None
     current = steps.draft(context, CERT_REFUSE)
     if query.data.rsplit(":", 1)[1] != current.get("nonce"):
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return R_CONFIRM
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     services = context.services
     steps.end(context, CERT_REFUSE)
     try:
@@ -564,7 +558,7 @@ async def refusal_confirmed(update: Update, context: PneContext) -> str | int:
 
 
 async def refusal_abort(update: Update, context: PneContext) -> int:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     await reply(update, context, "common.cancelled")
     return steps.end(context, CERT_REFUSE)
 
@@ -596,7 +590,7 @@ async def accept_confirmed(update: Update, context: PneContext) -> None:
     if view is None:
         return
     assert context.person is not None
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     services = context.services
     try:
         done = await certificates.accept(
@@ -616,7 +610,7 @@ async def accept_confirmed(update: Update, context: PneContext) -> None:
 
 
 async def accept_kept(update: Update, context: PneContext) -> None:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     await reply(update, context, "cert.nothing_changed")
 
 
@@ -626,18 +620,18 @@ async def show_file(update: Update, context: PneContext) -> None:
     assert query is not None
     person, certificate_id = context.person, _id(update)
     if certificate_id is None:
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return
     if person is None or not can(person.role, Action.SEND_CERTIFICATE):
-        await _alert(update, context, "common.error.forbidden")
+        await alert(update, context, "common.error.forbidden")
         return
     try:
         view = await certificates.certificate(context.services.db, person.id, certificate_id)
     except DomainError as error:
-        await _alert(update, context, error.code)
+        await alert(update, context, error.code)
         return
     if view.file_id is None or view.platform != TELEGRAM:
-        await _alert(update, context, "cert.error.no_file")
+        await alert(update, context, "cert.error.no_file")
         return
     await query.answer()
     await context.bot.send_document(

@@ -45,7 +45,16 @@ from bot.services import call_applying, call_notices, calls
 from bot.services.calls import ApplicationView, CampaignView
 from handlers.telegram import calls_staff, steps
 from handlers.telegram.app import PneContext
-from handlers.telegram.common import keyboard, reply, send, send_about, set_buttons, tell
+from handlers.telegram.common import (
+    alert,
+    done_with_buttons,
+    keyboard,
+    reply,
+    send,
+    send_about,
+    set_buttons,
+    tell,
+)
 from handlers.telegram.dialogues import dialogue
 from handlers.telegram.steps import Draft
 
@@ -75,12 +84,6 @@ def _id_of(update: Update) -> int | None:
     return int(tail)
 
 
-async def _alert(update: Update, context: PneContext, key: str, **params: Any) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer(context.t(key, **params), show_alert=True)
-
-
 async def _refused(update: Update, context: PneContext, error: DomainError) -> None:
     """A refusal: as a pop-up on a button, else as a message."""
     if update.callback_query is not None:
@@ -89,13 +92,6 @@ async def _refused(update: Update, context: PneContext, error: DomainError) -> N
         )
         return
     await steps.refuse(update, context, error)
-
-
-async def _done_with_buttons(update: Update) -> None:
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-        await set_buttons(query, None)
 
 
 def _card(context: PneContext) -> CallCard:
@@ -191,7 +187,7 @@ async def follow_tapped(update: Update, context: PneContext) -> None:
     assert query is not None and query.data is not None
     person = context.person
     if person is None:
-        await _alert(update, context, "common.error.forbidden")
+        await alert(update, context, "common.error.forbidden")
         return
     wanted = query.data.endswith(":on")
     try:
@@ -411,9 +407,9 @@ async def answer_tapped(update: Update, context: PneContext) -> str | int:
     ):
         raw = question.choices[int(pressed[1:])]
     else:  # a button of another question, or forged
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return S_ANSWER
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     if raw is None:
         try:
             call_applying.check(campaign, index, None)
@@ -474,7 +470,7 @@ async def fix_menu(update: Update, context: PneContext) -> str | int:
         await _refused(update, context, error)
         return steps.end(context, APPLYING)
     if not campaign.questions:
-        await _alert(update, context, "ami.fix.nothing")
+        await alert(update, context, "ami.fix.nothing")
         return S_SUMMARY
     await query.answer()
     rows = [
@@ -496,12 +492,12 @@ async def fix_question(update: Update, context: PneContext) -> str | int:
         return steps.end(context, APPLYING)
     part = query.data.rsplit(":", 1)[1]
     if part == "back":
-        await _done_with_buttons(update)
+        await done_with_buttons(update)
         return await _show_summary(update, context, campaign)
     if not part.isdigit() or int(part) >= len(campaign.questions):
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return S_SUMMARY
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     current["index"] = int(part)
     current["fixing"] = True
     return await _ask(update, context, campaign)
@@ -512,9 +508,9 @@ async def send_application(update: Update, context: PneContext) -> str | int:
     assert query is not None and query.data is not None and context.person is not None
     current = _draft(context)
     if query.data.rsplit(":", 1)[1] != current.get("nonce"):  # an older summary's button
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return S_SUMMARY
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     services = context.services
     raw = {int(k): v for k, v in current["answers"].items()}
     ticket_id = current.get("ticket_id")
@@ -542,7 +538,7 @@ async def send_application(update: Update, context: PneContext) -> str | int:
 
 
 async def abort(update: Update, context: PneContext) -> int:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     await reply(update, context, "common.cancelled")
     return steps.end(context, APPLYING)
 
@@ -556,7 +552,7 @@ async def apply_tapped(update: Update, context: PneContext) -> str | int:
     campaign_id = _id_of(update)
     person = context.person
     if person is None or campaign_id is None:
-        await _alert(update, context, "call.error.campaign_not_found")
+        await alert(update, context, "call.error.campaign_not_found")
         return ConversationHandler.END
     try:
         found = await call_applying.start(
@@ -579,7 +575,7 @@ async def edit_tapped(update: Update, context: PneContext) -> str | int:
     ticket_id = _id_of(update)
     person = context.person
     if person is None or ticket_id is None:
-        await _alert(update, context, "call.error.application_not_found")
+        await alert(update, context, "call.error.application_not_found")
         return ConversationHandler.END
     try:
         view = await calls.application(context.services.db, person.id, ticket_id)
@@ -658,7 +654,7 @@ async def view_tapped(update: Update, context: PneContext) -> None:
     ticket_id = _id_of(update)
     person = context.person
     if person is None or ticket_id is None:
-        await _alert(update, context, "call.error.application_not_found")
+        await alert(update, context, "call.error.application_not_found")
         return
     try:
         view = await calls.application(context.services.db, person.id, ticket_id)
@@ -679,7 +675,7 @@ async def withdraw_tapped(update: Update, context: PneContext) -> None:
     ticket_id = _id_of(update)
     person = context.person
     if person is None or ticket_id is None:
-        await _alert(update, context, "call.error.application_not_found")
+        await alert(update, context, "call.error.application_not_found")
         return
     try:
         view = await calls.application(context.services.db, person.id, ticket_id)
@@ -709,7 +705,7 @@ async def withdraw_confirmed(update: Update, context: PneContext) -> None:
     ticket_id = _id_of(update)
     person = context.person
     if person is None or ticket_id is None:
-        await _alert(update, context, "call.error.application_not_found")
+        await alert(update, context, "call.error.application_not_found")
         return
     try:
         view = await calls.application(context.services.db, person.id, ticket_id)
@@ -718,7 +714,7 @@ async def withdraw_confirmed(update: Update, context: PneContext) -> None:
     except DomainError as error:
         await _refused(update, context, error)
         return
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     await send_about(
         context,
         _chat(update),
@@ -733,7 +729,7 @@ async def withdraw_confirmed(update: Update, context: PneContext) -> None:
 
 
 async def withdraw_declined(update: Update, context: PneContext) -> None:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     await reply(update, context, "ami.withdraw.kept")
 
 
@@ -744,7 +740,7 @@ async def comment_tapped(update: Update, context: PneContext) -> str | int:
     ticket_id = _id_of(update)
     person = context.person
     if person is None or ticket_id is None:
-        await _alert(update, context, "call.error.application_not_found")
+        await alert(update, context, "call.error.application_not_found")
         return ConversationHandler.END
     try:
         view = await calls.application(context.services.db, person.id, ticket_id)
@@ -752,7 +748,7 @@ async def comment_tapped(update: Update, context: PneContext) -> str | int:
         await _refused(update, context, error)
         return ConversationHandler.END
     if person.school_id != view.school_id:
-        await _alert(update, context, "call.error.application_not_found")
+        await alert(update, context, "call.error.application_not_found")
         return ConversationHandler.END
     query = update.callback_query
     assert query is not None
@@ -791,9 +787,9 @@ async def comment_send(update: Update, context: PneContext) -> str | int:
     assert query is not None and query.data is not None and context.person is not None
     current = steps.draft(context, COMMENTING)
     if query.data.rsplit(":", 1)[1] != current.get("nonce"):
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return C_CONFIRM
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     services = context.services
     steps.end(context, COMMENTING)
     try:
@@ -823,7 +819,7 @@ async def comment_send(update: Update, context: PneContext) -> str | int:
 
 
 async def comment_abort(update: Update, context: PneContext) -> int:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     await reply(update, context, "common.cancelled")
     return steps.end(context, COMMENTING)
 

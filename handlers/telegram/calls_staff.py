@@ -46,7 +46,7 @@ from bot.domain.dates import PARIS, local_to_utc
 from bot.domain.directory import EQUIPMENT_TYPES
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
-from bot.i18n import Safe
+from bot.i18n import I18n, Safe
 from bot.services import call_files, call_notices
 from bot.services import calls as service
 from bot.services.calls import CampaignState, CampaignView, Level
@@ -976,30 +976,48 @@ async def cancel_asked(update: Update, context: PneContext) -> None:
     )
 
 
-async def cancel_confirmed(update: Update, context: PneContext) -> None:
+async def _act_and_tell(
+    update: Update,
+    context: PneContext,
+    act: Callable[..., Awaitable[Any]],
+    notices: Callable[[I18n, Any], list[Outgoing]],
+    key: str,
+    what: str,
+) -> None:
+    """A one-tap confirmation on a campaign (cancel, send the results): the service acts,
+    the author hears how many people are told, the messages go out in the background."""
     if not _allowed(context):
         await _refused(update, context)
         return
     assert context.person is not None
     services = context.services
     try:
-        told = await service.cancel(
-            services.db, context.person.id, _id(_data(update)), steps.now(context)
-        )
+        done = await act(services.db, context.person.id, _id(_data(update)), steps.now(context))
     except DomainError as error:
         await _say(update, context, error)
         return
     await _answered(update, drop=True)
-    messages = call_notices.cancellation(services.i18n, told)
+    messages = notices(services.i18n, done)
     await reply(
         update,
         context,
-        "ami.staff.cancelled",
-        title=told.campaign.title,
+        key,
+        title=done.campaign.title,
         people=_people(context, len(messages)),
     )
     if messages:
-        _deliver_later(update, context, messages, campaign=told.campaign, what="cancellation")
+        _deliver_later(update, context, messages, campaign=done.campaign, what=what)
+
+
+async def cancel_confirmed(update: Update, context: PneContext) -> None:
+    await _act_and_tell(
+        update,
+        context,
+        service.cancel,
+        call_notices.cancellation,
+        "ami.staff.cancelled",
+        "cancellation",
+    )
 
 
 # --- extending (a dialogue: the new closing, then a confirmation) -----------------------------
@@ -1347,29 +1365,14 @@ async def results_asked(update: Update, context: PneContext) -> None:
 
 
 async def results_confirmed(update: Update, context: PneContext) -> None:
-    if not _allowed(context):
-        await _refused(update, context)
-        return
-    assert context.person is not None
-    services = context.services
-    try:
-        decided = await service.send_results(
-            services.db, context.person.id, _id(_data(update)), steps.now(context)
-        )
-    except DomainError as error:
-        await _say(update, context, error)
-        return
-    await _answered(update, drop=True)
-    messages = call_notices.results(services.i18n, decided)
-    await reply(
+    await _act_and_tell(
         update,
         context,
+        service.send_results,
+        call_notices.results,
         "ami.staff.results_sent",
-        title=decided.campaign.title,
-        people=_people(context, len(messages)),
+        "results",
     )
-    if messages:
-        _deliver_later(update, context, messages, campaign=decided.campaign, what="results")
 
 
 async def serve_asked(update: Update, context: PneContext) -> None:

@@ -56,7 +56,16 @@ from bot.services.claims import SchoolRef
 from bot.services.collections import Flagged
 from handlers.telegram import steps
 from handlers.telegram.app import PneContext
-from handlers.telegram.common import keyboard, reply, send, send_about, set_buttons, tell
+from handlers.telegram.common import (
+    alert,
+    done_with_buttons,
+    keyboard,
+    reply,
+    send,
+    send_about,
+    set_buttons,
+    tell,
+)
 from handlers.telegram.dialogues import dialogue
 from handlers.telegram.steps import Draft
 
@@ -109,20 +118,6 @@ def _label(context: PneContext, type_: str | None, model: str | None) -> str:
 
 def _item_name(item: dict[str, Any]) -> str:
     return f"{item['tag']} ({item['label']})" if item.get("label") else str(item["tag"])
-
-
-async def _alert(update: Update, context: PneContext, key: str, **params: Any) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer(context.t(key, **params), show_alert=True)
-
-
-async def _done_with_buttons(update: Update) -> None:
-    """A button answered: the message it was on keeps no buttons (tapped twice: no-op)."""
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-        await set_buttons(query, None)
 
 
 async def _edit_or_send(
@@ -199,9 +194,9 @@ async def school_chosen(update: Update, context: PneContext) -> str:
     school_id = int(query.data.rsplit(":", 1)[1])
     school = next((s for s in await _schools(context) if s.id == school_id), None)
     if school is None:  # a forged or stale button
-        await _alert(update, context, "notice.error.school_out_of_scope")
+        await alert(update, context, "notice.error.school_out_of_scope")
         return SCHOOL
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     return await _school_set(update, context, school)
 
 
@@ -245,9 +240,9 @@ async def change_chosen(update: Update, context: PneContext) -> str:
     assert query is not None and query.data is not None
     chosen = query.data.rsplit(":", 1)[1]
     if chosen == POST and not _may_tell_post(context):  # a forged button
-        await _alert(update, context, "class_change.error.post_for_heads")
+        await alert(update, context, "class_change.error.post_for_heads")
         return CHANGE
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     draft = _draft(context)
     draft["change"] = chosen
     if chosen == POST:
@@ -305,7 +300,7 @@ async def level_chosen(update: Update, context: PneContext) -> str:
     query = update.callback_query
     assert query is not None and query.data is not None
     chosen = query.data.rsplit(":", 1)[1]
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     if chosen == "other":
         await reply(update, context, "class_change.ask_level_text", max=MAX_LEVEL)
         return LEVEL
@@ -357,7 +352,7 @@ async def _date_set(update: Update, context: PneContext, day: date) -> str:
 
 
 async def date_proposed(update: Update, context: PneContext) -> str:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     proposed = _draft(context).get("proposed")
     day = date.fromisoformat(proposed) if proposed else next_school_year_start(steps.today(context))
     return await _date_set(update, context, day)
@@ -463,19 +458,19 @@ async def item_toggled(update: Update, context: PneContext) -> str:
         return await _show_items(update, context, new_message=False)
     tag = draft.get("shown", {}).get(str(equipment_id))
     if tag is None:  # not a button this dialogue showed
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return ITEMS
     if len(draft["items"]) >= collection_rules.MAX_ITEMS:
-        await _alert(
+        await alert(
             update, context, "collection.error.too_many_items", max=collection_rules.MAX_ITEMS
         )
         return ITEMS
     [check] = await _check(context, [tag])
     if not check.known or check.other_school or check.unavailable:
-        await _alert(update, context, "collection.error.tag_unavailable", tag=tag)
+        await alert(update, context, "collection.error.tag_unavailable", tag=tag)
         return ITEMS
     if (check.owner or SEM) != SEM:
-        await _alert(update, context, "class_change.error.not_sem", tag=tag)
+        await alert(update, context, "class_change.error.not_sem", tag=tag)
         return ITEMS
     await query.answer()
     _add(context, draft, check)
@@ -543,12 +538,12 @@ async def items_done(update: Update, context: PneContext) -> str:
     if query.data.endswith(":none"):
         draft["items"] = []
         draft.pop("place", None)
-        await _done_with_buttons(update)
+        await done_with_buttons(update)
         return await _show_summary(update, context)
     if not draft["items"]:
-        await _alert(update, context, "class_change.items_expected")
+        await alert(update, context, "class_change.items_expected")
         return ITEMS
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     await reply(update, context, "class_change.ask_place", max=collection_rules.MAX_PLACE)
     return PLACE
 
@@ -634,9 +629,9 @@ async def confirm(update: Update, context: PneContext) -> int | str:
     assert query is not None and query.data is not None and context.person is not None
     draft = _draft(context)
     if query.data.rsplit(":", 1)[1] != draft.get("nonce"):  # an older summary's button
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return SUMMARY
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     services = context.services
     now = steps.now(context)
     if draft["change"] == POST:
@@ -832,7 +827,7 @@ async def training_done(update: Update, context: PneContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     if not _staff_only(context):
-        await _alert(update, context, "common.error.forbidden")
+        await alert(update, context, "common.error.forbidden")
         return
     assert context.person is not None
     need_id = int(query.data.rsplit(":", 1)[1])
@@ -840,18 +835,18 @@ async def training_done(update: Update, context: PneContext) -> None:
     every = await service.training_needs(db, context.person.id, open_only=False)
     need = next((n for n in every if n.id == need_id), None)
     if need is None:
-        await _alert(update, context, "notice.error.training_not_found")
+        await alert(update, context, "notice.error.training_not_found")
         return
     if need.done_at is not None:
         day = context.services.i18n.date(
             context.lang, local_date(need.done_at, context.services.settings.tz)
         )
-        await _alert(update, context, "training.already_done", day=day)
+        await alert(update, context, "training.already_done", day=day)
         return
     try:
         await service.training_done(db, context.person.id, need_id, steps.now(context))
     except DomainError as error:
-        await _alert(update, context, error.code, **steps.shown(context, error.params))
+        await alert(update, context, error.code, **steps.shown(context, error.params))
         return
     await query.answer(context.t("training.marked_done"))
     await _drop_button(update, f"trn:done:{need_id}")
@@ -884,7 +879,7 @@ async def training_export(update: Update, context: PneContext) -> None:
     query = update.callback_query
     assert query is not None
     if not _staff_only(context):
-        await _alert(update, context, "common.error.forbidden")
+        await alert(update, context, "common.error.forbidden")
         return
     assert context.person is not None
     await query.answer()

@@ -46,7 +46,15 @@ from bot.services import collections as service
 from bot.services.claims import FileRef, SchoolRef
 from handlers.telegram import steps
 from handlers.telegram.app import PneContext
-from handlers.telegram.common import keyboard, reply, send, send_about, set_buttons, tell
+from handlers.telegram.common import (
+    alert,
+    keyboard,
+    reply,
+    send,
+    send_about,
+    set_buttons,
+    tell,
+)
 from handlers.telegram.dialogues import dialogue
 from handlers.telegram.steps import Draft
 
@@ -90,12 +98,6 @@ def _label(context: PneContext, type_: str | None, model: str | None) -> str:
 def _item_name(item: dict[str, Any]) -> str:
     """« SEM-0001 (tablette, iPad 9) », plain text."""
     return f"{item['tag']} ({item['label']})" if item.get("label") else str(item["tag"])
-
-
-async def _alert(update: Update, context: PneContext, key: str, **params: Any) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer(context.t(key, **params), show_alert=True)
 
 
 # --- start and school --------------------------------------------------------------------
@@ -156,7 +158,7 @@ async def school_chosen(update: Update, context: PneContext) -> str:
     schools = await service.flagging_schools(context.services.db, context.person.id)
     school = next((s for s in schools if s.id == school_id), None)
     if school is None:  # a forged or stale button: never trust callback data
-        await _alert(update, context, "collection.error.school_out_of_scope")
+        await alert(update, context, "collection.error.school_out_of_scope")
         return SCHOOL
     await query.answer()
     await set_buttons(query, None)
@@ -250,17 +252,17 @@ async def item_toggled(update: Update, context: PneContext) -> str:
         return await _show_items(update, context, new_message=False)
     tag = draft.get("shown", {}).get(str(equipment_id))
     if tag is None:  # not a button this dialogue showed
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return ITEMS
     if len(draft["items"]) >= rules.MAX_ITEMS:
-        await _alert(update, context, "collection.error.too_many_items", max=rules.MAX_ITEMS)
+        await alert(update, context, "collection.error.too_many_items", max=rules.MAX_ITEMS)
         return ITEMS
     # Re-checked on arrival: still this school's, still in service.
     [check] = await service.check_tags(
         context.services.db, context.person.id, int(draft["school_id"]), [tag]
     )
     if not check.known or check.other_school or check.unavailable:
-        await _alert(update, context, "collection.error.tag_unavailable", tag=tag)
+        await alert(update, context, "collection.error.tag_unavailable", tag=tag)
         return ITEMS
     await query.answer()
     _add(context, draft, check)
@@ -337,7 +339,7 @@ async def items_done(update: Update, context: PneContext) -> str:
     assert query is not None
     draft = _draft(context)
     if not draft["items"]:
-        await _alert(update, context, "collection.error.no_items")
+        await alert(update, context, "collection.error.no_items")
         return ITEMS
     await query.answer()
     await set_buttons(query, None)
@@ -394,7 +396,7 @@ async def condition_chosen(update: Update, context: PneContext) -> str:
     draft = _draft(context)
     index = _at(draft, query.data)
     if index is None:
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return CONDITION
     await query.answer()
     await set_buttons(query, None)
@@ -435,7 +437,7 @@ async def note_skipped(update: Update, context: PneContext) -> str:
     draft = _draft(context)
     index = _at(draft, query.data)
     if index is None:
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return NOTE
     await query.answer()
     await set_buttons(query, None)
@@ -737,7 +739,7 @@ async def confirm(update: Update, context: PneContext) -> int | str:
     assert query is not None and query.data is not None and context.person is not None
     draft = _draft(context)
     if query.data.rsplit(":", 1)[1] != draft.get("nonce"):  # an older summary's button
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return SUMMARY
     await query.answer()
     await set_buttons(query, None)

@@ -231,3 +231,18 @@ def quiet_per_message_warning() -> None:
     """Our dialogues mix messages and buttons, tracked per chat and user (per_message=False),
     which is what we want; python-telegram-bot warns about it at construction."""
     warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
+
+
+async def alert(update: Update, context: PneContext, key: str, **params: Any) -> None:
+    """A tapped button answered with a pop-up that must be dismissed (a refusal, a stale tap)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(context.t(key, **params), show_alert=True)
+
+
+async def done_with_buttons(update: Update) -> None:
+    """A button answered: the message it was on keeps no buttons (tapped twice: no-op)."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await set_buttons(query, None)

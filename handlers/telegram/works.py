@@ -48,7 +48,16 @@ from bot.services import notices as service
 from bot.services.claims import FileRef, SchoolRef
 from handlers.telegram import steps
 from handlers.telegram.app import PneContext
-from handlers.telegram.common import keyboard, reply, send, send_about, set_buttons, tell
+from handlers.telegram.common import (
+    alert,
+    done_with_buttons,
+    keyboard,
+    reply,
+    send,
+    send_about,
+    set_buttons,
+    tell,
+)
 from handlers.telegram.dialogues import dialogue
 from handlers.telegram.steps import Draft
 
@@ -83,20 +92,6 @@ def _folded(text: str) -> str:
 
 def _chat(update: Update) -> int:
     return update.effective_chat.id if update.effective_chat else 0
-
-
-async def _alert(update: Update, context: PneContext, key: str, **params: Any) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer(context.t(key, **params), show_alert=True)
-
-
-async def _done_with_buttons(update: Update) -> None:
-    """A button tapped: answered, and the buttons of its message taken off."""
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-        await set_buttons(query, None)
 
 
 async def _refuse_with(
@@ -182,9 +177,9 @@ async def _school_tapped(update: Update, context: PneContext, name: str) -> Scho
     school_id = int(query.data.rsplit(":", 1)[1])
     school = next((s for s in await _schools(context) if s.id == school_id), None)
     if school is None:
-        await _alert(update, context, "notice.error.school_out_of_scope")
+        await alert(update, context, "notice.error.school_out_of_scope")
         return None
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     _draft(context, name).update(school_id=school.id, school_name=school.name)
     return school
 
@@ -232,7 +227,7 @@ async def _ask_kind(update: Update, context: PneContext) -> str:
 async def kind_chosen(update: Update, context: PneContext) -> str:
     query = update.callback_query
     assert query is not None and query.data is not None
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     draft = _draft(context, WORKS)
     kind = WorksKind(query.data.rsplit(":", 1)[1])
     draft["kind"] = kind.value
@@ -330,7 +325,7 @@ async def end_typed(update: Update, context: PneContext) -> str:
 
 
 async def open_ended(update: Update, context: PneContext) -> str:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     _draft(context, WORKS)["ends_on"] = None
     return await _after_dates(update, context)
 
@@ -367,7 +362,7 @@ async def rooms_typed(update: Update, context: PneContext) -> str:
 
 
 async def whole_school(update: Update, context: PneContext) -> str:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     _draft(context, WORKS)["rooms"] = None
     return await _after_rooms(update, context)
 
@@ -459,7 +454,7 @@ async def file_received(update: Update, context: PneContext) -> str:
 
 
 async def files_done(update: Update, context: PneContext) -> str:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     _draft(context, WORKS).pop("fixing", None)
     return await _show_summary(update, context)
 
@@ -559,7 +554,7 @@ async def fix_menu(update: Update, context: PneContext) -> str:
 async def fix_part(update: Update, context: PneContext) -> str:
     query = update.callback_query
     assert query is not None and query.data is not None
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     part = query.data.rsplit(":", 1)[1]
     draft = _draft(context, WORKS)
     if part == "back":
@@ -603,9 +598,9 @@ async def works_send(update: Update, context: PneContext) -> int | str:
     assert query is not None and query.data is not None and context.person is not None
     draft = _draft(context, WORKS)
     if query.data.rsplit(":", 1)[1] != draft.get("nonce"):  # an older summary's button
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return W_SUMMARY
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     services = context.services
     try:
         view = await service.tell_works(services.db, _works_command(context), steps.now(context))
@@ -640,7 +635,7 @@ async def works_send(update: Update, context: PneContext) -> int | str:
 
 
 async def works_abort(update: Update, context: PneContext) -> int:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     await reply(update, context, "common.cancelled")
     return steps.end(context, WORKS)
 
@@ -680,7 +675,7 @@ async def _ask_news(update: Update, context: PneContext) -> str:
 async def news_chosen(update: Update, context: PneContext) -> str:
     query = update.callback_query
     assert query is not None and query.data is not None
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     _draft(context, FIBRE)["news"] = FibreNews(query.data.rsplit(":", 1)[1]).value
     rows = [[(context.t("fibre.button.no_comment"), "fib:skip")]]
     await reply(
@@ -707,7 +702,7 @@ async def comment_typed(update: Update, context: PneContext) -> str:
 
 
 async def comment_skipped(update: Update, context: PneContext) -> str:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     _draft(context, FIBRE)["comment"] = None
     return await _ask_fibre_confirm(update, context)
 
@@ -741,9 +736,9 @@ async def fibre_send(update: Update, context: PneContext) -> int | str:
     assert query is not None and query.data is not None and context.person is not None
     draft = _draft(context, FIBRE)
     if query.data.rsplit(":", 1)[1] != draft.get("nonce"):
-        await _alert(update, context, "common.stale_button")
+        await alert(update, context, "common.stale_button")
         return F_CONFIRM
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     services = context.services
     command = service.TellFibre(
         reporter_id=context.person.id,
@@ -771,7 +766,7 @@ async def fibre_send(update: Update, context: PneContext) -> int | str:
 
 
 async def fibre_abort(update: Update, context: PneContext) -> int:
-    await _done_with_buttons(update)
+    await done_with_buttons(update)
     await reply(update, context, "common.cancelled")
     return steps.end(context, FIBRE)
 

@@ -377,13 +377,12 @@ async def run_reminders_at(
             api.group(settings.staff_chat_id, "Équipe SEM")
     application = build_application(settings, db, clock=clock, request=api)
     async with running(application, start=False):
-        report = await reminders.drain(
-            db,
-            application.bot_data["services"].extra[reminders.RENDERERS_KEY],
-            telegram_sender(application.bot),
-            clock=clock,
-            worker=reminders.worker_id(),
-        )
+        renderers = application.bot_data["services"].extra[reminders.RENDERERS_KEY]
+        send = telegram_sender(application.bot)
+        worker = reminders.worker_id()
+        report = await reminders.drain(db, renderers, send, clock=clock, worker=worker)
+        # Then the crowds' reminders (a call's closing reminder), as the paced lane would.
+        report.merge(await reminders.paced(db, renderers, send, clock=clock, worker=worker))
     local = at.astimezone(ZoneInfo(settings.timezone))
     print(
         _plain(

@@ -22,3 +22,19 @@ def insert_ignoring_duplicates(
 
         return sqlite_insert(table).values(values).on_conflict_do_nothing(index_elements=conflict)
     return insert(table).values(values)  # pragma: no cover - only SQLite and PostgreSQL
+
+
+def insert_many_ignoring_duplicates(
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]], *, conflict: list[str]
+) -> Any:
+    """One ``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING`` for many rows."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).values(rows).on_conflict_do_nothing(index_elements=conflict)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).values(rows).on_conflict_do_nothing(index_elements=conflict)
+    return insert(table).values(rows)  # pragma: no cover - only SQLite and PostgreSQL

@@ -61,7 +61,8 @@ MAX_ANSWER = 1500
 MAX_NUMBER = 100_000
 # ====================================================================================
 
-KIND_CALL_REMINDER = "call.reminder"
+KIND_CALL_REMINDER = "call.reminder"  # the campaign's, expanded at its due instant
+KIND_CALL_REMINDER_PERSON = "call.reminder.person"  # one person's share of it
 KIND_CERTIFICATE_REMINDER = "call.certificate.reminder"
 KIND_CERTIFICATE_ESCALATION = "call.certificate.escalation"
 KIND_CERTIFICATE_RENEWAL = "call.certificate.renewal"

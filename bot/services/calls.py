@@ -1178,6 +1178,39 @@ async def not_applied(uow: UnitOfWork, campaign_id: int) -> tuple[CampaignView, 
     return view, [*heads, *teachers]
 
 
+async def still_to_remind(
+    uow: UnitOfWork, campaign_id: int, person_id: int
+) -> tuple[CampaignView, Person] | None:
+    """One person of a closing reminder's crowd, re-read at send time: the campaign and
+    the person when they are still owed the reminder (an active head, or a teacher who
+    follows calls, of an eligible school that has not applied), else ``None``."""
+    row = await uow.session.get(CallCampaign, campaign_id)
+    person = await uow.people.get(person_id)
+    if row is None or person is None or not person.active or person.school_id is None:
+        return None
+    if not (
+        person.role == Role.DIRECTOR.value
+        or (person.role == Role.TEACHER.value and person.follows_calls)
+    ):
+        return None
+    view = campaign_view(row)
+    school = await uow.session.get(School, person.school_id)
+    if school is None or not _admits(view, school):
+        return None
+    applied = await uow.session.scalar(
+        select(CallApplication.ticket_id)
+        .where(
+            CallApplication.campaign_id == row.id,
+            CallApplication.school_id == school.id,
+            CallApplication.withdrawn_at.is_(None),
+        )
+        .limit(1)
+    )
+    if not rules.needs_reminder(eligible=True, applied=applied is not None):
+        return None
+    return view, person
+
+
 async def reopen_application(
     db: Database, person_id: int, ticket_id: int, now: datetime
 ) -> ApplicationView:

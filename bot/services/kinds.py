@@ -117,9 +117,5 @@ class Kinds:
         """Every kind's reminder renderers in one registry (a kind's twice is an error)."""
         merged = Renderers()
         for kind in self:
-            own = kind.renderers(i18n, settings)
-            for name in own.kinds():
-                renderer = own.get(name)
-                assert renderer is not None
-                merged.register(name, renderer)
+            merged.merge(kind.renderers(i18n, settings))
         return merged

@@ -42,7 +42,7 @@ from bot.domain.deadlines import PlannedReminder
 from bot.domain.quiet_hours import QuietHours
 from bot.services.delivery import Outgoing, Refused, Sender, Throttled, Unreachable, describe
 from storage.models import MessageRef, Reminder
-from storage.sql import insert_ignoring_duplicates
+from storage.sql import insert_ignoring_duplicates, insert_many_ignoring_duplicates
 from storage.uow import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,10 @@ BACKOFF_CAP = timedelta(hours=1)
 # run simply claims more batches within its budget.
 DEFAULT_BATCH = 50
 DEFAULT_LEASE = timedelta(minutes=5)
+# The paced lane claims small batches: a batch leaves in under a second at 30 msg/s, so
+# a run stops soon after its budget, and two processes share a backlog finely.
+PACED_BATCH = 20
+FAN_OUT_CHUNK = 500  # children inserted per statement (SQLite's bound variables)
 # ---------------------------------------------------------------------------------------------
 
 PENDING = "pending"
@@ -167,6 +171,24 @@ async def cancel(uow: UnitOfWork, *, key_prefix: str, now: datetime) -> int:
 Renderer = Callable[[UnitOfWork, Reminder, datetime], Awaitable[list[Outgoing]]]
 
 
+@dataclass(frozen=True, slots=True)
+class Child:
+    """One person's row of a fanned-out reminder: ``key`` is appended to the parent's."""
+
+    key: str
+    kind: str
+    person_id: int | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+# A reminder to a crowd (a call's closing reminder to thousands of heads): at its due
+# instant the expander lists one child row per person, and the paced lane sends those.
+Expander = Callable[[UnitOfWork, Reminder, datetime], Awaitable[list[Child]]]
+
+DEADLINES = "deadlines"  # the sweep: every reminder of a ticket's deadline
+PACED = "paced"  # the paced lane: the many messages of a fanned-out reminder
+
+
 class Renderers:
     """Which renderer turns a reminder of a given kind into messages.
 
@@ -180,6 +202,10 @@ class Renderers:
         # Kinds another job consumes (the periodic reports send files, not texts): the
         # sweep leaves them alone instead of declaring them dead for want of a renderer.
         self.elsewhere: set[str] = set()
+        # Kinds the paced lane sends instead of the sweep (decision 0042), and the
+        # fan-out kinds it expands into them.
+        self.paced: set[str] = set()
+        self._expanders: dict[str, Expander] = {}
 
     def handled_elsewhere(self, *kinds: str) -> None:
         clash = set(kinds) & set(self._by_kind)
@@ -193,8 +219,47 @@ class Renderers:
         self._by_kind[kind] = fn
         return fn
 
+    def register_paced(self, kind: str, fn: Renderer) -> Renderer:
+        """A kind of one person's message among many, sent by the paced lane: never ahead
+        of a deadline's reminder."""
+        self.register(kind, fn)
+        self.paced.add(kind)
+        return fn
+
+    def register_fanout(self, kind: str, expander: Expander) -> Expander:
+        """A reminder to a crowd: at its due instant, the paced lane expands it into one
+        child row per person (``Child``), each rendered by its own (paced) kind."""
+        if kind in self._by_kind or kind in self._expanders:
+            raise ValueError(f"a renderer is already registered for {kind!r}")
+        self._expanders[kind] = expander
+        return expander
+
+    def merge(self, other: Renderers) -> None:
+        """Take in another registry's renderers, paced kinds, fan-outs and exclusions."""
+        for kind in other.kinds():
+            renderer = other.get(kind)
+            assert renderer is not None
+            self.register(kind, renderer)
+        for kind, expander in other._expanders.items():
+            self.register_fanout(kind, expander)
+        self.paced.update(other.paced)
+        self.handled_elsewhere(*other.elsewhere)
+
     def get(self, kind: str) -> Renderer | None:
         return self._by_kind.get(kind)
+
+    def expander(self, kind: str) -> Expander | None:
+        return self._expanders.get(kind)
+
+    @property
+    def fanouts(self) -> set[str]:
+        return set(self._expanders)
+
+    def lane(self, lane: str) -> tuple[set[str], set[str]]:
+        """The kinds a lane takes (``only``; empty: every kind) and those it leaves."""
+        if lane == PACED:
+            return set(self.paced), set()
+        return set(), self.elsewhere | self.paced | self.fanouts
 
     def __contains__(self, kind: object) -> bool:
         return kind in self._by_kind
@@ -324,12 +389,15 @@ class SweepReport:
         return self.claimed == 0
 
 
-def due_query(*, now: datetime, batch: int, exclude: Collection[str] = ()) -> Select[tuple[int]]:
+def due_query(
+    *, now: datetime, batch: int, exclude: Collection[str] = (), only: Collection[str] = ()
+) -> Select[tuple[int]]:
     """The ids of the rows a sweep at ``now`` may claim, oldest first.
 
     Served by the ``(state, next_attempt_at)`` index: the cost follows the number of due
     rows, not the size of the table (see ``bench/bench_reminders.py``). ``exclude`` lists
-    kinds that another job consumes (the periodic reports, which send files).
+    kinds that another job consumes (the periodic reports, which send files); ``only``
+    restricts the claim to some kinds (the paced lane's).
     """
     conditions = [
         _T.c.state == PENDING,
@@ -337,7 +405,9 @@ def due_query(*, now: datetime, batch: int, exclude: Collection[str] = ()) -> Se
         or_(_T.c.lease_until.is_(None), _T.c.lease_until < now),
     ]
     if exclude:
-        conditions.append(_T.c.kind.not_in(list(exclude)))
+        conditions.append(_T.c.kind.not_in(sorted(exclude)))
+    if only:
+        conditions.append(_T.c.kind.in_(sorted(only)))
     return (
         select(_T.c.id)
         .where(*conditions)
@@ -356,6 +426,7 @@ async def claim(
     batch: int = DEFAULT_BATCH,
     lease: timedelta = DEFAULT_LEASE,
     exclude: Collection[str] = (),
+    only: Collection[str] = (),
 ) -> list[Reminder]:
     """Take up to ``batch`` due rows for ``worker`` until ``now + lease``, atomically.
 
@@ -365,7 +436,11 @@ async def claim(
     """
     statement = (
         update(Reminder)
-        .where(Reminder.id.in_(due_query(now=now, batch=batch, exclude=exclude).scalar_subquery()))
+        .where(
+            Reminder.id.in_(
+                due_query(now=now, batch=batch, exclude=exclude, only=only).scalar_subquery()
+            )
+        )
         .values(
             lease_owner=worker,
             lease_until=now + lease,
@@ -392,8 +467,12 @@ async def sweep(
     lease: timedelta = DEFAULT_LEASE,
     concurrency: int = 1,
     clock: Clock | None = None,
+    lane: str = DEADLINES,
 ) -> SweepReport:
     """Claim one batch of due reminders, send them, and record the outcome of each.
+
+    ``lane``: the sweep (``DEADLINES``) takes every kind but the paced ones and the
+    fan-outs; the paced lane (``PACED``) takes only the paced kinds.
 
     ``concurrency`` rows are handled at once (each in its own short transactions). When
     the messenger asks to slow down (``Throttled``), that row is rescheduled ``delay``
@@ -404,8 +483,9 @@ async def sweep(
     ``next_attempt_at``) are read from it when they happen; without one, ``now`` is used.
     """
     report = SweepReport()
+    only, exclude = renderers.lane(lane)
     rows = await claim(
-        db, now=now, worker=worker, batch=batch, lease=lease, exclude=renderers.elsewhere
+        db, now=now, worker=worker, batch=batch, lease=lease, exclude=exclude, only=only
     )
     report.claimed = len(rows)
     if not rows:
@@ -442,6 +522,7 @@ async def drain(
     lease: timedelta = DEFAULT_LEASE,
     concurrency: int = 1,
     budget: float | None = None,
+    lane: str = DEADLINES,
 ) -> SweepReport:
     """Sweep batch after batch until nothing is due, throttling, or ``budget`` runs out.
 
@@ -461,12 +542,136 @@ async def drain(
             lease=lease,
             concurrency=concurrency,
             clock=clock,
+            lane=lane,
         )
         total.merge(report)
         if report.throttled_until is not None or report.claimed < batch:
             return total
         if budget is not None and time.monotonic() - started >= budget:
             return total
+
+
+async def fan_out(
+    db: Database,
+    renderers: Renderers,
+    *,
+    now: datetime,
+    worker: str,
+    batch: int = 10,
+    lease: timedelta = DEFAULT_LEASE,
+) -> int:
+    """Expand the due fan-out rows into one pending child row per person; returns how
+    many children were added.
+
+    Each parent is claimed like any row, its expander lists the children, and in one
+    transaction the children are inserted (keys ``f"{parent.key}:{child.key}"``, so a
+    second expansion adds nothing and cancelling the parent's prefix cancels them) and
+    the parent is marked ``sent`` (``skipped`` when nobody is owed the message), fenced
+    on the lease. The children are due at once and go out through the paced lane.
+    """
+    kinds = renderers.fanouts
+    if not kinds:
+        return 0
+    rows = await claim(db, now=now, worker=worker, batch=batch, lease=lease, only=kinds)
+    added = 0
+    for row in rows:
+        expander = renderers.expander(row.kind)
+        assert expander is not None
+        fenced = update(_T).where(
+            _T.c.id == row.id, _T.c.lease_owner == worker, _T.c.state == PENDING
+        )
+        try:
+            async with db.uow() as uow:
+                children = await expander(uow, row, now)
+                values = [
+                    {
+                        "key": f"{row.key}:{child.key}",
+                        "kind": child.kind,
+                        "ticket_id": row.ticket_id,
+                        "audience": row.audience,
+                        "person_id": child.person_id,
+                        "payload": dict(child.payload),
+                        "due_at": now,
+                        "next_attempt_at": now,
+                        "state": PENDING,
+                        "attempts": 0,
+                        "created_at": now,
+                    }
+                    for child in children
+                ]
+                for start in range(0, len(values), FAN_OUT_CHUNK):
+                    result = await uow.session.execute(
+                        insert_many_ignoring_duplicates(
+                            uow.session, _T, values[start : start + FAN_OUT_CHUNK], conflict=["key"]
+                        )
+                    )
+                    added += max(getattr(result, "rowcount", 0), 0)
+                payload = {**(row.payload or {}), "children": len(values)}
+                done = await uow.session.execute(
+                    fenced.values(
+                        state=SENT if values else SKIPPED,
+                        sent_at=now if values else None,
+                        payload=payload,
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                )
+                if getattr(done, "rowcount", 0) != 1:
+                    await uow.rollback()  # cancelled meanwhile, or no longer ours
+                    log.warning("reminder %s: no longer ours; not expanded", row.key)
+                    continue
+                await uow.commit()
+        except Exception as exc:
+            log.exception("reminder %s: expansion failed", row.key)
+            retry = now + backoff(row.attempts)
+            state = DEAD if row.attempts >= MAX_ATTEMPTS else PENDING
+            async with db.uow() as uow:
+                await uow.session.execute(
+                    fenced.values(
+                        state=state,
+                        next_attempt_at=retry,
+                        last_error=f"expand: {type(exc).__name__}: {exc}",
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                )
+                await uow.commit()
+            continue
+        log.info("reminder %s: expanded into %d messages", row.key, len(values))
+    return added
+
+
+async def paced(
+    db: Database,
+    renderers: Renderers,
+    send: Sender,
+    *,
+    clock: Clock,
+    worker: str,
+    batch: int = PACED_BATCH,
+    lease: timedelta = DEFAULT_LEASE,
+    concurrency: int = 1,
+    budget: float | None = None,
+) -> SweepReport:
+    """The paced lane's run: expand what fell due, then send the children a few at a time.
+
+    It runs beside the sweep, on its own job: a message of the lane waits behind at most
+    ``concurrency`` others for the messenger's pacing, so a deadline's reminder that falls
+    due in the middle of 48,000 of them is not queued behind them (decision 0042).
+    """
+    await fan_out(db, renderers, now=clock.now(), worker=worker, lease=lease)
+    return await drain(
+        db,
+        renderers,
+        send,
+        clock=clock,
+        worker=worker,
+        batch=batch,
+        lease=lease,
+        concurrency=concurrency,
+        budget=budget,
+        lane=PACED,
+    )
 
 
 class _Run:
@@ -759,9 +964,13 @@ RENDERERS_KEY = "renderers"  # where the front ends keep the Renderers of the ru
 
 
 __all__: Sequence[str] = [
+    "DEADLINES",
     "MAX_ATTEMPTS",
+    "PACED",
     "RENDERERS_KEY",
+    "Child",
     "Due",
+    "Expander",
     "Outgoing",
     "ReminderLine",
     "Renderer",
@@ -774,6 +983,8 @@ __all__: Sequence[str] = [
     "count_by_state",
     "drain",
     "due_query",
+    "fan_out",
+    "paced",
     "pending_report",
     "plan",
     "superseded",

@@ -135,10 +135,11 @@ async def running(
     async with application:
         await _post_init(application)
         if start:
-            from handlers.telegram.delivery import schedule_sweep
+            from handlers.telegram.delivery import schedule_paced, schedule_sweep
             from handlers.telegram.reports import schedule_reports
 
             schedule_sweep(application)
+            schedule_paced(application)
             schedule_reports(application)
             await application.start()
         try:

@@ -42,6 +42,14 @@ SWEEP_INTERVAL = 60  # seconds between two sweeps of the job queue
 SWEEP_FIRST = 10  # seconds after start-up for the first sweep
 SWEEP_BUDGET = 45.0  # seconds one job run may keep claiming batch after batch
 SWEEP_CONCURRENCY = 4  # rows of a batch in flight at once (the rate limiter paces them)
+# The paced lane (decision 0042): a crowd's messages, beside the sweep. With at most
+# PACED_CONCURRENCY of them waiting for the rate limiter, a deadline's reminder waits
+# behind a handful, never behind the crowd.
+PACED_JOB_NAME = "reminders.paced"
+PACED_INTERVAL = 10
+PACED_FIRST = 5
+PACED_BUDGET = 9.0
+PACED_CONCURRENCY = 2
 
 _T = TypeVar("_T")
 
@@ -128,19 +136,34 @@ def telegram_sender(bot: Bot) -> Sender:
 # ------------------------------------------------------------------------------ the sweep job
 
 
-async def sweep_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """The job queue's callback: drain what is due, unless Telegram asked us to wait."""
-    from handlers.telegram.app import Services
-
-    services: Services = context.application.bot_data["services"]
+def _ready(context: CallbackContext[Any, Any, Any, Any], what: str) -> Any:
+    """The services and renderers, unless Telegram asked us to wait (then ``None``)."""
+    services = context.application.bot_data["services"]
     renderers = services.extra.get(reminders.RENDERERS_KEY)
     if not isinstance(renderers, reminders.Renderers):
         log.warning("no reminder renderers (services.extra[%r])", reminders.RENDERERS_KEY)
-        return
+        return None
     throttled_until: datetime | None = services.extra.get(THROTTLE_KEY)
     if throttled_until is not None and services.clock.now() < throttled_until:
-        log.info("reminder sweep skipped: Telegram asked to wait until %s", throttled_until)
+        log.info("%s skipped: Telegram asked to wait until %s", what, throttled_until)
+        return None
+    return services, renderers
+
+
+def _throttled(services: Any, report: reminders.SweepReport) -> None:
+    """Telegram's « wait » holds for both lanes, until the latest instant asked."""
+    until = report.throttled_until
+    if until is not None:
+        held: datetime | None = services.extra.get(THROTTLE_KEY)
+        services.extra[THROTTLE_KEY] = max(until, held) if held is not None else until
+
+
+async def sweep_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """The job queue's callback: drain what is due, unless Telegram asked us to wait."""
+    ready = _ready(context, "reminder sweep")
+    if ready is None:
         return
+    services, renderers = ready
     report = await reminders.drain(
         services.db,
         renderers,
@@ -150,11 +173,35 @@ async def sweep_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
         concurrency=SWEEP_CONCURRENCY,
         budget=SWEEP_BUDGET,
     )
-    services.extra[THROTTLE_KEY] = report.throttled_until
+    _throttled(services, report)
+    _log("reminders", report)
+
+
+async def paced_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """The paced lane's callback: expand the crowds' reminders due, send a few at a time."""
+    ready = _ready(context, "paced reminders")
+    if ready is None:
+        return
+    services, renderers = ready
+    report = await reminders.paced(
+        services.db,
+        renderers,
+        telegram_sender(context.bot),
+        clock=services.clock,
+        worker=reminders.worker_id(),
+        concurrency=PACED_CONCURRENCY,
+        budget=PACED_BUDGET,
+    )
+    _throttled(services, report)
+    _log("paced reminders", report)
+
+
+def _log(what: str, report: reminders.SweepReport) -> None:
     if not report.idle:
         log.info(
-            "reminders: %d claimed, %d sent, %d skipped (%d superseded by a later one),"
+            "%s: %d claimed, %d sent, %d skipped (%d superseded by a later one),"
             " %d retried, %d dead, %d deferred",
+            what,
             report.claimed,
             report.sent,
             report.skipped,
@@ -187,5 +234,26 @@ def schedule_sweep(
         interval=interval,
         first=first,
         name=JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
+
+
+def schedule_paced(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    interval: float = PACED_INTERVAL,
+    *,
+    first: float = PACED_FIRST,
+) -> Job[Any]:
+    """Run the paced lane every ``interval`` seconds, beside the sweep; idempotent."""
+    if application.job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    existing = application.job_queue.get_jobs_by_name(PACED_JOB_NAME)
+    if existing:
+        return existing[0]
+    return application.job_queue.run_repeating(
+        paced_job,
+        interval=interval,
+        first=first,
+        name=PACED_JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True},
     )

@@ -368,15 +368,11 @@ async def run_sandbox(
     api.attach(application)
 
     async def tick() -> None:
-        """What the job queue would do at the moved clock: reminders, then reports."""
+        """What the job queue would do at the moved clock: reminders (both lanes), reports."""
         services = services_of(application)
-        await reminders.drain(
-            db,
-            services.renderers,
-            telegram_sender(application.bot),
-            clock=clock,
-            worker=reminders.worker_id(),
-        )
+        send, worker = telegram_sender(application.bot), reminders.worker_id()
+        await reminders.drain(db, services.renderers, send, clock=clock, worker=worker)
+        await reminders.paced(db, services.renderers, send, clock=clock, worker=worker)
         await run_reports(application)
 
     sandbox = Sandbox(api, out, read, clock=clock, tick=tick, i18n=i18n, lang=settings.language)

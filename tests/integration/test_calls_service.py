@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from bot.clock import FrozenClock
 from bot.domain.calls import Question, QuestionKind, Reach
 from bot.services import call_files, call_notices, calls, reminders
 from bot.services.delivery import Outgoing
@@ -91,7 +92,10 @@ ANSWERS = {0: "Une classe numérique", 1: "4", 2: "yes"}
 
 
 async def _sweep(d: Demo, at: datetime) -> list[tuple[str, Outgoing]]:
-    await reminders.sweep(d.services.db, d.services.renderers, d.front.send, now=at, worker="t")
+    """The sweep, then the paced lane (a closing reminder's crowd), at ``at``."""
+    db, renderers = d.services.db, d.services.renderers
+    await reminders.sweep(db, renderers, d.front.send, now=at, worker="t")
+    await reminders.paced(db, renderers, d.front.send, clock=FrozenClock(at), worker="t")
     return d.front.take()
 
 

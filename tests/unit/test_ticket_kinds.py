@@ -9,6 +9,7 @@ import pytest
 
 from bot.bootstrap import bootstrap
 from bot.config import Settings
+from bot.domain.calls import KIND_CALL_REMINDER, KIND_CALL_REMINDER_PERSON
 from bot.domain.errors import DomainError
 from bot.domain.holds import KIND_HOLD_REMINDER
 from bot.services.call_kind import CALLS
@@ -74,10 +75,19 @@ def test_bootstrap_registers_claims_and_every_reminder_kind(tmp_path: Path) -> N
             KIND_HOLD_REMINDER,
             *COLLECTION_REMINDER_KINDS,
             *NOTICE_REMINDER_KINDS,
-            *CALL_REMINDER_KINDS,
+            *(kind for kind in CALL_REMINDER_KINDS if kind != KIND_CALL_REMINDER),
         ]
     )
     assert services.renderers.elsewhere == set(REPORT_KINDS)
+    # A call's closing reminder goes to a crowd: expanded, then sent by the paced lane.
+    assert services.renderers.fanouts == {KIND_CALL_REMINDER}
+    assert services.renderers.paced == {KIND_CALL_REMINDER_PERSON}
+    assert services.renderers.lane("paced") == ({KIND_CALL_REMINDER_PERSON}, set())
+    assert services.renderers.lane("deadlines")[1] == {
+        KIND_CALL_REMINDER,
+        KIND_CALL_REMINDER_PERSON,
+        *REPORT_KINDS,
+    }
 
 
 def test_an_application_to_a_call_is_a_kind_of_its_own_with_its_closing_reminders() -> None:
@@ -88,6 +98,7 @@ def test_an_application_to_a_call_is_a_kind_of_its_own_with_its_closing_reminder
     # The insurance certificate a delivery asks of the body is reminded by the calls too.
     assert CALL_REMINDER_KINDS == (
         "call.reminder",
+        "call.reminder.person",
         "call.certificate.reminder",
         "call.certificate.escalation",
         "call.certificate.renewal",

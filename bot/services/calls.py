@@ -361,23 +361,30 @@ async def eligible_schools(uow: UnitOfWork, view: CampaignView) -> list[School]:
     return [s for s in schools if _admits(view, s)]
 
 
+AUDIENCE_CHUNK = 5_000  # school ids per query
+
+
 async def school_audience(
     uow: UnitOfWork, school_ids: Sequence[int], *, allow_teachers: bool = True
 ) -> tuple[list[Person], list[Person]]:
-    """The heads and the following teachers of these schools (active)."""
-    if not school_ids:
-        return [], []
-    people = (
-        await uow.session.scalars(
-            select(Person)
-            .where(
-                Person.active.is_(True),
-                Person.school_id.in_(school_ids),
-                Person.role.in_([Role.DIRECTOR.value, Role.TEACHER.value]),
-            )
-            .order_by(Person.id)
+    """The heads and the following teachers of these schools (active).
+
+    A call may reach every school of France (48,000): the ids go in chunks, under
+    SQLite's limit of bound variables."""
+    people: list[Person] = []
+    for start in range(0, len(school_ids), AUDIENCE_CHUNK):
+        people.extend(
+            (
+                await uow.session.scalars(
+                    select(Person).where(
+                        Person.active.is_(True),
+                        Person.school_id.in_(school_ids[start : start + AUDIENCE_CHUNK]),
+                        Person.role.in_([Role.DIRECTOR.value, Role.TEACHER.value]),
+                    )
+                )
+            ).all()
         )
-    ).all()
+    people.sort(key=lambda p: p.id)
     heads = [p for p in people if p.role == Role.DIRECTOR.value]
     teachers = [p for p in people if p.role == Role.TEACHER.value and p.follows_calls]
     return heads, teachers

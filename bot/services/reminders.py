@@ -755,9 +755,16 @@ class _Run:
             else:
                 delivered.append(message.chat_id)
                 payload[DELIVERED] = list(delivered)
-                if not await self._save_delivery(row, payload, message, message_id):
+                # The last message of the row: its delivery and the row's end in one
+                # write (one transaction per message instead of two, most rows have one).
+                last = message is todo[-1]
+                final = self._final(payload) if last else {}
+                if not await self._save_delivery(row, payload, message, message_id, **final):
                     return
                 self.report.deliveries.append((row.key, message.chat_id))
+                if last:
+                    self._count(row, final)
+                    return
                 continue
             # The chat cannot be reached (the person blocked the bot, the chat is gone):
             # note it and carry on with the others; it is not retried.
@@ -772,7 +779,8 @@ class _Run:
 
     # -- outcomes --------------------------------------------------------------------------
 
-    async def _finish(self, row: Reminder, payload: dict[str, Any]) -> None:
+    def _final(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The row's last values once every recipient is served or unreachable."""
         delivered = payload.get(DELIVERED, [])
         failed = payload.get(FAILED, {})
         if delivered:
@@ -782,17 +790,16 @@ class _Run:
         else:
             state = SKIPPED
         last_error = "; ".join(f"{chat}: {reason}" for chat, reason in failed.items()) or None
-        ok = await self._write(
-            row,
-            payload=payload,
-            state=state,
-            sent_at=self.current() if state == SENT else None,
-            last_error=last_error,
-            lease_owner=None,
-            lease_until=None,
-        )
-        if not ok:
-            return
+        return {
+            "state": state,
+            "sent_at": self.current() if state == SENT else None,
+            "last_error": last_error,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+
+    def _count(self, row: Reminder, final: dict[str, Any]) -> None:
+        state = final["state"]
         if state == SENT:
             self.report.sent += 1
         elif state == SKIPPED:
@@ -800,8 +807,15 @@ class _Run:
         else:
             self.report.dead += 1
             log.error(
-                "reminder %s is dead: no recipient could be reached (%s)", row.key, last_error
+                "reminder %s is dead: no recipient could be reached (%s)",
+                row.key,
+                final["last_error"],
             )
+
+    async def _finish(self, row: Reminder, payload: dict[str, Any]) -> None:
+        final = self._final(payload)
+        if await self._write(row, payload=payload, **final):
+            self._count(row, final)
 
     async def _skip_superseded(self, row: Reminder, later: str) -> None:
         why = f"superseded by {later}: due at the same time (catch-up), only the latest is sent"
@@ -870,11 +884,17 @@ class _Run:
         return True
 
     async def _save_delivery(
-        self, row: Reminder, payload: dict[str, Any], message: Outgoing, message_id: int | None
+        self,
+        row: Reminder,
+        payload: dict[str, Any],
+        message: Outgoing,
+        message_id: int | None,
+        **final: Any,
     ) -> bool:
-        """Record the chat as served (and which message it got) as soon as the messenger answers."""
+        """Record the chat as served (and which message it got) as soon as the messenger
+        answers; with ``final``, the row's end in the same transaction."""
         async with self.db.uow() as uow:
-            result = await uow.session.execute(self._fenced(row).values(payload=payload))
+            result = await uow.session.execute(self._fenced(row).values(payload=payload, **final))
             if getattr(result, "rowcount", 0) != 1:
                 await uow.rollback()
                 self._lost(row)

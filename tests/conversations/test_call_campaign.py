@@ -519,8 +519,8 @@ async def test_a_whole_call_from_its_creation_to_the_certificate_accepted(world:
         "décembre 2026. Les rappels s'arrêtent ; elle sera redemandée 30 jours avant sa fin."
     )
     assert world.last_text(claude) == (
-        "✅ L'attestation d'assurance de Saint-Étienne est acceptée par la SEM. Elle vous sera"
-        " redemandée 30 jours avant sa fin, le jeudi 31 décembre 2026."
+        "✅ L'attestation d'assurance de Saint-Étienne est acceptée par la SEM. Elle prend fin"
+        " le jeudi 31 décembre 2026 : elle vous sera redemandée 30 jours avant."
     )
     async with world.db.uow() as uow:
         (certificate,) = (await uow.session.scalars(select(InsuranceCertificate))).all()

@@ -16,14 +16,12 @@ from tests.conversations.conftest import World
 
 
 async def sweep(world: World) -> reminders.SweepReport:
+    """What the job queue does at the clock's instant: the sweep, then the paced lane."""
     services = world.app.bot_data["services"]
-    return await reminders.sweep(
-        world.db,
-        services.extra[RENDERERS_KEY],
-        telegram_sender(world.app.bot),
-        now=world.clock.now(),
-        worker="test",
-    )
+    renderers, send = services.extra[RENDERERS_KEY], telegram_sender(world.app.bot)
+    report = await reminders.sweep(world.db, renderers, send, now=world.clock.now(), worker="test")
+    report.merge(await reminders.paced(world.db, renderers, send, clock=world.clock, worker="test"))
+    return report
 
 
 async def report_two_tablets(

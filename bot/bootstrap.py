@@ -14,6 +14,7 @@ from typing import Any
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
+from bot.services.delivery import Router
 from bot.services.kinds import Kinds
 from bot.services.reminders import RENDERERS_KEY, Renderers
 from storage.uow import Database
@@ -29,6 +30,9 @@ class Services:
     i18n: I18n
     kinds: Kinds = field(default_factory=Kinds)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Every running front end's sender, by platform: the sweep and the notices to others
+    # write to each person on their own platform through it.
+    router: Router = field(default_factory=Router)
 
     @property
     def renderers(self) -> Renderers:

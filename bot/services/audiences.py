@@ -49,23 +49,40 @@ class StaffRoom:
         return cls(settings.staff_chat_id, settings.language)
 
 
-def recipient(person: Person | None, platform: str = TELEGRAM) -> Recipient | None:
-    """The person's private address on ``platform`` (read from their account there), or
-    ``None`` when they cannot be written to there (inactive, no account on it, or they
-    never opened a private chat with the bot).
+def reachable_platform(person: Person) -> str | None:
+    """Where to write to the person: their preferred platform (the one they registered on
+    last, or chose) when they can be written to there, else the first other one (Telegram
+    first), else ``None``."""
+    reachable = [a.platform for a in person.accounts if a.chat_id is not None]
+    if not reachable:
+        return None
+    if person.preferred_platform in reachable:
+        return str(person.preferred_platform)
+    return TELEGRAM if TELEGRAM in reachable else str(reachable[0])
 
-    The one place that turns a person into an address. Telegram is the default: it is the
-    front end that delivers today (decision 0016)."""
+
+def recipient(person: Person | None, platform: str | None = None) -> Recipient | None:
+    """The person's private address, or ``None`` when they cannot be written to
+    (inactive, no account, or they never opened a private chat with the bot).
+
+    ``platform`` ``None``: on the person's own platform (``reachable_platform``), so a
+    person with two accounts gets one message, where they chose. A platform named: their
+    account there only (a front end answering on its own side).
+
+    The one place that turns a person into an address (decisions 0016, 0045)."""
     if person is None or not person.active:
         return None
-    account = person.account(platform)
+    where = platform if platform is not None else reachable_platform(person)
+    if where is None:
+        return None
+    account = person.account(where)
     if account is None or account.chat_id is None:
         return None
-    return Recipient(person.id, account.chat_id, person.language, person.full_name, platform)
+    return Recipient(person.id, account.chat_id, person.language, person.full_name, where)
 
 
 def recipients(
-    people: Iterable[Person], *, besides: int | None = None, platform: str = TELEGRAM
+    people: Iterable[Person], *, besides: int | None = None, platform: str | None = None
 ) -> tuple[Recipient, ...]:
     """The addresses of ``people`` who can be written to, ``besides`` one person."""
     found = (recipient(p, platform) for p in people if besides is None or p.id != besides)

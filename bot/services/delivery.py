@@ -89,6 +89,35 @@ class Throttled(DeliveryError):
         self.delay = delay
 
 
+class Router:
+    """The front ends running in this process, by platform: one sender for every message.
+
+    Each front end registers its sender when it starts (``register``) and withdraws it when
+    it stops. A message goes to the front end of its address's platform (a Telegram chat
+    id and a Discord channel id may be the same number); a platform with no front end
+    running makes it :class:`Unreachable`, as a blocked chat would be.
+    """
+
+    def __init__(self) -> None:
+        self._senders: dict[str, Sender] = {}
+
+    def register(self, platform: str, sender: Sender) -> None:
+        self._senders[str(platform)] = sender
+
+    def withdraw(self, platform: str) -> None:
+        self._senders.pop(str(platform), None)
+
+    @property
+    def platforms(self) -> frozenset[str]:
+        return frozenset(self._senders)
+
+    async def __call__(self, message: Outgoing) -> int | None:
+        sender = self._senders.get(str(message.platform))
+        if sender is None:
+            raise Unreachable(f"no {message.platform} front end is running")
+        return await sender(message)
+
+
 def describe(exc: BaseException) -> str:
     """``Kind: message`` for a log or a row, without repeating the kind (a messenger's
     403 already says "Forbidden: …"); a :class:`DeliveryError` gives its reason as is."""
@@ -107,6 +136,7 @@ __all__: Sequence[str] = [
     "DeliveryError",
     "Outgoing",
     "Refused",
+    "Router",
     "Sender",
     "Throttled",
     "Unreachable",

@@ -37,7 +37,6 @@ from bot.services.announcements import Audience, AudienceKind
 from bot.services.audiences import Recipient
 from handlers.telegram.app import PneContext, Services
 from handlers.telegram.common import keyboard, reply, set_buttons
-from handlers.telegram.delivery import telegram_sender
 from handlers.telegram.dialogues import dialogue
 
 log = logging.getLogger(__name__)
@@ -585,7 +584,7 @@ async def broadcast(
         await sleep(seconds)  # looked up at each call, so a test can replace it
 
     delivered, failed = await service.deliver(
-        telegram_sender(bot), recipients, texts, sleep=wait, retries=SEND_RETRIES
+        services.router, recipients, texts, sleep=wait, retries=SEND_RETRIES
     )
     await service.record_delivery(
         services.db,

@@ -22,8 +22,10 @@ from telegram.request import BaseRequest
 from bot.bootstrap import Services, bootstrap
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.platforms import TELEGRAM
 from bot.i18n import normalize_language
 from bot.services.access import Actor
+from handlers.telegram.delivery import telegram_sender
 from handlers.telegram.persistence import DatabasePersistence
 from storage.uow import Database
 
@@ -111,6 +113,8 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data["services"] = services
+    # This front end's sender joins the process's router (the sweep's, the notices').
+    services.router.register(TELEGRAM, telegram_sender(application.bot))
     register(application)
     return application
 

@@ -54,7 +54,6 @@ from bot.services.delivery import Outgoing
 from handlers.telegram import steps
 from handlers.telegram.app import PneContext, Services
 from handlers.telegram.common import MAX_TEXT, keyboard, reply, set_buttons, split_text
-from handlers.telegram.delivery import telegram_sender
 from handlers.telegram.dialogues import dialogue
 
 Handler = BaseHandler[Update, PneContext, Any]
@@ -206,7 +205,7 @@ async def deliver(
     async def wait(seconds: float) -> None:
         await sleep(seconds)  # looked up at each call, so a test can replace it
 
-    delivered, failed = await call_notices.deliver(telegram_sender(bot), messages, sleep=wait)
+    delivered, failed = await call_notices.deliver(services.router, messages, sleep=wait)
     if record:
         await service.record_delivery(
             services.db,

@@ -186,6 +186,14 @@ async def tell(context: PneContext, messages: Sequence[Outgoing]) -> int:
     buttons); one recipient's failure does not stop the others. Returns how many got it."""
     delivered = 0
     for message in messages:
+        if message.platform != TELEGRAM:
+            # The person is on another front end: through the process's router.
+            try:
+                await context.services.router(message)
+                delivered += 1
+            except Exception as exc:
+                log.warning("%s chat %s not told (%s)", message.platform, message.chat_id, exc)
+            continue
         buttons = markup(message.actions)
         if message.ticket_id is not None:
             told = await notify(

@@ -167,7 +167,7 @@ async def sweep_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
     report = await reminders.drain(
         services.db,
         renderers,
-        telegram_sender(context.bot),
+        services.router,  # each person on their own platform
         clock=services.clock,
         worker=reminders.worker_id(),
         concurrency=SWEEP_CONCURRENCY,
@@ -186,7 +186,7 @@ async def paced_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
     report = await reminders.paced(
         services.db,
         renderers,
-        telegram_sender(context.bot),
+        services.router,
         clock=services.clock,
         worker=reminders.worker_id(),
         concurrency=PACED_CONCURRENCY,

@@ -65,7 +65,25 @@ class Claim(discord.ui.Modal, title="Déclarer un sinistre"):
     )
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
+        if self.what.value == "encore":
+            # A modal cannot answer a modal: Discord refuses the callback type.
+            await interaction.response.send_modal(Claim())
+            return
         await interaction.response.send_message(f"Reçu : {self.what.value} ({self.how.value})")
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+        client = interaction.client
+        assert isinstance(client, TinyBot)
+        client.errors.append(error)
+
+
+class Steps(discord.ui.View):
+    """A view with discord.py's default time-out (a timer task the offline Discord ignores)."""
+
+    @discord.ui.button(label="Suivant", custom_id="t:next")
+    async def next_step(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.defer()
+        await interaction.edit_original_response(content="Étape 2", view=None)
 
 
 class TinyBot(discord.Client):
@@ -147,6 +165,23 @@ class TinyBot(discord.Client):
                 file=discord.File(io.BytesIO(data.upper()), filename="copie.txt"),
             )
 
+        @tree.command(name="ask_late", description="Un formulaire après coup")
+        async def ask_late(interaction: discord.Interaction) -> None:
+            await interaction.response.defer()
+            await discord.InteractionResponse(interaction).send_modal(Claim())
+
+        @tree.command(name="steps", description="Des étapes")
+        async def steps(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("Étape 1", view=Steps())
+
+        @tree.command(name="progress", description="Suivre")
+        async def progress(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            await interaction.edit_original_response(content="1/2")
+            note = await interaction.followup.send("note", ephemeral=True, wait=True)
+            await note.edit(content="note relue")
+            await interaction.edit_original_response(content="2/2")
+
         ticket = app_commands.Group(name="ticket", description="Tickets")
 
         @ticket.command(name="open", description="Ouvrir")
@@ -211,8 +246,13 @@ async def test_login_syncs_commands_and_reaches_ready(world: World, bot: TinyBot
         "twice",
         "later",
         "upload",
+        "ask_late",
+        "steps",
+        "progress",
         "ticket",
     }
+    shards, url, _ = await bot.http.get_bot_gateway()
+    assert (shards, url) == (1, "wss://gateway.discord.gg")
     assert [r.route for r in world.discord.sent()][:2] == [
         "GET /users/@me",
         "GET /oauth2/applications/@me",
@@ -281,6 +321,29 @@ async def test_a_deferred_response_becomes_the_first_follow_up(world: World, bot
     assert original.content == "Voilà" and not original.loading
     assert [world.discord.message(i).content for i in record.followup_ids] == ["Et encore"]
     assert world.discord.message(record.followup_ids[0]).ephemeral
+
+
+async def test_a_deferred_update_edits_the_tapped_message(world: World, bot: TinyBot) -> None:
+    await world.discord.slash(world.alice, "steps", channel=world.hall)
+    shown = world.discord.last_message(world.hall)
+
+    tap = await world.discord.tap(world.alice, shown, "t:next")
+
+    assert tap.response_type == 6
+    assert world.discord.message(shown.id).content == "Étape 2"
+    assert world.discord.message(shown.id).components == []
+
+
+async def test_edits_of_the_original_response_and_of_a_follow_up(
+    world: World, bot: TinyBot
+) -> None:
+    record = await world.discord.slash(world.alice, "progress", channel=world.hall)
+
+    original = world.discord.message(record.original_id or 0)
+    assert (original.content, original.ephemeral, original.loading) == ("2/2", True, False)
+    [note] = [world.discord.message(i) for i in record.followup_ids]
+    assert (note.content, note.ephemeral) == ("note relue", True)
+    assert bot.errors == []
 
 
 async def test_attachments_go_both_ways(world: World, bot: TinyBot) -> None:
@@ -398,46 +461,28 @@ async def test_a_follow_up_after_fifteen_minutes_is_refused(world: World) -> Non
 
 
 async def test_a_modal_after_a_first_response_is_refused(world: World, bot: TinyBot) -> None:
-    """discord.py refuses it itself; Discord refuses it too, for a client that tries."""
-    record = await world.discord.slash(world.alice, "hello", channel=world.hall)
-    adapter = discord.webhook.async_.async_context.get()
-    modal = Claim()
-    params = discord.http.MultipartParameters(
-        payload={"type": 9, "data": modal.to_dict()}, multipart=None, files=None
-    )
-    session = bot.http._HTTPClient__session  # type: ignore[attr-defined]
+    """discord.py refuses it itself; Discord refuses it too, for a second client that tries."""
+    await world.discord.slash(world.alice, "ask_late", channel=world.hall)
 
-    with pytest.raises(discord.HTTPException) as refused:
-        await adapter.create_interaction_response(
-            record.id, record.token, session=session, params=params
-        )
-
-    assert refused.value.code == 40060
+    error = _only_error(bot)
+    assert error.status == 400 and error.code == 40060
+    record = list(world.discord.interactions.values())[-1]
+    assert record.response_type == 5 and record.modal is None
 
 
 async def test_a_modal_is_no_answer_to_a_modal(world: World, bot: TinyBot) -> None:
     await world.discord.slash(world.alice, "claim", channel=world.hall)
-    shown = world.discord.shown_modal(world.alice)
-    submitted = await world.discord.submit_modal(
-        world.alice, {"t:what": "PC", "t:how": "?"}, origin=shown
-    )
-    assert submitted.response_type == 4
-    adapter = discord.webhook.async_.async_context.get()
-    session = bot.http._HTTPClient__session  # type: ignore[attr-defined]
-    fresh = world.discord._interaction(
-        5, world.alice, world.hall, {"custom_id": "Claim", "components": []}
-    )
-    params = discord.http.MultipartParameters(
-        payload={"type": 9, "data": Claim().to_dict()}, multipart=None, files=None
-    )
+    first = world.discord.shown_modal(world.alice)
 
-    with pytest.raises(discord.HTTPException) as refused:
-        await adapter.create_interaction_response(
-            fresh.id, fresh.token, session=session, params=params
-        )
+    submitted = await world.discord.submit_modal(world.alice, {"t:what": "encore", "t:how": "?"})
 
-    assert refused.value.code == 50035
-    assert "In type:" in refused.value.text
+    error = _only_error(bot)
+    assert error.code == 50035
+    assert "In type: Value must be one of (4, 5, 6, 7)." in error.text
+    assert submitted.response_type is None
+    assert world.discord.shown_modal(world.alice) is first
+    with pytest.raises(LookupError, match="already submitted"):
+        await world.discord.submit_modal(world.alice, {"t:what": "PC", "t:how": "?"})
 
 
 # -- faults ----------------------------------------------------------------------------------

@@ -293,6 +293,8 @@ class InteractionRecord:
     followup_ids: list[int] = field(default_factory=list)
     modal: dict[str, Any] | None = None
     """The modal shown in response (``data`` of a type 9 callback)."""
+    modal_submitted: bool = False
+    """The user sent the modal (it is closed: it cannot be sent again)."""
 
 
 @dataclass(frozen=True)
@@ -1110,7 +1112,11 @@ class OfflineDiscord:
         """``user`` fills the fields (``custom_id`` → text) of the modal last shown, and sends."""
         origin = origin or self.shown_modal(user)
         modal = origin.modal
-        assert modal is not None
+        if modal is None:
+            raise LookupError("this interaction was not answered with a modal")
+        if origin.modal_submitted:
+            raise LookupError("this modal was already submitted (Discord closed it)")
+        origin.modal_submitted = True
         given = dict(values)
         components: list[dict[str, Any]] = []
         for top in modal["components"]:
@@ -1405,7 +1411,12 @@ class OfflineDiscord:
             )
 
         if matched is None:
-            answer = {"message": "404: Not Found", "code": 0}
+            # Discord would answer; the offline one does not know the route: say so.
+            answer = {
+                "message": f"404: Not Found (the offline Discord does not serve {method} {path}:"
+                " add its operation to data/extract.py and answer it in OfflineDiscord)",
+                "code": 0,
+            }
             record(404, answer, None, {})
             return OfflineResponse(404, answer)
         operation, params = matched
@@ -1914,7 +1925,6 @@ def _is_background(task: asyncio.Task[Any]) -> bool:
         name.startswith("discord-ui-view-timeout")
         or "timeout_task_impl" in qualname
         or qualname.startswith("Loop.")
-        or name.startswith("pytest")
     )
 
 

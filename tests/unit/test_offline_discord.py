@@ -371,6 +371,11 @@ async def test_a_dm_with_an_attachment_reaches_on_message(world: World, bot: Tin
     assert reply.content == "photo.png: 9 octets"
     assert world.discord.download(reply.attachments[0]["url"]) == b"\x89PNG-data"[::-1]
 
+    await world.discord.slash(world.alice, "say", {"text": "en privé"}, channel=dm)
+
+    assert world.discord.last_message(dm).content == "en privé"
+    assert "guild_id" not in world.discord.last_message(dm).data
+
 
 async def test_guild_message_content_needs_the_intent(world: World, bot: TinyBot) -> None:
     await world.discord.say(world.alice, world.hall, "bonjour le bot")

@@ -1325,17 +1325,19 @@ class OfflineDiscord:
         body: Mapping[str, Any],
         files: Sequence[SentFile],
     ) -> dict[str, Any]:
-        for key in ("content", "embeds", "flags"):
-            if key in body and body[key] is not None:
-                message[key] = body[key]
-            elif key in body:
-                message[key] = "" if key == "content" else [] if key == "embeds" else 0
+        """``message`` edited by ``body`` (an edit cannot make a message ephemeral or not)."""
+        old_flags = int(message.get("flags") or 0)
+        if "content" in body:
+            message["content"] = body["content"] or ""
+        if "embeds" in body:
+            message["embeds"] = list(body["embeds"] or [])
         if "components" in body:
             message["components"] = _numbered(body["components"] or [])
+        new_flags = int(body["flags"]) if body.get("flags") is not None else old_flags
+        message["flags"] = (new_flags & ~(EPHEMERAL | LOADING)) | (old_flags & EPHEMERAL)
         attachments = self._attachments(int(message["channel_id"]), body, files)
         if attachments is not None:
             message["attachments"] = attachments
-        message["flags"] = int(message.get("flags") or 0) & ~LOADING
         message["edited_timestamp"] = self._timestamp()
         return message
 

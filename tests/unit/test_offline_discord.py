@@ -648,6 +648,11 @@ def test_limits_beyond_the_description() -> None:
     }
     errors = spec.validate_body(op, too_many)
     assert [e.dotted for e in errors] == ["components.0.components.0.options"]
+    embeds = {"embeds": [{"title": "t", "description": "d" * 4000} for _ in range(2)]}
+    assert [(e.dotted, e.code) for e in discord_limits(op, embeds)] == [
+        ("embeds", "MESSAGE_EMBEDS_TOO_LARGE")
+    ]
+    assert spec.validate_body(op, embeds) == []
 
 
 def test_posted_message_reads_components() -> None:

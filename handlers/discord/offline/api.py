@@ -1277,14 +1277,19 @@ class OfflineDiscord:
             return None
         by_field = {sent.field: sent for sent in files}
         out: list[dict[str, Any]] = []
-        for item in described or []:
+        for index, item in enumerate(described or []):
             ref = str(item.get("id"))
             sent = by_field.pop(f"files[{ref}]", None)
             if sent is None:
                 kept = self._kept_attachment(ref)
                 if kept is None:
                     raise _Refusal(
-                        400, 50035, "Invalid Form Body", errors=_tree(("attachments",), "Unknown")
+                        400,
+                        50035,
+                        "Invalid Form Body",
+                        errors=_tree(
+                            ("attachments", index, "id"), "BASE_TYPE_INVALID", "Unknown attachment"
+                        ),
                     )
                 out.append(kept)
                 continue

@@ -351,7 +351,8 @@ async def run_reminders_at(
     ``offline`` (default: no token configured) sends to the offline Bot API, never to
     Telegram.
     """
-    offline = settings.offline if offline is None else offline
+    # The Telegram side of the run: offline whenever no Telegram token is configured.
+    offline = settings.telegram_token is None if offline is None else offline
     from sqlalchemy import select
 
     from bot.domain.platforms import TELEGRAM

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = TELEGRAM_API_URL
+    # The Discord front end (issue 12): the bot's token, the SEM's server (guild) where the
+    # slash commands are synced (``pne-bot discord sync``), and the staff's forum channel
+    # (one thread per ticket).
+    discord_token: SecretStr | None = None
+    discord_guild_id: int | None = None
+    discord_staff_forum_id: int | None = None
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'pne-bot.sqlite3'}"
     # The offline sandbox plays demo people on a database of its own, never the real one.
     sandbox_database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'sandbox.sqlite3'}"
@@ -42,7 +48,7 @@ class Settings(BaseSettings):
     # How long an invitation stays valid when the inviter does not say.
     invitation_days: int = Field(default=14, ge=1, le=90)  # MAX_VALIDITY of an invitation
 
-    @field_validator("telegram_token", mode="before")
+    @field_validator("telegram_token", "discord_token", mode="before")
     @classmethod
     def _empty_token_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -81,8 +87,8 @@ class Settings(BaseSettings):
 
     @property
     def offline(self) -> bool:
-        """True when no Telegram token is configured: the bot runs on the offline Bot API."""
-        return self.telegram_token is None
+        """True when no messenger's token is configured: ``run`` offers the sandbox."""
+        return self.telegram_token is None and self.discord_token is None
 
 
 class SettingsError(Exception):
@@ -91,7 +97,7 @@ class SettingsError(Exception):
 
 
 # Settings whose value is never repeated in a message (a token is a password).
-_SECRET = frozenset({"telegram_token"})
+_SECRET = frozenset({"telegram_token", "discord_token"})
 
 
 def _explain(error: Mapping[str, Any]) -> str:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import FrozenClock, SystemClock
 from bot.config import Settings, SettingsError, load_settings
 from bot.domain.errors import DomainError
-from bot.domain.invitations import parse_validity
+from bot.domain.invitations import deep_link, parse_validity
 from bot.domain.roles import Role
 from bot.i18n import I18n
 from storage.migrate import upgrade
@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="démarrer le bot (bac à sable hors ligne sans jeton Telegram)")
     sub.add_parser("sandbox", help="démarrer le bac à sable hors ligne, même avec un jeton")
+    discord_cmd = sub.add_parser("discord", help="le front Discord")
+    discord_sub = discord_cmd.add_subparsers(dest="discord_command", required=True)
+    discord_sub.add_parser(
+        "sync", help="publier les commandes sur le serveur de la SEM (PNE_DISCORD_GUILD_ID)"
+    )
     sub.add_parser("migrate", help="mettre la base de données à jour")
 
     admin = sub.add_parser("admin", help="annuaire et invitations").add_subparsers(
@@ -142,9 +147,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
             return await run_sandbox(settings, db)
         if args.command == "run":
-            from handlers.telegram.runner import run_polling
+            from handlers.run import run_front_ends
 
-            return await run_polling(settings, db)
+            return await run_front_ends(settings, db)
+        if args.command == "discord":
+            return await _discord(args, settings, db)
     finally:
         await db.close()
     return 2
@@ -343,6 +350,16 @@ async def _reminders(args: argparse.Namespace, settings: Settings, db: Database)
     return await run_reminders_at(settings, db, at)
 
 
+async def _discord(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    if settings.discord_token is None:
+        print("PNE_DISCORD_TOKEN n'est pas configuré : rien à synchroniser.", file=sys.stderr)
+        return 1
+    from bot.bootstrap import bootstrap
+    from handlers.discord.runner import sync
+
+    return await sync(bootstrap(settings, db))
+
+
 async def run_reminders_at(
     settings: Settings, db: Database, at: datetime, *, offline: bool | None = None
 ) -> int:
@@ -409,10 +426,6 @@ async def run_reminders_at(
     for key, chat_id, reason in report.failures:
         print(f"  ✗ {key} : chat {chat_id} — {reason}")
     return 0
-
-
-def deep_link(bot_username: str, code: str) -> str:
-    return f"https://t.me/{bot_username}?start={code}"
 
 
 def write_qr(link: str, path: Path) -> None:

@@ -79,3 +79,8 @@ def lockout_after(failures: int) -> timedelta | None:
     if failures <= FREE_FAILURES:
         return None
     return min(FIRST_LOCKOUT * 2 ** (failures - FREE_FAILURES - 1), MAX_LOCKOUT)
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    """Telegram's link that opens the bot with the code (``/start CODE``)."""
+    return f"https://t.me/{bot_username}?start={code}"

@@ -19,9 +19,11 @@ from bot.domain.invitations import (
     lockout_after,
     normalize_code,
 )
+from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Role, scope_for_invitation
 from bot.i18n import normalize_language
 from bot.services.access import Actor, actor_of
+from bot.services.audiences import reachable_platform
 from storage.models import (
     CodeAttempts,
     Invitation,
@@ -412,6 +414,57 @@ async def set_language(db: Database, *, person_id: int, language: str, now: date
         )
         await uow.commit()
     return language
+
+
+@dataclass(frozen=True)
+class Platforms:
+    """Where a person can be written to, and where reminders go (decision 0045)."""
+
+    accounts: tuple[str, ...]  # the platforms with a private chat, Telegram first
+    preferred: str | None  # where reminders go now
+
+
+def _platforms(person: Person) -> Platforms:
+    reachable = sorted(
+        {a.platform for a in person.accounts if a.chat_id is not None},
+        key=lambda p: (p != TELEGRAM, p),
+    )
+    return Platforms(tuple(reachable), reachable_platform(person))
+
+
+async def platforms(db: Database, person_id: int) -> Platforms:
+    async with db.uow() as uow:
+        return _platforms(await _reloaded_in(uow, person_id))
+
+
+async def set_preferred_platform(
+    db: Database, *, person_id: int, platform: str, now: datetime
+) -> Platforms:
+    """Reminders and notices go to ``platform`` from now on: one the person can be
+    written to on (an account with a private chat), else refused."""
+    async with db.uow() as uow:
+        person = await _reloaded_in(uow, person_id)
+        account = person.account(platform)
+        if account is None or account.chat_id is None:
+            raise DomainError("preferences.error.no_account", platform=platform.capitalize())
+        person.preferred_platform = platform
+        uow.audit(
+            at=now,
+            actor_id=person_id,
+            action="person.platform",
+            object_type="person",
+            object_id=person_id,
+            platform=platform,
+        )
+        await uow.commit()
+        return _platforms(person)
+
+
+async def _reloaded_in(uow: UnitOfWork, person_id: int) -> Person:
+    person = await uow.people.get(person_id)
+    if person is None or not person.active:
+        raise DomainError("registration.error.not_registered")
+    return person
 
 
 async def find_actor(db: Database, platform: str, external_user_id: int) -> Actor | None:

@@ -29,7 +29,7 @@ from telegram.ext import (
 )
 
 from bot.domain.errors import DomainError
-from bot.domain.invitations import parse_validity
+from bot.domain.invitations import deep_link, parse_validity
 from bot.domain.roles import Action, Role, can
 from bot.i18n import I18n, Safe
 from bot.services import announcements as service
@@ -109,12 +109,6 @@ def qr_png(link: str) -> bytes:
     buffer = io.BytesIO()
     qrcode.make(link, image_factory=PyPNGImage).save(buffer)
     return buffer.getvalue()
-
-
-def deep_link(bot_username: str, code: str) -> str:
-    from bot.__main__ import deep_link as cli_deep_link
-
-    return cli_deep_link(bot_username, code)
 
 
 # =========================================================================== /inviter

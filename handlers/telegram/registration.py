@@ -7,7 +7,7 @@ from dataclasses import replace
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.domain.bodies import body_variant
+from bot.cards.profile import ProfileCard
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.invitations import normalize_code
@@ -126,24 +126,11 @@ async def _redeem(update: Update, context: PneContext, code: str) -> None:
 
 
 def _role_label(context: PneContext, role: str, body_kind: str | None) -> str:
-    """« agent de commune », or « agent d'organisme gestionnaire » for an OGEC's or an
-    institute's agent (the role string is ``commune`` for both, decision 0013)."""
-    key = f"role.{role}"
-    if role == Role.COMMUNE.value:
-        key = body_variant(key, body_kind)
-    return context.t(key)
+    return ProfileCard(context.services.i18n, context.lang).role(role, body_kind)
 
 
 def _scope_html(context: PneContext, profile: registration.Profile) -> str:
-    if profile.scope == "school":
-        return context.t(
-            "scope.school", school=profile.school, uai=profile.uai, commune=profile.commune
-        )
-    if profile.scope == "body":
-        return context.t("scope.body", body=profile.body, code=profile.body_code)
-    if profile.scope == "commune":
-        return context.t("scope.commune", commune=profile.commune, insee=profile.insee)
-    return context.t("scope.everything")
+    return ProfileCard(context.services.i18n, context.lang).scope(profile)
 
 
 async def _send_help(update: Update, context: PneContext, person: Actor | None) -> None:

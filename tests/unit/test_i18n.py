@@ -30,6 +30,8 @@ def _keys_used_in_code() -> set[tuple[str, str]]:
                     continue
                 for arg in node.args:
                     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                        if arg.value in LANGUAGES:  # i18n.t("fr", key): the language first
+                            continue
                         found.add((arg.value, f"{path.relative_to(ROOT)}:{node.lineno}"))
                         break
     return found

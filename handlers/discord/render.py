@@ -41,7 +41,7 @@ _INLINE = re.compile(r"([\\*_~`|\[\]<])")
 _LINK_TEXT = re.compile(r"([\\*_~`|\[\]<()])")
 # What makes a line a heading, a subtext, a list item or a quote.
 _LINE_MARKER = re.compile(r"^([ \t]*)(?:([#>+-])|(\d+)\.)")
-_PINGS = re.compile(r"@(?=(?:everyone|here)\b)|(?<=<)@")
+_PINGS = re.compile(r"@(?=everyone|here)|(?<=<)@")
 # A run of three backticks would close a code block.
 _FENCE = re.compile(r"``(?=`)")
 
@@ -112,6 +112,7 @@ class _Renderer:
         self.out: list[str] = []
         self._line = ""  # what this line holds so far
         self._closed = False  # the last piece emitted closed a span
+        self.in_link = False
 
     def emit(self, piece: str) -> None:
         if not piece:
@@ -120,6 +121,12 @@ class _Renderer:
         self.out.append(piece)
         cut = piece.rfind("\n")
         self._line = piece[cut + 1 :] if cut >= 0 else self._line + piece
+
+    def _apart(self, delimiter: str) -> None:
+        """A zero-width space between a span just closed and one opening with the same
+        character: ``*a*`` then ``**b**`` is not ``*a***b**``, two codes not ``` ``` ```."""
+        if self.out and self.out[-1].endswith(delimiter[0]):
+            self.emit(ZWSP)
 
     def at_line_start(self) -> bool:
         """Only blanks and inline delimiters before: a marker here would start the line."""
@@ -149,7 +156,7 @@ class _Renderer:
             self.span(node, _DELIMITERS[tag], pattern)
         elif tag == "code":
             self.code(node.text())
-        elif tag == "pre":
+        elif tag == "pre" and not self.in_link:
             self.block(node)
         elif tag == "a":
             self.link(node)
@@ -159,6 +166,7 @@ class _Renderer:
     def span(self, node: _Node, delimiter: str, pattern: re.Pattern[str]) -> None:
         inner = _Renderer()
         inner._line = self._line + delimiter
+        inner.in_link = self.in_link
         inner.node(node, pattern)
         content = "".join(inner.out)
         body = content.strip(" \t\n")
@@ -172,6 +180,7 @@ class _Renderer:
             # </b><b>: one span, not **a****b** (which Discord misreads).
             self.out.pop()
         else:
+            self._apart(delimiter)
             self.emit(delimiter)
         self.emit(body)
         self.emit(delimiter)
@@ -181,7 +190,19 @@ class _Renderer:
     def code(self, content: str) -> None:
         if not content:
             return
+        if "\n" in content:
+            # Inline code is one line: one span per line.
+            for index, line in enumerate(content.split("\n")):
+                if index:
+                    self.emit("\n")
+                self.code(line)
+            return
+        if self.in_link:
+            # A masked link's text ends at the first « ] »: no raw text in it.
+            self.text(content, _LINK_TEXT)
+            return
         content = _unping(content)
+        self._apart("`")
         if "`" not in content:
             self.emit(f"`{content}`")
         elif "``" not in content and not content.startswith("`") and not content.endswith("`"):
@@ -218,6 +239,7 @@ class _Renderer:
             return
         inner = _Renderer()
         inner._line = "["  # never a line start inside a link
+        inner.in_link = True
         inner.node(node, _LINK_TEXT)
         self.emit(f"[{''.join(inner.out)}]({url})")
 
@@ -241,7 +263,7 @@ _PIECE = re.compile(
     r"""
       (?P<escape>\\[^\sA-Za-z0-9])
     | (?P<block>```(?P<lang>[\w+-]*)\n(?P<body>[\s\S]*?)```)
-    | (?P<code>``[^`][\s\S]*?``(?!`)|`[^`\n]+`)
+    | (?P<code>``[^`\n][^\n]*?``(?!`)|`[^`\n]+`)
     | (?P<link>\[(?:\\.|[^\]\\\n])*\]\([^\s)]+\))
     | (?P<delims>(?:\*|__|~~|\|\|)+)
     | (?P<newline>\n)
@@ -250,7 +272,7 @@ _PIECE = re.compile(
     """,
     re.VERBOSE,
 )
-_RUN = re.compile(r"\*\*|\*|__|~~|\|\|")
+_OPENERS = ("**", "__", "~~", "||", "*")
 
 
 @dataclass(frozen=True)
@@ -283,8 +305,7 @@ def _pieces(text: str) -> list[_Piece]:
             pieces.append(_Piece("close_block", closing))
             continue
         if kind == "delims":
-            pieces.extend(_Piece("delim", run) for run in _RUN.findall(match[0]))
-            continue
+            kind = "delim"  # a run (« *** ») is one piece: read against the open ones
         pieces.append(_Piece(kind, match[0]))
     return pieces
 
@@ -302,9 +323,17 @@ class _State:
         if piece.kind == "close_block":
             return _State(self.inline, None)
         if piece.kind == "delim" and self.block is None:
-            if self.inline and self.inline[-1] == piece.text:
-                return _State(self.inline[:-1], None)
-            return _State((*self.inline, piece.text), None)
+            # A run closes what it can of the innermost spans, then opens the rest:
+            # « *** » after « ** » and « * » closes both.
+            stack, run = list(self.inline), piece.text
+            while run:
+                if stack and run.startswith(stack[-1]):
+                    run = run[len(stack.pop()) :]
+                    continue
+                opener = next(d for d in _OPENERS if run.startswith(d))
+                stack.append(opener)
+                run = run[len(opener) :]
+            return _State(tuple(stack), None)
         return self
 
     def closing(self) -> str:

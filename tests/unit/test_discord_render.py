@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import html
+import random
 import re
 from pathlib import Path
 
@@ -254,3 +255,44 @@ def test_every_kind_s_action_ids_fit_a_custom_id() -> None:
         view = components(actions([row]))
         assert custom_ids(view) == [t for _, t in row]
     assert max(len(t) for t in templates) <= 100
+
+
+def _markup_left(part: str) -> str:
+    """The markup Discord would read in a part: escapes and code spans taken out."""
+    text = re.sub(r"```[\w+-]*\n[\s\S]*?```", "", part)
+    text = _ESCAPE.sub("", text)
+    return re.sub(r"``[^\n]*?``(?!`)|`[^`\n]+`", "", text)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_catalog_texts_with_hostile_user_text_split_balanced(seed: int) -> None:
+    """Any mix of the subset's tags around hostile text: parts within the limit, each with
+    its markup closed, nothing that pings."""
+    rnd = random.Random(seed)
+    alphabet = [*"abc de\n\n*_~`|[]()<>#-+1.", "@everyone", "<@12>", "é", "🎉", "mot "]
+    for _ in range(100):
+        pieces = []
+        for _ in range(rnd.randint(1, 40)):
+            text = user("".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 60))))
+            tag = rnd.choice(["", "b", "i", "u", "s", "code", "pre", "a", "bi"])
+            if tag == "":
+                pieces.append(text)
+            elif tag == "bi":
+                pieces.append(f"<b>x<i>{text}</i></b>")
+            elif tag == "a":
+                pieces.append(f'<a href="https://pne.example/{rnd.randint(0, 9)}">{text}</a>')
+            else:
+                pieces.append(f"<{tag}>{text}</{tag}>")
+        rendered = markdown("".join(pieces))
+        limit = rnd.choice([300, 500, 2000])
+
+        parts = split(rendered, limit)
+
+        assert parts
+        for part in parts:
+            assert len(part) <= limit
+            left = _markup_left(part)
+            assert "```" not in left, part
+            for mark in ("*", "~", "_", "|"):
+                assert left.count(mark) % 2 == 0, (mark, part)
+            assert re.search(r"@(everyone|here)|<@[!&]?\d", part) is None

@@ -228,7 +228,7 @@ class _Renderer:
         if not href:
             self.node(node)
             return
-        url = quote(href, safe="/:?#[]@!$&'*+,;=%-._~")  # spaces, <>, () and " encoded
+        url = quote(href, safe="/:?#[]@!$&'+,;=%-._~")  # spaces, <>, (), * and " encoded
         if label.strip() == href or not label.strip():
             self.emit(url)  # a bare URL: Discord makes it a link itself
             return
@@ -364,6 +364,7 @@ def split(text: str, limit: int = MAX_CONTENT) -> list[str]:
     start = _State()
     held: list[tuple[_Piece, _State]] = []  # this part's pieces, each with the state after
     mid_line = False  # the next part starts inside a line (a cut at a space or in a word)
+    size = 0  # len(content()), kept as pieces come
 
     def content(upto: int | None = None) -> str:
         return start.opening() + "".join(p.text for p, _ in held[:upto])
@@ -373,7 +374,7 @@ def split(text: str, limit: int = MAX_CONTENT) -> list[str]:
 
     def flush(upto: int, skip: int) -> None:
         """End the part before ``held[upto]``; drop ``skip`` separators after it."""
-        nonlocal start, held, mid_line
+        nonlocal start, held, mid_line, size
         state = state_at(upto)
         at_space = skip > 0 and held[upto][0].kind == "space"
         end = upto
@@ -391,6 +392,7 @@ def split(text: str, limit: int = MAX_CONTENT) -> list[str]:
                 held[0] = (_Piece("word", _line_start(first.text)), after)
         else:
             mid_line = at_space
+        size = len(content())
 
     index = 0
     while index < len(pieces):
@@ -399,12 +401,13 @@ def split(text: str, limit: int = MAX_CONTENT) -> list[str]:
         if mid_line and not held and piece.kind == "word" and _bare(previous):
             piece = _Piece("word", _line_start(piece.text))
         state = previous.after(piece)
-        current = content()
-        if len(current) + len(piece.text) + len(state.closing()) <= limit:
+        if size + len(piece.text) + len(state.closing()) <= limit:
             held.append((piece, state))
+            size += len(piece.text)
             mid_line = False
             index += 1
             continue
+        current = content()
         cut = _last(held, "newline", content)
         if cut is not None:
             flush(cut, 1)
@@ -424,6 +427,7 @@ def split(text: str, limit: int = MAX_CONTENT) -> list[str]:
         if room <= 0 or piece.kind in ("delim", "open_block", "close_block"):
             # A limit smaller than the markup itself: keep it rather than loop.
             held.append((piece, state))
+            size += len(piece.text)
             index += 1
             continue
         pieces[index : index + 1] = [

@@ -463,15 +463,16 @@ def _label(text: str, limit: int) -> str:
 
 
 def components(actions: Actions, *, limit_label: int = MAX_LABEL) -> discord.ui.View | None:
-    """The neutral buttons as a view of inert buttons, one action row per row.
+    """The neutral buttons as a view of inert buttons, one action row per row (more than 5
+    rows: neighbours joined, ``_packed``).
 
     Each button's ``custom_id`` is its action id: the front end dispatches a tap by it
     (the view is never stored, so discord.py calls no callback of its own). Labels are
     cut to ``limit_label`` characters with « … ». An action id over 100 characters, more
     than 5 rows, more than 5 buttons in a row or the same id twice is a programming
-    error: :class:`ValueError`.
+    error: :class:`ValueError`. Rows beyond 5 are first joined where they fit.
     """
-    rows = [tuple(row) for row in actions if row]
+    rows = _packed([tuple(row) for row in actions if row])
     if not rows:
         return None
     if len(rows) > MAX_ROWS:
@@ -492,6 +493,24 @@ def components(actions: Actions, *, limit_label: int = MAX_LABEL) -> discord.ui.
                 )
             )
     return view
+
+
+def _packed(rows: list[tuple[Button, ...]]) -> list[tuple[Button, ...]]:
+    """Telegram's keyboards may have more than 5 rows (a claim's duties, one per row):
+    neighbouring rows are joined, the shortest pair first, until 5 rows remain (each of
+    at most 5 buttons), so the buttons keep their order."""
+    rows = list(rows)
+    while len(rows) > MAX_ROWS:
+        pairs = [
+            (len(rows[i]) + len(rows[i + 1]), i)
+            for i in range(len(rows) - 1)
+            if len(rows[i]) + len(rows[i + 1]) <= MAX_PER_ROW
+        ]
+        if not pairs:
+            break  # more than 25 buttons: refused below
+        _, i = min(pairs)
+        rows[i : i + 2] = [rows[i] + rows[i + 1]]
+    return rows
 
 
 def _check(button: Button, seen: set[str]) -> None:

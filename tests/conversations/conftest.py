@@ -186,3 +186,51 @@ async def a_world(database_url: str, *, fresh: bool = True) -> AsyncIterator[Wor
     async with running(app, start=False):
         yield World(api=api, app=app, db=db, clock=clock, settings=settings, ids=ids)
     await db.close()
+
+
+# ------------------------------------------------------------------ the Discord front end
+
+
+@dataclass
+class DiscordSide:
+    """The Discord front end on the same services as the world's Telegram one: one
+    process, one database, one router (issue 12)."""
+
+    discord: Any  # handlers.discord.offline.OfflineDiscord
+    client: Any  # handlers.discord.app.PneDiscord
+    guild: Any
+    hall: Any  # a text channel of the SEM's server
+    _next_user: int = 0
+
+    def user(self, name: str, *, locale: str = "fr") -> Any:
+        self._next_user += 1
+        return self.discord.user(name, guild=self.guild, locale=locale)
+
+    async def registered(self, world: World, name: str, role: Role, **scope: str) -> Any:
+        """A person registered from the server's channel with a code, the record cleared."""
+        if role in (Role.TEACHER, Role.DIRECTOR) and "school" not in scope:
+            scope["school"] = "0420001Y"
+        if role is Role.COMMUNE and not scope:
+            scope["commune"] = "42218"
+        user = self.user(name)
+        code = await world.invite(role, **scope)
+        await self.discord.slash(user, "inscription", {"code": code}, channel=self.hall)
+        return user
+
+
+@pytest.fixture
+async def both(world: World) -> AsyncIterator[tuple[World, DiscordSide]]:
+    from handlers.discord.app import PneDiscord
+    from handlers.discord.offline import OfflineDiscord
+
+    services = world.app.bot_data["services"]
+    offline = OfflineDiscord(world.clock)
+    guild = offline.guild("Plan numérique SEM")
+    hall = offline.text_channel(guild, "accueil")
+    client = PneDiscord(services)
+    await offline.connect(client)
+    await client.tree.sync()
+    try:
+        yield world, DiscordSide(offline, client, guild, hall)
+    finally:
+        await client.close()

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from bot.domain.roles import Role
 from bot.services import reminders
 from bot.services.reminders import RENDERERS_KEY
-from handlers.telegram.delivery import telegram_sender
 from handlers.telegram.offline import SimUser
 from storage.models import ClaimDuty, Equipment, Reminder, School
 from tests.conversations.conftest import World
@@ -18,7 +17,8 @@ from tests.conversations.conftest import World
 async def sweep(world: World) -> reminders.SweepReport:
     """What the job queue does at the clock's instant: the sweep, then the paced lane."""
     services = world.app.bot_data["services"]
-    renderers, send = services.extra[RENDERERS_KEY], telegram_sender(world.app.bot)
+    # Through the process's router: each person on their own platform (decision 0045).
+    renderers, send = services.extra[RENDERERS_KEY], services.router
     report = await reminders.sweep(world.db, renderers, send, now=world.clock.now(), worker="test")
     report.merge(await reminders.paced(world.db, renderers, send, clock=world.clock, worker="test"))
     return report

@@ -186,7 +186,7 @@ async def test_an_invalid_form_body_is_refused(world: World, client: discord.Cli
     with pytest.raises(Refused, match="400"):
         await discord_sender(client)(to(world.staff, "bonjour"))
 
-    too_many = actions([[(f"b{n}", f"a:{n}")] for n in range(6)])
+    too_many = actions([[(f"b{m}{n}", f"a:{m}:{n}") for n in range(5)] for m in range(6)])
     with pytest.raises(Refused, match="6 rows"):
         await discord_sender(client)(to(world.staff, "bonjour", actions=too_many))
     assert world.discord.messages(world.staff) == []

@@ -216,11 +216,22 @@ def test_more_than_discord_takes_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="101 characters"):
         components(actions([[("trop", "i" * 101)]]))
     with pytest.raises(ValueError, match="6 rows"):
-        components(actions([[(str(n), f"a:{n}")] for n in range(6)]))
+        components(actions([[(str(m * 5 + n), f"a:{m}:{n}") for n in range(5)] for m in range(6)]))
     with pytest.raises(ValueError, match="6 buttons"):
         components(actions([[(str(n), f"a:{n}") for n in range(6)]]))
     with pytest.raises(ValueError, match="twice"):
         components(((Button("a", "x:1"), Button("b", "x:1")),))
+
+
+def test_more_than_five_rows_are_joined_in_order_where_they_fit() -> None:
+    # A claim's agent notice: four duties, one per row, then the pledge and the files.
+    rows = [[(f"duty {n}", f"clm:duty:1:{n}")] for n in range(4)]
+    rows += [[("pledge", "clm:pledge:1")], [("files", "clm:attach:1")]]
+    view = components(actions(rows))
+    assert view is not None
+    assert custom_ids(view) == [action for row in rows for _, action in row]
+    buttons = [b for b in view.children if isinstance(b, discord.ui.Button)]
+    assert [b.row for b in buttons] == [0, 0, 1, 2, 3, 4]
 
 
 def _action_templates() -> list[str]:

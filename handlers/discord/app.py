@@ -1,0 +1,117 @@
+"""The Discord front end's client: discord.py's, with the services of ``bot.bootstrap``.
+
+Thin, as Telegram's: a slash command or a tapped button is parsed here, a service does
+the work, the answer is rendered from the same catalogs (their HTML turned into Discord
+markdown, ``handlers.discord.render``). Commands are French by default with English
+localisations (discord.py's ``locale_str`` and translator, from the same catalogs); they
+are synced to the SEM's server deliberately (``pne-bot discord sync``), never at start.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.bootstrap import Services
+from bot.domain.platforms import DISCORD
+from bot.i18n import I18n
+
+log = logging.getLogger(__name__)
+
+
+class CatalogTranslator(app_commands.Translator):
+    """English names and descriptions of the slash commands, from the catalogs.
+
+    A name carries its English spelling (``locale_str("signaler", en="report")``), a
+    description its catalog key (``locale_str(text, key="command.signaler")``). French is
+    the default; every English locale of Discord gets the English words.
+    """
+
+    def __init__(self, i18n: I18n) -> None:
+        self.i18n = i18n
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        if not str(locale.value).startswith("en"):
+            return None
+        english = string.extras.get("en")
+        if isinstance(english, str):
+            return english
+        key = string.extras.get("key")
+        if isinstance(key, str):
+            return self.i18n.t("en", key)
+        return None
+
+
+def language_of(locale: discord.Locale | None, default: str) -> str:
+    """The language of a stranger, from their Discord client's locale."""
+    if locale is None:
+        return default
+    return "en" if str(locale.value).startswith("en") else "fr"
+
+
+class PneDiscord(discord.Client):
+    """The bot on Discord: its command tree, its services, its sender on the router."""
+
+    def __init__(self, services: Services, **options: Any) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.dm_messages = True  # replies and files sent in a private chat
+        super().__init__(intents=intents, **options)
+        self.services = services
+        self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        from handlers.discord.commands import register
+
+        register(self)
+
+    @property
+    def guild_object(self) -> discord.Object | None:
+        guild_id = self.services.settings.discord_guild_id
+        return discord.Object(id=guild_id) if guild_id is not None else None
+
+    async def setup_hook(self) -> None:
+        from handlers.discord.buttons import install
+        from handlers.discord.delivery import discord_sender
+
+        await self.tree.set_translator(CatalogTranslator(self.services.i18n))
+        install(self)  # every button, by its custom id, also after a restart
+        # This front end's sender joins the process's router: the sweep and the notices
+        # write to the people who chose Discord through it.
+        self.services.router.register(DISCORD, discord_sender(self))
+
+    async def close(self) -> None:
+        self.services.router.withdraw(DISCORD)
+        await super().close()
+
+    async def sync_commands(self) -> list[app_commands.AppCommand]:
+        """Publish the commands to the SEM's server (or globally without one): run by
+        ``pne-bot discord sync`` when they change, not at every start."""
+        guild = self.guild_object
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        return await self.tree.sync(guild=guild)
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        from handlers.discord.context import answer_error
+
+        log.error(
+            "discord: interaction %s (%s) failed",
+            interaction.id,
+            interaction.command.qualified_name if interaction.command else interaction.data,
+            exc_info=error.__cause__ or error,
+        )
+        await answer_error(self, interaction)
+
+
+def build_client(services: Services) -> PneDiscord:
+    return PneDiscord(services)

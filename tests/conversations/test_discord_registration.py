@@ -1,0 +1,116 @@
+"""Registration and a person's settings on Discord, beside Telegram on the same services.
+
+The real discord.py client on the offline Discord (handlers/discord/offline): a person
+runs /inscription with the single-use code from SEM's staff in the server's channel; the
+bot opens their private channel (where reminders go), answers only them (ephemeral), and
+shows the help of their role; /moi, /langue, /preferences; a person on both platforms
+chooses where reminders go and gets one message, not two.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.platforms import DISCORD, TELEGRAM
+from bot.domain.roles import Role
+from bot.services import registration
+from storage.models import Person
+from tests.conversations.conftest import DiscordSide, World
+from tests.conversations.test_claims import report_two_tablets, sweep
+
+EPHEMERAL = 1 << 6
+
+
+def _text(record: object) -> str:
+    response = getattr(record, "response", None) or {}
+    return str(response.get("data", response).get("content") or "")
+
+
+async def test_a_code_registers_a_discord_account_and_opens_its_private_channel(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    zoe = side.user("zoe")
+    code = await world.invite(Role.TEACHER, school="0420001Y")
+    # A wrong code first: refused in French, nothing registered.
+    wrong = await side.discord.slash(zoe, "inscription", {"code": "ABCD-EFGH"}, channel=side.hall)
+    assert "code" in _text(wrong).lower()
+    assert await registration.find_person(world.db, DISCORD, zoe.id) is None
+
+    done = await side.discord.slash(zoe, "inscription", {"code": code}, channel=side.hall)
+    text = _text(done)
+    assert done.response is not None
+    assert done.response["data"]["flags"] & EPHEMERAL  # seen by Zoé only, in the channel
+    assert "École du Soleil" in text and "/signaler" in text
+    person = await registration.find_person(world.db, DISCORD, zoe.id)
+    assert person is not None and person.role == "teacher"
+    account = person.account(DISCORD)
+    assert account is not None and account.chat_id == side.discord.dm_channel(zoe).id
+    assert person.preferred_platform == DISCORD
+
+    # Single use: a second person with the same code is refused.
+    other = side.user("noe")
+    again = await side.discord.slash(other, "inscription", {"code": code}, channel=side.hall)
+    assert await registration.find_person(world.db, DISCORD, other.id) is None
+    assert _text(again) != text
+    # Already registered: said so, nothing else.
+    twice = await side.discord.slash(zoe, "inscription", {"code": code}, channel=side.hall)
+    assert "déjà" in _text(twice)
+
+
+async def test_help_profile_and_language_on_discord(both: tuple[World, DiscordSide]) -> None:
+    world, side = both
+    stranger = side.user("inconnu")
+    shown = await side.discord.slash(stranger, "aide", channel=side.hall)
+    assert "/inscription" in _text(shown) and "/signaler" not in _text(shown)
+    zoe = await side.registered(world, "zoe", Role.DIRECTOR)
+    profile = await side.discord.slash(zoe, "moi", channel=side.hall)
+    assert "École du Soleil" in _text(profile) and "0420001Y" in _text(profile)
+    english = await side.discord.slash(zoe, "langue", {"langue": "en"}, channel=side.hall)
+    assert "English" in _text(english)
+    helped = await side.discord.slash(zoe, "aide", channel=side.hall)
+    assert "/report" in _text(helped)
+
+
+async def test_a_person_on_both_platforms_chooses_where_reminders_go(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    # Claude, the commune's agent, registered on Telegram, links a Discord account.
+    claude_tg = await world.registered("Claude", Role.COMMUNE)
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    person = await registration.find_person(world.db, TELEGRAM, claude_tg.id)
+    assert person is not None
+    link = await registration.create_account_code(
+        world.db, person_id=person.id, validity=timedelta(days=1), now=world.clock.now()
+    )
+    claude = side.user("claude")
+    await side.discord.slash(claude, "inscription", {"code": link.code}, channel=side.hall)
+    # Registered on Discord last: reminders go there now.
+    shown = await side.discord.slash(claude, "preferences", channel=side.hall)
+    assert "Discord" in _text(shown) and "Telegram, Discord" in _text(shown)
+
+    await report_two_tablets(world, teacher)
+    await world.api.tap(teacher, world.api.last(teacher.id), "✅ Confirmer l'envoi")
+    on_telegram = len(world.api.messages(claude_tg.id))
+    world.clock.advance(timedelta(hours=24))
+    assert (await sweep(world)).sent >= 1
+    dm = side.discord.dm_channel(claude)
+    reminder = side.discord.last_message(dm)
+    assert "S-2026-0001" in reminder.content
+    assert len(reminder.custom_ids) >= 3  # the duty buttons, joined into Discord's rows
+    assert len(world.api.messages(claude_tg.id)) == on_telegram  # one message, not two
+
+    # Back to Telegram: the next reminder goes there only.
+    chosen = await side.discord.slash(
+        claude, "preferences", {"plateforme": "telegram"}, channel=side.hall
+    )
+    assert "Telegram" in _text(chosen)
+    async with world.db.uow() as uow:
+        found = await uow.people.get(person.id)
+        assert isinstance(found, Person) and found.preferred_platform == TELEGRAM
+    before = len(side.discord.messages(dm))
+    world.clock.advance(timedelta(hours=20))
+    await sweep(world)
+    assert any("S-2026-0001" in (m.text or "") for m in world.api.messages(claude_tg.id))
+    assert len(side.discord.messages(dm)) == before

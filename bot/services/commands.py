@@ -48,6 +48,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("aide", ("help",)),
     Command("moi", ("me",)),
     Command("langue", ("language",)),
+    Command("preferences", ("preferences",)),
     Command("annuler", ("cancel",)),
 )
 UNREGISTERED: tuple[str, ...] = ("start", "aide", "langue")

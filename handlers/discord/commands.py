@@ -26,10 +26,7 @@ if TYPE_CHECKING:
 
 # Commands a stranger has on Discord (Telegram's /start takes the code there).
 STRANGER = ("inscription", "aide", "langue")
-_EXTRA = {
-    "inscription": Command("inscription", ("register",)),
-    "preferences": Command("preferences", ("preferences",)),
-}
+_EXTRA = {"inscription": Command("inscription", ("register",))}
 
 
 def name(command: str) -> locale_str:
@@ -54,7 +51,7 @@ def help_text(ctx: Ctx) -> str:
     if person is None:
         shown = [_EXTRA["inscription"], *(c for c in commands_for(None) if c.name in STRANGER)]
     else:
-        shown = [*commands_for(person.role), _EXTRA["preferences"]]
+        shown = commands_for(person.role)
     spelled = {c.name: f"/{shown_name(c, ctx.lang)}" for c in shown}
     return card.help(
         shown,

@@ -76,6 +76,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler(["moi", "me"], registration.me, filters=private),
             CommandHandler(["langue", "language"], registration.language, filters=private),
             CallbackQueryHandler(registration.language_chosen, pattern=r"^lang:(fr|en)$"),
+            CommandHandler("preferences", registration.preferences, filters=private),
+            CallbackQueryHandler(
+                registration.preference_chosen, pattern=r"^pref:(telegram|discord)$"
+            ),
         ],
         group=MAIN,
     )

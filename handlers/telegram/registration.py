@@ -198,6 +198,46 @@ async def language_chosen(update: Update, context: PneContext) -> None:
         )
 
 
+async def preferences(update: Update, context: PneContext) -> None:
+    """Where reminders go, and a button for each other platform the person is on."""
+    assert context.person is not None
+    found = await registration.platforms(context.services.db, context.person.id)
+    others = [p for p in found.accounts if p != found.preferred]
+    buttons = [
+        [(context.t("preferences.button", platform=p.capitalize()), f"pref:{p}")] for p in others
+    ]
+    key, params = _preferences_words(found)
+    await reply(update, context, key, reply_markup=keyboard(buttons) if buttons else None, **params)
+
+
+def _preferences_words(found: registration.Platforms) -> tuple[str, dict[str, object]]:
+    if found.preferred is None:
+        return "preferences.none", {}
+    return "preferences.current", {
+        "platform": found.preferred.capitalize(),
+        "accounts": ", ".join(p.capitalize() for p in found.accounts),
+    }
+
+
+async def preference_chosen(update: Update, context: PneContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if context.person is None:
+        await query.answer()
+        return
+    platform = query.data.removeprefix("pref:")
+    services = context.services
+    try:
+        await registration.set_preferred_platform(
+            services.db, person_id=context.person.id, platform=platform, now=services.clock.now()
+        )
+    except DomainError as error:
+        await query.answer(context.t(error.code, **error.params), show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(context.t("preferences.set", platform=platform.capitalize()))
+
+
 async def unknown(update: Update, context: PneContext) -> None:
     """Anything no other handler took: say so, and point to /aide."""
     if update.callback_query is not None:

@@ -114,3 +114,35 @@ async def test_a_person_on_both_platforms_chooses_where_reminders_go(
     await sweep(world)
     assert any("S-2026-0001" in (m.text or "") for m in world.api.messages(claude_tg.id))
     assert len(side.discord.messages(dm)) == before
+
+
+async def test_on_telegram_too_a_person_chooses_where_reminders_go(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    claude_tg = await world.registered("Claude", Role.COMMUNE)
+    person = await registration.find_person(world.db, TELEGRAM, claude_tg.id)
+    assert person is not None
+    # Telegram only: nothing to choose.
+    await world.api.send_text(claude_tg, "/preferences")
+    assert world.last_text(claude_tg) == (
+        "Vos rappels et messages arrivent sur Telegram. Vos comptes : Telegram."
+    )
+    assert world.api.last(claude_tg.id).button_texts == []
+    link = await registration.create_account_code(
+        world.db, person_id=person.id, validity=timedelta(days=1), now=world.clock.now()
+    )
+    await side.discord.slash(
+        side.user("claude"), "inscription", {"code": link.code}, channel=side.hall
+    )
+    await world.api.send_text(claude_tg, "/preferences")
+    assert world.last_text(claude_tg) == (
+        "Vos rappels et messages arrivent sur Discord. Vos comptes : Telegram, Discord."
+    )
+    await world.api.tap(claude_tg, world.api.last(claude_tg.id), "Recevoir sur Telegram")
+    assert world.last_text(claude_tg) == (
+        "✅ C'est noté : vos rappels et messages arriveront désormais sur Telegram, et"
+        " seulement là."
+    )
+    assert (await registration.platforms(world.db, person.id)).preferred == TELEGRAM
+    world.api.assert_no_refusals()

@@ -1130,7 +1130,11 @@ def _row_text(context: PneContext, row: service.SelectionRow) -> str:
     application = row.application
     ages = [i.age_years for i in row.equipment if i.age_years is not None]
     held = context.t("ami.staff.sel.held", count=len(row.equipment))
-    if ages:
+    if ages and max(ages) == min(ages) == 0:
+        held += " " + context.t("ami.staff.sel.new")
+    elif ages and max(ages) == min(ages):
+        held += " " + context.t("ami.staff.sel.age", count=max(ages))
+    elif ages:
         held += " " + context.t("ami.staff.sel.ages", oldest=max(ages), youngest=min(ages))
     parts_ = [
         context.t(

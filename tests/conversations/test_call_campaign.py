@@ -360,7 +360,7 @@ async def test_a_whole_call_from_its_creation_to_the_certificate_accepted(world:
     rows = [m for m in api.messages(staff.id) if (m.text or "").startswith("A-2026-")]
     assert [m.text for m in rows] == [
         "A-2026-0001 — École du Soleil (Saint-Étienne), envoyée le mercredi 11 mars 2026 à "
-        "08:00\n2 matériels de ce type en service (de 0 à 0 ans) ; 0 sinistre sur 12 mois\n"
+        "08:00\n2 matériels de ce type en service (moins d'un an) ; 0 sinistre sur 12 mois\n"
         "Combien d'élèves ? : 24\nL'équipe suivra la formation : oui",
         "A-2026-0002 — École de la Lune (Saint-Étienne), envoyée le jeudi 12 mars 2026 à "
         "14:00\n0 matériel de ce type en service ; 0 sinistre sur 12 mois\n"

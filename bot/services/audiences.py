@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.domain.platforms import TELEGRAM
+from bot.domain.platforms import DISCORD, TELEGRAM
 from storage.models import Person
 from storage.uow import UnitOfWork
 
@@ -42,11 +42,13 @@ class StaffRoom:
 
     chat_id: int | None
     language: str
+    # The staff's forum on Discord, where each ticket has its post (decision 0050).
+    forum_id: int | None = None
 
     @classmethod
     def of(cls, settings: Settings) -> StaffRoom:
         """The room the settings name, read when needed (settings may change at run time)."""
-        return cls(settings.staff_chat_id, settings.language)
+        return cls(settings.staff_chat_id, settings.language, settings.discord_staff_forum_id)
 
 
 def reachable_platform(person: Person) -> str | None:
@@ -90,10 +92,16 @@ def recipients(
 
 
 async def staff(uow: UnitOfWork, room: StaffRoom) -> tuple[Recipient, ...]:
-    """The staff: their group, or each active member in private."""
+    """The staff: their group, or each active member in private; and, when there is one,
+    their forum on Discord (a ticket's messages go to its post there)."""
+    forum = (
+        (Recipient(None, room.forum_id, room.language, platform=DISCORD),)
+        if room.forum_id is not None
+        else ()
+    )
     if room.chat_id is not None:
-        return (Recipient(None, room.chat_id, room.language),)
-    return recipients(await uow.people.staff())
+        return (Recipient(None, room.chat_id, room.language), *forum)
+    return (*recipients(await uow.people.staff()), *forum)
 
 
 async def assistants_or_staff(uow: UnitOfWork, room: StaffRoom) -> tuple[Recipient, ...]:

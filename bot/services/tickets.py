@@ -121,6 +121,23 @@ async def remember_messages(
         await uow.commit()
 
 
+async def forum_thread(db: Database, platform: str, ticket_id: int) -> int | None:
+    """The ticket's post in the staff's forum on ``platform``: on Discord a post's id is
+    its first message's id, so it is the reference whose chat and message are one."""
+    async with db.uow() as uow:
+        found: int | None = await uow.session.scalar(
+            select(MessageRef.chat_id)
+            .where(
+                MessageRef.platform == platform,
+                MessageRef.ticket_id == ticket_id,
+                MessageRef.chat_id == MessageRef.message_id,
+            )
+            .order_by(MessageRef.created_at)
+            .limit(1)
+        )
+        return found
+
+
 async def ticket_for_message(
     db: Database, platform: str, chat_id: int, message_id: int
 ) -> int | None:

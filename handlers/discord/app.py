@@ -64,6 +64,10 @@ class PneDiscord(discord.Client):
         intents = discord.Intents.none()
         intents.guilds = True
         intents.dm_messages = True  # replies and files sent in a private chat
+        # Staff's messages in a ticket's post of their forum are notes: reading them takes
+        # the message-content intent (enabled for the bot in Discord's developer portal).
+        intents.guild_messages = True
+        intents.message_content = True
         super().__init__(intents=intents, **options)
         self.services = services
         self.tree = app_commands.CommandTree(self)
@@ -86,6 +90,14 @@ class PneDiscord(discord.Client):
         # This front end's sender joins the process's router: the sweep and the notices
         # write to the people who chose Discord through it.
         self.services.router.register(DISCORD, discord_sender(self))
+
+    async def on_message(self, message: discord.Message) -> None:
+        from handlers.discord import forum
+
+        try:
+            await forum.on_message(self, message)
+        except Exception:
+            log.exception("discord: message %s in %s failed", message.id, message.channel.id)
 
     async def close(self) -> None:
         self.services.router.withdraw(DISCORD)

@@ -124,6 +124,11 @@ def discord_sender(client: discord.Client) -> Sender:
             raise Refused("empty message")
 
         async def send() -> int:
+            from handlers.discord import forum
+
+            if message.chat_id == forum.forum_id(client):
+                # The staff's forum: the ticket's own post (decision 0050).
+                return await forum.post(client, message, parts, view)  # type: ignore[arg-type]
             sent = 0
             for index, part in enumerate(parts):
                 last = index == len(parts) - 1

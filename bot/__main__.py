@@ -30,7 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="démarrer le bot (bac à sable hors ligne sans jeton Telegram)")
-    sub.add_parser("sandbox", help="démarrer le bac à sable hors ligne, même avec un jeton")
+    sandbox_cmd = sub.add_parser(
+        "sandbox", help="démarrer le bac à sable hors ligne, même avec un jeton"
+    )
+    sandbox_cmd.add_argument(
+        "--discord", action="store_true", help="le front Discord (hors ligne) au lieu de Telegram"
+    )
     discord_cmd = sub.add_parser("discord", help="le front Discord")
     discord_sub = discord_cmd.add_subparsers(dest="discord_command", required=True)
     discord_sub.add_parser(
@@ -142,6 +147,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _admin(args, settings, db)
         if args.command == "reminders":
             return await _reminders(args, settings, db)
+        if sandbox and getattr(args, "discord", False):
+            from handlers.discord.sandbox import run_discord_sandbox
+
+            return await run_discord_sandbox(settings, db)
         if sandbox:
             from handlers.telegram.sandbox import run_sandbox
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
@@ -718,3 +718,36 @@ async def seed_demo(db: Database, *, now: datetime) -> bool:
         # Another process seeded at the same moment: its data is there, not ours.
         return False
     return True
+
+
+async def demo_person_ids(db: Database) -> dict[int, int]:
+    """The demo people's ids, by their demo Telegram id (the sandbox plays them)."""
+    ids = [demo.telegram_id for demo in DEMO_PEOPLE]
+    async with db.uow() as uow:
+        rows = await uow.session.execute(
+            select(PlatformAccount.external_user_id, PlatformAccount.person_id).where(
+                PlatformAccount.platform == TELEGRAM, PlatformAccount.external_user_id.in_(ids)
+            )
+        )
+        return {int(user): int(person) for user, person in rows.all()}
+
+
+async def bind_demo_accounts(
+    db: Database, platform: str, accounts: Mapping[int, tuple[int, int]], *, now: datetime
+) -> None:
+    """The sandbox's demo people get an account of ``platform`` (user id, private chat),
+    replacing the one an earlier sandbox run gave them, and hear from the bot there."""
+    async with db.uow() as uow:
+        for person_id, (user_id, chat_id) in accounts.items():
+            person = await uow.people.get(person_id)
+            if person is None:
+                continue
+            person.accounts[:] = [a for a in person.accounts if a.platform != platform]
+            await uow.session.flush()
+            person.accounts.append(
+                PlatformAccount(
+                    platform=platform, external_user_id=user_id, chat_id=chat_id, created_at=now
+                )
+            )
+            person.preferred_platform = platform
+        await uow.commit()

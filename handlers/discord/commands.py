@@ -52,6 +52,9 @@ def help_text(ctx: Ctx) -> str:
         shown = [_EXTRA["inscription"], *(c for c in commands_for(None) if c.name in STRANGER)]
     else:
         shown = commands_for(person.role)
+    # Only what this front end has: a Telegram command not yet on Discord is not offered.
+    here = {command.name for command in ctx.client.tree.get_commands()}
+    shown = [c for c in shown if c.name in here]
     spelled = {c.name: f"/{shown_name(c, ctx.lang)}" for c in shown}
     return card.help(
         shown,

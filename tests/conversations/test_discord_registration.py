@@ -41,7 +41,7 @@ async def test_a_code_registers_a_discord_account_and_opens_its_private_channel(
     text = _text(done)
     assert done.response is not None
     assert done.response["data"]["flags"] & EPHEMERAL  # seen by Zoé only, in the channel
-    assert "École du Soleil" in text and "/signaler" in text
+    assert "École du Soleil" in text and "/moi — " in text
     person = await registration.find_person(world.db, DISCORD, zoe.id)
     assert person is not None and person.role == "teacher"
     account = person.account(DISCORD)
@@ -69,7 +69,7 @@ async def test_help_profile_and_language_on_discord(both: tuple[World, DiscordSi
     english = await side.discord.slash(zoe, "langue", {"langue": "en"}, channel=side.hall)
     assert "English" in _text(english)
     helped = await side.discord.slash(zoe, "aide", channel=side.hall)
-    assert "/report" in _text(helped)
+    assert "/me — " in _text(helped) and "/moi" not in _text(helped)
 
 
 async def test_a_person_on_both_platforms_chooses_where_reminders_go(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.domain.platforms import DISCORD, TELEGRAM
 from bot.domain.roles import Role
 from bot.services import registration
@@ -146,3 +148,30 @@ async def test_on_telegram_too_a_person_chooses_where_reminders_go(
     )
     assert (await registration.platforms(world.db, person.id)).preferred == TELEGRAM
     world.api.assert_no_refusals()
+
+
+async def test_a_rule_changed_in_the_domain_shows_the_same_on_both_fronts(
+    both: tuple[World, DiscordSide], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slow-down after wrong invitation codes is one rule (bot.domain.invitations):
+    changed there, both front ends refuse at the same attempt with the same words."""
+    from bot.domain import invitations
+
+    world, side = both
+    monkeypatch.setattr(invitations, "FREE_FAILURES", 1)  # was 3
+    locked = "Trop de codes erronés. Par sécurité, réessayez après le"
+    wrong = "ZZZZ-ZZZZ-ZZZZ"
+
+    eve_tg = world.user("Eve")
+    telegram: list[str] = []
+    for _ in range(3):
+        await world.api.send_text(eve_tg, f"/start {wrong}")
+        telegram.append(world.last_text(eve_tg))
+    eve_dc = side.user("eve")
+    discord_: list[str] = []
+    for _ in range(3):
+        record = await side.discord.slash(eve_dc, "inscription", {"code": wrong}, channel=side.hall)
+        discord_.append(_text(record))
+    assert [locked in t for t in telegram] == [False, False, True]
+    assert [locked in t for t in discord_] == [False, False, True]
+    assert telegram[0] != telegram[2] and discord_[0] != discord_[2]

@@ -65,9 +65,12 @@ class PneDiscord(discord.Client):
         intents.guilds = True
         intents.dm_messages = True  # replies and files sent in a private chat
         # Staff's messages in a ticket's post of their forum are notes: reading them takes
-        # the message-content intent (enabled for the bot in Discord's developer portal).
-        intents.guild_messages = True
-        intents.message_content = True
+        # the message-content intent, a privileged one that must be enabled for the bot in
+        # Discord's developer portal (or the connection is refused): asked for only when a
+        # forum is configured.
+        if services.settings.discord_staff_forum_id is not None:
+            intents.guild_messages = True
+            intents.message_content = True
         super().__init__(intents=intents, **options)
         self.services = services
         self.tree = app_commands.CommandTree(self)

@@ -10,7 +10,6 @@ import functools
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -24,15 +23,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot.cards.claims import ClaimCard
-from bot.domain.bodies import body_variant
+from bot.cards.tickets import TicketsCard
 from bot.domain.claims import ClaimState
-from bot.domain.dates import local_date
-from bot.domain.deadlines import last_day
 from bot.domain.errors import DomainError
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, can
-from bot.i18n import Safe
 from bot.services import relay as relay_service
 from bot.services import tickets
 from bot.services.delivery import actions
@@ -84,14 +79,13 @@ def _chat(update: Update) -> int:
     return update.effective_chat.id
 
 
+def _card(context: PneContext) -> TicketsCard:
+    return TicketsCard(context.services.i18n, context.lang, context.services.settings.tz)
+
+
 def _state_label(context: PneContext, kind: str, state: str, body_kind: str | None = None) -> str:
     """A state's words; « démarches de l'organisme gestionnaire » on an OGEC's ticket."""
-    kinds = context.services.kinds
-    if kind not in kinds:
-        return state
-    key = kinds.get(kind).state_key(state)
-    worded = body_variant(key, body_kind)
-    return context.t(worded if context.services.i18n.has(worded) else key)
+    return _card(context).state(kind, state, body_kind)
 
 
 # --- the queue ------------------------------------------------------------------------
@@ -132,18 +126,6 @@ class _View:
         return f"tq:{view.page}:{view.commune_id}:{int(view.overdue)}:{view.state or '-'}"
 
 
-def _deadline(context: PneContext, deadline: datetime | None) -> str:
-    """A ticket's next deadline in the queue: a window that closes at midnight (the
-    payment's year) by its last day, as the card says it; a 48 h duty by its hour."""
-    if deadline is None:
-        return ""
-    i18n = context.services.i18n
-    day = last_day(deadline, context.services.settings.tz)
-    if day is not None:
-        return context.t("ticket.queue.deadline_day", day=i18n.date(context.lang, day, short=True))
-    return context.t("ticket.queue.deadline", at=i18n.datetime(context.lang, deadline, short=True))
-
-
 async def _show_queue(update: Update, context: PneContext, view: _View, *, edit: bool) -> None:
     assert context.person is not None
     page, commune_id, overdue = view.page, view.commune_id, view.overdue
@@ -155,31 +137,9 @@ async def _show_queue(update: Update, context: PneContext, view: _View, *, edit:
     rows, total = await tickets.queue(
         services.db, context.person.id, now=now, where=where, page=page, per_page=PER_PAGE
     )
-    lines = []
-    for row in rows:
-        deadline = _deadline(context, row.next_deadline)
-        if row.late_by is not None:  # a claim's 48 h duties done after their deadline
-            deadline += context.t(
-                "ticket.queue.done_late",
-                late=ClaimCard(services.i18n, context.lang).late(row.late_by),
-            )
-        lines.append(
-            context.t(
-                "ticket.queue.line",
-                flag="⚠️ " if row.overdue else "",
-                number=row.number,
-                kind=context.t(f"ticket.kind.{row.kind}"),
-                state=_state_label(context, row.kind, row.state, row.body_kind),
-                school=row.school or "—",
-                commune=row.commune,
-                age=(now - row.created_at).days,
-                deadline=Safe(deadline),
-                assignee=row.assignee or context.t("ticket.queue.unassigned"),
-            )
-        )
-    title = "ticket.queue.title_overdue" if overdue else "ticket.queue.title"
-    text = context.t(title, total=total, page=page + 1, pages=max(1, -(-total // PER_PAGE)))
-    text += "\n\n" + ("\n".join(lines) if lines else context.t("ticket.queue.empty"))
+    text = _card(context).queue(
+        rows, total=total, page=page, per_page=PER_PAGE, overdue=overdue, now=now
+    )
     buttons: list[list[InlineKeyboardButton]] = [
         [
             InlineKeyboardButton(
@@ -316,31 +276,7 @@ async def _show_dossier(update: Update, context: PneContext, ref: tickets.Ticket
 
 
 def _dossier_extra(context: PneContext, extra: tickets.Dossier) -> str:
-    i18n = context.services.i18n
-    parts = [
-        context.t(
-            "ticket.dossier.assignee", name=extra.assignee or context.t("ticket.queue.unassigned")
-        )
-    ]
-    if extra.thread:
-        parts.append(context.t("ticket.dossier.thread"))
-        for message in extra.thread:
-            key = (
-                "ticket.dossier.note"
-                if message.visibility == "internal"
-                else "ticket.dossier.message"
-            )
-            parts.append(
-                context.t(
-                    key,
-                    at=i18n.datetime(context.lang, message.at, short=True),
-                    who=message.author or context.t("claim.timeline.system"),
-                    body=message.body,
-                )
-            )
-    # The count of attachments is on the kind's card and on the « Renvoyer » button.
-    parts.append(context.t("ticket.dossier.how_to_reply"))
-    return "\n".join(parts)
+    return _card(context).dossier_extra(extra)
 
 
 def _staff_markup(
@@ -500,30 +436,9 @@ async def search_command(update: Update, context: PneContext) -> None:
     if not found:
         await reply(update, context, "ticket.search.none", text=text)
         return
-    i18n = context.services.i18n
-    lines = [
-        context.t(
-            "ticket.search.line",
-            number=f.number,
-            kind=context.t(f"ticket.kind.{f.kind}"),
-            state=_state_label(context, f.kind, f.state, f.body_kind),
-            school=f.school or "—",
-            commune=f.commune,
-            created=i18n.date(
-                context.lang, local_date(f.created_at, context.services.settings.tz), short=True
-            ),
-        )
-        for f in found
-    ]
     rows = [[(f.number, f"tk:view:{f.id}")] for f in found]
-    await reply(
-        update,
-        context,
-        "ticket.search.results",
-        text=text,
-        count=len(found),
-        lines=Safe("\n".join(lines)),
-        reply_markup=keyboard(rows),
+    await send(
+        context, _chat(update), _card(context).search(text, found), reply_markup=keyboard(rows)
     )
 
 

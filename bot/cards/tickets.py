@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cards.claims import ClaimCard
@@ -16,6 +17,8 @@ from bot.domain.deadlines import last_day
 from bot.i18n import I18n, Safe
 from bot.services import relay
 from bot.services import tickets as service
+from bot.services.delivery import Actions, actions
+from bot.services.kinds import TicketKind
 
 THREAD_SHOWN = 20  # the latest messages of a thread shown when a ticket is opened
 
@@ -148,6 +151,38 @@ class TicketsCard:
         # The count of attachments is on the kind's card and on the « Renvoyer » button.
         parts.append(self.t("ticket.dossier.how_to_reply"))
         return "\n".join(parts)
+
+    def staff_actions(
+        self, kind: TicketKind, view: Any, extra: service.Dossier, person_id: int
+    ) -> Actions:
+        """The core's actions on any ticket in a dossier, then the kind's own (without
+        « view », since the dossier is what is shown)."""
+        ticket = view.id
+        mine = extra.assignee_id == person_id
+        rows: list[tuple[tuple[str, str], ...]] = [
+            (
+                # Taking a ticket already one's own is no action: only (re)assigning is.
+                *(() if mine else ((self.t("ticket.button.take"), f"tk:take:{ticket}"),)),
+                (self.t("ticket.button.assign"), f"tk:assign:{ticket}"),
+            ),
+            (
+                (self.t("ticket.button.reply"), f"tk:reply:{ticket}"),
+                (self.t("ticket.button.note"), f"tk:note:{ticket}"),
+            ),
+        ]
+        if extra.attachments:
+            label = self.t("ticket.button.files", count=len(extra.attachments))
+            rows.append(((label, f"tk:files:{ticket}"),))
+        if kind.is_closed(view):
+            rows.append(((self.t("ticket.button.reopen"), f"tk:reopen:{ticket}"),))
+        # The kind's own actions (for a closed claim: a recovery of stolen items, if any).
+        own = kind.staff_actions(self.i18n, self.lang, view)
+        rows.extend(
+            tuple((b.label, b.action) for b in row)
+            for row in own
+            if not row[0].action.startswith(f"{kind.namespace}:view:")
+        )
+        return actions(rows)
 
     # --- a person's tickets and a ticket's thread ----------------------------------------------
 

@@ -30,7 +30,6 @@ from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, can
 from bot.services import relay as relay_service
 from bot.services import tickets
-from bot.services.delivery import actions
 from bot.services.kinds import TicketKind
 from handlers.telegram import delivery
 from handlers.telegram import relay as relay_handlers
@@ -282,34 +281,9 @@ def _dossier_extra(context: PneContext, extra: tickets.Dossier) -> str:
 def _staff_markup(
     context: PneContext, kind: TicketKind, view: Any, extra: tickets.Dossier
 ) -> InlineKeyboardMarkup:
-    """The core's actions on any ticket, then the kind's own (without « view », since the
-    dossier is what is shown)."""
-    ticket = view.id
-    mine = context.person is not None and extra.assignee_id == context.person.id
-    rows: list[tuple[tuple[str, str], ...]] = [
-        (
-            # Taking a ticket already one's own is no action: only (re)assigning is.
-            *(() if mine else ((context.t("ticket.button.take"), f"tk:take:{ticket}"),)),
-            (context.t("ticket.button.assign"), f"tk:assign:{ticket}"),
-        ),
-        (
-            (context.t("ticket.button.reply"), f"tk:reply:{ticket}"),
-            (context.t("ticket.button.note"), f"tk:note:{ticket}"),
-        ),
-    ]
-    if extra.attachments:
-        label = context.t("ticket.button.files", count=len(extra.attachments))
-        rows.append(((label, f"tk:files:{ticket}"),))
-    if kind.is_closed(view):
-        rows.append(((context.t("ticket.button.reopen"), f"tk:reopen:{ticket}"),))
-    # The kind's own actions (for a closed claim: a recovery of stolen items, if any).
-    own = kind.staff_actions(context.services.i18n, context.lang, view)
-    rows.extend(
-        tuple((b.label, b.action) for b in row)
-        for row in own
-        if not row[0].action.startswith(f"{kind.namespace}:view:")
-    )
-    markup = delivery.markup(actions(rows))
+    """The core's actions on any ticket, then the kind's own (``TicketsCard``)."""
+    assert context.person is not None
+    markup = delivery.markup(_card(context).staff_actions(kind, view, extra, context.person.id))
     assert markup is not None
     return markup
 

@@ -9,11 +9,15 @@ import copy
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.domain.claims import ClaimKind
 from bot.domain.platforms import DISCORD, TELEGRAM
 from bot.domain.roles import Role
 from bot.services import claims, registration
+from storage.models import MessageRef, TicketMessage
 from tests.conversations.conftest import DiscordSide, World
+from tests.conversations.test_relay import to_reporter
 
 EPHEMERAL = 1 << 6
 FORBIDDEN = "Vous n'avez pas accès à cette action."
@@ -161,3 +165,228 @@ async def _forged_tap(side: DiscordSide, user: Any, message: Any, custom_id: str
     data = {"custom_id": custom_id, "component_type": 2}
     channel = offline.channels[int(stored["channel_id"])]
     return await offline._play(offline._interaction(3, user, channel, data, message=stored))
+
+
+# --- the staff's triage --------------------------------------------------------------------
+
+
+async def test_the_queue_pages_and_filters_and_opens_a_dossier(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    sacha = await side.registered(world, "sacha", Role.STAFF)
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    felix = await world.registered("Félix", Role.TEACHER, school="0420003A")
+    for _ in range(9):
+        await _claim(world, await _pid(world, TELEGRAM, zoe))
+    forges = await _claim(world, await _pid(world, TELEGRAM, felix), "forges")
+
+    first = await side.discord.slash(sacha, "file", channel=side.hall)
+    assert first.response is not None and first.response["data"]["flags"] & EPHEMERAL
+    text = _text(first)
+    assert text.startswith("**Dossiers ouverts** : 10 (page 1/2)")
+    shown = _answers(side, first)[0]
+    views = [c for c in shown.custom_ids if c.startswith("tk:view:")]
+    assert len(views) == 8
+    assert shown.custom_ids[8:] == ["tq:1:0:0:-", "tq:communes", "tq:states", "tq:0:0:1:-"]
+
+    await side.discord.tap(sacha, shown, "tq:1:0:0:-")
+    turned = side.discord.message(shown.id)  # the same message, edited
+    assert turned.content.startswith("**Dossiers ouverts** : 10 (page 2/2)")
+    assert "tq:0:0:0:-" in turned.custom_ids  # back to the first page
+
+    await side.discord.tap(sacha, turned, "tq:communes")
+    menu = side.discord.message(shown.id)
+    assert menu.content == "Quelle commune ?"
+    offered = [o["value"] for o in menu.component("tq:pick")["options"]]
+    firminy = next(o for o in menu.component("tq:pick")["options"] if "Firminy" in o["label"])
+    assert firminy["label"] == "Firminy (1)" and offered[-1] == "tq:0:0:0:-"
+    await side.discord.choose(sacha, menu, "tq:pick", [firminy["value"]])
+    filtered = side.discord.message(shown.id)
+    assert filtered.content.startswith("**Dossiers ouverts** : 1 (page 1/1)")
+    assert forges in filtered.content
+
+    # Nothing is late yet; three days on, every claim's 48 h duties are.
+    late = await side.discord.slash(sacha, "retards", channel=side.hall)
+    assert ": 0 (page 1/1)" in _text(late)
+    world.clock.advance(timedelta(days=3))
+    late = await side.discord.slash(sacha, "retards", channel=side.hall)
+    assert ": 10 (page 1/2)" in _text(late) and "⚠️" in _text(late)
+
+    opened = await side.discord.tap(sacha, filtered, filtered.custom_ids[0])
+    dossier = _answers(side, opened)[0]
+    assert dossier.content.startswith(f"**Sinistre {forges}**")
+    assert "**Suivi par** : non attribué" in dossier.content
+    assert dossier.custom_ids[:4] == ["tk:take:10", "tk:assign:10", "tk:reply:10", "tk:note:10"]
+
+    # Taken, then given to a colleague through the staff's select.
+    taken = await side.discord.tap(sacha, dossier, "tk:take:10")
+    assert _text(taken) == f"👤 Dossier {forges} attribué à sacha."
+    camille_user = await side.registered(world, "camille", Role.STAFF)
+    camille_id = await _pid(world, DISCORD, camille_user)
+    menu_record = await side.discord.tap(sacha, dossier, "tk:assign:10")
+    chooser = _answers(side, menu_record)[0]
+    options = chooser.component("tk:assignto:10")["options"]
+    camille = next(o for o in options if o["label"] == "camille")
+    assert camille["value"] == str(camille_id)
+    given = await side.discord.choose(sacha, chooser, "tk:assignto:10", [camille["value"]])
+    assert _text(given) == f"👤 Dossier {forges} attribué à camille."
+
+
+async def test_staff_search_by_school_and_refuse_a_short_text(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    sacha = await side.registered(world, "sacha", Role.STAFF)
+    felix = await world.registered("Félix", Role.TEACHER, school="0420003A")
+    forges = await _claim(world, await _pid(world, TELEGRAM, felix), "forges")
+
+    found = await side.discord.slash(sacha, "recherche", {"texte": "forges"}, channel=side.hall)
+    assert forges in _text(found) and "École des Forges" in _text(found)
+    assert _answers(side, found)[0].custom_ids == ["tk:view:1"]
+    short = await side.discord.slash(sacha, "recherche", {"texte": "x"}, channel=side.hall)
+    assert _text(short).startswith("Tapez au moins deux caractères")
+    none = await side.discord.slash(sacha, "recherche", {"texte": "zzz"}, channel=side.hall)
+    assert _text(none) == "Aucun dossier ne correspond à « zzz »."
+
+
+async def test_a_teacher_gets_the_refusal_she_gets_on_telegram(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    number = await _claim(world, await _pid(world, DISCORD, zoe))
+    for command, options in (
+        ("file", {}),
+        ("retards", {}),
+        ("recherche", {"texte": "Soleil"}),
+        ("repondre", {"numero": number, "texte": "Bonjour"}),
+        ("note", {"numero": number, "texte": "Rien"}),
+    ):
+        refused = await side.discord.slash(zoe, command, options, channel=side.hall)
+        assert _text(refused) == FORBIDDEN, command
+    yann = await world.registered("Yann", Role.TEACHER)
+    await world.api.send_text(yann, "/file")
+    assert world.last_text(yann) == FORBIDDEN  # the same words on Telegram
+    stranger = side.user("inconnu")
+    unknown = await side.discord.slash(stranger, "file", channel=side.hall)
+    assert "/inscription" in _text(unknown)
+    async with world.db.uow() as uow:
+        assert (await uow.session.scalars(select(TicketMessage))).all() == []
+
+
+# --- writing on a ticket, across platforms ------------------------------------------------------
+
+
+async def test_a_reply_from_discord_reaches_a_reporter_on_telegram_and_comes_back(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    sacha = await side.registered(world, "sacha", Role.STAFF)
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    number = await _claim(world, await _pid(world, TELEGRAM, zoe))
+    assert await _complete(side, sacha, "repondre", "0001") == [number]
+
+    unknown = await side.discord.slash(
+        sacha, "repondre", {"numero": "S-2026-0099", "texte": "Bonjour"}, channel=side.hall
+    )
+    assert _text(unknown) == "Aucun dossier ne porte le numéro S-2026-0099."
+    empty = await side.discord.slash(
+        sacha, "repondre", {"numero": number, "texte": "   "}, channel=side.hall
+    )
+    assert _text(empty) == "Le message est vide : rien n'a été envoyé."
+    before = len(world.api.messages(zoe.id))
+
+    sent = await side.discord.slash(
+        sacha,
+        "repondre",
+        {"numero": number, "texte": "Nous commandons une tablette"},
+        channel=side.hall,
+    )
+    assert _text(sent) == f"✅ Réponse envoyée à Zoé (dossier {number})."
+    assert len(world.api.messages(zoe.id)) == before + 1
+    assert world.last_text(zoe) == to_reporter("sacha", "Nous commandons une tablette")
+
+    # Zoé answers on Telegram: her words reach the staff on Discord, in their DM.
+    await world.api.send_text(
+        zoe, "Merci beaucoup", reply_to_message_id=world.api.last(zoe.id).message_id
+    )
+    dm = side.discord.last_message(side.discord.dm_channel(sacha))
+    assert "Merci beaucoup" in dm.content and number in dm.content
+
+    # Refused in the modal too: said, and the modal offered again by a button.
+    refused = _answers(side, empty)[0]
+    assert refused.custom_ids == ["tk:reply:1"]
+    await side.discord.tap(sacha, refused, "tk:reply:1")
+    modal = side.discord.shown_modal(sacha).modal
+    assert modal["custom_id"] == "tk:write:reply:1" and number in modal["title"]
+    again = await side.discord.submit_modal(sacha, {"text": "  "})
+    assert _text(again) == "Le message est vide : rien n'a été envoyé."
+    await side.discord.tap(sacha, _answers(side, again)[0], "tk:reply:1")
+    done = await side.discord.submit_modal(sacha, {"text": "Livraison jeudi"})
+    assert _text(done) == f"✅ Réponse envoyée à Zoé (dossier {number})."
+    assert world.last_text(zoe) == to_reporter("sacha", "Livraison jeudi")
+
+
+async def test_a_note_is_kept_for_staff_and_never_reaches_the_reporter(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    sacha = await side.registered(world, "sacha", Role.STAFF)
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    number = await _claim(world, await _pid(world, DISCORD, zoe))
+    dm = side.discord.dm_channel(zoe)
+    before = len(side.discord.messages(dm))
+
+    empty = await side.discord.slash(
+        sacha, "note", {"numero": number, "texte": " "}, channel=side.hall
+    )
+    assert _text(empty) == "Le message est vide : rien n'a été envoyé."
+    kept = await side.discord.slash(
+        sacha, "note", {"numero": number, "texte": "Coût à voir avec la mairie"}, channel=side.hall
+    )
+    assert _text(kept) == f"🔒 Note interne ajoutée au dossier {number}. Seule l'équipe la voit."
+    assert len(side.discord.messages(dm)) == before
+    async with world.db.uow() as uow:
+        rows = (await uow.session.scalars(select(TicketMessage))).all()
+    assert [(m.visibility, m.body) for m in rows] == [("internal", "Coût à voir avec la mairie")]
+
+    staff_view = await side.discord.slash(sacha, "dossier", {"numero": number}, channel=side.hall)
+    assert "Coût à voir avec la mairie" in _text(staff_view)
+    own = await side.discord.slash(zoe, "dossier", {"numero": number}, channel=side.hall)
+    assert "Coût à voir" not in _text(own)
+    listing = _answers(side, await side.discord.slash(zoe, "mes_dossiers", channel=side.hall))[0]
+    thread = _answers(side, await side.discord.tap(zoe, listing, "tk:open:1"))[-1]
+    assert "Coût à voir" not in thread.content
+
+    # From the dossier's button, in a modal.
+    dossier = _answers(side, staff_view)[0]
+    await side.discord.tap(sacha, dossier, "tk:note:1")
+    noted = await side.discord.submit_modal(sacha, {"text": "Mairie relancée"})
+    assert _text(noted) == f"🔒 Note interne ajoutée au dossier {number}. Seule l'équipe la voit."
+    assert len(side.discord.messages(dm)) == before
+
+
+async def test_a_reply_typed_on_telegram_by_staff_reaches_a_reporter_on_discord(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    sacha = await world.registered("Sacha", Role.STAFF)
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    number = await _claim(world, await _pid(world, DISCORD, zoe))
+    dm = side.discord.dm_channel(zoe)
+    before = len(side.discord.messages(dm))
+
+    await world.api.send_text(sacha, f"/repondre {number} Nous passons jeudi")
+    assert world.last_text(sacha) == f"✅ Réponse envoyée à zoe (dossier {number})."
+    messages = side.discord.messages(dm)
+    assert len(messages) == before + 1
+    assert messages[-1].content == (
+        f"💬 **Dossier {number}** — Sacha (équipe du Plan numérique) vous écrit :\n\n"
+        "Nous passons jeudi\n\n*Pour lui répondre, répondez à ce message.*"
+    )
+    async with world.db.uow() as uow:
+        refs = (await uow.session.scalars(select(MessageRef))).all()
+    assert (DISCORD, dm.id, messages[-1].id) in {
+        (r.platform, r.chat_id, r.message_id) for r in refs
+    }

@@ -503,6 +503,9 @@ async def _numbers(
 
 
 def register(client: PneDiscord) -> None:
+    from handlers.discord import reports
+
+    reports.register(client)  # /bilan and /export, staff's too
     tree = client.tree
 
     async def person(interaction: discord.Interaction, *, staff: bool = False) -> Ctx | None:

@@ -390,3 +390,55 @@ async def test_a_reply_typed_on_telegram_by_staff_reaches_a_reporter_on_discord(
     assert (DISCORD, dm.id, messages[-1].id) in {
         (r.platform, r.chat_id, r.message_id) for r in refs
     }
+
+
+# --- the committee's reports ---------------------------------------------------------------
+
+
+async def test_the_review_and_the_export_come_as_attachments_after_a_deferral(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    sacha = await side.registered(world, "sacha", Role.STAFF)
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+
+    refused = await side.discord.slash(zoe, "bilan", channel=side.hall)
+    assert _text(refused) == FORBIDDEN
+    assert _text(await side.discord.slash(zoe, "export", channel=side.hall)) == FORBIDDEN
+    bad = await side.discord.slash(sacha, "bilan", {"periode": "hier"}, channel=side.hall)
+    assert bad.response_type == 4 and _text(bad) == world.app.bot_data["services"].i18n.t(
+        "fr", "report.error.period"
+    )
+    empty = await side.discord.slash(sacha, "export", channel=side.hall)
+    assert empty.response_type == 5  # deferred: the files take longer than 3 s
+    assert [m.content for m in _answers(side, empty)] == [
+        "Aucun dossier ne correspond à ces critères."
+    ]
+    unknown = await side.discord.slash(
+        sacha, "export", {"filtre": "commune 99999"}, channel=side.hall
+    )
+    assert "99999" in _text(unknown)
+
+    number = await _claim(world, await _pid(world, DISCORD, zoe))
+    review = await side.discord.slash(sacha, "bilan", {"periode": "2026-03"}, channel=side.hall)
+    assert review.response_type == 5
+    assert review.response is not None and review.response["data"]["flags"] & EPHEMERAL
+    summary, chart, workbook = _answers(side, review)
+    assert "01/03/2026" in summary.content and "Saint-Étienne" in summary.content
+    assert [a["filename"] for a in chart.attachments] == [
+        "bilan-sinistres-2026-03-01_2026-03-31.png"
+    ]
+    assert side.discord.download(chart.attachments[0]["url"]).startswith(b"\x89PNG")
+    assert [a["filename"] for a in workbook.attachments] == [
+        "bilan-sinistres-2026-03-01_2026-03-31.xlsx"
+    ]
+    assert side.discord.download(workbook.attachments[0]["url"]).startswith(b"PK")
+
+    exported = await side.discord.slash(
+        sacha, "export", {"filtre": "sinistres commune 42218"}, channel=side.hall
+    )
+    done, csv = _answers(side, exported)
+    assert done.content.startswith("📤 1 dossier exporté")
+    assert done.attachments[0]["filename"].endswith(".xlsx")
+    assert csv.attachments[0]["filename"].endswith(".csv")
+    assert number.encode() in side.discord.download(csv.attachments[0]["url"])

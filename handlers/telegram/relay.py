@@ -148,6 +148,8 @@ async def deliver(update: Update, context: PneContext, posted: service.Posted) -
         if recipient.platform != TELEGRAM:
             # A person on another front end: through the process's router (a Telegram
             # file id means nothing there: they read the text, the file stays here).
+            if posted.file is not None:
+                text += "\n\n" + services.i18n.t(lang, "relay.file.kept_elsewhere")
             outgoing = Outgoing(chat_id, text, ticket_id=ticket.id, platform=recipient.platform)
             try:
                 await tickets.send_about(

@@ -17,7 +17,7 @@ from bot.domain.roles import Role
 from bot.services import claims, registration
 from storage.models import MessageRef, TicketMessage
 from tests.conversations.conftest import DiscordSide, World
-from tests.conversations.test_relay import to_reporter
+from tests.conversations.test_relay import reply_with_file, to_reporter
 
 EPHEMERAL = 1 << 6
 FORBIDDEN = "Vous n'avez pas accès à cette action."
@@ -308,11 +308,18 @@ async def test_a_reply_from_discord_reaches_a_reporter_on_telegram_and_comes_bac
     assert world.last_text(zoe) == to_reporter("sacha", "Nous commandons une tablette")
 
     # Zoé answers on Telegram: her words reach the staff on Discord, in their DM.
-    await world.api.send_text(
-        zoe, "Merci beaucoup", reply_to_message_id=world.api.last(zoe.id).message_id
-    )
+    about = world.api.last(zoe.id).message_id
+    await world.api.send_text(zoe, "Merci beaucoup", reply_to_message_id=about)
     dm = side.discord.last_message(side.discord.dm_channel(sacha))
     assert "Merci beaucoup" in dm.content and number in dm.content
+    # A photo cannot cross: its caption does, and Sacha is told the file stays on the ticket.
+    await reply_with_file(world, zoe, about, kind="photo", caption="La facture")
+    dm = side.discord.last_message(side.discord.dm_channel(sacha))
+    assert "La facture" in dm.content
+    assert dm.content.endswith(
+        "*Le fichier, envoyé depuis Telegram, ne peut pas vous parvenir ici : il reste joint"
+        " au dossier.*"
+    )
 
     # Refused in the modal too: said, and the modal offered again by a button.
     refused = _answers(side, empty)[0]

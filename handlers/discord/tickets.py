@@ -15,6 +15,7 @@ through the process's router.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -464,6 +465,9 @@ async def _files(ctx: Ctx, ticket_id: int) -> None:
     except DomainError as error:
         await refuse(ctx, error.code, **error.params)
         return
+    if not found.files:
+        await answer(ctx, ctx.t("discord.tickets.files.none", number=found.number))
+        return
     here = [f for f in found.files if f.platform == DISCORD]
     elsewhere = [f for f in found.files if f.platform != DISCORD]
     for file in here:
@@ -473,8 +477,8 @@ async def _files(ctx: Ctx, ticket_id: int) -> None:
             else ctx.t("ticket.file.evidence")
         )
         caption = ctx.t("ticket.file.caption", number=found.number, purpose=purpose)
-        await answer(ctx, f"{caption}\n{file.file_id}")
-    if elsewhere or not here:
+        await answer(ctx, f"{caption}\n{html.escape(file.file_id)}")
+    if elsewhere:
         platforms = ", ".join(sorted({f.platform.capitalize() for f in elsewhere}))
         await answer(
             ctx,

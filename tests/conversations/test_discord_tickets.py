@@ -321,6 +321,16 @@ async def test_a_reply_from_discord_reaches_a_reporter_on_telegram_and_comes_bac
         " au dossier.*"
     )
 
+    # The photo is on the ticket: its dossier offers it, counted as Telegram's.
+    dossier = _answers(
+        side, await side.discord.slash(sacha, "dossier", {"numero": number}, channel=side.hall)
+    )[-1]
+    files = await side.discord.tap(sacha, dossier, "tk:files:1")
+    assert _text(files) == (
+        "📎 1 pièce du dossier S-2026-0001 a été reçue sur Telegram : elle ne peut pas être"
+        " renvoyée ici."
+    )
+
     # Refused in the modal too: said, and the modal offered again by a button.
     refused = _answers(side, empty)[0]
     assert refused.custom_ids == ["tk:reply:1"]

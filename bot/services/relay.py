@@ -33,6 +33,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, require
+from bot.domain.search import LIKE_ESCAPE, contains_pattern
 from bot.services import access, audiences
 from bot.services.audiences import Recipient, StaffRoom
 from bot.services.claims import FileRef
@@ -520,3 +521,24 @@ async def ticket_thread(db: Database, person_id: int, ticket_id: int) -> TicketT
             )
         entries.sort(key=lambda e: e.at)  # stable: same instant keeps messages first
         return TicketThread(_info(ticket), tuple(entries), staff)
+
+
+async def followed_numbers(
+    db: Database, person_id: int, typed: str = "", *, limit: int = 25
+) -> list[str]:
+    """The numbers of the tickets the person follows (``access.follows``: a teacher's own,
+    a school head's school's, an agent's body's, every ticket for staff) that contain what
+    was typed, newest first: what a front end may offer to complete a number, never the
+    number of a ticket the person may not see."""
+    async with db.uow() as uow:
+        person = await access.person(uow, person_id)
+        query = select(Ticket.number)
+        if person.role != Role.STAFF:
+            query = query.where(_followed(person)[1])
+        needle = typed.strip()
+        if needle:
+            query = query.where(Ticket.number.ilike(contains_pattern(needle), escape=LIKE_ESCAPE))
+        rows = await uow.session.scalars(
+            query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
+        )
+        return list(rows)

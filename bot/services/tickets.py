@@ -21,6 +21,7 @@ from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, require
 from bot.domain.search import LIKE_ESCAPE, contains_pattern, fold
 from bot.services import access
+from bot.services.delivery import Outgoing, Sender
 from bot.services.kinds import TicketKind
 from storage.models import (
     Attachment,
@@ -136,6 +137,18 @@ async def forum_thread(db: Database, platform: str, ticket_id: int) -> int | Non
             .limit(1)
         )
         return found
+
+
+async def send_about(db: Database, sender: Sender, message: Outgoing, now: datetime) -> int | None:
+    """Send a message about a ticket through ``sender`` (the process's router: each person
+    on their own platform) and remember it on its platform, so that a reply finds the
+    ticket. Delivery errors pass through, for the caller to log or count."""
+    sent = await sender(message)
+    if sent is not None and message.ticket_id is not None:
+        await remember_messages(
+            db, message.ticket_id, [(message.chat_id, sent)], now, platform=message.platform
+        )
+    return sent
 
 
 async def ticket_for_message(

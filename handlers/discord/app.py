@@ -78,6 +78,7 @@ class PneDiscord(discord.Client):
         from handlers.discord.commands import register
 
         register(self)
+        __import__("handlers.discord.tickets", fromlist=["register"]).register(self)  # tickets
 
     @property
     def guild_object(self) -> discord.Object | None:

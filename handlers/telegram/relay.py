@@ -34,15 +34,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.bodies import body_variant
-from bot.domain.dates import local_date
+from bot.cards.tickets import TicketsCard, posted_text
 from bot.domain.errors import DomainError
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, Role, can
-from bot.i18n import I18n, Safe
+from bot.i18n import I18n
 from bot.services import relay as service
+from bot.services import tickets
 from bot.services.audiences import StaffRoom
 from bot.services.claims import FileRef
+from bot.services.delivery import Outgoing
 from bot.services.tickets import remember_messages, ticket_for_message
 from handlers.telegram.app import PneContext
 from handlers.telegram.common import keyboard, reply, send_about
@@ -52,7 +53,6 @@ log = logging.getLogger(__name__)
 
 STAFF_ACTION = Action.TRIAGE  # /repondre and /note
 MAX_CAPTION = 1000  # Telegram takes 1024 visible characters; markup only adds to the length
-THREAD_SHOWN = 20  # the latest messages of a thread shown when a ticket is opened
 
 
 class _RepliesToBot(filters.MessageFilter):
@@ -101,16 +101,6 @@ def _file_of(message: Message) -> FileRef | None:
     return None
 
 
-def _role(i18n: I18n, lang: str, role: str | None, body_kind: str | None = None) -> str:
-    """A writer's role; an agent on a ticket is an agent of the ticket's body (« agent
-    d'organisme gestionnaire » on a private school's ticket under an OGEC)."""
-    if not role:
-        return i18n.t(lang, "relay.thread.system")
-    return i18n.t(
-        lang, body_variant(f"role.{role}", body_kind) if role == "commune" else f"role.{role}"
-    )
-
-
 def _render(
     i18n: I18n,
     lang: str,
@@ -120,28 +110,7 @@ def _render(
     body: str | None = None,
     group: bool = False,
 ) -> str:
-    """The message as its recipient reads it, in their language (``group``: the staff
-    group, where a reply is kept as an internal note, and the hint says so)."""
-    ticket = posted.ticket
-    body = posted.body if body is None else body
-    if posted.audience is service.Audience.REPORTER:
-        key = "relay.file.to_reporter" if posted.file else "relay.to_reporter"
-        text = i18n.t(lang, key, number=ticket.number, name=sender_first_name, body=body)
-    else:
-        if posted.file:
-            key = "relay.file.to_staff"
-        else:
-            key = "relay.to_staff_group" if group else "relay.to_staff"
-        text = i18n.t(
-            lang,
-            key,
-            number=ticket.number,
-            place=ticket.place,
-            name=posted.author_name,
-            role=_role(i18n, lang, posted.author_role, ticket.body_kind),
-            body=body,
-        )
-    return text.rstrip()  # a file without caption leaves an empty last line
+    return posted_text(i18n, lang, posted, sender_first_name, body=body, group=group)
 
 
 async def _send_file_about(
@@ -170,12 +139,33 @@ async def deliver(update: Update, context: PneContext, posted: service.Posted) -
         await reply(update, context, "relay.note.saved", number=ticket.number)
         return
     sender = _first_name(update, posted.author_name)
-    targets = [(r.chat_id, r.language) for r in posted.recipients]
     # The staff's group (when the service chose it) reads who wrote from which side.
     group = any(r.is_group for r in posted.recipients)
     delivered = 0
-    for chat_id, lang in targets:
+    for recipient in posted.recipients:
+        chat_id, lang = recipient.chat_id, recipient.language
         text = _render(services.i18n, lang, posted, sender, group=group)
+        if recipient.platform != TELEGRAM:
+            # A person on another front end: through the process's router (a Telegram
+            # file id means nothing there: they read the text, the file stays here).
+            if posted.file is not None:
+                text += "\n\n" + services.i18n.t(lang, "relay.file.kept_elsewhere")
+            outgoing = Outgoing(chat_id, text, ticket_id=ticket.id, platform=recipient.platform)
+            try:
+                await tickets.send_about(
+                    services.db, services.router, outgoing, services.clock.now()
+                )
+            except Exception as error:  # unreachable, refused, or transient: logged, skipped
+                log.warning(
+                    "relay: %s chat %s of ticket %s unreachable: %s",
+                    recipient.platform,
+                    chat_id,
+                    ticket.id,
+                    error,
+                )
+                continue
+            delivered += 1
+            continue
         try:
             if posted.file is not None and len(text) > MAX_CAPTION:
                 # Long names and a long caption: the file with its header, then the text.
@@ -335,47 +325,14 @@ async def reply_received(update: Update, context: PneContext) -> None:
 # --- /mes_dossiers ------------------------------------------------------------------------------
 
 
-def _state_label(i18n: I18n, lang: str, kind: str, state: str, body_kind: str) -> str:
-    key = f"{kind}.state.{state}"
-    worded = body_variant(key, body_kind)  # « démarches de l'organisme gestionnaire »
-    if i18n.has(worded):
-        return i18n.t(lang, worded)
-    return i18n.t(lang, key) if i18n.has(key) else state
-
-
-def _kind_label(i18n: I18n, lang: str, kind: str) -> str:
-    key = f"relay.kind.{kind}"
-    return i18n.t(lang, key) if i18n.has(key) else kind
+def _card(context: PneContext) -> TicketsCard:
+    return TicketsCard(context.services.i18n, context.lang, context.services.settings.tz)
 
 
 def _page_view(context: PneContext, page: service.TicketPage) -> tuple[str, Any]:
-    i18n, lang = context.services.i18n, context.lang
-    tz = context.services.settings.tz
-    title_key = f"relay.mine.title.{page.listing}"
-    if page.listing == "commune":
-        title_key = body_variant(title_key, page.scope_kind)  # an OGEC: its name alone
-    title = context.t(title_key, scope=page.scope_name)
+    text = _card(context).mine(page)
     if not page.lines:
-        return context.t("relay.mine.empty", title=Safe(title)), None
-    lines = [
-        context.t(
-            "relay.mine.line",
-            number=line.number,
-            kind=_kind_label(i18n, lang, line.kind),
-            state=_state_label(i18n, lang, line.kind, line.state, line.body_kind),
-            place=line.place,
-            date=i18n.date(lang, local_date(line.created_at, tz), short=True),
-        )
-        for line in page.lines
-    ]
-    text = context.t(
-        "relay.mine.page",
-        title=Safe(title),
-        total=page.total,
-        page=page.page + 1,
-        pages=page.pages,
-        lines=Safe("\n".join(lines)),
-    )
+        return text, None
     rows: list[list[tuple[str, str]]] = []
     row: list[tuple[str, str]] = []
     for line in page.lines:
@@ -420,50 +377,7 @@ async def page_turned(update: Update, context: PneContext) -> None:
 
 
 def _thread_text(context: PneContext, thread: service.TicketThread, *, group: bool) -> str:
-    i18n, lang = context.services.i18n, context.lang
-    ticket = thread.ticket
-    lines = [context.t("relay.thread.title", number=ticket.number)]
-    earlier = len(thread.entries) - THREAD_SHOWN
-    if earlier > 0:
-        lines.append(context.t("relay.thread.earlier", count=earlier))
-    for entry in thread.entries[-THREAD_SHOWN:]:
-        who = entry.author_name or context.t("relay.thread.system")
-        at = i18n.datetime(lang, entry.at, short=True)
-        role = _role(i18n, lang, entry.author_role, ticket.body_kind)
-        if entry.author_name is None:
-            lines.append(context.t("relay.thread.system_line", at=at, body=entry.body))
-        elif entry.file_kind is not None:
-            what = (
-                context.t("relay.thread.photo")
-                if entry.file_kind == "photo"
-                else context.t("relay.thread.document", name=entry.file_name or "")
-            )
-            if entry.visibility is service.Visibility.INTERNAL:
-                line = context.t(
-                    "relay.thread.note_file_line", at=at, who=who, file=what, caption=entry.body
-                )
-            else:
-                line = context.t(
-                    "relay.thread.file_line",
-                    at=at,
-                    who=who,
-                    role=role,
-                    file=what,
-                    caption=entry.body,
-                )
-            lines.append(line.rstrip())
-        elif entry.visibility is service.Visibility.INTERNAL:
-            lines.append(context.t("relay.thread.note_line", at=at, who=who, body=entry.body))
-        else:
-            lines.append(context.t("relay.thread.line", at=at, who=who, role=role, body=entry.body))
-    if not thread.entries:
-        lines.append(context.t("relay.thread.empty"))
-    if not thread.for_staff:
-        hint = "relay.thread.hint"
-    else:
-        hint = "relay.thread.hint_staff_group" if group else "relay.thread.hint_staff"
-    lines.append(context.t(hint, number=ticket.number))
-    return "\n\n".join(lines)
+    return _card(context).thread(thread, group=group)
 
 
 async def open_ticket(update: Update, context: PneContext) -> None:

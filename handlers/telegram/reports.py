@@ -9,9 +9,7 @@ text-only ``Outgoing`` cannot (docs/decisions/0009-periodic-reports.md).
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,18 +26,18 @@ from telegram.ext import (
     filters,
 )
 
+from bot.cards.reports import equipment_summary as equipment_summary  # re-exported
+from bot.cards.reports import file_name, review_summary, short
 from bot.domain.bodies import body_variant
-from bot.domain.claims import ClaimKind
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
-from bot.i18n import I18n, Safe
+from bot.i18n import I18n
 from bot.services import reminders, report_delivery
 from bot.services import reports as service
 from bot.services.audiences import Recipient, StaffRoom
 from bot.services.report_delivery import ReportRun
 from bot.services.report_files import (
     new_equipment_xlsx,
-    number,
     review_chart_png,
     review_xlsx,
     tickets_csv,
@@ -56,183 +54,11 @@ log = logging.getLogger(__name__)
 JOB_NAME = "reports"
 JOB_INTERVAL = 600  # seconds between two runs of the reports job (the pushes are due at 08:00)
 JOB_FIRST = 30  # seconds after start-up for the first run
-TEXT_MAX_LINES = 10  # communes, schools or claim numbers listed in a chat message
 # ---------------------------------------------------------------------------------------------
 
 
 # ================================================================================ rendering
-
-
-def _short(i18n: I18n, lang: str, day: date) -> str:
-    return i18n.date(lang, day, short=True)
-
-
-def _numbers(numbers: Sequence[str], total: int) -> str:
-    shown = ", ".join(numbers[:TEXT_MAX_LINES])
-    return shown + (" …" if total > min(len(numbers), TEXT_MAX_LINES) else "")
-
-
-def _moves(i18n: I18n, lang: str, counts: Mapping[str, int]) -> str:
-    """« 3 signalés hors d'usage · 2 collectés … »: the movements that have items."""
-    return " · ".join(
-        i18n.t(lang, f"report.moves.{movement}", count=counts[movement])
-        for movement in service.MOVEMENTS
-        if counts[movement]
-    )
-
-
-def equipment_summary(i18n: I18n, lang: str, equipment: service.EquipmentMovements) -> str:
-    """The review's « Matériel » section: the totals, then the bodies with most items."""
-    t = i18n.t
-    if not equipment.total:
-        return t(lang, "report.review.equipment_none")
-    lines = [t(lang, "report.review.equipment", moves=Safe(_moves(i18n, lang, equipment.totals)))]
-    for body in equipment.bodies[:TEXT_MAX_LINES]:
-        lines.append(
-            t(
-                lang,
-                "report.review.equipment_line",
-                body=body.name or Safe(t(lang, "report.moves.no_body")),
-                moves=Safe(_moves(i18n, lang, body.counts)),
-            )
-        )
-    if len(equipment.bodies) > TEXT_MAX_LINES:
-        lines.append(t(lang, "report.review.more", count=len(equipment.bodies) - TEXT_MAX_LINES))
-    return "\n".join(lines)
-
-
-def review_summary(
-    i18n: I18n, lang: str, review: service.ClaimsReview, *, header: str = "report.review.header"
-) -> str:
-    """The review as a chat message (the details are in the workbook)."""
-    t = i18n.t
-    money = i18n.money
-    first, last = _short(i18n, lang, review.first_day), _short(i18n, lang, review.last_day)
-    lines = [t(lang, header, first=first, last=last)]
-    if review.total == 0:
-        lines.append(t(lang, "report.review.none"))
-    else:
-        kinds = " · ".join(
-            t(
-                lang,
-                "report.review.kind_count",
-                kind=t(lang, f"claim.kind.{k.value}"),
-                count=review.by_kind.get(k.value, 0),
-            )
-            for k in ClaimKind
-        )
-        lines.append(
-            t(
-                lang,
-                "report.review.claims",
-                total=review.total,
-                per_month=number(lang, review.per_month),
-                kinds=Safe(kinds),
-            )
-        )
-        communes = [
-            t(
-                lang,
-                "report.review.commune_line",
-                name=c.name,
-                count=c.count,
-                refund=money(lang, c.refund_estimate),
-            )
-            for c in review.communes[:TEXT_MAX_LINES]
-        ]
-        if len(review.communes) > TEXT_MAX_LINES:
-            communes.append(
-                t(lang, "report.review.more", count=len(review.communes) - TEXT_MAX_LINES)
-            )
-        lines.append(t(lang, "report.review.communes", lines=Safe("\n".join(communes))))
-    flagged = review.flagged_schools
-    if flagged:
-        schools = [
-            t(
-                lang,
-                "report.review.school_line",
-                school=s.name,
-                commune=s.commune_name,
-                recent=s.recent,
-            )
-            for s in flagged[:TEXT_MAX_LINES]
-        ]
-        if len(flagged) > TEXT_MAX_LINES:
-            schools.append(t(lang, "report.review.more", count=len(flagged) - TEXT_MAX_LINES))
-        lines.append(
-            t(
-                lang,
-                "report.review.flagged",
-                threshold=review.threshold,
-                days=review.window_days,
-                lines=Safe("\n".join(schools)),
-            )
-        )
-    else:
-        lines.append(
-            t(
-                lang,
-                "report.review.no_flagged",
-                threshold=review.threshold,
-                days=review.window_days,
-            )
-        )
-    refunds = review.refunds
-    if refunds.count:
-        lines.append(
-            t(
-                lang,
-                "report.review.refunds",
-                count=refunds.count,
-                owed=money(lang, refunds.owed),
-                paid=money(lang, refunds.paid),
-                outstanding=money(lang, refunds.outstanding),
-            )
-        )
-    else:
-        lines.append(t(lang, "report.review.no_refunds"))
-    duties = review.overdue_duties
-    if duties.claims:
-        lines.append(
-            i18n.tn(
-                lang,
-                "report.review.overdue_duties",
-                duties.claims,
-                claims=duties.claims,
-                duties=t(lang, "report.review.duties_count", count=duties.duties),
-                numbers=_numbers(duties.numbers, duties.claims),
-            )
-        )
-    else:
-        lines.append(t(lang, "report.review.no_overdue_duties"))
-    if duties.done_late:
-        lines.append(
-            t(
-                lang,
-                "report.review.done_late",
-                count=duties.done_late,
-                numbers=_numbers(duties.done_late_numbers, duties.done_late_claims),
-            )
-        )
-    payments = review.overdue_payments
-    if payments.count:
-        lines.append(
-            t(
-                lang,
-                "report.review.overdue_payments",
-                count=payments.count,
-                outstanding=money(lang, payments.outstanding),
-                numbers=_numbers(payments.numbers, payments.count),
-            )
-        )
-    else:
-        lines.append(t(lang, "report.review.no_overdue_payments"))
-    lines.append(equipment_summary(i18n, lang, review.equipment))
-    return "\n\n".join(lines)
-
-
-def _file_name(i18n: I18n, lang: str, key: str, **params: Any) -> str:
-    return html.unescape(i18n.t(lang, key, **params))
+# The texts are bot.cards.reports (equipment_summary, review_summary: the same on Discord).
 
 
 @dataclass
@@ -245,7 +71,7 @@ class _ReviewFiles:
 async def _review_files(i18n: I18n, lang: str, review: service.ClaimsReview) -> _ReviewFiles:
     png = await asyncio.to_thread(review_chart_png, review, lang, i18n)
     xlsx = await asyncio.to_thread(review_xlsx, review, lang, i18n)
-    name = _file_name(
+    name = file_name(
         i18n,
         lang,
         "report.file.name.review",
@@ -271,7 +97,7 @@ async def _send_review(
     header: str,
 ) -> None:
     """Summary, chart, workbook: three messages to one chat."""
-    first, last = _short(i18n, lang, review.first_day), _short(i18n, lang, review.last_day)
+    first, last = short(i18n, lang, review.first_day), short(i18n, lang, review.last_day)
     await _send_text(bot, chat_id, review_summary(i18n, lang, review, header=header))
     await bot.send_photo(
         chat_id,
@@ -345,7 +171,7 @@ async def export(update: Update, context: PneContext) -> None:
     lang, i18n = context.lang, services.i18n
     xlsx = await asyncio.to_thread(tickets_xlsx, rows, lang, i18n, generated=now)
     csv_bytes = await asyncio.to_thread(tickets_csv, rows, lang, i18n)
-    stem = _file_name(
+    stem = file_name(
         i18n,
         lang,
         "report.file.name.export",
@@ -478,7 +304,7 @@ class _Content:
         await bot.send_document(
             chat_id,
             document=xlsx,
-            filename=_file_name(
+            filename=file_name(
                 i18n,
                 lang,
                 "report.file.name.equipment",

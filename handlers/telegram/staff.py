@@ -10,7 +10,6 @@ import functools
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -24,18 +23,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.cards.claims import ClaimCard
-from bot.domain.bodies import body_variant
+from bot.cards.tickets import TicketsCard
 from bot.domain.claims import ClaimState
-from bot.domain.dates import local_date
-from bot.domain.deadlines import last_day
 from bot.domain.errors import DomainError
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, can
-from bot.i18n import Safe
 from bot.services import relay as relay_service
 from bot.services import tickets
-from bot.services.delivery import actions
 from bot.services.kinds import TicketKind
 from handlers.telegram import delivery
 from handlers.telegram import relay as relay_handlers
@@ -84,14 +78,13 @@ def _chat(update: Update) -> int:
     return update.effective_chat.id
 
 
+def _card(context: PneContext) -> TicketsCard:
+    return TicketsCard(context.services.i18n, context.lang, context.services.settings.tz)
+
+
 def _state_label(context: PneContext, kind: str, state: str, body_kind: str | None = None) -> str:
     """A state's words; « démarches de l'organisme gestionnaire » on an OGEC's ticket."""
-    kinds = context.services.kinds
-    if kind not in kinds:
-        return state
-    key = kinds.get(kind).state_key(state)
-    worded = body_variant(key, body_kind)
-    return context.t(worded if context.services.i18n.has(worded) else key)
+    return _card(context).state(kind, state, body_kind)
 
 
 # --- the queue ------------------------------------------------------------------------
@@ -132,18 +125,6 @@ class _View:
         return f"tq:{view.page}:{view.commune_id}:{int(view.overdue)}:{view.state or '-'}"
 
 
-def _deadline(context: PneContext, deadline: datetime | None) -> str:
-    """A ticket's next deadline in the queue: a window that closes at midnight (the
-    payment's year) by its last day, as the card says it; a 48 h duty by its hour."""
-    if deadline is None:
-        return ""
-    i18n = context.services.i18n
-    day = last_day(deadline, context.services.settings.tz)
-    if day is not None:
-        return context.t("ticket.queue.deadline_day", day=i18n.date(context.lang, day, short=True))
-    return context.t("ticket.queue.deadline", at=i18n.datetime(context.lang, deadline, short=True))
-
-
 async def _show_queue(update: Update, context: PneContext, view: _View, *, edit: bool) -> None:
     assert context.person is not None
     page, commune_id, overdue = view.page, view.commune_id, view.overdue
@@ -155,31 +136,9 @@ async def _show_queue(update: Update, context: PneContext, view: _View, *, edit:
     rows, total = await tickets.queue(
         services.db, context.person.id, now=now, where=where, page=page, per_page=PER_PAGE
     )
-    lines = []
-    for row in rows:
-        deadline = _deadline(context, row.next_deadline)
-        if row.late_by is not None:  # a claim's 48 h duties done after their deadline
-            deadline += context.t(
-                "ticket.queue.done_late",
-                late=ClaimCard(services.i18n, context.lang).late(row.late_by),
-            )
-        lines.append(
-            context.t(
-                "ticket.queue.line",
-                flag="⚠️ " if row.overdue else "",
-                number=row.number,
-                kind=context.t(f"ticket.kind.{row.kind}"),
-                state=_state_label(context, row.kind, row.state, row.body_kind),
-                school=row.school or "—",
-                commune=row.commune,
-                age=(now - row.created_at).days,
-                deadline=Safe(deadline),
-                assignee=row.assignee or context.t("ticket.queue.unassigned"),
-            )
-        )
-    title = "ticket.queue.title_overdue" if overdue else "ticket.queue.title"
-    text = context.t(title, total=total, page=page + 1, pages=max(1, -(-total // PER_PAGE)))
-    text += "\n\n" + ("\n".join(lines) if lines else context.t("ticket.queue.empty"))
+    text = _card(context).queue(
+        rows, total=total, page=page, per_page=PER_PAGE, overdue=overdue, now=now
+    )
     buttons: list[list[InlineKeyboardButton]] = [
         [
             InlineKeyboardButton(
@@ -316,64 +275,15 @@ async def _show_dossier(update: Update, context: PneContext, ref: tickets.Ticket
 
 
 def _dossier_extra(context: PneContext, extra: tickets.Dossier) -> str:
-    i18n = context.services.i18n
-    parts = [
-        context.t(
-            "ticket.dossier.assignee", name=extra.assignee or context.t("ticket.queue.unassigned")
-        )
-    ]
-    if extra.thread:
-        parts.append(context.t("ticket.dossier.thread"))
-        for message in extra.thread:
-            key = (
-                "ticket.dossier.note"
-                if message.visibility == "internal"
-                else "ticket.dossier.message"
-            )
-            parts.append(
-                context.t(
-                    key,
-                    at=i18n.datetime(context.lang, message.at, short=True),
-                    who=message.author or context.t("claim.timeline.system"),
-                    body=message.body,
-                )
-            )
-    # The count of attachments is on the kind's card and on the « Renvoyer » button.
-    parts.append(context.t("ticket.dossier.how_to_reply"))
-    return "\n".join(parts)
+    return _card(context).dossier_extra(extra)
 
 
 def _staff_markup(
     context: PneContext, kind: TicketKind, view: Any, extra: tickets.Dossier
 ) -> InlineKeyboardMarkup:
-    """The core's actions on any ticket, then the kind's own (without « view », since the
-    dossier is what is shown)."""
-    ticket = view.id
-    mine = context.person is not None and extra.assignee_id == context.person.id
-    rows: list[tuple[tuple[str, str], ...]] = [
-        (
-            # Taking a ticket already one's own is no action: only (re)assigning is.
-            *(() if mine else ((context.t("ticket.button.take"), f"tk:take:{ticket}"),)),
-            (context.t("ticket.button.assign"), f"tk:assign:{ticket}"),
-        ),
-        (
-            (context.t("ticket.button.reply"), f"tk:reply:{ticket}"),
-            (context.t("ticket.button.note"), f"tk:note:{ticket}"),
-        ),
-    ]
-    if extra.attachments:
-        label = context.t("ticket.button.files", count=len(extra.attachments))
-        rows.append(((label, f"tk:files:{ticket}"),))
-    if kind.is_closed(view):
-        rows.append(((context.t("ticket.button.reopen"), f"tk:reopen:{ticket}"),))
-    # The kind's own actions (for a closed claim: a recovery of stolen items, if any).
-    own = kind.staff_actions(context.services.i18n, context.lang, view)
-    rows.extend(
-        tuple((b.label, b.action) for b in row)
-        for row in own
-        if not row[0].action.startswith(f"{kind.namespace}:view:")
-    )
-    markup = delivery.markup(actions(rows))
+    """The core's actions on any ticket, then the kind's own (``TicketsCard``)."""
+    assert context.person is not None
+    markup = delivery.markup(_card(context).staff_actions(kind, view, extra, context.person.id))
     assert markup is not None
     return markup
 
@@ -500,30 +410,9 @@ async def search_command(update: Update, context: PneContext) -> None:
     if not found:
         await reply(update, context, "ticket.search.none", text=text)
         return
-    i18n = context.services.i18n
-    lines = [
-        context.t(
-            "ticket.search.line",
-            number=f.number,
-            kind=context.t(f"ticket.kind.{f.kind}"),
-            state=_state_label(context, f.kind, f.state, f.body_kind),
-            school=f.school or "—",
-            commune=f.commune,
-            created=i18n.date(
-                context.lang, local_date(f.created_at, context.services.settings.tz), short=True
-            ),
-        )
-        for f in found
-    ]
     rows = [[(f.number, f"tk:view:{f.id}")] for f in found]
-    await reply(
-        update,
-        context,
-        "ticket.search.results",
-        text=text,
-        count=len(found),
-        lines=Safe("\n".join(lines)),
-        reply_markup=keyboard(rows),
+    await send(
+        context, _chat(update), _card(context).search(text, found), reply_markup=keyboard(rows)
     )
 
 

@@ -71,6 +71,9 @@ class PneDiscord(discord.Client):
         from handlers.discord.commands import register
 
         register(self)
+        from handlers.discord.flows import register as register_flows
+
+        register_flows(self)
 
     @property
     def guild_object(self) -> discord.Object | None:

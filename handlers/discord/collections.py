@@ -16,7 +16,9 @@ step and its « Envoyer » sends (decision 0049).
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from handlers.discord.app import PneDiscord
 
 log = logging.getLogger(__name__)
+_TAGS = re.compile(r"<[^>]*>")
 
 NAMESPACE = "colf"
 FORM_TIMEOUT = 900.0  # seconds a form stays answerable (Discord's own limit is 15 min)
@@ -242,6 +245,12 @@ async def tapped(ctx: Ctx, action: str) -> None:
 # --- the form ----------------------------------------------------------------------------------
 
 
+def _plain(html_text: str) -> str:
+    """A catalog text where Discord shows plain text (a form's title, labels, hints):
+    its tags dropped and its entities read (the catalogs escape their values)."""
+    return html.unescape(_TAGS.sub("", html_text))
+
+
 def _cut(text: str) -> str:
     return text if len(text) <= LABEL else text[: LABEL - 1] + "…"
 
@@ -256,7 +265,7 @@ class FlagForm(discord.ui.Modal):
         self, ctx: Ctx, check: service.FlagTag, school_id: int, condition: Condition
     ) -> None:
         super().__init__(
-            title=_cut(ctx.t("dflows.collection.form_title", tag=check.asset_tag)),
+            title=_cut(_plain(ctx.t("dflows.collection.form_title", tag=check.asset_tag))),
             timeout=FORM_TIMEOUT,
             custom_id=f"{NAMESPACE}:send:{check.equipment_id}:{condition.value}:"
             + secrets.token_hex(4),
@@ -267,25 +276,25 @@ class FlagForm(discord.ui.Modal):
         self.school_id = school_id
         self.condition = condition
         self.place: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label=_cut(ctx.t("dflows.collection.field.place")),
+            label=_cut(_plain(ctx.t("dflows.collection.field.place"))),
             custom_id="place",
             style=discord.TextStyle.paragraph,
-            placeholder=_cut(ctx.t("dflows.collection.field.place_hint")),
+            placeholder=_cut(_plain(ctx.t("dflows.collection.field.place_hint"))),
             required=True,
             max_length=rules.MAX_PLACE,
         )
         self.note: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label=_cut(ctx.t("dflows.collection.field.note")),
+            label=_cut(_plain(ctx.t("dflows.collection.field.note"))),
             custom_id="note",
             style=discord.TextStyle.paragraph,
-            placeholder=_cut(ctx.t("dflows.collection.field.note_hint")),
+            placeholder=_cut(_plain(ctx.t("dflows.collection.field.note_hint"))),
             required=False,
             max_length=rules.MAX_NOTE,
         )
         self.hours: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label=_cut(ctx.t("dflows.collection.field.hours")),
+            label=_cut(_plain(ctx.t("dflows.collection.field.hours"))),
             custom_id="hours",
-            placeholder=_cut(ctx.t("dflows.collection.field.hours_hint")),
+            placeholder=_cut(_plain(ctx.t("dflows.collection.field.hours_hint"))),
             required=False,
             max_length=rules.MAX_HOURS,
         )

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 
 def register(client: PneDiscord) -> None:
-    from handlers.discord import collections
+    from handlers.discord import calls, collections
 
     collections.register(client)
+    calls.register(client)

@@ -4,15 +4,26 @@
 condition in a select, a summary naming it, the form for the place and a note), staff on
 Telegram hear of it through the router; a bad tag, a blank place, a stale select are
 refused with the domain's French messages.
+
+/ami: a call published through the service reaches a head registered on Discord (and
+the other head on Telegram) through the router; she applies from Discord with the
+publication's own « Candidater », every bad answer of the form said with the domain's
+words, edits with the form pre-filled, withdraws after a confirmation; late, ineligible,
+a teacher on a heads' call, a call of six questions and forged ids refused.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
+from bot.domain.calls import Question, QuestionKind, Reach
 from bot.domain.roles import Role
+from bot.services import call_notices, calls
 from handlers.discord.offline.api import AUTOCOMPLETE, InteractionRecord, SimUser
-from storage.models import Equipment
+from storage.models import CallApplication, Equipment, Person, School
 from tests.conversations.conftest import DiscordSide, World
 
 EPHEMERAL = 1 << 6
@@ -135,3 +146,273 @@ async def test_a_teacher_flags_a_broken_tablet_from_discord(
     assert _text(twice) == _text(stale)
     cancelled = await side.discord.tap(zoe, chosen.original_id, "colf:abort")
     assert _text(cancelled) == "C'est annulé. Rien n'a été envoyé."
+
+
+# ------------------------------------------------------------------------------ /ami
+
+CLOSES_AT = datetime(2026, 3, 31, 10, 0, tzinfo=UTC)  # noon in Paris (summer time)
+QUESTIONS = (
+    Question(QuestionKind.TEXT, "Projet pédagogique"),
+    Question(QuestionKind.NUMBER, "Nombre de classes", minimum=1, maximum=20),
+    Question(QuestionKind.CHOICE, "Cycle", ("Cycle 2", "Cycle 3")),
+    Question(QuestionKind.COMMITMENT, "L'équipe suivra la formation"),
+    Question(QuestionKind.TEXT, "Remarques", required=False),
+)
+
+
+def _t(world: World, key: str, **params: object) -> str:
+    return str(world.app.bot_data["services"].i18n.t("fr", key, **params))
+
+
+async def _publish(world: World, **changes: object) -> calls.CampaignView:
+    """A call published by staff through the service, delivered through the router: each
+    head where they are (Telegram or Discord)."""
+    services = world.app.bot_data["services"]
+    if "Sacha" not in world.ids:
+        await world.registered("Sacha", Role.STAFF)
+        async with world.db.uow() as uow:
+            found = await uow.session.scalar(select(Person.id).where(Person.full_name == "Sacha"))
+        assert found is not None
+        world.ids["Sacha"] = found
+    values: dict[str, object] = {
+        "title": "Tablettes <pour> les classes",
+        "nature": "tablet",
+        "description": "Des lots de tablettes & leur formation.",
+        "quantity": 2,
+        "kit_size": 15,
+        "reach": Reach.PUBLIC,
+        "opens_on": date(2026, 3, 9),
+        "opens_time": time(10, 0),
+        "closes_on": date(2026, 3, 31),
+        "closes_time": time(12, 0),
+        "questions": QUESTIONS,
+        "allow_teachers": False,
+    }
+    values.update(changes)
+    now = world.clock.now()
+    draft = await calls.create_campaign(
+        world.db,
+        world.ids["Sacha"],
+        calls.CampaignDraft(**values),  # type: ignore[arg-type]
+        now,
+    )
+    published = await calls.publish(world.db, world.ids["Sacha"], draft.id, now)
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    messages = call_notices.publication(services.i18n, published)
+    await call_notices.deliver(services.router, messages, sleep=no_sleep)
+    return published.campaign
+
+
+async def _forged(side: DiscordSide, user: SimUser, custom_id: str) -> InteractionRecord:
+    """A button the bot never offered this person (an old or forged id), tapped."""
+    offline = side.discord
+    dm = offline.dm_channel(user)
+    stored = offline._store_message(
+        dm,
+        author=offline.bot,
+        content="…",
+        components=[
+            {
+                "type": 1,
+                "components": [{"type": 2, "style": 2, "label": "x", "custom_id": custom_id}],
+            }
+        ],
+    )
+    return await offline.tap(user, int(stored["id"]), custom_id)
+
+
+def _field_values(record: InteractionRecord) -> dict[str, str]:
+    """The fields of the modal shown in answer, with the values they are pre-filled with."""
+    assert record.modal is not None
+    found: dict[str, str] = {}
+    for top in record.modal["components"]:
+        field = top["components"][0] if top.get("type") == 1 else top["component"]
+        found[field["custom_id"]] = field.get("value") or ""
+    return found
+
+
+async def test_a_head_on_discord_applies_to_a_call_published_through_the_router(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    denis = await world.registered("Denis", Role.DIRECTOR)  # Soleil's other head, Telegram
+    dora = await side.registered(world, "dora", Role.DIRECTOR)
+    campaign = await _publish(world)
+    dm = side.discord.dm_channel(dora)
+    publication = side.discord.last_message(dm)
+    assert "**Tablettes \\<pour> les classes**" in publication.content
+    assert publication.buttons == [("Candidater", f"ami:apply:{campaign.id}")]
+    assert any("Tablettes <pour> les classes" in t for t in world.texts(denis))
+    heard = len(world.texts(denis))
+
+    intro = await side.discord.tap(dora, publication, f"ami:apply:{campaign.id}")
+    text = _text(intro)
+    assert text.startswith(
+        "📣 Candidature de **École du Soleil** à « Tablettes \\<pour> les classes »\n"
+    )
+    assert "jusqu'au mardi 31 mars 2026 à 12:00" in text
+    assert "Question 2/5 — **Nombre de classes**\nTapez un nombre entre 1 et 20." in text
+    assert "Question 5/5 — **Remarques**\nRépondez en quelques phrases" in text
+    assert _posted(side, intro).buttons == [
+        ("📝 Répondre", f"ami:form:{campaign.id}"), ("✖️ Annuler", "ami:abort"),
+    ]  # fmt: skip
+
+    # The form: every bad answer said with the domain's words, the form offered again.
+    opened = await side.discord.tap(dora, intro.original_id, f"ami:form:{campaign.id}")
+    assert opened.modal is not None
+    assert opened.modal["title"] == "Candidature : Tablettes <pour> les classes"
+    assert list(_field_values(opened)) == ["q0", "q1", "q2", "q3", "q4"]
+    bad = await side.discord.submit_modal(
+        dora, {"q0": "   ", "q1": "quarante", "q2": "Cycle 4", "q3": "non"}
+    )
+    assert _text(bad) == "\n".join(
+        [
+            f"Question 1 — **Projet pédagogique** : {_t(world, 'call.error.answer_required')}",
+            f"Question 2 — **Nombre de classes** : {_t(world, 'call.error.number_expected')}",
+            f"Question 3 — **Cycle** : {_t(world, 'call.error.choice_expected')}",
+            "Question 4 — **L'équipe suivra la formation** : "
+            + _t(world, "call.error.commitment_required"),
+        ]
+    )
+    assert await _applications(world) == 0
+    again = await side.discord.tap(dora, bad.original_id, f"ami:form:{campaign.id}")
+    assert again.modal is not None
+    out_of_range = await side.discord.submit_modal(
+        dora, {"q0": "Une classe numérique", "q1": "40", "q2": "cycle 3", "q3": "Oui"}
+    )
+    assert _text(out_of_range) == "Question 2 — **Nombre de classes** : " + _t(
+        world, "call.error.number_range", minimum=1, maximum=20
+    )
+    await side.discord.tap(dora, out_of_range.original_id, f"ami:form:{campaign.id}")
+    sent = await side.discord.submit_modal(
+        dora, {"q0": "Une classe numérique", "q1": "4", "q2": "cycle 3", "q3": "Oui"}
+    )
+    card = _text(sent)
+    assert card.startswith("✅ Candidature A-2026-0001 envoyée.\n\n")
+    assert "Cycle 3" in card and "Une classe numérique" in card
+    assert [b[0] for b in _posted(side, sent).buttons] == ["✏️ Modifier", "Retirer"]
+    assert await _applications(world) == 1
+    # The other head, on Telegram, hears who sent it (through the router).
+    told = world.texts(denis)[heard:]
+    assert len(told) == 1 and "A-2026-0001" in told[0] and "dora" in told[0]
+
+    # « Candidater » again (the publication): the school's application, not a second one.
+    found = await side.discord.tap(dora, publication, f"ami:apply:{campaign.id}")
+    assert _text(found).startswith(_t(world, "ami.found", number="A-2026-0001"))
+    listed = await side.discord.slash(dora, "ami", channel=side.hall)
+    assert "Votre école a candidaté : A-2026-0001." in _text(listed)
+    assert _posted(side, listed).buttons == [
+        ("Voir la candidature", "ami:view:" + str(sent_id(sent)))
+    ]
+
+    # « Modifier »: the form pre-filled with the answers sent.
+    edit = await side.discord.tap(dora, sent.original_id, f"ami:edit:{sent_id(sent)}")
+    assert _field_values(edit) == {
+        "q0": "Une classe numérique", "q1": "4", "q2": "Cycle 3", "q3": "oui", "q4": "",
+    }  # fmt: skip
+    edited = await side.discord.submit_modal(dora, {"q1": "5"})
+    assert _text(edited).startswith("✅ Candidature A-2026-0001 modifiée.")
+    async with world.db.uow() as uow:
+        application = await uow.session.scalar(select(CallApplication))
+        assert application is not None and application.answers["1"] == 5
+
+    # « Retirer »: a confirmation naming the call and the school, then withdrawn.
+    asked = await side.discord.tap(dora, edited.original_id, f"ami:wd:{sent_id(sent)}")
+    assert _text(asked) == (
+        "Retirer la candidature A-2026-0001 de École du Soleil à l'appel « Tablettes \\<pour>"
+        " les classes » ? Elle ne sera plus examinée."
+    )
+    kept = await side.discord.tap(dora, asked.original_id, f"ami:wdno:{sent_id(sent)}")
+    assert _text(kept) == "La candidature est maintenue."
+    gone = await side.discord.tap(dora, asked.original_id, f"ami:wdok:{sent_id(sent)}")
+    assert _text(gone) == (
+        "Candidature A-2026-0001 de École du Soleil à « Tablettes \\<pour> les classes » retirée."
+    )
+    again_gone = await side.discord.tap(dora, asked.original_id, f"ami:wdok:{sent_id(sent)}")
+    assert _text(again_gone) == _t(world, "call.error.withdrawn")
+
+
+def sent_id(record: InteractionRecord) -> int:
+    """The application's ticket id, from the « Modifier » button of its card."""
+    [edit] = [c for c in _response_ids(record) if c.startswith("ami:edit:")]
+    return int(edit.rsplit(":", 1)[1])
+
+
+def _response_ids(record: InteractionRecord) -> list[str]:
+    components = (record.response or {}).get("data", {}).get("components", [])
+    return [
+        c["custom_id"] for row in components for c in row.get("components", []) if "custom_id" in c
+    ]
+
+
+async def _applications(world: World) -> int:
+    async with world.db.uow() as uow:
+        return len((await uow.session.scalars(select(CallApplication))).all())
+
+
+async def test_late_ineligible_heads_only_and_long_calls_are_refused_on_discord(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    async with world.db.uow() as uow:
+        soleil = await uow.session.get(School, world.ids["soleil"])
+        assert soleil is not None
+        soleil_body = soleil.body_id
+    luc = await side.registered(world, "luc", Role.DIRECTOR, school="0420002Z")  # Lune
+    fabien = await side.registered(world, "fabien", Role.DIRECTOR, school="0420003A")  # Forges
+    zoe = await side.registered(world, "zoe", Role.TEACHER)  # Soleil
+    campaign = await _publish(world, reach=Reach.BODIES, body_ids=frozenset({soleil_body}))
+    long_call = await _publish(
+        world,
+        title="Robots",
+        questions=(*QUESTIONS, Question(QuestionKind.TEXT, "Sixième question")),
+    )
+    # Forges is not Saint-Étienne's: not told, and refused with the domain's words.
+    assert all(
+        "Tablettes" not in m.content for m in side.discord.messages(side.discord.dm_channel(fabien))
+    )
+    refused = await _forged(side, fabien, f"ami:apply:{campaign.id}")
+    assert _text(refused) == _t(world, "call.error.not_eligible")
+    # A teacher on a heads' call: listed without « Candidater », refused if forged.
+    listed = await side.discord.slash(zoe, "ami", channel=side.hall)
+    assert _t(world, "ami.school.heads_apply").replace("'", "'") in _text(listed)
+    assert _posted(side, listed).buttons == []
+    teacher = await _forged(side, zoe, f"ami:apply:{campaign.id}")
+    assert _text(teacher) == _t(world, "call.error.heads_only")
+    # Six questions: more than a Discord form takes, said plainly.
+    long_tap = await _forged(side, luc, f"ami:apply:{long_call.id}")
+    assert _text(long_tap) == _t(world, "dflows.ami.too_many_questions", count=6, max=5)
+    # Forged ids: not trusted.
+    for forged in ("ami:apply:99999", "ami:apply:x", "ami:view:424242", "ami:zzz:1"):
+        said = _text(await _forged(side, luc, forged))
+        assert said in (
+            _t(world, "call.error.campaign_not_found"),
+            _t(world, "call.error.application_not_found"),
+            _t(world, "common.stale_button"),
+        ), forged
+    # Late: the form opened a second before the closing, sent at the closing instant.
+    world.clock.set(CLOSES_AT - timedelta(seconds=1))
+    publication = side.discord.last_message(side.discord.dm_channel(luc))
+    publication = next(
+        m
+        for m in side.discord.messages(side.discord.dm_channel(luc))
+        if f"ami:apply:{campaign.id}" in m.custom_ids
+    )
+    intro = await side.discord.tap(luc, publication, f"ami:apply:{campaign.id}")
+    await side.discord.tap(luc, intro.original_id, f"ami:form:{campaign.id}")
+    world.clock.set(CLOSES_AT)
+    late = await side.discord.submit_modal(
+        luc, {"q0": "Projet", "q1": "3", "q2": "Cycle 2", "q3": "oui"}
+    )
+    assert _text(late) == _t(world, "call.error.closed")
+    assert await _applications(world) == 0
+    closed = await side.discord.tap(luc, publication, f"ami:apply:{campaign.id}")
+    assert _text(closed) == _t(world, "call.error.closed")
+    # Staff run the calls on Telegram: said so on Discord.
+    sam = await side.registered(world, "sam", Role.STAFF)
+    assert _text(await side.discord.slash(sam, "ami", channel=side.hall)) == _t(
+        world, "dflows.ami.staff_on_telegram"
+    )

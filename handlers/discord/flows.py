@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 
 def register(client: PneDiscord) -> None:
-    from handlers.discord import calls, collections
+    from handlers.discord import calls, collections, notices
 
     collections.register(client)
     calls.register(client)
+    notices.register(client)

@@ -416,3 +416,115 @@ async def test_late_ineligible_heads_only_and_long_calls_are_refused_on_discord(
     assert _text(await side.discord.slash(sam, "ami", channel=side.hall)) == _t(
         world, "dflows.ami.staff_on_telegram"
     )
+
+
+# ------------------------------------------------------------------ /fibre and /travaux
+
+
+async def test_fibre_news_told_from_discord_with_and_without_a_comment(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    staff = await world.registered("Sacha", Role.STAFF)
+    dora = await side.registered(world, "dora", Role.DIRECTOR)
+    claude = await side.registered(world, "claude", Role.COMMUNE)  # Saint-Étienne's schools
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    hall = side.hall
+
+    refused = await side.discord.slash(zoe, "fibre", {"nouvelle": "eligible"}, channel=hall)
+    assert _text(refused) == "Vous n'avez pas accès à cette action."
+    summary = await side.discord.slash(dora, "fibre", {"nouvelle": "eligible"}, channel=hall)
+    assert _text(summary).startswith("📡 **Votre signalement** — ")
+    assert "École : École du Soleil\nSans commentaire" in _text(summary)
+    [send, comment, cancel] = _posted(side, summary).custom_ids
+    assert (send, cancel) == (f"ntcf:fib:{world.ids['soleil']}:eligible", "ntcf:abort")
+    done = await side.discord.tap(dora, summary.original_id, send)
+    assert _text(done).startswith("✅ **N-2026-0001** — École du Soleil : la SEM est prévenue")
+    assert any("N-2026-0001" in t for t in world.texts(staff))
+    # Told twice: the domain refuses, in French.
+    twice = await side.discord.tap(dora, summary.original_id, comment)
+    assert twice.modal is not None
+    blank = await side.discord.submit_modal(dora, {"comment": "..."})
+    assert _text(blank) == _t(world, "dflows.fibre.comment_expected")
+    await side.discord.tap(dora, blank.original_id, _posted(side, blank).custom_ids[0])
+    again = await side.discord.submit_modal(dora, {"comment": "Le technicien est passé."})
+    assert _text(again) == _t(world, "notice.error.fibre_already_open")
+
+    # An agent of several schools: the school asked for, suggested from theirs only.
+    needed = await side.discord.slash(claude, "fibre", {"nouvelle": "installed"}, channel=hall)
+    assert _text(needed) == _t(world, "dflows.notice.school_needed")
+    options = await _suggest(side, claude, "fibre", "ecole", "")
+    assert sorted(options) == sorted([str(world.ids["lune"]), str(world.ids["soleil"])])
+    outside = await side.discord.slash(
+        claude, "fibre", {"nouvelle": "installed", "ecole": "Forges"}, channel=hall
+    )
+    assert _text(outside) == _t(world, "notice.error.school_out_of_scope")
+    lune = await side.discord.slash(
+        claude, "fibre", {"nouvelle": "installed", "ecole": "0420002Z"}, channel=hall
+    )
+    assert "École : École de la Lune" in _text(lune)
+    await side.discord.tap(claude, lune.original_id, _posted(side, lune).custom_ids[1])
+    sent = await side.discord.submit_modal(claude, {"comment": "Fibre jusqu'à la baie <enfin>"})
+    assert _text(sent).startswith("✅ **N-2026-0002** — École de la Lune")
+    told = next(t for t in world.texts(staff) if "N-2026-0002" in t)
+    assert "Fibre jusqu'à la baie <enfin>" in told
+
+
+async def test_a_move_told_from_discord_with_each_field_checked(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    staff = await world.registered("Sacha", Role.STAFF)
+    claude = await side.registered(world, "claude", Role.COMMUNE)
+    soleil = str(world.ids["soleil"])
+    intro = await side.discord.slash(
+        claude, "travaux", {"genre": "move", "ecole": soleil}, channel=side.hall
+    )
+    assert _text(intro).startswith("🏗️ **Déménagement** — École du Soleil\n")
+    fill = f"ntcf:wrk:{soleil}:move"
+    assert _posted(side, intro).custom_ids == [fill, "ntcf:abort"]
+    opened = await side.discord.tap(claude, intro.original_id, fill)
+    assert list(_field_values(opened)) == ["description", "start", "end", "rooms", "move"]
+    bad = await side.discord.submit_modal(
+        claude,
+        {
+            "description": " . ",
+            "start": "le jour d'après",
+            "end": "01/01/2020",
+            "move": "0429999Z",
+        },
+    )
+    assert _text(bad).split("\n") == [
+        f"**Le projet, en quelques mots** : {_t(world, 'notice.error.description_required')}",
+        f"**Date de début** : {_t(world, 'works.error.date_unreadable')}",
+        "**Date de fin (vide : à partir de)** : " + _t(world, "notice.error.ended"),
+        "**UAI de l'école d'accueil, ou adresse** : "
+        + _t(world, "notice.error.unknown_school", uai="0429999Z"),
+    ]
+    assert not any("N-2026" in t for t in world.texts(staff))
+    await side.discord.tap(claude, bad.original_id, fill)
+    same = await side.discord.submit_modal(
+        claude,
+        {"description": "Regroupement", "start": "13/04/2026", "move": "0420001Y"},
+    )
+    assert _text(same) == "**UAI de l'école d'accueil, ou adresse** : " + _t(
+        world, "notice.error.move_target"
+    )
+    await side.discord.tap(claude, same.original_id, fill)
+    done = await side.discord.submit_modal(
+        claude,
+        {
+            "description": "Regroupement avec les Forges",
+            "start": "13/04/2026",
+            "end": "",
+            "rooms": "CM1, BCD",
+            "move": "0420003a",
+        },
+    )
+    text = _text(done)
+    assert text.startswith(
+        "✅ **N-2026-0001** — Déménagement, École du Soleil : la SEM est prévenue.\n"
+    )
+    assert _t(world, "works.follow.before") in text
+    told = next(t for t in world.texts(staff) if "N-2026-0001" in t)
+    assert "Regroupement avec les Forges" in told and "CM1, BCD" in told

@@ -1,7 +1,7 @@
-"""/fibre and /travaux on Discord: a school's head or a body's agent tells SEM of fibre
-news, works, shared premises or a move (convention art. 2), through the same services
-as Telegram's /fibre and /travaux (``bot.services.notices``), the notices for staff and
-the body sent through the router.
+"""/fibre, /travaux and /classe on Discord: a school's head or a body's agent tells SEM
+of fibre news, works, shared premises or a move (convention art. 2), of a class opening
+or closing (art. 1), through the same services as Telegram's /fibre, /travaux, /classe
+(``bot.services.notices``), the notices for staff and the body sent through the router.
 
 ``/fibre nouvelle:<…> [ecole:<…>]`` → a summary naming the news and the school, with
 « Envoyer » (no comment) or « Avec un commentaire » (a form whose sending sends).
@@ -9,7 +9,11 @@ the body sent through the router.
 envoyer » → one form (description, start, end or none, rooms or none, and for a move
 the UAI of the school the inventory goes to or the new address) → each field checked as
 Telegram checks it when typed (all refusals said at once, the form offered again), then
-the notice written. The school is the person's own, or one of their body's, suggested
+the notice written.
+``/classe changement:<…> [ecole:<…>]`` → the same with one form: the class's name,
+level and day (1 September proposed), and for a closure SEM's items of the class (tags)
+and where they will be gathered; a closure with items opens their collection. (A head's
+change of post stays on Telegram.) The school is the person's own, or one of their body's, suggested
 from their scope only. No photos or plans on Discord yet. State rides in the custom ids
 (``ntcf:fib:<school>:<news>``, ``ntcf:wrk:<school>:<kind>``), free texts in the forms
 (decision 0049).
@@ -28,14 +32,18 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.cards.notices import NoticeCard
+from bot.domain import collections as collection_rules
 from bot.domain import notices as rules
 from bot.domain.dates import ERR_UNREADABLE, local_date, parse_calendar_day
 from bot.domain.errors import DomainError
-from bot.domain.notices import FibreNews, WorksKind
+from bot.domain.notices import ClassChange, FibreNews, WorksKind
 from bot.domain.roles import Action, Role, can
-from bot.services import notice_notices
+from bot.services import collection_notices, notice_notices
+from bot.services import collections as collection_service
 from bot.services import notices as service
 from bot.services.claims import SchoolRef
+from bot.services.collections import Flagged
 from bot.services.delivery import actions
 from handlers.discord.buttons import on, refuse
 from handlers.discord.commands import described, name, option
@@ -49,12 +57,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _TAGS = re.compile(r"<[^>]*>")
 _UAI = re.compile(r"^\s*\d{7}\s*[A-Za-z]\s*$")
+_WORDS = re.compile(r"[\s,;]+")
 
 NAMESPACE = "ntcf"
 LABEL = 45
 PLACEHOLDER = 100
 FORM_TIMEOUT = 900.0
 MAX_ID = 2**31 - 1
+MAX_LEVEL = 20  # as the service reads it
+SCHOOL_YEAR_START = (9, 1)  # 1 September, proposed as a class change's day
 
 
 def _plain(html_text: str) -> str:
@@ -407,15 +418,221 @@ async def _send_works(ctx: Ctx, school_id: int, kind: WorksKind, typed: dict[str
     )
 
 
+# --- /classe -------------------------------------------------------------------------------------
+
+
+def next_school_year_start(today: date) -> date:
+    """The coming start of the school year (1 September; today if it is that day)."""
+    month, day = SCHOOL_YEAR_START
+    this_year = date(today.year, month, day)
+    return this_year if this_year >= today else date(today.year + 1, month, day)
+
+
+async def class_change(ctx: Ctx, change: ClassChange, school_typed: str | None) -> None:
+    if ctx.person is None or not can(ctx.person.role, Action.NOTIFY_CLASS_CHANGE):
+        await refuse(ctx, "common.error.forbidden")
+        return
+    school = await _school(ctx, Action.NOTIFY_CLASS_CHANGE, school_typed)
+    if school is None:
+        return
+    rows = [
+        [(ctx.t("dflows.works.button.fill"), f"{NAMESPACE}:cls:{school.id}:{change.value}")],
+        [(ctx.t("common.button.cancel"), f"{NAMESPACE}:abort")],
+    ]
+    text = ctx.t(
+        f"dflows.class.intro.{change.value}",
+        school=school.name,
+        day=ctx.services.i18n.date(ctx.lang, next_school_year_start(_today(ctx))),
+    )
+    await answer(ctx, text, view=components(actions(rows)))
+
+
+class ClassForm(discord.ui.Modal):
+    """The class's name, level and day; for a closure, SEM's items of the class and
+    where they will be gathered (art. 4). « Envoyer » sends."""
+
+    def __init__(self, ctx: Ctx, school: SchoolRef, change: ClassChange) -> None:
+        what = _plain(ctx.t(f"notice.what.class.{change.value}"))
+        super().__init__(
+            title=_cut(_plain(ctx.t("dflows.class.form_title", what=what, school=school.name))),
+            timeout=FORM_TIMEOUT,
+            custom_id=f"{NAMESPACE}:m:cls:{school.id}:{change.value}:{secrets.token_hex(4)}",
+        )
+        self.client = ctx.client
+        self.school_id = school.id
+        self.change = change
+        proposed = ctx.services.i18n.date(ctx.lang, next_school_year_start(_today(ctx)))
+
+        def field(key: str, *, required: bool, limit: int, long: bool = False) -> Any:
+            item: discord.ui.TextInput[Any] = discord.ui.TextInput(
+                label=_cut(_plain(ctx.t(f"dflows.class.field.{key}"))),
+                custom_id=key,
+                style=discord.TextStyle.paragraph if long else discord.TextStyle.short,
+                placeholder=_cut(
+                    _plain(ctx.t(f"dflows.class.hint.{key}", day=proposed)), PLACEHOLDER
+                ),
+                required=required,
+                max_length=limit,
+            )
+            self.add_item(item)
+            return item
+
+        self.name = field("name", required=True, limit=rules.MAX_CLASS_NAME)
+        self.level = field("level", required=False, limit=MAX_LEVEL)
+        self.day = field("day", required=True, limit=40)
+        closing = change is ClassChange.CLOSING
+        self.tags = field("tags", required=False, limit=400, long=True) if closing else None
+        self.place = (
+            field("place", required=False, limit=collection_rules.MAX_PLACE) if closing else None
+        )
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        ctx = await context_of(self.client, interaction)
+        typed = {
+            "name": self.name.value,
+            "level": self.level.value,
+            "day": self.day.value,
+            "tags": self.tags.value if self.tags is not None else "",
+            "place": self.place.value if self.place is not None else "",
+        }
+        await _send_class(ctx, self.school_id, self.change, typed)
+
+    async def on_error(  # type: ignore[override]  # discord.py: Modal drops the item
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        log.error("discord: the class form failed", exc_info=error)
+        await answer_error(self.client, interaction)
+
+
+async def _class_tags(
+    ctx: Ctx, school_id: int, typed: str, problems: list[str], said: Any
+) -> tuple[str, ...]:
+    """The class's SEM items typed: this school's in service are kept; each other word
+    is refused with its own reason (the collections' words)."""
+    assert ctx.person is not None
+    words = [w for w in _WORDS.split(typed) if w][: 2 * collection_rules.MAX_ITEMS]
+    if not words:
+        return ()
+    checks = await collection_service.check_tags(ctx.services.db, ctx.person.id, school_id, words)
+    kept: list[str] = []
+    for check in checks:
+        if check.unreadable:
+            error = DomainError("collection.error.typed_tag", value=check.asset_tag, max=40)
+        elif check.other_school:
+            error = DomainError("collection.error.tag_other_school", tag=check.asset_tag)
+        elif not check.known:
+            error = DomainError("collection.error.unknown_tag", tag=check.asset_tag)
+        elif check.unavailable:
+            error = DomainError("collection.error.tag_unavailable", tag=check.asset_tag)
+        elif check.owner not in (None, "sem"):
+            continue  # the body's own: not SEM's to collect
+        else:
+            if check.asset_tag not in kept:
+                kept.append(check.asset_tag)
+            continue
+        said("tags", error)
+    return tuple(kept)
+
+
+async def _send_class(ctx: Ctx, school_id: int, change: ClassChange, typed: dict[str, str]) -> None:
+    person = ctx.person
+    if person is None or not can(person.role, Action.NOTIFY_CLASS_CHANGE):
+        await refuse(ctx, "common.error.forbidden")
+        return
+    services = ctx.services
+    today = _today(ctx)
+    problems: list[str] = []
+
+    def said(key: str, error: DomainError) -> None:
+        label = _plain(ctx.t(f"dflows.class.field.{key}"))
+        problems.append(ctx.t("dflows.works.refused", field=label, reason=_said(ctx, error)))
+
+    name = typed["name"].strip()
+    try:
+        if not any(c.isalnum() for c in name):
+            raise DomainError("notice.error.class_name_required")
+        rules.text_of(name, limit=rules.MAX_CLASS_NAME, code="class_name")
+    except DomainError as error:
+        said("name", error)
+    level = typed["level"].strip() or None
+    if level is not None and len(level) > MAX_LEVEL:
+        said("level", DomainError("notice.error.level_too_long", max=MAX_LEVEL))
+    day: date | None = None
+    try:
+        day = parse_calendar_day(typed["day"], today, future=True)
+        rules.check_class_date(day, change, today)
+    except DomainError as error:
+        if error.code == ERR_UNREADABLE:
+            error = DomainError("dflows.class.date_unreadable")
+        said("day", error)
+        day = None
+    tags: tuple[str, ...] = ()
+    place: str | None = None
+    if change is ClassChange.CLOSING:
+        tags = await _class_tags(ctx, school_id, typed["tags"], problems, said)
+        place = typed["place"].strip() or None
+        if tags and (place is None or not any(c.isalnum() for c in place)):
+            said("place", DomainError("class_change.error.place_required"))
+    if problems or day is None:
+        again = [[(ctx.t("dflows.form.again"), f"{NAMESPACE}:cls:{school_id}:{change.value}")]]
+        await answer(ctx, "\n".join(problems), view=components(actions(again)))
+        return
+    command = service.TellClassChange(
+        reporter_id=person.id,
+        school_id=school_id,
+        change=change,
+        class_name=name,
+        on=day,
+        level=level,
+        asset_tags=tags,
+        place=place if tags else None,
+    )
+    now = services.clock.now()
+    try:
+        view = await service.tell_class_change(services.db, command, now)
+    except DomainError as error:  # an item flagged meanwhile, the school out of scope…
+        again = [[(ctx.t("dflows.form.again"), f"{NAMESPACE}:cls:{school_id}:{change.value}")]]
+        await answer(ctx, _said(ctx, error), view=components(actions(again)))
+        return
+    i18n = services.i18n
+    lines = [ctx.t(f"class_change.done.{view.subkind}", number=view.number)]
+    if view.subkind == ClassChange.CLOSING.value and view.starts_on is not None:
+        if view.collection_number:
+            lines.append(ctx.t("class_change.done.collection", number=view.collection_number))
+        else:
+            lines.append(ctx.t("class_change.done.no_collection"))
+        due = [
+            i18n.date(ctx.lang, local_date(p.due_at, services.settings.tz))
+            for p in rules.plan_closure_reminders(view.starts_on, now)
+        ]
+        if due:
+            lines.append(ctx.t("class_change.done.reminders", count=len(due), days=", ".join(due)))
+    lines.append(ctx.t("class_change.done.training"))
+    card = NoticeCard(i18n, ctx.lang)
+    await answer(ctx, "\n\n".join(lines), view=components(actions([[card.view_action(view)]])))
+    await tell(ctx, await notice_notices.after_telling(services.db, i18n, services.settings, view))
+    if view.collection_id is not None:
+        collection = await collection_service.collection_view(
+            services.db, person.id, view.collection_id, now
+        )
+        await tell(
+            ctx,
+            await collection_notices.after_flagging(
+                services.db, i18n, services.settings, Flagged(collection, ())
+            ),
+        )
+
+
 # --- the buttons ---------------------------------------------------------------------------------
 
 
 @on(NAMESPACE)
 async def tapped(ctx: Ctx, action: str) -> None:
-    if ctx.person is None or not can(ctx.person.role, Action.NOTIFY_WORKS):
+    parts = action.split(":")
+    needed = Action.NOTIFY_CLASS_CHANGE if parts[1:2] == ["cls"] else Action.NOTIFY_WORKS
+    if ctx.person is None or not can(ctx.person.role, needed):
         await refuse(ctx, "common.error.forbidden")
         return
-    parts = action.split(":")
     if parts[1:] == ["abort"]:
         await answer(ctx, ctx.t("common.cancelled"))
         return
@@ -435,6 +652,12 @@ async def tapped(ctx: Ctx, action: str) -> None:
             if school is None:
                 return
             await ctx.interaction.response.send_modal(WorksForm(ctx, school, WorksKind(value)))
+            return
+        if verb == "cls" and value in {c.value for c in ClassChange}:
+            school = await _school_by_id(ctx, Action.NOTIFY_CLASS_CHANGE, school_id)
+            if school is None:
+                return
+            await ctx.interaction.response.send_modal(ClassForm(ctx, school, ClassChange(value)))
             return
     await refuse(ctx, "common.stale_button")
 
@@ -481,6 +704,36 @@ def register(client: PneDiscord) -> None:
         ecole: str | None = None,
     ) -> None:
         await works(await context_of(client, interaction), WorksKind(genre.value), ecole)
+
+    change_choices = [
+        app_commands.Choice(
+            name=_plain(i18n.t("fr", f"notice.what.class.{c.value}")), value=c.value
+        )
+        for c in ClassChange
+    ]
+
+    @tree.command(name=name("classe"), description=described(client, "classe"))
+    @app_commands.describe(
+        changement=option(client, "dflows.option.class_change"),
+        ecole=option(client, "dflows.option.school"),
+    )
+    @app_commands.choices(changement=change_choices)
+    async def class_command(
+        interaction: discord.Interaction,
+        changement: app_commands.Choice[str],
+        ecole: str | None = None,
+    ) -> None:
+        await class_change(
+            await context_of(client, interaction), ClassChange(changement.value), ecole
+        )
+
+    @class_command.autocomplete("ecole")
+    async def _class_school(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await _suggest_schools(
+            await context_of(client, interaction), Action.NOTIFY_CLASS_CHANGE, current
+        )
 
     @fibre_command.autocomplete("ecole")
     async def _fibre_school(

@@ -528,3 +528,83 @@ async def test_a_move_told_from_discord_with_each_field_checked(
     assert _t(world, "works.follow.before") in text
     told = next(t for t in world.texts(staff) if "N-2026-0001" in t)
     assert "Regroupement avec les Forges" in told and "CM1, BCD" in told
+
+
+# ------------------------------------------------------------------------------ /classe
+
+
+async def test_a_class_closure_told_from_discord_opens_the_collection_of_its_items(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    staff = await world.registered("Sacha", Role.STAFF)
+    dora = await side.registered(world, "dora", Role.DIRECTOR)
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    refused = await side.discord.slash(zoe, "classe", {"changement": "closing"}, channel=side.hall)
+    assert _text(refused) == "Vous n'avez pas accès à cette action."
+    intro = await side.discord.slash(dora, "classe", {"changement": "closing"}, channel=side.hall)
+    assert _text(intro).startswith("🏫 **Fermeture de classe** — École du Soleil\n")
+    fill = f"ntcf:cls:{world.ids['soleil']}:closing"
+    opened = await side.discord.tap(dora, intro.original_id, fill)
+    assert list(_field_values(opened)) == ["name", "level", "day", "tags", "place"]
+    bad = await side.discord.submit_modal(
+        dora,
+        {"name": " - ", "day": "01/03/2026", "tags": "SEM-0101, SEM-9999, SEM-0001", "place": ""},
+    )
+    assert _text(bad).split("\n") == [
+        f"**Nom de la classe** : {_t(world, 'notice.error.class_name_required')}",
+        f"**Jour** : {_t(world, 'notice.error.closure_past')}",
+        "**Matériel SEM de la classe (numéros)** : "
+        + _t(world, "collection.error.tag_other_school", tag="SEM-0101"),
+        "**Matériel SEM de la classe (numéros)** : "
+        + _t(world, "collection.error.unknown_tag", tag="SEM-9999"),
+        "**Lieu de regroupement du matériel** : " + _t(world, "class_change.error.place_required"),
+    ]
+    await side.discord.tap(dora, bad.original_id, fill)
+    unreadable = await side.discord.submit_modal(dora, {"name": "CM2 B", "day": "bientôt"})
+    assert _text(unreadable) == "**Jour** : " + _t(world, "dflows.class.date_unreadable")
+    assert not any("N-2026" in t for t in world.texts(staff))
+    await side.discord.tap(dora, unreadable.original_id, fill)
+    done = await side.discord.submit_modal(
+        dora,
+        {
+            "name": "CM2 B",
+            "level": "CM2",
+            "day": "03/07/2026",
+            "tags": "sem-0002",
+            "place": "Bureau de la direction",
+        },
+    )
+    lines = _text(done).split("\n\n")
+    assert lines[0] == "✅ Fermeture enregistrée : N-2026-0001. La SEM est informée."
+    assert lines[1].startswith("📦 La collecte du matériel de la SEM est ouverte : C-2026-0001.")
+    assert lines[-1] == _t(world, "class_change.done.training")
+    told = world.texts(staff)
+    assert any("N-2026-0001" in t for t in told) and any("C-2026-0001" in t for t in told)
+    async with world.db.uow() as uow:
+        tablet = await uow.directory.equipment_by_tag("SEM-0002")
+        assert isinstance(tablet, Equipment) and tablet.state != "in_service"
+
+
+async def test_a_class_opening_told_by_the_body_from_discord(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    staff = await world.registered("Sacha", Role.STAFF)
+    head = await world.registered("Luc", Role.DIRECTOR, school="0420002Z")  # Lune, Telegram
+    claude = await side.registered(world, "claude", Role.COMMUNE)
+    lune = str(world.ids["lune"])
+    intro = await side.discord.slash(
+        claude, "classe", {"changement": "opening", "ecole": lune}, channel=side.hall
+    )
+    assert "1 septembre 2026" in _text(intro)
+    fill = f"ntcf:cls:{lune}:opening"
+    opened = await side.discord.tap(claude, intro.original_id, fill)
+    assert list(_field_values(opened)) == ["name", "level", "day"]
+    far = await side.discord.submit_modal(claude, {"name": "CP C", "day": "01/09/2031"})
+    assert _text(far) == "**Jour** : " + _t(world, "notice.error.too_far")
+    await side.discord.tap(claude, far.original_id, fill)
+    done = await side.discord.submit_modal(claude, {"name": "CP C", "day": "1er septembre"})
+    assert _text(done).startswith("✅ Ouverture enregistrée : N-2026-0001.")
+    assert any("N-2026-0001" in t for t in world.texts(staff))
+    assert any("N-2026-0001" in t for t in world.texts(head))  # told by the body: the head hears

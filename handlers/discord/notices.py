@@ -668,16 +668,15 @@ async def tapped(ctx: Ctx, action: str) -> None:
 def register(client: PneDiscord) -> None:
     tree = client.tree
     i18n = client.services.i18n
-    news_choices = [
-        app_commands.Choice(name=_plain(i18n.t("fr", f"fibre.news.{n.value}")), value=n.value)
-        for n in FibreNews
-    ]
-    kind_choices = [
-        app_commands.Choice(
-            name=_plain(i18n.t("fr", f"notice.what.works.{k.value}")), value=k.value
+
+    def choice(key: str, value: str) -> app_commands.Choice[str]:
+        # French, with the catalog's English for English clients (CatalogTranslator).
+        return app_commands.Choice(
+            name=app_commands.locale_str(_plain(i18n.t("fr", key)), key=key), value=value
         )
-        for k in WorksKind
-    ]
+
+    news_choices = [choice(f"fibre.news.{n.value}", n.value) for n in FibreNews]
+    kind_choices = [choice(f"notice.what.works.{k.value}", k.value) for k in WorksKind]
 
     @tree.command(name=name("fibre"), description=described(client, "fibre"))
     @app_commands.describe(
@@ -705,12 +704,7 @@ def register(client: PneDiscord) -> None:
     ) -> None:
         await works(await context_of(client, interaction), WorksKind(genre.value), ecole)
 
-    change_choices = [
-        app_commands.Choice(
-            name=_plain(i18n.t("fr", f"notice.what.class.{c.value}")), value=c.value
-        )
-        for c in ClassChange
-    ]
+    change_choices = [choice(f"notice.what.class.{c.value}", c.value) for c in ClassChange]
 
     @tree.command(name=name("classe"), description=described(client, "classe"))
     @app_commands.describe(

@@ -431,6 +431,15 @@ async def test_fibre_news_told_from_discord_with_and_without_a_comment(
     zoe = await side.registered(world, "zoe", Role.TEACHER)
     hall = side.hall
 
+    # The choices are French, with the catalog's English for English clients.
+    command = side.discord._find_command("fibre", side.guild.id)
+    [news] = [o for o in command["options"] if o["name"] == "nouvelle"]
+    assert [
+        (c["name"], (c.get("name_localizations") or {}).get("en-US")) for c in news["choices"]
+    ] == [
+        ("École éligible au FTTH", "School eligible to FTTH"),
+        ("Fibre arrivée jusqu'à la baie", "Fibre in, up to the cabinet"),
+    ]
     refused = await side.discord.slash(zoe, "fibre", {"nouvelle": "eligible"}, channel=hall)
     assert _text(refused) == "Vous n'avez pas accès à cette action."
     summary = await side.discord.slash(dora, "fibre", {"nouvelle": "eligible"}, channel=hall)

@@ -50,6 +50,43 @@ def check(view: CampaignView, index: int, raw: str | None) -> str | int | None:
     return rules.check_answer(view.questions[index], raw)
 
 
+def may_apply(role: str, school_id: int | None, campaign: CampaignView) -> bool:
+    """May a person of this role and school apply to (or edit, withdraw) the school's
+    application? A head always; a teacher when the campaign allows."""
+    if school_id is None:
+        return False
+    if role == Role.DIRECTOR.value:
+        return True
+    return role == Role.TEACHER.value and campaign.allow_teachers
+
+
+def check_editable(view: ApplicationView, role: str, school_id: int | None, now: datetime) -> None:
+    """Before a form or a dialogue is opened on an application: the words for a button
+    that no longer holds (the services check again when the change is written)."""
+    if view.withdrawn_at is not None:
+        raise DomainError("call.error.withdrawn")
+    if view.campaign.window.is_locked(now):
+        raise DomainError("ami.error.locked")
+    if not may_apply(role, school_id, view.campaign):
+        raise DomainError("call.error.heads_only")
+
+
+# A commitment may be typed as well as tapped, in either language.
+_TYPED_YES_NO = {"oui": rules.YES, "yes": rules.YES, "non": rules.NO, "no": rules.NO}
+
+
+def typed(question: rules.Question, text: str) -> str:
+    """What a typed answer means for its question: « oui » / « non » for a commitment, a
+    choice whatever its case; anything else as typed (``check`` then reads it). Telegram's
+    dialogue and Discord's form read typed answers alike."""
+    folded = text.strip().casefold()
+    if question.kind is rules.QuestionKind.COMMITMENT:
+        return _TYPED_YES_NO.get(folded, text)
+    if question.kind is rules.QuestionKind.CHOICE:
+        return next((c for c in question.choices if c.casefold() == folded), text)
+    return text
+
+
 @dataclass(frozen=True)
 class Commented:
     view: ApplicationView

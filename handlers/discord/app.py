@@ -75,10 +75,11 @@ class PneDiscord(discord.Client):
         self.services = services
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
-        from handlers.discord.commands import register
+        # Every flow's slash commands (and, at import, its buttons' handlers).
+        from handlers.discord import commands, flows, tickets
 
-        register(self)
-        __import__("handlers.discord.tickets", fromlist=["register"]).register(self)  # tickets
+        for module in (commands, tickets, flows):
+            module.register(self)
 
     @property
     def guild_object(self) -> discord.Object | None:

@@ -100,11 +100,9 @@ def _card(context: PneContext) -> CallCard:
 
 def _may_apply(context: PneContext, campaign: CampaignView) -> bool:
     person = context.person
-    if person is None or person.school_id is None:
+    if person is None:
         return False
-    if person.role == Role.DIRECTOR.value:
-        return True
-    return person.role == Role.TEACHER.value and campaign.allow_teachers
+    return call_applying.may_apply(person.role, person.school_id, campaign)
 
 
 # --- /ami -------------------------------------------------------------------------------------
@@ -349,21 +347,6 @@ async def _answered(update: Update, context: PneContext, raw: str | None) -> str
     return await _next(update, context, campaign)
 
 
-# A commitment may be typed as well as tapped, in either language.
-_TYPED_YES_NO = {"oui": YES, "yes": YES, "non": NO, "no": NO}
-
-
-def _typed(question: Question, text: str) -> str:
-    """What a typed answer means for its question: « oui » / « non » for a commitment, a
-    choice whatever its case; anything else as typed (the domain then reads it)."""
-    folded = text.strip().casefold()
-    if question.kind is QuestionKind.COMMITMENT:
-        return _TYPED_YES_NO.get(folded, text)
-    if question.kind is QuestionKind.CHOICE:
-        return next((c for c in question.choices if c.casefold() == folded), text)
-    return text
-
-
 async def answer_typed(update: Update, context: PneContext) -> str | int:
     assert update.effective_message is not None
     text = update.effective_message.text or ""
@@ -375,7 +358,7 @@ async def answer_typed(update: Update, context: PneContext) -> str | int:
         await steps.refuse(update, context, error)
         return steps.end(context, APPLYING)
     if index < len(campaign.questions):
-        text = _typed(campaign.questions[index], text)
+        text = call_applying.typed(campaign.questions[index], text)
     return await _answered(update, context, text)
 
 
@@ -591,12 +574,13 @@ async def edit_tapped(update: Update, context: PneContext) -> str | int:
 
 def _check_editable(context: PneContext, view: ApplicationView) -> None:
     """Before the services are asked: the words for a card's button that no longer holds."""
-    if view.withdrawn_at is not None:
-        raise DomainError("call.error.withdrawn")
-    if view.campaign.window.is_locked(steps.now(context)):
-        raise DomainError("ami.error.locked")
-    if not _may_apply(context, view.campaign):
-        raise DomainError("call.error.heads_only")
+    person = context.person
+    call_applying.check_editable(
+        view,
+        person.role if person else "",
+        person.school_id if person else None,
+        steps.now(context),
+    )
 
 
 # --- the card ------------------------------------------------------------------------------------

@@ -1,0 +1,18 @@
+"""The ticket kinds beyond claims on Discord: /collecte, /ami (school side) and the
+notices, each in its own module; their slash commands added to the client's tree and
+their buttons registered (``@on``) when the modules are imported."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handlers.discord.app import PneDiscord
+
+
+def register(client: PneDiscord) -> None:
+    from handlers.discord import calls, collections, notices
+
+    collections.register(client)
+    calls.register(client)
+    notices.register(client)

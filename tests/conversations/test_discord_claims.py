@@ -155,6 +155,68 @@ async def test_a_theft_reported_on_discord_reaches_the_commune_on_telegram(
     assert "✅ déclaration écrite à l'assureur — le mardi 10 mars 2026 à 13:00" in (
         world.last_text(claude)
     )
+    await api.tap(claude, notice, "✅ Fait : information de la police ou de la gendarmerie")
+    await api.tap(claude, api.last(claude.id), "Maintenant")
+    await api.tap(claude, notice, "✅ Fait : dépôt de plainte")
+    await api.send_text(claude, "aujourd'hui 12h")
+    await api.send_text(claude, "PV 2026/123")
+    assert world.last_text(claude).startswith(
+        "✅ Toutes les démarches du sinistre S-2026-0001 sont faites."
+    )
+
+    # Followed to payment on Telegram: the pledge, the complete dossier, the payment.
+    await api.tap(claude, api.last(claude.id), "📝 Envoyer la fiche d'engagement")
+    await api.tap(claude, api.last(claude.id), "Retenir 640,00\xa0€")
+    await api.tap(claude, api.last(claude.id), "versement par la commune")
+    await api.send_text(claude, "15/06/2026")
+    await api.tap(claude, api.last(claude.id), "✅ Envoyer la fiche")
+    pledged = api.last(sacha.id)
+    assert (pledged.text or "").startswith("📝 Fiche d'engagement de versement reçue")
+    await api.tap(sacha, pledged, "📁 Dossier complet")
+    await api.tap(sacha, api.last(sacha.id), "✅ Oui, complet malgré tout")
+    assert (
+        "640,00\xa0€ à verser à Saint-Étienne Métropole au plus tard le mercredi 10 mars 2027"
+        in (world.last_text(claude))
+    )
+    await api.tap(sacha, pledged, "💶 Enregistrer un paiement")
+    await api.tap(sacha, api.last(sacha.id), "Retenir 640,00\xa0€")
+    await api.tap(sacha, api.last(sacha.id), "Aujourd'hui")
+    await api.tap(sacha, api.last(sacha.id), "la commune, sur ses fonds propres")
+    await api.tap(sacha, api.last(sacha.id), "✅ Enregistrer le paiement")
+    assert world.last_text(sacha) == (
+        "✅ Le sinistre S-2026-0001 est remboursé intégralement : il est clos."
+    )
+    assert world.last_text(claude).startswith(
+        "✅ Le sinistre S-2026-0001 (École du Soleil) est remboursé intégralement et clos."
+    )
+    # The service tells the body of the payment, not the reporter: Zoé's channel is quiet.
+    assert offline.messages(offline.dm_channel(zoe)) == []
+    api.assert_no_refusals()
+
+
+async def test_a_claim_closed_by_staff_on_telegram_is_told_to_its_reporter_on_discord(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    api, offline, hall = world.api, side.discord, side.hall
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    sacha = await world.registered("Sacha", Role.STAFF)
+    await offline.slash(zoe, "signaler", {"materiel": "SEM-0003"}, channel=hall)
+    menu = offline.last_message(hall)
+    form = await offline.choose(zoe, menu, _id(menu, "clm:rk:"), ["loss"])
+    await offline.submit_modal(
+        zoe, {"when": "hier", "what": "Portable introuvable après la sortie"}, origin=form
+    )
+    summary = offline.last_message(hall)
+    await offline.tap(zoe, summary, _by_label(summary, "✅ Confirmer l'envoi"))
+
+    await api.tap(sacha, api.last(sacha.id), "🗂 Clore")
+    await api.send_text(sacha, "Doublon du sinistre S-2026-0002")
+    await api.tap(sacha, api.last(sacha.id), "🗂 Clore")
+    assert world.last_text(sacha) == "🗂 Sinistre S-2026-0001 clos. Ses relances sont annulées."
+    told = offline.last_message(offline.dm_channel(zoe))
+    assert "S-2026-0001" in told.content and "Doublon du sinistre S-2026-0002" in told.content
+    api.assert_no_refusals()
 
 
 async def test_a_commune_agent_on_discord_picks_the_school_confirms_the_duties_and_pledges(

@@ -11,7 +11,7 @@ one of its body's agents (or may follow it), on arrival and again when it writes
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +27,10 @@ from bot.domain.roles import Action, can
 from bot.i18n import Safe
 from bot.services import claim_notices as notices
 from bot.services import claims as service
+from bot.services import drafts
 from bot.services.delivery import actions
 from handlers.discord.buttons import refuse
-from handlers.discord.claims import _select, say_error, step, tell
+from handlers.discord.claims import say_error, select_menu, step, tell
 from handlers.discord.context import Ctx, answer, context_of
 from handlers.discord.render import components
 
@@ -38,20 +39,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_REFERENCE = 120  # as on Telegram
+PLEDGING = "discord:claim_pledge"
 
 
 def _claim_id(parts: list[str]) -> int | None:
     return int(parts[0]) if parts and parts[0].isdigit() and len(parts[0]) <= 10 else None
 
 
-async def _claim(ctx: Ctx, parts: list[str]) -> service.ClaimView | None:
-    """The claim a button names, if this person may follow it now (else said, None)."""
+async def claim_named(
+    ctx: Ctx, parts: list[str], needed: Action = Action.FOLLOW_CLAIM
+) -> service.ClaimView | None:
+    """The claim a button names, if this person may act on it now (else said, None)."""
     assert ctx.person is not None
     claim_id = _claim_id(parts)
     if claim_id is None:
         await refuse(ctx, "common.stale_button")
         return None
-    if not can(ctx.person.role, Action.FOLLOW_CLAIM):
+    if not can(ctx.person.role, needed):
         await refuse(ctx, "common.error.forbidden")
         return None
     services = ctx.services
@@ -62,22 +66,24 @@ async def _claim(ctx: Ctx, parts: list[str]) -> service.ClaimView | None:
         return None
 
 
-class _Form(discord.ui.Modal):
+class Form(discord.ui.Modal):
     """A modal whose answer goes to ``read(ctx, values)``."""
 
-    def __init__(self, ctx: Ctx, title: str, custom_id: str) -> None:
-        super().__init__(title=title, custom_id=custom_id)
+    def __init__(self, title: str, custom_id: str) -> None:
+        super().__init__(title=title[:45], custom_id=custom_id)
         self.fields: dict[str, discord.ui.TextInput[Any]] = {}
 
-    def field(self, key: str, label: str, **options: Any) -> None:
+    def field(self, key: str, label: str, *, style_paragraph: bool = False, **options: Any) -> None:
+        style = discord.TextStyle.paragraph if style_paragraph else discord.TextStyle.short
         item: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label=label, custom_id=key, **options
+            label=label, custom_id=key, style=style, **options
         )
         self.fields[key] = item
         self.add_item(item)
 
     async def read(self, ctx: Ctx, values: dict[str, str]) -> None:
-        raise NotImplementedError
+        """What the form does with its answers (each form its own)."""
+        raise NotImplementedError(type(self).__name__)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         client: PneDiscord = interaction.client  # type: ignore[assignment]
@@ -94,7 +100,7 @@ class _Form(discord.ui.Modal):
         await answer_error(interaction.client, interaction)  # type: ignore[arg-type]
 
 
-def _again(ctx: Ctx, action: str) -> discord.ui.View | None:
+def again_button(ctx: Ctx, action: str) -> discord.ui.View | None:
     """« ✏️ Corriger »: the button that offers the refused form again."""
     return components(actions([[(ctx.t("claim.button.fix"), action)]]))
 
@@ -104,7 +110,7 @@ def _again(ctx: Ctx, action: str) -> discord.ui.View | None:
 
 @step("duty")
 async def duty_tapped(ctx: Ctx, parts: list[str]) -> None:
-    claim = await _claim(ctx, parts)
+    claim = await claim_named(ctx, parts)
     if claim is None:
         return
     duty = parts[1] if len(parts) == 2 else None
@@ -116,10 +122,10 @@ async def duty_tapped(ctx: Ctx, parts: list[str]) -> None:
     await ctx.interaction.response.send_modal(DutyForm(ctx, claim, Duty(duty)))
 
 
-class DutyForm(_Form):
+class DutyForm(Form):
     def __init__(self, ctx: Ctx, claim: service.ClaimView, duty: Duty) -> None:
         title = f"{claim.number} — {ctx.t(f'claim.duty.{duty.value}')}"
-        super().__init__(ctx, title[:45], f"clm:dm:{claim.id}:{duty.value}")
+        super().__init__(title, f"clm:dm:{claim.id}:{duty.value}")
         self.claim_id, self.duty, self.discovered_at = claim.id, duty, claim.discovered_at
         self.field(
             "done_at",
@@ -136,7 +142,7 @@ class DutyForm(_Form):
         assert ctx.person is not None
         services = ctx.services
         now = services.clock.now()
-        again = _again(ctx, f"clm:duty:{self.claim_id}:{self.duty.value}")
+        again = again_button(ctx, f"clm:duty:{self.claim_id}:{self.duty.value}")
         try:
             typed = values["done_at"]
             # « Maintenant » (the form's default) or a moment, read as Telegram reads it.
@@ -168,12 +174,12 @@ class DutyForm(_Form):
 
 @step("pledge")
 async def pledge_tapped(ctx: Ctx, parts: list[str]) -> None:
-    claim = await _claim(ctx, parts)
+    claim = await claim_named(ctx, parts)
     if claim is None:
         return
     card = ClaimCard(ctx.services.i18n, ctx.lang)
     choices = [(card.mode(m.value, claim.body_kind), m.value) for m in PaymentMode]
-    view = _select(f"clm:pmode:{claim.id}", ctx.t("discord.claim.pick_mode"), choices)
+    view = select_menu(f"clm:pmode:{claim.id}", ctx.t("discord.claim.pick_mode"), choices)
     await answer(ctx, ctx.t("claim.follow.ask_pledge_mode"), view=view, ephemeral=True)
 
 
@@ -182,16 +188,16 @@ async def pledge_mode_chosen(ctx: Ctx, parts: list[str]) -> None:
     if len(parts) != 2 or parts[1] not in {m.value for m in PaymentMode}:
         await refuse(ctx, "common.stale_button")
         return
-    claim = await _claim(ctx, parts)
+    claim = await claim_named(ctx, parts)
     if claim is None:
         return
     await ctx.interaction.response.send_modal(PledgeForm(ctx, claim, PaymentMode(parts[1])))
 
 
-class PledgeForm(_Form):
+class PledgeForm(Form):
     def __init__(self, ctx: Ctx, claim: service.ClaimView, mode: PaymentMode) -> None:
         super().__init__(
-            ctx, ctx.t("discord.claim.pledge_modal_title"), f"clm:pf:{claim.id}:{mode.value}"
+            ctx.t("discord.claim.pledge_modal_title"), f"clm:pf:{claim.id}:{mode.value}"
         )
         self.claim_id, self.mode = claim.id, mode
         # The refund by age, as Telegram's « Retenir … » button offers it.
@@ -202,24 +208,32 @@ class PledgeForm(_Form):
     async def read(self, ctx: Ctx, values: dict[str, str]) -> None:
         services = ctx.services
         today = local_date(services.clock.now(), services.settings.tz)
-        again = _again(ctx, f"clm:pmode:{self.claim_id}:{self.mode.value}")
+        again = again_button(ctx, f"clm:pmode:{self.claim_id}:{self.mode.value}")
         try:
             amount = parse_amount_eur(values["amount"])
             if amount < 0:
                 raise DomainError("claim.error.negative_amount", amount=amount)
             planned = parse_calendar_day(values["planned"], today, future=True)
             rules.check_pledge_date(planned, today)
-            claim = await _claim(ctx, [str(self.claim_id)])
+            claim = await claim_named(ctx, [str(self.claim_id)])
         except DomainError as error:
             await say_error(ctx, error, again)
             return
         if claim is None:
             return
+        assert ctx.person is not None
         card = ClaimCard(services.i18n, ctx.lang)
-        cents = int((amount * 100).to_integral_value())
-        named = f"{self.claim_id}:{self.mode.value}:{cents}:{planned:%Y%m%d}"
+        draft = {
+            "claim_id": self.claim_id,
+            "mode": self.mode.value,
+            "amount": str(amount),
+            "planned_on": planned.isoformat(),
+        }
+        nonce = await drafts.save(
+            services.db, PLEDGING, str(ctx.person.id), draft, services.clock.now()
+        )
         rows = [
-            [(ctx.t("claim.button.send_pledge"), f"clm:pok:{named}")],
+            [(ctx.t("claim.button.send_pledge"), f"clm:pok:{nonce}")],
             [(ctx.t("claim.button.fix"), f"clm:pmode:{self.claim_id}:{self.mode.value}")],
         ]
         text = ctx.t(
@@ -234,31 +248,28 @@ class PledgeForm(_Form):
 
 @step("pok")
 async def pledge_confirmed(ctx: Ctx, parts: list[str]) -> None:
+    """« ✅ Envoyer la fiche »: the pledge the form described, once (its draft then goes)."""
     assert ctx.person is not None
-    try:
-        mode = PaymentMode(parts[1])
-        amount = Decimal(int(parts[2])) / 100
-        planned = datetime.strptime(parts[3], "%Y%m%d").date()  # noqa: DTZ007 (a day)
-    except (IndexError, ValueError):
+    services = ctx.services
+    key = str(ctx.person.id)
+    draft = await drafts.load(services.db, PLEDGING, key, parts[0]) if parts else None
+    if draft is None:
         await refuse(ctx, "common.stale_button")
         return
-    if _claim_id(parts) is None or not can(ctx.person.role, Action.FOLLOW_CLAIM):
-        await refuse(ctx, "common.error.forbidden")
-        return
-    services = ctx.services
     try:
         claim = await service.record_pledge(
             services.db,
             ctx.person.id,
-            int(parts[0]),
-            amount=amount.quantize(Decimal("0.01")),
-            mode=mode,
-            planned_on=planned,
+            int(draft["claim_id"]),
+            amount=Decimal(draft["amount"]),
+            mode=PaymentMode(draft["mode"]),
+            planned_on=date.fromisoformat(draft["planned_on"]),
             now=services.clock.now(),
         )
     except DomainError as error:
         await say_error(ctx, error)
         return
+    await drafts.drop(services.db, PLEDGING, key)
     await answer(ctx, ctx.t("claim.follow.pledge_saved", number=claim.number), ephemeral=True)
     # Art. 6: the pledge goes « à l'attention de l'assistante du Plan Numérique ».
     await tell(ctx, await notices.pledged(services.db, services.i18n, services.settings, claim))

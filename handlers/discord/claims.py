@@ -112,7 +112,9 @@ def _tags(typed: str) -> list[str]:
     return list(dict.fromkeys(t for t in _TAG_SPLIT.split(typed or "") if t))
 
 
-def _select(custom_id: str, placeholder: str, choices: list[tuple[str, str]]) -> discord.ui.View:
+def select_menu(
+    custom_id: str, placeholder: str, choices: list[tuple[str, str]]
+) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(
         discord.ui.Select(
@@ -169,7 +171,7 @@ async def start(ctx: Ctx, materiel: str | None) -> None:
                 return
     nonce = await _save(ctx, draft)
     choices = [(ctx.t(f"claim.kind.{k.value}"), k.value) for k in ClaimKind]
-    view = _select(f"clm:rk:{nonce}", ctx.t("discord.claim.pick_kind"), choices)
+    view = select_menu(f"clm:rk:{nonce}", ctx.t("discord.claim.pick_kind"), choices)
     await answer(ctx, ctx.t("claim.report.ask_kind"), view=_with_cancel(view, ctx, nonce))
 
 
@@ -195,7 +197,7 @@ async def kind_chosen(ctx: Ctx, parts: list[str]) -> None:
     if draft["kind"] == ClaimKind.DAMAGE.value:
         nonce = await _save(ctx, draft)
         choices = [(ctx.t(f"claim.cause.ask.{c.value}"), c.value) for c in DamageCause]
-        view = _select(f"clm:rc:{nonce}", ctx.t("discord.claim.pick_cause"), choices)
+        view = select_menu(f"clm:rc:{nonce}", ctx.t("discord.claim.pick_cause"), choices)
         await answer(ctx, ctx.t("claim.report.ask_cause"), view=_with_cancel(view, ctx, nonce))
         return
     await _next(ctx, draft)
@@ -223,7 +225,7 @@ async def _next(ctx: Ctx, draft: dict[str, Any]) -> None:
         schools = await service.reporting_schools(ctx.services.db, ctx.person.id)
         nonce = await _save(ctx, draft)
         choices = [(f"{s.name} ({s.uai})", str(s.id)) for s in schools[:MAX_SCHOOLS]]
-        view = _select(f"clm:rs:{nonce}", ctx.t("discord.claim.pick_school"), choices)
+        view = select_menu(f"clm:rs:{nonce}", ctx.t("discord.claim.pick_school"), choices)
         await answer(ctx, ctx.t("claim.report.ask_school"), view=_with_cancel(view, ctx, nonce))
         return
     nonce = await _save(ctx, draft)
@@ -479,7 +481,7 @@ async def cancelled(ctx: Ctx, parts: list[str]) -> None:
 
 
 def register(client: PneDiscord) -> None:
-    from handlers.discord import claim_follow  # noqa: F401  (its clm: steps)
+    from handlers.discord import claim_follow, claim_staff  # noqa: F401  (their clm: steps)
 
     tree = client.tree
 

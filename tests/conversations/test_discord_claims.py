@@ -342,3 +342,90 @@ async def test_a_commune_agent_on_discord_picks_the_school_confirms_the_duties_a
         "📝 Fiche d'engagement de versement reçue — sinistre S-2026-0001"
     )
     assert "Montant estimé : 720,00\xa0€" in world.last_text(sacha)
+
+
+async def test_staff_on_discord_record_a_payment_and_close_the_claim(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    api, offline, hall = world.api, side.discord, side.hall
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    sacha = await side.registered(world, "sacha", Role.STAFF)
+    claude = await world.registered("Claude", Role.COMMUNE)
+    await offline.slash(zoe, "signaler", {"materiel": "SEM-0001, SEM-0002"}, channel=hall)
+    menu = offline.last_message(hall)
+    form = await offline.choose(zoe, menu, _id(menu, "clm:rk:"), ["theft"])
+    await offline.submit_modal(
+        zoe, {"when": "aujourd'hui 8h", "what": "Armoire fracturée"}, origin=form
+    )
+    summary = offline.last_message(hall)
+    await offline.tap(zoe, summary, _by_label(summary, "✅ Confirmer l'envoi"))
+    staff_dm = offline.dm_channel(sacha)
+    reported = offline.last_message(staff_dm)
+    assert reported.content.startswith(
+        "🆕 **Sinistre S-2026-0001** (vol) — École du Soleil, Saint-Étienne ; signalé par zoe."
+    )
+
+    # The commune pledges on Telegram; staff get the pledge on Discord, with a payment button.
+    notice = api.last(claude.id)
+    await api.tap(claude, notice, "📝 Envoyer la fiche d'engagement")
+    await api.tap(claude, api.last(claude.id), "Retenir 640,00\xa0€")
+    await api.tap(claude, api.last(claude.id), "versement par la commune")
+    await api.send_text(claude, "15/06/2026")
+    await api.tap(claude, api.last(claude.id), "✅ Envoyer la fiche")
+    pledged = offline.last_message(staff_dm)
+    assert "Fiche d'engagement de versement reçue" in pledged.content
+    pay = next(c for c in pledged.custom_ids if c.startswith("clm:pay:"))
+
+    # The teacher may not record a payment, even with the button's id.
+    forbidden = await offline.tap(zoe, pledged, pay)
+    assert _text(forbidden) == "Vous n'avez pas accès à cette action."
+
+    await offline.tap(sacha, pledged, pay)
+    payers = offline.last_message(staff_dm)
+    form = await offline.choose(sacha, payers, _id(payers, "clm:ppay:"), ["body_funds"])
+    assert _modal_fields(form) == {"amount": "640,00\xa0€", "paid_on": "Aujourd'hui"}
+    too_much = await offline.submit_modal(sacha, {"amount": "700"}, origin=form)
+    assert _text(too_much) == (
+        "Ce paiement dépasse ce qui reste dû : tapez un montant au plus égal au reste dû."
+    )
+    refusal = offline.last_message(staff_dm)
+    form = await offline.tap(sacha, refusal, _by_label(refusal, "✏️ Corriger"))
+    ask = await offline.submit_modal(sacha, {"amount": "300"}, origin=form)
+    assert _text(ask) == (
+        "Enregistrer un paiement de 300,00\xa0€ reçu le mardi 10 mars 2026 pour le sinistre"
+        " S-2026-0001, payé par la commune, sur ses fonds propres ?"
+    )
+    confirm = offline.last_message(staff_dm)
+    saved = await offline.tap(sacha, confirm, _by_label(confirm, "✅ Enregistrer le paiement"))
+    assert _text(saved) == (
+        "💶 Paiement enregistré pour le sinistre S-2026-0001. Reste dû : 340,00\xa0€."
+    )
+    again = await offline.tap(sacha, confirm, _by_label(confirm, "✅ Enregistrer le paiement"))
+    assert _text(again) == "Ce bouton n'est plus valable."  # recorded once, not twice
+
+    # Closing with money still owed wants a reason; the form is offered again.
+    close = next(c for c in pledged.custom_ids if c.startswith("clm:close:"))
+    form = await offline.tap(sacha, pledged, close)
+    await offline.submit_modal(sacha, {}, origin=form)
+    asked = offline.last_message(staff_dm)
+    assert asked.content == "Clore le sinistre S-2026-0001 ?\nRaison : —"
+    refused = await offline.tap(sacha, asked, _by_label(asked, "🗂 Clore"))
+    assert _text(refused) == (
+        "Il reste de l'argent dû (ou aucun montant n'est fixé) : une raison est obligatoire"
+        " pour clore."
+    )
+    refusal = offline.last_message(staff_dm)
+    form = await offline.tap(sacha, refusal, _by_label(refusal, "✏️ Corriger"))
+    await offline.submit_modal(sacha, {"reason": "Solde pris en charge par le SEM"}, origin=form)
+    asked = offline.last_message(staff_dm)
+    closed = await offline.tap(sacha, asked, _by_label(asked, "🗂 Clore"))
+    assert _text(closed) == "🗂 Sinistre S-2026-0001 clos. Ses relances sont annulées."
+    # Its reporter learns it on Discord, the commune on Telegram.
+    told = offline.last_message(offline.dm_channel(zoe))
+    assert told.content == (
+        "🗂 Le sinistre **S-2026-0001** (École du Soleil) a été clos par l'équipe du Plan"
+        " numérique. Motif : Solde pris en charge par le SEM"
+    )
+    assert world.last_text(claude).startswith("🗂 Le sinistre S-2026-0001 (École du Soleil)")
+    api.assert_no_refusals()

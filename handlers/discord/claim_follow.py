@@ -30,7 +30,7 @@ from bot.services import claims as service
 from bot.services import drafts
 from bot.services.delivery import actions
 from handlers.discord.buttons import refuse
-from handlers.discord.claims import say_error, select_menu, step, tell
+from handlers.discord.claims import FORM_TIMEOUT, say_error, select_menu, step, tell
 from handlers.discord.context import Ctx, answer, context_of
 from handlers.discord.render import components
 
@@ -70,7 +70,7 @@ class Form(discord.ui.Modal):
     """A modal whose answer goes to ``read(ctx, values)``."""
 
     def __init__(self, title: str, custom_id: str) -> None:
-        super().__init__(title=title[:45], custom_id=custom_id)
+        super().__init__(title=title[:45], custom_id=custom_id, timeout=FORM_TIMEOUT)
         self.fields: dict[str, discord.ui.TextInput[Any]] = {}
 
     def field(self, key: str, label: str, *, style_paragraph: bool = False, **options: Any) -> None:

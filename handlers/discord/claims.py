@@ -46,8 +46,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 NAMESPACE = "discord:claim_report"
-MAX_SCHOOLS = 25  # a select's options
+SCHOOLS_PER_PAGE = 23  # a select's 25 options, with « previous » and « next »
 MAX_UNKNOWN = 300  # a description of an item outside the inventory (as on Telegram)
+# A form left open is forgotten after this (discord.py keeps each one shown until then).
+FORM_TIMEOUT = 3600.0
 _TAG_SPLIT = re.compile(r"[\s,;]+")
 _LINES = re.compile(r"\r?\n")
 
@@ -222,24 +224,42 @@ async def _next(ctx: Ctx, draft: dict[str, Any]) -> None:
     """After the kind (and cause): the school if there are several, else the form."""
     assert ctx.person is not None
     if "school_id" not in draft:
-        schools = await service.reporting_schools(ctx.services.db, ctx.person.id)
-        nonce = await _save(ctx, draft)
-        choices = [(f"{s.name} ({s.uai})", str(s.id)) for s in schools[:MAX_SCHOOLS]]
-        view = select_menu(f"clm:rs:{nonce}", ctx.t("discord.claim.pick_school"), choices)
-        await answer(ctx, ctx.t("claim.report.ask_school"), view=_with_cancel(view, ctx, nonce))
+        await _ask_school(ctx, draft, 0)
         return
     nonce = await _save(ctx, draft)
     await ctx.interaction.response.send_modal(ReportForm(ctx, nonce, draft))
 
 
+async def _ask_school(ctx: Ctx, draft: dict[str, Any], page: int) -> None:
+    """The schools of the person's body, a page of them at a time (a commune may have
+    more than a select's 25), in the order of their names."""
+    assert ctx.person is not None
+    schools = await service.reporting_schools(ctx.services.db, ctx.person.id)
+    last = max(0, (len(schools) - 1) // SCHOOLS_PER_PAGE)
+    page = min(max(page, 0), last)
+    shown = schools[page * SCHOOLS_PER_PAGE : (page + 1) * SCHOOLS_PER_PAGE]
+    choices = [(f"{s.name} ({s.uai})", str(s.id)) for s in shown]
+    if page > 0:
+        choices.insert(0, (ctx.t("common.button.previous"), f"p{page - 1}"))
+    if page < last:
+        choices.append((ctx.t("common.button.next"), f"p{page + 1}"))
+    nonce = await _save(ctx, draft)
+    view = select_menu(f"clm:rs:{nonce}", ctx.t("discord.claim.pick_school"), choices)
+    await answer(ctx, ctx.t("claim.report.ask_school"), view=_with_cancel(view, ctx, nonce))
+
+
 @step("rs")
 async def school_chosen(ctx: Ctx, parts: list[str]) -> None:
     assert ctx.person is not None
-    if len(parts) != 2 or not parts[1].isdigit():
+    paged = len(parts) == 2 and parts[1][:1] == "p" and parts[1][1:].isdigit()
+    if len(parts) != 2 or not (parts[1].isdigit() or paged):
         await refuse(ctx, "common.stale_button")
         return
     draft = await _load(ctx, parts[0])
     if draft is None:
+        return
+    if paged:
+        await _ask_school(ctx, draft, int(parts[1][1:]))
         return
     schools = await service.reporting_schools(ctx.services.db, ctx.person.id)
     school = next((s for s in schools if s.id == int(parts[1])), None)
@@ -273,7 +293,11 @@ class ReportForm(discord.ui.Modal):
     """The tags, the discovery time, what happened, a word for each unknown item."""
 
     def __init__(self, ctx: Ctx, nonce: str, draft: dict[str, Any]) -> None:
-        super().__init__(title=ctx.t("discord.claim.modal_title"), custom_id=f"clm:rm:{nonce}")
+        super().__init__(
+            title=ctx.t("discord.claim.modal_title"),
+            custom_id=f"clm:rm:{nonce}",
+            timeout=FORM_TIMEOUT,
+        )
         self.nonce = nonce
         self.tags: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label=ctx.t("discord.claim.field_tags"),

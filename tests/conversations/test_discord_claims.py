@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.domain.roles import Role
 from handlers.discord.offline.api import AUTOCOMPLETE, InteractionRecord
+from storage.models import School
 from tests.conversations.conftest import DiscordSide, World
 
 EPHEMERAL = 1 << 6
@@ -429,3 +430,44 @@ async def test_staff_on_discord_record_a_payment_and_close_the_claim(
     )
     assert world.last_text(claude).startswith("🗂 Le sinistre S-2026-0001 (École du Soleil)")
     api.assert_no_refusals()
+
+
+async def test_a_commune_of_many_schools_pages_its_menu_of_schools(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    offline, hall = side.discord, side.hall
+    async with world.db.uow() as uow:
+        uow.session.add_all(
+            School(
+                uai=f"04201{n:02d}B",
+                name=f"École n° {n:02d}",
+                commune_id=world.ids["st_etienne"],
+                sector="public",
+                created_at=world.clock.now(),
+            )
+            for n in range(30)
+        )
+        await uow.commit()
+    claude = await side.registered(world, "claude", Role.COMMUNE)
+    await offline.slash(claude, "signaler", channel=hall)
+    menu = offline.last_message(hall)
+    await offline.choose(claude, menu, _id(menu, "clm:rk:"), ["loss"])
+    first = offline.last_message(hall)
+    labels = [o["label"] for o in first.component(_id(first, "clm:rs:"))["options"]]
+    assert len(labels) == 24 and labels[-1] == "Suivants ▶️"  # 32 schools: 23, then 9
+    assert labels[:3] == [
+        "École de la Lune (0420002Z)",
+        "École du Soleil (0420001Y)",
+        "École n° 00 (0420100B)",
+    ]
+    await offline.choose(claude, first, _id(first, "clm:rs:"), ["p1"])
+    second = offline.last_message(hall)
+    options = second.component(_id(second, "clm:rs:"))["options"]
+    assert options[0]["label"] == "◀️ Précédents" and len(options) == 10
+    assert options[-1]["label"] == "École n° 29 (0420129B)"
+    form = await offline.choose(claude, second, _id(second, "clm:rs:"), [options[-1]["value"]])
+    assert form.response_type == 9
+    # The first page's menu is stale now: its draft moved on.
+    stale = await offline.choose(claude, first, _id(first, "clm:rs:"), ["p1"])
+    assert _text(stale) == "Ce bouton n'est plus valable."

@@ -1,6 +1,7 @@
-"""Staff's buttons on a claim's notice on Discord: close it, record a payment.
+"""Staff's buttons on a claim's notice on Discord: the complete dossier, a payment, closing.
 
-The same services as Telegram's (``handlers/telegram/claim_follow.py``): « 🗂 Clore » opens
+The same services as Telegram's (``handlers/telegram/claim_follow.py``): « 📁 Dossier
+complet » asks to confirm, naming what the checklist lacks; « 🗂 Clore » opens
 a modal for the reason, then a confirmation that names the claim and the reason; « 💶
 Enregistrer un paiement » asks who paid (a select), then a modal for the amount (what is
 still owed offered) and the day, then a confirmation. The service checks on arrival and
@@ -14,11 +15,13 @@ from decimal import Decimal
 
 from bot.cards.claims import ClaimCard
 from bot.domain import claims as rules
-from bot.domain.claims import Payer
+from bot.domain.bodies import body_variant
+from bot.domain.claims import DossierPiece, Payer
 from bot.domain.dates import local_date, parse_calendar_day
 from bot.domain.directory import parse_amount_eur
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action
+from bot.i18n import Safe
 from bot.services import claim_notices as notices
 from bot.services import claims as service
 from bot.services import drafts
@@ -31,6 +34,7 @@ from handlers.discord.render import components
 
 CLOSING = "discord:claim_close"
 PAYING = "discord:claim_payment"
+COMPLETING = "discord:claim_complete"
 MAX_REASON = 1000  # as on Telegram
 
 
@@ -112,8 +116,94 @@ async def close_confirmed(ctx: Ctx, parts: list[str]) -> None:
 
 @step("cno")
 async def close_cancelled(ctx: Ctx, parts: list[str]) -> None:
+    await _cancelled(ctx, CLOSING)
+
+
+# --- the complete dossier -------------------------------------------------------------------
+
+
+@step("complete")
+async def complete_tapped(ctx: Ctx, parts: list[str]) -> None:
+    """The confirmation names what the checklist still lacks; staff confirm it complete
+    anyway with those pieces only (the service refuses a piece gone missing since)."""
     assert ctx.person is not None
-    dropped = await drafts.drop(ctx.services.db, CLOSING, str(ctx.person.id))
+    claim = await _managed(ctx, parts)
+    if claim is None:
+        return
+    services = ctx.services
+    i18n = services.i18n
+    confirm = dict(
+        number=claim.number,
+        body=claim.body_name,
+        amount=i18n.money(ctx.lang, service.amount_due_at_completion(claim) or Decimal(0)),
+        pledged=i18n.money(ctx.lang, claim.pledge.amount if claim.pledge else Decimal(0)),
+    )
+    key = body_variant("claim.follow.confirm_complete", claim.body_kind)
+    missing = claim.missing_pieces
+    draft = {"claim_id": claim.id, "missing": [p.value for p in missing]}
+    nonce = await drafts.save(
+        services.db, COMPLETING, str(ctx.person.id), draft, services.clock.now()
+    )
+    if missing:
+        card = ClaimCard(i18n, ctx.lang)
+        text = ctx.t(
+            "claim.follow.confirm_complete_missing",
+            missing=Safe(card.pieces(missing)),
+            checklist=Safe(card.checklist_lines(claim)),
+            confirm=Safe(ctx.t(key, **confirm)),
+        )
+        button = "claim.button.confirm_complete_anyway"
+    else:
+        text, button = ctx.t(key, **confirm), "claim.button.confirm_complete"
+    rows = [
+        [(ctx.t(button), f"clm:kok:{nonce}")],
+        [(ctx.t("common.button.cancel"), f"clm:kno:{nonce}")],
+    ]
+    await answer(ctx, text, view=components(actions(rows)), ephemeral=True)
+
+
+@step("kok")
+async def complete_confirmed(ctx: Ctx, parts: list[str]) -> None:
+    assert ctx.person is not None
+    services = ctx.services
+    key = str(ctx.person.id)
+    draft = await drafts.load(services.db, COMPLETING, key, parts[0]) if parts else None
+    if draft is None:
+        await refuse(ctx, "common.stale_button")
+        return
+    try:
+        claim = await service.mark_complete(
+            services.db,
+            ctx.person.id,
+            int(draft["claim_id"]),
+            now=services.clock.now(),
+            accepted_missing=tuple(DossierPiece(p) for p in draft.get("missing", [])),
+        )
+    except DomainError as error:
+        await say_error(ctx, error)
+        return
+    await drafts.drop(services.db, COMPLETING, key)
+    assert claim.payment_deadline is not None
+    text = ctx.t(
+        body_variant("claim.follow.completed", claim.body_kind),
+        number=claim.number,
+        body=claim.body_name,
+        pay_by=services.i18n.date(ctx.lang, claim.payment_deadline),
+    )
+    await answer(ctx, text, ephemeral=True)
+    await tell(
+        ctx, await notices.to_body(services.db, services.i18n, claim, "claim.notify.completed")
+    )
+
+
+@step("kno")
+async def complete_cancelled(ctx: Ctx, parts: list[str]) -> None:
+    await _cancelled(ctx, COMPLETING)
+
+
+async def _cancelled(ctx: Ctx, namespace: str) -> None:
+    assert ctx.person is not None
+    dropped = await drafts.drop(ctx.services.db, namespace, str(ctx.person.id))
     await answer(
         ctx, ctx.t("common.cancelled" if dropped else "common.nothing_to_cancel"), ephemeral=True
     )

@@ -378,6 +378,17 @@ async def test_staff_on_discord_record_a_payment_and_close_the_claim(
     assert "Fiche d'engagement de versement reçue" in pledged.content
     pay = next(c for c in pledged.custom_ids if c.startswith("clm:pay:"))
 
+    # The dossier complete, from Discord: the commune learns its year to pay on Telegram.
+    complete = next(c for c in pledged.custom_ids if c.startswith("clm:complete:"))
+    await offline.tap(sacha, pledged, complete)
+    asked = offline.last_message(staff_dm)
+    assert "Marquer le dossier du sinistre S-2026-0001 comme complet ?" in asked.content
+    done = await offline.tap(sacha, asked, _by_label(asked, "✅ Oui, complet malgré tout"))
+    assert _text(done).startswith("📁 Dossier S-2026-0001 complet.")
+    assert "au plus tard le mercredi 10 mars 2027" in world.last_text(claude)
+    twice = await offline.tap(sacha, asked, _by_label(asked, "✅ Oui, complet malgré tout"))
+    assert _text(twice) == "Ce bouton n'est plus valable."
+
     # The teacher may not record a payment, even with the button's id.
     forbidden = await offline.tap(zoe, pledged, pay)
     assert _text(forbidden) == "Vous n'avez pas accès à cette action."

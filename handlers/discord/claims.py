@@ -157,7 +157,10 @@ async def start(ctx: Ctx, materiel: str | None) -> None:
     if not schools:
         await answer(ctx, ctx.t("claim.error.no_school"))
         return
-    tags = _tags(materiel or "")[: service.MAX_ITEMS]
+    tags = _tags(materiel or "")
+    if len(tags) > service.MAX_ITEMS:
+        await answer(ctx, ctx.t("claim.error.too_many_items", max=service.MAX_ITEMS))
+        return
     draft: dict[str, Any] = {"tags": ", ".join(tags)}
     if len(schools) == 1:
         draft["school_id"], draft["school_name"] = schools[0].id, schools[0].name

@@ -482,3 +482,47 @@ async def test_a_commune_of_many_schools_pages_its_menu_of_schools(
     # The first page's menu is stale now: its draft moved on.
     stale = await offline.choose(claude, first, _id(first, "clm:rs:"), ["p1"])
     assert _text(stale) == "Ce bouton n'est plus valable."
+
+
+async def test_a_summary_is_still_confirmed_after_a_restart_and_a_stranger_may_not_report(
+    both: tuple[World, DiscordSide],
+) -> None:
+    from handlers.discord.app import PneDiscord
+
+    world, side = both
+    api, offline, hall = world.api, side.discord, side.hall
+    stranger = side.user("inconnu")
+    refused = await offline.slash(stranger, "signaler", {"materiel": "SEM-0001"}, channel=hall)
+    assert _text(refused).startswith("Bonjour ! Pour utiliser ce bot, inscrivez-vous")
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    claude = await world.registered("Claude", Role.COMMUNE)
+    await offline.slash(zoe, "signaler", {"materiel": "SEM-0004"}, channel=hall)
+    menu = offline.last_message(hall)
+    # A stranger tapping her menu changes nothing of hers.
+    assert _text(await offline.choose(stranger, menu, _id(menu, "clm:rk:"), ["theft"])) == (
+        _text(refused)
+    )
+    form = await offline.choose(zoe, menu, _id(menu, "clm:rk:"), ["damage"])
+    causes = offline.last_message(hall)
+    form = await offline.choose(zoe, causes, _id(causes, "clm:rc:"), ["breakage"])
+    await offline.submit_modal(
+        zoe, {"when": "hier 16h", "what": "Vidéoprojecteur tombé du plafond"}, origin=form
+    )
+    summary = offline.last_message(hall)
+    assert "**Dégradation (casse accidentelle)** — École du Soleil" in summary.content
+
+    # The bot restarts: the summary's draft is a row, its button still works.
+    await side.client.close()
+    client = PneDiscord(world.app.bot_data["services"])
+    await offline.connect(client)
+    try:
+        done = await offline.tap(zoe, summary, _by_label(summary, "✅ Confirmer l'envoi"))
+        assert offline.message(done.original_id or 0).content.startswith(
+            "✅ Sinistre **S-2026-0001** enregistré."
+        )
+        notice = api.last(claude.id)
+        assert "S-2026-0001" in (notice.text or "")
+        # An accident owes no complaint (decision 0019).
+        assert "✅ Fait : dépôt de plainte" not in notice.button_texts
+    finally:
+        await client.close()

@@ -6,9 +6,10 @@ every front end, so that a claim looks the same wherever it appears.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import Enum
 
 from bot.domain.bodies import body_variant
 from bot.domain.claims import (
@@ -626,3 +627,23 @@ class ClaimCard:
             rows.append([(self.t("claim.button.cause"), f"clm:cz:{claim.id}")])
         rows.append([(self.t("claim.button.close"), f"clm:close:{claim.id}")])
         return actions(rows)
+
+
+def error_params(i18n: I18n, lang: str, params: Mapping[str, object]) -> dict[str, object]:
+    """A domain error's values as the person reads them (money, dates, duties), for every
+    front end."""
+    out: dict[str, object] = {}
+    for name, value in params.items():
+        if isinstance(value, Decimal):
+            out[name] = i18n.money(lang, value)
+        elif isinstance(value, datetime):
+            out[name] = i18n.datetime(lang, value)
+        elif isinstance(value, date):
+            out[name] = i18n.date(lang, value)
+        elif isinstance(value, Duty):
+            out[name] = i18n.t(lang, f"claim.duty.{value.value}")
+        elif isinstance(value, Enum) and isinstance(value.value, str):
+            out[name] = value.value
+        else:
+            out[name] = value
+    return out

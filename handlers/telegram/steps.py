@@ -35,7 +35,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.claims import Duty
+from bot.cards.claims import error_params
 from bot.domain.dates import local_date, parse_calendar_day, parse_discovery_detail
 from bot.domain.directory import parse_amount_eur
 from bot.domain.errors import DomainError
@@ -88,22 +88,7 @@ def today(context: PneContext) -> date:
 
 def shown(context: PneContext, params: dict[str, Any]) -> dict[str, Any]:
     """A domain error's values as the person reads them (money, dates, duties)."""
-    i18n = context.services.i18n
-    out: dict[str, Any] = {}
-    for name, value in params.items():
-        if isinstance(value, Decimal):
-            out[name] = i18n.money(context.lang, value)
-        elif isinstance(value, datetime):
-            out[name] = i18n.datetime(context.lang, value)
-        elif isinstance(value, date):
-            out[name] = i18n.date(context.lang, value)
-        elif hasattr(value, "value") and isinstance(value.value, str):
-            out[name] = (
-                context.t(f"claim.duty.{value.value}") if isinstance(value, Duty) else value.value
-            )
-        else:
-            out[name] = value
-    return out
+    return error_params(context.services.i18n, context.lang, params)
 
 
 async def refuse(update: Update, context: PneContext, error: DomainError) -> None:

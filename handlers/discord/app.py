@@ -75,6 +75,7 @@ class PneDiscord(discord.Client):
         from handlers.discord.commands import register
 
         register(self)
+        __import__("handlers.discord.admin", fromlist=["register"]).register(self)
 
     @property
     def guild_object(self) -> discord.Object | None:

@@ -296,6 +296,7 @@ async def test_one_communes_agents_a_failure_counted_and_the_refusals(
 ) -> None:
     world, side = both
     sacha = await side.registered(world, "sacha", Role.STAFF)
+    ines = await side.registered(world, "ines", Role.COMMUNE, commune="42095")  # DM closed
     dana = await side.registered(world, "dana", Role.COMMUNE, commune="42095")
     claude = await world.registered("Claude", Role.COMMUNE)  # Saint-Étienne's, on Telegram
     gil = await world.registered("Gil", Role.COMMUNE, commune="42095")  # blocked the bot
@@ -345,21 +346,31 @@ async def test_one_communes_agents_a_failure_counted_and_the_refusals(
     _, confirm = _messages(side, written)
     assert confirm.content == (
         "☝️ Voici l'annonce telle qu'elle sera reçue."
-        " L'envoyer à les agents de la commune de Firminy (2 personnes) ?"
+        " L'envoyer à les agents de la commune de Firminy (3 personnes) ?"
     )
     # A teacher tapping staff's button (forwarded, or forged) is refused.
     stolen = await side.discord.tap(zoe, confirm, confirm.custom_ids[0])
     assert _text(side, stolen) == FORBIDDEN
+    # Inès (the first on Discord) closed her private messages: Discord refuses, 403.
+    side.discord.fail("POST /channels/{channel_id}/messages", status=403)
     await side.discord.tap(sacha, confirm, confirm.custom_ids[0])
     await side.discord.settle()
 
+    assert side.discord.messages(side.discord.dm_channel(ines)) == []
     assert [m.content for m in side.discord.messages(side.discord.dm_channel(dana))] == [
         HEADER + "Collecte le 3 avril\n\n— sacha"
     ]
     assert world.api.sent_to(claude.id) == []
     assert [r.chat_id for r in world.api.refused] == [gil.id]
     told = side.discord.messages(side.discord.dm_channel(sacha))
-    assert [m.content for m in told] == ["📣 Annonce envoyée à 1 personne, 1 échec."]
+    assert [m.content for m in told] == ["📣 Annonce envoyée à 1 personne, 2 échecs."]
+    people: dict[int, Any] = {}
+    for user, platform in ((ines, DISCORD), (gil, TELEGRAM)):
+        found = await registration.find_person(world.db, platform, user.id)
+        assert found is not None
+        people[found.id] = user
+    _, delivered = await _audited(world, "announcement")
+    assert sorted(delivered.details["failed_people"]) == sorted(people)
 
     # Cancelled: nothing sent, said so; a second cancel has nothing left to cancel.
     await side.discord.slash(sacha, "annonce", {"public": "everyone"}, channel=side.hall)
@@ -370,7 +381,8 @@ async def test_one_communes_agents_a_failure_counted_and_the_refusals(
     sent = await side.discord.tap(sacha, confirm, confirm.custom_ids[0])
     assert _text(side, sent) == "Ce bouton n'est plus valable."
     assert len(await _audited(world, "announcement")) == 2  # the one sent: two entries
-    assert side.discord.sent(ok=False) == []
+    # Nothing Discord refused but the injected 403.
+    assert [r.fault for r in side.discord.sent(ok=False)] == ["status"]
 
 
 async def test_an_ogecs_agents_invited_and_told_by_the_bodys_code(

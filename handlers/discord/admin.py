@@ -330,6 +330,11 @@ async def tapped(ctx: Ctx, action: str) -> None:
         return
     step, nonce = parts[1], parts[2]
     services = ctx.services
+    # An older preview's buttons do nothing to a newer draft (its nonce is another).
+    draft = await drafts.load(services.db, NAMESPACE, _key(ctx), nonce)
+    if draft is None or (step == "send" and not draft.get("text")):
+        await refuse(ctx, "common.stale_button")
+        return
     if step == "no":
         dropped = await drafts.drop(services.db, NAMESPACE, _key(ctx))
         await answer(
@@ -337,10 +342,6 @@ async def tapped(ctx: Ctx, action: str) -> None:
             ctx.t("common.cancelled" if dropped else "common.nothing_to_cancel"),
             ephemeral=True,
         )
-        return
-    draft = await drafts.load(services.db, NAMESPACE, _key(ctx), nonce)
-    if draft is None or (step == "send" and not draft.get("text")):
-        await refuse(ctx, "common.stale_button")
         return
     if step == "edit":
         await ctx.interaction.response.send_modal(TextForm(ctx, nonce, draft.get("text", "")))

@@ -380,6 +380,8 @@ async def test_one_communes_agents_a_failure_counted_and_the_refusals(
     assert _text(side, cancelled) == "C'est annulé. Rien n'a été envoyé."
     sent = await side.discord.tap(sacha, confirm, confirm.custom_ids[0])
     assert _text(side, sent) == "Ce bouton n'est plus valable."
+    again = await side.discord.tap(sacha, confirm, confirm.custom_ids[2])
+    assert _text(side, again) == "Ce bouton n'est plus valable."
     assert len(await _audited(world, "announcement")) == 2  # the one sent: two entries
     # Nothing Discord refused but the injected 403.
     assert [r.fault for r in side.discord.sent(ok=False)] == ["status"]

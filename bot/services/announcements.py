@@ -20,7 +20,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.domain.bodies import BodyKind
+from bot.domain.bodies import BodyKind, normalize_body_code
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, require
 from bot.services import audiences, registration
@@ -202,6 +202,30 @@ async def commune_choice(db: Database, commune_id: int) -> CommuneChoice:
         return CommuneChoice(commune.id, commune.name, commune.insee)
 
 
+async def commune_by_insee(db: Database, insee: str) -> CommuneChoice:
+    """A commune named by its INSEE code (Discord's options carry codes, not ids)."""
+    async with db.uow() as uow:
+        commune = await uow.directory.commune_by_insee(insee.strip().upper())
+        if commune is None:
+            raise DomainError("directory.error.unknown_commune", insee=insee.strip())
+        return CommuneChoice(commune.id, commune.name, commune.insee)
+
+
+async def body_by_code(db: Database, code: str) -> BodyChoice:
+    """An OGEC or an institute named by its code (a commune's own body is its commune)."""
+    try:
+        wanted = normalize_body_code(code)
+    except DomainError:
+        raise DomainError("directory.error.unknown_body", body=code.strip()) from None
+    async with db.uow() as uow:
+        body = await uow.session.scalar(
+            select(ResponsibleBody).where(ResponsibleBody.code == wanted)
+        )
+        if body is None or body.kind == BodyKind.COMMUNE.value:
+            raise DomainError("directory.error.unknown_body", body=code.strip())
+        return BodyChoice(body.id, body.name, body.code)
+
+
 # --------------------------------------------------------------------------- invitations
 
 
@@ -234,6 +258,34 @@ async def invite(
         role=role,
         school_uai=uai,
         commune_insee=insee,
+        validity=validity,
+        now=now,
+        created_by_id=person_id,
+    )
+
+
+async def invite_by_code(
+    db: Database,
+    person_id: int,
+    *,
+    role: Role,
+    school_uai: str | None = None,
+    commune_insee: str | None = None,
+    body_code: str | None = None,
+    validity: timedelta,
+    now: datetime,
+) -> registration.NewInvitation:
+    """Staff create a single-use invitation whose scope is named by its code (an UAI, an
+    INSEE code, a body's code), as Discord's ``/inviter`` options give it; the scope is
+    checked by the registration service, with its messages."""
+    async with db.uow() as uow:
+        await _staff(uow, person_id, Action.INVITE)
+    return await registration.create_invitation(
+        db,
+        role=role,
+        school_uai=school_uai or None,
+        commune_insee=commune_insee or None,
+        body_code=body_code or None,
         validity=validity,
         now=now,
         created_by_id=person_id,

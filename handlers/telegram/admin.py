@@ -10,7 +10,6 @@ step (a person may lose it in the middle of a dialogue); /annuler leaves at ever
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -28,6 +27,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.cards.invitation import qr_png
 from bot.domain.errors import DomainError
 from bot.domain.invitations import deep_link, parse_validity
 from bot.domain.roles import Action, Role, can
@@ -99,16 +99,6 @@ async def _refuse(update: Update, context: PneContext, *drafts: str) -> int:
 def _last_part(data: str | None) -> str:
     assert data is not None
     return data.rsplit(":", 1)[1]
-
-
-def qr_png(link: str) -> bytes:
-    """The QR code of a link, as a PNG image (pure Python: no Pillow needed)."""
-    import qrcode
-    from qrcode.image.pure import PyPNGImage
-
-    buffer = io.BytesIO()
-    qrcode.make(link, image_factory=PyPNGImage).save(buffer)
-    return buffer.getvalue()
 
 
 # =========================================================================== /inviter

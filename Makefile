@@ -18,7 +18,7 @@ run: $(STAMP)
 
 ## Lint, type-check, then the whole suite on SQLite and on a throwaway PostgreSQL.
 test: $(STAMP) lint
-	./.ci/with-postgres.sh $(BIN)/python -m pytest -n auto --maxprocesses=4
+	./.ci/with-postgres.sh $(BIN)/python -m pytest -n auto --maxprocesses=4 --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

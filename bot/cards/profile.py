@@ -65,12 +65,11 @@ class ProfileCard:
         shown: dict[str, str],
         role: str | None,
         body_kind: str | None = None,
+        key: str = "help.person",
     ) -> str:
         """The help of a role: one line per command (``shown``: each command's name as the
         front end spells it, with its prefix)."""
         lines = [f"{shown[c.name]} — {self.t(f'command.{c.name}')}" for c in commands]
         if role is None:
             return self.t("help.stranger", commands=Safe("\n".join(lines)))
-        return self.t(
-            "help.person", role=self.role(role, body_kind), commands=Safe("\n".join(lines))
-        )
+        return self.t(key, role=self.role(role, body_kind), commands=Safe("\n".join(lines)))

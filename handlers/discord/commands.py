@@ -61,6 +61,7 @@ def help_text(ctx: Ctx) -> str:
         shown=spelled,
         role=person.role if person else None,
         body_kind=person.body_kind if person else None,
+        key="discord.help.person",  # Discord has no /annuler: forms close, summaries cancel
     )
 
 

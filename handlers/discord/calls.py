@@ -31,7 +31,7 @@ import discord
 from bot.cards.calls import APPLY, VIEW, CallCard
 from bot.domain.calls import MAX_ANSWER, Question, QuestionKind
 from bot.domain.errors import DomainError
-from bot.domain.roles import Action, can
+from bot.domain.roles import Action, Role, can
 from bot.services import call_applying, call_notices, calls, registration
 from bot.services.calls import ApplicationView, CampaignView
 from bot.services.delivery import actions
@@ -401,6 +401,32 @@ async def _withdraw(ctx: Ctx, ticket_id: int, *, confirmed: bool) -> None:
     await answer(ctx, ctx.t("ami.withdraw.confirm", **params), view=components(actions(rows)))
 
 
+def _follow_buttons(ctx: Ctx, on: bool) -> discord.ui.View | None:
+    if on:
+        return components(actions([[(ctx.t("ami.follow.button_off"), "ami:follow:off")]]))
+    return components(actions([[(ctx.t("ami.follow.button_on"), "ami:follow:on")]]))
+
+
+async def follow_command(ctx: Ctx) -> None:
+    """/suivre_ami: a teacher chooses to hear of their school's calls (a head always does),
+    as on Telegram."""
+    person = ctx.person
+    if person is None:
+        await answer(ctx, ctx.t("discord.stranger"))
+        return
+    if not can(person.role, Action.ANSWER_CALL):
+        await answer(ctx, ctx.t("common.error.forbidden"))
+        return
+    if person.role != Role.TEACHER.value:
+        key = "ami.follow.heads" if person.role == Role.DIRECTOR.value else "ami.follow.teachers"
+        await answer(ctx, ctx.t(key))
+        return
+    on = await call_applying.follows(ctx.services.db, person.id)
+    await answer(
+        ctx, ctx.t("ami.follow.on" if on else "ami.follow.off"), view=_follow_buttons(ctx, on)
+    )
+
+
 async def _follow(ctx: Ctx, wanted: bool) -> None:
     assert ctx.person is not None
     services = ctx.services
@@ -411,7 +437,11 @@ async def _follow(ctx: Ctx, wanted: bool) -> None:
     except DomainError as error:
         await _refused(ctx, error)
         return
-    await answer(ctx, ctx.t("ami.follow.on" if now_on else "ami.follow.off"))
+    await answer(
+        ctx,
+        ctx.t("ami.follow.on" if now_on else "ami.follow.off"),
+        view=_follow_buttons(ctx, now_on),
+    )
 
 
 @on("ami")
@@ -454,3 +484,7 @@ def register(client: PneDiscord) -> None:
     @tree.command(name=name("ami"), description=described(client, "ami"))
     async def ami(interaction: discord.Interaction) -> None:
         await school_calls(await context_of(client, interaction))
+
+    @tree.command(name=name("suivre_ami"), description=described(client, "suivre_ami"))
+    async def suivre_ami(interaction: discord.Interaction) -> None:
+        await follow_command(await context_of(client, interaction))

@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.domain.calls import Question, QuestionKind, Reach
+from bot.domain.platforms import DISCORD
 from bot.domain.roles import Role
-from bot.services import call_notices, calls
+from bot.services import call_notices, calls, registration
 from handlers.discord.offline.api import AUTOCOMPLETE, InteractionRecord, SimUser
+from handlers.discord.render import markdown
 from storage.models import CallApplication, Equipment, Person, School
 from tests.conversations.conftest import DiscordSide, World
 
@@ -617,3 +619,25 @@ async def test_a_class_opening_told_by_the_body_from_discord(
     assert _text(done).startswith("✅ Ouverture enregistrée : N-2026-0001.")
     assert any("N-2026-0001" in t for t in world.texts(staff))
     assert any("N-2026-0001" in t for t in world.texts(head))  # told by the body: the head hears
+
+
+async def test_a_teacher_follows_the_calls_from_discord(both: tuple[World, DiscordSide]) -> None:
+    from bot.services import call_applying
+
+    world, side = both
+    d = side.discord
+    teacher = await side.registered(world, "zoe", Role.TEACHER)
+    head = await side.registered(world, "dora", Role.DIRECTOR)
+    i18n = world.app.bot_data["services"].i18n
+    said = await d.slash(head, "suivre_ami", channel=side.hall)
+    assert said.response is not None
+    assert said.response["data"]["content"] == markdown(i18n.t("fr", "ami.follow.heads"))
+    shown = await d.slash(teacher, "suivre_ami", channel=side.hall)
+    assert shown.response is not None
+    assert shown.response["data"]["content"] == markdown(i18n.t("fr", "ami.follow.off"))
+    assert shown.original_id is not None
+    followed = await d.tap(teacher, shown.original_id, "ami:follow:on")
+    assert followed.response is not None
+    assert followed.response["data"]["content"] == markdown(i18n.t("fr", "ami.follow.on"))
+    person = await registration.find_person(world.db, DISCORD, teacher.id)
+    assert person is not None and await call_applying.follows(world.db, person.id)

@@ -188,3 +188,123 @@ def markdown_of(world: World, key: str) -> str:
 
     services = world.app.bot_data["services"]
     return markdown(services.i18n.t("fr", key))
+
+
+# --- 2. documents for a claim ---------------------------------------------------------------
+
+
+async def test_a_commune_agent_joins_documents_to_a_claim_by_answering_the_request(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    offline = side.discord
+    claude = await side.registered(world, "claude", Role.COMMUNE)
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    claim_id, number = await _claim(world, await _pid(world, DISCORD, zoe))
+    dm = offline.dm_channel(claude)
+
+    # His claim's card, in the server's channel: « Joindre un document », then its kind.
+    card = _answers(
+        side, await offline.slash(claude, "dossier", {"numero": number}, channel=side.hall)
+    )[0]
+    assert f"clm:attach:{claim_id}" in card.custom_ids
+    asked = await offline.tap(claude, card, f"clm:attach:{claim_id}")
+    assert _text(asked) == f"Quel document joignez-vous au sinistre {number} ?"
+    menu = _answers(side, asked)[0]
+    options = menu.component(f"clm:attp:{claim_id}")["options"]
+    assert [o["value"] for o in options] == [
+        "invoice_or_quote",
+        "insurer_declaration",
+        "insurer_letter",
+        "complaint_receipt",
+        "police_report",
+        "evidence",
+        "other",
+    ]
+    told = await offline.choose(claude, menu, f"clm:attp:{claim_id}", ["invoice_or_quote"])
+    assert _text(told) == "Je vous ai écrit en message privé : répondez-y en joignant vos fichiers."
+    request = offline.last_message(dm)
+    assert request.content == (
+        f"📎 Sinistre {number} — Facture ou devis : répondez à ce message (« Répondre ») en y"
+        " joignant vos photos ou documents ; chacun sera joint au sinistre."
+    )
+    assert request.custom_ids == [
+        f"clm:attfile:{claim_id}:invoice_or_quote",
+        f"clm:attach:{claim_id}",
+    ]
+    assert request.component(f"clm:attfile:{claim_id}:invoice_or_quote")["disabled"] is True
+
+    # An answer with no file: said how to do it; nothing kept.
+    await offline.say(claude, dm, "la voici", reply_to=request)
+    assert offline.last_message(dm).content == (
+        "Aucun fichier dans votre réponse : répondez à ce message en y joignant une photo ou un"
+        " document."
+    )
+    pdf = offline.file("facture.pdf", PDF, "application/pdf")
+    photo = offline.file("devis.jpg", sample_png(), "image/jpeg")
+    await offline.say(claude, dm, "", attachments=[pdf, photo], reply_to=request)
+    saved = [m.content for m in offline.messages(dm)[-2:]]
+    assert saved == [f"📎 Facture ou devis joint au sinistre {number}."] * 2
+    assert await _files(world) == [
+        (DISCORD, "document", pdf["url"], "facture.pdf", "invoice_or_quote"),
+        (DISCORD, "photo", photo["url"], "devis.jpg", "invoice_or_quote"),
+    ]
+
+    # In private, the request comes as the answer itself; another kind from its button.
+    other = await offline.tap(claude, request, f"clm:attach:{claim_id}")
+    again = _answers(side, other)[0]
+    await offline.choose(claude, again, f"clm:attp:{claim_id}", ["police_report"])
+    second = offline.last_message(dm)
+    assert second.content.startswith(f"📎 Sinistre {number} — Procès-verbal de police : ")
+    assert second.custom_ids[0] == f"clm:attfile:{claim_id}:police_report"
+
+
+async def test_who_may_not_add_to_a_claim_adds_nothing(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    offline = side.discord
+    claude = await side.registered(world, "claude", Role.COMMUNE)
+    dana = await side.registered(world, "dana", Role.COMMUNE, commune="42095")
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    claim_id, _ = await _claim(world, await _pid(world, DISCORD, zoe))
+    card = _answers(
+        side, await offline.slash(claude, "dossier", {"numero": "S-2026-0001"}, channel=side.hall)
+    )[0]
+
+    # Another commune's agent taps a forged button, at each step.
+    for action in (f"clm:attach:{claim_id}", f"clm:attp:{claim_id}:evidence"):
+        assert _text(await _forged_tap(side, dana, card, action)) == NOT_A_CLAIM
+    for action in (f"clm:attp:{claim_id}:nonsense", f"clm:attach:{claim_id}:9", "clm:attach:x"):
+        assert _text(await _forged_tap(side, dana, card, action)) == FORBIDDEN
+
+    # A request made out to her (a message of the bot carrying that claim), answered with a
+    # file: the service checks again, and nothing lands on the claim.
+    dm = offline.dm_channel(dana)
+    forged = offline._store_message(
+        dm,
+        author=offline.bot,
+        content="📎 forged",
+        components=[
+            {
+                "type": 1,
+                "components": [
+                    {
+                        "type": 2,
+                        "style": 2,
+                        "label": "Preuve",
+                        "custom_id": f"clm:attfile:{claim_id}:evidence",
+                        "disabled": True,
+                    }
+                ],
+            }
+        ],
+    )
+    photo = offline.file("x.jpg", sample_png(), "image/jpeg")
+    await offline.say(dana, dm, "", attachments=[photo], reply_to=int(forged["id"]))
+    assert offline.last_message(dm).content == NOT_A_CLAIM
+    # The same message written by a person (not the bot) is no request at all.
+    fake = offline._store_message(dm, author=dana, content="clm:attfile")
+    await offline.say(dana, dm, "", attachments=[photo], reply_to=int(fake["id"]))
+    assert offline.last_message(dm).content == NOT_A_TICKET
+    assert await _files(world) == []

@@ -17,6 +17,8 @@ from bot.domain.claims import ClaimKind
 from bot.domain.platforms import DISCORD, TELEGRAM
 from bot.domain.roles import Role
 from bot.services import claims, registration
+from bot.services import relay as relay_service
+from bot.services.claims import FileRef
 from handlers.telegram.offline import sample_png
 from storage.models import Attachment, Ticket, TicketMessage
 from tests.conversations.conftest import DiscordSide, World
@@ -308,3 +310,97 @@ async def test_who_may_not_add_to_a_claim_adds_nothing(
     await offline.say(dana, dm, "", attachments=[photo], reply_to=int(fake["id"]))
     assert offline.last_message(dm).content == NOT_A_TICKET
     assert await _files(world) == []
+
+
+# --- 3. a ticket's files sent back -----------------------------------------------------------
+
+
+async def test_staff_get_discords_files_back_as_attachments_and_telegrams_named(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    offline = side.discord
+    sacha = await side.registered(world, "sacha", Role.STAFF)
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    claim_id, number = await _claim(world, await _pid(world, DISCORD, zoe))
+    await offline.slash(
+        sacha, "repondre", {"numero": number, "texte": "La facture ?"}, channel=side.hall
+    )
+    dm = offline.dm_channel(zoe)
+    pdf = offline.file("facture.pdf", PDF, "application/pdf")
+    photo = offline.file("ecran.png", sample_png(), "image/png")
+    await offline.say(
+        zoe, dm, "Les voici", attachments=[pdf, photo], reply_to=offline.last_message(dm)
+    )
+    # Sacha reads them on Discord: the text with the first file's link, then the second.
+    staff_dm = offline.messages(offline.dm_channel(sacha))
+    assert staff_dm[-2].content.endswith(f"Les voici\n\n📎 facture.pdf : {pdf['url']}")
+    assert staff_dm[-1].content.endswith(f"📎 ecran.png : {photo['url']}")
+    assert offline.last_message(dm).content == (
+        f"✅ Message transmis à l'équipe du Plan numérique (dossier {number})."
+    )
+    # A photo kept from Telegram, and a Discord file gone from the CDN.
+    staff_id = await _pid(world, DISCORD, sacha)
+    for file in (
+        FileRef("photo", "AgACAgQAAxkBAAIB", "AQADuniq"),
+        FileRef(
+            "document",
+            "https://cdn.discordapp.com/attachments/0/1/parti.pdf",
+            "1",
+            "parti.pdf",
+            platform=DISCORD,
+        ),
+    ):
+        await relay_service.add_note(world.db, staff_id, claim_id, "", world.clock.now(), file=file)
+
+    dossier = _answers(
+        side, await offline.slash(sacha, "dossier", {"numero": number}, channel=side.hall)
+    )[0]
+    assert f"tk:files:{claim_id}" in dossier.custom_ids
+    sent = await offline.tap(sacha, dossier, f"tk:files:{claim_id}")
+    answers = _answers(side, sent)  # the deferral's « réfléchit… » becomes the first
+    assert [[a["filename"] for a in m.attachments] for m in answers] == [
+        ["facture.pdf"],
+        ["ecran.png"],
+        [],
+        [],
+    ]
+    assert offline.download(answers[0].attachments[0]["url"]) == PDF
+    assert offline.download(answers[1].attachments[0]["url"]) == sample_png()
+    assert answers[0].content == f"{number} — Pièce d'un échange"
+    assert answers[2].content == (
+        f"📎 La pièce « parti.pdf » du dossier {number} n'a pas pu être récupérée sur Discord."
+    )
+    assert answers[3].content == (
+        f"📎 1 pièce du dossier {number} a été reçue sur Telegram : elle ne peut pas être"
+        " renvoyée ici."
+    )
+
+
+async def test_a_forged_files_button_sends_nothing(both: tuple[World, DiscordSide]) -> None:
+    world, side = both
+    offline = side.discord
+    sacha = await side.registered(world, "sacha", Role.STAFF)
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    yann = await side.registered(world, "yann", Role.TEACHER, school="0420002Z")
+    dana = await side.registered(world, "dana", Role.COMMUNE, commune="42095")
+    claim_id, number = await _claim(world, await _pid(world, DISCORD, zoe))
+    await offline.slash(
+        sacha, "repondre", {"numero": number, "texte": "Photo ?"}, channel=side.hall
+    )
+    dm = offline.dm_channel(zoe)
+    photo = offline.file("ecran.png", sample_png(), "image/png")
+    await offline.say(zoe, dm, "", attachments=[photo], reply_to=offline.last_message(dm))
+    listing = _answers(side, await offline.slash(sacha, "mes_dossiers", channel=side.hall))[0]
+    before = len(offline.messages(side.hall))
+    for who, action, expected in (
+        (sacha, "tk:files:99", "Je ne trouve pas ce dossier."),
+        (sacha, "tk:files:x", FORBIDDEN),
+        (yann, f"tk:files:{claim_id}", FORBIDDEN),
+        (dana, f"tk:files:{claim_id}", "Je ne trouve pas ce dossier."),
+    ):
+        refused = await _forged_tap(side, who, listing, action)
+        assert _text(refused) == expected
+        assert refused.followup_ids == []
+        assert _answers(side, refused)[0].attachments == []
+    assert len(offline.messages(side.hall)) == before + 4  # the four refusals, nothing else

@@ -105,7 +105,10 @@ async def on_message(client: PneDiscord, message: discord.Message) -> bool:
     if person is None or not person.active:
         return False
     channel = message.channel
-    request = await _claim_request(client, message)
+    replied = await _replied(client, message)
+    if replied is None:  # an answer to the person's own message: not the relay's
+        return False
+    request = _claim_request(replied)
     if request is not None:
         await _attach_to_claim(client, person, message, *request)
         return True
@@ -201,9 +204,9 @@ async def deliver(client: PneDiscord, posted: relay.Posted, sender_name: str) ->
 # --- files for a claim -----------------------------------------------------------------------
 
 
-async def _claim_request(client: PneDiscord, message: discord.Message) -> tuple[int, str] | None:
-    """The claim and the kind of document the replied message asked files for, read from
-    its disabled button; only a message of this bot counts."""
+async def _replied(client: PneDiscord, message: discord.Message) -> discord.Message | None:
+    """The message answered, when it is one of this bot's (as Telegram's relay takes only
+    answers to the bot)."""
     assert message.reference is not None and message.reference.message_id is not None
     replied = message.reference.resolved
     if not isinstance(replied, discord.Message):
@@ -213,6 +216,12 @@ async def _claim_request(client: PneDiscord, message: discord.Message) -> tuple[
             return None
     if client.user is None or replied.author.id != client.user.id:
         return None
+    return replied
+
+
+def _claim_request(replied: discord.Message) -> tuple[int, str] | None:
+    """The claim and the kind of document the bot's message asked files for, read from
+    its disabled button."""
     for row in replied.components:
         for item in getattr(row, "children", ()):
             found = _REQUEST.match(getattr(item, "custom_id", None) or "")

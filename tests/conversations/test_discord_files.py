@@ -305,10 +305,11 @@ async def test_who_may_not_add_to_a_claim_adds_nothing(
     photo = offline.file("x.jpg", sample_png(), "image/jpeg")
     await offline.say(dana, dm, "", attachments=[photo], reply_to=int(forged["id"]))
     assert offline.last_message(dm).content == NOT_A_CLAIM
-    # The same message written by a person (not the bot) is no request at all.
-    fake = offline._store_message(dm, author=dana, content="clm:attfile")
-    await offline.say(dana, dm, "", attachments=[photo], reply_to=int(fake["id"]))
-    assert offline.last_message(dm).content == NOT_A_TICKET
+    # An answer to her own message is no request, nor the relay's: nothing said or kept.
+    own = await offline.say(dana, dm, "clm:attfile")
+    count = len(offline.messages(dm))
+    await offline.say(dana, dm, "", attachments=[photo], reply_to=own)
+    assert len(offline.messages(dm)) == count + 1
     assert await _files(world) == []
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.cards.tickets import posted_text
+from bot.domain.claims import Document
 from bot.domain.errors import DomainError
 from bot.domain.platforms import DISCORD
 from bot.domain.roles import Action, Role, can
@@ -50,14 +51,17 @@ MAX_FILE_ID = 200  # attachments.file_id
 MAX_FILE_NAME = 200
 MAX_MIME = 100
 # What a document attached to a claim may be: the same choices as on Telegram.
-PURPOSES = (
-    "invoice_or_quote",
-    "insurer_declaration",
-    "insurer_letter",
-    "complaint_receipt",
-    "police_report",
-    "evidence",
-    "other",
+PURPOSES = tuple(
+    d.value
+    for d in (
+        Document.INVOICE_OR_QUOTE,
+        Document.INSURER_DECLARATION,
+        Document.INSURER_LETTER,
+        Document.COMPLAINT_RECEIPT,
+        Document.POLICE_REPORT,
+        Document.EVIDENCE,
+        Document.OTHER,
+    )
 )
 _REQUEST = re.compile(r"^clm:attfile:(\d{1,10}):([a-z_]{1,32})$")
 

@@ -97,10 +97,11 @@ class PneDiscord(discord.Client):
         self.services.router.register(DISCORD, discord_sender(self))
 
     async def on_message(self, message: discord.Message) -> None:
-        from handlers.discord import forum
+        from handlers.discord import files, forum
 
         try:
-            await forum.on_message(self, message)
+            if not await forum.on_message(self, message):
+                await files.on_message(self, message)
         except Exception:
             log.exception("discord: message %s in %s failed", message.id, message.channel.id)
 

@@ -15,7 +15,6 @@ through the process's router.
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -26,11 +25,11 @@ from discord import app_commands
 
 from bot.cards.tickets import TicketsCard, posted_text
 from bot.domain.errors import DomainError
-from bot.domain.platforms import DISCORD
 from bot.domain.roles import Action, Role, can
 from bot.services import relay, tickets
 from bot.services.delivery import Actions, Outgoing, actions
 from bot.services.relay import MAX_BODY
+from handlers.discord import files as attached  # its clm: steps too
 from handlers.discord.buttons import on, refuse
 from handlers.discord.commands import described, name, option
 from handlers.discord.context import Ctx, answer, context_of
@@ -457,38 +456,9 @@ async def _assign(ctx: Ctx, ticket_id: int, assignee_id: int) -> None:
 
 
 async def _files(ctx: Ctx, ticket_id: int) -> None:
-    """A ticket's files: a file id means something only on the platform it was sent on
-    (decision 0016); Discord's are linked again, the others counted."""
-    assert ctx.person is not None
-    try:
-        found = await tickets.attachments(ctx.services.db, ctx.person.id, ticket_id)
-    except DomainError as error:
-        await refuse(ctx, error.code, **error.params)
-        return
-    if not found.files:
-        await answer(ctx, ctx.t("discord.tickets.files.none", number=found.number))
-        return
-    here = [f for f in found.files if f.platform == DISCORD]
-    elsewhere = [f for f in found.files if f.platform != DISCORD]
-    for file in here:
-        purpose = (
-            ctx.t(f"claim.purpose.{file.purpose}")
-            if file.purpose != "evidence"
-            else ctx.t("ticket.file.evidence")
-        )
-        caption = ctx.t("ticket.file.caption", number=found.number, purpose=purpose)
-        await answer(ctx, f"{caption}\n{html.escape(file.file_id)}")
-    if elsewhere:
-        platforms = ", ".join(sorted({f.platform.capitalize() for f in elsewhere}))
-        await answer(
-            ctx,
-            ctx.t(
-                "ticket.file.elsewhere",
-                number=found.number,
-                count=len(elsewhere),
-                platforms=platforms,
-            ),
-        )
+    """A ticket's files: Discord's sent back as attachments, the others counted
+    (``handlers.discord.files``, decision 0016)."""
+    await attached.resend(ctx, ticket_id)
 
 
 # --- the commands ---------------------------------------------------------------------------

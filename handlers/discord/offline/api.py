@@ -1163,14 +1163,30 @@ class OfflineDiscord:
         content: str = "",
         *,
         attachments: Sequence[dict[str, Any]] = (),
+        reply_to: PostedMessage | int | None = None,
     ) -> PostedMessage:
-        """``user`` writes ``content`` (with ``attachments`` from :meth:`file`) in ``channel``."""
+        """``user`` writes ``content`` (with ``attachments`` from :meth:`file`) in ``channel``,
+        as Discord's « reply » to the message ``reply_to`` of that channel when given."""
+        referenced: dict[str, Any] | None = None
+        if reply_to is not None:
+            replied_id = reply_to if isinstance(reply_to, int) else reply_to.id
+            referenced = copy.deepcopy(self._messages[channel.id][replied_id])
         stored = self._store_message(
             channel,
             author=user,
             content=content,
             attachments=[copy.deepcopy(a) for a in attachments],
         )
+        if referenced is not None:
+            stored["type"] = 19  # a reply
+            stored["message_reference"] = {
+                "type": 0,
+                "message_id": referenced["id"],
+                "channel_id": str(channel.id),
+            }
+            if channel.guild_id is not None:
+                stored["message_reference"]["guild_id"] = str(channel.guild_id)
+            stored["referenced_message"] = referenced
         event = copy.deepcopy(stored)
         if channel.guild_id is not None:
             member = user.member_dict(self.guilds[channel.guild_id].joined_at)

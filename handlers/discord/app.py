@@ -76,9 +76,9 @@ class PneDiscord(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         # Every flow's slash commands (and, at import, its buttons' handlers).
-        from handlers.discord import admin, claims, commands, flows, tickets
+        from handlers.discord import admin, claims, commands, equipment, flows, tickets
 
-        for module in (commands, claims, tickets, flows, admin):
+        for module in (commands, claims, tickets, flows, admin, equipment):
             module.register(self)
 
     @property

@@ -1,0 +1,539 @@
+"""Staff's equipment and notice tools on Discord: /suspensions (the security condition of
+art. 6), /formations (the training needs), /reseau (the school network, art. 2).
+
+The same services as Telegram's (``handlers/telegram/holds.py``, ``classes.py``,
+``network.py``) and the same catalog texts, with Discord's means: a hold's reason and a
+lift's note are typed in a modal (offered again, with « ✏️ Corriger », when refused);
+the confirmation names the school; what the confirmation writes waits in a draft row
+under the person (``bot.services.drafts``) whose nonce its buttons carry, so a restart
+loses nothing and an older confirmation confirms nothing. Buttons: ``hold:`` (``place``,
+``lift``, ``ok``, ``no`` — the claim card's « ⛔ Suspendre » lands here too), ``trn:``
+(``done``, ``export``), ``net:`` (``ok``, ``no``); each re-checked on arrival, the
+service checking the role again when it writes. The body's agents are told through the
+process's router, each on their own platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from itertools import groupby
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.cards.claims import error_params
+from bot.cards.notices import NoticeCard
+from bot.domain.dates import local_date
+from bot.domain.directory import normalize_uai
+from bot.domain.errors import DomainError
+from bot.domain.holds import hold_text
+from bot.domain.roles import Action, can
+from bot.services import announcements, drafts, notice_notices, training_files
+from bot.services import hold_notices as hold_notices
+from bot.services import holds as holds_service
+from bot.services import notices as notices_service
+from bot.services.delivery import actions
+from handlers.discord.buttons import on, refuse
+from handlers.discord.claim_follow import Form, again_button
+from handlers.discord.commands import described, name, option
+from handlers.discord.context import Ctx, answer, context_of
+from handlers.discord.render import components
+from handlers.discord.telling import tell
+
+if TYPE_CHECKING:
+    from handlers.discord.app import PneDiscord
+
+log = logging.getLogger(__name__)
+
+HOLDING = "discord:hold"
+NETWORK = "discord:network"
+MAX_BUTTONS = 25  # of one Discord message
+MAX_CHOICES = 25  # of an autocomplete
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+
+def _may(ctx: Ctx, action: Action) -> bool:
+    return ctx.person is not None and can(ctx.person.role, action)
+
+
+async def _refused(ctx: Ctx, action: Action) -> bool:
+    """A stranger or a person without the right is told so (Telegram's same refusal)."""
+    if ctx.person is None:
+        await refuse(ctx, "discord.stranger")
+        return True
+    if not can(ctx.person.role, action):
+        await refuse(ctx, "common.error.forbidden")
+        return True
+    return False
+
+
+async def _say_error(ctx: Ctx, error: DomainError, view: discord.ui.View | None = None) -> None:
+    params = error_params(ctx.services.i18n, ctx.lang, error.params)
+    await answer(ctx, ctx.t(error.code, **params), view=view, ephemeral=True)
+
+
+def _key(ctx: Ctx) -> str:
+    assert ctx.person is not None
+    return str(ctx.person.id)
+
+
+def _day(ctx: Ctx, at: datetime) -> str:
+    i18n = ctx.services.i18n
+    return i18n.date(ctx.lang, local_date(at, i18n.tz))
+
+
+def _number(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) <= 10 else None
+
+
+async def _with_buttons(ctx: Ctx, text: str, rows: Sequence[list[tuple[str, str]]]) -> None:
+    """A text and its buttons, the buttons spread over as many messages as Discord needs
+    (25 to a message), the text on the first."""
+    chunks = [list(rows[n : n + MAX_BUTTONS]) for n in range(0, len(rows), MAX_BUTTONS)]
+    await answer(ctx, text, view=components(actions(chunks[0])) if chunks else None)
+    for more in chunks[1:]:
+        await answer(ctx, ctx.t("discord.equipment.more"), view=components(actions(more)))
+
+
+# --- /suspensions ----------------------------------------------------------------------------
+
+
+async def holds(ctx: Ctx) -> None:
+    """The open holds (each with « Lever »), then the flagged schools without one (each with
+    « Suspendre »)."""
+    if await _refused(ctx, Action.MANAGE_CLAIM):
+        return
+    assert ctx.person is not None
+    overview = await holds_service.overview(
+        ctx.services.db, ctx.person.id, ctx.services.clock.now()
+    )
+    if not overview.open and not overview.flagged:
+        await answer(ctx, ctx.t("hold.list.empty"))
+        return
+    lines = [ctx.t("hold.list.title")]
+    rows: list[list[tuple[str, str]]] = []
+    if overview.open:
+        lines.append(ctx.t("hold.list.open_title"))
+        for hold in overview.open:
+            lines.append(
+                ctx.t(
+                    "hold.list.open_line",
+                    school=hold.school_name,
+                    uai=hold.school_uai,
+                    commune=hold.commune_name,
+                    since=_day(ctx, hold.placed_at),
+                    by=hold.placed_by or "—",
+                    reason=hold.reason,
+                )
+            )
+            rows.append(
+                [
+                    (
+                        ctx.t("hold.button.lift_school", school=hold.school_name),
+                        f"hold:lift:{hold.id}",
+                    )
+                ]
+            )
+    if overview.flagged:
+        lines.append(ctx.t("hold.list.flagged_title"))
+        for school in overview.flagged:
+            lines.append(
+                ctx.t(
+                    "hold.list.flagged_line",
+                    school=school.school_name,
+                    uai=school.school_uai,
+                    commune=school.commune_name,
+                    recent=school.recent,
+                )
+            )
+            rows.append(
+                [
+                    (
+                        ctx.t("hold.button.place_school", school=school.school_name),
+                        f"hold:place:{school.school_id}",
+                    )
+                ]
+            )
+    await _with_buttons(ctx, "\n".join(lines), rows)
+
+
+class ReasonForm(Form):
+    """Why the school's replacements are held (told to its body's agents)."""
+
+    def __init__(self, ctx: Ctx, target: holds_service.HoldTarget) -> None:
+        super().__init__(
+            ctx.t("discord.hold.place_title", school=target.school_name),
+            f"hold:rf:{target.school_id}",
+        )
+        self.school_id = target.school_id
+        self.field(
+            "reason",
+            ctx.t("discord.hold.field_reason")[:45],
+            style_paragraph=True,
+            placeholder=ctx.t("discord.hold.reason_hint", recent=target.recent)[:100],
+            max_length=4000,
+        )
+
+    async def read(self, ctx: Ctx, values: dict[str, str]) -> None:
+        if await _refused(ctx, Action.MANAGE_CLAIM):
+            return
+        assert ctx.person is not None
+        services = ctx.services
+        try:
+            reason = hold_text(values["reason"], code="hold.error.reason_required")
+            target = await holds_service.hold_target(
+                services.db, ctx.person.id, self.school_id, services.clock.now()
+            )
+        except DomainError as error:
+            again = error.code in {"hold.error.reason_required", "hold.error.too_long"}
+            await _say_error(
+                ctx, error, again_button(ctx, f"hold:place:{self.school_id}") if again else None
+            )
+            return
+        draft = {
+            "kind": "place",
+            "school_id": target.school_id,
+            "school": target.school_name,
+            "uai": target.school_uai,
+            "reason": reason,
+        }
+        nonce = await drafts.save(services.db, HOLDING, _key(ctx), draft, services.clock.now())
+        await _confirm(
+            ctx,
+            "security_hold",
+            nonce,
+            ctx.t(
+                "hold.confirm_place",
+                school=target.school_name,
+                uai=target.school_uai,
+                reason=reason,
+            ),
+        )
+
+
+class NoteForm(Form):
+    """What is kept of the lift (the measures taken), told to the body's agents."""
+
+    def __init__(self, ctx: Ctx, hold: holds_service.HoldView) -> None:
+        super().__init__(
+            ctx.t("discord.hold.lift_title", school=hold.school_name), f"hold:nf:{hold.id}"
+        )
+        self.hold_id = hold.id
+        self.field(
+            "note",
+            ctx.t("discord.hold.field_note")[:45],
+            style_paragraph=True,
+            placeholder=ctx.t("discord.hold.note_hint", since=_day(ctx, hold.placed_at))[:100],
+            max_length=4000,
+        )
+
+    async def read(self, ctx: Ctx, values: dict[str, str]) -> None:
+        if await _refused(ctx, Action.MANAGE_CLAIM):
+            return
+        assert ctx.person is not None
+        services = ctx.services
+        try:
+            note = hold_text(values["note"], code="hold.error.note_required")
+            hold = await holds_service.hold_to_lift(services.db, ctx.person.id, self.hold_id)
+        except DomainError as error:
+            again = error.code in {"hold.error.note_required", "hold.error.too_long"}
+            await _say_error(
+                ctx, error, again_button(ctx, f"hold:lift:{self.hold_id}") if again else None
+            )
+            return
+        draft = {"kind": "lift", "hold_id": hold.id, "school": hold.school_name, "note": note}
+        nonce = await drafts.save(services.db, HOLDING, _key(ctx), draft, services.clock.now())
+        await _confirm(
+            ctx,
+            "security_lift",
+            nonce,
+            ctx.t("hold.confirm_lift", school=hold.school_name, note=note),
+        )
+
+
+async def _confirm(ctx: Ctx, which: str, nonce: str, text: str) -> None:
+    rows = [
+        [(ctx.t(f"hold.button.confirm_{which}"), f"hold:ok:{nonce}")],
+        [(ctx.t("common.button.cancel"), f"hold:no:{nonce}")],
+    ]
+    await answer(ctx, text, view=components(actions(rows)), ephemeral=True)
+
+
+@on("hold")
+async def hold_tapped(ctx: Ctx, action: str) -> None:
+    """« Suspendre » and « Lever » (a modal), then « Confirmer » or « Annuler »."""
+    if await _refused(ctx, Action.MANAGE_CLAIM):
+        return
+    assert ctx.person is not None
+    parts = action.split(":")
+    services = ctx.services
+    if len(parts) != 3 or parts[1] not in {"place", "lift", "ok", "no"}:
+        await refuse(ctx, "common.stale_button")
+        return
+    verb, value = parts[1], parts[2]
+    if verb in {"place", "lift"}:
+        number = _number(value)
+        if number is None:
+            await refuse(ctx, "common.stale_button")
+            return
+        try:
+            if verb == "place":
+                target = await holds_service.hold_target(
+                    services.db, ctx.person.id, number, services.clock.now()
+                )
+                form: Form = ReasonForm(ctx, target)
+            else:
+                form = NoteForm(
+                    ctx, await holds_service.hold_to_lift(services.db, ctx.person.id, number)
+                )
+        except DomainError as error:
+            await _say_error(ctx, error)
+            return
+        await ctx.interaction.response.send_modal(form)
+        return
+    draft = await drafts.load(services.db, HOLDING, _key(ctx), value)
+    # The draft goes first: a second tap of the same « Confirmer » finds nothing to write.
+    if draft is None or not await drafts.drop(services.db, HOLDING, _key(ctx)):
+        await refuse(ctx, "common.stale_button")
+        return
+    if verb == "no":
+        await answer(ctx, ctx.t("common.cancelled"), ephemeral=True)
+        return
+    now = services.clock.now()
+    try:
+        if draft["kind"] == "place":
+            hold = await holds_service.place_hold(
+                services.db, ctx.person.id, int(draft["school_id"]), reason=draft["reason"], now=now
+            )
+            told = await tell(ctx, await hold_notices.placed(services.db, services.i18n, hold))
+            key = "hold.placed" if told else "hold.placed_nobody_told"
+        else:
+            hold = await holds_service.lift_hold(
+                services.db, ctx.person.id, int(draft["hold_id"]), note=draft["note"], now=now
+            )
+            await tell(ctx, await hold_notices.lifted(services.db, services.i18n, hold))
+            key = "hold.lifted"
+    except DomainError as error:
+        await _say_error(ctx, error)
+        return
+    await answer(ctx, ctx.t(key, school=hold.school_name, body=hold.body_name), ephemeral=True)
+
+
+# --- /formations -----------------------------------------------------------------------------
+
+
+async def trainings(ctx: Ctx) -> None:
+    """The open training needs, by school (a message each), each with its « ✅ Fait »."""
+    if await _refused(ctx, Action.MANAGE_NOTICES):
+        return
+    assert ctx.person is not None
+    needs = await notices_service.training_needs(ctx.services.db, ctx.person.id)
+    export = components(actions([[(ctx.t("training.button.export"), "trn:export")]]))
+    if not needs:
+        await answer(ctx, ctx.t("training.none"), view=export)
+        return
+    await answer(ctx, ctx.t("training.head", count=len(needs)))
+    card = NoticeCard(ctx.services.i18n, ctx.lang)
+    number = 0
+    for (_, school, uai, commune), group in groupby(
+        needs, key=lambda n: (n.school_id, n.school_name, n.school_uai, n.commune_name)
+    ):
+        lines = [ctx.t("training.school", school=school, uai=uai, commune=commune)]
+        rows: list[list[tuple[str, str]]] = []
+        for need in group:
+            number += 1
+            line = card.training_line(need)
+            if need.number:
+                line += " " + ctx.t("training.from_notice", number=need.number)
+            lines.append(f"{number}. {line.removeprefix('• ')}")
+            rows.append([(ctx.t("training.button.done", n=number), f"trn:done:{need.id}")])
+        await _with_buttons(ctx, "\n".join(lines), rows)
+    await answer(ctx, ctx.t("training.export_hint"), view=export)
+
+
+@on("trn")
+async def training_tapped(ctx: Ctx, action: str) -> None:
+    """« ✅ Fait » (the need re-read, once) and « 📥 Export » (the workbook attached)."""
+    if await _refused(ctx, Action.MANAGE_NOTICES):
+        return
+    assert ctx.person is not None
+    parts = action.split(":")
+    services = ctx.services
+    if parts == ["trn", "export"]:
+        await _export(ctx)
+        return
+    need_id = _number(parts[2]) if len(parts) == 3 and parts[1] == "done" else None
+    if need_id is None:
+        await refuse(ctx, "common.stale_button")
+        return
+    every = await notices_service.training_needs(services.db, ctx.person.id, open_only=False)
+    need = next((n for n in every if n.id == need_id), None)
+    if need is None:
+        await refuse(ctx, "notice.error.training_not_found")
+        return
+    if need.done_at is not None:
+        await refuse(ctx, "training.already_done", day=_day(ctx, need.done_at))
+        return
+    try:
+        await notices_service.training_done(
+            services.db, ctx.person.id, need_id, services.clock.now()
+        )
+    except DomainError as error:
+        await _say_error(ctx, error)
+        return
+    reason = NoticeCard(services.i18n, ctx.lang).training_reason(need)
+    await answer(ctx, ctx.t("training.done", school=need.school_name, reason=reason))
+
+
+async def _export(ctx: Ctx) -> None:
+    assert ctx.person is not None
+    services = ctx.services
+    needs = await notices_service.training_needs(services.db, ctx.person.id, open_only=False)
+    if not needs:
+        await answer(ctx, ctx.t("training.none"))
+        return
+    await ctx.interaction.response.defer(ephemeral=not ctx.private, thinking=True)
+    now = services.clock.now()
+    xlsx = await asyncio.to_thread(
+        training_files.training_needs_xlsx, needs, ctx.lang, services.i18n, generated=now
+    )
+    day = local_date(now, services.settings.tz).isoformat()
+    filename = f"{ctx.t('training.file_name', day=day)}.xlsx"
+    await answer(ctx, ctx.t("training.exported", count=len(needs)))
+    await ctx.interaction.followup.send(
+        file=discord.File(io.BytesIO(_bytes(xlsx)), filename=filename),
+        ephemeral=not ctx.private,
+    )
+
+
+def _bytes(document: Any) -> bytes:
+    """The workbook as bytes, whether the service gives bytes or a file."""
+    if isinstance(document, bytes | bytearray):
+        return bytes(document)
+    document.seek(0)
+    return bytes(document.read())
+
+
+# --- /reseau ---------------------------------------------------------------------------------
+
+
+async def network(ctx: Ctx, school: str, text: str) -> None:
+    """The confirmation naming the school, its body and the text."""
+    if await _refused(ctx, Action.MANAGE_NOTICES):
+        return
+    assert ctx.person is not None
+    services = ctx.services
+    if not text.strip():
+        await answer(ctx, ctx.t("notice.network.usage"), ephemeral=True)
+        return
+    try:
+        uai = normalize_uai(school)
+        target = await notices_service.network_target(services.db, ctx.person.id, uai, text)
+    except DomainError as error:
+        await _say_error(ctx, error)
+        return
+    draft = {"uai": target.school_uai, "text": target.text}
+    nonce = await drafts.save(services.db, NETWORK, _key(ctx), draft, services.clock.now())
+    rows = [
+        [(ctx.t("notice.network.button.confirm"), f"net:ok:{nonce}")],
+        [(ctx.t("common.button.cancel"), f"net:no:{nonce}")],
+    ]
+    await answer(
+        ctx,
+        ctx.t(
+            "notice.network.confirm",
+            body=target.body_name,
+            school=target.school_name,
+            uai=target.school_uai,
+            commune=target.commune_name,
+            text=target.text,
+        ),
+        view=components(actions(rows)),
+        ephemeral=True,
+    )
+
+
+@on("net")
+async def network_tapped(ctx: Ctx, action: str) -> None:
+    """« ✅ Demander le débranchement »: written, the body's agents told; « Annuler »."""
+    if await _refused(ctx, Action.MANAGE_NOTICES):
+        return
+    assert ctx.person is not None
+    parts = action.split(":")
+    services = ctx.services
+    if len(parts) != 3 or parts[1] not in {"ok", "no"}:
+        await refuse(ctx, "common.stale_button")
+        return
+    draft = await drafts.load(services.db, NETWORK, _key(ctx), parts[2])
+    if draft is None or not await drafts.drop(services.db, NETWORK, _key(ctx)):
+        await refuse(ctx, "common.stale_button")
+        return
+    if parts[1] == "no":
+        await answer(ctx, ctx.t("common.cancelled"), ephemeral=True)
+        return
+    try:
+        view = await notices_service.ask_disconnection(
+            services.db, ctx.person.id, str(draft["uai"]), str(draft["text"]), services.clock.now()
+        )
+    except DomainError as error:
+        await _say_error(ctx, error)
+        return
+    told = await tell(
+        ctx,
+        await notice_notices.after_telling(services.db, services.i18n, services.settings, view),
+    )
+    if told:
+        text = ctx.t("notice.network.sent", number=view.number, body=view.body_name, count=told)
+    else:
+        text = ctx.t("notice.network.sent_nobody", number=view.number, body=view.body_name)
+    await answer(ctx, text, ephemeral=True)
+
+
+# --- registration ----------------------------------------------------------------------------
+
+
+def register(client: PneDiscord) -> None:
+    tree = client.tree
+
+    @tree.command(name=name("suspensions"), description=described(client, "suspensions"))
+    async def suspensions(interaction: discord.Interaction) -> None:
+        await holds(await context_of(client, interaction))
+
+    @tree.command(name=name("formations"), description=described(client, "formations"))
+    async def formations(interaction: discord.Interaction) -> None:
+        await trainings(await context_of(client, interaction))
+
+    @tree.command(name=name("reseau"), description=described(client, "reseau"))
+    @app_commands.describe(
+        ecole=option(client, "discord.equipment.option.school"),
+        texte=option(client, "discord.equipment.option.network_text"),
+    )
+    async def reseau(
+        interaction: discord.Interaction,
+        ecole: str,
+        texte: str,
+    ) -> None:
+        await network(await context_of(client, interaction), ecole, texte)
+
+    @reseau.autocomplete("ecole")
+    async def schools_typed(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        ctx = await context_of(client, interaction)
+        if not _may(ctx, Action.MANAGE_NOTICES):
+            return []
+        try:
+            found = await announcements.search_schools(client.services.db, current, MAX_CHOICES)
+        except DomainError:
+            return []
+        return [
+            app_commands.Choice(name=f"{s.name} ({s.uai}) — {s.commune_name}"[:100], value=s.uai)
+            for s in found[:MAX_CHOICES]
+        ]

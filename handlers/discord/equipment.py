@@ -389,7 +389,25 @@ async def training_tapped(ctx: Ctx, action: str) -> None:
         await _say_error(ctx, error)
         return
     reason = NoticeCard(services.i18n, ctx.lang).training_reason(need)
+    await _drop_button(ctx, action)
     await answer(ctx, ctx.t("training.done", school=need.school_name, reason=reason))
+
+
+async def _drop_button(ctx: Ctx, used: str) -> None:
+    """The « ✅ Fait » just used leaves its message; the others stay."""
+    message = ctx.interaction.message
+    if message is None or ctx.interaction.response.is_done():
+        return
+    rows = [
+        [
+            (str(item.label), str(item.custom_id))
+            for item in row.children
+            if isinstance(item, discord.Button) and item.custom_id and item.custom_id != used
+        ]
+        for row in message.components
+        if isinstance(row, discord.ActionRow)
+    ]
+    await ctx.interaction.response.edit_message(view=components(actions(rows)))
 
 
 async def _export(ctx: Ctx) -> None:

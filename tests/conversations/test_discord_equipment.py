@@ -6,15 +6,18 @@ not staff with Telegram's text, and each bad input is answered, never with a fai
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from sqlalchemy import select
+from openpyxl import load_workbook
+from sqlalchemy import func, select
 
 from bot.domain.roles import Role
 from handlers.discord.offline.api import InteractionRecord, PostedMessage
 from handlers.discord.render import markdown
-from storage.models import SecurityHold
+from storage.models import Notice, SecurityHold, TrainingNeed
 from tests.conversations.conftest import DiscordSide, World
+from tests.conversations.test_classes import _tell_closure
 from tests.conversations.test_security_holds import _three_claims_at_soleil
 
 EPHEMERAL = 1 << 6
@@ -45,6 +48,15 @@ def _buttons(message: PostedMessage) -> dict[str, str]:
 def _button(message: PostedMessage, prefix: str) -> str:
     (found,) = [c for c in _buttons(message) if c.startswith(prefix)]
     return found
+
+
+def _t(world: World, key: str, **params: Any) -> str:
+    return str(world.app.bot_data["services"].i18n.t("fr", key, **params))
+
+
+async def _notices(world: World) -> int:
+    async with world.db.uow() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(Notice)) or 0)
 
 
 async def _staff(world: World, side: DiscordSide) -> Any:
@@ -179,3 +191,159 @@ async def _forged(side: DiscordSide, user: Any, custom_id: str) -> InteractionRe
         ],
     )
     return await offline.tap(user, int(stored["id"]), custom_id)
+
+
+# --- /formations -----------------------------------------------------------------------------
+
+
+async def test_staff_mark_a_training_need_done_and_export_them_from_discord(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    api = world.api
+    offline = side.discord
+    head = await world.registered("Dora", Role.DIRECTOR)
+    sacha = await _staff(world, side)
+    none = await offline.slash(sacha, "formations", channel=side.hall)
+    assert _text(side, none) == markdown(_t(world, "training.none"))
+
+    await _tell_closure(world, head)
+    await api.send_text(head, "/classe")
+    await api.tap(head, api.last(head.id), "Changement de poste")
+    await api.send_text(head, "Deux enseignants arrivent en CE1")
+    await api.tap(head, api.last(head.id), "✅ Signaler le changement de poste")
+
+    listed = await offline.slash(sacha, "formations", channel=side.hall)
+    head_line, listing, hint = _messages(side, listed)
+    assert head_line.content.startswith("🎓 **2 besoins de formation en attente**, par école.")
+    assert listing.content == markdown(
+        "🏫 <b>École du Soleil</b> (0420001Y), Saint-Étienne\n"
+        "1. École du Soleil (0420001Y) — changement de structure (fermeture de classe) — CM1 B"
+        " — mardi 10 mars 2026 (N-2026-0001)\n"
+        "2. École du Soleil (0420001Y) — changement de poste — Deux enseignants arrivent"
+        " en CE1 — mardi 10 mars 2026"
+    )
+    async with world.db.uow() as uow:
+        needs = list(await uow.session.scalars(select(TrainingNeed).order_by(TrainingNeed.id)))
+    first, second = (f"trn:done:{n.id}" for n in needs)
+    assert _buttons(listing) == {first: "✅ Fait : n° 1", second: "✅ Fait : n° 2"}
+    done = await offline.tap(sacha, listing, first)
+    assert _text(side, done) == (
+        "✅ Besoin de formation fait : École du Soleil — changement de structure"
+        " (fermeture de classe)."
+    )
+    # The used « Fait » left the list; the other stays.
+    assert _buttons(offline.message(listing.id)) == {second: "✅ Fait : n° 2"}
+    # The old button again (a copy of the list) or an id of nothing: a word, no change.
+    again = await _forged(side, sacha, first)
+    assert _text(side, again) == _t(world, "training.already_done", day="mardi 10 mars 2026")
+    nothing = await _forged(side, sacha, "trn:done:999999")
+    assert _text(side, nothing) == _t(world, "notice.error.training_not_found")
+
+    exported = await offline.tap(sacha, hint, "trn:export")
+    shown = _messages(side, exported)
+    assert shown[0].content == "📥 2 besoins de formation exportés :"
+    (attachment,) = shown[-1].attachments
+    assert attachment["filename"] == "besoins-de-formation-2026-03-10.xlsx"
+    sheet = load_workbook(io.BytesIO(offline.download(attachment["url"])))["Besoins de formation"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert [r[:5] for r in rows[1:]] == [
+        [
+            "École du Soleil",
+            "0420001Y",
+            "Saint-Étienne",
+            "changement de structure (fermeture de classe)",
+            "CM1 B",
+        ],
+        [
+            "École du Soleil",
+            "0420001Y",
+            "Saint-Étienne",
+            "changement de poste",
+            "Deux enseignants arrivent en CE1",
+        ],
+    ]
+
+    # A teacher: neither the list nor its buttons.
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    assert _text(side, await offline.slash(zoe, "formations", channel=side.hall)) == FORBIDDEN
+    for data in (second, "trn:export"):
+        assert _text(side, await _forged(side, zoe, data)) == FORBIDDEN
+    async with world.db.uow() as uow:
+        still = await uow.session.get(TrainingNeed, needs[1].id)
+        assert still is not None and still.done_at is None
+
+
+# --- /reseau ---------------------------------------------------------------------------------
+
+
+async def test_staff_ask_a_body_to_unplug_from_discord_and_its_agent_hears_on_telegram(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    offline = side.discord
+    agent = await world.registered("Claude", Role.COMMUNE)
+    sacha = await _staff(world, side)
+
+    # Bad inputs: not a UAI, a school that does not exist, a text too long; nothing written.
+    bad = await offline.slash(
+        sacha, "reseau", {"ecole": "42", "texte": "Caméra"}, channel=side.hall
+    )
+    assert _text(side, bad) == "UAI invalide « 42 » (7 chiffres et une lettre, ex. 0421234A)"
+    unknown = await offline.slash(
+        sacha, "reseau", {"ecole": "0429999Q", "texte": "Caméra"}, channel=side.hall
+    )
+    assert _text(side, unknown) == "Je ne trouve pas d'école de code UAI « 0429999Q »."
+    long = await offline.slash(
+        sacha, "reseau", {"ecole": "0420001Y", "texte": "x" * 3000}, channel=side.hall
+    )
+    assert _text(side, long).startswith("Description trop longue")
+    assert await _notices(world) == 0
+
+    asked = await offline.slash(
+        sacha,
+        "reseau",
+        {"ecole": "0420001y", "texte": "Chaudière <mairie> & caméra sur le switch"},
+        channel=side.hall,
+    )
+    (confirm,) = _messages(side, asked)
+    assert confirm.ephemeral
+    assert confirm.content == markdown(
+        _t(
+            world,
+            "notice.network.confirm",
+            body="Saint-Étienne",
+            school="École du Soleil",
+            uai="0420001Y",
+            commune="Saint-Étienne",
+            text="Chaudière <mairie> & caméra sur le switch",
+        )
+    )
+    assert await _notices(world) == 0  # nothing written before the confirmation
+    ok = _button(confirm, "net:ok:")
+    assert _buttons(confirm)[ok] == "✅ Demander le débranchement"
+    sent = await offline.tap(sacha, confirm, ok)
+    assert (
+        _text(side, sent) == "🔌 N-2026-0001 : demande envoyée à Saint-Étienne (1 agent prévenu)."
+    )
+    told = world.api.last(agent.id)
+    assert (told.text or "").startswith("🔌 N-2026-0001 — École du Soleil : la SEM a trouvé")
+    assert "🔌 Matériel débranché" in told.button_texts
+    twice = await offline.tap(sacha, confirm, ok)
+    assert _text(side, twice) == _t(world, "common.stale_button")
+    assert await _notices(world) == 1
+
+    # « Annuler » writes nothing; a teacher is refused, on the command and on the button.
+    again = await offline.slash(
+        sacha, "reseau", {"ecole": "0420001Y", "texte": "Caméra"}, channel=side.hall
+    )
+    (confirm,) = _messages(side, again)
+    cancelled = await offline.tap(sacha, confirm, _button(confirm, "net:no:"))
+    assert _text(side, cancelled) == _t(world, "common.cancelled")
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    refused = await offline.slash(
+        zoe, "reseau", {"ecole": "0420001Y", "texte": "Caméra"}, channel=side.hall
+    )
+    assert _text(side, refused) == FORBIDDEN
+    assert _text(side, await _forged(side, zoe, "net:ok:abcd")) == FORBIDDEN
+    assert await _notices(world) == 1

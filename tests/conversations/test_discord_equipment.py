@@ -19,6 +19,7 @@ from storage.models import Notice, SecurityHold, TrainingNeed
 from tests.conversations.conftest import DiscordSide, World
 from tests.conversations.test_classes import _tell_closure
 from tests.conversations.test_security_holds import _three_claims_at_soleil
+from tests.conversations.test_stock import _in_stock, _item
 
 EPHEMERAL = 1 << 6
 FORBIDDEN = "Vous n'avez pas accès à cette action."
@@ -347,3 +348,167 @@ async def test_staff_ask_a_body_to_unplug_from_discord_and_its_agent_hears_on_te
     assert _text(side, refused) == FORBIDDEN
     assert _text(side, await _forged(side, zoe, "net:ok:abcd")) == FORBIDDEN
     assert await _notices(world) == 1
+
+
+# --- /stock and /reattribuer -----------------------------------------------------------------
+
+
+async def test_staff_reassign_from_discords_stock_and_the_discord_head_confirms_reception(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    offline = side.discord
+    await _in_stock(world, "SEM-0003", "SEM-0004")
+    sacha = await _staff(world, side)
+    luc = await side.registered(world, "luc", Role.DIRECTOR, school="0420002Z")
+
+    listed = await offline.slash(sacha, "stock", channel=side.hall)
+    (listing,) = _messages(side, listed)
+    assert listing.ephemeral
+    assert listing.content.startswith(
+        "📦 **Stock de Saint-Étienne Métropole** : 2 objets réutilisables\n"
+    )
+    assert "• Ordinateur portable : 1 — 3 ans" in listing.content
+    assert "• Vidéoprojecteur : 1 — 7 ans" in listing.content
+    item = await _item(world, "SEM-0003")
+    pick = f"stk:pick:{item.id}"
+    assert sorted(_buttons(listing).values()) == [
+        "↪️ Réattribuer SEM-0003",
+        "↪️ Réattribuer SEM-0004",
+    ]
+    # A page beyond the stock: its last page.
+    far = await offline.slash(sacha, "stock", {"page": 99}, channel=side.hall)
+    assert _text(side, far) == listing.content
+
+    asked = await offline.tap(sacha, listing, pick)
+    (question,) = _messages(side, asked)
+    assert question.content.startswith(
+        markdown("↪️ À quelle école réattribuer <code>SEM-0003</code>")
+    )
+    assert "Aucune école n'a demandé de matériel de ce type pour l'instant." in question.content
+    find = f"stk:find:{item.id}"
+    assert _buttons(question) == {find: "🔎 Une autre école"}  # nobody asked: no menu
+    # Typed: a name that matches nothing, the school it came from, then part of a name.
+    await offline.tap(sacha, question, find)
+    none = await offline.submit_modal(sacha, {"school": "Zanzibar"})
+    assert _text(side, none).startswith("Aucune école ne correspond à « Zanzibar ».")
+    await offline.tap(sacha, _messages(side, none)[0], find)
+    same = await offline.submit_modal(sacha, {"school": "0420001Y"})
+    assert _text(side, same) == markdown(_t(world, "stock.error.same_school"))
+    await offline.tap(sacha, _messages(side, same)[0], find)
+    found = await offline.submit_modal(sacha, {"school": "lune"})
+    (menu,) = _messages(side, found)
+    chosen = await offline.choose(sacha, menu, f"stk:to:{item.id}", ["0420002Z"])
+    (confirm,) = _messages(side, chosen)
+    assert confirm.content.startswith(
+        markdown(
+            "Réattribuer <code>SEM-0003</code> (ordinateur portable, ThinkPad E14) à l'école"
+            " École de la Lune (0420002Z, Saint-Étienne) ?"
+        )
+    )
+    ok = _button(confirm, "stk:ok:")
+    assert _buttons(confirm)[ok] == "✅ Réattribuer SEM-0003 à École de la Lune (0420002Z)"
+    done = await offline.tap(sacha, confirm, ok)
+    assert _text(side, done) == (
+        "✅ `SEM-0003` réattribué à École de la Lune (0420002Z). 1 personne de la direction de"
+        " l'école en a été informée ; l'objet sera mis en service à sa réception."
+    )
+    twice = await offline.tap(sacha, confirm, ok)
+    assert _text(side, twice) == _t(world, "common.stale_button")
+
+    # Luc, the receiving head, on Discord: told, « ✅ Reçu » there.
+    await offline.settle()
+    told = offline.last_message(offline.dm_channel(luc))
+    assert told.content.startswith(
+        "📦 **Matériel réattribué à votre école** École de la Lune (0420002Z) : ordinateur"
+        " portable ThinkPad E14, n° d'inventaire"
+    )
+    receive = _button(told, "stk:recv:")
+    got = await offline.tap(luc, told, receive)
+    assert _text(side, got) == (
+        "✅ Merci : la réception de `SEM-0003` (ordinateur portable) est enregistrée, il est en"
+        " service à l'inventaire de l'école École de la Lune depuis le mardi 10 mars 2026."
+    )
+    again = await offline.tap(luc, told, receive)
+    assert _text(side, again).startswith("C'est déjà fait : la réception de `SEM-0003`")
+    moved = await _item(world, "SEM-0003")
+    assert moved.state == "in_service" and moved.school_id == world.ids["lune"]
+    # A teacher may not list the stock, nor take its buttons.
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    assert _text(side, await offline.slash(zoe, "stock", channel=side.hall)) == FORBIDDEN
+    assert _text(side, await _forged(side, zoe, pick)) == FORBIDDEN
+    assert _text(side, await _forged(side, sacha, "stk:pick:99999999999")) == _t(
+        world, "common.stale_button"
+    )
+
+
+async def test_reattribuer_on_discord_checks_its_options_and_can_be_undone(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    offline = side.discord
+    await _in_stock(world, "SEM-0003", "SEM-0004")
+    sacha = await _staff(world, side)
+
+    async def said(tag: str, school: str) -> InteractionRecord:
+        return await offline.slash(
+            sacha, "reattribuer", {"etiquette": tag, "ecole": school}, channel=side.hall
+        )
+
+    assert _text(side, await said("SEM-0001", "0420002Z")) == (
+        "`SEM-0001` n'est pas dans le stock (il est en service) : seul le matériel réutilisable"
+        " du stock peut être réattribué."
+    )
+    assert _text(side, await said("SEM-0004", "42")).startswith("« 42 » n'est pas un UAI")
+    assert _text(side, await said(" ", "0420002Z")) == markdown(_t(world, "stock.error.usage"))
+    cancelled = await said("sem-0004", "0420002z")
+    (confirm,) = _messages(side, cancelled)
+    no = await offline.tap(sacha, confirm, _button(confirm, "stk:no:"))
+    assert _text(side, no) == _t(world, "common.cancelled")
+    assert (await _item(world, "SEM-0004")).state == "in_stock"
+
+    sent = await said("SEM-0004", "0420002Z")
+    (confirm,) = _messages(side, sent)
+    done = await offline.tap(sacha, confirm, _button(confirm, "stk:ok:"))
+    (answered,) = _messages(side, done)
+    assert answered.content == markdown(  # no head of La Lune is registered
+        _t(
+            world,
+            "stock.done_nobody_told",
+            tag="SEM-0004",
+            school="École de la Lune",
+            uai="0420002Z",
+        )
+    )
+    undo = _button(answered, "stk:undo:")
+    asked = await offline.tap(sacha, answered, undo)
+    (question,) = _messages(side, asked)
+    kept = await offline.tap(sacha, question, _button(question, "stk:keep:"))
+    assert _text(side, kept) == markdown(_t(world, "stock.kept", tag="SEM-0004"))
+    undone = await offline.tap(sacha, question, _button(question, "stk:undook:"))
+    assert _text(side, undone) == markdown(
+        _t(
+            world,
+            "stock.cancelled_done",
+            tag="SEM-0004",
+            school="École de la Lune",
+            uai="0420002Z",
+        )
+    )
+    assert (await _item(world, "SEM-0004")).state == "in_stock"
+    # The same « Annuler l'envoi » again: already cancelled, said.
+    late = await offline.tap(sacha, answered, undo)
+    assert _text(side, late) == markdown(
+        _t(
+            world,
+            "stock.cancelled_already",
+            tag="SEM-0004",
+            school="École de la Lune",
+            uai="0420002Z",
+        )
+    )
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    refused = await offline.slash(
+        zoe, "reattribuer", {"etiquette": "SEM-0003", "ecole": "0420002Z"}, channel=side.hall
+    )
+    assert _text(side, refused) == FORBIDDEN

@@ -76,9 +76,17 @@ class PneDiscord(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         # Every flow's slash commands (and, at import, its buttons' handlers).
-        from handlers.discord import admin, certificates, claims, commands, flows, tickets
+        from handlers.discord import (
+            admin,
+            certificates,
+            claims,
+            commands,
+            equipment,
+            flows,
+            tickets,
+        )
 
-        for module in (commands, claims, tickets, flows, admin, certificates):
+        for module in (commands, claims, tickets, flows, admin, certificates, equipment):
             module.register(self)
 
     @property

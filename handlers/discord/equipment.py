@@ -27,13 +27,15 @@ import discord
 from discord import app_commands
 
 from bot.cards.claims import error_params
+from bot.cards.holds import HoldCard
 from bot.cards.notices import NoticeCard
+from bot.cards.stock import StockCard
 from bot.domain.dates import local_date
 from bot.domain.directory import normalize_uai
 from bot.domain.errors import DomainError
 from bot.domain.holds import hold_text
 from bot.domain.roles import Action, can
-from bot.domain.stock import PAGE_SIZE, Asked, parse_reassign_args
+from bot.domain.stock import Asked, parse_reassign_args
 from bot.services import announcements, drafts, notice_notices, training_files
 from bot.services import hold_notices as hold_notices
 from bot.services import holds as holds_service
@@ -126,50 +128,7 @@ async def holds(ctx: Ctx) -> None:
     if not overview.open and not overview.flagged:
         await answer(ctx, ctx.t("hold.list.empty"))
         return
-    lines = [ctx.t("hold.list.title")]
-    rows: list[list[tuple[str, str]]] = []
-    if overview.open:
-        lines.append(ctx.t("hold.list.open_title"))
-        for hold in overview.open:
-            lines.append(
-                ctx.t(
-                    "hold.list.open_line",
-                    school=hold.school_name,
-                    uai=hold.school_uai,
-                    commune=hold.commune_name,
-                    since=_day(ctx, hold.placed_at),
-                    by=hold.placed_by or "—",
-                    reason=hold.reason,
-                )
-            )
-            rows.append(
-                [
-                    (
-                        ctx.t("hold.button.lift_school", school=hold.school_name),
-                        f"hold:lift:{hold.id}",
-                    )
-                ]
-            )
-    if overview.flagged:
-        lines.append(ctx.t("hold.list.flagged_title"))
-        for school in overview.flagged:
-            lines.append(
-                ctx.t(
-                    "hold.list.flagged_line",
-                    school=school.school_name,
-                    uai=school.school_uai,
-                    commune=school.commune_name,
-                    recent=school.recent,
-                )
-            )
-            rows.append(
-                [
-                    (
-                        ctx.t("hold.button.place_school", school=school.school_name),
-                        f"hold:place:{school.school_id}",
-                    )
-                ]
-            )
+    lines, rows = HoldCard(ctx.services.i18n, ctx.lang).overview(overview)
     await _with_buttons(ctx, "\n".join(lines), rows)
 
 
@@ -539,34 +498,11 @@ async def _stock_error(ctx: Ctx, error: DomainError, view: discord.ui.View | Non
 
 
 def _type(ctx: Ctx, code: str) -> str:
-    return ctx.services.i18n.equipment_type(ctx.lang, code)
+    return StockCard(ctx.services.i18n, ctx.lang).type(code)
 
 
 def _age(ctx: Ctx, years: int | None) -> str:
-    if years is None:
-        return ctx.t("stock.age.unknown")
-    if years == 0:
-        return ctx.t("stock.age.new")
-    return ctx.t("stock.age.years", count=years)
-
-
-def _ages(ctx: Ctx, kind: stock_service.TypeCount) -> str:
-    if kind.oldest is None or kind.youngest is None:
-        return ctx.t("stock.age.unknown")
-    ages = (
-        _age(ctx, kind.oldest)
-        if kind.oldest == kind.youngest
-        else ctx.t(
-            "stock.age.range", youngest=_age(ctx, kind.youngest), oldest=_age(ctx, kind.oldest)
-        )
-    )
-    if kind.undated:
-        ages += ", " + ctx.t("stock.age.undated", count=kind.undated)
-    return ages
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
+    return StockCard(ctx.services.i18n, ctx.lang).age(years)
 
 
 async def stock(ctx: Ctx, page: int) -> None:
@@ -580,70 +516,7 @@ async def stock(ctx: Ctx, page: int) -> None:
     if view.total == 0 and not view.sent:
         await answer(ctx, ctx.t("stock.list.empty"))
         return
-    i18n = services.i18n
-    lines: list[str] = []
-    rows: list[list[tuple[str, str]]] = []
-    if view.total:
-        lines.append(ctx.t("stock.list.title", count=view.total))
-        for kind in view.types:
-            lines.append(
-                ctx.t(
-                    "stock.list.type_line",
-                    type=_capital(_type(ctx, kind.type)),
-                    count=kind.count,
-                    ages=_ages(ctx, kind),
-                )
-            )
-        lines += ["", ctx.t("stock.list.items_title", page=view.page + 1, pages=view.pages)]
-        for n, item in enumerate(view.items, start=view.page * PAGE_SIZE + 1):
-            lines.append(
-                ctx.t(
-                    "stock.list.item_line",
-                    n=n,
-                    tag=item.asset_tag,
-                    type=_type(ctx, item.type),
-                    model=item.model,
-                    age=_age(ctx, item.age),
-                    school=item.school_name,
-                    uai=item.school_uai,
-                )
-            )
-            rows.append(
-                [
-                    (
-                        ctx.t("stock.button.reassign", tag=item.asset_tag),
-                        stock_service.PICK.format(item.equipment_id),
-                    )
-                ]
-            )
-    else:
-        lines.append(ctx.t("stock.list.empty"))
-    if view.sent:
-        lines += ["", ctx.t("stock.list.sent_title", count=view.sent_total)]
-        for sent in view.sent:
-            lines.append(
-                ctx.t(
-                    "stock.list.sent_line",
-                    tag=sent.asset_tag,
-                    type=_type(ctx, sent.type),
-                    school=sent.to_school_name,
-                    uai=sent.to_school_uai,
-                    since=i18n.date(ctx.lang, local_date(sent.sent_at, i18n.tz)),
-                )
-            )
-            rows.append(
-                [
-                    (
-                        ctx.t("stock.button.undo_item", tag=sent.asset_tag),
-                        stock_service.UNDO.format(sent.reassignment_id),
-                    )
-                ]
-            )
-    nav: list[tuple[str, str]] = []
-    if view.page > 0:
-        nav.append((ctx.t("stock.button.previous"), f"stk:page:{view.page - 1}"))
-    if view.page + 1 < view.pages:
-        nav.append((ctx.t("stock.button.next"), f"stk:page:{view.page + 1}"))
+    lines, rows, nav = StockCard(services.i18n, ctx.lang).listing(view)
     if view.items:
         lines += ["", ctx.t("discord.stock.hint")]
     await _with_buttons(ctx, "\n".join(lines), [*rows, nav] if nav else rows)

@@ -16,6 +16,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from bot.cards.holds import HoldCard
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.holds import hold_text
@@ -256,50 +257,7 @@ async def holds_command(update: Update, context: PneContext) -> None:
     if not overview.open and not overview.flagged:
         await reply(update, context, "hold.list.empty")
         return
-    lines = [context.t("hold.list.title")]
-    rows: list[list[tuple[str, str]]] = []
-    if overview.open:
-        lines.append(context.t("hold.list.open_title"))
-        for hold in overview.open:
-            lines.append(
-                context.t(
-                    "hold.list.open_line",
-                    school=hold.school_name,
-                    uai=hold.school_uai,
-                    commune=hold.commune_name,
-                    since=_when(context, hold.placed_at),
-                    by=hold.placed_by or "—",
-                    reason=hold.reason,
-                )
-            )
-            rows.append(
-                [
-                    (
-                        context.t("hold.button.lift_school", school=hold.school_name),
-                        f"hold:lift:{hold.id}",
-                    )
-                ]
-            )
-    if overview.flagged:
-        lines.append(context.t("hold.list.flagged_title"))
-        for school in overview.flagged:
-            lines.append(
-                context.t(
-                    "hold.list.flagged_line",
-                    school=school.school_name,
-                    uai=school.school_uai,
-                    commune=school.commune_name,
-                    recent=school.recent,
-                )
-            )
-            rows.append(
-                [
-                    (
-                        context.t("hold.button.place_school", school=school.school_name),
-                        f"hold:place:{school.school_id}",
-                    )
-                ]
-            )
+    lines, rows = HoldCard(context.services.i18n, context.lang).overview(overview)
     await reply(
         update,
         context,

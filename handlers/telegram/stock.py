@@ -23,11 +23,12 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.cards.stock import StockCard
 from bot.domain.dates import local_date
 from bot.domain.directory import normalize_uai
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
-from bot.domain.stock import PAGE_SIZE, Asked, parse_reassign_args
+from bot.domain.stock import Asked, parse_reassign_args
 from bot.i18n import Safe
 from bot.services import stock as service
 from bot.services.audiences import StaffRoom
@@ -67,33 +68,16 @@ async def _refuse(update: Update, context: PneContext, error: DomainError) -> No
     await reply(update, context, error.code, **params)
 
 
+def _card(context: PneContext) -> StockCard:
+    return StockCard(context.services.i18n, context.lang)
+
+
 def _type(context: PneContext, code: str) -> str:
-    return context.services.i18n.equipment_type(context.lang, code)
+    return _card(context).type(code)
 
 
 def _age(context: PneContext, years: int | None) -> str:
-    if years is None:
-        return context.t("stock.age.unknown")
-    if years == 0:
-        return context.t("stock.age.new")
-    return context.t("stock.age.years", count=years)
-
-
-def _ages(context: PneContext, kind: service.TypeCount) -> str:
-    if kind.oldest is None or kind.youngest is None:
-        return context.t("stock.age.unknown")
-    ages = (
-        _age(context, kind.oldest)
-        if kind.oldest == kind.youngest
-        else context.t(
-            "stock.age.range",
-            youngest=_age(context, kind.youngest),
-            oldest=_age(context, kind.oldest),
-        )
-    )
-    if kind.undated:
-        ages += ", " + context.t("stock.age.undated", count=kind.undated)
-    return ages
+    return _card(context).age(years)
 
 
 def _id(data: str) -> int | None:
@@ -109,10 +93,6 @@ def _keyboard(rows: list[list[tuple[str, str]]]) -> Any:
     return keyboard(kept) if kept else None
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 # --- /stock ------------------------------------------------------------------------------
 
 
@@ -122,70 +102,7 @@ async def _show_page(update: Update, context: PneContext, page: int) -> None:
     if view.total == 0 and not view.sent:
         await reply(update, context, "stock.list.empty")
         return
-    i18n = context.services.i18n
-    lines: list[str] = []
-    rows: list[list[tuple[str, str]]] = []
-    if view.total:
-        lines.append(context.t("stock.list.title", count=view.total))
-        for kind in view.types:
-            lines.append(
-                context.t(
-                    "stock.list.type_line",
-                    type=_capital(_type(context, kind.type)),
-                    count=kind.count,
-                    ages=_ages(context, kind),
-                )
-            )
-        lines += ["", context.t("stock.list.items_title", page=view.page + 1, pages=view.pages)]
-        for n, item in enumerate(view.items, start=view.page * PAGE_SIZE + 1):
-            lines.append(
-                context.t(
-                    "stock.list.item_line",
-                    n=n,
-                    tag=item.asset_tag,
-                    type=_type(context, item.type),
-                    model=item.model,
-                    age=_age(context, item.age),
-                    school=item.school_name,
-                    uai=item.school_uai,
-                )
-            )
-            rows.append(
-                [
-                    (
-                        context.t("stock.button.reassign", tag=item.asset_tag),
-                        service.PICK.format(item.equipment_id),
-                    )
-                ]
-            )
-    else:
-        lines.append(context.t("stock.list.empty"))
-    if view.sent:
-        lines += ["", context.t("stock.list.sent_title", count=view.sent_total)]
-        for sent in view.sent:
-            lines.append(
-                context.t(
-                    "stock.list.sent_line",
-                    tag=sent.asset_tag,
-                    type=_type(context, sent.type),
-                    school=sent.to_school_name,
-                    uai=sent.to_school_uai,
-                    since=i18n.date(context.lang, local_date(sent.sent_at, i18n.tz)),
-                )
-            )
-            rows.append(
-                [
-                    (
-                        context.t("stock.button.undo_item", tag=sent.asset_tag),
-                        service.UNDO.format(sent.reassignment_id),
-                    )
-                ]
-            )
-    nav: list[tuple[str, str]] = []
-    if view.page > 0:
-        nav.append((context.t("stock.button.previous"), f"stk:page:{view.page - 1}"))
-    if view.page + 1 < view.pages:
-        nav.append((context.t("stock.button.next"), f"stk:page:{view.page + 1}"))
+    lines, rows, nav = StockCard(context.services.i18n, context.lang).listing(view)
     rows.append(nav)
     if view.items:
         lines += ["", context.t("stock.list.hint")]

@@ -257,7 +257,8 @@ def _action_templates() -> list[str]:
 
 
 def test_every_kind_s_action_ids_fit_a_custom_id() -> None:
-    templates = _action_templates()
+    # Two templates may give the same widest id (« stk:page:{page - 1} » and « + 1 »).
+    templates = sorted(set(_action_templates()))
     namespaces = {t.split(":")[0] for t in templates}
     assert {"clm", "col", "ntc", "ami", "cert", "stk", "rnd", "hold", "tk"} <= namespaces
 

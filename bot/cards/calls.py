@@ -3,6 +3,7 @@ a school's application (the ticket's card) and what its school is told."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.domain.calls import NO, YES, Outcome, Quantity, QuestionKind
@@ -78,9 +79,16 @@ class CallCard:
             teachers=self.t("ami.count.teachers", count=found.teachers),
         )
 
-    def line(self, line: CampaignLine) -> str:
+    def line(self, line: CampaignLine, now: datetime | None = None) -> str:
+        """A campaign in the staff's list; a published one past its closing (``now``)
+        says it is closed and awaits the selection, not « publié »."""
+        closed = (
+            now is not None
+            and line.campaign.state == "published"
+            and line.campaign.window.is_locked(now)
+        )
         return self.t(
-            "ami.line",
+            "ami.line_closed" if closed else "ami.line",
             id=line.campaign.id,
             title=line.campaign.title,
             state=self.t(f"ami.campaign_state.{line.campaign.state}"),

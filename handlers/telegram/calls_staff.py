@@ -805,7 +805,8 @@ async def staff_calls(update: Update, context: PneContext) -> None:
         return
     card = _card(context)
     text = context.t("ami.staff.list_head", count=len(lines)) + "\n\n"
-    text += "\n\n".join(card.line(line) for line in lines)
+    now = steps.now(context)
+    text += "\n\n".join(card.line(line, now) for line in lines)
     rows = [
         [(f"{line.campaign.id} · {line.campaign.title}"[:60], f"amis:card:{line.campaign.id}")]
         for line in lines[:MAX_LIST]
@@ -852,7 +853,7 @@ async def campaign_card(update: Update, context: PneContext) -> None:
         return
     await query.answer()
     card = _card(context)
-    text = card.summary(line.campaign) + "\n\n" + card.line(line)
+    text = card.summary(line.campaign) + "\n\n" + card.line(line, steps.now(context))
     text += _questions_text(context, line.campaign)
     rows = _card_actions(context, line.campaign, steps.now(context))
     await _send_long(context, _chat(update), text, keyboard(rows) if rows else None)

@@ -340,6 +340,9 @@ async def test_a_whole_call_from_its_creation_to_the_certificate_accepted(world:
 
     # --- 4. The selection: the edited answer is what staff see.
     await api.send_text(staff, "/ami")
+    # Past its closing, the campaign reads as closed and awaiting the selection.
+    assert "Tablettes pour l'école (n° 1) — clos le" in world.last_text(staff)
+    assert "sélection à faire" in world.last_text(staff)
     await api.tap(staff, api.last(staff.id), "1 · Tablettes pour l'école")
     card = api.last(staff.id)
     assert "3 écoles concernées, 2 candidatures, 0 retenue" in (card.text or "")

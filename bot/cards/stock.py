@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.domain.dates import local_date
 from bot.domain.stock import PAGE_SIZE
 from bot.i18n import I18n
-from bot.services.stock import PICK, UNDO, StockView, TypeCount
+from bot.services.stock import PICK, UNDO, Offer, StockView, TypeCount
 
 Rows = list[list[tuple[str, str]]]
 
@@ -47,6 +47,27 @@ class StockCard:
 
     def day(self, at: datetime) -> str:
         return self.i18n.date(self.lang, local_date(at, self.i18n.tz))
+
+    def ask_school(self, offer: Offer, key: str = "stock.ask_school") -> str:
+        """The item to reassign (``key`` words how the front end asks for the school) and
+        whether schools asked for one, some of them held."""
+        item = offer.item
+        notes = [
+            self.t("stock.ask_school.asked")
+            if offer.candidates
+            else self.t("stock.ask_school.none_asked")
+        ]
+        if any(c.held for c in offer.candidates):
+            notes.append(self.t("stock.ask_school.held"))
+        head = self.t(
+            key,
+            tag=item.asset_tag,
+            type=self.type(item.type),
+            model=item.model,
+            age=self.age(item.age),
+            school=item.school_name,
+        )
+        return "\n".join([head, *notes])
 
     def listing(self, view: StockView) -> tuple[list[str], Rows, list[tuple[str, str]]]:
         """The lines of the list (types and ages, a page of items, those on their way),

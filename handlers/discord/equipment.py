@@ -567,26 +567,7 @@ async def _offer(ctx: Ctx, equipment_id: int) -> None:
         await _stock_error(ctx, error)
         return
     item = offer.item
-    notes = [
-        ctx.t("stock.ask_school.asked")
-        if offer.candidates
-        else ctx.t("stock.ask_school.none_asked")
-    ]
-    if any(c.held for c in offer.candidates):
-        notes.append(ctx.t("stock.ask_school.held"))
-    text = "\n".join(
-        [
-            ctx.t(
-                "discord.stock.ask_school",
-                tag=item.asset_tag,
-                type=_type(ctx, item.type),
-                model=item.model,
-                age=_age(ctx, item.age),
-                school=item.school_name,
-            ),
-            *notes,
-        ]
-    )
+    text = StockCard(services.i18n, ctx.lang).ask_school(offer, "discord.stock.ask_school")
     await answer(
         ctx, text, view=_schools_view(ctx, item.equipment_id, offer.candidates), ephemeral=True
     )

@@ -185,26 +185,7 @@ async def pick_start(update: Update, context: PneContext) -> object:
     item = offer.item
     steps.start_draft(context, REASSIGN, tag=item.asset_tag, equipment_id=item.equipment_id)
     _offer(context, offer.candidates)
-    notes = [
-        context.t("stock.ask_school.asked")
-        if offer.candidates
-        else context.t("stock.ask_school.none_asked")
-    ]
-    if any(c.held for c in offer.candidates):
-        notes.append(context.t("stock.ask_school.held"))
-    text = "\n".join(
-        [
-            context.t(
-                "stock.ask_school",
-                tag=item.asset_tag,
-                type=_type(context, item.type),
-                model=item.model,
-                age=_age(context, item.age),
-                school=item.school_name,
-            ),
-            *notes,
-        ]
-    )
+    text = _card(context).ask_school(offer)
     await reply(
         update,
         context,

@@ -562,6 +562,8 @@ class TicketRef:
     id: int
     number: str
     kind: str
+    state: str = ""
+    closed: bool = False
 
 
 async def ticket_ref(db: Database, *, ticket_id: int | None = None, number: str = "") -> TicketRef:
@@ -574,4 +576,6 @@ async def ticket_ref(db: Database, *, ticket_id: int | None = None, number: str 
             ticket = await uow.tickets.by_number(number.strip().upper())
         if ticket is None:
             raise DomainError("ticket.error.not_found")
-        return TicketRef(ticket.id, ticket.number, ticket.kind)
+        return TicketRef(
+            ticket.id, ticket.number, ticket.kind, ticket.state, ticket.closed_at is not None
+        )

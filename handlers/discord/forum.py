@@ -3,7 +3,10 @@
 When the settings name a forum channel (``PNE_DISCORD_STAFF_FORUM_ID``), what the
 services tell staff about a ticket goes, on Discord, to that ticket's post: the first
 message opens it (named with the ticket's number and kind, tagged with the forum's tag of
-that kind when there is one), the next ones follow in it. On Discord a forum post's id is
+that kind when there is one), the next ones follow in it. The post's tags follow the
+ticket: its kind's tag and its state's (« déclaré », « dossier complet », « clos »…, the
+short names of ``discord.forum.tag.<kind>.<state>``, decision 0058), set again whenever a
+message about the ticket arrives in it while its state has changed. On Discord a forum post's id is
 its first message's id, so the post of a ticket is the message reference of that ticket
 whose chat and message ids are equal (``tickets.forum_thread``): no table of its own, and
 the post survives a restart.
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
 POST_NAME = 100  # Discord's limit on a thread's name
+MAX_TAGS = 5  # the tags one post may carry
+LANGS = ("fr", "en")
 
 
 def forum_id(client: discord.Client) -> int | None:
@@ -43,11 +48,48 @@ def forum_id(client: discord.Client) -> int | None:
     return found
 
 
-def _tags(client: discord.Client, forum: int, names: set[str]) -> list[str]:
+def _forum_tags(client: discord.Client, forum: int) -> dict[str, int]:
+    """The forum's tags by their name, casefolded (none: not a forum, or not in cache)."""
     channel = client.get_channel(forum)
     if not isinstance(channel, discord.ForumChannel):
-        return []
-    return [str(tag.id) for tag in channel.available_tags if tag.name.casefold() in names]
+        return {}
+    return {tag.name.casefold(): tag.id for tag in channel.available_tags}
+
+
+def wanted_tags(client: PneDiscord, available: dict[str, int], ref: tickets.TicketRef) -> list[int]:
+    """The forum's tags a ticket's post carries: its kind's, then its state's (a closed
+    ticket's: « clos »), each found by name, in French or English; at most Discord's 5."""
+    i18n = client.services.i18n
+    state = "closed" if ref.closed else ref.state
+    wanted = (
+        (ref.kind, (f"discord.forum.tag.kind.{ref.kind}", f"ticket.kind.{ref.kind}")),
+        (state, (f"discord.forum.tag.{ref.kind}.{state}",)),
+    )
+    found: list[int] = []
+    for code, keys in wanted:
+        names = {code.casefold()}
+        names |= {i18n.t(lang, key).casefold() for key in keys if i18n.has(key) for lang in LANGS}
+        for name in sorted(names):
+            tag = available.get(name)
+            if tag is not None and tag not in found:
+                found.append(tag)
+                break  # one tag for the kind, one for the state
+    return found[:MAX_TAGS]
+
+
+async def _retag(client: PneDiscord, thread: int, ref: tickets.TicketRef, forum: int) -> None:
+    """The post's tags set again when the ticket's state has changed (one request, and
+    only then: the thread's tags are in discord.py's cache from the gateway)."""
+    wanted = wanted_tags(client, _forum_tags(client, forum), ref)
+    channel = client.get_channel(thread)
+    if isinstance(channel, discord.Thread) and [t.id for t in channel.applied_tags] == wanted:
+        return
+    if not wanted and not isinstance(channel, discord.Thread):
+        return
+    try:
+        await client.http.edit_channel(thread, applied_tags=[str(tag) for tag in wanted])
+    except discord.HTTPException as exc:  # the message went; its tags are a convenience
+        log.warning("discord: the tags of post %s not set (%s)", thread, exc)
 
 
 async def post(
@@ -61,17 +103,17 @@ async def post(
         raise Unreachable("the staff forum takes messages about a ticket only")
     services = client.services
     thread = await tickets.forum_thread(services.db, DISCORD, message.ticket_id)
+    ref = await tickets.ticket_ref(services.db, ticket_id=message.ticket_id)
     sent = 0
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         if thread is None:
-            ref = await tickets.ticket_ref(services.db, ticket_id=message.ticket_id)
             kind = services.i18n.t(services.settings.language, f"ticket.kind.{ref.kind}")
             name = f"{ref.number} · {kind}"[:POST_NAME]
             payload = {"name": name, "auto_archive_duration": 10080, "type": 11}
-            tags = _tags(client, forum, {kind.casefold(), ref.kind})
+            tags = wanted_tags(client, _forum_tags(client, forum), ref)
             if tags:
-                payload["applied_tags"] = tags
+                payload["applied_tags"] = [str(tag) for tag in tags]
             with handle_message_parameters(
                 content=part,
                 view=view if last and view is not None else discord.utils.MISSING,
@@ -89,6 +131,8 @@ async def post(
                 platform=DISCORD,
             )
             continue
+        if index == 0:
+            await _retag(client, thread, ref, forum)
         with handle_message_parameters(
             content=part,
             view=view if last and view is not None else discord.utils.MISSING,

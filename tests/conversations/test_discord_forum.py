@@ -104,3 +104,48 @@ async def services_person(world: World, user_id: int, *, platform: str = DISCORD
     person = await registration.find_person(world.db, platform, user_id)
     assert person is not None
     return person.id
+
+
+async def test_a_post_is_tagged_with_its_tickets_kind_and_state_as_the_state_changes(
+    world: World,
+) -> None:
+    """The post carries the forum's tags of its ticket's kind and state, by name (French or
+    English, as the forum's staff named them): « sinistre » and « déclaré » when reported;
+    « clos » once closed, set again at the next message about it, and only then."""
+    services = world.app.bot_data["services"]
+    offline = OfflineDiscord(world.clock)
+    guild = offline.guild("Plan numérique SEM")
+    forum = offline.forum_channel(
+        guild, "dossiers", tags=["Sinistre", "déclaré", "dossier complet", "closed", "collecte"]
+    )
+    tag = {t["name"]: t["id"] for t in forum.data["available_tags"]}
+    services.settings.discord_staff_forum_id = forum.id
+    client = PneDiscord(services)
+    await offline.connect(client)
+    try:
+        sacha = await world.registered("Sacha", Role.STAFF)
+        teacher = await world.registered("Zoé", Role.TEACHER)
+        await report_two_tablets(world, teacher)
+        await world.api.tap(teacher, world.api.last(teacher.id), "✅ Confirmer l'envoi")
+        (post,) = offline.threads(forum)
+        assert post.data["applied_tags"] == [tag["Sinistre"], tag["déclaré"]]
+
+        claim_id = await tickets.find_ticket_id(world.db, "S-2026-0001")
+        staff = await services_person(world, sacha.id, platform="telegram")
+        from bot.services import claims
+
+        await claims.close_claim(
+            world.db, staff, claim_id, reason="Doublon", now=services.clock.now()
+        )
+        retag = "PATCH /channels/{channel_id}"
+        assert offline.sent(retag) == []  # nothing is sent to the post until it is told
+        note = Outgoing(forum.id, "Clos : <b>S-2026-0001</b>", (), claim_id, DISCORD)
+        await services.router(note)
+        assert post.data["applied_tags"] == [tag["Sinistre"], tag["closed"]]
+        assert [r.ok for r in offline.sent(retag)] == [True]
+        await services.router(note)  # the state has not changed: no second request
+        assert len(offline.sent(retag)) == 1
+        assert len(offline.messages(post)) == 3
+    finally:
+        await client.close()
+        services.settings.discord_staff_forum_id = None

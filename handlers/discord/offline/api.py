@@ -1843,6 +1843,36 @@ class OfflineDiscord:
     def _op_get_channel(self, params: Mapping[str, str], **_: Any) -> tuple[int, Any]:
         return 200, copy.deepcopy(self._channel(params).data)
 
+    def _op_update_channel(self, params: Mapping[str, str], body: Any, **_: Any) -> tuple[int, Any]:
+        """A thread's name, archiving or tags (what the bot changes of a forum post); a
+        tag must be one of its forum's, as Discord checks."""
+        channel = self._channel(params)
+        if channel.type not in (10, 11, 12):
+            raise _Refusal(403, 50013, "Missing Permissions")
+        body = body or {}
+        if "applied_tags" in body:
+            parent = self.channels.get(int(channel.data.get("parent_id") or 0))
+            known = {tag["id"] for tag in (parent.data if parent else {}).get("available_tags", [])}
+            tags = [str(tag) for tag in body.get("applied_tags") or []]
+            unknown = [index for index, tag in enumerate(tags) if tag not in known]
+            if unknown:
+                raise _Refusal(
+                    400,
+                    50035,
+                    "Invalid Form Body",
+                    errors=_tree(("applied_tags", unknown[0]), "FORUM_TAG_INVALID", "Unknown tag"),
+                )
+            channel.data["applied_tags"] = tags
+        if body.get("name") is not None:
+            channel.data["name"] = body["name"]
+        metadata = channel.data.setdefault("thread_metadata", {})
+        for flag in ("archived", "locked"):
+            if body.get(flag) is not None:
+                metadata[flag] = bool(body[flag])
+        if self.client is not None:
+            self._feed("THREAD_UPDATE", copy.deepcopy(channel.data))
+        return 200, copy.deepcopy(channel.data)
+
     def _op_create_message(
         self, params: Mapping[str, str], body: Any, files: Sequence[SentFile], **_: Any
     ) -> tuple[int, Any]:

@@ -42,6 +42,7 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("delete", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"),
     # channels, messages, forum threads, direct messages
     ("get", "/channels/{channel_id}"),
+    ("patch", "/channels/{channel_id}"),  # a forum post's tags
     ("post", "/channels/{channel_id}/messages"),
     ("get", "/channels/{channel_id}/messages/{message_id}"),
     ("patch", "/channels/{channel_id}/messages/{message_id}"),

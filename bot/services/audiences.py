@@ -91,17 +91,17 @@ def recipients(
     return tuple(r for r in found if r is not None)
 
 
-async def staff(uow: UnitOfWork, room: StaffRoom) -> tuple[Recipient, ...]:
-    """The staff: their group, or each active member in private; and, when there is one,
-    their forum on Discord (a ticket's messages go to its post there)."""
-    forum = (
+async def staff(uow: UnitOfWork, room: StaffRoom, *, forum: bool = True) -> tuple[Recipient, ...]:
+    """The staff: their group, or each active member in private; and, when there is one
+    (and ``forum``), their forum on Discord (a ticket's messages go to its post there)."""
+    post = (
         (Recipient(None, room.forum_id, room.language, platform=DISCORD),)
-        if room.forum_id is not None
+        if room.forum_id is not None and forum
         else ()
     )
     if room.chat_id is not None:
-        return (Recipient(None, room.chat_id, room.language), *forum)
-    return (*recipients(await uow.people.staff()), *forum)
+        return (Recipient(None, room.chat_id, room.language), *post)
+    return (*recipients(await uow.people.staff()), *post)
 
 
 async def assistants_or_staff(uow: UnitOfWork, room: StaffRoom) -> tuple[Recipient, ...]:

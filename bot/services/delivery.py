@@ -62,6 +62,31 @@ class Outgoing:
 Sender = Callable[[Outgoing], Awaitable[int | None]]
 
 
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a caption (the catalogs' markup); ``image``: shown as a picture."""
+
+    data: bytes
+    filename: str
+    caption: str = ""
+    image: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatch:
+    """A text, then its files, to one address of ``platform``: the periodic reports (a
+    review's chart and workbook, a body's yearly list), which the sweep's texts cannot
+    carry."""
+
+    chat_id: int
+    text: str
+    files: tuple[Attachment, ...] = ()
+    platform: str = TELEGRAM
+
+
+FileSender = Callable[[Dispatch], Awaitable[None]]
+
+
 # ------------------------------------------------------------------------------ failures
 
 
@@ -100,12 +125,16 @@ class Router:
 
     def __init__(self) -> None:
         self._senders: dict[str, Sender] = {}
+        self._file_senders: dict[str, FileSender] = {}
 
-    def register(self, platform: str, sender: Sender) -> None:
+    def register(self, platform: str, sender: Sender, files: FileSender | None = None) -> None:
         self._senders[str(platform)] = sender
+        if files is not None:
+            self._file_senders[str(platform)] = files
 
     def withdraw(self, platform: str) -> None:
         self._senders.pop(str(platform), None)
+        self._file_senders.pop(str(platform), None)
 
     @property
     def platforms(self) -> frozenset[str]:
@@ -116,6 +145,13 @@ class Router:
         if sender is None:
             raise Unreachable(f"no {message.platform} front end is running")
         return await sender(message)
+
+    async def send_files(self, dispatch: Dispatch) -> None:
+        """A text and its files, on the front end of the address's platform."""
+        sender = self._file_senders.get(str(dispatch.platform))
+        if sender is None:
+            raise Unreachable(f"no {dispatch.platform} front end sends files here")
+        await sender(dispatch)
 
 
 def describe(exc: BaseException) -> str:
@@ -132,8 +168,11 @@ def describe(exc: BaseException) -> str:
 
 __all__: Sequence[str] = [
     "Actions",
+    "Attachment",
     "Button",
     "DeliveryError",
+    "Dispatch",
+    "FileSender",
     "Outgoing",
     "Refused",
     "Router",

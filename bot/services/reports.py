@@ -1636,8 +1636,8 @@ async def report_recipients(db: Database, job: ReportJob, room: StaffRoom) -> li
     """Staff for the review (the staff chat when configured, else each staff member);
     the agents of the list's responsible body only for its list of new equipment."""
     async with db.uow() as uow:
-        if job.kind == KIND_REVIEW:
-            return list(await audiences.staff(uow, room))
+        if job.kind == KIND_REVIEW:  # not the forum: its posts are about one ticket each
+            return list(await audiences.staff(uow, room, forum=False))
         target = await body_of_list(db, job.payload)
         return [] if target is None else list(await audiences.body_agents(uow, target.id))
 

@@ -9,6 +9,7 @@ they register) or a staff room's text channel.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -19,6 +20,8 @@ from discord.http import handle_message_parameters
 
 from bot.domain.platforms import DISCORD
 from bot.services.delivery import (
+    Dispatch,
+    FileSender,
     Outgoing,
     Refused,
     Sender,
@@ -140,6 +143,35 @@ def discord_sender(client: discord.Client) -> Sender:
     return sender
 
 
+MAX_FILES = 10  # attachments in one Discord message
+
+
+def file_sender(client: discord.Client) -> FileSender:
+    """A report's text (split within 2,000 characters), then its files, each with its
+    caption, to one channel (a person's DM channel): the periodic reports on Discord."""
+
+    async def sender(dispatch: Dispatch) -> None:
+        if dispatch.platform != DISCORD:
+            raise Unreachable(f"not a Discord address ({dispatch.platform})")
+
+        async def send() -> None:
+            for part in split(markdown(dispatch.text)):
+                await _post(client, dispatch.chat_id, part, None)
+            for file in dispatch.files:
+                attachment = discord.File(io.BytesIO(file.data), filename=file.filename)
+                caption = markdown(file.caption) if file.caption else None
+                with handle_message_parameters(
+                    content=caption or discord.utils.MISSING,
+                    file=attachment,
+                    allowed_mentions=NO_PINGS,
+                ) as params:
+                    await client.http.send_message(dispatch.chat_id, params=params)
+
+        await neutral_errors(send)
+
+    return sender
+
+
 async def dm_channel_id(client: discord.Client, user_id: int) -> int:
     """The id of the DM channel between the bot and this Discord user, opened if need be
     (``POST /users/@me/channels``): what is stored as ``accounts.chat_id`` at
@@ -154,6 +186,7 @@ __all__ = [
     "UNREACHABLE_CODES",
     "discord_sender",
     "dm_channel_id",
+    "file_sender",
     "neutral_errors",
     "retry_after",
 ]

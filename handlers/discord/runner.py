@@ -7,13 +7,14 @@ import logging
 from contextlib import suppress
 
 from bot.bootstrap import Services
-from bot.services import reminders
+from bot.services import reminders, report_delivery
 from handlers.discord.app import PneDiscord, build_client
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 60.0  # as Telegram's job queue runs it
 PACED_INTERVAL = 10.0
+REPORTS_INTERVAL = 600.0  # as Telegram's reports job (the pushes are due at 08:00)
 
 
 async def _every(seconds: float, run: object) -> None:
@@ -27,7 +28,8 @@ async def _every(seconds: float, run: object) -> None:
 
 async def run_discord(services: Services, stop: asyncio.Event, *, sweep: bool) -> int:
     """Connect, serve until ``stop``, then close. With ``sweep`` (no Telegram front end in
-    this process), the reminder sweep and the paced lane run here, through the router."""
+    this process), the reminder sweep, the paced lane and the periodic reports run here,
+    through the router."""
     settings = services.settings
     assert settings.discord_token is not None
     client: PneDiscord = build_client(services)
@@ -59,8 +61,12 @@ async def run_discord(services: Services, stop: asyncio.Event, *, sweep: bool) -
                     budget=9.0,
                 )
 
+            async def reports() -> None:
+                await report_delivery.run_prepared(services, worker=worker)
+
             tasks.append(asyncio.create_task(_every(SWEEP_INTERVAL, deadlines)))
             tasks.append(asyncio.create_task(_every(PACED_INTERVAL, paced)))
+            tasks.append(asyncio.create_task(_every(REPORTS_INTERVAL, reports)))
         log.info("pne-bot connecté à Discord ; Ctrl+C pour arrêter")
         await stop.wait()
         for task in tasks:

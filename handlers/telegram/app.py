@@ -114,7 +114,11 @@ def build_application(
     application = builder.build()
     application.bot_data["services"] = services
     # This front end's sender joins the process's router (the sweep's, the notices').
-    services.router.register(TELEGRAM, telegram_sender(application.bot))
+    from handlers.telegram.reports import file_sender
+
+    services.router.register(
+        TELEGRAM, telegram_sender(application.bot), files=file_sender(application.bot)
+    )
     register(application)
     return application
 

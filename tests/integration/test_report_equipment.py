@@ -10,12 +10,12 @@ from datetime import date, datetime, timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from bot.cards.reports import equipment_summary, review_summary
 from bot.domain.collections import Condition, ItemState
 from bot.i18n import I18n
 from bot.services import collections, equipment_moves, reports
 from bot.services.report_files import review_xlsx
 from bot.services.reports import EquipmentBodyLine, Period
-from handlers.telegram.reports import equipment_summary, review_summary
 from storage.models import Person, School
 from tests.integration import test_claim_without_a_messenger as base
 from tests.integration.test_claim_without_a_messenger import NOW, Demo

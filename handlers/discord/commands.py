@@ -1,4 +1,5 @@
-"""The slash commands of every person: register, help, profile, language, preferences.
+"""The slash commands of every person: register, help, profile, language, preferences,
+/annuler.
 
 Names are the Telegram ones where Discord allows them (French, English localisations from
 the catalogs); the commands of each flow are added by their own module.
@@ -17,7 +18,7 @@ from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.platforms import DISCORD, TELEGRAM
 from bot.i18n import LANGUAGES, Safe
-from bot.services import registration
+from bot.services import drafts, registration
 from bot.services.commands import COMMANDS, Command, commands_for, shown_name
 from handlers.discord.context import Ctx, answer, context_of
 
@@ -160,6 +161,17 @@ def register(client: PneDiscord) -> None:
         app_commands.Choice(name="Telegram", value=str(TELEGRAM)),
         app_commands.Choice(name="Discord", value=str(DISCORD)),
     ]
+
+    @tree.command(name=name("annuler"), description=described(client, "annuler"))
+    async def annuler(interaction: discord.Interaction) -> None:
+        """Every dialogue of the person left unfinished (a report's summary, a payment's
+        confirmation…) is dropped: its buttons answer « plus valable » from then on."""
+        ctx = await context_of(client, interaction)
+        if ctx.person is None:
+            await _stranger(ctx)
+            return
+        dropped = await drafts.drop_all(ctx.services.db, str(ctx.person.id))
+        await answer(ctx, ctx.t("common.cancelled" if dropped else "common.nothing_to_cancel"))
 
     @tree.command(name=name("preferences"), description=described(client, "preferences"))
     @app_commands.describe(plateforme=option(client, "discord.option.platform"))

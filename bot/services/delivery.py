@@ -20,11 +20,14 @@ every messenger alike:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.domain.platforms import TELEGRAM
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,16 @@ class Dispatch:
     platform: str = TELEGRAM
 
 
-FileSender = Callable[[Dispatch], Awaitable[None]]
+# Sends a text and its files; returns the last message's id (None: nothing sent).
+FileSender = Callable[[Dispatch], Awaitable[int | None]]
+# A file id of the front end's own platform (a Telegram file id, a Discord attachment's
+# URL) → the file's bytes, so that a file sent on one platform can be shown on another.
+Fetcher = Callable[[str], Awaitable[bytes]]
+
+# The largest file carried from one platform to another: what both take from a bot
+# (Discord's uploads are 10 MiB without a boosted server; Telegram's photos 10 MB, its
+# downloads 20 MB). A larger one stays where it was sent, and is said to.
+MAX_CARRIED = 10 * 1000 * 1000
 
 
 # ------------------------------------------------------------------------------ failures
@@ -126,15 +138,25 @@ class Router:
     def __init__(self) -> None:
         self._senders: dict[str, Sender] = {}
         self._file_senders: dict[str, FileSender] = {}
+        self._fetchers: dict[str, Fetcher] = {}
 
-    def register(self, platform: str, sender: Sender, files: FileSender | None = None) -> None:
+    def register(
+        self,
+        platform: str,
+        sender: Sender,
+        files: FileSender | None = None,
+        fetch: Fetcher | None = None,
+    ) -> None:
         self._senders[str(platform)] = sender
         if files is not None:
             self._file_senders[str(platform)] = files
+        if fetch is not None:
+            self._fetchers[str(platform)] = fetch
 
     def withdraw(self, platform: str) -> None:
         self._senders.pop(str(platform), None)
         self._file_senders.pop(str(platform), None)
+        self._fetchers.pop(str(platform), None)
 
     @property
     def platforms(self) -> frozenset[str]:
@@ -146,12 +168,31 @@ class Router:
             raise Unreachable(f"no {message.platform} front end is running")
         return await sender(message)
 
-    async def send_files(self, dispatch: Dispatch) -> None:
-        """A text and its files, on the front end of the address's platform."""
+    async def send_files(self, dispatch: Dispatch) -> int | None:
+        """A text and its files, on the front end of the address's platform; the last
+        message's id."""
         sender = self._file_senders.get(str(dispatch.platform))
         if sender is None:
             raise Unreachable(f"no {dispatch.platform} front end sends files here")
-        await sender(dispatch)
+        return await sender(dispatch)
+
+    async def carry(
+        self, platform: str, file_id: str, filename: str, *, caption: str = "", image: bool = False
+    ) -> Attachment | None:
+        """A file of ``platform`` as bytes for another front end; None when that platform
+        runs no front end here, the file cannot be read, or it is larger than
+        :data:`MAX_CARRIED` (then it stays where it was sent)."""
+        fetch = self._fetchers.get(str(platform))
+        if fetch is None:
+            return None
+        try:
+            data = await fetch(file_id)
+        except Exception as exc:  # gone, expired, network: the file stays where it is
+            log.warning("a %s file could not be fetched: %s", platform, describe(exc))
+            return None
+        if not data or len(data) > MAX_CARRIED:
+            return None
+        return Attachment(bytes(data), filename, caption, image)
 
 
 def describe(exc: BaseException) -> str:
@@ -167,11 +208,13 @@ def describe(exc: BaseException) -> str:
 
 
 __all__: Sequence[str] = [
+    "MAX_CARRIED",
     "Actions",
     "Attachment",
     "Button",
     "DeliveryError",
     "Dispatch",
+    "Fetcher",
     "FileSender",
     "Outgoing",
     "Refused",

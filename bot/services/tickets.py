@@ -21,7 +21,7 @@ from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, require
 from bot.domain.search import LIKE_ESCAPE, contains_pattern, fold
 from bot.services import access
-from bot.services.delivery import Outgoing, Sender
+from bot.services.delivery import Dispatch, Outgoing, Router, Sender
 from bot.services.kinds import TicketKind
 from storage.models import (
     Attachment,
@@ -147,6 +147,19 @@ async def send_about(db: Database, sender: Sender, message: Outgoing, now: datet
     if sent is not None and message.ticket_id is not None:
         await remember_messages(
             db, message.ticket_id, [(message.chat_id, sent)], now, platform=message.platform
+        )
+    return sent
+
+
+async def send_files_about(
+    db: Database, router: Router, dispatch: Dispatch, ticket_id: int, now: datetime
+) -> int | None:
+    """A file carried to another platform, remembered there as a message about the ticket,
+    so that a reply to it finds the ticket as a reply to the text would."""
+    sent = await router.send_files(dispatch)
+    if sent is not None:
+        await remember_messages(
+            db, ticket_id, [(dispatch.chat_id, sent)], now, platform=dispatch.platform
         )
     return sent
 

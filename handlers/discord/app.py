@@ -96,13 +96,15 @@ class PneDiscord(discord.Client):
 
     async def setup_hook(self) -> None:
         from handlers.discord.buttons import install
-        from handlers.discord.delivery import discord_sender, file_sender
+        from handlers.discord.delivery import discord_sender, file_fetcher, file_sender
 
         await self.tree.set_translator(CatalogTranslator(self.services.i18n))
         install(self)  # every button, by its custom id, also after a restart
         # This front end's sender joins the process's router: the sweep and the notices
         # write to the people who chose Discord through it.
-        self.services.router.register(DISCORD, discord_sender(self), files=file_sender(self))
+        self.services.router.register(
+            DISCORD, discord_sender(self), files=file_sender(self), fetch=file_fetcher(self)
+        )
 
     async def on_message(self, message: discord.Message) -> None:
         from handlers.discord import files, forum

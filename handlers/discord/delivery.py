@@ -21,6 +21,7 @@ from discord.http import handle_message_parameters
 from bot.domain.platforms import DISCORD
 from bot.services.delivery import (
     Dispatch,
+    Fetcher,
     FileSender,
     Outgoing,
     Refused,
@@ -150,13 +151,14 @@ def file_sender(client: discord.Client) -> FileSender:
     """A report's text (split within 2,000 characters), then its files, each with its
     caption, to one channel (a person's DM channel): the periodic reports on Discord."""
 
-    async def sender(dispatch: Dispatch) -> None:
+    async def sender(dispatch: Dispatch) -> int | None:
         if dispatch.platform != DISCORD:
             raise Unreachable(f"not a Discord address ({dispatch.platform})")
 
-        async def send() -> None:
-            for part in split(markdown(dispatch.text)):
-                await _post(client, dispatch.chat_id, part, None)
+        async def send() -> int | None:
+            last: int | None = None
+            for part in split(markdown(dispatch.text)) if dispatch.text else []:
+                last = await _post(client, dispatch.chat_id, part, None)
             for file in dispatch.files:
                 attachment = discord.File(io.BytesIO(file.data), filename=file.filename)
                 caption = markdown(file.caption) if file.caption else None
@@ -165,11 +167,22 @@ def file_sender(client: discord.Client) -> FileSender:
                     file=attachment,
                     allowed_mentions=NO_PINGS,
                 ) as params:
-                    await client.http.send_message(dispatch.chat_id, params=params)
+                    data = await client.http.send_message(dispatch.chat_id, params=params)
+                last = int(data["id"])
+            return last
 
-        await neutral_errors(send)
+        return await neutral_errors(send)
 
     return sender
+
+
+def file_fetcher(client: discord.Client) -> Fetcher:
+    """A Discord attachment's bytes by its URL (the CDN, through discord.py's client)."""
+
+    async def fetch(url: str) -> bytes:
+        return await client.http.get_from_cdn(url)
+
+    return fetch
 
 
 async def dm_channel_id(client: discord.Client, user_id: int) -> int:
@@ -186,6 +199,7 @@ __all__ = [
     "UNREACHABLE_CODES",
     "discord_sender",
     "dm_channel_id",
+    "file_fetcher",
     "file_sender",
     "neutral_errors",
     "retry_after",

@@ -35,7 +35,7 @@ from bot.services import registration, relay, tickets
 from bot.services.access import Actor
 from bot.services.audiences import StaffRoom
 from bot.services.claims import FileRef
-from bot.services.delivery import Outgoing
+from bot.services.delivery import Attachment, Dispatch, Outgoing
 from handlers.discord.buttons import refuse
 from handlers.discord.claims import say_error, select_menu, step
 from handlers.discord.context import Ctx, answer
@@ -176,22 +176,46 @@ async def deliver(client: PneDiscord, posted: relay.Posted, sender_name: str) ->
     ticket = posted.ticket
     sender = sender_name.split()[0] if sender_name.strip() else posted.author_name
     group = any(r.is_group for r in posted.recipients)
+    fetched: list[Attachment | None] = []
+
+    async def carry(file: FileRef) -> Attachment | None:
+        """The file's bytes, fetched once for every reader on another platform."""
+        if not fetched:
+            name = _named(file.kind, file.file_name or file.kind)
+            fetched.append(
+                await services.router.carry(DISCORD, file.file_id, name, image=file.kind == "photo")
+            )
+        return fetched[0]
+
     delivered = 0
     for recipient in posted.recipients:
         lang = recipient.language
         text = posted_text(services.i18n, lang, posted, sender, group=group)
         file = posted.file
+        carried = None
         if file is not None and recipient.platform == DISCORD:
             text += "\n\n" + services.i18n.t(
                 lang, "discord.files.link", name=file.file_name or file.kind, url=file.file_id
             )
         elif file is not None:
-            text += "\n\n" + services.i18n.t(lang, "discord.files.kept_on_discord")
+            # Another platform: the file's bytes go with the text (decision 0060), or,
+            # too large or unreadable, the text says the file stays on the ticket.
+            carried = await carry(file)
+            if carried is None:
+                text += "\n\n" + services.i18n.t(lang, "discord.files.kept_on_discord")
         outgoing = Outgoing(
             recipient.chat_id, text, ticket_id=ticket.id, platform=recipient.platform
         )
         try:
             await tickets.send_about(services.db, services.router, outgoing, services.clock.now())
+            if carried is not None:
+                await tickets.send_files_about(
+                    services.db,
+                    services.router,
+                    Dispatch(recipient.chat_id, "", (carried,), platform=recipient.platform),
+                    ticket.id,
+                    services.clock.now(),
+                )
         except Exception as error:  # unreachable, refused or transient: this one is skipped
             log.warning(
                 "relay: %s chat %s of ticket %s not told: %s",
@@ -368,12 +392,11 @@ async def resend(ctx: Ctx, ticket_id: int) -> None:
     if not found.files:
         await answer(ctx, ctx.t("discord.tickets.files.none", number=found.number))
         return
-    here = [f for f in found.files if f.platform == DISCORD]
-    elsewhere = [f for f in found.files if f.platform != DISCORD]
     hidden = not ctx.private
-    if here:
-        await ctx.interaction.response.defer(ephemeral=hidden, thinking=True)
-    for file in here:
+    await ctx.interaction.response.defer(ephemeral=hidden, thinking=True)
+    router = ctx.services.router
+    left: list[str] = []
+    for file in found.files:
         purpose = (
             ctx.t(f"claim.purpose.{file.purpose}")
             if file.purpose != "evidence"
@@ -381,30 +404,49 @@ async def resend(ctx: Ctx, ticket_id: int) -> None:
         )
         caption = ctx.t("ticket.file.caption", number=found.number, purpose=purpose)
         name = file.file_name or f"{file.kind}-{file.id}"
-        try:
-            data = await ctx.client.http.get_from_cdn(file.file_id)
-        except discord.HTTPException as error:
-            log.warning("discord: file %s of ticket %s not fetched: %s", file.id, ticket_id, error)
-            await answer(
-                ctx,
-                ctx.t("discord.files.unreadable", number=found.number, name=name),
-                ephemeral=hidden,
-            )
-            continue
+        if file.platform != DISCORD:
+            # Another platform's file, fetched through its front end when it runs here
+            # (decision 0060); else counted below.
+            carried = await router.carry(file.platform, file.file_id, _named(file.kind, name))
+            if carried is None:
+                left.append(file.platform)
+                continue
+            data, name = carried.data, carried.filename
+        else:
+            try:
+                data = await ctx.client.http.get_from_cdn(file.file_id)
+            except discord.HTTPException as error:
+                log.warning(
+                    "discord: file %s of ticket %s not fetched: %s", file.id, ticket_id, error
+                )
+                await answer(
+                    ctx,
+                    ctx.t("discord.files.unreadable", number=found.number, name=name),
+                    ephemeral=hidden,
+                )
+                continue
         await ctx.interaction.followup.send(
             markdown(caption),
             file=discord.File(io.BytesIO(data), filename=name),
             ephemeral=hidden,
             allowed_mentions=NO_PINGS,
         )
-    if elsewhere:
-        platforms = ", ".join(sorted({f.platform.capitalize() for f in elsewhere}))
+    if left:
+        platforms = ", ".join(sorted({platform.capitalize() for platform in left}))
         await answer(
             ctx,
             ctx.t(
                 "ticket.file.elsewhere",
                 number=found.number,
-                count=len(elsewhere),
+                count=len(left),
                 platforms=platforms,
             ),
         )
+
+
+def _named(kind: str, name: str) -> str:
+    """A file's name for Discord, which shows an attachment by its extension: a Telegram
+    photo has no name (``photo-12`` → ``photo-12.jpg``)."""
+    if "." in name.rsplit("/", 1)[-1]:
+        return name
+    return f"{name}.jpg" if kind == "photo" else name

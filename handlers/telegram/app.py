@@ -114,10 +114,11 @@ def build_application(
     application = builder.build()
     application.bot_data["services"] = services
     # This front end's sender joins the process's router (the sweep's, the notices').
-    from handlers.telegram.reports import file_sender
+    from handlers.telegram.delivery import file_fetcher, file_sender
 
+    bot = application.bot
     services.router.register(
-        TELEGRAM, telegram_sender(application.bot), files=file_sender(application.bot)
+        TELEGRAM, telegram_sender(bot), files=file_sender(bot), fetch=file_fetcher(bot)
     )
     register(application)
     return application

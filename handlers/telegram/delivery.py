@@ -22,6 +22,9 @@ from bot.domain.platforms import TELEGRAM
 from bot.services import reminders
 from bot.services.delivery import (
     Actions,
+    Dispatch,
+    Fetcher,
+    FileSender,
     Outgoing,
     Refused,
     Sender,
@@ -257,3 +260,53 @@ def schedule_paced(
         name=PACED_JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
+
+
+async def send_dispatch(bot: Bot, dispatch: Dispatch) -> int | None:
+    """A text (none: the files alone) then its files to one Telegram chat (a picture as a
+    photo): a report, or a file carried from another platform."""
+
+    async def to(chat_id: int) -> int | None:
+        last: int | None = None
+        if dispatch.text:
+            from handlers.telegram.common import split_text  # common imports this module
+
+            for part in split_text(dispatch.text):
+                last = (await bot.send_message(chat_id, part)).message_id
+        for file in dispatch.files:
+            caption = file.caption or None
+            if file.image:
+                sent = await bot.send_photo(chat_id, photo=file.data, caption=caption)
+            else:
+                sent = await bot.send_document(
+                    chat_id, document=file.data, filename=file.filename, caption=caption
+                )
+            last = sent.message_id
+        return last
+
+    async def once() -> int | None:
+        try:
+            return await to(dispatch.chat_id)
+        except ChatMigrated as exc:  # a group became a supergroup: its new id, once
+            return await to(exc.new_chat_id)
+
+    if dispatch.platform != TELEGRAM:
+        raise Unreachable(f"not a Telegram address ({dispatch.platform})")
+    return await neutral_errors(once)
+
+
+def file_sender(bot: Bot) -> FileSender:
+    async def send(dispatch: Dispatch) -> int | None:
+        return await send_dispatch(bot, dispatch)
+
+    return send
+
+
+def file_fetcher(bot: Bot) -> Fetcher:
+    """A Telegram file's bytes by its file id (``getFile``, then its download)."""
+
+    async def fetch(file_id: str) -> bytes:
+        found = await bot.get_file(file_id)
+        return bytes(await found.download_as_bytearray())
+
+    return fetch

@@ -43,7 +43,8 @@ from bot.services import relay as service
 from bot.services import tickets
 from bot.services.audiences import StaffRoom
 from bot.services.claims import FileRef
-from bot.services.delivery import Outgoing
+from bot.services.delivery import Attachment as DeliveredFile
+from bot.services.delivery import Dispatch, Outgoing
 from bot.services.tickets import remember_messages, ticket_for_message
 from handlers.telegram.app import PneContext
 from handlers.telegram.common import keyboard, reply, send_about
@@ -141,20 +142,45 @@ async def deliver(update: Update, context: PneContext, posted: service.Posted) -
     sender = _first_name(update, posted.author_name)
     # The staff's group (when the service chose it) reads who wrote from which side.
     group = any(r.is_group for r in posted.recipients)
+    fetched: list[DeliveredFile | None] = []
+
+    async def carry() -> DeliveredFile | None:
+        """The file's bytes, fetched once for every reader on another platform."""
+        if not fetched:
+            file = posted.file
+            assert file is not None
+            name = file.file_name or (f"photo-{ticket.number}.jpg" if file.kind == "photo" else "")
+            fetched.append(
+                await services.router.carry(
+                    TELEGRAM, file.file_id, name or file.kind, image=file.kind == "photo"
+                )
+            )
+        return fetched[0]
+
     delivered = 0
     for recipient in posted.recipients:
         chat_id, lang = recipient.chat_id, recipient.language
         text = _render(services.i18n, lang, posted, sender, group=group)
         if recipient.platform != TELEGRAM:
-            # A person on another front end: through the process's router (a Telegram
-            # file id means nothing there: they read the text, the file stays here).
-            if posted.file is not None:
+            # A person on another front end: through the process's router. A Telegram file
+            # id means nothing there: the file's bytes go with the text (decision 0060),
+            # or, too large or unreadable, the text says the file stays on the ticket.
+            carried = await carry() if posted.file is not None else None
+            if posted.file is not None and carried is None:
                 text += "\n\n" + services.i18n.t(lang, "relay.file.kept_elsewhere")
             outgoing = Outgoing(chat_id, text, ticket_id=ticket.id, platform=recipient.platform)
             try:
                 await tickets.send_about(
                     services.db, services.router, outgoing, services.clock.now()
                 )
+                if carried is not None:
+                    await tickets.send_files_about(
+                        services.db,
+                        services.router,
+                        Dispatch(chat_id, "", (carried,), platform=recipient.platform),
+                        ticket.id,
+                        services.clock.now(),
+                    )
             except Exception as error:  # unreachable, refused, or transient: logged, skipped
                 log.warning(
                     "relay: %s chat %s of ticket %s unreachable: %s",

@@ -13,8 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram import Bot, Update
-from telegram.error import ChatMigrated
+from telegram import Update
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -27,15 +26,14 @@ from telegram.ext import (
 from bot.cards.reports import file_name
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
-from bot.domain.platforms import TELEGRAM
 from bot.services import reminders, report_delivery
 from bot.services import reports as service
-from bot.services.delivery import Dispatch, FileSender, Unreachable
+from bot.services.delivery import Dispatch
 from bot.services.report_delivery import ReportRun
 from bot.services.report_files import tickets_csv, tickets_xlsx
 from handlers.telegram.app import PneContext, services_of
-from handlers.telegram.common import reply, split_text
-from handlers.telegram.delivery import neutral_errors
+from handlers.telegram.common import reply
+from handlers.telegram.delivery import send_dispatch
 from handlers.telegram.staff import staff_only
 
 log = logging.getLogger(__name__)
@@ -47,13 +45,8 @@ JOB_FIRST = 30  # seconds after start-up for the first run
 # ---------------------------------------------------------------------------------------------
 
 
-# ================================================================================ rendering
-# The texts are bot.cards.reports (equipment_summary, review_summary: the same on Discord).
-
-
-async def _send_text(bot: Bot, chat_id: int, text: str) -> None:
-    for part in split_text(text):
-        await bot.send_message(chat_id, part)
+# The texts are bot.cards.reports and bot.services.report_delivery (the same on Discord);
+# Telegram's sending of a text and its files is handlers.telegram.delivery.send_dispatch.
 
 
 # ================================================================================ commands
@@ -131,38 +124,6 @@ def handlers() -> list[BaseHandler[Update, PneContext, Any]]:
 
 
 # ========================================================================= periodic pushes
-
-
-async def send_dispatch(bot: Bot, dispatch: Dispatch) -> None:
-    """A report's text then its files to one Telegram chat (a picture as a photo)."""
-
-    async def to(chat_id: int) -> None:
-        await _send_text(bot, chat_id, dispatch.text)
-        for file in dispatch.files:
-            caption = file.caption or None
-            if file.image:
-                await bot.send_photo(chat_id, photo=file.data, caption=caption)
-            else:
-                await bot.send_document(
-                    chat_id, document=file.data, filename=file.filename, caption=caption
-                )
-
-    async def once() -> None:
-        try:
-            await to(dispatch.chat_id)
-        except ChatMigrated as exc:  # a group became a supergroup: its new id, once
-            await to(exc.new_chat_id)
-
-    if dispatch.platform != TELEGRAM:
-        raise Unreachable(f"not a Telegram address ({dispatch.platform})")
-    await neutral_errors(once)
-
-
-def file_sender(bot: Bot) -> FileSender:
-    async def send(dispatch: Dispatch) -> None:
-        await send_dispatch(bot, dispatch)
-
-    return send
 
 
 async def run_reports(

@@ -30,11 +30,13 @@ from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, can
 from bot.services import relay as relay_service
 from bot.services import tickets
+from bot.services.delivery import Dispatch
 from bot.services.kinds import TicketKind
 from handlers.telegram import delivery
 from handlers.telegram import relay as relay_handlers
 from handlers.telegram.app import PneContext
 from handlers.telegram.common import keyboard, reply, send, send_about
+from handlers.telegram.delivery import send_dispatch
 from handlers.telegram.dialogues import dialogue
 
 PER_PAGE = 8
@@ -344,10 +346,11 @@ async def resend_files(update: Update, context: PneContext) -> None:
         await reply(update, context, error.code, **error.params)
         return
     # A file id means something only on the platform it was sent on (decision 0016):
-    # Telegram is asked for its own files; the others are counted, not sent.
-    here = [file for file in extra.files if file.platform == TELEGRAM]
-    elsewhere = [file for file in extra.files if file.platform != TELEGRAM]
-    for file in here:
+    # Telegram is asked for its own files; another platform's are fetched through its
+    # front end when it runs here (decision 0060), else counted, not sent.
+    router = context.services.router
+    left: list[str] = []
+    for file in extra.files:
         caption = context.t(
             "ticket.file.caption",
             number=extra.number,
@@ -355,18 +358,28 @@ async def resend_files(update: Update, context: PneContext) -> None:
             if file.purpose != "evidence"
             else context.t("ticket.file.evidence"),
         )
-        if file.kind == "photo":
-            await context.bot.send_photo(_chat(update), file.file_id, caption=caption)
-        else:
-            await context.bot.send_document(_chat(update), file.file_id, caption=caption)
-    if elsewhere:
-        platforms = ", ".join(sorted({file.platform.capitalize() for file in elsewhere}))
+        if file.platform == TELEGRAM:
+            if file.kind == "photo":
+                await context.bot.send_photo(_chat(update), file.file_id, caption=caption)
+            else:
+                await context.bot.send_document(_chat(update), file.file_id, caption=caption)
+            continue
+        name = file.file_name or f"{file.kind}-{file.id}"
+        carried = await router.carry(
+            file.platform, file.file_id, name, caption=caption, image=file.kind == "photo"
+        )
+        if carried is None:
+            left.append(file.platform)
+            continue
+        await send_dispatch(context.bot, Dispatch(_chat(update), "", (carried,)))
+    if left:
+        platforms = ", ".join(sorted({platform.capitalize() for platform in left}))
         await reply(
             update,
             context,
             "ticket.file.elsewhere",
             number=extra.number,
-            count=len(elsewhere),
+            count=len(left),
             platforms=platforms,
         )
 

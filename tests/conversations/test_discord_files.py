@@ -107,12 +107,15 @@ async def test_a_reply_on_discord_with_a_photo_reaches_staff_on_telegram(
     about = offline.last_message(dm)
     assert "Une photo de l'écran ?" in about.content
 
+    # The photo crosses (decision 0060): the text, then the photo itself, its bytes fetched
+    # from Discord's CDN by Discord's front end in the same process.
     photo = offline.file("ecran.jpg", sample_png(), "image/jpeg")
     await offline.say(zoe, dm, "Voici l'écran", attachments=[photo], reply_to=about)
-    assert world.last_text(sacha) == (
-        f"📎 Dossier {number} (École du Soleil) — zoe, enseignant·e\nVoici l'écran\n\n"
-        f"{KEPT_ON_DISCORD}"
-    )
+    text, picture = world.api.messages(sacha.id)[-2:]
+    assert text.text == f"📎 Dossier {number} (École du Soleil) — zoe, enseignant·e\nVoici l'écran"
+
+    assert picture.photo is not None
+    assert world.api.file_data(picture.photo) == sample_png()
     assert offline.last_message(dm).content == (
         f"✅ Message transmis à l'équipe du Plan numérique (dossier {number})."
     )
@@ -121,7 +124,8 @@ async def test_a_reply_on_discord_with_a_photo_reaches_staff_on_telegram(
         captions = (await uow.session.scalars(select(Attachment.caption))).all()
     assert captions == ["Voici l'écran"]
 
-    # Sacha answers on Telegram: Zoé reads it in her DM, and can answer that too.
+    # Sacha answers on Telegram (to the photo: it is about the ticket as the text is): Zoé
+    # reads it in her DM, and can answer that too.
     about_tg = world.api.last(sacha.id).message_id
     await world.api.send_text(sacha, "Merci, c'est noté", reply_to_message_id=about_tg)
     again = offline.last_message(dm)

@@ -15,6 +15,7 @@ from bot.domain.claims import ClaimKind
 from bot.domain.platforms import DISCORD, TELEGRAM
 from bot.domain.roles import Role
 from bot.services import claims, registration
+from handlers.telegram.offline import sample_png
 from storage.models import MessageRef, TicketMessage
 from tests.conversations.conftest import DiscordSide, World
 from tests.conversations.test_relay import reply_with_file, to_reporter
@@ -312,24 +313,22 @@ async def test_a_reply_from_discord_reaches_a_reporter_on_telegram_and_comes_bac
     await world.api.send_text(zoe, "Merci beaucoup", reply_to_message_id=about)
     dm = side.discord.last_message(side.discord.dm_channel(sacha))
     assert "Merci beaucoup" in dm.content and number in dm.content
-    # A photo cannot cross: its caption does, and Sacha is told the file stays on the ticket.
+    # A photo crosses (decision 0060): its caption as the text, then the photo itself, its
+    # bytes fetched from Telegram by Telegram's front end in the same process.
     await reply_with_file(world, zoe, about, kind="photo", caption="La facture")
-    dm = side.discord.last_message(side.discord.dm_channel(sacha))
-    assert "La facture" in dm.content
-    assert dm.content.endswith(
-        "*Le fichier, envoyé depuis Telegram, ne peut pas vous parvenir ici : il reste joint"
-        " au dossier.*"
-    )
+    text, photo = side.discord.messages(side.discord.dm_channel(sacha))[-2:]
+    assert "La facture" in text.content and "ne peut pas vous parvenir" not in text.content
+    assert [a["filename"] for a in photo.attachments] == [f"photo-{number}.jpg"]
+    assert side.discord.download(photo.attachments[0]["url"]) == sample_png()
 
-    # The photo is on the ticket: its dossier offers it, counted as Telegram's.
+    # The photo is on the ticket: its dossier sends it again, fetched from Telegram.
     dossier = _answers(
         side, await side.discord.slash(sacha, "dossier", {"numero": number}, channel=side.hall)
     )[-1]
-    files = await side.discord.tap(sacha, dossier, "tk:files:1")
-    assert _text(files) == (
-        "📎 1 pièce du dossier S-2026-0001 a été reçue sur Telegram : elle ne peut pas être"
-        " renvoyée ici."
-    )
+    files = _answers(side, await side.discord.tap(sacha, dossier, "tk:files:1"))
+    (again,) = [m for m in files if m.attachments]
+    assert again.content == f"{number} — Pièce d'un échange"
+    assert side.discord.download(again.attachments[0]["url"]) == sample_png()
 
     # Refused in the modal too: said, and the modal offered again by a button.
     refused = _answers(side, empty)[0]

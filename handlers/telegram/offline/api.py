@@ -477,6 +477,13 @@ class OfflineBotAPI(BaseRequest):
             return callback.chat_id if callback else None
         return _as_chat_id(params.get("chat_id"))
 
+    def file_data(self, file_id: str) -> bytes:
+        """The bytes of a file the bot sent or a user sent, by its file id (for tests)."""
+        stored = self._files.get(file_id)
+        if stored is None:
+            raise KeyError(file_id)
+        return stored.data
+
     def _serve_file(self, file_path: str) -> tuple[int, bytes]:
         for stored in self._files.values():
             if stored.file_path is not None and (

@@ -6,7 +6,8 @@ menu for the item, a form, a confirmation naming what is written; a bad date and
 already taken refused, corrected; a confirmation tapped twice refused) and the insurer's
 indemnity; the commune's agent, on Telegram, is told as Telegram's flows tell him. Staff
 correct a damage's cause; a commune's agent on Discord records the indemnity himself and
-staff hear of it. A teacher with the buttons' ids is refused.
+staff hear of it. A teacher with the buttons' ids is refused; a school whose replacements
+are held gets none recorded, even from a confirmation shown before the hold.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.domain.roles import Role
 from handlers.discord.offline.api import InteractionRecord
+from storage.models import ClaimItem
 from tests.conversations.conftest import DiscordSide, World
 from tests.conversations.test_discord_claims import _by_label, _id, _modal_fields, _text
 
@@ -348,3 +352,54 @@ async def test_a_commune_agent_on_discord_records_the_indemnity_and_staff_are_to
         "versée à la commune le mardi 10 mars 2026."
     )
     world.api.assert_no_refusals()
+
+
+async def test_a_held_schools_replacement_is_refused_at_the_confirmation_and_at_once_after(
+    both: tuple[World, DiscordSide],
+) -> None:
+    from bot.domain.platforms import DISCORD
+    from bot.services import holds, registration
+
+    world, side = both
+    offline = side.discord
+    zoe = await side.registered(world, "zoe", Role.TEACHER)
+    sacha = await side.registered(world, "sacha", Role.STAFF)
+    # Three thefts and damage within a year: the school is flagged (art. 6).
+    await _report(side, zoe, "SEM-0001", "theft", "Tablette volée dans la classe")
+    await _report(side, zoe, "SEM-0002", "theft", "Fenêtre forcée, tablette volée")
+    await _report(side, zoe, "SEM-0003", "damage", "Écran fêlé")
+    dm = offline.dm_channel(sacha)
+    await offline.slash(sacha, "sinistre", {"numero": "S-2026-0001"}, channel=dm)
+    card = offline.last_message(dm)
+    await offline.tap(sacha, card, _by_label(card, "🔁 Remplacement"))
+    items = offline.last_message(dm)
+    await offline.choose(sacha, items, _id(items, "clm:rpit:"), ["0"])
+    choice = offline.last_message(dm)
+    form = await offline.tap(sacha, choice, _by_label(choice, "Commandé"))
+    await offline.submit_modal(sacha, {}, origin=form)
+    confirm = offline.last_message(dm)
+
+    # Meanwhile the school's replacements are held (art. 6, the security condition).
+    staff = await registration.find_actor(world.db, DISCORD, sacha.id)
+    assert staff is not None
+    await holds.place_hold(
+        world.db,
+        staff.id,
+        world.ids["soleil"],
+        reason="Trois effractions en un mois",
+        now=world.clock.now(),
+    )
+    refused = await offline.tap(sacha, confirm, _by_label(confirm, "✅ Enregistrer la commande"))
+    assert _text(refused).startswith(
+        "⛔ Les remplacements de l'école École du Soleil sont suspendus depuis le mardi"
+        " 10 mars 2026"
+    )
+    async with world.db.uow() as uow:  # nothing recorded
+        ordered = await uow.session.scalars(
+            select(ClaimItem.id).where(ClaimItem.replacement_ordered_on.is_not(None))
+        )
+        assert ordered.all() == []
+    # Asked again, it is said at once: no menu of items.
+    again = await offline.tap(sacha, card, _by_label(card, "🔁 Remplacement"))
+    assert _text(again) == _text(refused)
+    assert offline.last_message(dm).custom_ids == []

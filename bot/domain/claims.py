@@ -885,6 +885,24 @@ def recovery_outcome(
     return RecoveryOutcome.BEFORE_INDEMNITY
 
 
+def check_indemnity(
+    paid_on: date,
+    amount: Decimal | None,
+    *,
+    discovered_at: datetime,
+    today: date,
+    tz: ZoneInfo = PARIS,
+) -> None:
+    """The insurer's indemnity as it is typed: paid by today, not before the discovery,
+    and a positive amount (when known). Checked as it is typed, and again when written."""
+    if paid_on > today:
+        raise DomainError("claim.error.indemnity_in_future", paid_on=paid_on)
+    if paid_on < local_date(discovered_at, tz):
+        raise DomainError("claim.error.indemnity_before_discovery", paid_on=paid_on)
+    if amount is not None and amount <= 0:
+        raise DomainError("claim.error.payment_not_positive", amount=amount)
+
+
 def record_indemnity(
     claim: ClaimFacts,
     *,
@@ -897,12 +915,7 @@ def record_indemnity(
     """The insurer paid its indemnity (to SEM or to the body) on ``paid_on``; kept once."""
     if claim.indemnity is not None:
         raise DomainError("claim.error.indemnity_known", paid_on=claim.indemnity.paid_on)
-    if paid_on > today:
-        raise DomainError("claim.error.indemnity_in_future", paid_on=paid_on)
-    if paid_on < local_date(claim.discovered_at, tz):
-        raise DomainError("claim.error.indemnity_before_discovery", paid_on=paid_on)
-    if amount is not None and amount <= 0:
-        raise DomainError("claim.error.payment_not_positive", amount=amount)
+    check_indemnity(paid_on, amount, discovered_at=claim.discovered_at, today=today, tz=tz)
     indemnity = Indemnity(
         paid_on=paid_on,
         payee=IndemnityPayee(payee),

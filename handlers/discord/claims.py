@@ -508,8 +508,9 @@ async def cancelled(ctx: Ctx, parts: list[str]) -> None:
 
 
 def register(client: PneDiscord) -> None:
-    from handlers.discord import claim_follow, claim_staff  # noqa: F401  (their clm: steps)
+    from handlers.discord import claim_follow, claim_more, claim_staff  # noqa: F401  (clm: steps)
 
+    claim_more.register_commands(client)
     tree = client.tree
 
     @tree.command(name=name("signaler"), description=described(client, "signaler"))

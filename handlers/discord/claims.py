@@ -508,6 +508,7 @@ async def cancelled(ctx: Ctx, parts: list[str]) -> None:
 
 
 def register(client: PneDiscord) -> None:
+    import handlers.discord.claim_recovery  # noqa: F401  (found items, the body's payments)
     from handlers.discord import claim_follow, claim_staff  # noqa: F401  (their clm: steps)
 
     tree = client.tree

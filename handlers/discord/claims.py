@@ -508,7 +508,13 @@ async def cancelled(ctx: Ctx, parts: list[str]) -> None:
 
 
 def register(client: PneDiscord) -> None:
-    from handlers.discord import claim_follow, claim_more, claim_staff  # noqa: F401  (clm: steps)
+    # Their clm: steps (found items and the body's payments in claim_recovery).
+    from handlers.discord import (  # noqa: F401
+        claim_follow,
+        claim_more,
+        claim_recovery,
+        claim_staff,
+    )
 
     claim_more.register_commands(client)
     tree = client.tree

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -64,6 +65,10 @@ PURPOSES = tuple(
     )
 )
 _REQUEST = re.compile(r"^clm:attfile:(\d{1,10}):([a-z_]{1,32})$")
+# Other requests answered with files (a payment's proof…): the pattern of the disabled
+# button that carries one → what takes the answer; added by their flow's module.
+ReplyTaker = Callable[["PneDiscord", Actor, discord.Message, re.Match[str]], Awaitable[None]]
+REPLY_TAKERS: list[tuple[re.Pattern[str], ReplyTaker]] = []
 
 
 # --- Discord attachments as the services' files --------------------------------------------
@@ -115,6 +120,10 @@ async def on_message(client: PneDiscord, message: discord.Message) -> bool:
     request = _claim_request(replied)
     if request is not None:
         await _attach_to_claim(client, person, message, *request)
+        return True
+    taken = _taken_request(replied)
+    if taken is not None:
+        await taken[0](client, person, message, taken[1])
         return True
     ticket_id = await tickets.ticket_for_message(services.db, DISCORD, channel.id, replied_id)
     if ticket_id is None:
@@ -255,6 +264,16 @@ def _claim_request(replied: discord.Message) -> tuple[int, str] | None:
             found = _REQUEST.match(getattr(item, "custom_id", None) or "")
             if found is not None and found[2] in PURPOSES:
                 return int(found[1]), found[2]
+    return None
+
+
+def _taken_request(replied: discord.Message) -> tuple[ReplyTaker, re.Match[str]] | None:
+    for row in replied.components:
+        for item in getattr(row, "children", ()):
+            for pattern, taker in REPLY_TAKERS:
+                found = pattern.match(getattr(item, "custom_id", None) or "")
+                if found is not None:
+                    return taker, found
     return None
 
 

@@ -51,14 +51,15 @@ from bot.domain.claims import (
     IndemnityPayee,
     Payer,
     PaymentMode,
-    RecoveryOutcome,
 )
 from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
+from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, Role, can
 from bot.i18n import Safe
 from bot.services import claim_notices as notices
 from bot.services import claims as service
+from bot.services import recovery_notices
 from handlers.telegram import steps
 from handlers.telegram.app import PneContext
 from handlers.telegram.claim_cards import Card
@@ -1161,16 +1162,10 @@ async def _record_recovery(update: Update, context: PneContext, current: Draft) 
             now=steps.now(context),
         )
         await reply(update, context, "claim.follow.recovery_reported", number=reported.claim.number)
-        items = ", ".join(reported.recovery.items)
         await tell(
             context,
-            await notices.tell_staff(
-                services.db,
-                services.i18n,
-                services.settings,
-                reported.claim,
-                "claim.notify.recovery_reported",
-                lambda card: {"items": items},
+            await recovery_notices.recovery_reported(
+                services.db, services.i18n, services.settings, reported
             ),
         )
         return
@@ -1196,47 +1191,9 @@ async def _record_recovery(update: Update, context: PneContext, current: Draft) 
 
 
 async def _tell_recovered(context: PneContext, done: service.RecoveryRecorded) -> None:
-    """The body learns what the recovery means: before the indemnity, the items are back
-    and what it owes; after it, the window, its last day and what it would owe back."""
+    """The body learns what the recovery means (``recovery_notices.recovered``)."""
     services = context.services
-    claim, recovery = done.claim, done.recovery
-    items = ", ".join(recovery.items)
-    if recovery.outcome is RecoveryOutcome.BEFORE_INDEMNITY:
-        messages = await notices.tell_body(
-            services.db,
-            services.i18n,
-            claim,
-            "claim.notify.recovered_before_items",
-            lambda card: {
-                "items": items,
-                "damage": card.money(recovery.damage),
-            },
-        )
-    else:
-        messages = await notices.tell_body(
-            services.db,
-            services.i18n,
-            claim,
-            "claim.notify.recovered_after_items",
-            lambda card: {
-                "items": items,
-                "last_day": card.i18n.date(card.lang, recovery.last_day)
-                if recovery.last_day
-                else "",
-                "owed_back": Safe(card.owed_back_line(claim, recovery)),
-            },
-            lambda card: card.recovery_request_actions(claim, recovery),
-        )
-    if done.due_changed is not None:
-        before, after = done.due_changed
-        messages += await notices.tell_body(
-            services.db,
-            services.i18n,
-            claim,
-            "claim.notify.amount_due_changed",
-            lambda card: {"before": card.money(before), "after": card.money(after)},
-        )
-    await tell(context, messages)
+    await tell(context, await recovery_notices.recovered(services.db, services.i18n, done))
 
 
 def recovery_dialogue() -> ConversationHandler[PneContext]:
@@ -1402,17 +1359,7 @@ async def _dismiss_recovery(update: Update, context: PneContext, current: Draft)
     await reply(
         update, context, "claim.follow.recovery_dismissed", number=done.claim.number, items=items
     )
-    reason = done.recovery.reason or ""
-    await tell(
-        context,
-        await notices.tell_body(
-            services.db,
-            services.i18n,
-            done.claim,
-            "claim.notify.recovery_dismissed",
-            lambda card: {"items": items, "reason": reason},
-        ),
-    )
+    await tell(context, await recovery_notices.recovery_dismissed(services.db, services.i18n, done))
 
 
 async def _answer_recovery(update: Update, context: PneContext, current: Draft) -> None:
@@ -1431,16 +1378,10 @@ async def _answer_recovery(update: Update, context: PneContext, current: Draft) 
             now=steps.now(context),
         )
         await reply(update, context, "claim.follow.recovery_requested", number=done.claim.number)
-        items = ", ".join(done.recovery.items)
         await tell(
             context,
-            await notices.tell_staff(
-                services.db,
-                services.i18n,
-                services.settings,
-                done.claim,
-                "claim.notify.recovery_requested",
-                lambda card: {"items": items},
+            await recovery_notices.recovery_requested(
+                services.db, services.i18n, services.settings, done
             ),
         )
         return
@@ -1452,17 +1393,11 @@ async def _answer_recovery(update: Update, context: PneContext, current: Draft) 
         agree=decision == "agree",
         now=steps.now(context),
     )
-    claim, recovery = done.claim, done.recovery
-    await reply(update, context, f"claim.follow.recovery_{decision}d", number=claim.number)
-    items = ", ".join(recovery.items)
+    await reply(update, context, f"claim.follow.recovery_{decision}d", number=done.claim.number)
     await tell(
         context,
-        await notices.tell_body(
-            services.db,
-            services.i18n,
-            claim,
-            f"claim.notify.recovery_{decision}d",
-            lambda card: {"items": items, "owed_back": Safe(card.owed_back_line(claim, recovery))},
+        await recovery_notices.recovery_decided(
+            services.db, services.i18n, done, agree=decision == "agree"
         ),
     )
 
@@ -1759,21 +1694,12 @@ async def _record_body_payment(update: Update, context: PneContext, current: Dra
     )
     claim = declared.claim
     await reply(update, context, "claim.follow.body_payment_saved", number=claim.number)
-    payment = next(p for p in claim.payments if p.id == declared.payment_id)
-    messages = await notices.tell_staff(
-        services.db,
-        services.i18n,
-        services.settings,
-        claim,
-        "claim.notify.payment_declared",
-        lambda card: {
-            "amount": card.money(payment.amount),
-            "paid_on": card.i18n.date(card.lang, payment.paid_on),
-            "payer": card.payer(payment.payer.value, claim.body_kind),
-        },
+    messages = await recovery_notices.payment_declared(
+        services.db, services.i18n, services.settings, declared
     )
     await tell(context, messages)
-    for chat_id in {m.chat_id for m in messages}:  # the proof itself, for staff to check
+    # The proof itself, for staff to check (here: those on Telegram, where its id means it).
+    for chat_id in {m.chat_id for m in messages if m.platform == TELEGRAM}:
         try:
             if kind == "photo":
                 await context.bot.send_photo(chat_id, file_id)
@@ -1937,11 +1863,7 @@ async def _review_payment(update: Update, context: PneContext, current: Draft) -
         reason=current.get("reason"),
         now=steps.now(context),
     )
-    if ok:
-        key = "claim.follow.paid_in_full" if full else "claim.follow.payment_saved"
-        notice = "claim.notify.closed_paid" if full else "claim.notify.payment_confirmed"
-    else:
-        key, notice = "claim.follow.payment_rejected", "claim.notify.payment_rejected"
+    key, _ = recovery_notices.review_answer(confirmed=ok, full=full)
     await reply(
         update,
         context,
@@ -1951,20 +1873,14 @@ async def _review_payment(update: Update, context: PneContext, current: Draft) -
     )
     await tell(
         context,
-        await notices.tell_body(
+        await recovery_notices.payment_reviewed(
             services.db,
             services.i18n,
             claim,
-            notice,
-            lambda card: {
-                "amount": card.money(payment.amount),
-                "paid_on": card.i18n.date(card.lang, payment.paid_on),
-                "outstanding": card.money(claim.outstanding or Decimal(0)),
-                "reason": current.get("reason") or "",
-                "pay_by": card.i18n.date(card.lang, claim.payment_deadline)
-                if claim.payment_deadline
-                else "",
-            },
+            payment,
+            confirmed=ok,
+            full=full,
+            reason=current.get("reason"),
         ),
     )
 

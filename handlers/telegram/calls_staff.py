@@ -42,7 +42,7 @@ from bot.cards import call_drafts
 from bot.cards.calls import DECLINE, SELECT, WAIT, CallCard
 from bot.domain import call_drafting as drafting
 from bot.domain import calls as rules
-from bot.domain.calls import Question, QuestionKind, Reach
+from bot.domain.calls import QuestionKind, Reach
 from bot.domain.dates import PARIS, local_to_utc
 from bot.domain.directory import EQUIPMENT_TYPES
 from bot.domain.errors import DomainError
@@ -558,15 +558,7 @@ async def teachers_chosen(update: Update, context: PneContext) -> str | int:
 # --- the questions --------------------------------------------------------------------------------
 
 
-def _question(raw: dict[str, Any]) -> Question:
-    return Question(
-        QuestionKind(raw["kind"]),
-        raw["label"],
-        tuple(raw.get("choices", ())),
-        True,
-        int(raw.get("minimum", 0)),
-        int(raw.get("maximum", rules.MAX_NUMBER)),
-    )
+_question = call_publication.question_of
 
 
 async def _ask_question(update: Update, context: PneContext) -> str:
@@ -664,23 +656,7 @@ async def choices_typed(update: Update, context: PneContext) -> str | int:
     return await _question_added(update, context)
 
 
-def _campaign_draft(draft: steps.Draft) -> service.CampaignDraft:
-    return service.CampaignDraft(
-        title=draft["title"],
-        nature=draft["nature"],
-        description=draft["description"],
-        quantity=int(draft["quantity"]),
-        kit_size=draft.get("kit_size"),
-        reach=Reach(draft["reach"]),
-        opens_on=date.fromisoformat(draft["opens_on"]),
-        opens_time=time.fromisoformat(draft["opens_time"]),
-        closes_on=date.fromisoformat(draft["closes_on"]),
-        closes_time=time.fromisoformat(draft["closes_time"]),
-        questions=tuple(_question(q) for q in draft["questions"]),
-        body_ids=frozenset(draft["body_ids"]),
-        levels=frozenset(draft["levels"]),
-        allow_teachers=bool(draft.get("allow_teachers")),
-    )
+_campaign_draft = call_publication.campaign_draft
 
 
 async def questions_done(update: Update, context: PneContext) -> str | int:

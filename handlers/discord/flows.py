@@ -11,8 +11,9 @@ if TYPE_CHECKING:
 
 
 def register(client: PneDiscord) -> None:
-    from handlers.discord import calls, collections, notices
+    from handlers.discord import call_create, calls, collections, notices
 
     collections.register(client)
     calls.register(client)
     notices.register(client)
+    call_create.register(client)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time
@@ -39,21 +38,30 @@ from telegram.ext import (
     filters,
 )
 
+from bot.cards import call_drafts
 from bot.cards.calls import DECLINE, SELECT, WAIT, CallCard
+from bot.domain import call_drafting as drafting
 from bot.domain import calls as rules
-from bot.domain.calls import Question, QuestionKind, Reach
+from bot.domain.calls import QuestionKind, Reach
 from bot.domain.dates import PARIS, local_to_utc
 from bot.domain.directory import EQUIPMENT_TYPES
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
 from bot.i18n import I18n, Safe
-from bot.services import call_files, call_notices
+from bot.services import call_files, call_notices, call_publication
 from bot.services import calls as service
 from bot.services.calls import CampaignState, CampaignView, Level
 from bot.services.delivery import Outgoing
 from handlers.telegram import steps
 from handlers.telegram.app import PneContext, Services
-from handlers.telegram.common import MAX_TEXT, keyboard, reply, set_buttons, split_text
+from handlers.telegram.common import (
+    MAX_TEXT,
+    keyboard,
+    reply,
+    send,
+    set_buttons,
+    split_text,
+)
 from handlers.telegram.dialogues import dialogue
 
 Handler = BaseHandler[Update, PneContext, Any]
@@ -75,11 +83,10 @@ D_QUANTITY, D_REASON = "amd_quantity", "amd_reason"
 TASK_PREFIX = "call-delivery:"
 PAGE = 8  # applications per page of the selection
 MAX_LIST = 20  # campaigns with a button in /ami
-MAX_LABEL = 200
-MAX_CHOICE = 60
+MAX_LABEL = drafting.MAX_LABEL
+MAX_CHOICE = drafting.MAX_CHOICE
 BODY_BUTTONS = 8
 TEXT = filters.TEXT & ~filters.COMMAND
-MOMENT = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2})\s*[:hH]\s*(\d{2})\s*$")
 _NATURES = "|".join(EQUIPMENT_TYPES)
 _REACHES = "|".join(r.value for r in Reach)
 _LEVELS = {f"l{i}": level.value for i, level in enumerate(Level)}
@@ -205,32 +212,24 @@ async def deliver(
     async def wait(seconds: float) -> None:
         await sleep(seconds)  # looked up at each call, so a test can replace it
 
-    delivered, failed = await call_notices.deliver(services.router, messages, sleep=wait)
-    if record:
-        await service.record_delivery(
-            services.db,
-            author_id,
-            campaign.id,
-            delivered=delivered,
-            failed=failed,
-            now=services.clock.now(),
-        )
-    i18n = services.i18n
+    done = await call_publication.deliver(
+        services.db,
+        services.router,
+        services.i18n,
+        services.clock,
+        messages,
+        campaign=campaign,
+        what=what,
+        author_id=author_id,
+        author_lang=author_lang,
+        record=record,
+        sleep=wait,
+    )
     try:
-        await bot.send_message(
-            author_chat,
-            i18n.t(
-                author_lang,
-                "ami.staff.delivered",
-                what=i18n.t(author_lang, f"ami.staff.what.{what}"),
-                title=campaign.title,
-                people=i18n.t(author_lang, "ami.staff.count.people", count=delivered),
-                failures=i18n.t(author_lang, "ami.staff.count.failures", count=len(failed)),
-            ),
-        )
+        await bot.send_message(author_chat, done.report)
     except TelegramError:
         log.exception("call %s: could not tell its author of the delivery", campaign.id)
-    return delivered, len(failed)
+    return done.delivered, len(done.failed)
 
 
 # =========================================================================== /ami_nouveau
@@ -240,8 +239,8 @@ def _draft(context: PneContext) -> steps.Draft:
     return steps.draft(context, CREATE)
 
 
-def _meaningful(text: str) -> bool:
-    return any(c.isalnum() for c in text)
+_meaningful = drafting.meaningful
+_whole = drafting.whole
 
 
 async def create_start(update: Update, context: PneContext) -> str | int:
@@ -316,11 +315,6 @@ async def unit_chosen(update: Update, context: PneContext) -> str | int:
     draft["kit_size"] = None
     await reply(update, context, "ami.staff.ask_count.units")
     return C_COUNT
-
-
-def _whole(text: str) -> int | None:
-    digits = text.strip().replace(" ", "").replace("\u202f", "").replace("\xa0", "")
-    return int(digits) if digits.isdigit() and len(digits) <= 9 else None
 
 
 async def kit_typed(update: Update, context: PneContext) -> str | int:
@@ -489,16 +483,7 @@ async def pick_done(update: Update, context: PneContext) -> str | int:
 # --- the window ---------------------------------------------------------------------------------
 
 
-def read_moment(typed: str) -> tuple[date, time]:
-    """« 15/04/2026 08:30 » (or « 8h30 »): a Paris wall-clock day and time."""
-    match = MOMENT.match(typed)
-    if match is None:
-        raise DomainError("ami.staff.error.moment")
-    day_, month, year, hour, minute = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day_), time(hour, minute)
-    except ValueError:
-        raise DomainError("ami.staff.error.no_such_moment", typed=typed.strip()) from None
+read_moment = drafting.read_moment
 
 
 async def _ask_opens(update: Update, context: PneContext) -> str:
@@ -517,15 +502,12 @@ async def opens_given(update: Update, context: PneContext) -> str | int:
     now = steps.now(context)
     if update.callback_query is not None:
         await _answered(update, drop=True)
-        local = now.astimezone(PARIS)
-        day, at = local.date(), time(local.hour, local.minute)
+        day, at = drafting.opening_now(now)
     else:
         assert update.effective_message is not None
         try:
             day, at = read_moment(update.effective_message.text or "")
-            # A minute's grace: « now » typed by hand is already a few seconds old.
-            if local_to_utc(day, at, PARIS) < now.replace(second=0, microsecond=0):
-                raise DomainError("ami.staff.error.opens_past", now=now)
+            drafting.check_opening(day, at, now)
         except DomainError as error:
             await steps.refuse(update, context, error)
             return C_OPENS
@@ -548,12 +530,7 @@ async def closes_typed(update: Update, context: PneContext) -> str | int:
     )
     try:
         day, at = read_moment(update.effective_message.text or "")
-        closes_at = local_to_utc(day, at, PARIS)
-        if closes_at <= steps.now(context):
-            raise DomainError("ami.staff.error.closes_past")
-        if closes_at <= local_to_utc(opens_on, opens_time, PARIS):
-            raise DomainError("ami.staff.error.closes_before")
-        rules.window(opens_on, opens_time, day, at)
+        drafting.check_closing(opens_on, opens_time, day, at, steps.now(context))
     except DomainError as error:
         await steps.refuse(update, context, error)
         return C_CLOSES
@@ -581,31 +558,7 @@ async def teachers_chosen(update: Update, context: PneContext) -> str | int:
 # --- the questions --------------------------------------------------------------------------------
 
 
-def _question(raw: dict[str, Any]) -> Question:
-    return Question(
-        QuestionKind(raw["kind"]),
-        raw["label"],
-        tuple(raw.get("choices", ())),
-        True,
-        int(raw.get("minimum", 0)),
-        int(raw.get("maximum", rules.MAX_NUMBER)),
-    )
-
-
-def _question_line(context: PneContext, index: int, raw: dict[str, Any]) -> str:
-    kind = raw["kind"]
-    detail = ""
-    if kind == QuestionKind.NUMBER.value:
-        detail = context.t("ami.staff.q.bounds", minimum=raw["minimum"], maximum=raw["maximum"])
-    elif kind == QuestionKind.CHOICE.value:
-        detail = context.t("ami.staff.q.choices", choices=" / ".join(raw["choices"]))
-    return context.t(
-        "ami.staff.q.line",
-        n=index + 1,
-        kind=context.t(f"ami.staff.q.kind.{kind}"),
-        label=raw["label"],
-        detail=detail,
-    )
+_question = call_publication.question_of
 
 
 async def _ask_question(update: Update, context: PneContext) -> str:
@@ -616,12 +569,12 @@ async def _ask_question(update: Update, context: PneContext) -> str:
             [(context.t(f"ami.staff.q.add.{k.value}"), f"amc:q:{k.value}")] for k in QuestionKind
         ]
     rows.append([(context.t("ami.staff.button.questions_done"), "amc:q:done")])
-    listed = "\n".join(_question_line(context, i, q) for i, q in enumerate(questions))
+    listed = call_drafts.question_lines(_card(context), [_question(q) for q in questions])
     await reply(
         update,
         context,
         "ami.staff.ask_questions",
-        listed=Safe(listed or context.t("ami.staff.q.none")),
+        listed=Safe(listed),
         max=rules.MAX_QUESTIONS,
         reply_markup=keyboard(rows),
     )
@@ -651,9 +604,10 @@ async def label_typed(update: Update, context: PneContext) -> str | int:
         return await _refused(update, context, CREATE)
     assert update.effective_message is not None
     draft = _draft(context)
-    label = (update.effective_message.text or "").strip()
-    if not _meaningful(label) or len(label) > MAX_LABEL:
-        await reply(update, context, "ami.staff.error.label", max=MAX_LABEL)
+    try:
+        label = drafting.read_label(update.effective_message.text or "")
+    except DomainError as error:
+        await steps.refuse(update, context, error)
         return C_LABEL
     question = draft.get("question") or {"kind": QuestionKind.TEXT.value}
     question["label"] = label
@@ -673,20 +627,17 @@ async def _question_added(update: Update, context: PneContext) -> str:
     return await _ask_question(update, context)
 
 
-BOUNDS = re.compile(r"^\s*(\d{1,6})\s*(?:-|–|à|a|to|\s)\s*(\d{1,6})\s*$")
+BOUNDS = drafting.BOUNDS
 
 
 async def bounds_typed(update: Update, context: PneContext) -> str | int:
     if not _allowed(context):
         return await _refused(update, context, CREATE)
     assert update.effective_message is not None
-    match = BOUNDS.match(update.effective_message.text or "")
-    if match is None:
-        await reply(update, context, "ami.staff.error.bounds", max=rules.MAX_NUMBER)
-        return C_BOUNDS
-    low, high = int(match[1]), int(match[2])
-    if low > high or high > rules.MAX_NUMBER:
-        await reply(update, context, "ami.staff.error.bounds_order", max=rules.MAX_NUMBER)
+    try:
+        low, high = drafting.read_bounds(update.effective_message.text or "")
+    except DomainError as error:
+        await steps.refuse(update, context, error)
         return C_BOUNDS
     _draft(context)["question"].update(minimum=low, maximum=high)
     return await _question_added(update, context)
@@ -696,14 +647,8 @@ async def choices_typed(update: Update, context: PneContext) -> str | int:
     if not _allowed(context):
         return await _refused(update, context, CREATE)
     assert update.effective_message is not None
-    typed = update.effective_message.text or ""
-    options = [o.strip() for o in re.split(r"[\n;]", typed) if _meaningful(o)]
     try:
-        if any(len(o) > MAX_CHOICE for o in options):
-            raise DomainError("ami.staff.error.choice_long", max=MAX_CHOICE)
-        if len(set(options)) != len(options):
-            raise DomainError("ami.staff.error.choice_twice")
-        Question(QuestionKind.CHOICE, "x", tuple(options))
+        options = drafting.read_choices(update.effective_message.text or "")
     except DomainError as error:
         await steps.refuse(update, context, error)
         return C_CHOICES
@@ -711,23 +656,7 @@ async def choices_typed(update: Update, context: PneContext) -> str | int:
     return await _question_added(update, context)
 
 
-def _campaign_draft(draft: steps.Draft) -> service.CampaignDraft:
-    return service.CampaignDraft(
-        title=draft["title"],
-        nature=draft["nature"],
-        description=draft["description"],
-        quantity=int(draft["quantity"]),
-        kit_size=draft.get("kit_size"),
-        reach=Reach(draft["reach"]),
-        opens_on=date.fromisoformat(draft["opens_on"]),
-        opens_time=time.fromisoformat(draft["opens_time"]),
-        closes_on=date.fromisoformat(draft["closes_on"]),
-        closes_time=time.fromisoformat(draft["closes_time"]),
-        questions=tuple(_question(q) for q in draft["questions"]),
-        body_ids=frozenset(draft["body_ids"]),
-        levels=frozenset(draft["levels"]),
-        allow_teachers=bool(draft.get("allow_teachers")),
-    )
+_campaign_draft = call_publication.campaign_draft
 
 
 async def questions_done(update: Update, context: PneContext) -> str | int:
@@ -757,29 +686,12 @@ async def _show_preview(
         [(context.t("ami.staff.button.publish"), f"amis:publish:{campaign_id}")],
         [(context.t("ami.staff.button.keep_draft"), f"amis:kept:{campaign_id}")],
     ]
-    head = context.t("ami.staff.created" if created else "ami.staff.draft_head")
-    text = head + "\n\n" + _card(context).preview(found) + _questions_text(context, found.campaign)
+    text = call_drafts.draft_preview(_card(context), found, created=created)
     await _send_long(context, _chat(update), text, keyboard(rows))
 
 
 def _questions_text(context: PneContext, view: CampaignView) -> str:
-    if not view.questions:
-        return "\n\n" + context.t("ami.staff.q.none")
-    lines = [
-        _question_line(
-            context,
-            i,
-            {
-                "kind": q.kind.value,
-                "label": q.label,
-                "choices": list(q.choices),
-                "minimum": q.minimum,
-                "maximum": q.maximum,
-            },
-        )
-        for i, q in enumerate(view.questions)
-    ]
-    return "\n\n" + context.t("ami.staff.q.head") + "\n" + "\n".join(lines)
+    return call_drafts.questions_text(_card(context), view)
 
 
 async def create_abort(update: Update, context: PneContext) -> int:
@@ -905,15 +817,8 @@ async def publish_asked(update: Update, context: PneContext) -> None:
         [(context.t("ami.staff.button.publish_ok"), f"amis:pubok:{campaign_id}")],
         [(context.t("ami.staff.button.keep"), "amis:keep")],
     ]
-    await reply(
-        update,
-        context,
-        "ami.staff.confirm_publish",
-        title=found.campaign.title,
-        people=_people(context, found.heads + found.teachers),
-        schools=context.t("ami.count.schools", count=found.schools),
-        reply_markup=keyboard(rows),
-    )
+    text = call_drafts.confirm_publish(_card(context), found)
+    await send(context, _chat(update), text, reply_markup=keyboard(rows))
 
 
 async def publish_confirmed(update: Update, context: PneContext) -> None:

@@ -11,8 +11,10 @@ if TYPE_CHECKING:
 
 
 def register(client: PneDiscord) -> None:
-    from handlers.discord import calls, collections, notices
+    from handlers.discord import call_delivery, call_staff, calls, collections, notices
 
     collections.register(client)
     calls.register(client)
     notices.register(client)
+    call_staff.register(client)
+    call_delivery.register(client)

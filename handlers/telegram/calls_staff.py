@@ -39,8 +39,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot.cards.call_staff import StaffCallCard
 from bot.cards.calls import DECLINE, SELECT, WAIT, CallCard
 from bot.domain import calls as rules
+from bot.domain.call_typing import read_moment
+from bot.domain.call_typing import whole as _whole
 from bot.domain.calls import Question, QuestionKind, Reach
 from bot.domain.dates import PARIS, local_to_utc
 from bot.domain.directory import EQUIPMENT_TYPES
@@ -79,7 +82,6 @@ MAX_LABEL = 200
 MAX_CHOICE = 60
 BODY_BUTTONS = 8
 TEXT = filters.TEXT & ~filters.COMMAND
-MOMENT = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2})\s*[:hH]\s*(\d{2})\s*$")
 _NATURES = "|".join(EQUIPMENT_TYPES)
 _REACHES = "|".join(r.value for r in Reach)
 _LEVELS = {f"l{i}": level.value for i, level in enumerate(Level)}
@@ -129,6 +131,10 @@ async def _say(update: Update, context: PneContext, error: DomainError) -> None:
 
 def _card(context: PneContext) -> CallCard:
     return CallCard(context.services.i18n, context.lang)
+
+
+def _staff_card(context: PneContext) -> StaffCallCard:
+    return StaffCallCard(context.services.i18n, context.lang)
 
 
 def _utf16(text: str) -> int:
@@ -318,11 +324,6 @@ async def unit_chosen(update: Update, context: PneContext) -> str | int:
     return C_COUNT
 
 
-def _whole(text: str) -> int | None:
-    digits = text.strip().replace(" ", "").replace("\u202f", "").replace("\xa0", "")
-    return int(digits) if digits.isdigit() and len(digits) <= 9 else None
-
-
 async def kit_typed(update: Update, context: PneContext) -> str | int:
     if not _allowed(context):
         return await _refused(update, context, CREATE)
@@ -489,18 +490,6 @@ async def pick_done(update: Update, context: PneContext) -> str | int:
 # --- the window ---------------------------------------------------------------------------------
 
 
-def read_moment(typed: str) -> tuple[date, time]:
-    """« 15/04/2026 08:30 » (or « 8h30 »): a Paris wall-clock day and time."""
-    match = MOMENT.match(typed)
-    if match is None:
-        raise DomainError("ami.staff.error.moment")
-    day_, month, year, hour, minute = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day_), time(hour, minute)
-    except ValueError:
-        raise DomainError("ami.staff.error.no_such_moment", typed=typed.strip()) from None
-
-
 async def _ask_opens(update: Update, context: PneContext) -> str:
     rows = [[(context.t("ami.staff.button.now"), "amc:now")]]
     await reply(update, context, "ami.staff.ask_opens", reply_markup=keyboard(rows))
@@ -593,19 +582,7 @@ def _question(raw: dict[str, Any]) -> Question:
 
 
 def _question_line(context: PneContext, index: int, raw: dict[str, Any]) -> str:
-    kind = raw["kind"]
-    detail = ""
-    if kind == QuestionKind.NUMBER.value:
-        detail = context.t("ami.staff.q.bounds", minimum=raw["minimum"], maximum=raw["maximum"])
-    elif kind == QuestionKind.CHOICE.value:
-        detail = context.t("ami.staff.q.choices", choices=" / ".join(raw["choices"]))
-    return context.t(
-        "ami.staff.q.line",
-        n=index + 1,
-        kind=context.t(f"ami.staff.q.kind.{kind}"),
-        label=raw["label"],
-        detail=detail,
-    )
+    return _staff_card(context).question_line(index, raw)
 
 
 async def _ask_question(update: Update, context: PneContext) -> str:
@@ -763,23 +740,7 @@ async def _show_preview(
 
 
 def _questions_text(context: PneContext, view: CampaignView) -> str:
-    if not view.questions:
-        return "\n\n" + context.t("ami.staff.q.none")
-    lines = [
-        _question_line(
-            context,
-            i,
-            {
-                "kind": q.kind.value,
-                "label": q.label,
-                "choices": list(q.choices),
-                "minimum": q.minimum,
-                "maximum": q.maximum,
-            },
-        )
-        for i, q in enumerate(view.questions)
-    ]
-    return "\n\n" + context.t("ami.staff.q.head") + "\n" + "\n".join(lines)
+    return _staff_card(context).questions_text(view)
 
 
 async def create_abort(update: Update, context: PneContext) -> int:
@@ -815,23 +776,7 @@ async def staff_calls(update: Update, context: PneContext) -> None:
 
 
 def _card_actions(context: PneContext, view: CampaignView, now: datetime) -> list[Any]:
-    n = view.id
-    t = context.t
-    rows: list[list[tuple[str, str]]] = []
-    if view.state == CampaignState.DRAFT:
-        rows.append([(t("ami.staff.button.publish"), f"amis:publish:{n}")])
-    if view.state == CampaignState.PUBLISHED:
-        rows.append([(t("ami.staff.button.extend"), f"amis:extend:{n}")])
-    if view.state in (CampaignState.PUBLISHED, CampaignState.DECIDED) and view.window.is_locked(
-        now
-    ):
-        rows.append([(t("ami.staff.button.selection"), f"amis:sel:{n}:0")])
-        rows.append([(t("ami.staff.button.serve"), f"amis:serve:{n}")])
-        if view.state == CampaignState.PUBLISHED:
-            rows.append([(t("ami.staff.button.results"), f"amis:results:{n}")])
-    if view.state in (CampaignState.DRAFT, CampaignState.PUBLISHED):
-        rows.append([(t("ami.staff.button.cancel_call"), f"amis:cancel:{n}")])
-    return rows
+    return _staff_card(context).campaign_actions(view, now)
 
 
 async def campaign_card(update: Update, context: PneContext) -> None:
@@ -1127,32 +1072,7 @@ async def extend_abort(update: Update, context: PneContext) -> int:
 
 
 def _row_text(context: PneContext, row: service.SelectionRow) -> str:
-    card = _card(context)
-    application = row.application
-    ages = [i.age_years for i in row.equipment if i.age_years is not None]
-    held = context.t("ami.staff.sel.held", count=len(row.equipment))
-    if ages and max(ages) == min(ages) == 0:
-        held += " " + context.t("ami.staff.sel.new")
-    elif ages and max(ages) == min(ages):
-        held += " " + context.t("ami.staff.sel.age", count=max(ages))
-    elif ages:
-        held += " " + context.t("ami.staff.sel.ages", oldest=max(ages), youngest=min(ages))
-    parts_ = [
-        context.t(
-            "ami.staff.sel.row",
-            number=application.number,
-            school=application.school_name,
-            commune=row.commune,
-            sent=context.services.i18n.datetime(context.lang, application.sent_at),
-            held=held,
-            claims=context.t("ami.staff.sel.claims", count=row.claims_last_year),
-        )
-    ]
-    if application.campaign.questions:
-        parts_.append(card.answers(application))
-    if application.outcome is not None:
-        parts_.append(card.result(application))
-    return "\n".join(parts_)
+    return _staff_card(context).selection_row(row)
 
 
 async def selection_shown(update: Update, context: PneContext) -> None:

@@ -548,3 +548,48 @@ async def test_another_call_cancelled_and_stale_or_forged_buttons_refused(
     nothing = await d.slash(sam, "livraison", channel=side.hall)
     assert _text(side, nothing) == _md(world, "amid.none")
     assert d.sent(ok=False) == []
+
+
+async def test_a_long_selection_is_paged_within_discords_limit(
+    both: tuple[World, DiscordSide],
+) -> None:
+    from storage.models import School
+
+    world, side = both
+    d = side.discord
+    sam = await side.registered(world, "sam", Role.STAFF)
+    campaign_id = await _campaign(world, await _person(world, DISCORD, sam))
+    for index in range(10):
+        uai = f"04201{index:02d}K"
+        async with world.db.uow() as uow:
+            uow.session.add(
+                School(
+                    uai=uai,
+                    name=f"École n° {index} 🤖",
+                    commune_id=world.ids["st_etienne"],
+                    sector="public",
+                    created_at=world.clock.now(),
+                )
+            )
+            await uow.commit()
+        head = await side.registered(world, f"tete{index}", Role.DIRECTOR, school=uai)
+        await _applied(world, await _person(world, DISCORD, head), campaign_id, "🤖" * 1400)
+    world.clock.set(AFTER_CLOSING)
+    card = await _card(side, sam, campaign_id)
+    first = await d.tap(sam, card.original_id, f"amis:sel:{campaign_id}:0")
+    messages = _shown(side, first)
+    assert messages[0].content.endswith("(page 1/2)")
+    numbers = [m.content.split(" — ")[0] for m in messages if m.content.startswith("**A-")]
+    assert numbers == [f"**A-2026-{n:04d}**" for n in range(1, 9)]
+    assert len([a for m in messages for a in m.attachments]) == 1
+    assert _labels(messages[-1])[0] == "Suivantes ▶️"
+    second = await d.tap(sam, messages[-1], f"amis:sel:{campaign_id}:1")
+    messages = _shown(side, second)
+    assert messages[0].content.endswith("(page 2/2)")
+    numbers = [m.content.split(" — ")[0] for m in messages if m.content.startswith("**A-")]
+    assert numbers == ["**A-2026-0009**", "**A-2026-0010**"]
+    assert [a for m in messages for a in m.attachments] == []  # the workbook: page 1 only
+    # A page beyond the last shows the last.
+    beyond = await _forged(side, sam, f"amis:sel:{campaign_id}:9999")
+    assert _shown(side, beyond)[0].content.endswith("(page 2/2)")
+    assert d.sent(ok=False) == []

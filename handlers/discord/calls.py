@@ -97,7 +97,9 @@ def _may_apply(ctx: Ctx, campaign: CampaignView) -> bool:
 async def school_calls(ctx: Ctx) -> None:
     person = ctx.person
     if person is not None and can(person.role, Action.MANAGE_CALLS):
-        await refuse(ctx, "dflows.ami.staff_on_telegram")
+        from handlers.discord.call_staff import staff_calls
+
+        await staff_calls(ctx)
         return
     if person is None or not can(person.role, Action.ANSWER_CALL):
         await refuse(ctx, "common.error.forbidden")
@@ -446,6 +448,11 @@ async def _follow(ctx: Ctx, wanted: bool) -> None:
 
 @on("ami")
 async def tapped(ctx: Ctx, action: str) -> None:
+    from handlers.discord import call_staff
+
+    if action.split(":")[1] in call_staff.DECISIONS:  # staff's buttons of the selection
+        await call_staff.decision_tapped(ctx, action)
+        return
     person = ctx.person
     if person is None or not can(person.role, Action.ANSWER_CALL):
         await refuse(ctx, "common.error.forbidden")

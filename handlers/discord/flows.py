@@ -11,9 +11,18 @@ if TYPE_CHECKING:
 
 
 def register(client: PneDiscord) -> None:
-    from handlers.discord import call_create, calls, collections, notices
+    from handlers.discord import (
+        call_create,
+        call_delivery,
+        call_staff,
+        calls,
+        collections,
+        notices,
+    )
 
     collections.register(client)
     calls.register(client)
     notices.register(client)
     call_create.register(client)
+    call_staff.register(client)
+    call_delivery.register(client)

@@ -35,6 +35,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.cards.call_staff import StaffCallCard
 from bot.cards.certificates import CertificateCard
 from bot.domain.dates import ERR_UNREADABLE, parse_calendar_day
 from bot.domain.errors import DomainError
@@ -70,7 +71,6 @@ R_REASON, R_CONFIRM = "cert_reason", "cert_rconfirm"
 TEXT = filters.TEXT & ~filters.COMMAND
 MAX_APPLICATIONS = 20
 MAX_CSV_BYTES = 1_000_000
-MAX_PROBLEMS = 30
 
 
 def _chat(update: Update) -> int:
@@ -91,19 +91,8 @@ def _card(context: PneContext) -> CertificateCard:
 
 async def _refuse_rows(update: Update, context: PneContext, failed: ImportFailed) -> None:
     """One line per bad row: « Ligne 3 : … ; … »."""
-    by_line: dict[int, list[str]] = {}
-    for problem in failed.problems:
-        by_line.setdefault(problem.line, []).append(
-            context.t(problem.code, **steps.shown(context, problem.params))
-        )
-    lines = [
-        context.t("amid.row", line=line, reason=Safe(" ; ".join(reasons)))
-        for line, reasons in sorted(by_line.items())[:MAX_PROBLEMS]
-    ]
-    if len(by_line) > MAX_PROBLEMS:
-        lines.append(context.t("amid.more_rows", count=len(by_line) - MAX_PROBLEMS))
-    text = context.t("amid.refused", count=len(by_line)) + "\n" + "\n".join(lines)
-    await send(context, _chat(update), text)
+    card = StaffCallCard(context.services.i18n, context.lang)
+    await send(context, _chat(update), card.refused_rows(failed))
 
 
 # --- /livraison ------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from telegram.ext import (
 )
 
 from bot.cards import call_drafts
+from bot.cards.call_staff import StaffCallCard
 from bot.cards.calls import DECLINE, SELECT, WAIT, CallCard
 from bot.domain import call_drafting as drafting
 from bot.domain import calls as rules
@@ -136,6 +137,10 @@ async def _say(update: Update, context: PneContext, error: DomainError) -> None:
 
 def _card(context: PneContext) -> CallCard:
     return CallCard(context.services.i18n, context.lang)
+
+
+def _staff_card(context: PneContext) -> StaffCallCard:
+    return StaffCallCard(context.services.i18n, context.lang)
 
 
 def _utf16(text: str) -> int:
@@ -727,23 +732,7 @@ async def staff_calls(update: Update, context: PneContext) -> None:
 
 
 def _card_actions(context: PneContext, view: CampaignView, now: datetime) -> list[Any]:
-    n = view.id
-    t = context.t
-    rows: list[list[tuple[str, str]]] = []
-    if view.state == CampaignState.DRAFT:
-        rows.append([(t("ami.staff.button.publish"), f"amis:publish:{n}")])
-    if view.state == CampaignState.PUBLISHED:
-        rows.append([(t("ami.staff.button.extend"), f"amis:extend:{n}")])
-    if view.state in (CampaignState.PUBLISHED, CampaignState.DECIDED) and view.window.is_locked(
-        now
-    ):
-        rows.append([(t("ami.staff.button.selection"), f"amis:sel:{n}:0")])
-        rows.append([(t("ami.staff.button.serve"), f"amis:serve:{n}")])
-        if view.state == CampaignState.PUBLISHED:
-            rows.append([(t("ami.staff.button.results"), f"amis:results:{n}")])
-    if view.state in (CampaignState.DRAFT, CampaignState.PUBLISHED):
-        rows.append([(t("ami.staff.button.cancel_call"), f"amis:cancel:{n}")])
-    return rows
+    return _staff_card(context).campaign_actions(view, now)
 
 
 async def campaign_card(update: Update, context: PneContext) -> None:
@@ -1032,32 +1021,7 @@ async def extend_abort(update: Update, context: PneContext) -> int:
 
 
 def _row_text(context: PneContext, row: service.SelectionRow) -> str:
-    card = _card(context)
-    application = row.application
-    ages = [i.age_years for i in row.equipment if i.age_years is not None]
-    held = context.t("ami.staff.sel.held", count=len(row.equipment))
-    if ages and max(ages) == min(ages) == 0:
-        held += " " + context.t("ami.staff.sel.new")
-    elif ages and max(ages) == min(ages):
-        held += " " + context.t("ami.staff.sel.age", count=max(ages))
-    elif ages:
-        held += " " + context.t("ami.staff.sel.ages", oldest=max(ages), youngest=min(ages))
-    parts_ = [
-        context.t(
-            "ami.staff.sel.row",
-            number=application.number,
-            school=application.school_name,
-            commune=row.commune,
-            sent=context.services.i18n.datetime(context.lang, application.sent_at),
-            held=held,
-            claims=context.t("ami.staff.sel.claims", count=row.claims_last_year),
-        )
-    ]
-    if application.campaign.questions:
-        parts_.append(card.answers(application))
-    if application.outcome is not None:
-        parts_.append(card.result(application))
-    return "\n".join(parts_)
+    return _staff_card(context).selection_row(row)
 
 
 async def selection_shown(update: Update, context: PneContext) -> None:

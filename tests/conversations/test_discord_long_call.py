@@ -178,3 +178,45 @@ async def test_a_later_page_is_not_sent_for_another_person_or_an_older_draft(
     sent = await d.submit_modal(dora, {"q5": "30"}, origin=fixing)
     assert _text(sent).startswith("✅ Candidature A-2026-0001 envoyée.")
     assert await _applications(world) == 1
+
+
+async def test_a_call_of_eleven_questions_takes_three_forms_the_last_of_one_question(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    d = side.discord
+    dora = await side.registered(world, "dora", Role.DIRECTOR)
+    eleven = (
+        *EIGHT,
+        Question(QuestionKind.TEXT, "Matériel déjà présent", required=False),
+        Question(QuestionKind.TEXT, "Besoins de formation", required=False),
+        Question(QuestionKind.COMMITMENT, "L'école accueillera la livraison"),
+    )
+    campaign = await _publish(world, questions=eleven)
+    intro = await d.tap(dora, d.last_message(d.dm_channel(dora)), f"ami:apply:{campaign.id}")
+    assert _t(world, "dform.ami.several_forms", forms=3) in _text(intro)
+    first = await d.tap(dora, intro.original_id, f"ami:form:{campaign.id}")
+    kept = await d.submit_modal(dora, PAGE_ONE, origin=first)
+    second = await d.tap(dora, kept.original_id, _button(side, kept, "📝 Suite (questions 6 à 10)"))
+    assert second.modal is not None and second.modal["title"].endswith(" (2/3)")
+    assert list(_field_values(second)) == ["q5", "q6", "q7", "q8", "q9"]
+    more = await d.submit_modal(dora, {"q5": "25", "q6": "Salle A", "q7": "Dora"}, origin=second)
+    assert _text(more) == (
+        "✔️ Réponses gardées (questions 1 à 10) ; rien n'est encore envoyé.\nLa suite : question 11."
+    )
+    third = await d.tap(dora, more.original_id, _button(side, more, "📝 Suite (question 11)"))
+    assert third.modal is not None and third.modal["title"].endswith(" (3/3)")
+    assert list(_field_values(third)) == ["q10"]
+    refused = await d.submit_modal(dora, {"q10": "non"}, origin=third)
+    assert _text(refused) == "Question 11 — **L'école accueillera la livraison** : " + _t(
+        world, "call.error.commitment_required"
+    )
+    again = await d.tap(
+        dora, refused.original_id, _button(side, refused, "✏️ Reprendre le formulaire")
+    )
+    sent = await d.submit_modal(dora, {"q10": "oui"}, origin=again)
+    assert _text(sent).startswith("✅ Candidature A-2026-0001 envoyée.")
+    async with world.db.uow() as uow:
+        application = await uow.session.scalar(select(CallApplication))
+        assert application is not None
+        assert application.answers["10"] == "yes" and application.answers.get("8") is None

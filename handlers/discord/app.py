@@ -115,6 +115,16 @@ class PneDiscord(discord.Client):
         except Exception:
             log.exception("discord: message %s in %s failed", message.id, message.channel.id)
 
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A form sent that no form of this process claims (shown before a restart) is
+        answered all the same: read again where it can be rebuilt, else said expired."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        from handlers.discord import forms
+
+        if not forms.claimed(self, interaction):
+            await forms.lost(self, interaction)
+
     async def close(self) -> None:
         self.services.router.withdraw(DISCORD)
         await super().close()

@@ -9,7 +9,7 @@ refused with the domain's French messages.
 the other head on Telegram) through the router; she applies from Discord with the
 publication's own « Candidater », every bad answer of the form said with the domain's
 words, edits with the form pre-filled, withdraws after a confirmation; late, ineligible,
-a teacher on a heads' call, a call of six questions and forged ids refused.
+a teacher on a heads' call and forged ids refused.
 """
 
 from __future__ import annotations
@@ -384,9 +384,9 @@ async def test_late_ineligible_heads_only_and_long_calls_are_refused_on_discord(
     assert _posted(side, listed).buttons == []
     teacher = await _forged(side, zoe, f"ami:apply:{campaign.id}")
     assert _text(teacher) == _t(world, "call.error.heads_only")
-    # Six questions: more than a Discord form takes, said plainly.
+    # Six questions: two forms (decision 0057), said before the first.
     long_tap = await _forged(side, luc, f"ami:apply:{long_call.id}")
-    assert _text(long_tap) == _t(world, "dflows.ami.too_many_questions", count=6, max=5)
+    assert _t(world, "dform.ami.several_forms", forms=2) in _text(long_tap)
     # Forged ids: not trusted.
     for forged in ("ami:apply:99999", "ami:apply:x", "ami:view:424242", "ami:zzz:1"):
         said = _text(await _forged(side, luc, forged))

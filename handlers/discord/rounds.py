@@ -146,6 +146,14 @@ async def _load(ctx: Ctx, namespace: str, nonce: str) -> dict[str, Any] | None:
     return found
 
 
+async def _named(ctx: Ctx, namespace: str, parts: list[str], size: int) -> dict[str, Any] | None:
+    """The draft whose nonce ends an id of ``size`` parts (after its verb); else stale."""
+    if len(parts) != size:
+        await refuse(ctx, "common.stale_button")
+        return None
+    return await _load(ctx, namespace, parts[-1])
+
+
 # --- /tournees: the list and the planning ----------------------------------------------
 
 
@@ -241,13 +249,11 @@ async def _redraw(ctx: Ctx, draft: dict[str, Any]) -> None:
 
 async def toggle(ctx: Ctx, parts: list[str]) -> None:
     """``rnd:pick:<collection>:<nonce>``: a school ticked or unticked."""
-    chosen = _id(parts[0]) if len(parts) == 2 else None
-    draft = await _load(ctx, PLAN, parts[-1]) if chosen is not None else None
-    if chosen is None or draft is None:
-        if chosen is None:
-            await refuse(ctx, "common.stale_button")
+    chosen = _id(parts[0]) if parts else None
+    draft = await _named(ctx, PLAN, parts, 2)
+    if draft is None:
         return
-    if chosen not in draft.get("offered", []):
+    if chosen is None or chosen not in draft.get("offered", []):
         await refuse(ctx, "common.stale_button")
         return
     picked = [int(p) for p in draft.get("picked", [])]
@@ -297,10 +303,8 @@ async def _ask_plan_confirmation(
 
 async def propose(ctx: Ctx, parts: list[str]) -> None:
     """``rnd:propose:<nonce>``: the day proposed for the ticked schools."""
-    draft = await _load(ctx, PLAN, parts[0]) if len(parts) == 1 else None
+    draft = await _named(ctx, PLAN, parts, 1)
     if draft is None:
-        if len(parts) != 1:
-            await refuse(ctx, "common.stale_button")
         return
     if not draft.get("picked"):
         await refuse(ctx, "round.tg.pick_first")
@@ -315,10 +319,8 @@ async def propose(ctx: Ctx, parts: list[str]) -> None:
 
 async def ask_day(ctx: Ctx, parts: list[str]) -> None:
     """``rnd:day:<nonce>``: « 📅 Autre date », a form for the day."""
-    draft = await _load(ctx, PLAN, parts[0]) if len(parts) == 1 else None
+    draft = await _named(ctx, PLAN, parts, 1)
     if draft is None:
-        if len(parts) != 1:
-            await refuse(ctx, "common.stale_button")
         return
     await ctx.interaction.response.send_modal(DayForm(ctx, parts[0]))
 
@@ -358,10 +360,8 @@ class DayForm(Form):
 
 async def plan_answered(ctx: Ctx, verb: str, parts: list[str]) -> None:
     """``rnd:ok|no:<nonce>``: the round planned (once: its draft goes first), or not."""
-    draft = await _load(ctx, PLAN, parts[0]) if len(parts) == 1 else None
+    draft = await _named(ctx, PLAN, parts, 1)
     if draft is None:
-        if len(parts) != 1:
-            await refuse(ctx, "common.stale_button")
         return
     services = ctx.services
     await drafts.drop(services.db, PLAN, _key(ctx))
@@ -596,10 +596,8 @@ def _missing_rows(ctx: Ctx, draft: dict[str, Any], nonce: str) -> Rows:
 
 async def toggle_missing(ctx: Ctx, parts: list[str]) -> None:
     """``rnd:mi:<item>|done:<nonce>``: an item marked missing (or not); « Terminé »."""
-    draft = await _load(ctx, ACT, parts[1]) if len(parts) == 2 else None
+    draft = await _named(ctx, ACT, parts, 2)
     if draft is None:
-        if len(parts) != 2:
-            await refuse(ctx, "common.stale_button")
         return
     missing = [int(m) for m in draft.get("missing", [])]
     if parts[0] == "done":
@@ -762,10 +760,8 @@ class MoveForm(_ActForm):
 
 async def act_answered(ctx: Ctx, verb: str, parts: list[str]) -> None:
     """``rnd:aok|ano:<nonce>``: the action confirmed (once: its draft goes first)."""
-    draft = await _load(ctx, ACT, parts[0]) if len(parts) == 1 else None
+    draft = await _named(ctx, ACT, parts, 1)
     if draft is None:
-        if len(parts) != 1:
-            await refuse(ctx, "common.stale_button")
         return
     services = ctx.services
     db, now, staff = services.db, services.clock.now(), _staff(ctx)

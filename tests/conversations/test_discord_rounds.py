@@ -240,6 +240,10 @@ async def test_staff_plan_a_round_from_discord_and_each_school_is_told_on_its_pl
     )
     to_staff = offline.last_message(offline.dm_channel(sacha))
     assert "le 9 irait" in to_staff.content and "zoe" in to_staff.content
+    # Its « 🚚 Voir la tournée » opens the round's card on Discord, the request on it.
+    opened = await offline.tap(sacha, to_staff, _button(to_staff, "🚚 Voir la tournée"))
+    assert "Fermés le 8, le 9 irait" in _text(side, opened)
+    assert "📅 Changer la date" in [label for label, _ in _last(side, opened).buttons]
     # Another school's teacher, with that button forged: not found.
     stranger = await side.registered(world, "lea", Role.TEACHER, school="0420002Z")
     async with world.db.uow() as uow:

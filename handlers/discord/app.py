@@ -83,10 +83,11 @@ class PneDiscord(discord.Client):
             commands,
             equipment,
             flows,
+            rounds,
             tickets,
         )
 
-        for module in (commands, claims, tickets, flows, admin, certificates, equipment):
+        for module in (commands, claims, tickets, flows, admin, certificates, equipment, rounds):
             module.register(self)
 
     @property

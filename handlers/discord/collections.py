@@ -11,11 +11,15 @@ notices go through the router, each to its person's platform.
 No state is kept between the steps but the custom ids (``colf:cond:<equipment id>``,
 ``colf:form:<equipment id>:<condition>``); every step checks the tag again through the
 service. Free texts cannot ride in a custom id (100 characters), so the form is the last
-step and its « Envoyer » sends (decision 0049).
+step and its « Envoyer » sends (decision 0049). A photo (the command's optional ``photo``,
+an image) is kept as a draft row under the person, its nonce added to the ids
+(``colf:cond:<id>:<nonce>``, ``colf:form:<id>:<condition>:<nonce>``), and sent with the
+flagging as Telegram's photos are (decision 0056).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
@@ -35,10 +39,13 @@ from bot.i18n import Safe
 from bot.services import collection_lookup as lookup
 from bot.services import collection_notices as notices
 from bot.services import collections as service
+from bot.services import drafts
+from bot.services.claims import FileRef
 from bot.services.delivery import actions
 from handlers.discord.buttons import on, refuse
 from handlers.discord.commands import described, name, option
 from handlers.discord.context import Ctx, answer, answer_error, context_of
+from handlers.discord.files import file_ref
 from handlers.discord.render import components
 from handlers.discord.telling import tell
 
@@ -49,6 +56,8 @@ log = logging.getLogger(__name__)
 _TAGS = re.compile(r"<[^>]*>")
 
 NAMESPACE = "colf"
+PHOTO = "discord:collection_photo"  # the draft of a photo given with /collecte
+_NONCE = re.compile(r"[0-9a-f]{1,16}")
 FORM_TIMEOUT = 900.0  # seconds a form stays answerable (Discord's own limit is 15 min)
 LABEL = 45  # Discord's longest text-input label
 
@@ -101,10 +110,60 @@ def _item_name(ctx: Ctx, check: service.FlagTag) -> str:
     return f"{check.asset_tag} ({label})" if label else check.asset_tag
 
 
+def photo_ref(attachment: discord.Attachment) -> FileRef | None:
+    """An attachment given as a photo: a file of platform ``discord`` if it is an image
+    (Telegram's flow takes photos and image documents only), else None."""
+    ref = file_ref(attachment)
+    return ref if ref.kind == "photo" else None
+
+
+async def keep_photo(
+    ctx: Ctx, namespace: str, attachment: discord.Attachment | None
+) -> tuple[bool, str]:
+    """The photo kept as the person's draft under ``namespace``: (accepted, nonce); the
+    nonce is empty without a photo. Not an image: said, and (False, "")."""
+    if attachment is None:
+        return True, ""
+    ref = photo_ref(attachment)
+    if ref is None:
+        await refuse(ctx, "drnd.photo.not_image", name=attachment.filename)
+        return False, ""
+    assert ctx.person is not None
+    services = ctx.services
+    draft = {"file": dataclasses.asdict(ref)}
+    return True, await drafts.save(
+        services.db, namespace, str(ctx.person.id), draft, services.clock.now()
+    )
+
+
+async def kept_photo(ctx: Ctx, namespace: str, nonce: str) -> tuple[FileRef, ...] | None:
+    """The photo a nonce names (none without a nonce); a stale one is said, None."""
+    if not nonce:
+        return ()
+    assert ctx.person is not None
+    found = (
+        await drafts.load(ctx.services.db, namespace, str(ctx.person.id), nonce)
+        if _NONCE.fullmatch(nonce)
+        else None
+    )
+    if found is None or not isinstance(found.get("file"), dict):
+        await refuse(ctx, "common.stale_button")
+        return None
+    try:
+        return (FileRef(**found["file"]),)
+    except TypeError:
+        await refuse(ctx, "common.stale_button")
+        return None
+
+
+def _tail(nonce: str) -> str:
+    return f":{nonce}" if nonce else ""
+
+
 # --- the command -----------------------------------------------------------------------------
 
 
-async def flag(ctx: Ctx, typed: str) -> None:
+async def flag(ctx: Ctx, typed: str, photo: discord.Attachment | None = None) -> None:
     if not _allowed(ctx):
         await refuse(ctx, "common.error.forbidden")
         return
@@ -112,8 +171,11 @@ async def flag(ctx: Ctx, typed: str) -> None:
     if found is None:
         return
     check, _ = found
+    accepted, nonce = await keep_photo(ctx, PHOTO, photo)
+    if not accepted:
+        return
     select: discord.ui.Select[Any] = discord.ui.Select(
-        custom_id=f"{NAMESPACE}:cond:{check.equipment_id}",
+        custom_id=f"{NAMESPACE}:cond:{check.equipment_id}{_tail(nonce)}",
         placeholder=ctx.t("dflows.collection.condition_placeholder"),
         options=[
             discord.SelectOption(label=ctx.t("collection.flag.button.broken"), value="broken"),
@@ -142,7 +204,7 @@ async def suggest(ctx: Ctx, typed: str) -> list[app_commands.Choice[str]]:
 # --- the buttons and the select --------------------------------------------------------------
 
 
-def _summary(ctx: Ctx, preview: service.Preview, school_name: str) -> str:
+def _summary(ctx: Ctx, preview: service.Preview, school_name: str, photos: int = 0) -> str:
     card = _card(ctx)
     [(item, tag, route)] = preview.items
     what = _label(ctx, tag.type, tag.model)
@@ -155,16 +217,24 @@ def _summary(ctx: Ctx, preview: service.Preview, school_name: str) -> str:
         key = f"collection.flag.route.sem_{item.condition.value}"
     else:
         key = body_variant(f"collection.flag.route.{route.value}", preview.body_kind)
-    return ctx.t(
+    text = ctx.t(
         "dflows.collection.summary",
         school=school_name,
         items=Safe(line + "\n" + ctx.t(key)),
         max=rules.MAX_PLACE,
     )
+    if photos:
+        text += "\n\n" + ctx.t("collection.card.attachments", count=photos)
+    return text
 
 
-async def _condition_chosen(ctx: Ctx, equipment_id: int, condition: Condition) -> None:
+async def _condition_chosen(
+    ctx: Ctx, equipment_id: int, condition: Condition, nonce: str = ""
+) -> None:
     assert ctx.person is not None
+    photos = await kept_photo(ctx, PHOTO, nonce)
+    if photos is None:
+        return
     try:
         tag = await lookup.tag_of(ctx.services.db, ctx.person.id, equipment_id)
     except DomainError as error:
@@ -191,21 +261,23 @@ async def _condition_chosen(ctx: Ctx, equipment_id: int, condition: Condition) -
         [
             (
                 ctx.t("collection.flag.button.send", count=1),
-                f"{NAMESPACE}:form:{equipment_id}:{condition.value}",
+                f"{NAMESPACE}:form:{equipment_id}:{condition.value}{_tail(nonce)}",
             )
         ],
         [(ctx.t("common.button.cancel"), f"{NAMESPACE}:abort")],
     ]
     await answer(
         ctx,
-        _summary(ctx, preview, schools.get(school_id, "")),
+        _summary(ctx, preview, schools.get(school_id, ""), len(photos)),
         view=components(actions(rows)),
     )
 
 
-async def _offer_form(ctx: Ctx, equipment_id: int, condition: Condition) -> None:
+async def _offer_form(ctx: Ctx, equipment_id: int, condition: Condition, nonce: str = "") -> None:
     """The form of the last step: a modal must be the first answer to the tap."""
     assert ctx.person is not None
+    if await kept_photo(ctx, PHOTO, nonce) is None:
+        return
     try:
         tag = await lookup.tag_of(ctx.services.db, ctx.person.id, equipment_id)
     except DomainError as error:
@@ -215,7 +287,7 @@ async def _offer_form(ctx: Ctx, equipment_id: int, condition: Condition) -> None
     if found is None:
         return
     check, school_id = found
-    form = FlagForm(ctx, check, school_id, condition)
+    form = FlagForm(ctx, check, school_id, condition, nonce)
     await ctx.interaction.response.send_modal(form)
 
 
@@ -228,16 +300,22 @@ async def tapped(ctx: Ctx, action: str) -> None:
     if parts[1:] == ["abort"]:
         await answer(ctx, ctx.t("common.cancelled"))
         return
-    if len(parts) == 4 and parts[1] in ("cond", "form") and parts[2].isdigit():
+    # colf:cond:<id>[:<nonce>]:<condition> (the select's value last);
+    # colf:form:<id>:<condition>[:<nonce>].
+    if len(parts) in (4, 5) and parts[1] in ("cond", "form") and parts[2].isdigit():
+        if parts[1] == "cond":
+            value, nonce = parts[-1], parts[3] if len(parts) == 5 else ""
+        else:
+            value, nonce = parts[3], parts[4] if len(parts) == 5 else ""
         try:
-            condition = Condition(parts[3])
+            condition = Condition(value)
         except ValueError:
             condition = None
-        if condition is not None:
+        if condition is not None and len(parts[2]) <= 10:
             if parts[1] == "cond":
-                await _condition_chosen(ctx, int(parts[2]), condition)
+                await _condition_chosen(ctx, int(parts[2]), condition, nonce)
             else:
-                await _offer_form(ctx, int(parts[2]), condition)
+                await _offer_form(ctx, int(parts[2]), condition, nonce)
             return
     await refuse(ctx, "common.stale_button")  # a forged or outdated id
 
@@ -262,7 +340,12 @@ class FlagForm(discord.ui.Modal):
     and its sending loses only the open form (the summary's button opens it again)."""
 
     def __init__(
-        self, ctx: Ctx, check: service.FlagTag, school_id: int, condition: Condition
+        self,
+        ctx: Ctx,
+        check: service.FlagTag,
+        school_id: int,
+        condition: Condition,
+        nonce: str = "",
     ) -> None:
         super().__init__(
             title=_cut(_plain(ctx.t("dflows.collection.form_title", tag=check.asset_tag))),
@@ -275,6 +358,7 @@ class FlagForm(discord.ui.Modal):
         self.equipment_id = check.equipment_id
         self.school_id = school_id
         self.condition = condition
+        self.nonce = nonce
         self.place: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label=_cut(_plain(ctx.t("dflows.collection.field.place"))),
             custom_id="place",
@@ -312,6 +396,7 @@ class FlagForm(discord.ui.Modal):
             place=self.place.value,
             note=self.note.value,
             hours=self.hours.value,
+            nonce=self.nonce,
         )
 
     async def on_error(  # type: ignore[override]  # discord.py: Modal drops the item
@@ -321,9 +406,12 @@ class FlagForm(discord.ui.Modal):
         await answer_error(self.client, interaction)
 
 
-def _again(ctx: Ctx, equipment_id: int | None, condition: Condition) -> discord.ui.View | None:
+def _again(
+    ctx: Ctx, equipment_id: int | None, condition: Condition, nonce: str = ""
+) -> discord.ui.View | None:
+    form = f"{NAMESPACE}:form:{equipment_id}:{condition.value}{_tail(nonce)}"
     rows = [
-        [(ctx.t("dflows.form.again"), f"{NAMESPACE}:form:{equipment_id}:{condition.value}")],
+        [(ctx.t("dflows.form.again"), form)],
         [(ctx.t("common.button.cancel"), f"{NAMESPACE}:abort")],
     ]
     return components(actions(rows))
@@ -339,29 +427,38 @@ async def sent(
     place: str,
     note: str,
     hours: str,
+    nonce: str = "",
 ) -> None:
     """The form sent: checked by the service (the domain's message and the form offered
-    again when refused), then the flagging written and its notices sent."""
+    again when refused), then the flagging written (with its photo) and its notices sent."""
     if not _allowed(ctx):
         await refuse(ctx, "common.error.forbidden")
         return
     assert ctx.person is not None
     services = ctx.services
+    photos = await kept_photo(ctx, PHOTO, nonce)
+    if photos is None:
+        return
     cmd = service.FlagEquipment(
         reporter_id=ctx.person.id,
         school_id=school_id,
         items=(service.FlagItem(tag, condition, note.strip() or None),),
         place=place,
         availability=service.Availability(hours=hours.strip() or None),
+        files=photos,
     )
     try:
         await service.preview_flagging(services.db, cmd)
         flagged = await service.flag_equipment(services.db, cmd, services.clock.now())
     except DomainError as error:
         await answer(
-            ctx, ctx.t(error.code, **_shown(error)), view=_again(ctx, equipment_id, condition)
+            ctx,
+            ctx.t(error.code, **_shown(error)),
+            view=_again(ctx, equipment_id, condition, nonce),
         )
         return
+    if nonce:
+        await drafts.drop(services.db, PHOTO, str(ctx.person.id))
     view = flagged.view
     lines = [ctx.t("collection.flag.done", number=view.number, count=len(view.items))]
     if view.by_route(Route.SEM_COLLECTS):
@@ -385,9 +482,14 @@ def register(client: PneDiscord) -> None:
     tree = client.tree
 
     @tree.command(name=name("collecte"), description=described(client, "collecte"))
-    @app_commands.describe(materiel=option(client, "dflows.option.asset_tag"))
-    async def collecte(interaction: discord.Interaction, materiel: str) -> None:
-        await flag(await context_of(client, interaction), materiel)
+    @app_commands.describe(
+        materiel=option(client, "dflows.option.asset_tag"),
+        photo=option(client, "drnd.option.photo"),
+    )
+    async def collecte(
+        interaction: discord.Interaction, materiel: str, photo: discord.Attachment | None = None
+    ) -> None:
+        await flag(await context_of(client, interaction), materiel, photo)
 
     @collecte.autocomplete("materiel")
     async def _materiel(

@@ -14,9 +14,11 @@ the notice written.
 level and day (1 September proposed), and for a closure SEM's items of the class (tags)
 and where they will be gathered; a closure with items opens their collection. (A head's
 change of post stays on Telegram.) The school is the person's own, or one of their body's, suggested
-from their scope only. No photos or plans on Discord yet. State rides in the custom ids
+from their scope only. State rides in the custom ids
 (``ntcf:fib:<school>:<news>``, ``ntcf:wrk:<school>:<kind>``), free texts in the forms
-(decision 0049).
+(decision 0049). /travaux takes an optional ``photo`` (an image; plans stay on Telegram),
+kept as a draft row under the person, its nonce added to the ids
+(``ntcf:wrk:<school>:<kind>:<nonce>``) and sent with the notice (decision 0056).
 """
 
 from __future__ import annotations
@@ -39,13 +41,14 @@ from bot.domain.dates import ERR_UNREADABLE, local_date, parse_calendar_day
 from bot.domain.errors import DomainError
 from bot.domain.notices import ClassChange, FibreNews, WorksKind
 from bot.domain.roles import Action, Role, can
-from bot.services import collection_notices, notice_notices
+from bot.services import collection_notices, drafts, notice_notices
 from bot.services import collections as collection_service
 from bot.services import notices as service
 from bot.services.claims import SchoolRef
 from bot.services.collections import Flagged
 from bot.services.delivery import actions
 from handlers.discord.buttons import on, refuse
+from handlers.discord.collections import keep_photo, kept_photo
 from handlers.discord.commands import described, name, option
 from handlers.discord.context import Ctx, answer, answer_error, context_of
 from handlers.discord.render import components
@@ -60,6 +63,7 @@ _UAI = re.compile(r"^\s*\d{7}\s*[A-Za-z]\s*$")
 _WORDS = re.compile(r"[\s,;]+")
 
 NAMESPACE = "ntcf"
+WORKS_PHOTO = "discord:works_photo"  # the draft of a photo given with /travaux
 LABEL = 45
 PLACEHOLDER = 100
 FORM_TIMEOUT = 900.0
@@ -224,15 +228,21 @@ async def _send_fibre(ctx: Ctx, school_id: int, news: FibreNews, comment: str | 
 # --- /travaux ------------------------------------------------------------------------------------
 
 
-async def works(ctx: Ctx, kind: WorksKind, school_typed: str | None) -> None:
+async def works(
+    ctx: Ctx, kind: WorksKind, school_typed: str | None, photo: discord.Attachment | None = None
+) -> None:
     if ctx.person is None or not can(ctx.person.role, Action.NOTIFY_WORKS):
         await refuse(ctx, "common.error.forbidden")
         return
     school = await _school(ctx, Action.NOTIFY_WORKS, school_typed)
     if school is None:
         return
+    accepted, nonce = await keep_photo(ctx, WORKS_PHOTO, photo)
+    if not accepted:
+        return
+    fill = f"{NAMESPACE}:wrk:{school.id}:{kind.value}" + (f":{nonce}" if nonce else "")
     rows = [
-        [(ctx.t("dflows.works.button.fill"), f"{NAMESPACE}:wrk:{school.id}:{kind.value}")],
+        [(ctx.t("dflows.works.button.fill"), fill)],
         [(ctx.t("common.button.cancel"), f"{NAMESPACE}:abort")],
     ]
     text = ctx.t(
@@ -241,13 +251,15 @@ async def works(ctx: Ctx, kind: WorksKind, school_typed: str | None) -> None:
         school=school.name,
         max=rules.MAX_DESCRIPTION,
     )
+    if nonce:
+        text += "\n\n" + ctx.t("collection.card.attachments", count=1)
     await answer(ctx, text, view=components(actions(rows)))
 
 
 class WorksForm(discord.ui.Modal):
     """Description, start, end, rooms, and a move's target; « Envoyer » sends."""
 
-    def __init__(self, ctx: Ctx, school: SchoolRef, kind: WorksKind) -> None:
+    def __init__(self, ctx: Ctx, school: SchoolRef, kind: WorksKind, nonce: str = "") -> None:
         what = _plain(ctx.t(f"notice.what.works.{kind.value}"))
         super().__init__(
             title=_cut(_plain(ctx.t("dflows.works.form_title", what=what))),
@@ -257,6 +269,7 @@ class WorksForm(discord.ui.Modal):
         self.client = ctx.client
         self.school_id = school.id
         self.kind = kind
+        self.nonce = nonce
 
         def field(key: str, *, long: bool = False, required: bool, limit: int) -> Any:
             item: discord.ui.TextInput[Any] = discord.ui.TextInput(
@@ -289,7 +302,7 @@ class WorksForm(discord.ui.Modal):
             "rooms": self.rooms.value,
             "move": self.move.value if self.move is not None else "",
         }
-        await _send_works(ctx, self.school_id, self.kind, typed)
+        await _send_works(ctx, self.school_id, self.kind, typed, self.nonce)
 
     async def on_error(  # type: ignore[override]  # discord.py: Modal drops the item
         self, interaction: discord.Interaction[Any], error: Exception, /
@@ -312,14 +325,21 @@ def _meaningful(text: str) -> str:
     return text if any(c.isalnum() for c in text) else ""
 
 
-async def _send_works(ctx: Ctx, school_id: int, kind: WorksKind, typed: dict[str, str]) -> None:
+async def _send_works(
+    ctx: Ctx, school_id: int, kind: WorksKind, typed: dict[str, str], nonce: str = ""
+) -> None:
     """Each field checked as Telegram checks it when typed; all refusals said at once
-    with the form offered again; then the notice written and its notices sent."""
+    with the form offered again; then the notice written (with its photo) and its
+    notices sent."""
     person = ctx.person
     if person is None or not can(person.role, Action.NOTIFY_WORKS):
         await refuse(ctx, "common.error.forbidden")
         return
     services = ctx.services
+    photos = await kept_photo(ctx, WORKS_PHOTO, nonce)
+    if photos is None:
+        return
+    form = f"{NAMESPACE}:wrk:{school_id}:{kind.value}" + (f":{nonce}" if nonce else "")
     today = _today(ctx)
     problems: list[str] = []
 
@@ -373,7 +393,7 @@ async def _send_works(ctx: Ctx, school_id: int, kind: WorksKind, typed: dict[str
         except DomainError as error:
             field_said("move", error)
     if problems or start is None:
-        again = [[(ctx.t("dflows.form.again"), f"{NAMESPACE}:wrk:{school_id}:{kind.value}")]]
+        again = [[(ctx.t("dflows.form.again"), form)]]
         await answer(ctx, "\n".join(problems), view=components(actions(again)))
         return
     command = service.TellWorks(
@@ -386,13 +406,16 @@ async def _send_works(ctx: Ctx, school_id: int, kind: WorksKind, typed: dict[str
         rooms=rooms,
         new_school_uai=new_uai,
         new_address=new_address,
+        files=photos,
     )
     try:
         view = await service.tell_works(services.db, command, services.clock.now())
     except DomainError as error:
-        again = [[(ctx.t("dflows.form.again"), f"{NAMESPACE}:wrk:{school_id}:{kind.value}")]]
+        again = [[(ctx.t("dflows.form.again"), form)]]
         await answer(ctx, _said(ctx, error), view=components(actions(again)))
         return
+    if nonce:
+        await drafts.drop(services.db, WORKS_PHOTO, str(person.id))
     key = "works.done.body" if person.role == Role.COMMUNE else "works.done.others"
     lines = [
         ctx.t(
@@ -636,6 +659,19 @@ async def tapped(ctx: Ctx, action: str) -> None:
     if parts[1:] == ["abort"]:
         await answer(ctx, ctx.t("common.cancelled"))
         return
+    if (
+        len(parts) == 5
+        and parts[1] == "wrk"
+        and parts[2].isdigit()
+        and int(parts[2]) <= MAX_ID
+        and parts[3] in {k.value for k in WorksKind}
+    ):
+        school = await _school_by_id(ctx, Action.NOTIFY_WORKS, int(parts[2]))
+        if school is None or await kept_photo(ctx, WORKS_PHOTO, parts[4]) is None:
+            return
+        form = WorksForm(ctx, school, WorksKind(parts[3]), parts[4])
+        await ctx.interaction.response.send_modal(form)
+        return
     if len(parts) == 4 and parts[2].isdigit() and int(parts[2]) <= MAX_ID:
         verb, school_id, value = parts[1], int(parts[2]), parts[3]
         if verb in ("fib", "fibc") and value in {n.value for n in FibreNews}:
@@ -695,14 +731,16 @@ def register(client: PneDiscord) -> None:
     @app_commands.describe(
         genre=option(client, "dflows.option.works_kind"),
         ecole=option(client, "dflows.option.school"),
+        photo=option(client, "drnd.option.photo"),
     )
     @app_commands.choices(genre=kind_choices)
     async def works_command(
         interaction: discord.Interaction,
         genre: app_commands.Choice[str],
         ecole: str | None = None,
+        photo: discord.Attachment | None = None,
     ) -> None:
-        await works(await context_of(client, interaction), WorksKind(genre.value), ecole)
+        await works(await context_of(client, interaction), WorksKind(genre.value), ecole, photo)
 
     change_choices = [choice(f"notice.what.class.{c.value}", c.value) for c in ClassChange]
 

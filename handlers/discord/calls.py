@@ -15,7 +15,8 @@ A call of more than 5 questions takes several forms (decision 0057): after each 
 page its answers so far are a draft row under the person (``bot.services.drafts``), and
 « Suite (questions 6 à 10) » carries the draft's nonce (an older button is refused as
 stale); nothing is kept in memory. Late, ineligible, not allowed: the domain's French
-message. Staff's own buttons of the calls are not on Discord yet.
+message. Staff's side of /ami (the campaigns, the selection) is ``call_staff``'s, their
+new calls ``call_create``'s.
 """
 
 from __future__ import annotations

@@ -374,6 +374,10 @@ async def run_reminders_at(
 ) -> int:
     """One sweep as if it were ``at``; prints what it sent (offline: the texts too).
 
+    ``at`` selects what is due and is the instant the texts are written for; the leases
+    and the instants recorded come from the real clock, so a bot running beside this
+    catch-up never takes a batch it is sending (its leases are current).
+
     ``offline`` (default: no token configured) sends to the offline Bot API, never to
     Telegram.
     """
@@ -407,9 +411,12 @@ async def run_reminders_at(
         renderers = application.bot_data["services"].extra[reminders.RENDERERS_KEY]
         send = telegram_sender(application.bot)
         worker = reminders.worker_id()
-        report = await reminders.drain(db, renderers, send, clock=clock, worker=worker)
+        real = SystemClock()
+        report = await reminders.drain(db, renderers, send, clock=real, worker=worker, as_of=at)
         # Then the crowds' reminders (a call's closing reminder), as the paced lane would.
-        report.merge(await reminders.paced(db, renderers, send, clock=clock, worker=worker))
+        report.merge(
+            await reminders.paced(db, renderers, send, clock=real, worker=worker, as_of=at)
+        )
     local = at.astimezone(ZoneInfo(settings.timezone))
     print(
         _plain(

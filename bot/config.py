@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # How long an invitation stays valid when the inviter does not say.
     invitation_days: int = Field(default=14, ge=1, le=90)  # MAX_VALIDITY of an invitation
+    # How long a sweeper holds the reminders it took: another process takes them back
+    # after that if it died. A batch must leave within it (2.5 min at a group's pace).
+    reminder_lease_seconds: int = Field(default=300, ge=5, le=3600)
+
+    @property
+    def reminder_lease(self) -> timedelta:
+        return timedelta(seconds=self.reminder_lease_seconds)
 
     @field_validator("telegram_token", "discord_token", mode="before")
     @classmethod

@@ -10,9 +10,14 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create the async engine; SQLite gets foreign keys and a busy timeout."""
+    """Create the async engine; SQLite gets foreign keys and a busy timeout.
+
+    Every pooled connection is checked before use (``pool_pre_ping``): after the database
+    server restarted, the dead connections of the pool are replaced instead of failing
+    the next update or sweep (``connection is closed``)."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+    kwargs.setdefault("pool_pre_ping", True)
     engine = _create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 

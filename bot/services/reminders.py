@@ -271,6 +271,17 @@ class Renderers:
 # ------------------------------------------------------------------------------ backoff
 
 
+def _served_and_not(payload: Mapping[str, Any], again: Mapping[str, str]) -> str:
+    """A row's error when some chats failed for now: who was and was not served."""
+    failing = "; ".join(f"{reason} (chat {chat})" for chat, reason in again.items())
+    served = ", ".join(str(c) for c in payload.get(DELIVERED, []))
+    unreachable = ", ".join(str(c) for c in payload.get(FAILED, {}))
+    parts = [failing, f"served: {served or 'none'}"]
+    if unreachable:
+        parts.append(f"unreachable: {unreachable}")
+    return " — ".join(parts)
+
+
 def backoff(attempts: int) -> timedelta:
     """Delay before the next try after ``attempts`` failed ones: 1, 2, 4 … min, capped at 1 h."""
     if attempts < 1:
@@ -390,9 +401,15 @@ class SweepReport:
 
 
 def due_query(
-    *, now: datetime, batch: int, exclude: Collection[str] = (), only: Collection[str] = ()
+    *,
+    now: datetime,
+    batch: int,
+    exclude: Collection[str] = (),
+    only: Collection[str] = (),
+    due_by: datetime | None = None,
 ) -> Select[tuple[int]]:
-    """The ids of the rows a sweep at ``now`` may claim, oldest first.
+    """The ids of the rows a sweep at ``now`` may claim, oldest first: due by ``due_by``
+    (default ``now``; a catch-up "as if" at another instant) and not leased at ``now``.
 
     Served by the ``(state, next_attempt_at)`` index: the cost follows the number of due
     rows, not the size of the table (see ``bench/bench_reminders.py``). ``exclude`` lists
@@ -401,7 +418,7 @@ def due_query(
     """
     conditions = [
         _T.c.state == PENDING,
-        _T.c.next_attempt_at <= now,
+        _T.c.next_attempt_at <= (now if due_by is None else due_by),
         or_(_T.c.lease_until.is_(None), _T.c.lease_until < now),
     ]
     if exclude:
@@ -427,8 +444,13 @@ async def claim(
     lease: timedelta = DEFAULT_LEASE,
     exclude: Collection[str] = (),
     only: Collection[str] = (),
+    due_by: datetime | None = None,
 ) -> list[Reminder]:
     """Take up to ``batch`` due rows for ``worker`` until ``now + lease``, atomically.
+
+    ``now`` must be the real instant (the lease counts from it, and another process reads
+    the lease against its own clock); ``due_by`` only selects what is due (a catch-up
+    "as if" at another instant), default ``now``.
 
     ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …`` on PostgreSQL;
     SQLite drops the locking clause, and its single writer makes the statement atomic.
@@ -438,7 +460,9 @@ async def claim(
         update(Reminder)
         .where(
             Reminder.id.in_(
-                due_query(now=now, batch=batch, exclude=exclude, only=only).scalar_subquery()
+                due_query(
+                    now=now, batch=batch, exclude=exclude, only=only, due_by=due_by
+                ).scalar_subquery()
             )
         )
         .values(
@@ -468,8 +492,12 @@ async def sweep(
     concurrency: int = 1,
     clock: Clock | None = None,
     lane: str = DEADLINES,
+    as_of: datetime | None = None,
 ) -> SweepReport:
     """Claim one batch of due reminders, send them, and record the outcome of each.
+
+    ``as_of`` (a catch-up "as if" at that instant): selects the rows due by then and
+    renders them as of then; the lease and every instant recorded stay the real ones.
 
     ``lane``: the sweep (``DEADLINES``) takes every kind but the paced ones and the
     fan-outs; the paced lane (``PACED``) takes only the paced kinds.
@@ -485,13 +513,20 @@ async def sweep(
     report = SweepReport()
     only, exclude = renderers.lane(lane)
     rows = await claim(
-        db, now=now, worker=worker, batch=batch, lease=lease, exclude=exclude, only=only
+        db,
+        now=now,
+        worker=worker,
+        batch=batch,
+        lease=lease,
+        exclude=exclude,
+        only=only,
+        due_by=as_of,
     )
     report.claimed = len(rows)
     if not rows:
         return report
-    run = _Run(db, renderers, send, now=now, clock=clock, worker=worker, report=report)
-    run.superseded = await _superseded(db, rows, now)
+    run = _Run(db, renderers, send, now=now, clock=clock, worker=worker, report=report, as_of=as_of)
+    run.superseded = await _superseded(db, rows, run.as_of)
     if concurrency <= 1:
         for row in rows:
             await run.handle(row)
@@ -523,11 +558,13 @@ async def drain(
     concurrency: int = 1,
     budget: float | None = None,
     lane: str = DEADLINES,
+    as_of: datetime | None = None,
 ) -> SweepReport:
     """Sweep batch after batch until nothing is due, throttling, or ``budget`` runs out.
 
     ``budget`` is in seconds of wall time (monotonic); ``None`` means no limit. Each batch
-    reads the clock again, so leases and timestamps stay current on a long backlog.
+    reads the clock again, so leases and timestamps stay current on a long backlog; a
+    catch-up's ``as_of`` only selects what is due (see ``sweep``).
     """
     total = SweepReport()
     started = time.monotonic()
@@ -543,6 +580,7 @@ async def drain(
             concurrency=concurrency,
             clock=clock,
             lane=lane,
+            as_of=as_of,
         )
         total.merge(report)
         if report.throttled_until is not None or report.claimed < batch:
@@ -559,6 +597,7 @@ async def fan_out(
     worker: str,
     batch: int = 10,
     lease: timedelta = DEFAULT_LEASE,
+    as_of: datetime | None = None,
 ) -> int:
     """Expand the due fan-out rows into one pending child row per person; returns how
     many children were added.
@@ -572,7 +611,10 @@ async def fan_out(
     kinds = renderers.fanouts
     if not kinds:
         return 0
-    rows = await claim(db, now=now, worker=worker, batch=batch, lease=lease, only=kinds)
+    rows = await claim(
+        db, now=now, worker=worker, batch=batch, lease=lease, only=kinds, due_by=as_of
+    )
+    due = now if as_of is None else as_of  # the children are due when the parent was
     added = 0
     for row in rows:
         expander = renderers.expander(row.kind)
@@ -582,7 +624,7 @@ async def fan_out(
         )
         try:
             async with db.uow() as uow:
-                children = await expander(uow, row, now)
+                children = await expander(uow, row, due)
                 values = [
                     {
                         "key": f"{row.key}:{child.key}",
@@ -591,8 +633,8 @@ async def fan_out(
                         "audience": row.audience,
                         "person_id": child.person_id,
                         "payload": dict(child.payload),
-                        "due_at": now,
-                        "next_attempt_at": now,
+                        "due_at": due,
+                        "next_attempt_at": due,
                         "state": PENDING,
                         "attempts": 0,
                         "created_at": now,
@@ -652,6 +694,7 @@ async def paced(
     lease: timedelta = DEFAULT_LEASE,
     concurrency: int = 1,
     budget: float | None = None,
+    as_of: datetime | None = None,
 ) -> SweepReport:
     """The paced lane's run: expand what fell due, then send the children a few at a time.
 
@@ -659,7 +702,7 @@ async def paced(
     ``concurrency`` others for the messenger's pacing, so a deadline's reminder that falls
     due in the middle of 48,000 of them is not queued behind them (decision 0042).
     """
-    await fan_out(db, renderers, now=clock.now(), worker=worker, lease=lease)
+    await fan_out(db, renderers, now=clock.now(), worker=worker, lease=lease, as_of=as_of)
     return await drain(
         db,
         renderers,
@@ -671,6 +714,7 @@ async def paced(
         concurrency=concurrency,
         budget=budget,
         lane=PACED,
+        as_of=as_of,
     )
 
 
@@ -687,11 +731,13 @@ class _Run:
         worker: str,
         report: SweepReport,
         clock: Clock | None = None,
+        as_of: datetime | None = None,
     ) -> None:
         self.db = db
         self.renderers = renderers
         self.send = send
         self.now = now
+        self.as_of = now if as_of is None else as_of  # what is rendered: as of this instant
         self.clock = clock
         self.worker = worker
         self.report = report
@@ -717,7 +763,7 @@ class _Run:
             return
         try:
             async with self.db.uow() as uow:
-                messages = await renderer(uow, row, self.now)
+                messages = await renderer(uow, row, self.as_of)
         except Exception as exc:
             log.exception("reminder %s: rendering failed", row.key)
             await self._failed(row, f"render: {type(exc).__name__}: {exc}")
@@ -733,6 +779,10 @@ class _Run:
                 done.add(message.chat_id)
                 todo.append(message)
 
+        # This attempt's transient failures, by chat: each recipient is tried on its own,
+        # so one chat answering 500 does not keep its co-recipients waiting; the row comes
+        # back later for those chats alone (the served ones are in ``delivered``).
+        again: dict[str, str] = {}
         for message in todo:
             if self.stopped:
                 await self._put_back(row)
@@ -740,24 +790,25 @@ class _Run:
             try:
                 message_id = await self.send(message)
             except Throttled as exc:
-                await self._throttled(row, exc)
+                await self._throttled(row, exc, payload=payload if again else None)
                 return
             except Unreachable as exc:
                 reason = describe(exc)
             except Refused as exc:
-                # The message itself is refused (bad markup, too long…): no retry helps.
-                await self._dead(row, describe(exc), chat_id=message.chat_id)
-                return
+                # The message itself is refused (bad markup, too long…): no retry helps,
+                # for this chat; the others are still served.
+                reason = describe(exc)
+                log.error("reminder %s to %s refused: %s", row.key, message.chat_id, reason)
             except Exception as exc:  # time-out, network, server error, anything unexpected
                 log.warning("reminder %s to %s: %s", row.key, message.chat_id, describe(exc))
-                await self._failed(row, describe(exc))
-                return
+                again[str(message.chat_id)] = describe(exc)
+                continue
             else:
                 delivered.append(message.chat_id)
                 payload[DELIVERED] = list(delivered)
                 # The last message of the row: its delivery and the row's end in one
                 # write (one transaction per message instead of two, most rows have one).
-                last = message is todo[-1]
+                last = message is todo[-1] and not again
                 final = self._final(payload) if last else {}
                 if not await self._save_delivery(row, payload, message, message_id, **final):
                     return
@@ -775,6 +826,9 @@ class _Run:
             if not await self._write(row, payload=payload):
                 return
 
+        if again:
+            await self._failed(row, _served_and_not(payload, again), payload=payload)
+            return
         await self._finish(row, payload)
 
     # -- outcomes --------------------------------------------------------------------------
@@ -826,39 +880,59 @@ class _Run:
             self.report.skipped += 1
             self.report.superseded += 1
 
-    async def _failed(self, row: Reminder, error: str) -> None:
-        """A transient failure: try again later, or give up after MAX_ATTEMPTS."""
+    async def _failed(
+        self, row: Reminder, error: str, *, payload: dict[str, Any] | None = None
+    ) -> None:
+        """A transient failure: try again later, or give up after MAX_ATTEMPTS.
+
+        ``payload``: the row's, with the chats served so far (then written with it)."""
         if row.attempts >= MAX_ATTEMPTS:
-            await self._dead(row, f"{error} (after {row.attempts} attempts)")
+            await self._dead(row, f"{error} (after {row.attempts} attempts)", payload=payload)
             return
+        kept = {} if payload is None else {"payload": payload}
         if await self._write(
             row,
             next_attempt_at=self.current() + backoff(row.attempts),
             last_error=error,
             lease_owner=None,
             lease_until=None,
+            **kept,
         ):
             self.report.retried += 1
 
-    async def _dead(self, row: Reminder, error: str, *, chat_id: int | None = None) -> None:
+    async def _dead(
+        self,
+        row: Reminder,
+        error: str,
+        *,
+        chat_id: int | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
         where = f" (chat {chat_id})" if chat_id is not None else ""
         log.error("reminder %s is dead%s: %s", row.key, where, error)
-        if await self._write(row, state=DEAD, last_error=error, lease_owner=None, lease_until=None):
+        kept = {} if payload is None else {"payload": payload}
+        if await self._write(
+            row, state=DEAD, last_error=error, lease_owner=None, lease_until=None, **kept
+        ):
             self.report.dead += 1
 
-    async def _throttled(self, row: Reminder, exc: Throttled) -> None:
+    async def _throttled(
+        self, row: Reminder, exc: Throttled, *, payload: dict[str, Any] | None = None
+    ) -> None:
         self.stopped = True
         delay = exc.delay
         until = self.current() + delay
         log.warning("reminder %s: the messenger asks to wait %s; sweep paused", row.key, delay)
         if self.report.throttled_until is None or until > self.report.throttled_until:
             self.report.throttled_until = until
+        kept = {} if payload is None else {"payload": payload}
         if await self._write(
             row,
             next_attempt_at=until,
             last_error=f"RetryAfter: {delay.total_seconds():g} s",
             lease_owner=None,
             lease_until=None,
+            **kept,
         ):
             self.report.retried += 1
 

@@ -46,6 +46,7 @@ async def run_discord(services: Services, stop: asyncio.Event, *, sweep: bool) -
                     services.router,
                     clock=services.clock,
                     worker=worker,
+                    lease=settings.reminder_lease,
                     concurrency=4,
                     budget=45.0,
                 )
@@ -57,6 +58,7 @@ async def run_discord(services: Services, stop: asyncio.Event, *, sweep: bool) -
                     services.router,
                     clock=services.clock,
                     worker=worker,
+                    lease=settings.reminder_lease,
                     concurrency=2,
                     budget=9.0,
                 )

@@ -173,6 +173,7 @@ async def sweep_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
         services.router,  # each person on their own platform
         clock=services.clock,
         worker=reminders.worker_id(),
+        lease=services.settings.reminder_lease,
         concurrency=SWEEP_CONCURRENCY,
         budget=SWEEP_BUDGET,
     )
@@ -192,6 +193,7 @@ async def paced_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
         services.router,
         clock=services.clock,
         worker=reminders.worker_id(),
+        lease=services.settings.reminder_lease,
         concurrency=PACED_CONCURRENCY,
         budget=PACED_BUDGET,
     )

@@ -412,7 +412,44 @@ async def test_a_message_telegram_refuses_is_dead_not_retried(db: Database) -> N
     report = await sweep(db, renderers_for(), telegram, now=NOW, worker="w1")
     assert report.dead == 1
     refused = await row(db, "a")
-    assert refused.last_error == "BadRequest: Can't parse entities: unsupported start tag"
+    assert refused.state == "dead"
+    assert refused.last_error == "11: BadRequest: Can't parse entities: unsupported start tag"
+
+
+async def test_a_refused_message_to_one_chat_does_not_keep_the_others_from_theirs(
+    db: Database,
+) -> None:
+    await add(db, "a", chats=[11, 12])
+    telegram = FakeTelegram()
+    telegram.fail(BadRequest("Message is too long"), chat_id=11)
+    report = await sweep(db, renderers_for(), telegram, now=NOW, worker="w1")
+    assert (report.sent, telegram.chats()) == (1, [12])
+    served = await row(db, "a")
+    assert served.payload["failed"] == {"11": "BadRequest: Message is too long"}
+
+
+async def test_one_failing_recipient_does_not_block_the_others_of_its_row(db: Database) -> None:
+    await add(db, "a", chats=[11, 12])
+    telegram = FakeTelegram()
+    telegram.fail(NetworkError("Internal Server Error"), chat_id=11, times=MAX_ATTEMPTS)
+    clock = FrozenClock(NOW)
+
+    first = await sweep(db, renderers_for(), telegram, now=clock.now(), worker="w1")
+    assert (first.retried, telegram.chats()) == (1, [12])  # the co-recipient is served now
+    waiting = await row(db, "a")
+    assert (waiting.state, waiting.payload["delivered"]) == ("pending", [12])
+    assert waiting.last_error == "NetworkError: Internal Server Error (chat 11) — served: 12"
+
+    for _ in range(MAX_ATTEMPTS - 1):  # the failing chat alone is tried again, until dead
+        clock.advance(timedelta(hours=1))
+        await sweep(db, renderers_for(), telegram, now=clock.now(), worker="w1")
+    dead = await row(db, "a")
+    assert telegram.chats() == [12]  # never twice to the chat already served
+    assert (dead.state, dead.payload["delivered"]) == ("dead", [12])
+    assert dead.last_error == (
+        "NetworkError: Internal Server Error (chat 11) — served: 12"
+        f" (after {MAX_ATTEMPTS} attempts)"
+    )
 
 
 # --------------------------------------------------------------------------- crashes
@@ -532,6 +569,42 @@ async def test_two_concurrent_sweepers_send_each_reminder_exactly_once(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_catch_up_as_if_earlier_leases_from_the_real_clock(db: Database) -> None:
+    """``reminders run --at``: the instant given selects what is due; the lease counts from
+    the real clock, so a live bot beside the catch-up never takes a batch it is sending."""
+    await add_many(db, 25, due=NOW)
+    real = FrozenClock(NOW + timedelta(minutes=10))  # the catch-up runs 10 minutes later
+    live: list[reminders.SweepReport] = []
+    catch_up = FakeTelegram()
+    sent_by_live = FakeTelegram()
+
+    async def send(message: Outgoing) -> int | None:
+        # While the catch-up sends, the live bot sweeps at the real time, then time passes.
+        live.append(await sweep(db, renderers_for(), sent_by_live, now=real.now(), worker="live"))
+        real.advance(timedelta(seconds=20))
+        return await catch_up(message)
+
+    report = await drain(
+        db, renderers_for(), send, clock=real, worker="catch-up", batch=10, as_of=NOW
+    )
+    chats = Counter(catch_up.chats() + sent_by_live.chats())
+    assert sorted(chats) == list(range(1000, 1025))
+    assert set(chats.values()) == {1}, "a reminder sent twice"
+    assert report.sent + sum(r.sent for r in live) == 25
+    first = await claim(db, now=real.now(), worker="x", batch=1)
+    assert first == []  # nothing left
+
+
+async def test_a_claim_as_if_earlier_selects_by_that_instant_and_leases_from_now(
+    db: Database,
+) -> None:
+    await add(db, "early", due=NOW - timedelta(hours=1))
+    await add(db, "late", due=NOW + timedelta(minutes=5), chats=[12])
+    real = NOW + timedelta(hours=2)
+    taken = await claim(db, now=real, worker="w1", due_by=NOW)
+    assert [(r.key, r.lease_until) for r in taken] == [("t:early", real + DEFAULT_LEASE)]
 
 
 async def test_drain_empties_a_backlog_batch_after_batch(db: Database) -> None:

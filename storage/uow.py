@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -23,11 +24,23 @@ class UnitOfWork:
     reminders: Reminders
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], quiet_hours: QuietHours | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        quiet_hours: QuietHours | None = None,
+        planned_listeners: list[Callable[[datetime], None]] | None = None,
     ) -> None:
         self._sessions = sessions
         # The quiet hours the reminders planned in this unit of work respect.
         self.quiet_hours = quiet_hours if quiet_hours is not None else QuietHours()
+        # Told, once committed, the earliest instant a reminder planned here is due (the
+        # sweep then wakes for it instead of waiting for its next round).
+        self._planned_listeners = planned_listeners if planned_listeners is not None else []
+        self._planned: datetime | None = None
+
+    def planned(self, due_at: datetime) -> None:
+        """A reminder due at ``due_at`` was written in this unit of work."""
+        if self._planned is None or due_at < self._planned:
+            self._planned = due_at
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
@@ -52,9 +65,14 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+        planned, self._planned = self._planned, None
+        if planned is not None:
+            for listener in list(self._planned_listeners):
+                listener(planned)
 
     async def rollback(self) -> None:
         await self.session.rollback()
+        self._planned = None
 
     def audit(
         self,
@@ -91,13 +109,26 @@ class Database:
         # Every reminder is planned through this database: it is where the quiet hours of
         # the settings (bootstrap) reach the services; 20:00–08:00 Paris until told.
         self.quiet_hours = quiet_hours if quiet_hours is not None else QuietHours()
+        # Called with the earliest due instant of the reminders each commit planned.
+        self.planned_listeners: list[Callable[[datetime], None]] = []
+
+    def on_planned(self, listener: Callable[[datetime], None]) -> Callable[[], None]:
+        """Call ``listener(due_at)`` after each commit that planned reminders; returns the
+        function that stops it."""
+        self.planned_listeners.append(listener)
+
+        def stop() -> None:
+            if listener in self.planned_listeners:
+                self.planned_listeners.remove(listener)
+
+        return stop
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.quiet_hours)
+        return UnitOfWork(self.sessions, self.quiet_hours, self.planned_listeners)
 
     async def close(self) -> None:
         await self.engine.dispose()

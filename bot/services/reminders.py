@@ -60,6 +60,7 @@ DEFAULT_LEASE = timedelta(minutes=5)
 # The paced lane claims small batches: a batch leaves in under a second at 30 msg/s, so
 # a run stops soon after its budget, and two processes share a backlog finely.
 PACED_BATCH = 20
+IDLE_WAKE = 1.0  # seconds before a sweep that took nothing runs again for a due row
 FAN_OUT_CHUNK = 500  # children inserted per statement (SQLite's bound variables)
 # ---------------------------------------------------------------------------------------------
 
@@ -138,6 +139,7 @@ async def plan(
             _insert_ignoring_duplicates(uow, _T, values, conflict=["key"])
         )
         added += max(getattr(result, "rowcount", 0), 0)
+        uow.planned(due_at)
     return added
 
 
@@ -433,6 +435,49 @@ def due_query(
         .limit(batch)
         .with_for_update(skip_locked=True)
     )
+
+
+async def next_due(
+    db: Database, renderers: Renderers, *, now: datetime, lane: str = DEADLINES
+) -> datetime | None:
+    """The instant the lane's next free row falls due (``None``: nothing pending).
+
+    Read on the ``(state, next_attempt_at)`` index, first row only. A row leased by
+    another sweeper is not counted: it comes back with the regular round."""
+    only, exclude = renderers.lane(lane)
+    conditions = [
+        _T.c.state == PENDING,
+        or_(_T.c.lease_until.is_(None), _T.c.lease_until < now),
+    ]
+    if exclude:
+        conditions.append(_T.c.kind.not_in(sorted(exclude)))
+    if only:
+        conditions.append(_T.c.kind.in_(sorted(only)))
+    query = select(_T.c.next_attempt_at).where(*conditions).order_by(_T.c.next_attempt_at)
+    async with db.uow() as uow:
+        due: datetime | None = await uow.session.scalar(query.limit(1))
+    return due
+
+
+def next_wake(
+    now: datetime,
+    *,
+    due: datetime | None,
+    throttled_until: datetime | None = None,
+    interval: float,
+    idle: bool = False,
+) -> float:
+    """Seconds until the sweep should run again: when the next row falls due, never
+    before the messenger's « wait » ends, and at the latest after ``interval`` (the round
+    that also catches what another process planned or left).
+
+    ``idle``: the run just made took nothing although a row looks due (another process
+    is sending it, say): not again at once, but after ``IDLE_WAKE``."""
+    if due is None:
+        return interval
+    at = due if throttled_until is None else max(due, throttled_until)
+    delay = min(max((at - now).total_seconds(), 0.0), interval)
+    return max(delay, IDLE_WAKE) if idle else delay
 
 
 async def claim(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from datetime import datetime
 
 from bot.bootstrap import Services
 from bot.services import reminders, report_delivery
+from bot.services.reminders import SweepReport
 from handlers.discord.app import PneDiscord, build_client
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,48 @@ async def _every(seconds: float, run: object) -> None:
         await asyncio.sleep(seconds)
 
 
+async def sweeping(services: Services, run: Callable[[], Awaitable[SweepReport]]) -> None:
+    """The deadline sweep when Discord runs without Telegram: run, then sleep until the
+    next row falls due (a reminder planned meanwhile wakes it), at the latest a round."""
+    woken = asyncio.Event()
+    stop_listening = services.db.on_planned(lambda _due: woken.set())
+    try:
+        while True:
+            throttled_until, idle = None, True
+            try:
+                report = await run()
+                throttled_until, idle = report.throttled_until, report.idle
+            except Exception:
+                log.exception("discord: a reminder run failed")
+            await _until_next(services, woken, throttled_until, idle=idle)
+    finally:
+        stop_listening()
+
+
+async def _until_next(
+    services: Services, woken: asyncio.Event, throttled_until: datetime | None, *, idle: bool
+) -> None:
+    while True:
+        try:
+            now = services.clock.now()
+            due = await reminders.next_due(services.db, services.renderers, now=now)
+        except Exception:
+            log.exception("discord: the next reminder's time could not be read")
+            due = None
+        delay = reminders.next_wake(
+            now, due=due, throttled_until=throttled_until, interval=SWEEP_INTERVAL, idle=idle
+        )
+        if delay <= 0:
+            return
+        woken.clear()
+        try:
+            await asyncio.wait_for(woken.wait(), delay)
+        except TimeoutError:
+            return
+        # A reminder was planned meanwhile: its time is read again, and it may go at once.
+        idle = False
+
+
 async def run_discord(services: Services, stop: asyncio.Event, *, sweep: bool) -> int:
     """Connect, serve until ``stop``, then close. With ``sweep`` (no Telegram front end in
     this process), the reminder sweep, the paced lane and the periodic reports run here,
@@ -39,8 +84,8 @@ async def run_discord(services: Services, stop: asyncio.Event, *, sweep: bool) -
         if sweep:
             worker = reminders.worker_id()
 
-            async def deadlines() -> None:
-                await reminders.drain(
+            async def deadlines() -> SweepReport:
+                return await reminders.drain(
                     services.db,
                     services.renderers,
                     services.router,
@@ -66,7 +111,7 @@ async def run_discord(services: Services, stop: asyncio.Event, *, sweep: bool) -
             async def reports() -> None:
                 await report_delivery.run_prepared(services, worker=worker)
 
-            tasks.append(asyncio.create_task(_every(SWEEP_INTERVAL, deadlines)))
+            tasks.append(asyncio.create_task(sweeping(services, deadlines)))
             tasks.append(asyncio.create_task(_every(PACED_INTERVAL, paced)))
             tasks.append(asyncio.create_task(_every(REPORTS_INTERVAL, reports)))
         log.info("pne-bot connecté à Discord ; Ctrl+C pour arrêter")

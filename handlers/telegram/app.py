@@ -143,17 +143,26 @@ async def running(
     """
     async with application:
         await _post_init(application)
+        stop_listening = None
         if start:
-            from handlers.telegram.delivery import schedule_paced, schedule_sweep
+            from handlers.telegram.delivery import (
+                planned_listener,
+                schedule_paced,
+                schedule_sweep,
+            )
             from handlers.telegram.reports import schedule_reports
 
             schedule_sweep(application)
             schedule_paced(application)
             schedule_reports(application)
+            # A reminder planned due before the sweep's next round wakes it then.
+            stop_listening = services_of(application).db.on_planned(planned_listener(application))
             await application.start()
         try:
             yield application
         finally:
+            if stop_listening is not None:
+                stop_listening()
             if start and application.running:
                 await application.stop()
 

@@ -11,7 +11,7 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOB_NAME = "reminders"
+# A run sooner than the round: when the next row falls due, when Telegram's « wait » ends,
+# or when a reminder due soon was just planned (the round is then only a safety net).
+SOON_JOB_NAME = "reminders.soon"
 THROTTLE_KEY = "reminders.throttled_until"
 SWEEP_INTERVAL = 60  # seconds between two sweeps of the job queue
 SWEEP_FIRST = 10  # seconds after start-up for the first sweep
@@ -162,23 +165,74 @@ def _throttled(services: Any, report: reminders.SweepReport) -> None:
 
 
 async def sweep_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """The job queue's callback: drain what is due, unless Telegram asked us to wait."""
+    """The job queue's callback: drain what is due, unless Telegram asked us to wait;
+    then set the next run for when the next row falls due."""
     ready = _ready(context, "reminder sweep")
-    if ready is None:
+    idle = True
+    if ready is not None:
+        services, renderers = ready
+        report = await reminders.drain(
+            services.db,
+            renderers,
+            services.router,  # each person on their own platform
+            clock=services.clock,
+            worker=reminders.worker_id(),
+            lease=services.settings.reminder_lease,
+            concurrency=SWEEP_CONCURRENCY,
+            budget=SWEEP_BUDGET,
+        )
+        _throttled(services, report)
+        _log("reminders", report)
+        idle = report.idle
+    await wake_for_next(context.application, idle=idle)
+
+
+async def wake_for_next(
+    application: Application[Any, Any, Any, Any, Any, Any], *, idle: bool = False
+) -> None:
+    """Run the sweep again when the next deadline row falls due (or Telegram's « wait »
+    ends), if that is sooner than its round; ``idle``: the last run took nothing."""
+    services = application.bot_data["services"]
+    renderers = services.extra.get(reminders.RENDERERS_KEY)
+    if not isinstance(renderers, reminders.Renderers):
         return
-    services, renderers = ready
-    report = await reminders.drain(
-        services.db,
-        renderers,
-        services.router,  # each person on their own platform
-        clock=services.clock,
-        worker=reminders.worker_id(),
-        lease=services.settings.reminder_lease,
-        concurrency=SWEEP_CONCURRENCY,
-        budget=SWEEP_BUDGET,
+    now = services.clock.now()
+    due = await reminders.next_due(services.db, renderers, now=now)
+    wake_sweep(application, _delay(services, now, due, idle=idle))
+
+
+def _delay(services: Any, now: datetime, due: datetime | None, *, idle: bool = False) -> float:
+    throttled_until: datetime | None = services.extra.get(THROTTLE_KEY)
+    return reminders.next_wake(
+        now, due=due, throttled_until=throttled_until, interval=SWEEP_INTERVAL, idle=idle
     )
-    _throttled(services, report)
-    _log("reminders", report)
+
+
+def wake_sweep(application: Application[Any, Any, Any, Any, Any, Any], delay: float) -> None:
+    """Run the sweep in ``delay`` seconds, unless a run is set for sooner already (a
+    delay of a whole round or more: the round itself)."""
+    queue = application.job_queue
+    if queue is None or not queue.scheduler.running or delay >= SWEEP_INTERVAL:
+        return  # not running (a one-off run, a test's): nothing to set
+    when = datetime.now(UTC) + timedelta(seconds=delay)  # the job queue's own clock
+    for job in queue.get_jobs_by_name(SOON_JOB_NAME):
+        if job.next_t is not None and job.next_t <= when:
+            return
+        job.schedule_removal()
+    queue.run_once(sweep_job, when=delay, name=SOON_JOB_NAME)
+
+
+def planned_listener(
+    application: Application[Any, Any, Any, Any, Any, Any],
+) -> Callable[[datetime], None]:
+    """What the database tells after a commit that planned reminders: the sweep wakes for
+    the earliest of them when it is due before the next round."""
+    services = application.bot_data["services"]
+
+    def heard(due_at: datetime) -> None:
+        wake_sweep(application, _delay(services, services.clock.now(), due_at))
+
+    return heard
 
 
 async def paced_job(context: CallbackContext[Any, Any, Any, Any]) -> None:

@@ -177,7 +177,7 @@ async def test_staff_decide_from_the_card_and_the_commune_removes_its_item_from_
     ]
     opened = await offline.tap(claude, refusal, "col:rm:2")
     dashes = await offline.submit_modal(claude, {"reference": " -- "}, origin=opened)
-    assert _text(dashes) == ("Envoyez le numéro du bon de la déchetterie, ou touchez « Sans bon ».")
+    assert _text(dashes) == "Envoyez le numéro du bon de la déchetterie, ou touchez « Sans bon »."
     assert await _state(world, "COM-0001") == "out_of_order"
     opened = await offline.tap(claude, _posted(side, dashes), "col:rm:2")
     asked = await offline.submit_modal(claude, {"reference": " DEC-2026-118 "}, origin=opened)

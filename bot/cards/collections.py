@@ -3,11 +3,12 @@ the notices and the actions, for any messenger (art. 1, 3 and 4)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from datetime import date
 
 from bot.domain.collections import Condition, ItemStatus, Route
+from bot.domain.roles import Action, Role, can
 from bot.i18n import I18n, Safe
 from bot.services.claims import TimelineEntry
 from bot.services.collections import (
@@ -247,8 +248,7 @@ class CollectionCard:
 
     def withdraw_actions(self, view: CollectionView) -> Actions:
         """« Retirer le signalement », on the card, while something is still to be done."""
-        pending = any(i.status.value in ("open", "missing", "planned") for i in view.items)
-        if view.state == STATE_CLOSED or not pending:
+        if view.state == STATE_CLOSED or not view.pending:
             return ()
         return actions([[(self.t("collection.button.withdraw"), f"col:wd:{view.id}")]])
 
@@ -257,3 +257,61 @@ class CollectionCard:
         if view.to_remove:
             rows.append([(self.t("collection.button.removed"), f"col:rm:{view.id}")])
         return actions(rows)
+
+    def card_actions(self, view: CollectionView, role: Role | str) -> Actions:
+        """The buttons under the card for a person of ``role`` (without « Voir », which is
+        the card itself): staff's repair or recycling of each SEM broken item, the body's
+        agent's removal of its own, and the withdrawal while something is to be done."""
+        if role == Role.STAFF:
+            rows = self.staff_actions(view)
+        elif can(role, Action.REMOVE_OWN_EQUIPMENT):
+            rows = self.body_actions(view)
+        else:
+            rows = ()
+        kept = tuple(tuple(b for b in row if not b.action.startswith("col:view:")) for row in rows)
+        return tuple(row for row in kept if row) + self.withdraw_actions(view)
+
+    # ----------------------------------------------------------------- confirmations
+
+    def removal_confirmation(self, number: str, tags: Sequence[str], reference: str | None) -> str:
+        """The body's agent asked to confirm the removal: the count, the flagging's number,
+        the tags, and the recycling centre's receipt (or that there is none)."""
+        text = self.t(
+            "collection.removal.confirm", count=len(tags), number=number, items=", ".join(tags)
+        )
+        if reference:
+            return text + "\n" + self.t("collection.removal.confirm_reference", reference=reference)
+        return text + "\n" + self.t("collection.removal.confirm_no_reference")
+
+    def removal_confirm_actions(self, nonce: str) -> Actions:
+        """« Oui, retirés et recyclés » and « Annuler », naming the dialogue's ``nonce``."""
+        return actions(
+            [
+                [(self.t("collection.removal.confirm_button"), f"col:rmok:{nonce}")],
+                [(self.t("common.button.cancel"), f"col:rmno:{nonce}")],
+            ]
+        )
+
+    def withdrawal_confirmation(self, number: str, tags: Sequence[str], reason: str) -> str:
+        """Withdrawing asked to be confirmed: what goes back in service, and why."""
+        return self.t(
+            "collection.withdraw.confirm",
+            number=number,
+            count=len(tags),
+            items=", ".join(tags),
+            reason=reason,
+        )
+
+    def withdrawal_confirm_actions(self, number: str, nonce: str) -> Actions:
+        """« Oui, retirer … » and « Annuler », naming the dialogue's ``nonce``."""
+        return actions(
+            [
+                [
+                    (
+                        self.t("collection.withdraw.confirm_button", number=number),
+                        f"col:wdok:{nonce}",
+                    )
+                ],
+                [(self.t("common.button.cancel"), f"col:wdno:{nonce}")],
+            ]
+        )

@@ -146,6 +146,9 @@ class ItemStatus(StrEnum):
     WITHDRAWN = "withdrawn"  # the ticket was closed before the item was settled
 
 
+# Statuses of an item still to be done: what withdrawing a flagging takes back.
+PENDING = frozenset({ItemStatus.OPEN, ItemStatus.MISSING, ItemStatus.PLANNED})
+
 # Statuses after which nothing more is expected of an item.
 SETTLED = frozenset(
     {
@@ -323,3 +326,25 @@ def parse_weekdays(stored: str | None) -> frozenset[int]:
 
 def format_weekdays(days: frozenset[int] | set[int]) -> str | None:
     return ",".join(str(d) for d in sorted(days)) or None
+
+
+def check_reference(typed: str) -> str:
+    """The recycling centre's receipt number the body typed for its removal: at most
+    ``MAX_REFERENCE`` characters, and a letter or a digit in it (« - » is no number)."""
+    reference = typed.strip()
+    if len(reference) > MAX_REFERENCE:
+        raise DomainError("collection.error.reference_too_long", max=MAX_REFERENCE)
+    if not any(c.isalnum() for c in reference):
+        raise DomainError("collection.removal.reference_expected")
+    return reference
+
+
+def check_withdrawal_reason(typed: str) -> str:
+    """Why a flagging is withdrawn: a few words (a letter or a digit at least), at most
+    ``MAX_NOTE`` characters."""
+    reason = typed.strip()
+    if not any(c.isalnum() for c in reason):
+        raise DomainError("collection.error.reason_required")
+    if len(reason) > MAX_NOTE:
+        raise DomainError("collection.error.note_too_long", max=MAX_NOTE)
+    return reason

@@ -164,6 +164,11 @@ class CollectionView:
         )
 
     @property
+    def pending(self) -> tuple[CollectionItemView, ...]:
+        """The items still to be done: what withdrawing the flagging takes back."""
+        return tuple(i for i in self.items if i.status in rules.PENDING)
+
+    @property
     def awaiting_decision(self) -> tuple[CollectionItemView, ...]:
         return tuple(i for i in self.items if i.needs_decision)
 

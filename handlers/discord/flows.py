@@ -1,6 +1,6 @@
-"""The ticket kinds beyond claims on Discord: /collecte, /ami (school side) and the
-notices, each in its own module; their slash commands added to the client's tree and
-their buttons registered (``@on``) when the modules are imported."""
+"""The ticket kinds beyond claims on Discord: /collecte and a flagging's card, /ami
+(school side) and the notices, each in its own module; their slash commands added to the
+client's tree and their buttons registered (``@on``) when the modules are imported."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def register(client: PneDiscord) -> None:
         call_delivery,
         call_staff,
         calls,
+        collection_card,  # noqa: F401  (its buttons: ``@on("col")``)
         collections,
         notices,
     )

@@ -7,9 +7,10 @@ there any more, its submission is dropped, and the person would see Discord's
 
 - where the custom id names a step whose form can be built again from the database (the
   claims' forms: ``clm:dm`` a duty, ``clm:pf`` a pledge, ``clm:yf`` a payment, ``clm:cf``
-  a closing, ``clm:rm`` a report's draft; the call's answers ``ami:m``), the form is
-  rebuilt for this person (every check of the button that opened it made again) and the
-  values sent go to its own reading, so nothing typed is lost;
+  a closing, ``clm:rm`` a report's draft; the call's answers ``ami:m``; a flagging's
+  removal ``col:rmf`` and withdrawal ``col:wdf``), the form is rebuilt for this person
+  (every check of the button that opened it made again) and the values sent go to its own
+  reading, so nothing typed is lost;
 - any other form is said to have expired, in the person's language: its button opens it
   again.
 """
@@ -24,7 +25,7 @@ import discord
 
 from bot.domain.claims import Duty, Payer, PaymentMode
 from bot.domain.roles import Action
-from handlers.discord import calls, claims
+from handlers.discord import calls, claims, collection_card
 from handlers.discord.buttons import refuse
 from handlers.discord.claim_follow import DutyForm, Form, PledgeForm, claim_named
 from handlers.discord.claim_staff import CloseForm, PaymentForm
@@ -184,3 +185,22 @@ async def _report(ctx: Ctx, parts: list[str], values: dict[str, str]) -> None:
 @rebuilt("ami", "m")
 async def _answers(ctx: Ctx, parts: list[str], values: dict[str, str]) -> None:
     await calls.form_lost(ctx, parts, values)
+
+
+# --- a flagging's removal and withdrawal ------------------------------------------------------
+
+
+@rebuilt("col", "rmf")
+async def _removal(ctx: Ctx, parts: list[str], values: dict[str, str]) -> None:
+    """``col:rmf:<id>:<token>``: the receipt's form, for a flagging still to remove."""
+    view = await collection_card.removable(ctx, parts[:1])
+    if view is not None:
+        await _read(ctx, collection_card.RemovalForm(ctx, view), values)
+
+
+@rebuilt("col", "wdf")
+async def _withdrawal(ctx: Ctx, parts: list[str], values: dict[str, str]) -> None:
+    """``col:wdf:<id>:<token>``: the reason's form, for a flagging still to withdraw."""
+    view = await collection_card.withdrawable(ctx, parts[:1])
+    if view is not None:
+        await _read(ctx, collection_card.WithdrawalForm(ctx, view), values)

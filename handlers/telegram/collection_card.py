@@ -29,14 +29,13 @@ from bot.cards.collections import CollectionCard
 from bot.domain import collections as rules
 from bot.domain.collections import Decision
 from bot.domain.errors import DomainError
-from bot.domain.roles import Action, Role, can
+from bot.domain.roles import Action, can
 from bot.services import collection_notices as notices
 from bot.services import collections as service
 from bot.services.collections import CollectionView
-from bot.services.delivery import Actions
 from handlers.telegram import steps
 from handlers.telegram.app import PneContext
-from handlers.telegram.common import keyboard, reply, send_about, set_buttons, tell
+from handlers.telegram.common import keyboard, reply, send, send_about, set_buttons, tell
 from handlers.telegram.delivery import markup
 from handlers.telegram.dialogues import dialogue
 from handlers.telegram.steps import Draft
@@ -57,28 +56,15 @@ def _chat(update: Update) -> int:
     return update.effective_chat.id if update.effective_chat else 0
 
 
-def _actions(context: PneContext, view: CollectionView) -> Actions:
-    """The person's actions on the card (without « Voir », which is the card itself)."""
-    person = context.person
-    assert person is not None
-    card = _card(context)
-    if person.role == Role.STAFF:
-        rows = card.staff_actions(view)
-    elif can(person.role, Action.REMOVE_OWN_EQUIPMENT):
-        rows = card.body_actions(view)
-    else:
-        rows = ()
-    kept = tuple(tuple(b for b in row if not b.action.startswith("col:view:")) for row in rows)
-    return tuple(row for row in kept if row) + _card(context).withdraw_actions(view)
-
-
 async def _show(update: Update, context: PneContext, view: CollectionView) -> None:
+    assert context.person is not None
+    card = _card(context)
     await send_about(
         context,
         _chat(update),
-        _card(context).card(view, timeline=True),
+        card.card(view, timeline=True),
         view.id,
-        reply_markup=markup(_actions(context, view)),
+        reply_markup=markup(card.card_actions(view, context.person.role)),
     )
 
 
@@ -169,12 +155,10 @@ async def removal_start(update: Update, context: PneContext) -> object:
 
 async def reference_typed(update: Update, context: PneContext) -> object:
     assert update.effective_message is not None
-    reference = (update.effective_message.text or "").strip()
-    if len(reference) > rules.MAX_REFERENCE:
-        await reply(update, context, "collection.error.reference_too_long", max=rules.MAX_REFERENCE)
-        return RM_REFERENCE
-    if not any(c.isalnum() for c in reference):
-        await reply(update, context, "collection.removal.reference_expected")
+    try:
+        reference = rules.check_reference(update.effective_message.text or "")
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
         return RM_REFERENCE
     steps.draft(context, REMOVAL)["reference"] = reference
     return await _ask_confirmation(update, context)
@@ -192,24 +176,16 @@ async def no_reference(update: Update, context: PneContext) -> object:
 async def _ask_confirmation(update: Update, context: PneContext) -> object:
     current = steps.draft(context, REMOVAL)
     current["nonce"] = secrets.token_hex(steps.NONCE_BYTES)
-    text = context.t(
-        "collection.removal.confirm",
-        count=len(current["tags"]),
-        number=current["number"],
-        items=", ".join(current["tags"]),
+    card = _card(context)
+    text = card.removal_confirmation(
+        str(current["number"]), list(current["tags"]), current.get("reference")
     )
-    if current.get("reference"):
-        text += "\n" + context.t(
-            "collection.removal.confirm_reference", reference=current["reference"]
-        )
-    else:
-        text += "\n" + context.t("collection.removal.confirm_no_reference")
-    rows = [
-        [(context.t("collection.removal.confirm_button"), f"col:rmok:{current['nonce']}")],
-        [(context.t("common.button.cancel"), f"col:rmno:{current['nonce']}")],
-    ]
     await send_about(
-        context, _chat(update), text, int(current["collection_id"]), reply_markup=keyboard(rows)
+        context,
+        _chat(update),
+        text,
+        int(current["collection_id"]),
+        reply_markup=markup(card.removal_confirm_actions(current["nonce"])),
     )
     return RM_CONFIRM
 
@@ -276,7 +252,7 @@ async def withdrawal_start(update: Update, context: PneContext) -> object:
     except DomainError as error:
         await steps.refuse(update, context, error)
         return steps.end(context, WITHDRAWAL)
-    pending = [i for i in view.items if i.status.value in ("open", "missing", "planned")]
+    pending = view.pending
     if view.closed_at is not None or not pending:
         await reply(update, context, "collection.error.cannot_withdraw")
         return steps.end(context, WITHDRAWAL)
@@ -295,34 +271,21 @@ async def withdrawal_start(update: Update, context: PneContext) -> object:
 
 async def withdrawal_reason(update: Update, context: PneContext) -> object:
     assert update.effective_message is not None
-    reason = (update.effective_message.text or "").strip()
-    if not any(c.isalnum() for c in reason):
-        await reply(update, context, "collection.error.reason_required")
-        return WD_REASON
-    if len(reason) > rules.MAX_NOTE:
-        await reply(update, context, "collection.error.note_too_long", max=rules.MAX_NOTE)
+    try:
+        reason = rules.check_withdrawal_reason(update.effective_message.text or "")
+    except DomainError as error:
+        await reply(update, context, error.code, **error.params)
         return WD_REASON
     current = steps.draft(context, WITHDRAWAL)
     current["reason"] = reason
     current["nonce"] = secrets.token_hex(steps.NONCE_BYTES)
-    rows = [
-        [
-            (
-                context.t("collection.withdraw.confirm_button", number=current["number"]),
-                f"col:wdok:{current['nonce']}",
-            )
-        ],
-        [(context.t("common.button.cancel"), f"col:wdno:{current['nonce']}")],
-    ]
-    await reply(
-        update,
+    card = _card(context)
+    number = str(current["number"])
+    await send(
         context,
-        "collection.withdraw.confirm",
-        number=current["number"],
-        count=len(current["tags"]),
-        items=", ".join(current["tags"]),
-        reason=reason,
-        reply_markup=keyboard(rows),
+        _chat(update),
+        card.withdrawal_confirmation(number, list(current["tags"]), reason),
+        reply_markup=markup(card.withdrawal_confirm_actions(number, current["nonce"])),
     )
     return WD_CONFIRM
 

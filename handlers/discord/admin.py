@@ -270,7 +270,7 @@ class TextForm(discord.ui.Modal):
         from handlers.discord.context import answer_error
 
         log.error("discord: announcement form failed", exc_info=error)
-        await answer_error(interaction.client, interaction)  # type: ignore[arg-type]
+        await answer_error(interaction.client, interaction, error)  # type: ignore[arg-type]
 
 
 async def text_written(ctx: Ctx, nonce: str, typed: str) -> None:

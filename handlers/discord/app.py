@@ -149,7 +149,7 @@ class PneDiscord(discord.Client):
             interaction.command.qualified_name if interaction.command else interaction.data,
             exc_info=error.__cause__ or error,
         )
-        await answer_error(self, interaction)
+        await answer_error(self, interaction, error)
 
 
 def build_client(services: Services) -> PneDiscord:

@@ -283,7 +283,7 @@ class AnswersForm(discord.ui.Modal):
         self, interaction: discord.Interaction[Any], error: Exception, /
     ) -> None:
         log.error("discord: the application form failed", exc_info=error)
-        await answer_error(self.client, interaction)
+        await answer_error(self.client, interaction, error)
 
 
 _NONCE = re.compile(r"[0-9a-f]{8}")

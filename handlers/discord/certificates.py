@@ -235,7 +235,7 @@ class ReasonForm(discord.ui.Modal):
         from handlers.discord.context import answer_error
 
         log.error("discord: certificate refusal form failed", exc_info=error)
-        await answer_error(interaction.client, interaction)  # type: ignore[arg-type]
+        await answer_error(interaction.client, interaction, error)  # type: ignore[arg-type]
 
 
 async def _refusal(ctx: Ctx, nonce: str) -> None:

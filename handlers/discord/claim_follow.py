@@ -97,7 +97,7 @@ class Form(discord.ui.Modal):
         from handlers.discord.context import answer_error
 
         log.error("discord: claim form %s failed", self.custom_id, exc_info=error)
-        await answer_error(interaction.client, interaction)  # type: ignore[arg-type]
+        await answer_error(interaction.client, interaction, error)  # type: ignore[arg-type]
 
 
 def again_button(ctx: Ctx, action: str) -> discord.ui.View | None:

@@ -353,7 +353,7 @@ class ReportForm(discord.ui.Modal):
         from handlers.discord.context import answer_error
 
         log.error("discord: claim form failed", exc_info=error)
-        await answer_error(interaction.client, interaction)  # type: ignore[arg-type]
+        await answer_error(interaction.client, interaction, error)  # type: ignore[arg-type]
 
 
 async def submitted(ctx: Ctx, nonce: str, typed: dict[str, str]) -> None:

@@ -403,7 +403,7 @@ class FlagForm(discord.ui.Modal):
         self, interaction: discord.Interaction[Any], error: Exception, /
     ) -> None:
         log.error("discord: the flagging form failed", exc_info=error)
-        await answer_error(self.client, interaction)
+        await answer_error(self.client, interaction, error)
 
 
 def _again(

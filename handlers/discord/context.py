@@ -81,10 +81,18 @@ async def answer(
             await interaction.followup.send(part, ephemeral=hidden, **extra)
 
 
-async def answer_error(client: PneDiscord, interaction: discord.Interaction) -> None:
-    """Something failed on our side: the person is told so, in French or English."""
+async def answer_error(
+    client: PneDiscord, interaction: discord.Interaction, error: BaseException | None = None
+) -> None:
+    """Something failed on our side: the person is told so, in French or English, and the
+    failure (``error``, else the one being handled) joins staff's digest."""
+    import sys
+
+    from bot.services.error_digest import digest_of
     from handlers.discord.app import language_of
 
+    services = client.services
+    digest_of(services.extra).add(error or sys.exc_info()[1], services.clock.now())
     lang = language_of(interaction.locale, client.services.settings.language)
     text = client.services.i18n.t(lang, "discord.error.internal")
     try:

@@ -199,7 +199,7 @@ class FibreForm(discord.ui.Modal):
         self, interaction: discord.Interaction[Any], error: Exception, /
     ) -> None:
         log.error("discord: the fibre form failed", exc_info=error)
-        await answer_error(self.client, interaction)
+        await answer_error(self.client, interaction, error)
 
 
 async def _send_fibre(ctx: Ctx, school_id: int, news: FibreNews, comment: str | None) -> None:
@@ -308,7 +308,7 @@ class WorksForm(discord.ui.Modal):
         self, interaction: discord.Interaction[Any], error: Exception, /
     ) -> None:
         log.error("discord: the works form failed", exc_info=error)
-        await answer_error(self.client, interaction)
+        await answer_error(self.client, interaction, error)
 
 
 def _typed_day(ctx: Ctx, typed: str) -> date:
@@ -524,7 +524,7 @@ class ClassForm(discord.ui.Modal):
         self, interaction: discord.Interaction[Any], error: Exception, /
     ) -> None:
         log.error("discord: the class form failed", exc_info=error)
-        await answer_error(self.client, interaction)
+        await answer_error(self.client, interaction, error)
 
 
 async def _class_tags(

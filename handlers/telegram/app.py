@@ -150,8 +150,10 @@ async def running(
                 schedule_paced,
                 schedule_sweep,
             )
+            from handlers.telegram.errors import schedule_digest
             from handlers.telegram.reports import schedule_reports
 
+            schedule_digest(application)
             schedule_sweep(application)
             schedule_paced(application)
             schedule_reports(application)

@@ -28,7 +28,29 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
+    if engine.dialect.name == "postgresql":
+        # PostgreSQL's text cannot hold a NUL character: one that slipped past the front
+        # ends' checks (bot.domain.ids) is dropped rather than failing the whole write.
+        @event.listens_for(engine.sync_engine, "before_cursor_execute", retval=True)
+        def _without_nul(
+            _conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, many: bool
+        ) -> tuple[str, Any]:
+            if many and isinstance(parameters, list):
+                return statement, [_cleaned(p) for p in parameters]
+            return statement, _cleaned(parameters)
+
     return engine
+
+
+def _cleaned(parameters: Any) -> Any:
+    def clean(value: Any) -> Any:
+        return value.replace("\x00", "") if isinstance(value, str) and "\x00" in value else value
+
+    if isinstance(parameters, dict):
+        return {key: clean(value) for key, value in parameters.items()}
+    if isinstance(parameters, tuple | list):
+        return type(parameters)(clean(value) for value in parameters)
+    return parameters
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -24,6 +24,7 @@ from bot.domain.claims import (
     late_from_the_start,
     late_units,
 )
+from bot.domain.text import cut
 from bot.i18n import I18n, Safe
 from bot.services.claims import ClaimView, ItemView, Preview, RecoveryView, TimelineEntry
 from bot.services.delivery import Actions, actions
@@ -35,7 +36,7 @@ NOTICE_DESCRIPTION = 1000
 
 def _shortened(text: str, limit: int) -> str:
     text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return cut(text, limit)
 
 
 class ClaimCard:

@@ -15,6 +15,7 @@ from bot.domain import calls as rules
 from bot.domain.calls import Question, QuestionKind, Window
 from bot.domain.dates import PARIS, local_to_utc
 from bot.domain.errors import DomainError
+from bot.domain.text import units
 
 MAX_LABEL = 200  # a question's label
 MAX_CHOICE = 60  # one option of a choice
@@ -78,7 +79,7 @@ def check_closing(opens_on: date, opens_time: time, day: date, at: time, now: da
 
 def read_label(typed: str) -> str:
     label = typed.strip()
-    if not meaningful(label) or len(label) > MAX_LABEL:
+    if not meaningful(label) or units(label) > MAX_LABEL:
         raise DomainError("ami.staff.error.label", max=MAX_LABEL)
     return label
 
@@ -97,7 +98,7 @@ def read_bounds(typed: str) -> tuple[int, int]:
 def read_choices(typed: str) -> list[str]:
     """The options of a choice, one a line or separated by « ; »."""
     options = [o.strip() for o in _OPTIONS.split(typed) if meaningful(o)]
-    if any(len(o) > MAX_CHOICE for o in options):
+    if any(units(o) > MAX_CHOICE for o in options):
         raise DomainError("ami.staff.error.choice_long", max=MAX_CHOICE)
     if len(set(options)) != len(options):
         raise DomainError("ami.staff.error.choice_twice")

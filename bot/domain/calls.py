@@ -18,6 +18,7 @@ from enum import StrEnum
 from bot.domain.dates import PARIS, local_date, local_to_utc, to_utc
 from bot.domain.deadlines import REMINDER_LOCAL_TIME, Audience, PlannedReminder
 from bot.domain.errors import DomainError
+from bot.domain.text import units
 
 
 class Reach(StrEnum):
@@ -238,7 +239,7 @@ def check_answer(question: Question, raw: str | None) -> str | int | None:
             raise DomainError("call.error.answer_required")
         return None
     if question.kind is QuestionKind.TEXT:
-        if len(text) > MAX_ANSWER:
+        if units(text) > MAX_ANSWER:
             raise DomainError("call.error.answer_too_long", max=MAX_ANSWER)
         return text
     if question.kind is QuestionKind.NUMBER:

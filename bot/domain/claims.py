@@ -39,6 +39,7 @@ from bot.domain.dates import (
 )
 from bot.domain.directory import MAX_LENGTHS, read_equipment_type
 from bot.domain.errors import DomainError
+from bot.domain.text import units
 
 
 class ClaimKind(StrEnum):
@@ -1029,7 +1030,7 @@ def read_new_model(typed: str) -> tuple[str | None, str]:
             written = None
         if written is not None and written.known:
             kind, text = written.value, tail.strip()
-    if not text or len(text) > MAX_LENGTHS["model"]:
+    if not text or units(text) > MAX_LENGTHS["model"]:
         raise DomainError("claim.error.new_model", max=MAX_LENGTHS["model"])
     return kind, text
 

@@ -18,6 +18,7 @@ from bot.domain.calendar import SchoolCalendar
 from bot.domain.dates import PARIS, local_date, local_to_utc
 from bot.domain.deadlines import REMINDER_LOCAL_TIME, Audience, PlannedReminder
 from bot.domain.errors import DomainError
+from bot.domain.text import units
 
 
 class Condition(StrEnum):
@@ -332,7 +333,7 @@ def check_reference(typed: str) -> str:
     """The recycling centre's receipt number the body typed for its removal: at most
     ``MAX_REFERENCE`` characters, and a letter or a digit in it (« - » is no number)."""
     reference = typed.strip()
-    if len(reference) > MAX_REFERENCE:
+    if units(reference) > MAX_REFERENCE:
         raise DomainError("collection.error.reference_too_long", max=MAX_REFERENCE)
     if not any(c.isalnum() for c in reference):
         raise DomainError("collection.removal.reference_expected")
@@ -345,6 +346,6 @@ def check_withdrawal_reason(typed: str) -> str:
     reason = typed.strip()
     if not any(c.isalnum() for c in reason):
         raise DomainError("collection.error.reason_required")
-    if len(reason) > MAX_NOTE:
+    if units(reason) > MAX_NOTE:
         raise DomainError("collection.error.note_too_long", max=MAX_NOTE)
     return reason

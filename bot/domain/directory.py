@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Final, Literal
 
 from bot.domain.errors import DomainError
+from bot.domain.text import units
 
 ERR_UAI: Final = "directory.error.uai"
 ERR_INSEE: Final = "directory.error.insee"
@@ -92,7 +93,7 @@ def require_text(text: str | None, field: str) -> str:
     if not value:
         raise DomainError(ERR_MISSING, field=field)
     limit = MAX_LENGTHS.get(field)
-    if limit is not None and len(value) > limit:
+    if limit is not None and units(value) > limit:
         raise DomainError(ERR_TOO_LONG, field=field, max=limit)
     return value
 
@@ -151,7 +152,7 @@ def normalize_asset_tag(text: str) -> str:
     value = _SPACES.sub("", text or "").upper()
     if not value:
         raise DomainError(ERR_MISSING, field="asset_tag")
-    if len(value) > MAX_LENGTHS["asset_tag"]:
+    if units(value) > MAX_LENGTHS["asset_tag"]:
         raise DomainError(ERR_TOO_LONG, field="asset_tag", max=MAX_LENGTHS["asset_tag"])
     if not value.isascii() or not _ASSET_TAG_RE.fullmatch(value):
         raise DomainError(ERR_ASSET_TAG, value=text.strip())
@@ -274,7 +275,7 @@ def read_equipment_type(text: str) -> EquipmentType:
         code = _TYPE_ALIASES.get(candidate)
         if code is not None:
             return EquipmentType(code, known=True)
-    if len(written) > MAX_LENGTHS["type"]:
+    if units(written) > MAX_LENGTHS["type"]:
         raise DomainError(ERR_TOO_LONG, field="type", max=MAX_LENGTHS["type"])
     return EquipmentType(written, known=False)
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.dates import to_utc
 from bot.domain.errors import DomainError
+from bot.domain.text import units
 
 # ------------------------------------------------------------------ readings (one place)
 HOLD_REMINDER_EVERY = timedelta(days=30)
@@ -50,7 +51,7 @@ def hold_text(typed: str | None, *, code: str) -> str:
     text = (typed or "").strip()
     if not text:
         raise DomainError(code)
-    if len(text) > MAX_HOLD_TEXT:
+    if units(text) > MAX_HOLD_TEXT:
         raise DomainError("hold.error.too_long", max=MAX_HOLD_TEXT)
     return text
 

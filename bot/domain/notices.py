@@ -18,6 +18,7 @@ from types import MappingProxyType
 from bot.domain.dates import PARIS, local_date, local_to_utc
 from bot.domain.deadlines import REMINDER_LOCAL_TIME, Audience, PlannedReminder
 from bot.domain.errors import DomainError
+from bot.domain.text import units
 
 
 class NoticeKind(StrEnum):
@@ -255,6 +256,6 @@ def text_of(typed: str | None, *, limit: int, code: str, required: bool = True) 
         if required:
             raise DomainError(f"notice.error.{code}_required")
         return None
-    if len(text) > limit:
+    if units(text) > limit:
         raise DomainError(f"notice.error.{code}_too_long", max=limit)
     return text

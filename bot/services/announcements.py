@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 from bot.domain.bodies import BodyKind, normalize_body_code
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, require
+from bot.domain.text import units
 from bot.services import audiences, registration
 from bot.services.audiences import Recipient
 from bot.services.delivery import (
@@ -325,8 +326,8 @@ def _checked_text(text: str) -> str:
     cleaned = text.strip()
     if not cleaned:
         raise DomainError("admin.announce.empty")
-    if len(cleaned) > MAX_TEXT:
-        raise DomainError("admin.announce.too_long", max=MAX_TEXT, length=len(cleaned))
+    if units(cleaned) > MAX_TEXT:
+        raise DomainError("admin.announce.too_long", max=MAX_TEXT, length=units(cleaned))
     return cleaned
 
 

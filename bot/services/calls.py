@@ -24,6 +24,7 @@ from bot.domain.calls import Eligibility, Outcome, Quantity, Question, QuestionK
 from bot.domain.directory import EQUIPMENT_TYPES
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can, require
+from bot.domain.text import units
 from bot.services import reminders
 from bot.services.audiences import Recipient, recipients
 from bot.services.tickets import open_ticket
@@ -411,11 +412,11 @@ async def _applicants(
 
 def _checked_draft(draft: CampaignDraft, now: datetime) -> tuple[Window, Eligibility, Quantity]:
     title = draft.title.strip()
-    if not title or len(title) > MAX_TITLE:
+    if not title or units(title) > MAX_TITLE:
         raise DomainError("call.error.title", max=MAX_TITLE)
     if draft.nature not in EQUIPMENT_TYPES:
         raise DomainError("call.error.nature")
-    if not draft.description.strip() or len(draft.description) > MAX_DESCRIPTION:
+    if not draft.description.strip() or units(draft.description) > MAX_DESCRIPTION:
         raise DomainError("call.error.description", max=MAX_DESCRIPTION)
     levels = {level.value for level in Level}
     if not draft.levels <= levels:
@@ -863,7 +864,7 @@ async def comment(
     """A person of the school (a teacher who found the application sent) adds a word to
     its thread, for the head; written as a public message of the ticket."""
     cleaned = text.strip()
-    if not cleaned or len(cleaned) > MAX_COMMENT:
+    if not cleaned or units(cleaned) > MAX_COMMENT:
         raise DomainError("call.error.comment", max=MAX_COMMENT)
     async with db.uow() as uow:
         person = await _person(uow, person_id)
@@ -1037,7 +1038,7 @@ async def _decide(
             row.waiting_rank = max(ranks, default=0) + 1
         else:
             cleaned = (reason or "").strip()
-            if not cleaned or len(cleaned) > MAX_REASON:
+            if not cleaned or units(cleaned) > MAX_REASON:
                 raise DomainError("call.error.reason", max=MAX_REASON)
             row.quantity_given, row.waiting_rank, row.decline_reason = None, None, cleaned
         row.outcome = outcome.value

@@ -34,6 +34,7 @@ from bot.domain.calls import (
 from bot.domain.dates import PARIS, local_date
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, require
+from bot.domain.text import units
 from bot.i18n import I18n
 from bot.services import access, audiences, reminders
 from bot.services.audiences import Recipient, StaffRoom
@@ -440,7 +441,7 @@ def checked_reason(text: str) -> str:
     cleaned = (text or "").strip()
     if not any(c.isalnum() for c in cleaned):
         raise DomainError("cert.error.reason_required")
-    if len(cleaned) > MAX_REASON:
+    if units(cleaned) > MAX_REASON:
         raise DomainError("cert.error.reason_too_long", max=MAX_REASON)
     return cleaned
 

@@ -58,6 +58,7 @@ from bot.domain.errors import DomainError
 from bot.domain.holds import HoldFacts, check_replacement_allowed
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, require
+from bot.domain.text import units
 from bot.services import access, audiences, holds, reminders, tickets
 from bot.services.audiences import Recipient
 from bot.services.tickets import TimelineEntry
@@ -821,7 +822,7 @@ async def report_claim(db: Database, cmd: ReportClaim, now: datetime) -> Reporte
     description = cmd.description.strip()
     if not description:
         raise DomainError("claim.error.description_required")
-    if len(description) > MAX_DESCRIPTION:
+    if units(description) > MAX_DESCRIPTION:
         raise DomainError("claim.error.description_too_long", max=MAX_DESCRIPTION)
     async with db.uow() as uow:
         person = await access.person(uow, cmd.reporter_id)

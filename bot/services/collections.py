@@ -26,6 +26,7 @@ from bot.domain.dates import PARIS, start_of_local_day
 from bot.domain.directory import MAX_LENGTHS, normalize_asset_tag
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, require
+from bot.domain.text import units
 from bot.services import access, audiences, claims, equipment_moves, reminders, tickets
 from bot.services.audiences import Recipient
 from bot.services.claims import FileRef, SchoolRef, TimelineEntry
@@ -252,7 +253,7 @@ def _text(value: str | None, *, limit: int, error: str, required: bool = False) 
         if required:
             raise DomainError(f"collection.error.{error}_required")
         return None
-    if len(cleaned) > limit:
+    if units(cleaned) > limit:
         raise DomainError(f"collection.error.{error}_too_long", max=limit)
     return cleaned
 

@@ -27,6 +27,7 @@ from bot.domain.directory import normalize_uai
 from bot.domain.errors import DomainError
 from bot.domain.notices import ClassChange, FibreNews, NoticeKind, TrainingReason, WorksKind
 from bot.domain.roles import Action, Role, require
+from bot.domain.text import cut
 from bot.services import access, audiences, claims, collections, equipment_moves, reminders, tickets
 from bot.services.audiences import Recipient
 from bot.services.claims import FileRef, SchoolRef, TimelineEntry
@@ -827,7 +828,7 @@ def _works_note(description: str) -> str:
     """« travaux : <what> », within a flagged item's note."""
     note = f"travaux : {description}".strip()
     limit = collection_rules.MAX_NOTE
-    return note if len(note) <= limit else note[: limit - 1].rstrip() + "…"
+    return cut(note, limit)
 
 
 async def collection_from_works(

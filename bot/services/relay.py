@@ -34,6 +34,7 @@ from sqlalchemy.orm import selectinload
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, require
 from bot.domain.search import LIKE_ESCAPE, contains_pattern
+from bot.domain.text import units
 from bot.services import access, audiences
 from bot.services.audiences import Recipient, StaffRoom
 from bot.services.claims import FileRef
@@ -213,8 +214,8 @@ def _checked_body(body: str, file: FileRef | None) -> str:
     if not text and file is None:
         raise DomainError("relay.error.empty")
     limit = MAX_CAPTION if file is not None else MAX_BODY
-    if len(text) > limit:
-        raise DomainError("relay.error.too_long", max=limit, length=len(text))
+    if units(text) > limit:
+        raise DomainError("relay.error.too_long", max=limit, length=units(text))
     return text
 
 

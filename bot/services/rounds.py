@@ -33,6 +33,7 @@ from bot.domain.rounds import (
     propose_day,
     shared_weekdays,
 )
+from bot.domain.text import units
 from bot.services import access, collections, equipment_moves, reminders
 from bot.services.collections import CollectionItemView, item_view
 from storage.models import (
@@ -175,7 +176,7 @@ def _text(value: str | None, *, limit: int, error: str, required: bool = False) 
         if required:
             raise DomainError(f"round.error.{error}_required")
         return None
-    if len(cleaned) > limit:
+    if units(cleaned) > limit:
         raise DomainError(f"round.error.{error}_too_long", max=limit)
     return cleaned
 

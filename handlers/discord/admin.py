@@ -29,6 +29,7 @@ from bot.domain.errors import DomainError
 from bot.domain.invitations import deep_link, parse_validity
 from bot.domain.platforms import DISCORD
 from bot.domain.roles import Action, Role, can
+from bot.domain.text import units
 from bot.services import announcements as service
 from bot.services import drafts
 from bot.services.announcements import Audience, AudienceKind
@@ -288,7 +289,7 @@ async def text_written(ctx: Ctx, nonce: str, typed: str) -> None:
     if not text:
         await answer(ctx, ctx.t("admin.announce.empty"), view=again, ephemeral=True)
         return
-    if len(text) > service.MAX_TEXT:
+    if units(text) > service.MAX_TEXT:
         await answer(
             ctx,
             ctx.t("admin.announce.too_long", max=service.MAX_TEXT, length=len(text)),

@@ -75,6 +75,7 @@ class PneDiscord(discord.Client):
         self.services = services
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        self.tree.interaction_check = self._options_check  # type: ignore[method-assign]
         # Every flow's slash commands (and, at import, its buttons' handlers).
         from handlers.discord import (
             admin,
@@ -138,6 +139,27 @@ class PneDiscord(discord.Client):
             self.tree.copy_global_to(guild=guild)
         return await self.tree.sync(guild=guild)
 
+    async def _options_check(self, interaction: discord.Interaction) -> bool:
+        """A command's options are checked before it runs: a number no id can be (an
+        integer option of 9999999999) or a NUL character is refused with a word."""
+        from bot.domain.ids import MAX_ID, has_nul
+        from handlers.discord.context import answer, context_of
+
+        key = None
+        data: dict[str, Any] = dict(interaction.data or {})
+        for value in _option_values(data.get("options", [])):
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
+                key = "common.stale_button"
+            elif isinstance(value, str) and has_nul(value):
+                key = "common.error.bad_character"
+        if key is None:
+            return True
+        if interaction.type is discord.InteractionType.autocomplete:
+            return False  # no answer is owed to a suggestion
+        ctx = await context_of(self, interaction)
+        await answer(ctx, ctx.t(key), ephemeral=True)
+        return False
+
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
@@ -150,6 +172,18 @@ class PneDiscord(discord.Client):
             exc_info=error.__cause__ or error,
         )
         await answer_error(self, interaction, error)
+
+
+def _option_values(options: Any) -> list[Any]:
+    """Every value of a command's options, sub-commands' included."""
+    found: list[Any] = []
+    for option in options if isinstance(options, list) else []:
+        if not isinstance(option, dict):
+            continue
+        if "value" in option:
+            found.append(option["value"])
+        found.extend(_option_values(option.get("options", [])))
+    return found
 
 
 def build_client(services: Services) -> PneDiscord:

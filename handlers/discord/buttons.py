@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.domain.ids import forged_number, has_nul
 from handlers.discord.context import Ctx, answer, context_of
 
 if TYPE_CHECKING:
@@ -72,6 +73,9 @@ class Action(
         values = data.get("values")
         if isinstance(values, list) and values:
             action = f"{action}:{values[0]}"  # a select: its chosen option's value
+        if forged_number(action) or has_nul(action):  # an id no record can have
+            await refuse(ctx, "common.stale_button")
+            return
         try:
             await handler(ctx, action)
         except Exception:

@@ -40,6 +40,7 @@ from bot.domain.directory import EQUIPMENT_TYPES
 from bot.domain.errors import DomainError
 from bot.domain.platforms import DISCORD
 from bot.domain.roles import Action, can
+from bot.domain.text import units
 from bot.i18n import LANGUAGES, Safe
 from bot.services import call_notices, call_publication, drafts
 from bot.services import calls as service
@@ -260,10 +261,10 @@ def _read_form(ctx: Ctx, draft: dict[str, Any], values: dict[str, str]) -> None:
     """Each field read as Telegram reads its typed answer, in the order it asks them."""
     now = ctx.services.clock.now()
     title = values.get("title", "").strip()
-    if not drafting.meaningful(title) or len(title) > service.MAX_TITLE:
+    if not drafting.meaningful(title) or units(title) > service.MAX_TITLE:
         raise DomainError("call.error.title", max=service.MAX_TITLE)
     description = values.get("description", "").strip()
-    if not drafting.meaningful(description) or len(description) > service.MAX_DESCRIPTION:
+    if not drafting.meaningful(description) or units(description) > service.MAX_DESCRIPTION:
         raise DomainError("call.error.description", max=service.MAX_DESCRIPTION)
     count = drafting.read_whole(values.get("count", ""))
     rules.Quantity(count, draft.get("kit_size"))

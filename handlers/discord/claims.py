@@ -32,6 +32,7 @@ from bot.domain.claims import ClaimKind, DamageCause, duties_deadline, late_from
 from bot.domain.dates import parse_discovery_detail
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
+from bot.domain.text import units
 from bot.services import claim_lookup, drafts
 from bot.services import claim_notices as notices
 from bot.services import claims as service
@@ -435,7 +436,7 @@ async def _command(ctx: Ctx, draft: dict[str, Any]) -> tuple[service.ReportClaim
     description = draft.get("what", "").strip()
     if len(description) < 3:
         raise DomainError("claim.error.description_required")
-    if len(description) > service.MAX_DESCRIPTION:
+    if units(description) > service.MAX_DESCRIPTION:
         raise DomainError("claim.error.description_too_long", max=service.MAX_DESCRIPTION)
     command = service.ReportClaim(
         reporter_id=ctx.person.id,

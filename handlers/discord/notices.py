@@ -41,6 +41,7 @@ from bot.domain.dates import ERR_UNREADABLE, local_date, parse_calendar_day
 from bot.domain.errors import DomainError
 from bot.domain.notices import ClassChange, FibreNews, WorksKind
 from bot.domain.roles import Action, Role, can
+from bot.domain.text import units
 from bot.services import collection_notices, drafts, notice_notices
 from bot.services import collections as collection_service
 from bot.services import notices as service
@@ -578,7 +579,7 @@ async def _send_class(ctx: Ctx, school_id: int, change: ClassChange, typed: dict
     except DomainError as error:
         said("name", error)
     level = typed["level"].strip() or None
-    if level is not None and len(level) > MAX_LEVEL:
+    if level is not None and units(level) > MAX_LEVEL:
         said("level", DomainError("notice.error.level_too_long", max=MAX_LEVEL))
     day: date | None = None
     try:

@@ -37,6 +37,7 @@ from bot.domain.dates import local_date, parse_calendar_day
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
 from bot.domain.rounds import MAX_OTHER_DATE_NOTE
+from bot.domain.text import units
 from bot.i18n import Safe
 from bot.services import drafts
 from bot.services import round_notices as notices
@@ -627,7 +628,7 @@ def _optional(typed: str) -> str | None:
 
 def _checked_note(typed: str, limit: int, code: str) -> str | None:
     note = _optional(typed)
-    if note is not None and len(note) > limit:
+    if note is not None and units(note) > limit:
         raise DomainError(code, max=limit)
     return note
 

@@ -16,6 +16,7 @@ from telegram.ext import (
 
 from handlers.telegram import (
     admin,
+    bad_input,
     calls_delivery,
     calls_school,
     calls_staff,
@@ -39,6 +40,7 @@ from handlers.telegram import (
 )
 from handlers.telegram.common import quiet_per_message_warning
 
+INPUT = -5
 EXPIRY = -4
 GUARDS = -3
 RETIRED = -2
@@ -49,7 +51,9 @@ MAIN = 0
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     quiet_per_message_warning()
     private = filters.ChatType.PRIVATE
-    # Guards first: who is talking, and strangers stop here.
+    # Bad input first (a forged id, a NUL character): it reaches nothing else.
+    application.add_handler(TypeHandler(Update, bad_input.refuse_bad_input), group=INPUT)
+    # Guards: who is talking, and strangers stop here.
     # Dialogue steps restored at start-up that waited too long end before anything else.
     application.add_handler(TypeHandler(Update, dialogues.expire_restored), group=EXPIRY)
     application.add_handler(TypeHandler(Update, registration.load_person), group=GUARDS)

@@ -31,6 +31,7 @@ from bot.cards.invitation import qr_png
 from bot.domain.errors import DomainError
 from bot.domain.invitations import deep_link, parse_validity
 from bot.domain.roles import Action, Role, can
+from bot.domain.text import units
 from bot.i18n import I18n, Safe
 from bot.services import announcements as service
 from bot.services.announcements import Audience, AudienceKind
@@ -472,9 +473,9 @@ async def text_typed(update: Update, context: PneContext) -> str | int:
         return await _refuse(update, context, ANNOUNCE_DRAFT)
     assert update.effective_message is not None and context.person is not None
     text = (update.effective_message.text or "").strip()
-    if len(text) > service.MAX_TEXT:
+    if units(text) > service.MAX_TEXT:
         await reply(
-            update, context, "admin.announce.too_long", max=service.MAX_TEXT, length=len(text)
+            update, context, "admin.announce.too_long", max=service.MAX_TEXT, length=units(text)
         )
         return TEXT
     draft = _draft(context, ANNOUNCE_DRAFT)

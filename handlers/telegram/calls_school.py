@@ -41,6 +41,7 @@ from bot.cards.calls import APPLY, VIEW, CallCard
 from bot.domain.calls import NO, YES, Question, QuestionKind
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, can
+from bot.domain.text import units
 from bot.services import call_applying, call_notices, calls
 from bot.services.calls import ApplicationView, CampaignView
 from handlers.telegram import calls_staff, steps
@@ -745,7 +746,7 @@ async def comment_tapped(update: Update, context: PneContext) -> str | int:
 async def comment_typed(update: Update, context: PneContext) -> str:
     assert update.effective_message is not None
     text = (update.effective_message.text or "").strip()
-    if not any(c.isalnum() for c in text) or len(text) > calls.MAX_COMMENT:
+    if not any(c.isalnum() for c in text) or units(text) > calls.MAX_COMMENT:
         await reply(update, context, "call.error.comment", max=calls.MAX_COMMENT)
         return C_TEXT
     current = steps.draft(context, COMMENTING)

@@ -48,6 +48,7 @@ from bot.domain.dates import PARIS, local_to_utc
 from bot.domain.directory import EQUIPMENT_TYPES
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
+from bot.domain.text import units
 from bot.i18n import I18n, Safe
 from bot.services import call_files, call_notices, call_publication
 from bot.services import calls as service
@@ -56,7 +57,6 @@ from bot.services.delivery import Outgoing
 from handlers.telegram import steps
 from handlers.telegram.app import PneContext, Services
 from handlers.telegram.common import (
-    MAX_TEXT,
     keyboard,
     reply,
     send,
@@ -143,24 +143,8 @@ def _staff_card(context: PneContext) -> StaffCallCard:
     return StaffCallCard(context.services.i18n, context.lang)
 
 
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def parts(text: str) -> list[str]:
-    """A long text cut into messages Telegram accepts: its limit is counted in UTF-16
-    units (an emoji is two), split_text counts characters, so the limit is lowered until
-    every part fits."""
-    limit = int(MAX_TEXT)
-    while True:
-        found = split_text(text, limit)
-        if all(_utf16(part) <= MAX_TEXT for part in found) or limit < 512:
-            return found
-        limit -= 256
-
-
 async def _send_long(context: PneContext, chat: int, text: str, markup: Any = None) -> None:
-    pieces = parts(text)
+    pieces = split_text(text)
     for index, piece in enumerate(pieces):
         last = index == len(pieces) - 1
         await context.bot.send_message(chat, piece, reply_markup=markup if last else None)
@@ -261,7 +245,7 @@ async def title_typed(update: Update, context: PneContext) -> str | int:
         return await _refused(update, context, CREATE)
     assert update.effective_message is not None
     title = (update.effective_message.text or "").strip()
-    if not _meaningful(title) or len(title) > service.MAX_TITLE:
+    if not _meaningful(title) or units(title) > service.MAX_TITLE:
         await reply(update, context, "call.error.title", max=service.MAX_TITLE)
         return C_TITLE
     _draft(context)["title"] = title
@@ -295,7 +279,7 @@ async def description_typed(update: Update, context: PneContext) -> str | int:
         return await _refused(update, context, CREATE)
     assert update.effective_message is not None
     text = (update.effective_message.text or "").strip()
-    if not _meaningful(text) or len(text) > service.MAX_DESCRIPTION:
+    if not _meaningful(text) or units(text) > service.MAX_DESCRIPTION:
         await reply(update, context, "call.error.description", max=service.MAX_DESCRIPTION)
         return C_DESCRIPTION
     _draft(context)["description"] = text

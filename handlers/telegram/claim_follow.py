@@ -56,6 +56,7 @@ from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, Role, can
+from bot.domain.text import units
 from bot.i18n import Safe
 from bot.services import claim_notices as notices
 from bot.services import claims as service
@@ -212,7 +213,7 @@ async def _duty_when_given(update: Update, context: PneContext) -> object:
 
 def _reference(typed: str) -> str:
     reference = typed.strip()
-    if not reference or len(reference) > MAX_REFERENCE:
+    if not reference or units(reference) > MAX_REFERENCE:
         raise DomainError("claim.follow.ask_reference")
     return reference
 

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -30,11 +29,20 @@ from bot.domain.claims import ClaimKind, DamageCause, Document, duties_deadline,
 from bot.domain.dates import parse_discovery_detail
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
+from bot.domain.text import units
 from bot.services import claim_notices as notices
 from bot.services import claims as service
 from handlers.telegram.app import PneContext
 from handlers.telegram.claim_cards import Card
-from handlers.telegram.common import keyboard, reply, send, send_about, set_buttons, tell
+from handlers.telegram.common import (
+    edit_message,
+    keyboard,
+    reply,
+    send,
+    send_about,
+    set_buttons,
+    tell,
+)
 from handlers.telegram.dialogues import dialogue
 
 KIND, CAUSE, SCHOOL, ITEMS, DESCRIBE, WHEN, WHAT, FILES, SUMMARY, RESUME = (
@@ -327,11 +335,7 @@ async def _show_items(update: Update, context: PneContext, *, new_message: bool)
     )
     query = update.callback_query
     if not new_message and query is not None:
-        try:
-            await query.edit_message_text(text, reply_markup=keyboard(rows))
-        except BadRequest as error:  # a button tapped twice: the list shown has not changed
-            if "not modified" not in str(error).lower():
-                raise
+        await edit_message(query, text, keyboard(rows))
     else:
         await send(
             context,
@@ -507,7 +511,7 @@ async def when_typed(update: Update, context: PneContext) -> str:
 async def what_typed(update: Update, context: PneContext) -> str:
     assert update.effective_message is not None
     text = (update.effective_message.text or "").strip()
-    if len(text) > service.MAX_DESCRIPTION:
+    if units(text) > service.MAX_DESCRIPTION:
         await reply(
             update, context, "claim.error.description_too_long", max=service.MAX_DESCRIPTION
         )

@@ -31,7 +31,6 @@ from itertools import groupby
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -49,6 +48,7 @@ from bot.domain.directory import normalize_asset_tag
 from bot.domain.errors import DomainError
 from bot.domain.notices import ClassChange
 from bot.domain.roles import Action, Role, can
+from bot.domain.text import units
 from bot.services import collection_notices, notice_notices, training_files
 from bot.services import collections as collection_service
 from bot.services import notices as service
@@ -59,6 +59,7 @@ from handlers.telegram.app import PneContext
 from handlers.telegram.common import (
     alert,
     done_with_buttons,
+    edit_message,
     keyboard,
     reply,
     send,
@@ -125,13 +126,8 @@ async def _edit_or_send(
 ) -> None:
     query = update.callback_query
     if query is not None:
-        try:
-            await query.edit_message_text(text, reply_markup=keyboard(rows))
-            return
-        except BadRequest as error:  # tapped twice: the list shown has not changed
-            if "not modified" in str(error).lower():
-                return
-            raise
+        await edit_message(query, text, keyboard(rows))
+        return
     await send(context, _chat(update), text, reply_markup=keyboard(rows))
 
 
@@ -258,7 +254,7 @@ async def note_typed(update: Update, context: PneContext) -> str:
     if not _meaningful(note):
         await reply(update, context, "class_change.error.note_required", max=rules.MAX_ROOMS)
         return NOTE
-    if len(note) > rules.MAX_ROOMS:
+    if units(note) > rules.MAX_ROOMS:
         await reply(update, context, "notice.error.description_too_long", max=rules.MAX_ROOMS)
         return NOTE
     _draft(context)["note"] = note
@@ -314,7 +310,7 @@ async def level_typed(update: Update, context: PneContext) -> str:
     if not _meaningful(level):
         await reply(update, context, "class_change.error.level_required", max=MAX_LEVEL)
         return LEVEL
-    if len(level) > MAX_LEVEL:
+    if units(level) > MAX_LEVEL:
         await reply(update, context, "notice.error.level_too_long", max=MAX_LEVEL)
         return LEVEL
     _draft(context)["level"] = level
@@ -554,7 +550,7 @@ async def place_typed(update: Update, context: PneContext) -> str:
     if not _meaningful(place):
         await reply(update, context, "class_change.error.place_required")
         return PLACE
-    if len(place) > collection_rules.MAX_PLACE:
+    if units(place) > collection_rules.MAX_PLACE:
         await reply(
             update, context, "collection.error.place_too_long", max=collection_rules.MAX_PLACE
         )

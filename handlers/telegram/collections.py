@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -40,6 +39,7 @@ from bot.domain.collections import Condition, Route
 from bot.domain.directory import MAX_LENGTHS, normalize_asset_tag
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
+from bot.domain.text import units
 from bot.i18n import Safe
 from bot.services import collection_notices as notices
 from bot.services import collections as service
@@ -48,6 +48,7 @@ from handlers.telegram import steps
 from handlers.telegram.app import PneContext
 from handlers.telegram.common import (
     alert,
+    edit_message,
     keyboard,
     reply,
     send,
@@ -218,11 +219,7 @@ async def _show_items(update: Update, context: PneContext, *, new_message: bool)
     )
     query = update.callback_query
     if not new_message and query is not None:
-        try:
-            await query.edit_message_text(text, reply_markup=keyboard(rows))
-        except BadRequest as error:  # tapped twice: the list shown has not changed
-            if "not modified" not in str(error).lower():
-                raise
+        await edit_message(query, text, keyboard(rows))
     else:
         await send(context, _chat(update), text, reply_markup=keyboard(rows))
     return ITEMS
@@ -421,7 +418,7 @@ async def note_typed(update: Update, context: PneContext) -> str:
     if not isinstance(index, int) or index >= len(draft["items"]):
         return await _next_item(update, context)
     note = (update.effective_message.text or "").strip()
-    if len(note) > rules.MAX_NOTE:
+    if units(note) > rules.MAX_NOTE:
         await reply(update, context, "collection.error.note_too_long", max=rules.MAX_NOTE)
         return NOTE
     if not _meaningful(note):
@@ -459,7 +456,7 @@ async def place_typed(update: Update, context: PneContext) -> str:
     if not _meaningful(place):
         await reply(update, context, "collection.error.place_required")
         return PLACE
-    if len(place) > rules.MAX_PLACE:
+    if units(place) > rules.MAX_PLACE:
         await reply(update, context, "collection.error.place_too_long", max=rules.MAX_PLACE)
         return PLACE
     draft = _draft(context)
@@ -499,11 +496,7 @@ async def _ask_when(update: Update, context: PneContext, *, new_message: bool) -
     )
     query = update.callback_query
     if not new_message and query is not None:
-        try:
-            await query.edit_message_text(text, reply_markup=keyboard(rows))
-        except BadRequest as error:
-            if "not modified" not in str(error).lower():
-                raise
+        await edit_message(query, text, keyboard(rows))
     else:
         await send(context, _chat(update), text, reply_markup=keyboard(rows))
     return WHEN
@@ -532,7 +525,7 @@ async def holidays_toggled(update: Update, context: PneContext) -> str:
 async def hours_typed(update: Update, context: PneContext) -> str:
     assert update.effective_message is not None
     hours = (update.effective_message.text or "").strip()
-    if len(hours) > rules.MAX_HOURS:
+    if units(hours) > rules.MAX_HOURS:
         await reply(update, context, "collection.error.hours_too_long", max=rules.MAX_HOURS)
         return WHEN
     if not _meaningful(hours):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import warnings
@@ -10,10 +11,11 @@ from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.warnings import PTBUserWarning
 
 from bot.domain.platforms import TELEGRAM
+from bot.domain.text import units, within
 from bot.services.delivery import Outgoing
 from handlers.telegram.app import PneContext
 from handlers.telegram.delivery import markup
@@ -52,11 +54,14 @@ def _visible(html: str) -> bool:
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Cut a long HTML text into messages Telegram accepts.
 
+    Lengths are Telegram's (UTF-16 units, ``bot.domain.text.units``), counted on the HTML
+    itself, tags included: never less than what Telegram counts once it has read them.
     Cuts at a line break when there is one, else between words of a long line, never
-    inside a tag or an entity (``&amp;``); a tag open at a cut is closed at the end of
-    the part and opened again at the start of the next, so each part is valid HTML.
+    inside a tag, an entity (``&amp;``) or a character; a tag open at a cut is closed at
+    the end of the part and opened again at the start of the next, so each part is valid
+    HTML.
     """
-    if len(text) <= limit:
+    if units(text) <= limit:
         return [text]
     chunks: list[str] = []
     current = ""
@@ -66,7 +71,7 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     while pieces:
         piece = pieces.pop(0)
         after = _after(piece, stack)
-        if len(current) + len(piece) + len(_closing(after)) > limit:
+        if units(current) + units(piece) + units(_closing(after)) > limit:
             if last_break is not None and last_break[0] > len(_opening(last_break[1])):
                 at, open_then = last_break  # cut at the last line break
                 chunks.append(current[:at] + _closing(open_then))
@@ -74,19 +79,22 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
                 last_break = None
                 pieces.insert(0, piece)
                 continue
-            room = limit - len(current) - len(_closing(stack))
+            room = limit - units(current) - units(_closing(stack))
             plain = not piece.startswith(("<", "&")) and piece != "\n"
-            space = piece.rfind(" ", 0, room) if plain and room > 0 else -1
+            space = piece.rfind(" ", 0, within(piece, room)) if plain and room > 0 else -1
             if space > 0:
                 # Part of this text fits here: cut it after a space.
                 pieces[0:0] = [piece[: space + 1], piece[space + 1 :]]
                 continue
-            fresh = limit - len(_opening(stack)) - len(_closing(stack))
-            if plain and len(piece) > 1 and (not _visible(current) or len(piece) > fresh):
+            fresh = limit - units(_opening(stack)) - units(_closing(stack))
+            if plain and len(piece) > 1 and (not _visible(current) or units(piece) > fresh):
                 # A word longer than a whole part: cut it where it must be.
-                cut = max(room, 1) if _visible(current) or room > 0 else max(fresh, 1)
-                pieces[0:0] = [piece[:cut], piece[cut:]]
-                continue
+                here = _visible(current) or room > 0
+                size = within(piece, max(room, 1) if here else max(fresh, 1))
+                if size > 0 or not _visible(current):
+                    size = max(size, 1)  # at least one character moves on
+                    pieces[0:0] = [piece[:size], piece[size:]]
+                    continue
             if _visible(current):
                 chunks.append(current + _closing(stack))
                 current = _opening(stack)
@@ -100,7 +108,7 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
         stack = after
     chunks.append(current)
     visible = [chunk for chunk in chunks if _visible(chunk)]
-    return visible or [text[:limit]]
+    return visible or [text[: within(text, limit)]]
 
 
 async def reply(
@@ -221,6 +229,30 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
+
+
+def _shown_text(html_text: str) -> str:
+    """The text Telegram shows for our HTML (tags read, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]*>", "", html_text))
+
+
+async def edit_message(
+    query: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace the text and buttons of the message a button was tapped on, unless it
+    shows them already: a second tap on the same button (« Suivants ▶️ » twice, the same
+    language chosen again, a page shown tapped again) changes nothing, and Telegram
+    refuses such an edit (« message is not modified »): it is not sent."""
+    message = query.message
+    if isinstance(message, Message) and message.text is not None:
+        same_buttons = (message.reply_markup or None) == (reply_markup or None)
+        if same_buttons and message.text == _shown_text(text).strip():
+            return
+    try:
+        await query.edit_message_text(text, reply_markup=reply_markup)
+    except BadRequest as error:  # the same, in a way the comparison did not see
+        if "not modified" not in error.message.lower():
+            raise
 
 
 async def set_buttons(query: CallbackQuery, buttons: InlineKeyboardMarkup | None) -> None:

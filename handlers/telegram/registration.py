@@ -17,7 +17,7 @@ from bot.i18n import LANGUAGES, Safe
 from bot.services import registration
 from bot.services.access import Actor, actor_of
 from handlers.telegram.app import PneContext
-from handlers.telegram.common import keyboard, reply
+from handlers.telegram.common import edit_message, keyboard, reply
 from handlers.telegram.menus import commands_for, set_person_menu, shown_name
 
 
@@ -184,14 +184,14 @@ async def language_chosen(update: Update, context: PneContext) -> None:
     await query.answer()
     if context.person is None:
         # Not registered: nothing to remember; answer in the chosen language once.
-        await query.edit_message_text(context.services.i18n.t(lang, "language.stranger"))
+        await edit_message(query, context.services.i18n.t(lang, "language.stranger"))
         return
     services = context.services
     chosen = await registration.set_language(
         services.db, person_id=context.person.id, language=lang, now=services.clock.now()
     )
     context.person = replace(context.person, language=chosen)
-    await query.edit_message_text(context.t("language.set", language=context.t(f"language.{lang}")))
+    await edit_message(query, context.t("language.set", language=context.t(f"language.{lang}")))
     if update.effective_chat is not None and update.effective_chat.type == "private":
         await set_person_menu(
             context.application, update.effective_chat.id, context.person.role, context.lang
@@ -235,7 +235,7 @@ async def preference_chosen(update: Update, context: PneContext) -> None:
         await query.answer(context.t(error.code, **error.params), show_alert=True)
         return
     await query.answer()
-    await query.edit_message_text(context.t("preferences.set", platform=platform.capitalize()))
+    await edit_message(query, context.t("preferences.set", platform=platform.capitalize()))
 
 
 async def unknown(update: Update, context: PneContext) -> None:

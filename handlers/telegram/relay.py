@@ -38,6 +38,7 @@ from bot.cards.tickets import TicketsCard, posted_text
 from bot.domain.errors import DomainError
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, Role, can
+from bot.domain.text import units
 from bot.i18n import I18n
 from bot.services import relay as service
 from bot.services import tickets
@@ -47,7 +48,7 @@ from bot.services.delivery import Attachment as DeliveredFile
 from bot.services.delivery import Dispatch, Outgoing
 from bot.services.tickets import remember_messages, ticket_for_message
 from handlers.telegram.app import PneContext
-from handlers.telegram.common import keyboard, reply, send_about
+from handlers.telegram.common import edit_message, keyboard, reply, send_about
 from handlers.telegram.delivery import markup
 
 log = logging.getLogger(__name__)
@@ -193,7 +194,7 @@ async def deliver(update: Update, context: PneContext, posted: service.Posted) -
             delivered += 1
             continue
         try:
-            if posted.file is not None and len(text) > MAX_CAPTION:
+            if posted.file is not None and units(text) > MAX_CAPTION:
                 # Long names and a long caption: the file with its header, then the text.
                 header = _render(services.i18n, lang, posted, sender, body="", group=group)
                 await _send_file_about(context, chat_id, posted.file, header, ticket.id)
@@ -395,11 +396,7 @@ async def page_turned(update: Update, context: PneContext) -> None:
         context.services.db, person.id, int(query.data.rsplit(":", 1)[1])
     )
     text, markup = _page_view(context, page)
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as error:  # a stale button of the page already shown
-        if "not modified" not in str(error).lower():
-            raise
+    await edit_message(query, text, markup)
 
 
 def _thread_text(context: PneContext, thread: service.TicketThread, *, group: bool) -> str:

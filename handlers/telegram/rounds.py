@@ -36,12 +36,13 @@ from bot.domain.collections import ItemStatus, RoundKind
 from bot.domain.dates import parse_calendar_day
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
+from bot.domain.text import units
 from bot.i18n import Safe
 from bot.services import round_notices as notices
 from bot.services import rounds as service
 from handlers.telegram import steps
 from handlers.telegram.app import PneContext
-from handlers.telegram.common import keyboard, reply, set_buttons, tell
+from handlers.telegram.common import edit_message, keyboard, reply, set_buttons, tell
 from handlers.telegram.dialogues import dialogue
 
 PLAN, ACT, OTHER = "round_plan", "round_act", "round_other_date"
@@ -201,7 +202,7 @@ async def _redraw(update: Update, context: PneContext) -> object:
     if not something:
         await reply(update, context, "round.list.empty")
         return steps.end(context, PLAN)
-    await query.edit_message_text(text, reply_markup=keyboard(rows))
+    await edit_message(query, text, keyboard(rows))
     return PICK
 
 
@@ -669,7 +670,7 @@ async def typed_text(update: Update, context: PneContext) -> object:
             )
         note = _optional(typed)
         limit = 80 if action == "rcpt" else 300
-        if note is not None and len(note) > limit:
+        if note is not None and units(note) > limit:
             raise DomainError(
                 "round.error.receipt_too_long" if action == "rcpt" else "round.error.note_too_long",
                 max=limit,

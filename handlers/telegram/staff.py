@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -35,7 +34,7 @@ from bot.services.kinds import TicketKind
 from handlers.telegram import delivery
 from handlers.telegram import relay as relay_handlers
 from handlers.telegram.app import PneContext
-from handlers.telegram.common import keyboard, reply, send, send_about
+from handlers.telegram.common import edit_message, keyboard, reply, send, send_about
 from handlers.telegram.delivery import send_dispatch
 from handlers.telegram.dialogues import dialogue
 
@@ -181,11 +180,7 @@ async def _show_queue(update: Update, context: PneContext, view: _View, *, edit:
     markup = InlineKeyboardMarkup(buttons)
     query = update.callback_query
     if edit and query is not None:
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-        except BadRequest as exc:  # a second tap on the same button: nothing changed
-            if "not modified" not in exc.message.lower():
-                raise
+        await edit_message(query, text, markup)
     else:
         await send(context, _chat(update), text, reply_markup=markup)
 
@@ -201,9 +196,7 @@ async def communes_filter(update: Update, context: PneContext) -> None:
         for commune_id, name, count in communes
     ]
     rows.append([(context.t("ticket.button.all"), _View().data())])
-    await query.edit_message_text(
-        context.t("ticket.queue.choose_commune"), reply_markup=keyboard(rows)
-    )
+    await edit_message(query, context.t("ticket.queue.choose_commune"), keyboard(rows))
 
 
 @staff_only
@@ -216,9 +209,7 @@ async def states_filter(update: Update, context: PneContext) -> None:
         for kind, state, count in states
     ]
     rows.append([(context.t("ticket.button.all"), _View().data())])
-    await query.edit_message_text(
-        context.t("ticket.queue.choose_state"), reply_markup=keyboard(rows)
-    )
+    await edit_message(query, context.t("ticket.queue.choose_state"), keyboard(rows))
 
 
 # --- one ticket in full --------------------------------------------------------------------

@@ -20,6 +20,7 @@ from bot.domain.calls import Question, QuestionKind, Reach
 from bot.domain.roles import Role
 from bot.services import calls
 from handlers.telegram import calls_staff
+from handlers.telegram.common import split_text
 from handlers.telegram.offline import SimUser
 from storage.models import AuditEntry, CallCampaign, Person, School
 from tests.conversations.conftest import World
@@ -567,7 +568,7 @@ async def test_selection_quantity_waiting_list_results_and_the_list_served(
 async def test_a_long_selection_is_paged_within_telegrams_limit(world: World) -> None:
     """Telegram counts 4096 in UTF-16 units: a text of emoji is cut shorter."""
     text = "\n".join(["🤖" * 300] * 30)
-    pieces = calls_staff.parts(text)
+    pieces = split_text(text)
     assert len(pieces) > 1
     assert all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in pieces)
     assert "".join(p.replace("\n", "") for p in pieces) == text.replace("\n", "")
@@ -590,7 +591,7 @@ async def test_a_long_selection_is_paged_within_telegrams_limit(world: World) ->
             )
             await uow.commit()
         await world.registered(f"Tête {index}", Role.DIRECTOR, school=uai)
-        applicants.append(await _applied(world, f"Tête {index}", campaign_id, "🤖" * 1400))
+        applicants.append(await _applied(world, f"Tête {index}", campaign_id, "🤖" * 750))
     world.clock.advance(timedelta(days=11))
     await api.send_text(staff, "/ami")
     await api.tap(staff, api.last(staff.id), 0)

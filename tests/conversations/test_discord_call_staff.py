@@ -573,7 +573,7 @@ async def test_a_long_selection_is_paged_within_discords_limit(
             )
             await uow.commit()
         head = await side.registered(world, f"tete{index}", Role.DIRECTOR, school=uai)
-        await _applied(world, await _person(world, DISCORD, head), campaign_id, "🤖" * 1400)
+        await _applied(world, await _person(world, DISCORD, head), campaign_id, "🤖" * 750)
     world.clock.set(AFTER_CLOSING)
     card = await _card(side, sam, campaign_id)
     first = await d.tap(sam, card.original_id, f"amis:sel:{campaign_id}:0")

@@ -57,14 +57,29 @@ async def test_the_page_of_equipment_shown_tapped_again_changes_nothing(
     await api.send_text(teacher, "/signaler")
     await api.tap(teacher, api.last(teacher.id), "Vol")
     items = api.last(teacher.id)
+    edits = [s.method for s in api.sent if s.method.startswith("edit")]
 
     tapped = await api.forge_callback(teacher, items.message_id, "clm:page:0")  # shown already
 
     assert api.callback_answer(tapped) is not None
     assert api.last(teacher.id).text == items.text
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []  # not an error
-    # Telegram says the edit changed nothing, which is all there was to it.
-    assert [r.description for r in api.refused] == [
-        "Bad Request: message is not modified: specified new message content and reply "
-        "markup are exactly the same as a current content and reply markup of the message"
-    ]
+    # An edit that would change nothing is not sent (Telegram would refuse it).
+    assert api.refused == []
+    assert [s.method for s in api.sent if s.method.startswith("edit")] == edits
+
+
+async def test_the_same_language_tapped_twice_is_answered_and_changes_nothing(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = world.api
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    await api.send_text(zoe, "/langue")
+    menu = api.last(zoe.id)
+    await api.tap(zoe, menu, "English")
+    edits = [s for s in api.sent if s.method == "editMessageText"]
+    again = await api.forge_callback(zoe, menu.message_id, str(menu.buttons[0][1][1]))
+    assert api.callback_answer(again) is not None  # answered…
+    assert [s for s in api.sent if s.method == "editMessageText"] == edits  # …and ignored
+    assert api.refused == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

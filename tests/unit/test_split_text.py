@@ -86,3 +86,17 @@ def test_words_are_not_cut_when_a_part_can_hold_them() -> None:
     parts = split_text(text, limit=500)
     seen = [w for p in parts for w in parse_html(p).split()]
     assert seen == words
+
+
+@pytest.mark.parametrize("limit", [7, 100, 4096])
+def test_emoji_are_counted_as_telegram_counts_them(limit: int) -> None:
+    """« 😀 » is two UTF-16 units for Telegram: 2,100 of them are two messages, not one."""
+    from handlers.telegram.offline.html import utf16_len
+
+    text = "<b>Note</b> : " + "😀" * 2_100 + " fin"
+    parts = split_text(text, limit=limit)
+    assert len(parts) > 1
+    for part in parts:
+        assert utf16_len(parse_html(part)) <= limit
+        assert "\ud83d" not in part  # never half an emoji
+    assert "".join(parse_html(p) for p in parts).count("😀") == 2_100

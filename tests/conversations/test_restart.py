@@ -31,3 +31,36 @@ async def test_a_draft_survives_a_restart_of_the_bot(world: World) -> None:
         await api.tap(teacher, api.last(teacher.id), "✅ Confirmer l'envoi")
         assert world.last_text(teacher).startswith("✅ Sinistre S-2026-0001 enregistré.")
     api.assert_no_refusals()
+
+
+async def test_a_dialogue_survives_a_crash_without_any_flush(world: World) -> None:
+    """The process dies (kill -9): no shutdown, no flush. A new process, on an engine of
+    its own, finds each step as it was after the last update handled: the persistence is
+    written after every update, not at shutdown."""
+    from handlers.telegram.app import build_application, running
+    from storage.uow import Database
+
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    await api.send_text(teacher, "/signaler")
+    await api.tap(teacher, api.last(teacher.id), "Perte")
+    await api.send_text(teacher, "SEM-0003")
+    items = api.last(teacher.id)
+    # world.app is abandoned as it is: nothing of it runs again.
+    db = Database(world.settings.database_url)
+    try:
+        second = build_application(
+            world.settings, db, clock=world.clock, request=api, rate_limit=False
+        )
+        api.attach(second)
+        async with running(second, start=False):
+            await api.tap(teacher, items, "✔️ Terminé (1 choisi)")
+            assert world.last_text(teacher).startswith("Quand")
+            await api.send_text(teacher, "hier 16h")
+            await api.send_text(teacher, "Oublié dans le bus de la sortie scolaire")
+            await api.tap(teacher, api.last(teacher.id), "✔️ Terminé")
+            assert world.last_text(teacher).startswith("Récapitulatif — vérifiez avant l'envoi")
+    finally:
+        api.attach(world.app)
+        await db.close()
+    api.assert_no_refusals()

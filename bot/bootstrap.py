@@ -45,11 +45,13 @@ class Services:
 
 def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -> Services:
     """The services, ready: catalogs loaded, every ticket kind's reminders registered."""
+    from bot.domain.invitations import KIND_CODE_BURST
     from bot.services.call_kind import CALLS
     from bot.services.claim_kind import CLAIMS
     from bot.services.collection_kind import COLLECTIONS
     from bot.services.notice_kind import NOTICES
     from bot.services.reports import REPORT_KINDS
+    from bot.services.security_notices import code_burst_renderer
 
     i18n = I18n(settings.tz)
     db.quiet_hours = settings.quiet_hours  # every reminder planned respects them
@@ -60,5 +62,7 @@ def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -
     renderers = kinds.renderers(i18n, settings)
     # The periodic reports send files through their own job (decision 0009).
     renderers.handled_elsewhere(*REPORT_KINDS)
+    # A burst of wrong invitation codes, told to staff (decision 0069).
+    renderers.register(KIND_CODE_BURST, code_burst_renderer(i18n, settings))
     services.extra[RENDERERS_KEY] = renderers
     return services

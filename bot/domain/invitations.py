@@ -19,12 +19,34 @@ FREE_FAILURES = 3
 FIRST_LOCKOUT = timedelta(minutes=1)
 MAX_LOCKOUT = timedelta(hours=1)
 FAILURES_FORGOTTEN_AFTER = timedelta(hours=24)
+# Across every account: many new accounts each trying a few codes are a guessing attack
+# too. Past GLOBAL_LIMIT wrong codes in a GLOBAL_WINDOW, no code is checked for
+# GLOBAL_PAUSE (staff are told); a school's whole staff registering at once stays far
+# below it (decision 0069).
+GLOBAL_WINDOW = timedelta(minutes=1)
+GLOBAL_LIMIT = 30
+GLOBAL_PAUSE = timedelta(minutes=5)
+KIND_CODE_BURST = "security.code_burst"
 
 
 def generate_code() -> str:
-    """A new code, shown as three groups of four (``K7QX-M2PD-9HTR``)."""
-    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+    """A new code, shown as three groups of four (``K7QX-M2PD-9HTR``): always with a
+    digit and a letter, so that a word of twelve letters is never taken for one."""
+    while True:
+        raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        if looks_like_code(raw):
+            return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def looks_like_code(normalized: str) -> bool:
+    """Whether a normalized text could be one of our codes (a digit and a letter): a
+    plain word (« BATEAUXVERTS ») typed by someone is not a wrong code."""
+    return any(c.isdigit() for c in normalized) and any(c.isalpha() for c in normalized)
+
+
+def burst_after(failures_in_window: int) -> bool:
+    """Whether this many wrong codes in one window, all accounts together, are a burst."""
+    return failures_in_window > GLOBAL_LIMIT
 
 
 def normalize_code(text: str) -> str:

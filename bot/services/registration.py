@@ -13,10 +13,15 @@ from bot.domain.bodies import normalize_body_code
 from bot.domain.errors import DomainError
 from bot.domain.invitations import (
     FAILURES_FORGOTTEN_AFTER,
+    GLOBAL_PAUSE,
+    GLOBAL_WINDOW,
+    KIND_CODE_BURST,
+    burst_after,
     check_usable,
     generate_code,
     hash_code,
     lockout_after,
+    looks_like_code,
     normalize_code,
 )
 from bot.domain.platforms import TELEGRAM
@@ -211,8 +216,44 @@ async def revoke_invitation(
         return invitation.id
 
 
+GLOBAL_PLATFORM, GLOBAL_ID = "*", 0  # the row that counts every account's wrong codes
+
+
+async def _global_attempts(uow: UnitOfWork) -> CodeAttempts | None:
+    return await uow.people.code_attempts(GLOBAL_PLATFORM, GLOBAL_ID)
+
+
+async def _count_globally(uow: UnitOfWork, now: datetime) -> None:
+    """One more wrong code among all accounts, in the current window (``last_failure_at``
+    is the window's start); the first one past the limit pauses the checks and plans a
+    word to staff, once per burst."""
+    from bot.domain.deadlines import Audience, PlannedReminder
+    from bot.services import reminders
+
+    counter = await _global_attempts(uow)
+    if counter is None:
+        counter = CodeAttempts(platform=GLOBAL_PLATFORM, external_user_id=GLOBAL_ID, failures=0)
+        uow.session.add(counter)
+    if counter.last_failure_at is None or now - counter.last_failure_at >= GLOBAL_WINDOW:
+        counter.last_failure_at, counter.failures = now, 0
+    counter.failures += 1
+    if burst_after(counter.failures) and (
+        counter.locked_until is None or counter.locked_until <= now
+    ):
+        counter.locked_until = now + GLOBAL_PAUSE
+        started = counter.last_failure_at
+        await reminders.plan(
+            uow,
+            [PlannedReminder(KIND_CODE_BURST, now, Audience.STAFF, f"{started:%Y%m%d%H%M%S}")],
+            key_prefix="security:codes",
+            now=now,
+            payload={"count": counter.failures, "until": counter.locked_until.isoformat()},
+        )
+
+
 async def _record_failure(db: Database, newcomer: Newcomer, now: datetime) -> None:
     async with db.uow() as uow:
+        await _count_globally(uow, now)
         attempts = await uow.people.code_attempts(newcomer.platform, newcomer.external_user_id)
         if attempts is None:
             attempts = CodeAttempts(
@@ -378,11 +419,15 @@ async def _usable_invitation(
         attempts = await uow.people.code_attempts(newcomer.platform, newcomer.external_user_id)
         if attempts and attempts.locked_until and attempts.locked_until > now:
             raise DomainError("registration.error.locked", until=attempts.locked_until)
+        paused = await _global_attempts(uow)
+        if paused and paused.locked_until and paused.locked_until > now:
+            raise DomainError("registration.error.busy", until=paused.locked_until)
 
         normalized = normalize_code(code)
         invitation = await uow.invitations.by_hash(hash_code(normalized)) if normalized else None
     if invitation is None:
-        await _record_failure(db, newcomer, now)
+        if looks_like_code(normalized):  # a word of twelve letters is not a guess
+            await _record_failure(db, newcomer, now)
         raise DomainError("registration.error.unknown_code")
     try:
         check_usable(

@@ -501,7 +501,11 @@ async def test_forged_application_buttons_are_refused(world: World) -> None:
     await api.send_text(luc, "/aide")
     for data in ("view", "edit", "wd", "wdok", "comment"):
         assert await _alert(world, luc, f"ami:{data}:{ticket}") == not_found, data
-        assert await _alert(world, luc, f"ami:{data}:99999999999") == not_found, data
+        assert await _alert(world, luc, f"ami:{data}:424242") == not_found, data
+        # No record can have this number: refused at the door as a stale button.
+        assert await _alert(world, luc, f"ami:{data}:99999999999") == (
+            _t(world, "common.stale_button")
+        ), data
         assert await _alert(world, luc, f"ami:{data}:abc") == _t(world, "common.stale_button")
     assert await _alert(world, luc, "ami:apply:x1") == _t(world, "common.stale_button")
     assert await _alert(world, luc, "ami:apply:424242") == _t(

@@ -160,7 +160,7 @@ async def test_a_rule_changed_in_the_domain_shows_the_same_on_both_fronts(
     world, side = both
     monkeypatch.setattr(invitations, "FREE_FAILURES", 1)  # was 3
     locked = "Trop de codes erronés. Par sécurité, réessayez après le"
-    wrong = "ZZZZ-ZZZZ-ZZZZ"
+    wrong = "ZZZZ-ZZZZ-ZZ22"
 
     eve_tg = world.user("Eve")
     telegram: list[str] = []

@@ -91,7 +91,7 @@ async def test_an_expired_code_is_refused(world: World) -> None:
 async def test_repeated_wrong_codes_slow_the_account_down(world: World) -> None:
     user = world.user("Mallory")
     for _ in range(4):
-        await world.api.send_text(user, "/start AAAA-BBBB-CCCC")
+        await world.api.send_text(user, "/start AAAA-BBBB-CC23")
     good = await world.invite(Role.TEACHER, school="0420001Y")
 
     await world.api.send_text(user, f"/start {good}")

@@ -242,7 +242,7 @@ async def test_wrong_codes_lock_the_account_for_a_while_then_let_it_try_again(db
     for _ in range(4):
         with refuses("registration.error.unknown_code"):
             await registration.redeem_invitation(
-                db, newcomer=newcomer(), code="AAAA-BBBB-CCCC", now=NOW
+                db, newcomer=newcomer(), code="AAAA-BBBB-CC23", now=NOW
             )
     # Locked for a minute, even with the right code.
     with pytest.raises(DomainError) as caught:
@@ -350,10 +350,96 @@ async def test_wrong_codes_are_counted_per_platform_account(db: Database) -> Non
     for _ in range(3):
         with refuses("registration.error.unknown_code"):
             await registration.redeem_invitation(
-                db, newcomer=newcomer(), code="AAAA-BBBB-CCCC", now=NOW
+                db, newcomer=newcomer(), code="AAAA-BBBB-CC23", now=NOW
             )
     async with db.uow() as uow:
         telegram = await uow.people.code_attempts("telegram", 501)
         discord = await uow.people.code_attempts("discord", 501)
     assert telegram is not None and telegram.failures == 3
     assert discord is None
+
+
+async def test_many_accounts_guessing_together_pause_the_checks_and_staff_are_told_once(
+    db: Database,
+) -> None:
+    """50 new accounts trying 4 codes each (200 guesses in a minute) are stopped by the
+    limit across accounts, not only each by its own: past 30 wrong codes in a minute no
+    code is checked for 5 minutes, even a right one; staff get one word of the burst."""
+    from bot.domain.invitations import GLOBAL_LIMIT, GLOBAL_PAUSE
+    from storage.models import Reminder
+
+    created = await invite(db)
+    checked = 0
+    for account in range(50):
+        for attempt in range(4):
+            try:
+                await registration.redeem_invitation(
+                    db,
+                    newcomer=newcomer(10_000 + account),
+                    code=f"AAAA-BBBB-{2 + account % 8}{2 + attempt}ZZ",
+                    now=NOW + timedelta(seconds=account),
+                )
+            except DomainError as error:
+                if error.code == "registration.error.unknown_code":
+                    checked += 1
+    assert checked == GLOBAL_LIMIT + 1  # the first past the limit is still checked
+    with refuses("registration.error.busy"):
+        await registration.redeem_invitation(
+            db, newcomer=newcomer(), code=created.code, now=NOW + timedelta(minutes=1)
+        )
+    async with db.uow() as uow:
+        told = (
+            await uow.session.scalars(
+                select(Reminder).where(Reminder.kind == "security.code_burst")
+            )
+        ).all()
+    assert [(r.audience, r.payload["count"]) for r in told] == [("staff", GLOBAL_LIMIT + 1)]
+    # The sweep tells them, in their group.
+    from bot.bootstrap import bootstrap
+    from bot.clock import FrozenClock
+    from bot.config import Settings
+    from bot.services import reminders
+    from bot.services.delivery import Outgoing
+
+    settings = Settings(
+        telegram_token=None, database_url=db.url, staff_chat_id=-100_7, _env_file=None
+    )  # type: ignore[call-arg]
+    services = bootstrap(settings, db, clock=FrozenClock(NOW + timedelta(minutes=1)))
+    sent: list[Outgoing] = []
+
+    async def send(message: Outgoing) -> int:
+        sent.append(message)
+        return len(sent)
+
+    await reminders.drain(
+        db,
+        services.renderers,
+        send,
+        clock=services.clock,
+        worker="w",
+        as_of=NOW + timedelta(hours=1),
+    )
+    assert [(m.chat_id, m.text) for m in sent] == [
+        (
+            -100_7,
+            "🚨 <b>31 codes d'invitation erronés</b> en une minute, de comptes différents :"
+            " quelqu'un essaie peut-être de deviner des codes. Les inscriptions par code"
+            " sont suspendues jusqu'au 29/11/2026 10:05.",
+        )
+    ]
+    later = NOW + timedelta(seconds=GLOBAL_LIMIT) + GLOBAL_PAUSE
+    person = await registration.redeem_invitation(
+        db, newcomer=newcomer(), code=created.code, now=later
+    )
+    assert person.role == "teacher"
+
+
+async def test_a_plain_word_of_twelve_letters_is_not_a_wrong_code(db: Database) -> None:
+    for _ in range(10):
+        with refuses("registration.error.unknown_code"):
+            await registration.redeem_invitation(
+                db, newcomer=newcomer(), code="BATEAUXVERTS", now=NOW
+            )
+    async with db.uow() as uow:
+        assert await uow.people.code_attempts("telegram", 501) is None
+        assert await uow.people.code_attempts("*", 0) is None

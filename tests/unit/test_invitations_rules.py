@@ -100,3 +100,12 @@ def test_three_wrong_codes_are_free_then_the_wait_doubles_up_to_an_hour() -> Non
     assert lockout_after(5) == timedelta(minutes=2)
     assert lockout_after(6) == timedelta(minutes=4)
     assert lockout_after(20) == timedelta(hours=1)
+
+
+def test_a_generated_code_always_holds_a_digit_and_a_letter() -> None:
+    from bot.domain.invitations import generate_code, looks_like_code, normalize_code
+
+    for _ in range(3_000):
+        assert looks_like_code(normalize_code(generate_code()))
+    assert not looks_like_code("BATEAUXVERTS")
+    assert not looks_like_code("234567892345")

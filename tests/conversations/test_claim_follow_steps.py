@@ -13,7 +13,7 @@ from telegram.ext import ConversationHandler
 
 from bot.domain.roles import Role
 from handlers.telegram.offline import SimUser
-from storage.models import Claim, Payment, PersistedData
+from storage.models import Claim, Payment, PersistedData, Ticket
 from tests.conversations.conftest import World, restarted
 from tests.conversations.test_claims import report_two_tablets
 
@@ -325,3 +325,48 @@ async def test_an_expired_step_of_the_retired_dialogue_is_dropped_silently(world
     async with restarted(world):
         await api.send_text(staff, "300")
         assert world.last_text(staff) == NOT_UNDERSTOOD
+
+
+async def test_staffs_close_of_one_claim_never_records_a_payment_of_another(
+    world: World,
+) -> None:
+    """Staff take « Clore » of S-2026-0001 up to its confirmation, then a payment of
+    S-2026-0002 up to its own; the first button closes what it names, or nothing: never the
+    payment pending in the other dialogue."""
+    api = world.api
+    teacher, agent, staff = await _reported(world)
+    await _report_a_laptop(world, teacher)
+    notice_b = api.last(agent.id)
+    await api.tap(agent, notice_b, "📝 Envoyer la fiche d'engagement")
+    await api.send_text(agent, "200")
+    await api.tap(agent, api.last(agent.id), "versement par la commune")
+    await api.send_text(agent, "30/06/2026")
+    await api.tap(agent, api.last(agent.id), "✅ Envoyer la fiche")
+
+    await api.forge_callback(staff, api.last(staff.id).message_id, "clm:close:1")
+    await api.send_text(staff, "Doublon")
+    close_a = api.last(staff.id)
+    assert "S-2026-0001" in (close_a.text or "")
+    await api.forge_callback(staff, api.last(staff.id).message_id, "clm:pay:2")
+    await api.send_text(staff, "150")
+    await api.tap(staff, api.last(staff.id), "Aujourd'hui")
+    await api.tap(staff, api.last(staff.id), "la commune, sur ses fonds propres")
+    pay_b = api.last(staff.id)
+    assert "S-2026-0002" in (pay_b.text or "")
+
+    tapped = await api.tap(staff, close_a, "🗂 Clore")
+
+    assert (api.callback_answer(tapped) or {}).get("text") == (
+        "Ce bouton confirmait une autre démarche : rien n'a été enregistré. La démarche "
+        "en cours porte sur le sinistre S-2026-0002 : confirmez-la avec le bouton de son "
+        "dernier message."
+    )
+    assert await _payments(world) == []
+    async with world.db.uow() as uow:
+        closed = (await uow.session.scalars(select(Ticket.closed_at))).all()
+    assert closed == [None, None]
+    # The payment's own button still records it, on S-2026-0002.
+    await api.tap(staff, pay_b, "✅ Enregistrer le paiement")
+    assert await _payments(world) == [15000]
+    assert "S-2026-0002" in world.last_text(staff)
+    api.assert_no_refusals()

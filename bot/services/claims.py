@@ -483,8 +483,10 @@ def file_attachment(
 
 
 async def _view(
-    uow: UnitOfWork, claim: Claim, now: datetime, *, timeline: bool = False
+    uow: UnitOfWork, claim: Claim, now: datetime, *, timeline_for: Person | None = None
 ) -> ClaimView:
+    """The claim as a card shows it; with ``timeline_for``, its timeline as that person may
+    see it."""
     facts = facts_of(claim)
     ticket = claim.ticket
     loss_on = local_date(claim.discovered_at, PARIS)
@@ -517,8 +519,8 @@ async def _view(
     recent = await holds.flag_claims(uow, ticket.school_id)
     held = await holds.open_hold(uow, ticket.school_id)
     entries: tuple[TimelineEntry, ...] = ()
-    if timeline:
-        entries = await tickets.timeline(uow, ticket.number)
+    if timeline_for is not None:
+        entries = await tickets.timeline(uow, ticket, timeline_for)
     school = ticket.school
     return ClaimView(
         id=claim.ticket_id,
@@ -891,7 +893,7 @@ async def claim_view(
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         claim = await _claim_for(uow, person, claim_id)
-        return await _view(uow, claim, now, timeline=timeline)
+        return await _view(uow, claim, now, timeline_for=person if timeline else None)
 
 
 async def find_claim_id(db: Database, person_id: int, number: str) -> int:

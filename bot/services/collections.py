@@ -300,7 +300,7 @@ def item_view(item: CollectionItem) -> CollectionItemView:
 
 
 async def view_of(
-    uow: UnitOfWork, collection: Collection, *, timeline: bool = False
+    uow: UnitOfWork, collection: Collection, *, timeline_for: Person | None = None
 ) -> CollectionView:
     ticket = collection.ticket
     school = ticket.school
@@ -329,7 +329,7 @@ async def view_of(
         ),
         items=tuple(item_view(i) for i in collection.items),
         attachments=int(attachments or 0),
-        timeline=await tickets.timeline(uow, ticket.number) if timeline else (),
+        timeline=(await tickets.timeline(uow, ticket, timeline_for) if timeline_for else ()),
         next_deadline=ticket.next_deadline_at,
     )
 
@@ -604,7 +604,7 @@ async def collection_view(
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         collection = await collection_for(uow, person, collection_id)
-        return await view_of(uow, collection, timeline=timeline)
+        return await view_of(uow, collection, timeline_for=person if timeline else None)
 
 
 async def find_collection_id(db: Database, person_id: int, number: str) -> int:
@@ -651,7 +651,7 @@ async def decide(
         ):
             raise DomainError("collection.error.no_decision_here", tag=item.equipment.asset_tag)
         if item.decision == choice:
-            return await view_of(uow, collection, timeline=True)
+            return await view_of(uow, collection, timeline_for=person)
         item.decision = choice.value
         audit(
             uow,
@@ -664,7 +664,7 @@ async def decide(
         )
         await settle(uow, collection, person, now)
         await uow.commit()
-        return await view_of(uow, await load(uow, collection.ticket_id), timeline=True)
+        return await view_of(uow, await load(uow, collection.ticket_id), timeline_for=person)
 
 
 async def confirm_removal(
@@ -722,7 +722,7 @@ async def confirm_removal(
         )
         await settle(uow, collection, person, now)
         await uow.commit()
-        return await view_of(uow, await load(uow, collection_id), timeline=True)
+        return await view_of(uow, await load(uow, collection_id), timeline_for=person)
 
 
 async def reopen_collection(
@@ -733,7 +733,7 @@ async def reopen_collection(
         person = await access.person(uow, person_id)
         collection = await collection_for(uow, person, collection_id, Action.TRIAGE)
         if collection.ticket.closed_at is None:
-            return await view_of(uow, collection, timeline=True)
+            return await view_of(uow, collection, timeline_for=person)
         raise DomainError("collection.error.cannot_reopen")
 
 
@@ -758,7 +758,7 @@ async def withdraw(
         audit(uow, collection.ticket, person, "collection.withdrawn", now, reason=why)
         await settle(uow, collection, person, now)
         await uow.commit()
-        return await view_of(uow, await load(uow, collection_id), timeline=True)
+        return await view_of(uow, await load(uow, collection_id), timeline_for=person)
 
 
 async def withdraw_open_items(

@@ -260,7 +260,9 @@ async def _equipment_in_rooms(
     return tuple(RoomItem(e.asset_tag, e.type, e.model, e.room) for e in chosen), len(rows)
 
 
-async def view_of(uow: UnitOfWork, notice: Notice, *, timeline: bool = False) -> NoticeView:
+async def view_of(
+    uow: UnitOfWork, notice: Notice, *, timeline_for: Person | None = None
+) -> NoticeView:
     ticket = notice.ticket
     school = ticket.school
     assert school is not None
@@ -317,7 +319,7 @@ async def view_of(uow: UnitOfWork, notice: Notice, *, timeline: bool = False) ->
         acknowledged_at=notice.acknowledged_at,
         done_at=notice.done_at,
         attachments=int(attachments or 0),
-        timeline=await tickets.timeline(uow, ticket.number) if timeline else (),
+        timeline=(await tickets.timeline(uow, ticket, timeline_for) if timeline_for else ()),
         equipment=equipment,
         sem_items=sem_items,
         inventory=inventory,
@@ -492,7 +494,7 @@ async def confirm_back_in_place(
         _audit(uow, notice.ticket, person, "notice.back_in_place", now)
         await _close(uow, notice, person, now)
         await uow.commit()
-        return await view_of(uow, await load(uow, notice_id), timeline=True)
+        return await view_of(uow, await load(uow, notice_id), timeline_for=person)
 
 
 async def confirm_move(db: Database, staff_id: int, notice_id: int, now: datetime) -> NoticeView:
@@ -527,7 +529,7 @@ async def confirm_move(db: Database, staff_id: int, notice_id: int, now: datetim
         notice.ticket.updated_at = now
         _audit(uow, notice.ticket, person, "notice.move_confirmed", now, count=moved)
         await uow.commit()
-        return await view_of(uow, await load(uow, notice_id), timeline=True)
+        return await view_of(uow, await load(uow, notice_id), timeline_for=person)
 
 
 # --------------------------------------------------------------------------- fibre
@@ -596,7 +598,7 @@ async def fibre_step(db: Database, staff_id: int, notice_id: int, now: datetime)
             _audit(uow, notice.ticket, person, "notice.fibre_done", now)
             await _close(uow, notice, person, now)
         await uow.commit()
-        return await view_of(uow, await load(uow, notice_id), timeline=True)
+        return await view_of(uow, await load(uow, notice_id), timeline_for=person)
 
 
 # --------------------------------------------------------------------------- classes
@@ -692,7 +694,7 @@ async def acknowledge(db: Database, staff_id: int, notice_id: int, now: datetime
             notice.ticket.state = STATE_ACKNOWLEDGED
             notice.ticket.updated_at = now
         await uow.commit()
-        return await view_of(uow, await load(uow, notice_id), timeline=True)
+        return await view_of(uow, await load(uow, notice_id), timeline_for=person)
 
 
 # --------------------------------------------------------------------------- network
@@ -777,7 +779,7 @@ async def confirm_disconnected(
         _audit(uow, notice.ticket, person, "notice.disconnected", now)
         await _close(uow, notice, person, now)
         await uow.commit()
-        return await view_of(uow, await load(uow, notice_id), timeline=True)
+        return await view_of(uow, await load(uow, notice_id), timeline_for=person)
 
 
 # --------------------------------------------------------------------------- collection
@@ -888,7 +890,7 @@ async def collection_from_works(
                 await uow.people.body_agents(school.body_id), besides=person.id
             )
         heads = await audiences.school_people(uow, school.id)
-        view = await view_of(uow, await load(uow, notice_id), timeline=True)
+        view = await view_of(uow, await load(uow, notice_id), timeline_for=person)
         return WorksCollection(view, collections.Flagged(collection, agents), heads)
 
 
@@ -900,7 +902,9 @@ async def notice_view(
 ) -> NoticeView:
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
-        return await view_of(uow, await notice_for(uow, person, notice_id), timeline=timeline)
+        return await view_of(
+            uow, await notice_for(uow, person, notice_id), timeline_for=person if timeline else None
+        )
 
 
 async def withdraw(
@@ -920,7 +924,7 @@ async def withdraw(
         await _close(uow, notice, person, now)
         notice.ticket.close_reason = "withdrawn"
         await uow.commit()
-        return await view_of(uow, await load(uow, notice_id), timeline=True)
+        return await view_of(uow, await load(uow, notice_id), timeline_for=person)
 
 
 async def reopen_notice(db: Database, person_id: int, notice_id: int, now: datetime) -> NoticeView:
@@ -929,7 +933,7 @@ async def reopen_notice(db: Database, person_id: int, notice_id: int, now: datet
         person = await access.person(uow, person_id)
         notice = await notice_for(uow, person, notice_id, Action.TRIAGE)
         if notice.ticket.closed_at is None:
-            return await view_of(uow, notice, timeline=True)
+            return await view_of(uow, notice, timeline_for=person)
         raise DomainError("notice.error.cannot_reopen")
 
 

@@ -35,6 +35,7 @@ from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, require
 from bot.domain.search import LIKE_ESCAPE, contains_pattern
 from bot.domain.text import units
+from bot.domain.visibility import Visibility, shown_to
 from bot.services import access, audiences
 from bot.services.audiences import Recipient, StaffRoom
 from bot.services.claims import FileRef
@@ -48,12 +49,6 @@ RELAY_PURPOSE = "relay"  # Attachment.purpose of the files sent through the rela
 RELAY_NOTE_PURPOSE = "relay_note"  # ... and of the files kept as internal notes
 NOTE_OBJECT = "ticket_note"  # audit object type of internal notes (kept off the timeline)
 _NUMBER = re.compile(r"^[A-Za-z]{1,4}-\d{4}-\d{1,6}$")
-
-
-class Visibility(StrEnum):
-    PUBLIC = "public"
-    INTERNAL = "internal"
-    SYSTEM = "system"
 
 
 class Audience(StrEnum):
@@ -166,19 +161,15 @@ def _followed(person: Person) -> tuple[str, ColumnElement[bool]]:
 def _shown_to(
     viewer: Person, ticket: Ticket, author: Person | None, visibility: Visibility
 ) -> bool:
-    """Is this entry of the thread shown to the viewer? Staff see everything. Anyone else:
-    the system's entries, their own messages, and (the reporter only) the staff's replies,
-    which are written to the reporter alone; never an internal note, never the words of
-    the other side (the commune's for the reporter, the reporter's for the commune)."""
-    if viewer.role == Role.STAFF:
-        return True
-    if visibility is Visibility.SYSTEM:
-        return True
-    if visibility is Visibility.INTERNAL or author is None:
-        return False
-    if author.id == viewer.id:
-        return True
-    return author.role == Role.STAFF and ticket.reporter_id == viewer.id
+    """Is this entry of the thread shown to the viewer (``visibility.shown_to``)?"""
+    return shown_to(
+        viewer_id=viewer.id,
+        viewer_role=viewer.role,
+        reporter_id=ticket.reporter_id,
+        author_id=author.id if author else None,
+        author_role=author.role if author else None,
+        visibility=visibility,
+    )
 
 
 async def _ticket(uow: UnitOfWork, ticket_id: int) -> Ticket | None:

@@ -20,6 +20,7 @@ from bot.domain.errors import DomainError
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Action, require
 from bot.domain.search import LIKE_ESCAPE, contains_pattern, fold
+from bot.domain.visibility import WORDS, Visibility, shown_to
 from bot.services import access
 from bot.services.delivery import Dispatch, Outgoing, Router, Sender
 from bot.services.kinds import TicketKind
@@ -80,15 +81,30 @@ class TimelineEntry:
     details: dict[str, Any]
 
 
-async def timeline(uow: UnitOfWork, number: str) -> tuple[TimelineEntry, ...]:
-    """What happened to a ticket, oldest first: its audit entries with who did them."""
+async def timeline(uow: UnitOfWork, ticket: Ticket, viewer: Person) -> tuple[TimelineEntry, ...]:
+    """What happened to a ticket, oldest first, as ``viewer`` may see it: its audit entries
+    with who did them, without the words (a reply, a message to the team) the viewer may
+    not read, nor that they were written (``visibility.shown_to``, as in the thread)."""
+    author = aliased(Person)
     rows = await uow.session.execute(
-        select(AuditEntry, Person.full_name)
-        .outerjoin(Person, Person.id == AuditEntry.actor_id)
-        .where(AuditEntry.object_type == "ticket", AuditEntry.object_id == number)
+        select(AuditEntry, author.full_name, author.role)
+        .outerjoin(author, author.id == AuditEntry.actor_id)
+        .where(AuditEntry.object_type == "ticket", AuditEntry.object_id == ticket.number)
         .order_by(AuditEntry.id)
     )
-    return tuple(TimelineEntry(e.at, name, e.action, dict(e.details)) for e, name in rows)
+    return tuple(
+        TimelineEntry(e.at, name, e.action, dict(e.details))
+        for e, name, role in rows
+        if e.action not in WORDS
+        or shown_to(
+            viewer_id=viewer.id,
+            viewer_role=viewer.role,
+            reporter_id=ticket.reporter_id,
+            author_id=e.actor_id,
+            author_role=role,
+            visibility=Visibility.PUBLIC,
+        )
+    )
 
 
 async def remember_messages(

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain.roles import Role
-from bot.services import announcements, relay
+from bot.services import announcements, relay, tickets
 from bot.services.announcements import Audience, AudienceKind
 from bot.services.claims import FileRef
 from bot.services.relay import Audience as Towards
@@ -277,6 +277,40 @@ async def test_staff_are_the_hub_each_side_reads_its_own_exchange_only(seed: See
         "récépissé",
         "devis",
         "Relance envoyée",
+    ]
+
+
+async def test_a_cards_timeline_shows_only_the_words_the_viewer_may_read(seed: Seed) -> None:
+    """The timeline of a card names who wrote and when: for words the viewer may not read
+    (a teacher and « Claude : message à l'équipe »), it shows nothing, as the thread does."""
+    ids, ticket = seed.people, seed.tickets["zoe1"]
+    at = iter(NOW + timedelta(minutes=m) for m in range(20))
+    await relay.write_on_ticket(seed.db, ids["zoe"], ticket, "Zoé à SEM", next(at))
+    await relay.write_on_ticket(seed.db, ids["claude"], ticket, "Commune à SEM", next(at))
+    await relay.reply_to_reporter(seed.db, ids["sacha"], ticket, "SEM à Zoé", next(at))
+    await relay.write_on_ticket(seed.db, ids["dir"], ticket, "Direction à SEM", next(at))
+    await relay.add_note(seed.db, ids["sacha"], ticket, "Note", next(at))
+
+    async def timeline(who: str) -> list[tuple[str | None, str]]:
+        async with seed.db.uow() as uow:
+            viewer = await uow.session.get(Person, ids[who])
+            row = await uow.session.get(Ticket, ticket)
+            assert viewer is not None and row is not None
+            entries = await tickets.timeline(uow, row, viewer)
+        return [(e.actor, e.action) for e in entries if e.action.startswith("relay.")]
+
+    assert await timeline("zoe") == [
+        ("Zoé Martin", "relay.message"),
+        ("Sacha Sem", "relay.reply"),
+    ]
+    assert await timeline("claude") == [("Claude Agent", "relay.message")]
+    assert await timeline("dir") == [("Dora Chef", "relay.message")]
+    assert await timeline("yann") == []  # not the reporter: staff's reply is not his
+    assert await timeline("alex") == [
+        ("Zoé Martin", "relay.message"),
+        ("Claude Agent", "relay.message"),
+        ("Sacha Sem", "relay.reply"),
+        ("Dora Chef", "relay.message"),
     ]
 
 

@@ -15,7 +15,9 @@ every messenger alike:
   not retried, the other recipients still get the message;
 - :class:`Refused`: the message itself is refused (markup, length); no retry helps;
 - :class:`Throttled`: the messenger asks to wait ``delay`` before sending again;
-- anything else is transient (time-out, network, server error): retried later.
+- :class:`Uncertain`: no answer came (a time-out once the request was sent): the message
+  may have arrived; retried once, not more, so that nobody gets it a third time;
+- anything else is transient (network, server error): retried later.
 """
 
 from __future__ import annotations
@@ -116,6 +118,10 @@ class Unreachable(DeliveryError):
 
 class Refused(DeliveryError):
     """The message itself is refused (bad markup, too long, a bad button): no retry helps."""
+
+
+class Uncertain(DeliveryError):
+    """No answer came (a time-out): the messenger may have delivered the message."""
 
 
 class Throttled(DeliveryError):
@@ -221,6 +227,7 @@ __all__: Sequence[str] = [
     "Router",
     "Sender",
     "Throttled",
+    "Uncertain",
     "Unreachable",
     "actions",
     "describe",

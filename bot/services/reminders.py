@@ -40,7 +40,15 @@ from sqlalchemy import Select, Table, case, func, or_, select, update
 from bot.clock import Clock
 from bot.domain.deadlines import PlannedReminder
 from bot.domain.quiet_hours import QuietHours
-from bot.services.delivery import Outgoing, Refused, Sender, Throttled, Unreachable, describe
+from bot.services.delivery import (
+    Outgoing,
+    Refused,
+    Sender,
+    Throttled,
+    Uncertain,
+    Unreachable,
+    describe,
+)
 from storage.models import MessageRef, Reminder
 from storage.sql import insert_ignoring_duplicates, insert_many_ignoring_duplicates
 from storage.uow import Database, UnitOfWork
@@ -72,6 +80,10 @@ DEAD = "dead"
 
 DELIVERED = "delivered"  # payload key: chat ids served, in order
 FAILED = "failed"  # payload key: {"<chat id>": reason} for chats that cannot be served
+TIMED_OUT = "timed_out"  # payload key: {"<chat id>": n}, time-outs (the message may be there)
+# A time-out may hide a message delivered: after this many, that chat is not tried again,
+# so that a recipient gets at most one copy more than it should (README, « Les relances »).
+MAX_UNCERTAIN = 2
 PLANNED_FOR = "planned_for"  # payload key: the instant planned, when quiet hours moved it
 
 _T = cast(Table, Reminder.__table__)
@@ -844,6 +856,21 @@ class _Run:
                 # for this chat; the others are still served.
                 reason = describe(exc)
                 log.error("reminder %s to %s refused: %s", row.key, message.chat_id, reason)
+            except Uncertain as exc:
+                # No answer: the message may be there. Tried again once; after a second
+                # time-out, that chat is left alone rather than risk a third copy.
+                chat = str(message.chat_id)
+                timed_out = {str(k): int(v) for k, v in payload.get(TIMED_OUT, {}).items()}
+                timed_out[chat] = timed_out.get(chat, 0) + 1
+                payload[TIMED_OUT] = timed_out
+                log.warning("reminder %s to %s: %s", row.key, message.chat_id, describe(exc))
+                if timed_out[chat] < MAX_UNCERTAIN:
+                    again[chat] = describe(exc)
+                    continue
+                reason = (
+                    f"{describe(exc)}: {timed_out[chat]} time-outs, perhaps delivered; "
+                    "not tried again"
+                )
             except Exception as exc:  # time-out, network, server error, anything unexpected
                 log.warning("reminder %s to %s: %s", row.key, message.chat_id, describe(exc))
                 again[str(message.chat_id)] = describe(exc)

@@ -27,6 +27,7 @@ from bot.services.delivery import (
     Refused,
     Sender,
     Throttled,
+    Uncertain,
     Unreachable,
     describe,
 )
@@ -74,10 +75,13 @@ async def neutral_errors(call: Callable[[], Awaitable[_T]]) -> _T:
       :class:`Unreachable`;
     - another 4xx (50035 « Invalid Form Body », 50006 « Cannot send an empty message »…):
       :class:`Refused`;
-    - 5xx, time-outs and network errors pass through unchanged: they are transient.
+    - a time-out: :class:`Uncertain` (Discord may have posted the message);
+    - 5xx and network errors pass through unchanged: they are transient.
     """
     try:
         return await call()
+    except TimeoutError as exc:
+        raise Uncertain(describe(exc)) from exc
     except discord.RateLimited as exc:
         raise Throttled(describe(exc), timedelta(seconds=exc.retry_after)) from exc
     except discord.DiscordServerError:

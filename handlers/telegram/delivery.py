@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.domain.platforms import TELEGRAM
@@ -29,6 +29,7 @@ from bot.services.delivery import (
     Refused,
     Sender,
     Throttled,
+    Uncertain,
     Unreachable,
     describe,
 )
@@ -93,10 +94,13 @@ def retry_after_delay(exc: RetryAfter) -> timedelta:
 async def neutral_errors(call: Callable[[], Awaitable[_T]]) -> _T:
     """Await ``call`` and raise Telegram's refusals as the neutral delivery errors.
 
-    Time-outs, network and server errors pass through unchanged: they are transient.
+    A time-out is ``Uncertain`` (Telegram may have delivered the message); network and
+    server errors pass through unchanged: they are transient.
     """
     try:
         return await call()
+    except TimedOut as exc:
+        raise Uncertain(describe(exc)) from exc
     except RetryAfter as exc:
         raise Throttled(describe(exc), retry_after_delay(exc)) from exc
     except Forbidden as exc:

@@ -347,7 +347,7 @@ async def test_retry_after_reschedules_and_puts_the_rest_of_the_batch_back(
 async def test_a_timeout_backs_off_then_the_reminder_is_sent(db: Database) -> None:
     await add(db, "a")
     telegram = FakeTelegram()
-    telegram.fail(TimedOut(), times=2)
+    telegram.fail(TimedOut())
     renderers = renderers_for()
 
     first = await sweep(db, renderers, telegram, now=NOW, worker="w1")
@@ -356,15 +356,48 @@ async def test_a_timeout_backs_off_then_the_reminder_is_sent(db: Database) -> No
     assert (failed.state, failed.attempts) == ("pending", 1)
     assert failed.next_attempt_at == NOW + timedelta(minutes=1)
     assert failed.last_error is not None and failed.last_error.startswith("TimedOut")
+    assert failed.payload["timed_out"] == {"11": 1}
 
     assert (await sweep(db, renderers, telegram, now=NOW + timedelta(seconds=59), worker="w1")).idle
-    await sweep(db, renderers, telegram, now=NOW + timedelta(minutes=1), worker="w1")
-    assert (await row(db, "a")).next_attempt_at == NOW + timedelta(minutes=3)  # 1 + 2
-
-    done = await sweep(db, renderers, telegram, now=NOW + timedelta(minutes=3), worker="w1")
+    done = await sweep(db, renderers, telegram, now=NOW + timedelta(minutes=1), worker="w1")
     assert (done.sent, telegram.chats()) == (1, [11])
     sent = await row(db, "a")
-    assert (sent.state, sent.attempts, sent.sent_at) == ("sent", 3, NOW + timedelta(minutes=3))
+    assert (sent.state, sent.attempts, sent.sent_at) == ("sent", 2, NOW + timedelta(minutes=1))
+
+
+async def test_after_two_timeouts_a_chat_is_not_tried_a_third_time(db: Database) -> None:
+    """Each time-out may hide a message that arrived: the chat is tried once more, then
+    left alone (at most one copy too many); the others of the row are still served, and
+    the row says who may not have it."""
+    await add(db, "a", chats=(11, 12))
+    telegram = FakeTelegram()
+    telegram.fail(TimedOut(), chat_id=11, times=5)
+    renderers = renderers_for()
+    clock = FrozenClock(NOW)
+    for _ in range(4):
+        await sweep(db, renderers, telegram, now=clock.now(), worker="w1")
+        clock.advance(timedelta(hours=1))
+
+    assert telegram.chats() == [12]
+    assert len(telegram._faults) == 3  # chat 11 was asked twice, never a third time
+    done = await row(db, "a")
+    assert (done.state, done.attempts) == ("sent", 2)
+    assert done.payload["timed_out"] == {"11": 2}
+    assert (
+        done.last_error
+        == "11: TimedOut: Timed out: 2 time-outs, perhaps delivered; not tried again"
+    )
+
+
+async def test_a_chat_that_only_timed_out_leaves_its_row_dead_for_a_person(db: Database) -> None:
+    await add(db, "a")
+    telegram = FakeTelegram()
+    telegram.fail(TimedOut(), times=2)
+    await sweep(db, renderers_for(), telegram, now=NOW, worker="w1")
+    await sweep(db, renderers_for(), telegram, now=NOW + timedelta(minutes=1), worker="w1")
+    dead = await row(db, "a")
+    assert (dead.state, telegram.sent) == ("dead", [])
+    assert dead.last_error is not None and "perhaps delivered" in dead.last_error
 
 
 async def test_after_max_attempts_a_reminder_is_dead_and_listed(db: Database) -> None:

@@ -46,6 +46,7 @@ class Services:
 def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -> Services:
     """The services, ready: catalogs loaded, every ticket kind's reminders registered."""
     from bot.domain.invitations import KIND_CODE_BURST
+    from bot.services.announcement_delivery import announcement_renderers
     from bot.services.call_kind import CALLS
     from bot.services.claim_kind import CLAIMS
     from bot.services.collection_kind import COLLECTIONS
@@ -64,5 +65,7 @@ def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -
     renderers.handled_elsewhere(*REPORT_KINDS)
     # A burst of wrong invitation codes, told to staff (decision 0069).
     renderers.register(KIND_CODE_BURST, code_burst_renderer(i18n, settings))
+    # Announcements go through the outbox too (decision 0075).
+    renderers.merge(announcement_renderers(i18n, settings))
     services.extra[RENDERERS_KEY] = renderers
     return services

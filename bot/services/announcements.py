@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -26,14 +26,6 @@ from bot.domain.roles import Action, Role, require
 from bot.domain.text import units
 from bot.services import audiences, registration
 from bot.services.audiences import Recipient
-from bot.services.delivery import (
-    Outgoing,
-    Refused,
-    Sender,
-    Throttled,
-    Unreachable,
-    describe,
-)
 from storage.models import Commune, Person, ResponsibleBody, School
 from storage.uow import Database, UnitOfWork
 
@@ -341,7 +333,15 @@ async def audience_size(db: Database, person_id: int, audience: Audience) -> int
 async def record_announcement(
     db: Database, person_id: int, audience: Audience, text: str, now: datetime
 ) -> Announcement:
-    """Check the right, resolve the audience (its author excluded) and audit the send."""
+    """Check the right, resolve the audience (its author excluded), audit the send and
+    plan its delivery through the outbox (``announcement_delivery``), in one transaction:
+    the people it was confirmed for get it, even after a restart."""
+    from bot.domain.deadlines import Audience as Towards
+    from bot.domain.deadlines import PlannedReminder
+    from bot.domain.quiet_hours import QuietHours
+    from bot.services import reminders
+    from bot.services.announcement_delivery import KEY_PREFIX, KIND_ANNOUNCEMENT
+
     cleaned = _checked_text(text)
     async with db.uow() as uow:
         author = await _staff(uow, person_id, ANNOUNCE)
@@ -361,79 +361,18 @@ async def record_announcement(
             recipients=len(recipients),
             text=cleaned,
         )
-        await uow.commit()
-        return Announcement(announcement_id, recipients)
-
-
-async def record_delivery(
-    db: Database,
-    person_id: int,
-    announcement_id: str,
-    *,
-    delivered: int,
-    failed: Sequence[int],
-    now: datetime,
-) -> None:
-    """The end of an announcement's delivery: counts, and who could not be reached."""
-    async with db.uow() as uow:
-        uow.audit(
-            at=now,
-            actor_id=person_id,
-            action="announcement.delivered",
-            object_type="announcement",
-            object_id=announcement_id,
-            delivered=delivered,
-            failed=len(failed),
-            failed_people=list(failed),
+        people = [r.person_id for r in recipients if r.person_id is not None]
+        await reminders.plan(
+            uow,
+            [PlannedReminder(KIND_ANNOUNCEMENT, now, Towards.STAFF, announcement_id)],
+            key_prefix=KEY_PREFIX,
+            now=now,
+            payload={
+                "announcement_id": announcement_id,
+                "author_id": author.id,
+                "people": people,
+            },
+            quiet=QuietHours(now.time(), now.time()),  # sent when staff send it, day or night
         )
         await uow.commit()
-
-
-SEND_RETRIES = 3  # after the messenger asks to slow down, per recipient
-
-
-async def deliver(
-    send: Sender,
-    recipients: Sequence[Recipient],
-    texts: Mapping[str, str],
-    *,
-    sleep: Callable[[float], Awaitable[None]],
-    retries: int = SEND_RETRIES,
-) -> tuple[int, list[int]]:
-    """Send an announcement to each recipient in their language, through any front end.
-
-    A recipient who blocked the bot or whose chat is gone, and a message refused, count as
-    failures, not crashes; a flood wait is waited out (``retries`` times at most); a
-    network failure is not retried (the message may have arrived). Returns how many got
-    it, and the people it did not reach.
-    """
-    delivered = 0
-    failed: list[int] = []
-    for recipient in recipients:
-        if await _deliver_one(send, recipient, texts[recipient.language], sleep, retries):
-            delivered += 1
-        elif recipient.person_id is not None:  # an announcement goes to people, not groups
-            failed.append(recipient.person_id)
-    return delivered, failed
-
-
-async def _deliver_one(
-    send: Sender,
-    recipient: Recipient,
-    text: str,
-    sleep: Callable[[float], Awaitable[None]],
-    retries: int,
-) -> bool:
-    for _attempt in range(retries + 1):
-        try:
-            await send(Outgoing(recipient.chat_id, text, platform=recipient.platform))
-            return True
-        except Throttled as error:
-            await sleep(error.delay.total_seconds())
-        except (Unreachable, Refused) as error:
-            log.info("announcement: chat %s unreachable: %s", recipient.chat_id, error.reason)
-            return False
-        except Exception as error:  # network trouble: not retried (it may have arrived)
-            log.warning("announcement: chat %s failed: %s", recipient.chat_id, describe(error))
-            return False
-    return False
+        return Announcement(announcement_id, recipients)

@@ -195,6 +195,16 @@ class Child:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
 
+class NotYet(Exception):
+    """Raised by a renderer when its message cannot be written yet (an announcement's
+    report while some of its messages are still on their way): the row comes back
+    ``after`` later, the attempt not counted."""
+
+    def __init__(self, after: timedelta) -> None:
+        super().__init__(f"not yet: again in {after}")
+        self.after = after
+
+
 # A reminder to a crowd (a call's closing reminder to thousands of heads): at its due
 # instant the expander lists one child row per person, and the paced lane sends those.
 Expander = Callable[[UnitOfWork, Reminder, datetime], Awaitable[list[Child]]]
@@ -821,6 +831,16 @@ class _Run:
         try:
             async with self.db.uow() as uow:
                 messages = await renderer(uow, row, self.as_of)
+        except NotYet as exc:
+            if await self._write(
+                row,
+                next_attempt_at=self.current() + exc.after,
+                lease_owner=None,
+                lease_until=None,
+                attempts=_T.c.attempts - 1,
+            ):
+                self.report.deferred += 1
+            return
         except Exception as exc:
             log.exception("reminder %s: rendering failed", row.key)
             await self._failed(row, f"render: {type(exc).__name__}: {exc}")
@@ -1137,6 +1157,7 @@ __all__: Sequence[str] = [
     "Child",
     "Due",
     "Expander",
+    "NotYet",
     "Outgoing",
     "ReminderLine",
     "Renderer",

@@ -13,7 +13,6 @@ nothing and an older preview's button cannot send a newer text.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -27,17 +26,16 @@ from discord.app_commands import locale_str
 from bot.cards.invitation import qr_png
 from bot.domain.errors import DomainError
 from bot.domain.invitations import deep_link, parse_validity
-from bot.domain.platforms import DISCORD
 from bot.domain.roles import Action, Role, can
 from bot.domain.text import units
 from bot.services import announcements as service
 from bot.services import drafts
+from bot.services.announcement_delivery import message_text
 from bot.services.announcements import Audience, AudienceKind
-from bot.services.delivery import Outgoing, actions
+from bot.services.delivery import actions
 from handlers.discord.buttons import on, refuse
 from handlers.discord.commands import described, name, option
 from handlers.discord.context import Ctx, answer, context_of
-from handlers.discord.delivery import dm_channel_id
 from handlers.discord.render import components, markdown, split
 
 if TYPE_CHECKING:
@@ -46,14 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NAMESPACE = "discord:announce"
-TASK_PREFIX = "discord-announcement:"
 MAX_CHOICES = 25  # an autocomplete's suggestions
-SEND_RETRIES = service.SEND_RETRIES
-
-# Replaced in tests, to not wait for real after a flood wait.
-sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-# The deliveries under way: a task nobody holds may be collected before its end.
-_RUNNING: set[asyncio.Task[Any]] = set()
 
 
 def _staff(ctx: Ctx, action: Action) -> bool:
@@ -207,7 +198,7 @@ def _people(ctx: Ctx, count: int) -> str:
 
 def announcement_text(ctx: Ctx, lang: str, text: str, sender: str) -> str:
     """The announcement exactly as its recipients read it (Telegram's same catalog text)."""
-    return ctx.services.i18n.t(lang, "admin.announce.message", text=text, sender=sender)
+    return message_text(ctx.services.i18n, lang, text, sender)
 
 
 async def announce(ctx: Ctx, kind: AudienceKind, commune: str | None, body: str | None) -> None:
@@ -367,57 +358,8 @@ async def send(ctx: Ctx, draft: dict[str, Any]) -> None:
         return
     count = len(announcement.recipients)
     await answer(ctx, ctx.t("admin.announce.started", people=_people(ctx, count)), ephemeral=True)
-    texts = {
-        lang: announcement_text(ctx, lang, draft["text"], person.full_name)
-        for lang in {r.language for r in announcement.recipients}
-    }
-    # Never hold the interaction for the minutes a large audience takes: the router
-    # writes to each person on their own platform; the author hears the count at the end.
-    task = asyncio.create_task(
-        broadcast(
-            ctx,
-            announcement=announcement,
-            texts=texts,
-        ),
-        name=f"{TASK_PREFIX}{announcement.id}",
-    )
-    _RUNNING.add(task)
-    task.add_done_callback(_RUNNING.discard)
-
-
-async def broadcast(
-    ctx: Ctx, *, announcement: service.Announcement, texts: dict[str, str]
-) -> tuple[int, int]:
-    """Send the announcement to each recipient, audit the outcome, tell the author."""
-    person = ctx.person
-    assert person is not None
-    services = ctx.services
-
-    async def wait(seconds: float) -> None:
-        await sleep(seconds)  # looked up at each call, so a test can replace it
-
-    delivered, failed = await service.deliver(
-        services.router, announcement.recipients, texts, sleep=wait, retries=SEND_RETRIES
-    )
-    await service.record_delivery(
-        services.db,
-        person.id,
-        announcement.id,
-        delivered=delivered,
-        failed=failed,
-        now=services.clock.now(),
-    )
-    done = ctx.t(
-        "admin.announce.done",
-        people=_people(ctx, delivered),
-        failures=ctx.t("admin.count.failures", count=len(failed)),
-    )
-    try:  # in the author's private channel: the interaction may be long expired
-        channel = await dm_channel_id(ctx.client, ctx.interaction.user.id)
-        await services.router(Outgoing(channel, done, platform=DISCORD))
-    except Exception:
-        log.exception("announcement %s: could not tell its author", announcement.id)
-    return delivered, len(failed)
+    # The paced lane sends it to each person, on their own platform, beside the deadlines'
+    # reminders, within seconds; the author hears the count at the end (decision 0075).
 
 
 # --- registration ----------------------------------------------------------------------------

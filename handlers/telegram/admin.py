@@ -9,20 +9,16 @@ step (a person may lose it in the middle of a dialogue); /annuler leaves at ever
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    ExtBot,
     MessageHandler,
     filters,
 )
@@ -34,8 +30,8 @@ from bot.domain.roles import Action, Role, can
 from bot.domain.text import units
 from bot.i18n import I18n, Safe
 from bot.services import announcements as service
+from bot.services.announcement_delivery import message_text
 from bot.services.announcements import Audience, AudienceKind
-from bot.services.audiences import Recipient
 from handlers.telegram.app import PneContext, Services
 from handlers.telegram.common import keyboard, reply, set_buttons
 from handlers.telegram.dialogues import dialogue
@@ -54,11 +50,6 @@ INVITE_DRAFT = "invite_draft"
 ANNOUNCE_DRAFT = "announce_draft"
 VALIDITY_CHOICES = (7, 14, 30)  # days, as buttons
 MAX_RESULTS = 8
-SEND_RETRIES = service.SEND_RETRIES
-TASK_PREFIX = "announcement:"
-
-# Replaced in tests, to not wait for real.
-sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 def _draft(context: PneContext, key: str) -> dict[str, Any]:
@@ -348,7 +339,7 @@ def _count(context: PneContext, what: str, count: int) -> str:
 
 def announcement_text(services: Services, lang: str, text: str, sender: str) -> str:
     """The announcement exactly as its recipients read it."""
-    return services.i18n.t(lang, "admin.announce.message", text=text, sender=sender)
+    return message_text(services.i18n, lang, text, sender)
 
 
 async def announce_start(update: Update, context: PneContext) -> str | int:
@@ -529,70 +520,9 @@ async def announce_confirmed(update: Update, context: PneContext) -> str | int:
     context.user_data.pop(ANNOUNCE_DRAFT, None)
     count = len(announcement.recipients)
     await reply(update, context, "admin.announce.started", people=_count(context, "people", count))
-    texts = {
-        lang: announcement_text(services, lang, draft["text"], person.full_name)
-        for lang in {r.language for r in announcement.recipients}
-    }
-    # Never block the dialogue for the minutes a large audience takes: the rate limiter
-    # paces the sends; the author hears the count at the end.
-    context.application.create_task(
-        broadcast(
-            context.bot,
-            services,
-            announcement_id=announcement.id,
-            author_id=person.id,
-            author_chat=_chat_id(update),
-            author_lang=context.lang,
-            recipients=announcement.recipients,
-            texts=texts,
-        ),
-        update=update,
-        name=f"{TASK_PREFIX}{announcement.id}",
-    )
+    # The paced lane sends it to each person, on their own platform, beside the deadlines'
+    # reminders, within seconds; the author hears the count at the end (decision 0075).
     return ConversationHandler.END
-
-
-async def broadcast(
-    bot: ExtBot[Any],
-    services: Services,
-    *,
-    announcement_id: str,
-    author_id: int,
-    author_chat: int,
-    author_lang: str,
-    recipients: tuple[Recipient, ...],
-    texts: dict[str, str],
-) -> tuple[int, int]:
-    """Send the announcement to each recipient, audit the outcome, tell the author."""
-
-    async def wait(seconds: float) -> None:
-        await sleep(seconds)  # looked up at each call, so a test can replace it
-
-    delivered, failed = await service.deliver(
-        services.router, recipients, texts, sleep=wait, retries=SEND_RETRIES
-    )
-    await service.record_delivery(
-        services.db,
-        author_id,
-        announcement_id,
-        delivered=delivered,
-        failed=failed,
-        now=services.clock.now(),
-    )
-    i18n = services.i18n
-    try:
-        await bot.send_message(
-            author_chat,
-            i18n.t(
-                author_lang,
-                "admin.announce.done",
-                people=counted(i18n, author_lang, "people", delivered),
-                failures=counted(i18n, author_lang, "failures", len(failed)),
-            ),
-        )
-    except TelegramError:
-        log.exception("announcement %s: could not tell its author", announcement_id)
-    return delivered, len(failed)
 
 
 # =========================================================================== leaving

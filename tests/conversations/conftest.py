@@ -234,3 +234,25 @@ async def both(world: World) -> AsyncIterator[tuple[World, DiscordSide]]:
         yield world, DiscordSide(offline, client, guild, hall)
     finally:
         await client.close()
+
+
+async def outbox_sent(world: World, *, rounds: int = 6) -> None:
+    """What the job queue does while time passes: the sweep and the paced lane, again
+    until nothing more is due (the clock moved on past a row waiting for others, such as
+    an announcement's report waiting for its messages)."""
+    from bot.services import reminders
+    from bot.services.announcement_delivery import REPORT_AGAIN
+    from bot.services.reminders import RENDERERS_KEY
+
+    services = world.app.bot_data["services"]
+    renderers, send = services.extra[RENDERERS_KEY], services.router
+    for _ in range(rounds):
+        report = await reminders.sweep(
+            world.db, renderers, send, now=world.clock.now(), worker="test"
+        )
+        report.merge(
+            await reminders.paced(world.db, renderers, send, clock=world.clock, worker="test")
+        )
+        if not report.deferred:
+            return
+        world.clock.advance(REPORT_AGAIN)

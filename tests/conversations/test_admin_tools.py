@@ -3,18 +3,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Role
-from bot.services.audiences import Recipient
-from handlers.telegram import admin
+from bot.services import announcements as service
+from bot.services import registration
+from bot.services.announcements import Audience, AudienceKind
 from handlers.telegram.offline import SimUser
 from storage.models import AuditEntry
-from tests.conversations.conftest import World
+from tests.conversations.conftest import World, outbox_sent
 
 pytestmark = pytest.mark.filterwarnings(
     # Offline, the application is not started: its tasks are awaited by the tests.
@@ -26,10 +28,9 @@ ANNOUNCEMENT_HEADER = (
 )
 
 
-async def announcements_sent() -> None:
-    """Wait for the announcements sending in the background."""
-    tasks = [t for t in asyncio.all_tasks() if t.get_name().startswith(admin.TASK_PREFIX)]
-    await asyncio.gather(*tasks)
+async def announcements_sent(world: World) -> None:
+    """What the paced lane sends while time passes: the announcements, then the reports."""
+    await outbox_sent(world)
 
 
 async def audit(world: World, object_type: str) -> list[AuditEntry]:
@@ -234,7 +235,7 @@ async def test_an_announcement_to_school_heads_is_previewed_then_sent_with_a_cou
     assert await audit(world, "announcement") == []  # nothing sent before the confirmation
 
     await api.tap(sacha, confirm, "📣 Envoyer")
-    await announcements_sent()
+    await announcements_sent(world)
     assert world.texts(sacha)[-2:] == [
         "📣 Envoi en cours à 3 personnes. Je vous dirai quand c'est fini.",
         "📣 Annonce envoyée à 2 personnes, 1 échec.",
@@ -276,40 +277,29 @@ async def test_an_announcement_to_one_communes_agents(world: World) -> None:
     await api.tap(sacha, api.last(sacha.id), "✏️ Modifier le texte")
     await api.send_text(sacha, "Collecte le 3 avril")
     await api.tap(sacha, api.last(sacha.id), "📣 Envoyer")
-    await announcements_sent()
+    await announcements_sent(world)
 
     assert world.last_text(dana) == ANNOUNCEMENT_HEADER + "Collecte le 3 avril\n\n— Sacha"
     assert api.sent_to(claude.id) == []
     assert world.last_text(sacha) == "📣 Annonce envoyée à 1 personne, 0 échec."
 
 
-@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-async def test_an_announcement_waits_out_flood_control(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_an_announcement_waits_out_flood_control(world: World) -> None:
     api = world.api
     sacha = await world.registered("Sacha", Role.STAFF)
     dora: SimUser = await world.registered("Dora", Role.DIRECTOR)
-    waited: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        waited.append(seconds)
-
-    monkeypatch.setattr(admin, "sleep", no_wait)
-    api.fail_retry_after("sendMessage", retry_after=7)
-    services = world.app.bot_data["services"]
-
-    counts = await admin.broadcast(
-        world.app.bot,
-        services,
-        announcement_id="test",
-        author_id=1,
-        author_chat=sacha.id,
-        author_lang="fr",
-        recipients=(Recipient(2, dora.id, "fr", "Dora"),),
-        texts={"fr": "Bonjour"},
+    staff = await registration.find_person(world.db, TELEGRAM, sacha.id)
+    assert staff is not None
+    await service.record_announcement(
+        world.db, staff.id, Audience(AudienceKind.DIRECTORS), "Bonjour", world.clock.now()
     )
+    api.fail_retry_after("sendMessage", retry_after=7)
 
-    assert counts == (1, 0) and waited == [7.0]
-    assert world.last_text(dora) == "Bonjour"
+    asked = world.clock.now()
+    await outbox_sent(world)
+
+    (sent,) = api.sent_to(dora.id)  # once, and not before Telegram's 7 s
+    assert sent.at >= (asked + timedelta(seconds=7)).timestamp()
+    assert world.last_text(dora) == ANNOUNCEMENT_HEADER + "Bonjour\n\n— Sacha"
     assert world.last_text(sacha) == "📣 Annonce envoyée à 1 personne, 0 échec."
+    assert [f.kind for f in api.faults_served] == ["retry_after"]

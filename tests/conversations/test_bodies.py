@@ -356,7 +356,7 @@ async def test_an_announcement_to_one_ogecs_agents_reaches_them_and_not_the_comm
     )
     await api.send_text(sacha, "Inventaire des tablettes")
     await api.tap(sacha, api.last(sacha.id), "📣 Envoyer")
-    await announcements_sent()
+    await announcements_sent(world)
     assert world.last_text(ogec_agent).endswith("Inventaire des tablettes\n\n— Sacha")
     assert api.sent_to(commune_agent.id) == []
     assert api.sent_to(director.id) == []
@@ -375,7 +375,7 @@ async def test_an_announcement_to_one_ogecs_agents_reaches_them_and_not_the_comm
     )
     await api.send_text(sacha, "Collecte le 3 avril")
     await api.tap(sacha, api.last(sacha.id), "📣 Envoyer")
-    await announcements_sent()
+    await announcements_sent(world)
     assert world.last_text(commune_agent).endswith("Collecte le 3 avril\n\n— Sacha")
     assert api.sent_to(ogec_agent.id) == []
 

@@ -25,7 +25,7 @@ from bot.services import registration
 from handlers.discord.offline.api import AUTOCOMPLETE, InteractionRecord
 from handlers.discord.render import markdown
 from storage.models import AuditEntry, ResponsibleBody
-from tests.conversations.conftest import DiscordSide, World
+from tests.conversations.conftest import DiscordSide, World, outbox_sent
 
 EPHEMERAL = 1 << 6
 CODE = re.compile(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}")
@@ -266,6 +266,7 @@ async def test_an_announcement_reaches_each_person_once_on_their_own_platform(
         "📣 Envoi en cours à 3 personnes. Je vous dirai quand c'est fini."
     )
     await side.discord.settle()
+    await outbox_sent(world)
 
     sent = HEADER + "Réunion jeudi à 17 h\n\n— sacha"
     assert world.texts(dora)[before:] == [
@@ -355,6 +356,7 @@ async def test_one_communes_agents_a_failure_counted_and_the_refusals(
     side.discord.fail("POST /channels/{channel_id}/messages", status=403)
     await side.discord.tap(sacha, confirm, confirm.custom_ids[0])
     await side.discord.settle()
+    await outbox_sent(world)
 
     assert side.discord.messages(side.discord.dm_channel(ines)) == []
     assert [m.content for m in side.discord.messages(side.discord.dm_channel(dana))] == [
@@ -435,6 +437,7 @@ async def test_an_ogecs_agents_invited_and_told_by_the_bodys_code(
     )
     await side.discord.tap(sacha, confirm, confirm.custom_ids[0])
     await side.discord.settle()
+    await outbox_sent(world)
     assert world.texts(marie)[before:] == [
         "📣 Plan numérique à l'école — message de l'équipe de Saint-Étienne Métropole\n\n"
         "Inventaire vendredi\n\n— sacha"

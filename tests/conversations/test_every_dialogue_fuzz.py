@@ -55,7 +55,7 @@ from bot.domain.notices import WorksKind
 from bot.domain.roles import Role
 from bot.services import calls, certificates, equipment_moves, notices
 from bot.services.claims import FileRef
-from handlers.telegram import admin, calls_staff
+from handlers.telegram import calls_staff
 from handlers.telegram.claim_follow import FOLLOW_UPS
 from handlers.telegram.offline import SimUser
 from handlers.telegram.rounds import ROUND_DIALOGUES
@@ -802,9 +802,9 @@ def _forward(candidates: list[Move], last: Any, n: int) -> Move:
     return candidates[-1]
 
 
-async def _announcements_sent() -> None:
-    prefixes = (admin.TASK_PREFIX, calls_staff.TASK_PREFIX)
-    tasks = [t for t in asyncio.all_tasks() if t.get_name().startswith(prefixes)]
+async def _deliveries_sent() -> None:
+    """The calls' deliveries run as tasks (announcements are outbox rows, sent later)."""
+    tasks = [t for t in asyncio.all_tasks() if t.get_name().startswith(calls_staff.TASK_PREFIX)]
     await asyncio.gather(*tasks)
 
 
@@ -898,7 +898,7 @@ async def _play_in(
                 update = await api.forge_callback(person, message_id, data)
             else:
                 continue
-            await _announcements_sent()
+            await _deliveries_sent()
 
             step = (who, kind, arg)
             if update is not None:

@@ -8,11 +8,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from bot.clock import FrozenClock
+from bot.config import Settings
+from bot.domain.dates import PARIS
 from bot.domain.roles import Role
-from bot.services import announcements, relay, tickets
+from bot.i18n import I18n
+from bot.services import announcements, relay, reminders, tickets
+from bot.services.announcement_delivery import REPORT_AGAIN, announcement_renderers
 from bot.services.announcements import Audience, AudienceKind
 from bot.services.claims import FileRef
+from bot.services.delivery import Outgoing, Throttled, Unreachable
 from bot.services.relay import Audience as Towards
 from bot.services.relay import Visibility
 from storage.models import (
@@ -493,13 +500,32 @@ async def test_an_audience_is_its_active_people_without_the_author(seed: Seed) -
 
 
 async def test_an_announcement_is_audited_when_sent_and_when_delivered(seed: Seed) -> None:
+    """Confirmed: audited and planned in the outbox. The paced lane sends it to each
+    person (one of them unreachable), then the author's report, which audits the end."""
     ids = seed.people
     done = await announcements.record_announcement(
         seed.db, ids["sacha"], Audience(AudienceKind.COMMUNES), "  Réunion jeudi  ", NOW
     )
-    await announcements.record_delivery(
-        seed.db, ids["sacha"], done.id, delivered=1, failed=[ids["dana"]], now=NOW
-    )
+    async with seed.db.uow() as uow:
+        dana = await uow.session.get(Person, ids["dana"], options=[selectinload(Person.accounts)])
+        assert dana is not None
+        dana_chat = dana.accounts[0].chat_id
+    sent: list[tuple[int, str]] = []
+
+    async def send(message: Outgoing) -> int:
+        if message.chat_id == dana_chat:
+            raise Unreachable("Forbidden: bot was blocked by the user")
+        sent.append((message.chat_id, message.text))
+        return len(sent)
+
+    renderers = announcement_renderers(I18n(PARIS), Settings(_env_file=None))  # type: ignore[call-arg]
+    clock = FrozenClock(NOW)
+    for _ in range(3):
+        await reminders.paced(seed.db, renderers, send, clock=clock, worker="w")
+        clock.advance(REPORT_AGAIN)
+
+    assert [text.split("\n\n")[1] for _, text in sent[:-1]] == ["Réunion jeudi"]
+    assert sent[-1][1] == "📣 Annonce envoyée à 1 personne, 1 échec."
     async with seed.db.uow() as uow:
         rows = (await uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
     assert [(a.action, a.object_id, a.actor_id) for a in rows] == [
@@ -513,6 +539,45 @@ async def test_an_announcement_is_audited_when_sent_and_when_delivered(seed: See
         "text": "Réunion jeudi",
     }
     assert rows[1].details == {"delivered": 1, "failed": 1, "failed_people": [ids["dana"]]}
+
+
+async def test_an_announcement_stopped_midway_resumes_without_sending_twice(seed: Seed) -> None:
+    """The bot stops after the first message (here: the messenger asks to wait, and the
+    run ends): the rest stays in the outbox; the next run serves only the others."""
+    ids = seed.people
+    await announcements.record_announcement(
+        seed.db, ids["sacha"], Audience(AudienceKind.DIRECTORS), "Réunion", NOW
+    )
+    await announcements.record_announcement(
+        seed.db, ids["sacha"], Audience(AudienceKind.TEACHERS), "Formation", NOW
+    )
+    sent: list[int] = []
+
+    async def first_then_stop(message: Outgoing) -> int:
+        if sent:
+            raise Throttled("stopping", timedelta(seconds=1))
+        sent.append(message.chat_id)
+        return 1
+
+    async def send(message: Outgoing) -> int:
+        sent.append(message.chat_id)
+        return len(sent)
+
+    renderers = announcement_renderers(I18n(PARIS), Settings(_env_file=None))  # type: ignore[call-arg]
+    clock = FrozenClock(NOW)
+    await reminders.paced(seed.db, renderers, first_then_stop, clock=clock, worker="old")
+    assert len(sent) == 1
+    for _ in range(3):
+        clock.advance(REPORT_AGAIN)
+        await reminders.paced(seed.db, renderers, send, clock=clock, worker="new")
+
+    async with seed.db.uow() as uow:
+        sacha = await uow.session.get(Person, ids["sacha"], options=[selectinload(Person.accounts)])
+        assert sacha is not None
+        sacha_chat = sacha.accounts[0].chat_id
+    people = [chat for chat in sent if chat != sacha_chat]
+    assert len(people) == len(set(people)) == 4  # Dora; Zoé, Yann, Luc: each once
+    assert sent.count(sacha_chat) == 2  # one report per announcement
 
 
 async def test_only_staff_announce_and_invite(seed: Seed) -> None:

@@ -13,6 +13,7 @@ from bot.domain.calls import KIND_CALL_REMINDER, KIND_CALL_REMINDER_PERSON
 from bot.domain.errors import DomainError
 from bot.domain.holds import KIND_HOLD_REMINDER
 from bot.domain.invitations import KIND_CODE_BURST
+from bot.services.announcement_delivery import KIND_ANNOUNCEMENT_PERSON, KIND_ANNOUNCEMENT_REPORT
 from bot.services.call_kind import CALLS
 from bot.services.call_reminders import CALL_REMINDER_KINDS
 from bot.services.claim_kind import CLAIMS
@@ -75,6 +76,8 @@ def test_bootstrap_registers_claims_and_every_reminder_kind(tmp_path: Path) -> N
             *CLAIM_REMINDER_KINDS,
             KIND_HOLD_REMINDER,
             KIND_CODE_BURST,
+            KIND_ANNOUNCEMENT_PERSON,
+            KIND_ANNOUNCEMENT_REPORT,
             *COLLECTION_REMINDER_KINDS,
             *NOTICE_REMINDER_KINDS,
             *(kind for kind in CALL_REMINDER_KINDS if kind != KIND_CALL_REMINDER),

@@ -3,7 +3,11 @@ card, the staff's notice, the body's recommendations and the actions, for any me
 
 from __future__ import annotations
 
+import html
+from collections.abc import Sequence
+
 from bot.domain.notices import ClassChange, NoticeKind, WorksKind
+from bot.domain.roles import Role
 from bot.i18n import I18n, Safe
 from bot.services.claims import TimelineEntry
 from bot.services.delivery import Actions, actions
@@ -215,6 +219,118 @@ class NoticeCard:
         ):
             rows.append([(self.t("notice.button.back_in_place"), f"ntc:back:{view.id}")])
         return actions(rows)
+
+    def card_actions(self, view: NoticeView, role: Role | str) -> Actions:
+        """The buttons under the card for a person of ``role`` (without « Voir », which is
+        the card itself): staff's, the body's agent's, a head's; none for a teacher."""
+        if role == Role.STAFF:
+            rows = self.staff_actions(view)
+        elif role == Role.COMMUNE:
+            rows = self.body_actions(view)
+        elif role == Role.DIRECTOR:
+            rows = self.school_actions(view)
+        else:
+            return ()
+        kept = tuple(tuple(b for b in row if not b.action.startswith("ntc:view:")) for row in rows)
+        return tuple(row for row in kept if row)
+
+    # ----------------------------------------------------------------- a move
+
+    def move_confirmation(self, view: NoticeView) -> str:
+        """Staff asked to confirm a move: what moves (the inventory, to which school) or
+        that the school settles at a new address, keeping its inventory."""
+        key = (
+            "notice.move.confirm_school" if view.new_school_name else "notice.move.confirm_address"
+        )
+        return self.t(
+            key,
+            number=view.number,
+            school=view.school_name,
+            target=view.new_school_name or view.new_address or "",
+            count=view.inventory,
+        )
+
+    def move_confirm_actions(self, view: NoticeView) -> Actions:
+        return actions(
+            [
+                [
+                    (
+                        self.t("notice.move.confirm_button", number=view.number),
+                        f"ntc:moveok:{view.id}",
+                    )
+                ],
+                [(self.t("common.button.cancel"), f"ntc:moveno:{view.id}")],
+            ]
+        )
+
+    # ----------------------------------------------------------------- a collection from works
+
+    def item_button(self, item: RoomItem, *, ticked: bool) -> str:
+        """« ☑️ SEM-0004 (vidéoprojecteur, Epson EB) — Salle 2 », as plain text (a button's
+        or an option's label)."""
+        key = "notice.collect.ticked" if ticked else "notice.collect.unticked"
+        return html.unescape(self.t(key, label=Safe(self.item_label(item))))
+
+    def collect_toggles(self, items: Sequence[RoomItem], ticked: Sequence[bool]) -> Actions:
+        """The items as toggles (``ntc:ct:<n>``) and « Continuer ▶️ (n choisis) »."""
+        rows = [
+            [(self.item_button(item, ticked=on), f"ntc:ct:{index}")]
+            for index, (item, on) in enumerate(zip(items, ticked, strict=True))
+        ]
+        rows.append([(self.items_done(sum(ticked)), "ntc:cdone")])
+        return actions(rows)
+
+    def items_done(self, count: int) -> str:
+        return self.t("notice.collect.items_done", count=count)
+
+    def collect_lines(self, items: Sequence[RoomItem]) -> str:
+        """One line per item: its tag, what it is and its room."""
+        return "\n".join(
+            self.t(
+                "notice.collect.line",
+                tag=item.asset_tag,
+                what=", ".join(
+                    p for p in (self.i18n.equipment_type(self.lang, item.type), item.model) if p
+                ),
+                room=item.room or self.t("notice.card.room_unknown"),
+            )
+            for item in items
+        )
+
+    def collect_confirmation(
+        self, number: str, school: str, items: Sequence[RoomItem], place: str
+    ) -> str:
+        """The collection asked to be confirmed: the items named, where they are gathered."""
+        return self.t(
+            "notice.collect.confirm",
+            count=len(items),
+            number=number,
+            school=school,
+            items=Safe(self.collect_lines(items)),
+            place=place,
+        )
+
+    def collect_confirm_actions(self, nonce: str) -> Actions:
+        """« Planifier la collecte » and « Annuler », naming the dialogue's ``nonce``."""
+        return actions(
+            [
+                [(self.t("notice.collect.confirm_button"), f"ntc:cok:{nonce}")],
+                [(self.t("common.button.cancel"), f"ntc:cno:{nonce}")],
+            ]
+        )
+
+    def collect_told(
+        self, number: str, school: str, collection: str, items: Sequence[RoomItem], place: str
+    ) -> str:
+        """A head told SEM will collect the items, gathered where said."""
+        return self.t(
+            "notice.collect.school_told",
+            number=number,
+            school=school,
+            collection=collection,
+            items=Safe(self.collect_lines(items)),
+            place=place,
+        )
 
     def is_closure(self, view: NoticeView) -> bool:
         return view.kind is NoticeKind.CLASS and view.subkind == ClassChange.CLOSING

@@ -340,6 +340,16 @@ def check_reference(typed: str) -> str:
     return reference
 
 
+def check_place(typed: str) -> str:
+    """Where the items are gathered in the school: said, at most ``MAX_PLACE`` characters."""
+    place = typed.strip()
+    if not place:
+        raise DomainError("collection.error.place_required")
+    if units(place) > MAX_PLACE:
+        raise DomainError("collection.error.place_too_long", max=MAX_PLACE)
+    return place
+
+
 def check_withdrawal_reason(typed: str) -> str:
     """Why a flagging is withdrawn: a few words (a letter or a digit at least), at most
     ``MAX_NOTE`` characters."""

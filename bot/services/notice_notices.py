@@ -12,7 +12,7 @@ from bot.i18n import I18n
 from bot.services import audiences
 from bot.services.audiences import Recipient, StaffRoom
 from bot.services.delivery import Actions, Outgoing
-from bot.services.notices import NoticeView
+from bot.services.notices import NoticeView, RoomItem, WorksCollection
 from storage.models import Person
 from storage.uow import Database, UnitOfWork
 
@@ -127,3 +127,22 @@ async def to_school_and_body(
             view,
             lambda c: c.t(key, number=view.number, school=view.school_name),
         )
+
+
+def collection_planned(i18n: I18n, done: WorksCollection, place: str) -> list[Outgoing]:
+    """A collection planned from works: the school's heads told SEM will collect the
+    items (each with its room), gathered where staff said."""
+    rooms = {item.asset_tag: item.room for item in done.notice.equipment}
+    items = [
+        RoomItem(i.asset_tag, i.type, i.model, rooms.get(i.asset_tag))
+        for i in done.flagged.view.items
+    ]
+    view = done.notice
+    return _to(
+        done.heads,
+        i18n,
+        view,
+        lambda c: c.collect_told(
+            view.number, view.school_name, done.flagged.view.number, items, place
+        ),
+    )

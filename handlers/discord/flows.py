@@ -1,6 +1,7 @@
 """The ticket kinds beyond claims on Discord: /collecte and a flagging's card, /ami
-(school side) and the notices, each in its own module; their slash commands added to the
-client's tree and their buttons registered (``@on``) when the modules are imported."""
+(school side), the notices and a notice's card, each in its own module; their slash
+commands added to the client's tree and their buttons registered (``@on``) when the
+modules are imported."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def register(client: PneDiscord) -> None:
         calls,
         collection_card,  # noqa: F401  (its buttons: ``@on("col")``)
         collections,
+        notice_card,  # noqa: F401  (its buttons: ``@on("ntc")``)
         notices,
     )
 

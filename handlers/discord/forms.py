@@ -8,7 +8,8 @@ there any more, its submission is dropped, and the person would see Discord's
 - where the custom id names a step whose form can be built again from the database (the
   claims' forms: ``clm:dm`` a duty, ``clm:pf`` a pledge, ``clm:yf`` a payment, ``clm:cf``
   a closing, ``clm:rm`` a report's draft; the call's answers ``ami:m``; a flagging's
-  removal ``col:rmf`` and withdrawal ``col:wdf``), the form is rebuilt for this person
+  removal ``col:rmf`` and withdrawal ``col:wdf``; a collection's place from works
+  ``ntc:cpf``), the form is rebuilt for this person
   (every check of the button that opened it made again) and the values sent go to its own
   reading, so nothing typed is lost;
 - any other form is said to have expired, in the person's language: its button opens it
@@ -25,7 +26,7 @@ import discord
 
 from bot.domain.claims import Duty, Payer, PaymentMode
 from bot.domain.roles import Action
-from handlers.discord import calls, claims, collection_card
+from handlers.discord import calls, claims, collection_card, notice_card
 from handlers.discord.buttons import refuse
 from handlers.discord.claim_follow import DutyForm, Form, PledgeForm, claim_named
 from handlers.discord.claim_staff import CloseForm, PaymentForm
@@ -204,3 +205,13 @@ async def _withdrawal(ctx: Ctx, parts: list[str], values: dict[str, str]) -> Non
     view = await collection_card.withdrawable(ctx, parts[:1])
     if view is not None:
         await _read(ctx, collection_card.WithdrawalForm(ctx, view), values)
+
+
+# --- a collection planned from works -----------------------------------------------------------
+
+
+@rebuilt("ntc", "cpf")
+async def _collection_place(ctx: Ctx, parts: list[str], values: dict[str, str]) -> None:
+    """``ntc:cpf:<nonce>:<chosen>``: the place's form, for the person's collection draft."""
+    form = notice_card.PlaceForm(ctx, "0", 1)
+    await notice_card.place_sent(ctx, parts, typed(form, values))

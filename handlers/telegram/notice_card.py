@@ -20,7 +20,6 @@ already taken gets a word, not an error.
 
 from __future__ import annotations
 
-import html
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -30,17 +29,17 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler
 
 from bot.cards.notices import NoticeCard
-from bot.domain.collections import MAX_ITEMS, MAX_PLACE
+from bot.domain import collections as rules
+from bot.domain.collections import MAX_ITEMS
 from bot.domain.errors import DomainError
-from bot.domain.roles import Action, Role, can
-from bot.i18n import Safe
+from bot.domain.roles import Action, can
 from bot.services import collection_notices, notice_notices
 from bot.services import notices as service
-from bot.services.delivery import Actions, Outgoing
+from bot.services.delivery import Actions
 from bot.services.notices import NoticeView, RoomItem
 from handlers.telegram import steps
 from handlers.telegram.app import PneContext
-from handlers.telegram.common import keyboard, reply, send_about, set_buttons, tell
+from handlers.telegram.common import reply, send, send_about, set_buttons, tell
 from handlers.telegram.delivery import markup
 from handlers.telegram.dialogues import dialogue
 from storage.uow import Database
@@ -59,19 +58,8 @@ def _chat(update: Update) -> int:
 
 def _actions(context: PneContext, view: NoticeView) -> Actions:
     """The person's actions on the card (without « Voir », which is the card itself)."""
-    person = context.person
-    assert person is not None
-    card = _card(context)
-    if person.role == Role.STAFF:
-        rows = card.staff_actions(view)
-    elif person.role == Role.COMMUNE:
-        rows = card.body_actions(view)
-    elif person.role == Role.DIRECTOR:
-        rows = card.school_actions(view)
-    else:
-        return ()
-    kept = tuple(tuple(b for b in row if not b.action.startswith("ntc:view:")) for row in rows)
-    return tuple(row for row in kept if row)
+    assert context.person is not None
+    return _card(context).card_actions(view, context.person.role)
 
 
 async def _show(update: Update, context: PneContext, view: NoticeView) -> None:
@@ -167,20 +155,12 @@ async def move_asked(update: Update, context: PneContext) -> None:
     if not view.is_move or view.acknowledged_at is not None:
         await reply(update, context, "notice.error.nothing_to_confirm")
         return
-    key = "notice.move.confirm_school" if view.new_school_name else "notice.move.confirm_address"
-    rows = [
-        [(context.t("notice.move.confirm_button", number=view.number), f"ntc:moveok:{view.id}")],
-        [(context.t("common.button.cancel"), f"ntc:moveno:{view.id}")],
-    ]
-    await reply(
-        update,
+    card = _card(context)
+    await send(
         context,
-        key,
-        number=view.number,
-        school=view.school_name,
-        target=view.new_school_name or view.new_address or "",
-        count=view.inventory,
-        reply_markup=keyboard(rows),
+        _chat(update),
+        card.move_confirmation(view),
+        reply_markup=markup(card.move_confirm_actions(view)),
     )
 
 
@@ -270,25 +250,11 @@ def _room_item(item: dict[str, Any]) -> RoomItem:
     return RoomItem(str(item["tag"]), str(item["type"]), str(item["model"]), item.get("room"))
 
 
-def _item_rows(context: PneContext, current: steps.Draft) -> list[list[tuple[str, str]]]:
-    card = _card(context)
-    rows = [
-        [
-            (
-                html.unescape(
-                    context.t(
-                        "notice.collect.ticked" if item.get("on") else "notice.collect.unticked",
-                        label=Safe(card.item_label(_room_item(item))),
-                    )
-                ),
-                f"ntc:ct:{index}",
-            )
-        ]
-        for index, item in enumerate(_items(current))
-    ]
-    count = len(_chosen(current))
-    rows.append([(context.t("notice.collect.items_done", count=count), "ntc:cdone")])
-    return rows
+def _item_rows(context: PneContext, current: steps.Draft) -> Actions:
+    items = _items(current)
+    return _card(context).collect_toggles(
+        [_room_item(i) for i in items], [bool(i.get("on")) for i in items]
+    )
 
 
 async def collect_start(update: Update, context: PneContext) -> object:
@@ -320,7 +286,7 @@ async def collect_start(update: Update, context: PneContext) -> object:
         "notice.collect.ask_items",
         number=view.number,
         school=view.school_name,
-        reply_markup=keyboard(_item_rows(context, current)),
+        reply_markup=markup(_item_rows(context, current)),
     )
     return ITEMS
 
@@ -336,7 +302,7 @@ async def item_toggled(update: Update, context: PneContext) -> object:
         return ITEMS
     await query.answer()
     items[index]["on"] = not items[index].get("on")
-    await set_buttons(query, keyboard(_item_rows(context, current)))
+    await set_buttons(query, markup(_item_rows(context, current)))
     return ITEMS
 
 
@@ -353,81 +319,29 @@ async def items_done(update: Update, context: PneContext) -> object:
     return PLACE
 
 
-def _lines(context: PneContext, current: steps.Draft) -> str:
-    return _item_lines(context, _card(context), [_room_item(i) for i in _chosen(current)])
-
-
 async def place_typed(update: Update, context: PneContext) -> object:
     assert update.effective_message is not None
     current = steps.draft(context, COLLECT)
-    place = (update.effective_message.text or "").strip()
-    limit = MAX_PLACE
-    if not place:
-        await reply(update, context, "collection.error.place_required")
-        return PLACE
-    if len(place) > limit:
-        await reply(update, context, "collection.error.place_too_long", max=limit)
+    try:
+        place = rules.check_place(update.effective_message.text or "")
+    except DomainError as error:
+        await steps.refuse(update, context, error)
         return PLACE
     current["place"] = place
     current["nonce"] = secrets.token_hex(NONCE_BYTES)
-    rows = [
-        [(context.t("notice.collect.confirm_button"), f"ntc:cok:{current['nonce']}")],
-        [(context.t("common.button.cancel"), f"ntc:cno:{current['nonce']}")],
-    ]
-    await reply(
-        update,
+    card = _card(context)
+    await send(
         context,
-        "notice.collect.confirm",
-        count=len(_chosen(current)),
-        number=current.get("number", ""),
-        school=current.get("school", ""),
-        items=Safe(_lines(context, current)),
-        place=place,
-        reply_markup=keyboard(rows),
+        _chat(update),
+        card.collect_confirmation(
+            str(current.get("number", "")),
+            str(current.get("school", "")),
+            [_room_item(i) for i in _chosen(current)],
+            place,
+        ),
+        reply_markup=markup(card.collect_confirm_actions(current["nonce"])),
     )
     return CONFIRM
-
-
-def _item_lines(context: PneContext, card: NoticeCard, items: list[RoomItem]) -> str:
-    i18n = context.services.i18n
-    return "\n".join(
-        card.t(
-            "notice.collect.line",
-            tag=item.asset_tag,
-            what=", ".join(p for p in (i18n.equipment_type(card.lang, item.type), item.model) if p),
-            room=item.room or card.t("notice.card.room_unknown"),
-        )
-        for item in items
-    )
-
-
-def _to_heads(context: PneContext, done: service.WorksCollection, place: str) -> list[Outgoing]:
-    """A word to the school's heads: SEM will collect the items, gathered where said."""
-    rooms = {item.asset_tag: item.room for item in done.notice.equipment}
-    items = [
-        RoomItem(i.asset_tag, i.type, i.model, rooms.get(i.asset_tag))
-        for i in done.flagged.view.items
-    ]
-    messages = []
-    for head in done.heads:
-        card = NoticeCard(context.services.i18n, head.language)
-        messages.append(
-            Outgoing(
-                head.chat_id,
-                card.t(
-                    "notice.collect.school_told",
-                    number=done.notice.number,
-                    school=done.notice.school_name,
-                    collection=done.flagged.view.number,
-                    items=Safe(_item_lines(context, card, items)),
-                    place=place,
-                ),
-                (),
-                done.notice.id,
-                head.platform,
-            )
-        )
-    return messages
 
 
 async def collect_confirmed(update: Update, context: PneContext) -> object:
@@ -463,7 +377,7 @@ async def collect_confirmed(update: Update, context: PneContext) -> object:
             services.db, services.i18n, services.settings, done.flagged
         ),
     )
-    await tell(context, _to_heads(context, done, place))
+    await tell(context, notice_notices.collection_planned(services.i18n, done, place))
     await reply(
         update,
         context,

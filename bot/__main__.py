@@ -333,8 +333,8 @@ async def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> in
     from storage import backup
 
     url = settings.database_url
-    target = backup.describe(url)
     try:
+        target = backup.describe(url)
         if args.admin_command == "backup":
             backup.backup(url, args.file, now=SystemClock().now())
             print(f"Sauvegarde de {target} écrite dans {args.file}.")

@@ -77,6 +77,7 @@ def backup(url: str, destination: Path, *, now: datetime) -> None:
             _sqlite_backup(_sqlite_path(make_url(url)), partial, now=now)
         else:
             _pg_dump(make_url(url), partial)
+        partial.chmod(0o600)  # people's names and accounts: for the bot's user alone
         os.replace(partial, destination)
     except OSError as exc:
         raise BackupError(f"Impossible d'écrire {destination} : {exc.strerror or exc}") from None

@@ -269,6 +269,14 @@ async def test_a_sqlite_backup_is_one_file_marked_with_its_minute(
         assert info.taken_at == NOW
         header = file.read_bytes()[:100]
         assert int.from_bytes(header[68:72], "big") == APPLICATION_ID
+        assert file.stat().st_mode & 0o777 == 0o600
+
+        await db.close()
+        await storage.backup.restore(url, file)
+        # The live base is no backup: a plain copy of it does not pass for one.
+        live = (tmp_path / "pne.sqlite3").read_bytes()[:100]
+        assert int.from_bytes(live[60:64], "big") == 0
+        assert int.from_bytes(live[68:72], "big") == 0
     finally:
         await db.close()
 

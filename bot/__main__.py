@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     equipment = admin.add_parser("import-equipment", help="importer du matériel (CSV)")
     equipment.add_argument("file", type=Path)
     save = admin.add_parser(
-        "backup", help="sauvegarder la base dans un fichier (possible bot en marche)"
+        "backup", help="sauvegarder la base dans un fichier (même bot en marche)"
     )
     save.add_argument("file", type=Path, metavar="FICHIER")
     back = admin.add_parser(

@@ -18,6 +18,7 @@ from bot.domain.errors import DomainError
 from bot.domain.invitations import deep_link, parse_validity
 from bot.domain.roles import Role
 from bot.i18n import I18n
+from storage.backup import BackupInfo
 from storage.migrate import upgrade
 from storage.uow import Database
 
@@ -50,6 +51,16 @@ def _parser() -> argparse.ArgumentParser:
     schools.add_argument("file", type=Path)
     equipment = admin.add_parser("import-equipment", help="importer du matériel (CSV)")
     equipment.add_argument("file", type=Path)
+    save = admin.add_parser(
+        "backup", help="sauvegarder la base dans un fichier (même bot en marche)"
+    )
+    save.add_argument("file", type=Path, metavar="FICHIER")
+    back = admin.add_parser(
+        "restore",
+        help="remplacer la base par une sauvegarde (irréversible), puis la mettre à jour",
+    )
+    back.add_argument("file", type=Path, metavar="FICHIER")
+    back.add_argument("--yes", action="store_true", help="sans demander de confirmation")
     admin.add_parser("seed-demo", help="charger l'annuaire de démonstration (base vide)")
     invite = admin.add_parser("invite", help="créer une invitation à usage unique")
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -136,6 +147,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if sandbox or getattr(args, "sandbox", False)
         else settings.database_url
     )
+    if args.command == "admin" and args.admin_command in ("backup", "restore"):
+        # Neither migrates first: a backup leaves the base as it is, a restore replaces it.
+        return await _backup_or_restore(args, settings)
     _ensure_sqlite_folder(url)
     db = Database(url)
     try:
@@ -313,6 +327,60 @@ async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> 
         print(f"Invitation n° {revoked} annulée.")
         return 0
     return 2
+
+
+async def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import backup
+
+    url = settings.database_url
+    try:
+        target = backup.describe(url)
+        if args.admin_command == "backup":
+            backup.backup(url, args.file, now=SystemClock().now())
+            print(f"Sauvegarde de {target} écrite dans {args.file}.")
+            return 0
+        info = backup.inspect(url, args.file)
+        when = _backup_date(info, settings)
+        if not args.yes and not _confirmed(
+            f"Restaurer {args.file}, sauvegarde {when}, dans {target} ?\n"
+            "Tout ce qui a été écrit dans cette base depuis la sauvegarde sera perdu, sans "
+            "retour possible. Arrêtez le bot avant (systemctl stop pne-bot)."
+        ):
+            print("Restauration annulée : rien n'a été modifié.", file=sys.stderr)
+            return 1
+        await backup.restore(url, args.file)
+    except backup.BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    db = Database(url)
+    try:
+        await upgrade(db.engine)  # an older backup comes up to the current schema
+    finally:
+        await db.close()
+    print(f"{target[0].upper()}{target[1:]} est restaurée depuis la sauvegarde {when}, et à jour.")
+    return 0
+
+
+def _backup_date(info: BackupInfo, settings: Settings) -> str:
+    """« du 04/12/2026 à 03:10 (Europe/Paris) », or the file's date for a foreign copy."""
+
+    def local(at: datetime) -> str:
+        return f"{at.astimezone(settings.tz):%d/%m/%Y à %H:%M} ({settings.timezone})"
+
+    if info.taken_at is not None:
+        return f"du {local(info.taken_at)}"
+    return f"de date inconnue (copie faite hors de pne-bot, fichier du {local(info.file_date)})"
+
+
+def _confirmed(question: str) -> bool:
+    """The operator typed « oui »; anything else, or no terminal at all, is a no."""
+    print(question)
+    try:
+        answer = input("Tapez « oui » pour confirmer : ")
+    except EOFError:
+        print()
+        return False
+    return answer.strip().lower() == "oui"
 
 
 def parse_at(text: str, tz: ZoneInfo) -> datetime:

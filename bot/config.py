@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
+import ipaddress
+import re
 from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.quiet_hours import QuietHours
 
 DEFAULT_DATA_DIR = Path("data")
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
+# What Telegram accepts as setWebhook's ``secret_token`` (and the ports of a webhook URL).
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
 
 
 class Settings(BaseSettings):
@@ -27,6 +35,14 @@ class Settings(BaseSettings):
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = TELEGRAM_API_URL
+    # Webhook mode (decision 0072): with a public HTTPS URL, Telegram posts the updates to
+    # it instead of being polled; the secret is then required (it comes back in the
+    # X-Telegram-Bot-Api-Secret-Token header and names the path). The bot's own web
+    # server listens on ``webhook_listen:webhook_port``, behind the HTTPS proxy.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
     # The Discord front end (issue 12): the bot's token, the SEM's server (guild) where the
     # slash commands are synced (``pne-bot discord sync``), and the staff's forum channel
     # (one thread per ticket).
@@ -55,11 +71,52 @@ class Settings(BaseSettings):
     def reminder_lease(self) -> timedelta:
         return timedelta(seconds=self.reminder_lease_seconds)
 
-    @field_validator("telegram_token", "discord_token", mode="before")
+    @field_validator(
+        "telegram_token", "discord_token", "webhook_url", "webhook_secret", mode="before"
+    )
     @classmethod
     def _empty_token_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _public_https_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        try:
+            port = parts.port or 443
+        except ValueError as exc:
+            raise ValueError("bad port") from exc
+        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("expected https://host/path")
+        if port not in WEBHOOK_PORTS:
+            raise ValueError("Telegram posts to ports 443, 80, 88 or 8443 only")
+        return value.rstrip("/")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_for_the_webhook(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if value is None:
+            if info.data.get("webhook_url"):
+                raise PydanticCustomError("missing", "required with PNE_WEBHOOK_URL")
+            return None
+        if not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("1-256 characters among A-Z a-z 0-9 _ -")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _ip_address(cls, value: str) -> str:
+        if value != "localhost":
+            try:
+                ipaddress.ip_address(value)
+            except ValueError as exc:
+                raise ValueError("expected an IP address") from exc
         return value
 
     @field_validator("timezone")
@@ -93,6 +150,28 @@ class Settings(BaseSettings):
         return QuietHours(self.quiet_hours_start, self.quiet_hours_end, self.tz)
 
     @property
+    def webhook(self) -> bool:
+        """True when Telegram posts the updates to ``webhook_url`` (no long polling)."""
+        return self.webhook_url is not None
+
+    @property
+    def webhook_path(self) -> str:
+        """The path Telegram posts to: the URL's own path and a segment derived from the
+        secret (never the token), which nobody can guess without the secret."""
+        assert self.webhook_url is not None and self.webhook_secret is not None
+        digest = hashlib.sha256(
+            b"pne-bot webhook path\0" + self.webhook_secret.get_secret_value().encode()
+        ).hexdigest()[:32]
+        return f"{urlsplit(self.webhook_url).path.rstrip('/')}/telegram-{digest}"
+
+    @property
+    def webhook_full_url(self) -> str:
+        """The URL given to setWebhook: the public URL with the path above."""
+        assert self.webhook_url is not None
+        parts = urlsplit(self.webhook_url)
+        return f"{parts.scheme}://{parts.netloc}{self.webhook_path}"
+
+    @property
     def offline(self) -> bool:
         """True when no messenger's token is configured: ``run`` offers the sandbox."""
         return self.telegram_token is None and self.discord_token is None
@@ -104,7 +183,7 @@ class SettingsError(Exception):
 
 
 # Settings whose value is never repeated in a message (a token is a password).
-_SECRET = frozenset({"telegram_token", "discord_token"})
+_SECRET = frozenset({"telegram_token", "discord_token", "webhook_secret"})
 
 
 def _explain(error: Mapping[str, Any]) -> str:
@@ -114,6 +193,10 @@ def _explain(error: Mapping[str, Any]) -> str:
 
     i18n, lang = I18n(), "fr"  # the language setting itself may be the wrong one
     field = str(error["loc"][0]) if error.get("loc") else ""
+    # A line of its own for one kind of error of one setting (a secret that is missing).
+    special = f"config.error.{field}.{error.get('type')}"
+    if i18n.has(special):
+        return html.unescape(i18n.t(lang, special, name=f"PNE_{field.upper()}"))
     key = f"config.error.{field}"
     expected = i18n.t(lang, key if i18n.has(key) else "config.error.other")
     value = error.get("input")

@@ -23,9 +23,9 @@ async def run_front_ends(settings: Settings, db: Database) -> int:
         loop.add_signal_handler(sig, stop.set)
     runs = []
     if settings.telegram_token is not None:
-        from handlers.telegram.runner import run_polling
+        from handlers.telegram.runner import run_telegram
 
-        runs.append(run_polling(settings, db, services=services, stop=stop))
+        runs.append(run_telegram(settings, db, services=services, stop=stop))
     if settings.discord_token is not None:
         from handlers.discord.runner import run_discord
 

@@ -893,3 +893,59 @@ async def test_clear_forgets_the_transcript_only(
     assert (api.sent, api.refused, api.faults_served) == ([], [], [])
     assert api.last(ALICE).text == "x"
     api.assert_no_refusals()
+
+
+# -- webhooks --------------------------------------------------------------------------------
+
+
+async def test_a_webhook_is_kept_as_telegram_keeps_it_and_blocks_get_updates(
+    api: OfflineBotAPI, app: AnyApplication, alice: SimUser
+) -> None:
+    from telegram.error import Conflict
+
+    assert await app.bot.set_webhook(
+        "https://pne.example.org:8443/hook", secret_token="s3cret_-", max_connections=10
+    )
+    info = await app.bot.get_webhook_info()
+    assert (info.url, info.max_connections, info.pending_update_count) == (
+        "https://pne.example.org:8443/hook",
+        10,
+        0,
+    )
+    assert api.webhook is not None and api.webhook["secret_token"] == "s3cret_-"
+    with pytest.raises(Conflict, match="while webhook is active"):
+        await app.bot.get_updates()
+    # Updates wait for the webhook (a test posts them); nothing leaves the process.
+    api.detach()
+    await api.send_text(alice, "bonjour")
+    assert (await app.bot.get_webhook_info()).pending_update_count == 1
+    [update] = api.take_updates()
+    assert update["message"]["text"] == "bonjour"
+    assert api.pending_updates() == []
+
+    assert await app.bot.delete_webhook()
+    assert (await app.bot.get_webhook_info()).url == ""
+    assert await app.bot.get_updates() == ()
+
+
+@pytest.mark.parametrize(
+    ("url", "secret", "description"),
+    [
+        ("http://pne.example.org/hook", None, "An HTTPS URL must be provided for webhook"),
+        ("https://pne.example.org:8080/hook", None, "only on ports 80, 88, 443 or 8443"),
+        ("https://pne.example.org/hook", "1234567:TOKEN", "secret token contains unallowed"),
+        ("https://pne.example.org/hook", "a" * 257, "at most 256 characters"),
+    ],
+)
+async def test_a_webhook_is_refused_as_telegram_refuses_it(
+    api: OfflineBotAPI, app: AnyApplication, url: str, secret: str | None, description: str
+) -> None:
+    with pytest.raises(BadRequest, match=f"(?i){description}"):
+        await app.bot.set_webhook(url, secret_token=secret)
+    assert api.webhook is None
+
+
+async def test_an_empty_url_removes_the_webhook(api: OfflineBotAPI, app: AnyApplication) -> None:
+    await app.bot.set_webhook("https://pne.example.org/hook")
+    await app.bot.set_webhook("")
+    assert api.webhook is None

@@ -76,6 +76,12 @@ _CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
     "is running"
 )
+_WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+    "delete the webhook first"
+)
+_WEBHOOK_PORTS = (80, 88, 443, 8443)
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]*")
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,64})?")
 _FILE_URL = re.compile(r"/file/bot[^/]*/(?P<path>.+)$")
 _LANGUAGE_CODE = re.compile(r"(?:[a-z]{2})?")
@@ -340,10 +346,14 @@ class OfflineBotAPI(BaseRequest):
         self._waiters: list[asyncio.Future[None]] = []
         self._poll_generation = 0
         self._faults: dict[str, deque[_Fault]] = {}
+        # The webhook as Telegram keeps it (setWebhook's arguments), None while polling.
+        self.webhook: dict[str, Any] | None = None
         self._handlers: dict[str, _Handler] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
-            "deleteWebhook": self._return_true,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
             "logOut": self._return_true,
             "close": self._return_true,
             "sendMessage": self._send_message,
@@ -837,6 +847,8 @@ class OfflineBotAPI(BaseRequest):
                 waiter.set_result(None)
 
     async def _get_updates(self, params: dict[str, Any], _: Mapping[str, UploadedFile]) -> Any:
+        if self.webhook is not None:
+            raise RequestRefused(_WEBHOOK_CONFLICT, 409)
         self._poll_generation += 1
         generation = self._poll_generation
         self._wake_pollers()  # Telegram terminates a concurrent long poll with 409 Conflict.
@@ -860,8 +872,77 @@ class OfflineBotAPI(BaseRequest):
         return copy.deepcopy(self._updates[:limit])
 
     def pending_updates(self) -> list[dict[str, Any]]:
-        """Updates queued for ``getUpdates`` and not confirmed yet."""
+        """Updates queued for ``getUpdates`` (or for the webhook) and not confirmed yet."""
         return copy.deepcopy(self._updates)
+
+    def take_updates(self) -> list[dict[str, Any]]:
+        """The queued updates, removed from the queue: what Telegram posts to a webhook
+        (the offline API posts nothing itself; a test posts them where it wants)."""
+        taken, self._updates = self._updates, []
+        return taken
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    async def _set_webhook(self, params: dict[str, Any], _: Mapping[str, UploadedFile]) -> Any:
+        """Like Telegram: an empty URL removes the webhook; otherwise an HTTPS URL on one
+        of the four ports, a secret token of A-Z a-z 0-9 _ - (its length is checked by
+        the schema), 1 to 100 connections. Nothing is ever posted to the URL."""
+        url = params["url"]
+        if url == "":
+            return await self._delete_webhook(params, _)
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise RequestRefused(
+                "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        try:
+            port = parts.port or 443
+        except ValueError:
+            raise RequestRefused(
+                "Bad Request: bad webhook: Wrong port number specified in the URL"
+            ) from None
+        if port not in _WEBHOOK_PORTS:
+            raise RequestRefused(
+                "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+            )
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN.fullmatch(secret):
+            raise RequestRefused("Bad Request: secret token contains unallowed characters")
+        connections = params.get("max_connections", 40)
+        if not 1 <= connections <= 100:
+            raise RequestRefused(
+                "Bad Request: bad webhook: max_connections must be between 1 and 100"
+            )
+        if params.get("drop_pending_updates"):
+            self._updates = []
+        self.webhook = {
+            key: copy.deepcopy(value) for key, value in params.items() if key != "certificate"
+        }
+        self._wake_pollers()
+        return True
+
+    async def _delete_webhook(self, params: dict[str, Any], _: Mapping[str, UploadedFile]) -> Any:
+        self.webhook = None
+        if params.get("drop_pending_updates"):
+            self._updates = []
+        return True
+
+    async def _get_webhook_info(
+        self, _params: dict[str, Any], _: Mapping[str, UploadedFile]
+    ) -> Any:
+        info: dict[str, Any] = {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        if self.webhook is not None:
+            info["url"] = self.webhook["url"]
+            info["max_connections"] = self.webhook.get("max_connections", 40)
+            if "allowed_updates" in self.webhook:
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+            if "ip_address" in self.webhook:
+                info["ip_address"] = self.webhook["ip_address"]
+        return info
 
     # -- simple methods ----------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check bench sandbox migrate clean
+.PHONY: run test lint check bench fuzz sandbox migrate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ lint: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/pne-bot migrate
+
+## The dialogue fuzzes, twenty times longer than in `make test`, from new seeds.
+fuzz: $(STAMP)
+	PNE_FUZZ_SCALE=$${PNE_FUZZ_SCALE:-20} PNE_FUZZ_RANDOM=1 ./.ci/with-postgres.sh \
+		$(BIN)/python -m pytest -n auto --maxprocesses=4 -p no:randomly tests/conversations -k fuzz
 
 bench: $(STAMP)
 	./.ci/with-postgres.sh $(BIN)/python -m bench

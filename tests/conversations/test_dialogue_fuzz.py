@@ -31,6 +31,7 @@ from handlers.telegram.offline import sample_png
 from storage.models import ClaimItem, Person
 from tests.conversations.conftest import World, a_world
 from tests.conversations.test_claim_follow_steps import _pledged
+from tests.helpers import fuzz_budget
 
 STARTS = [
     "clm:duty:1:complaint",
@@ -307,9 +308,8 @@ def test_random_play_of_the_follow_up_dialogues(sqlite_template: Path, tmp_path:
     every: dict[str, set[tuple[str, object]]] = {}
 
     @settings(
-        max_examples=80,
+        **fuzz_budget(80),  # type: ignore[arg-type]
         deadline=None,
-        derandomize=True,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )

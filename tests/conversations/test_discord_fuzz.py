@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from bot.domain.roles import Role
 from handlers.discord.offline import InteractionRecord, OfflineDiscord
 from tests.conversations.conftest import DiscordSide, a_world
+from tests.helpers import fuzz_budget
 
 TEXTS = [
     "",
@@ -217,9 +218,8 @@ def test_random_play_of_the_discord_front_end(sqlite_template: Path, tmp_path: P
     count = asyncio.run(_count_commands(f"sqlite+aiosqlite:///{prepared}"))
 
     @settings(
-        max_examples=25,
+        **fuzz_budget(25),  # type: ignore[arg-type]
         deadline=None,
-        derandomize=True,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )

@@ -63,6 +63,7 @@ from storage.models import Equipment, Person
 from tests.conversations.conftest import World, a_world
 from tests.conversations.test_bodies import _private_school_under_an_ogec
 from tests.conversations.test_claim_follow_steps import _pledged
+from tests.helpers import fuzz_budget
 from tests.integration.test_call_delivery_service import selected_application
 
 pytestmark = pytest.mark.filterwarnings(
@@ -928,9 +929,8 @@ def test_random_play_of_every_other_dialogue(sqlite_template: Path, tmp_path: Pa
     numbers = itertools.count()
 
     @settings(
-        max_examples=150,
+        **fuzz_budget(150),  # type: ignore[arg-type]
         deadline=None,
-        derandomize=True,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )

@@ -35,6 +35,7 @@ from handlers.telegram.offline import SimUser
 from handlers.telegram.rounds import ACT, OTHER, PLAN, ROUND_DIALOGUES
 from storage.models import Equipment, Person
 from tests.conversations.conftest import World, a_world
+from tests.helpers import fuzz_budget
 
 PEOPLE = {
     "teacher": (1001, "Zoé"),
@@ -352,9 +353,8 @@ def test_random_play_of_the_rounds_dialogues(sqlite_template: Path, tmp_path: Pa
     numbers = itertools.count()
 
     @settings(
-        max_examples=40,
+        **fuzz_budget(40),  # type: ignore[arg-type]
         deadline=None,
-        derandomize=True,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )

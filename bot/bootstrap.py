@@ -46,11 +46,13 @@ class Services:
 def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -> Services:
     """The services, ready: catalogs loaded, every ticket kind's reminders registered."""
     from bot.domain.invitations import KIND_CODE_BURST
+    from bot.services import call_publication
     from bot.services.announcement_delivery import announcement_renderers
     from bot.services.call_kind import CALLS
     from bot.services.claim_kind import CLAIMS
     from bot.services.collection_kind import COLLECTIONS
     from bot.services.notice_kind import NOTICES
+    from bot.services.outbox import outbox_renderers
     from bot.services.reports import REPORT_KINDS
     from bot.services.security_notices import code_burst_renderer
 
@@ -67,5 +69,8 @@ def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -
     renderers.register(KIND_CODE_BURST, code_burst_renderer(i18n, settings))
     # Announcements go through the outbox too (decision 0075).
     renderers.merge(announcement_renderers(i18n, settings))
+    # Messages written at once for many (a call's news), with the author's report (0076).
+    reports = {call_publication.REPORT: (call_publication.report_text, call_publication.report_end)}
+    renderers.merge(outbox_renderers(i18n, reports))
     services.extra[RENDERERS_KEY] = renderers
     return services

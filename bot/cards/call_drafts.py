@@ -56,12 +56,12 @@ def confirm_publish(card: CallCard, found: Preview) -> str:
     )
 
 
-def delivered(card: CallCard, view: CampaignView, what: str, people: int, failures: int) -> str:
+def delivered(card: CallCard, title: str, what: str, people: int, failures: int) -> str:
     """To the author at a delivery's end: how many received it, how many failed."""
     return card.t(
         "ami.staff.delivered",
         what=card.t(f"ami.staff.what.{what}"),
-        title=view.title,
+        title=title,
         people=card.t("ami.staff.count.people", count=people),
         failures=card.t("ami.staff.count.failures", count=failures),
     )

@@ -11,16 +11,14 @@ so a claim's deadline reminder is never queued behind a publication (decision 00
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 
 from bot.cards.calls import CallCard
 from bot.i18n import I18n
 from bot.services.calls import ApplicationView, Applied, Publication, Results, Told
-from bot.services.delivery import Outgoing, Refused, Sender, Throttled, Unreachable, describe
+from bot.services.delivery import Outgoing
 
 log = logging.getLogger(__name__)
-
-SEND_RETRIES = 3  # after the messenger asks to slow down, per message
 
 
 def publication(i18n: I18n, published: Publication) -> list[Outgoing]:
@@ -88,52 +86,9 @@ def applied(i18n: I18n, done: Applied, person_name: str) -> list[Outgoing]:
     ]
 
 
-async def deliver(
-    send: Sender,
-    messages: Sequence[Outgoing],
-    *,
-    sleep: Callable[[float], Awaitable[None]],
-    retries: int = SEND_RETRIES,
-) -> tuple[int, list[int]]:
-    """Send each message through the front end's sender, as announcements are sent: a
-    chat gone or a refusal counts as a failure, a flood wait is waited out (``retries``
-    times at most), a network failure is not retried (it may have arrived). Returns how
-    many arrived and the chat ids not reached."""
-    delivered = 0
-    failed: list[int] = []
-    for message in messages:
-        if await _deliver_one(send, message, sleep, retries):
-            delivered += 1
-        else:
-            failed.append(message.chat_id)
-    return delivered, failed
-
-
-async def _deliver_one(
-    send: Sender,
-    message: Outgoing,
-    sleep: Callable[[float], Awaitable[None]],
-    retries: int,
-) -> bool:
-    for _attempt in range(retries + 1):
-        try:
-            await send(message)
-            return True
-        except Throttled as error:
-            await sleep(error.delay.total_seconds())
-        except (Unreachable, Refused) as error:
-            log.info("call: chat %s unreachable: %s", message.chat_id, error.reason)
-            return False
-        except Exception as error:  # network trouble: not retried (it may have arrived)
-            log.warning("call: chat %s failed: %s", message.chat_id, describe(error))
-            return False
-    return False
-
-
 __all__ = [
     "applied",
     "cancellation",
-    "deliver",
     "extension",
     "publication",
     "results",

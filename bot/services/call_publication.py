@@ -2,30 +2,28 @@
 kept, as the service takes it; the call's news delivered to many people.
 
 A publication (an extension, a cancellation, the results) may reach thousands: the front
-end hands the messages over in a background task and this sends them through the
-process's router (each person on their own platform), paced by ``call_notices.deliver``;
-a publication's delivery is audited at its end; the author's report is composed here,
-the front end says it where the author is.
+end hands the messages to the outbox (``send_out``), which the paced lane sends, each
+person on their own platform; the author hears the count at the end, and a publication's
+delivery is audited then (decision 0076).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, time
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
 from typing import Any
 
 from bot.cards.call_drafts import delivered as delivered_text
 from bot.cards.calls import CallCard
-from bot.clock import Clock
 from bot.domain import calls as rules
 from bot.domain.calls import Question, QuestionKind, Reach
 from bot.i18n import I18n
-from bot.services import call_notices
 from bot.services import calls as service
+from bot.services import outbox
 from bot.services.calls import CampaignView
-from bot.services.delivery import Outgoing, Sender
-from storage.uow import Database
+from bot.services.delivery import Outgoing
+from storage.uow import Database, UnitOfWork
 
 
 def question_of(raw: Mapping[str, Any]) -> Question:
@@ -60,33 +58,63 @@ def campaign_draft(raw: Mapping[str, Any]) -> service.CampaignDraft:
     )
 
 
-@dataclass(frozen=True)
-class Delivered:
-    delivered: int
-    failed: list[int]
-    report: str  # to the author, in their language
+REPORT = "call"  # the outbox's report of a call's delivery
 
 
-async def deliver(
+async def send_out(
     db: Database,
-    send: Sender,
-    i18n: I18n,
-    clock: Clock,
     messages: Sequence[Outgoing],
     *,
     campaign: CampaignView,
     what: str,
     author_id: int,
-    author_lang: str,
     record: bool,
-    sleep: Callable[[float], Awaitable[None]],
-) -> Delivered:
-    """Send the messages (paced, flood waits waited out), audit a publication's outcome
-    (``record``), and compose what the author hears of it."""
-    count, failed = await call_notices.deliver(send, messages, sleep=sleep)
-    if record:
-        await service.record_delivery(
-            db, author_id, campaign.id, delivered=count, failed=failed, now=clock.now()
-        )
-    report = delivered_text(CallCard(i18n, author_lang), campaign, what, count, len(failed))
-    return Delivered(count, failed, report)
+    now: datetime,
+) -> int:
+    """Hand the messages to the outbox (decision 0076): the paced lane sends them, each
+    person on their own platform, then tells the author how many received it and, for a
+    publication (``record``), audits the delivery. Returns how many are on their way."""
+    if not messages:
+        return 0
+    key = f"call:{campaign.id}:{what}:{now:%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+    report = outbox.Report(
+        author_id,
+        REPORT,
+        {
+            "campaign_id": campaign.id,
+            "title": campaign.title,
+            "what": what,
+            "record": record,
+            "author_id": author_id,
+        },
+    )
+    async with db.uow() as uow:
+        await outbox.enqueue(uow, messages, key=key, now=now, report=report)
+        await uow.commit()
+    return len(messages)
+
+
+def report_text(
+    i18n: I18n, lang: str, payload: Mapping[str, Any], people: int, failures: int
+) -> str:
+    """To the author at a delivery's end: how many received it, how many failed."""
+    return delivered_text(
+        CallCard(i18n, lang), str(payload["title"]), str(payload["what"]), people, failures
+    )
+
+
+async def report_end(
+    uow: UnitOfWork, payload: Mapping[str, Any], delivered: int, failed: list[int], now: datetime
+) -> None:
+    """A publication's delivery is audited at its end (who it did not reach)."""
+    if not payload.get("record"):
+        return
+    author = payload.get("author_id")
+    service.audit_delivery(
+        uow,
+        int(author) if isinstance(author, int) else None,
+        int(payload["campaign_id"]),
+        delivered=delivered,
+        failed=failed,
+        now=now,
+    )

@@ -483,8 +483,8 @@ def reminder_key(campaign_id: int) -> str:
 
 async def publish(db: Database, person_id: int, campaign_id: int, now: datetime) -> Publication:
     """The draft published: its closing reminders planned, and the people to tell (every
-    eligible school's heads and following teachers), for a front end to deliver in the
-    background through its paced path (call_notices.deliver), never in the request."""
+    eligible school's heads and following teachers), for a front end to hand to the
+    outbox (``call_publication.send_out``), never in the request."""
     async with db.uow() as uow:
         author = await _staff(uow, person_id)
         row = await _campaign(uow, campaign_id)
@@ -517,6 +517,29 @@ async def publish(db: Database, person_id: int, campaign_id: int, now: datetime)
         return Publication(campaign_view(row), people, planned)
 
 
+def audit_delivery(
+    uow: UnitOfWork,
+    person_id: int | None,
+    campaign_id: int,
+    *,
+    delivered: int,
+    failed: Sequence[int],
+    now: datetime,
+) -> None:
+    """The end of a publication's delivery (the outbox's report): how many received it,
+    and the chats it did not reach."""
+    uow.audit(
+        at=now,
+        actor_id=person_id,
+        action="call.delivered",
+        object_type="call",
+        object_id=str(campaign_id),
+        delivered=delivered,
+        failed=len(failed),
+        failed_chats=list(failed),
+    )
+
+
 async def record_delivery(
     db: Database,
     person_id: int,
@@ -526,19 +549,9 @@ async def record_delivery(
     failed: Sequence[int],
     now: datetime,
 ) -> None:
-    """The end of a publication's delivery (the front end's background task): how many
-    received it, and the chats it did not reach."""
+    """``audit_delivery`` in a transaction of its own."""
     async with db.uow() as uow:
-        uow.audit(
-            at=now,
-            actor_id=person_id,
-            action="call.delivered",
-            object_type="call",
-            object_id=str(campaign_id),
-            delivered=delivered,
-            failed=len(failed),
-            failed_chats=list(failed),
-        )
+        audit_delivery(uow, person_id, campaign_id, delivered=delivered, failed=failed, now=now)
         await uow.commit()
 
 

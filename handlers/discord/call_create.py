@@ -16,13 +16,12 @@ custom id (``amic:<step>:<nonce>``): a restart loses nothing, an older menu cann
 change a newer draft. « Terminer » writes the draft campaign and previews it (how many
 schools, heads and teachers it would reach, ``calls.preview``); « 📣 Publier » asks to
 confirm, naming the call and the people told; the confirmation publishes once and the
-publication goes out in the background (``call_publication.deliver``), each person on
-their own platform, the author told the count in their private channel (decision 0054).
+publication goes to the outbox (``call_publication.send_out``), sent by the paced lane to
+each person on their own platform, the author told the count at the end (0054, 0076).
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import re
@@ -38,20 +37,17 @@ from bot.domain import calls as rules
 from bot.domain.calls import QuestionKind, Reach
 from bot.domain.directory import EQUIPMENT_TYPES
 from bot.domain.errors import DomainError
-from bot.domain.platforms import DISCORD
 from bot.domain.roles import Action, can
 from bot.domain.text import units
 from bot.i18n import LANGUAGES, Safe
 from bot.services import call_notices, call_publication, drafts
 from bot.services import calls as service
-from bot.services.calls import CampaignState, CampaignView, Level
-from bot.services.delivery import Outgoing
+from bot.services.calls import CampaignState, Level
 from handlers.discord.buttons import on, refuse
 from handlers.discord.claim_follow import Form
 from handlers.discord.claims import say_error
 from handlers.discord.commands import described, name
 from handlers.discord.context import Ctx, answer, context_of
-from handlers.discord.delivery import dm_channel_id
 
 if TYPE_CHECKING:
     from handlers.discord.app import PneDiscord
@@ -60,7 +56,6 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "discord:call_create"
 PUBLISHING = "discord:call_publish"
-TASK_PREFIX = "discord-call-delivery:"
 MAX_ID = 2**31 - 1
 MAX_OPTIONS = 25  # a select's options
 PLACEHOLDER = 100  # a text input's or a select's hint
@@ -68,10 +63,6 @@ _NONCE = re.compile(r"^[0-9a-f]{8}$")
 _LEVELS = {f"l{i}": level.value for i, level in enumerate(Level)}
 _TAGS = re.compile(r"<[^>]*>")
 
-# Replaced in tests, to not wait for real after a flood wait.
-sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-# The deliveries under way: a task nobody holds may be collected before its end.
-_RUNNING: set[asyncio.Task[Any]] = set()
 
 Step = Callable[[Ctx, list[str]], Awaitable[None]]
 STEPS: dict[str, Step] = {}
@@ -770,43 +761,16 @@ async def publish_confirmed(ctx: Ctx, parts: list[str]) -> None:
     messages = call_notices.publication(services.i18n, published)
     people = ctx.t("ami.staff.count.people", count=len(messages))
     await refuse(ctx, "ami.staff.published", title=published.campaign.title, people=people)
-    # Never inside the interaction: a publication may reach thousands of people.
-    task = asyncio.create_task(
-        _deliver(ctx, messages, published.campaign),
-        name=f"{TASK_PREFIX}{published.campaign.id}",
-    )
-    _RUNNING.add(task)
-    task.add_done_callback(_RUNNING.discard)
-
-
-async def _deliver(ctx: Ctx, messages: list[Outgoing], campaign: CampaignView) -> None:
-    """Each person told on their own platform; the author hears the count at the end, in
-    their private channel (the interaction may be long expired)."""
-    person = ctx.person
-    assert person is not None
-    services = ctx.services
-
-    async def wait(seconds: float) -> None:
-        await sleep(seconds)  # looked up at each call, so a test can replace it
-
-    done = await call_publication.deliver(
+    # Never inside the interaction: the outbox sends it (decision 0076).
+    await call_publication.send_out(
         services.db,
-        services.router,
-        services.i18n,
-        services.clock,
         messages,
-        campaign=campaign,
+        campaign=published.campaign,
         what="publication",
         author_id=person.id,
-        author_lang=ctx.lang,
         record=True,
-        sleep=wait,
+        now=services.clock.now(),
     )
-    try:
-        channel = await dm_channel_id(ctx.client, ctx.interaction.user.id)
-        await services.router(Outgoing(channel, done.report, platform=DISCORD))
-    except Exception:
-        log.exception("call %s: could not tell its author of the delivery", campaign.id)
 
 
 # --- dispatch and registration ---------------------------------------------------------------

@@ -35,7 +35,7 @@ from bot.domain.dates import PARIS, local_to_utc
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
 from bot.i18n import Safe
-from bot.services import call_files, call_notices, drafts
+from bot.services import call_files, call_notices, call_publication, drafts
 from bot.services import calls as service
 from bot.services.calls import CampaignState
 from bot.services.delivery import Outgoing, actions
@@ -44,7 +44,6 @@ from handlers.discord.claim_follow import Form, again_button
 from handlers.discord.claims import say_error
 from handlers.discord.context import Ctx, answer
 from handlers.discord.render import components
-from handlers.discord.telling import tell
 
 if TYPE_CHECKING:
     from handlers.discord.app import PneDiscord
@@ -109,19 +108,17 @@ def _meaningful(text: str) -> bool:
 async def _told(
     ctx: Ctx, messages: list[Outgoing], campaign: service.CampaignView, what: str
 ) -> None:
-    """The applicants told on their own platform; staff hear how many received it."""
-    if not messages:
-        return
-    delivered = await tell(ctx, messages)
-    await answer(
-        ctx,
-        ctx.t(
-            "ami.staff.delivered",
-            what=ctx.t(f"ami.staff.what.{what}"),
-            title=campaign.title,
-            people=_people(ctx, delivered),
-            failures=ctx.t("ami.staff.count.failures", count=len(messages) - delivered),
-        ),
+    """The applicants told on their own platform, through the outbox; staff hear how many
+    received it at the end (decision 0076)."""
+    assert ctx.person is not None
+    await call_publication.send_out(
+        ctx.services.db,
+        messages,
+        campaign=campaign,
+        what=what,
+        author_id=ctx.person.id,
+        record=False,
+        now=ctx.services.clock.now(),
     )
 
 
@@ -223,24 +220,14 @@ async def _publish_confirmed(ctx: Ctx, campaign_id: int) -> None:
         ctx,
         ctx.t("ami.staff.published", title=campaign.title, people=_people(ctx, len(messages))),
     )
-    delivered, failed = await call_notices.deliver(services.router, messages, sleep=asyncio.sleep)
-    await service.record_delivery(
+    await call_publication.send_out(
         services.db,
-        ctx.person.id,
-        campaign.id,
-        delivered=delivered,
-        failed=failed,
+        messages,
+        campaign=campaign,
+        what="publication",
+        author_id=ctx.person.id,
+        record=True,
         now=services.clock.now(),
-    )
-    await answer(
-        ctx,
-        ctx.t(
-            "ami.staff.delivered",
-            what=ctx.t("ami.staff.what.publication"),
-            title=campaign.title,
-            people=_people(ctx, delivered),
-            failures=ctx.t("ami.staff.count.failures", count=len(failed)),
-        ),
     )
 
 

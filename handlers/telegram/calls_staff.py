@@ -12,8 +12,8 @@ extend (a dialogue), cancel, and after the closing the selection (one message pe
 application with its buttons, paged, and the workbook), the results, the waiting list.
 
 Everything the bot tells many people (a publication, an extension, a cancellation, the
-results) is handed to ``call_notices.deliver`` in a background task, through the front
-end's sender, as /annonce does: never inside the request. Every button carries ids that
+results) is handed to the outbox (``call_publication.send_out``), which the paced lane
+sends, as /annonce does: never inside the request. Every button carries ids that
 the services check again (staff only, the campaign's state, the quantity left).
 """
 
@@ -27,13 +27,11 @@ from datetime import date, datetime, time
 from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    ExtBot,
     MessageHandler,
     filters,
 )
@@ -55,7 +53,7 @@ from bot.services import calls as service
 from bot.services.calls import CampaignState, CampaignView, Level
 from bot.services.delivery import Outgoing
 from handlers.telegram import steps
-from handlers.telegram.app import PneContext, Services
+from handlers.telegram.app import PneContext
 from handlers.telegram.common import (
     keyboard,
     reply,
@@ -81,7 +79,6 @@ DIALOGUES = (CREATE, EXTEND, DECIDE)
 E_CLOSES, E_CONFIRM = "ame_closes", "ame_confirm"
 D_QUANTITY, D_REASON = "amd_quantity", "amd_reason"
 
-TASK_PREFIX = "call-delivery:"
 PAGE = 8  # applications per page of the selection
 MAX_LIST = 20  # campaigns with a button in /ami
 MAX_LABEL = drafting.MAX_LABEL
@@ -92,9 +89,6 @@ _NATURES = "|".join(EQUIPMENT_TYPES)
 _REACHES = "|".join(r.value for r in Reach)
 _LEVELS = {f"l{i}": level.value for i, level in enumerate(Level)}
 _KINDS = "|".join(k.value for k in QuestionKind)
-
-# Replaced in tests, to not wait for real.
-sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 # --- shared -----------------------------------------------------------------------------------
@@ -157,8 +151,7 @@ def _people(context: PneContext, count: int) -> str:
 # --- delivery in the background ---------------------------------------------------------------
 
 
-def _deliver_later(
-    update: Update,
+async def _deliver_later(
     context: PneContext,
     messages: Sequence[Outgoing],
     *,
@@ -166,59 +159,19 @@ def _deliver_later(
     what: str,
     record: bool = False,
 ) -> None:
-    """Hand the messages to the paced delivery in a background task; the author hears the
-    count at the end (a publication's delivery is audited then)."""
+    """Hand the messages to the outbox: the paced lane sends them, each person on their own
+    platform; the author hears the count at the end (a publication's delivery is audited
+    then, decision 0076)."""
     assert context.person is not None
-    context.application.create_task(
-        deliver(
-            context.bot,
-            context.services,
-            list(messages),
-            campaign=campaign,
-            what=what,
-            author_id=context.person.id,
-            author_chat=_chat(update),
-            author_lang=context.lang,
-            record=record,
-        ),
-        update=update,
-        name=f"{TASK_PREFIX}{campaign.id}:{what}",
-    )
-
-
-async def deliver(
-    bot: ExtBot[Any],
-    services: Services,
-    messages: list[Outgoing],
-    *,
-    campaign: CampaignView,
-    what: str,
-    author_id: int,
-    author_chat: int,
-    author_lang: str,
-    record: bool,
-) -> tuple[int, int]:
-    async def wait(seconds: float) -> None:
-        await sleep(seconds)  # looked up at each call, so a test can replace it
-
-    done = await call_publication.deliver(
-        services.db,
-        services.router,
-        services.i18n,
-        services.clock,
+    await call_publication.send_out(
+        context.services.db,
         messages,
         campaign=campaign,
         what=what,
-        author_id=author_id,
-        author_lang=author_lang,
+        author_id=context.person.id,
         record=record,
-        sleep=wait,
+        now=context.services.clock.now(),
     )
-    try:
-        await bot.send_message(author_chat, done.report)
-    except TelegramError:
-        log.exception("call %s: could not tell its author of the delivery", campaign.id)
-    return done.delivered, len(done.failed)
 
 
 # =========================================================================== /ami_nouveau
@@ -816,8 +769,8 @@ async def publish_confirmed(update: Update, context: PneContext) -> None:
         title=published.campaign.title,
         people=_people(context, len(messages)),
     )
-    _deliver_later(
-        update, context, messages, campaign=published.campaign, what="publication", record=True
+    await _deliver_later(
+        context, messages, campaign=published.campaign, what="publication", record=True
     )
 
 
@@ -884,7 +837,7 @@ async def _act_and_tell(
         people=_people(context, len(messages)),
     )
     if messages:
-        _deliver_later(update, context, messages, campaign=done.campaign, what=what)
+        await _deliver_later(context, messages, campaign=done.campaign, what=what)
 
 
 async def cancel_confirmed(update: Update, context: PneContext) -> None:
@@ -991,7 +944,7 @@ async def extend_confirmed(update: Update, context: PneContext) -> str | int:
         people=_people(context, len(messages)),
     )
     if messages:
-        _deliver_later(update, context, messages, campaign=told.campaign, what="extension")
+        await _deliver_later(context, messages, campaign=told.campaign, what="extension")
     return ConversationHandler.END
 
 
@@ -1292,7 +1245,7 @@ async def serve_confirmed(update: Update, context: PneContext) -> None:
         ),
     )
     if messages:
-        _deliver_later(update, context, messages, campaign=served.campaign, what="waiting")
+        await _deliver_later(context, messages, campaign=served.campaign, what="waiting")
 
 
 # =========================================================================== registration

@@ -199,7 +199,7 @@ async def test_a_whole_call_from_its_creation_to_the_certificate_accepted(world:
     )
     api.clear()
     await api.tap(staff, api.last(staff.id), "✅ Publier et prévenir les écoles")
-    await _delivered()
+    await _delivered(world)
     assert sorted(_sent_to(world)) == sorted([staff.id, staff.id, dora.id, luc.id, fabien.id])
     for head in (dora, luc, fabien):
         publication = api.last(head.id)
@@ -412,7 +412,7 @@ async def test_a_whole_call_from_its_creation_to_the_certificate_accepted(world:
     )
     api.clear()
     await api.tap(staff, api.last(staff.id), "📨 Envoyer les résultats aux écoles")
-    await _delivered()
+    await _delivered(world)
     assert sorted(_sent_to(world)) == sorted([staff.id, staff.id, dora.id, luc.id])
     assert world.last_text(dora) == (
         f"🎉 Votre candidature A-2026-0001 à l'appel « {TITLE} » est retenue : 2 unités."

@@ -8,7 +8,6 @@ reason) and the waiting list served once a selected school gives its kits up."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import date, time, timedelta
 
@@ -23,7 +22,7 @@ from handlers.telegram import calls_staff
 from handlers.telegram.common import split_text
 from handlers.telegram.offline import SimUser
 from storage.models import AuditEntry, CallCampaign, Person, School
-from tests.conversations.conftest import World
+from tests.conversations.conftest import World, outbox_sent
 from tests.conversations.test_bodies import _private_school_under_an_ogec
 from tests.conversations.test_claim_follow_steps import _step
 
@@ -47,10 +46,9 @@ def _plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-async def _delivered() -> None:
-    """The background deliveries, run to their end."""
-    tasks = [t for t in asyncio.all_tasks() if t.get_name().startswith(calls_staff.TASK_PREFIX)]
-    await asyncio.gather(*tasks)
+async def _delivered(world: World) -> None:
+    """The outbox's paced lane, run until the deliveries and their reports are sent."""
+    await outbox_sent(world)
 
 
 async def _id_of(world: World, name: str) -> int:
@@ -211,7 +209,7 @@ async def test_a_call_typed_with_refusals_at_each_step_previewed_and_published(
         "📣 L'appel « Tablettes pour les CM » est publié. Envoi en cours à 3 personnes : "
         "je vous dirai quand c'est fait."
     )
-    await _delivered()
+    await _delivered(world)
     told = {heads[n].id for n in ("dora", "luc", "fabien")}
     assert set(_sent_to(world)) == told | {staff.id}
     assert heads["marie"].id not in _sent_to(world)
@@ -231,7 +229,7 @@ async def test_a_call_typed_with_refusals_at_each_step_previewed_and_published(
     api.clear()
     await api.forge_callback(staff, preview.message_id, f"amis:pubok:{row.id}")
     assert _t(world, "call.error.not_draft") in world.texts(staff)[-1]
-    await _delivered()
+    await _delivered(world)
     assert set(_sent_to(world)) == {staff.id}
 
 
@@ -363,7 +361,7 @@ async def test_extend_and_cancel_tell_the_applicants(world: World) -> None:
     )
     api.clear()
     await api.tap(staff, api.last(staff.id), "✅ Prolonger")
-    await _delivered()
+    await _delivered(world)
     assert set(_sent_to(world)) == {staff.id, heads["dora"].id}
     assert world.last_text(heads["dora"]).startswith(
         _plain(
@@ -396,7 +394,7 @@ async def test_extend_and_cancel_tell_the_applicants(world: World) -> None:
     await api.tap(staff, api.last(staff.id), "🗑 Annuler l'appel")
     api.clear()
     await api.tap(staff, api.last(staff.id), "🗑 Oui, annuler l'appel")
-    await _delivered()
+    await _delivered(world)
     assert set(_sent_to(world)) == {staff.id, heads["dora"].id}
     assert world.last_text(heads["dora"]) == _plain(
         _t(world, "ami.cancelled", title="Robots en classe", number="A-2026-0001")
@@ -512,7 +510,7 @@ async def test_selection_quantity_waiting_list_results_and_the_list_served(
     )
     api.clear()
     await api.tap(staff, api.last(staff.id), "📨 Envoyer les résultats aux écoles")
-    await _delivered()
+    await _delivered(world)
     assert sorted(_sent_to(world)) == sorted(
         [staff.id, staff.id, heads["dora"].id, heads["luc"].id, heads["fabien"].id]
     )
@@ -547,7 +545,7 @@ async def test_selection_quantity_waiting_list_results_and_the_list_served(
     api.clear()
     before = len(api.messages(staff.id))
     await api.tap(staff, api.last(staff.id), "⏳ Servir la liste d'attente")
-    await _delivered()
+    await _delivered(world)
     assert (
         "servies depuis la liste d'attente : École de la Lune. 1 personne à prévenir."
         in (world.texts(staff)[before])

@@ -13,17 +13,15 @@ once) and a draft kept; a teacher and a commune's agent refused; forged ids refu
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sqlalchemy import func, select
 
 from bot.domain.roles import Role
-from handlers.discord import call_create
 from handlers.discord.offline.api import InteractionRecord
 from handlers.discord.render import markdown
 from storage.models import AuditEntry, CallCampaign
-from tests.conversations.conftest import DiscordSide, World
+from tests.conversations.conftest import DiscordSide, World, outbox_sent
 from tests.conversations.test_bodies import _private_school_under_an_ogec
 
 STALE = "Ce bouton n'est plus valable."
@@ -60,10 +58,9 @@ def _by_label(message: Any, label: str) -> str:
     return str(found[0])
 
 
-async def _delivered(side: DiscordSide) -> None:
-    tasks = [t for t in asyncio.all_tasks() if t.get_name().startswith(call_create.TASK_PREFIX)]
-    await asyncio.gather(*tasks)
+async def _delivered(world: World, side: DiscordSide) -> None:
     await side.discord.settle()
+    await outbox_sent(world)
 
 
 GOOD = {
@@ -254,7 +251,7 @@ async def test_staff_write_a_call_on_discord_refused_at_each_step_then_publish_i
         sacha, confirmation, _by_label(confirmation, "✅ Publier et prévenir les écoles")
     )
     assert _text(again) == STALE
-    await _delivered(side)
+    await _delivered(world, side)
 
     # Each head where they are, with « Candidater »; the author hears the count.
     dm = side.discord.dm_channel(dora)

@@ -31,7 +31,7 @@ from bot.services import calls, registration
 from handlers.discord.offline.api import InteractionRecord, PostedMessage
 from handlers.discord.render import markdown
 from storage.models import AuditEntry, CallCampaign, Equipment, InsuranceCertificate
-from tests.conversations.conftest import DiscordSide, World
+from tests.conversations.conftest import DiscordSide, World, outbox_sent
 
 TITLE = "Robots en classe"
 AFTER_CLOSING = datetime(2026, 3, 28, 9, 0, tzinfo=UTC)  # the extended call closed the 27th
@@ -174,7 +174,11 @@ async def test_staff_run_a_call_from_discord_to_its_delivery(
     done = await d.tap(sam, asked.original_id, ok)
     assert _text(side, done) == (
         "« Robots en classe » clôt désormais le vendredi 27 mars 2026 à 18:00. 3 personnes à "
-        "prévenir.\n« Robots en classe » : la prolongation reçue par 3 personnes, 0 échec."
+        "prévenir."
+    )
+    await outbox_sent(world)  # the outbox sends it, then tells staff how it went
+    assert (
+        _dm(side, sam) == "« Robots en classe » : la prolongation reçue par 3 personnes, 0 échec."
     )
     extended = _plain(
         world,
@@ -295,10 +299,9 @@ async def test_staff_run_a_call_from_discord_to_its_delivery(
         "retenue : chaque école recevra sa réponse, avec le motif si elle n'est pas retenue."
     )
     sent = await d.tap(sam, asked.original_id, f"amis:resok:{campaign_id}")
-    assert _text(side, sent) == (
-        "Les résultats de « Robots en classe » partent vers 3 personnes.\n"
-        "« Robots en classe » : la réponse reçue par 3 personnes, 0 échec."
-    )
+    assert _text(side, sent) == "Les résultats de « Robots en classe » partent vers 3 personnes."
+    await outbox_sent(world)
+    assert _dm(side, sam) == "« Robots en classe » : la réponse reçue par 3 personnes, 0 échec."
     assert _dm(side, dora) == (
         "🎉 Votre candidature A-2026-0001 à l'appel « Robots en classe » est retenue : "
         "2 lots de 6 unités."
@@ -392,6 +395,7 @@ async def test_staff_run_a_call_from_discord_to_its_delivery(
         "« Robots en classe » : servies depuis la liste d'attente : École de la Lune. "
         "1 personne à prévenir."
     )
+    await outbox_sent(world)
     assert world.last_text(luc) == (
         "🎉 Votre candidature A-2026-0002 à l'appel « Robots en classe » est retenue : "
         "2 lots de 6 unités."
@@ -465,10 +469,9 @@ async def test_another_call_cancelled_and_stale_or_forged_buttons_refused(
     nothing = await d.tap(sam, asked.original_id, "amis:keep")
     assert _text(side, nothing) == _md(world, "ami.staff.nothing_done")
     done = await d.tap(sam, asked.original_id, f"amis:cxlok:{campaign_id}")
-    assert _text(side, done) == (
-        "L'appel « Robots en classe » est annulé. 1 personne à prévenir.\n"
-        "« Robots en classe » : l'annulation reçue par 1 personne, 0 échec."
-    )
+    assert _text(side, done) == "L'appel « Robots en classe » est annulé. 1 personne à prévenir."
+    await outbox_sent(world)
+    assert _dm(side, sam) == "« Robots en classe » : l'annulation reçue par 1 personne, 0 échec."
     assert _dm(side, dora) == markdown(
         world.app.bot_data["services"].i18n.t(
             "fr", "ami.cancelled", title=TITLE, number="A-2026-0001"
@@ -502,9 +505,10 @@ async def test_another_call_cancelled_and_stale_or_forged_buttons_refused(
     published = await d.tap(sam, asked.original_id, f"amis:pubok:{draft_id}")
     assert _text(side, published) == (
         "📣 L'appel « Robots (suite) » est publié. Envoi en cours à 2 personnes : je vous "
-        "dirai quand c'est fait.\n« Robots (suite) » : la publication reçue par 2 personnes, "
-        "0 échec."
+        "dirai quand c'est fait."
     )
+    await outbox_sent(world)
+    assert _dm(side, sam) == "« Robots (suite) » : la publication reçue par 2 personnes, 0 échec."
     assert f"ami:apply:{draft_id}" in d.last_message(d.dm_channel(dora)).custom_ids
     assert world.last_text(luc).startswith("Nouvel appel à manifestation d'intérêt de la SEM.")
     told = len(world.api.messages(luc.id))

@@ -55,7 +55,6 @@ from bot.domain.notices import WorksKind
 from bot.domain.roles import Role
 from bot.services import calls, certificates, equipment_moves, notices
 from bot.services.claims import FileRef
-from handlers.telegram import calls_staff
 from handlers.telegram.claim_follow import FOLLOW_UPS
 from handlers.telegram.offline import SimUser
 from handlers.telegram.rounds import ROUND_DIALOGUES
@@ -803,12 +802,6 @@ def _forward(candidates: list[Move], last: Any, n: int) -> Move:
     return candidates[-1]
 
 
-async def _deliveries_sent() -> None:
-    """The calls' deliveries run as tasks (announcements are outbox rows, sent later)."""
-    tasks = [t for t in asyncio.all_tasks() if t.get_name().startswith(calls_staff.TASK_PREFIX)]
-    await asyncio.gather(*tasks)
-
-
 class _Errors(logging.Handler):
     """What the bot's error handler logs: any handler that failed."""
 
@@ -899,7 +892,6 @@ async def _play_in(
                 update = await api.forge_callback(person, message_id, data)
             else:
                 continue
-            await _deliveries_sent()
 
             step = (who, kind, arg)
             if update is not None:

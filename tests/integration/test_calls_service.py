@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.domain.calls import Question, QuestionKind, Reach
-from bot.services import call_files, call_notices, calls, reminders
+from bot.services import call_files, call_notices, call_publication, calls, reminders
 from bot.services.delivery import Outgoing
 from storage.models import Person, PlatformAccount, Reminder, School
 from tests.helpers import refuses
@@ -125,10 +125,15 @@ async def test_a_call_runs_from_its_draft_to_its_results(demo: Demo) -> None:
     published = await calls.publish(db, sacha, draft.id, NOW)
     assert published.reminders_planned == 2
     messages = call_notices.publication(i18n, published)
-    delivered, failed = await call_notices.deliver(d.front.send, messages, sleep=_no_sleep)
-    assert (delivered, failed) == (5, [])
-    await calls.record_delivery(db, sacha, draft.id, delivered=5, failed=[], now=NOW)
-    got = d.front.take()
+    assert await call_publication.send_out(
+        db, messages, campaign=published.campaign, what="publication", author_id=sacha,
+        record=True, now=NOW,
+    ) == 5  # fmt: skip
+    swept = await _sweep(d, NOW)
+    got = [(who, m) for who, m in swept if who != "Sacha"]
+    assert [m.text for who, m in swept if who == "Sacha"] == [
+        "« Tablettes pour les classes » : la publication reçue par 5 personnes, 0 échec."
+    ]
     assert sorted(who for who, _ in got) == ["Camille", "Dana", "Dominique", "Fran", "Gaby"]
     assert "Eden" not in {who for who, _ in got}
     assert all(actions_of(m) == [f"ami:apply:{draft.id}"] for _, m in got)
@@ -274,10 +279,6 @@ async def test_a_call_extended_tells_its_applicants_and_a_cancelled_one_stops_it
     assert await _sweep(d, datetime(2026, 4, 9, 8, 0, tzinfo=UTC)) == []
     with refuses("call.error.not_open"):
         await calls.apply(db, d.people["Dana"], view.id, ANSWERS, NOW + timedelta(days=3))
-
-
-async def _no_sleep(_seconds: float) -> None:
-    return None
 
 
 async def test_a_teacher_applies_only_when_the_call_allows_and_sees_only_their_school(

@@ -13,7 +13,11 @@ from bot.domain.calls import KIND_CALL_REMINDER, KIND_CALL_REMINDER_PERSON
 from bot.domain.errors import DomainError
 from bot.domain.holds import KIND_HOLD_REMINDER
 from bot.domain.invitations import KIND_CODE_BURST
-from bot.services.announcement_delivery import KIND_ANNOUNCEMENT_PERSON, KIND_ANNOUNCEMENT_REPORT
+from bot.services.announcement_delivery import (
+    KIND_ANNOUNCEMENT,
+    KIND_ANNOUNCEMENT_PERSON,
+    KIND_ANNOUNCEMENT_REPORT,
+)
 from bot.services.call_kind import CALLS
 from bot.services.call_reminders import CALL_REMINDER_KINDS
 from bot.services.claim_kind import CLAIMS
@@ -22,6 +26,7 @@ from bot.services.collection_kind import COLLECTIONS
 from bot.services.collection_reminders import COLLECTION_REMINDER_KINDS
 from bot.services.kinds import Kinds
 from bot.services.notice_reminders import NOTICE_REMINDER_KINDS
+from bot.services.outbox import OUTBOX_KINDS
 from bot.services.reports import REPORT_KINDS
 from storage.uow import Database
 
@@ -78,19 +83,28 @@ def test_bootstrap_registers_claims_and_every_reminder_kind(tmp_path: Path) -> N
             KIND_CODE_BURST,
             KIND_ANNOUNCEMENT_PERSON,
             KIND_ANNOUNCEMENT_REPORT,
+            *OUTBOX_KINDS,
             *COLLECTION_REMINDER_KINDS,
             *NOTICE_REMINDER_KINDS,
             *(kind for kind in CALL_REMINDER_KINDS if kind != KIND_CALL_REMINDER),
         ]
     )
     assert services.renderers.elsewhere == set(REPORT_KINDS)
-    # A call's closing reminder goes to a crowd: expanded, then sent by the paced lane.
-    assert services.renderers.fanouts == {KIND_CALL_REMINDER}
-    assert services.renderers.paced == {KIND_CALL_REMINDER_PERSON}
-    assert services.renderers.lane("paced") == ({KIND_CALL_REMINDER_PERSON}, set())
+    # A call's closing reminder and an announcement go to a crowd: expanded, then sent by
+    # the paced lane, as are the messages written at once for many (a call's news).
+    assert services.renderers.fanouts == {KIND_CALL_REMINDER, KIND_ANNOUNCEMENT}
+    paced = {
+        KIND_CALL_REMINDER_PERSON,
+        KIND_ANNOUNCEMENT_PERSON,
+        KIND_ANNOUNCEMENT_REPORT,
+        *OUTBOX_KINDS,
+    }
+    assert services.renderers.paced == paced
+    assert services.renderers.lane("paced") == (paced, set())
     assert services.renderers.lane("deadlines")[1] == {
         KIND_CALL_REMINDER,
-        KIND_CALL_REMINDER_PERSON,
+        KIND_ANNOUNCEMENT,
+        *paced,
         *REPORT_KINDS,
     }
 

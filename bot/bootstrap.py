@@ -69,7 +69,7 @@ def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -
     renderers.register(KIND_CODE_BURST, code_burst_renderer(i18n, settings))
     # Announcements go through the outbox too (decision 0075).
     renderers.merge(announcement_renderers(i18n, settings))
-    # Messages written at once for many (a call's news), with the author's report (0076).
+    # Messages written at once for many (a call's news), with the author's report (0077).
     reports = {call_publication.REPORT: (call_publication.report_text, call_publication.report_end)}
     renderers.merge(outbox_renderers(i18n, reports))
     services.extra[RENDERERS_KEY] = renderers

@@ -4,7 +4,7 @@ kept, as the service takes it; the call's news delivered to many people.
 A publication (an extension, a cancellation, the results) may reach thousands: the front
 end hands the messages to the outbox (``send_out``), which the paced lane sends, each
 person on their own platform; the author hears the count at the end, and a publication's
-delivery is audited then (decision 0076).
+delivery is audited then (decision 0077).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ async def send_out(
     record: bool,
     now: datetime,
 ) -> int:
-    """Hand the messages to the outbox (decision 0076): the paced lane sends them, each
+    """Hand the messages to the outbox (decision 0077): the paced lane sends them, each
     person on their own platform, then tells the author how many received it and, for a
     publication (``record``), audits the delivery. Returns how many are on their way."""
     if not messages:

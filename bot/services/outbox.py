@@ -1,5 +1,5 @@
 """Messages written at once for many people go out through the outbox, as every message
-the bot sends on its own does (decision 0076).
+the bot sends on its own does (decision 0077).
 
 A call's publication, its extension, its cancellation and its results are composed in one
 go, in each person's language, with their buttons. ``enqueue`` stores them, in the

@@ -17,7 +17,7 @@ change a newer draft. « Terminer » writes the draft campaign and previews it (
 schools, heads and teachers it would reach, ``calls.preview``); « 📣 Publier » asks to
 confirm, naming the call and the people told; the confirmation publishes once and the
 publication goes to the outbox (``call_publication.send_out``), sent by the paced lane to
-each person on their own platform, the author told the count at the end (0054, 0076).
+each person on their own platform, the author told the count at the end (0054, 0077).
 """
 
 from __future__ import annotations
@@ -761,7 +761,7 @@ async def publish_confirmed(ctx: Ctx, parts: list[str]) -> None:
     messages = call_notices.publication(services.i18n, published)
     people = ctx.t("ami.staff.count.people", count=len(messages))
     await refuse(ctx, "ami.staff.published", title=published.campaign.title, people=people)
-    # Never inside the interaction: the outbox sends it (decision 0076).
+    # Never inside the interaction: the outbox sends it (decision 0077).
     await call_publication.send_out(
         services.db,
         messages,

@@ -109,7 +109,7 @@ async def _told(
     ctx: Ctx, messages: list[Outgoing], campaign: service.CampaignView, what: str
 ) -> None:
     """The applicants told on their own platform, through the outbox; staff hear how many
-    received it at the end (decision 0076)."""
+    received it at the end (decision 0077)."""
     assert ctx.person is not None
     await call_publication.send_out(
         ctx.services.db,

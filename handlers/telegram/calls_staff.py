@@ -161,7 +161,7 @@ async def _deliver_later(
 ) -> None:
     """Hand the messages to the outbox: the paced lane sends them, each person on their own
     platform; the author hears the count at the end (a publication's delivery is audited
-    then, decision 0076)."""
+    then, decision 0077)."""
     assert context.person is not None
     await call_publication.send_out(
         context.services.db,

@@ -17,7 +17,7 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.domain.errors import DomainError
 from bot.domain.invitations import deep_link, parse_validity
 from bot.domain.roles import Role
-from bot.i18n import I18n
+from bot.i18n import I18n, Safe
 from storage.backup import BackupInfo
 from storage.migrate import upgrade
 from storage.uow import Database
@@ -203,6 +203,7 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 
 async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    from bot.cards.claims import error_params
     from bot.services import directory, registration
 
     now = SystemClock().now()
@@ -213,7 +214,7 @@ async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> 
             else directory.import_equipment
         )
         try:
-            text = args.file.read_text(encoding="utf-8-sig")
+            text = args.file.read_bytes()  # the importer finds the encoding (decision 0067)
         except OSError as exc:
             print(f"Impossible de lire {args.file} : {exc.strerror}", file=sys.stderr)
             return 1
@@ -222,12 +223,16 @@ async def _admin(args: argparse.Namespace, settings: Settings, db: Database) -> 
         try:
             report = await importer(db, text, now=now)
         except directory.ImportFailed as failed:
-            refused = {problem.line for problem in failed.problems}
-            print(_plain(i18n.t(lang, "cli.import.refused", count=len(refused))), file=sys.stderr)
-            for problem in failed.problems:
-                reason = i18n.t(lang, problem.code, **problem.params)
+            by_line: dict[int, list[str]] = {}
+            for problem in failed.problems:  # one line per refused row, its reasons joined
+                by_line.setdefault(problem.line, []).append(
+                    i18n.t(lang, problem.code, **error_params(i18n, lang, problem.params))
+                )
+            print(_plain(i18n.t(lang, "cli.import.refused", count=len(by_line))), file=sys.stderr)
+            for number, reasons in sorted(by_line.items()):
+                reason = Safe(" ; ".join(reasons))
                 print(
-                    _plain(i18n.t(lang, "cli.import.problem", line=problem.line, reason=reason)),
+                    _plain(i18n.t(lang, "cli.import.problem", line=number, reason=reason)),
                     file=sys.stderr,
                 )
             return 1

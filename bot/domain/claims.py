@@ -384,6 +384,17 @@ def item_age_years(acquired_on: date, loss_on: date) -> int:
     return loss_on.year - acquired_on.year
 
 
+def known_acquisition(acquired_on: date | None, loss_on: date) -> date | None:
+    """The acquisition date an item's age counts from, or None (« à estimer »): unknown,
+    or after the loss. An acquisition after the loss is an error of the inventory (a year
+    typed 2030 or 9999), not of the report, which no other discovery date could mend:
+    the item is reported all the same, and its amount left for staff to estimate
+    (decision 0067)."""
+    if acquired_on is None or acquired_on > loss_on:
+        return None
+    return acquired_on
+
+
 def refund_share(age: int) -> Decimal:
     """The share of the acquisition value the commune owes for an item of ``age`` years."""
     if age < 0:
@@ -393,6 +404,7 @@ def refund_share(age: int) -> Decimal:
 
 def item_refund(value: Decimal | None, acquired_on: date | None, loss_on: date) -> Decimal | None:
     """What the commune owes for one item, or None when it must be estimated."""
+    acquired_on = known_acquisition(acquired_on, loss_on)
     if value is None or acquired_on is None:
         return None
     if value < 0:
@@ -406,9 +418,9 @@ def is_replaceable(acquired_on: date | None, loss_on: date) -> bool | None:
     On the 6th anniversary itself the item is exactly 6 years old: still replaced. From an
     acquisition on 29 February the anniversary in a common year is 28 February.
     """
+    acquired_on = known_acquisition(acquired_on, loss_on)
     if acquired_on is None:
         return None
-    item_age_years(acquired_on, loss_on)  # refuses a loss before the acquisition
     return loss_on <= anniversary(acquired_on, NOT_REPLACED_AFTER_YEARS)
 
 
@@ -445,7 +457,8 @@ class RefundEstimate:
 def estimate_refund(items: Sequence[ClaimItemFacts], loss_on: date) -> RefundEstimate:
     lines: list[RefundLine] = []
     for item in items:
-        age = None if item.acquired_on is None else item_age_years(item.acquired_on, loss_on)
+        acquired = known_acquisition(item.acquired_on, loss_on)
+        age = None if acquired is None else item_age_years(acquired, loss_on)
         lines.append(
             RefundLine(
                 item=item,

@@ -24,7 +24,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Final, Literal
 
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, Term
 from bot.domain.text import units
 
 ERR_UAI: Final = "directory.error.uai"
@@ -60,6 +60,43 @@ MAX_LENGTHS: Final[dict[str, int]] = {
     "type": 40,
 }
 
+# Every field a file or a form may name in a refusal, each with its words in the catalogs
+# (``directory.field.<name>``): a person reads « numéro d'inventaire », never ``asset_tag``.
+FIELDS: Final[tuple[str, ...]] = (
+    "uai",
+    "name",
+    "commune_insee",
+    "commune_name",
+    "sector",
+    "body_code",
+    "body_name",
+    "body_kind",
+    "asset_tag",
+    "school_uai",
+    "type",
+    "model",
+    "serial",
+    "owner",
+    "acquired_on",
+    "value_eur",
+    "installed_on",
+    "room",
+)
+
+
+def field_term(name: str) -> Term:
+    """A field's name as a person reads it (« numéro d'inventaire »)."""
+    if name not in FIELDS:
+        raise ValueError(f"no words for the field {name!r}")
+    return Term(f"directory.field.{name}")
+
+
+def column_term(name: str) -> Term:
+    """A file's column in words, with the header's name to write: « numéro d'inventaire
+    (colonne asset_tag) »."""
+    return Term("directory.column", {"name": field_term(name), "column": name})
+
+
 _UAI_RE: Final = re.compile(r"\d{7}[A-Z]")
 _INSEE_RE: Final = re.compile(r"\d{5}|2[AB]\d{3}")
 _UAI_LETTERS: Final = "ABCDEFGHJKLMNPRSTUVWXYZ"  # 23 letters: no I, O, Q
@@ -91,10 +128,10 @@ def require_text(text: str | None, field: str) -> str:
     """
     value = (text or "").strip()
     if not value:
-        raise DomainError(ERR_MISSING, field=field)
+        raise DomainError(ERR_MISSING, field=field_term(field))
     limit = MAX_LENGTHS.get(field)
     if limit is not None and units(value) > limit:
-        raise DomainError(ERR_TOO_LONG, field=field, max=limit)
+        raise DomainError(ERR_TOO_LONG, field=field_term(field), max=limit)
     return value
 
 
@@ -125,7 +162,7 @@ def normalize_uai(text: str) -> str:
     """
     value = _SPACES.sub("", text or "").upper()
     if not value:
-        raise DomainError(ERR_MISSING, field="uai")
+        raise DomainError(ERR_MISSING, field=field_term("uai"))
     if not value.isascii() or not _UAI_RE.fullmatch(value):
         raise DomainError(ERR_UAI, value=text.strip())
     return value
@@ -140,7 +177,7 @@ def normalize_insee(text: str) -> str:
     """A commune's INSEE code: 5 digits, or 2A/2B and 3 digits (Corsica)."""
     value = _SPACES.sub("", text or "").upper()
     if not value:
-        raise DomainError(ERR_MISSING, field="commune_insee")
+        raise DomainError(ERR_MISSING, field=field_term("commune_insee"))
     if not value.isascii() or not _INSEE_RE.fullmatch(value):
         raise DomainError(ERR_INSEE, value=text.strip())
     return value
@@ -151,9 +188,9 @@ def normalize_asset_tag(text: str) -> str:
     ``. _ / -`` only, at most 32 characters."""
     value = _SPACES.sub("", text or "").upper()
     if not value:
-        raise DomainError(ERR_MISSING, field="asset_tag")
+        raise DomainError(ERR_MISSING, field=field_term("asset_tag"))
     if units(value) > MAX_LENGTHS["asset_tag"]:
-        raise DomainError(ERR_TOO_LONG, field="asset_tag", max=MAX_LENGTHS["asset_tag"])
+        raise DomainError(ERR_TOO_LONG, field=field_term("asset_tag"), max=MAX_LENGTHS["asset_tag"])
     if not value.isascii() or not _ASSET_TAG_RE.fullmatch(value):
         raise DomainError(ERR_ASSET_TAG, value=text.strip())
     return value
@@ -179,7 +216,7 @@ def parse_sector(text: str) -> Sector:
     """``public`` or ``private``; French "public", "privé" and "prive" are accepted."""
     folded = _fold(text or "")
     if not folded:
-        raise DomainError(ERR_MISSING, field="sector")
+        raise DomainError(ERR_MISSING, field=field_term("sector"))
     try:
         return _SECTOR_ALIASES[folded]
     except KeyError:
@@ -190,7 +227,7 @@ def parse_owner(text: str) -> Owner:
     """Who owns an item (art. 3 and 4): ``sem`` or ``commune`` (any case)."""
     folded = _fold(text or "")
     if not folded:
-        raise DomainError(ERR_MISSING, field="owner")
+        raise DomainError(ERR_MISSING, field=field_term("owner"))
     try:
         return _OWNER_ALIASES[folded]
     except KeyError:
@@ -270,13 +307,13 @@ def read_equipment_type(text: str) -> EquipmentType:
     written = _SPACES.sub(" ", (text or "").strip())
     folded = _fold(written)
     if not folded:
-        raise DomainError(ERR_MISSING, field="type")
+        raise DomainError(ERR_MISSING, field=field_term("type"))
     for candidate in (folded, _singular(folded)):
         code = _TYPE_ALIASES.get(candidate)
         if code is not None:
             return EquipmentType(code, known=True)
     if units(written) > MAX_LENGTHS["type"]:
-        raise DomainError(ERR_TOO_LONG, field="type", max=MAX_LENGTHS["type"])
+        raise DomainError(ERR_TOO_LONG, field=field_term("type"), max=MAX_LENGTHS["type"])
     return EquipmentType(written, known=False)
 
 

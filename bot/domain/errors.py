@@ -6,7 +6,26 @@ No user-facing text lives here: the front ends render ``code`` through the catal
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Term:
+    """A value that is itself words of the catalogs (« numéro d'inventaire »): the front
+    end shows the message ``key`` in the reader's language, never the key. ``params``
+    fill that message."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Several terms shown as one list, « numéro d'inventaire, modèle »."""
+
+    items: tuple[Term, ...]
 
 
 class DomainError(Exception):

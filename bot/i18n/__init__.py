@@ -10,7 +10,9 @@ A message that depends on a number is a gettext plural entry (``msgid_plural`` a
 0 and 1 take the singular (« 0 dossier », « 1 dossier », « 2 dossiers »).
 
 Values passed to :meth:`I18n.t` are HTML-escaped unless wrapped in :class:`Safe`: user
-text can never inject markup, and a forgotten escape is impossible by construction.
+text can never inject markup, and a forgotten escape is impossible by construction. A
+:class:`~bot.domain.errors.Term` (a field's name in a refusal) is shown as its own message
+in the reader's language, so that no internal name (``asset_tag``) reaches a person.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from babel.dates import format_date as _babel_format_date
 from babel.dates import format_datetime as _babel_format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
+
+from bot.domain.errors import Term, Terms
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +164,15 @@ class I18n:
             return html.escape(key)
         if not params:
             return text
-        return text.format(**{name: _escape(value) for name, value in params.items()})
+        return text.format(**{name: self._shown(lang, value) for name, value in params.items()})
+
+    def _shown(self, lang: str, value: Any) -> str:
+        """One value of a message, escaped; a :class:`Term` in words of ``lang``."""
+        if isinstance(value, Term):
+            return self.t(lang, value.key, **value.params)
+        if isinstance(value, Terms):
+            return ", ".join(self._shown(lang, item) for item in value.items)
+        return _escape(value)
 
     def has(self, key: str) -> bool:
         return key in _catalog(DEFAULT_LANGUAGE)

@@ -30,6 +30,7 @@ from bot.domain.dates import PARIS, local_date, parse_calendar_day
 from bot.domain.directory import (
     ERR_MISSING,
     eur_to_cents,
+    field_term,
     normalize_asset_tag,
     optional_text,
     parse_amount_eur,
@@ -126,11 +127,11 @@ def _field(
     raw_value = (values.get("value_eur") or "").strip()
     value = check(parse_amount_eur, raw_value) if raw_value else None
     if not raw_value:
-        problems.append(ImportProblem(line, ERR_MISSING, {"field": "value_eur"}))
+        problems.append(ImportProblem(line, ERR_MISSING, {"field": field_term("value_eur")}))
     raw_day = (values.get("installed_on") or "").strip()
     day: date | None = None
     if not raw_day:
-        problems.append(ImportProblem(line, ERR_MISSING, {"field": "installed_on"}))
+        problems.append(ImportProblem(line, ERR_MISSING, {"field": field_term("installed_on")}))
     else:
         try:
             day = parse_calendar_day(raw_day, today)
@@ -204,9 +205,9 @@ def read_typed(text: str, today: date) -> list[DeliveredItem]:
 
 def read_csv(data: str | bytes, today: date) -> list[DeliveredItem]:
     """The supplier's delivery note as CSV (header ``asset_tag;serial;value_eur;
-    installed_on``, optional ``room`` and ``model``; ``;`` or ``,``; UTF-8), read by the
-    directory's reader. Raises ``ImportFailed`` naming each bad line (header = 1)."""
-    rows, unreadable = read_rows(data, CSV_COLUMNS)
+    installed_on``, optional ``room`` and ``model``; ``;`` or ``,``; the imports' encodings),
+    read by the directory's reader. Raises ``ImportFailed`` naming each bad line (header = 1)."""
+    rows, unreadable = read_rows(data, CSV_COLUMNS, CSV_OPTIONAL)
     return _checked([(row.line, row.values) for row in rows], list(unreadable), today)
 
 

@@ -48,6 +48,7 @@ from bot.domain.deadlines import (
     plan_recovery_reminders,
 )
 from bot.domain.directory import (
+    ERR_TOO_LONG,
     MAX_LENGTHS,
     cents_to_eur,
     eur_to_cents,
@@ -80,6 +81,7 @@ from storage.uow import Database, UnitOfWork
 KIND = "claim"  # Ticket.kind of a sinistre
 PREFIX = "S"  # claim numbers: S-2026-0042
 MAX_ITEMS = 30
+MAX_SHOWN_WORD = 40  # a refused word is given back at most this long
 MAX_DESCRIPTION = 3000
 # Equipment that can still be stolen, lost or damaged: not what was already reported
 # stolen or lost, nor what was collected, reassigned or recycled.
@@ -295,6 +297,8 @@ class TagCheck:
     other_school: bool = False
     unavailable: bool = False  # already reported stolen or lost, collected, recycled…
     extra: dict[str, Any] = field(default_factory=dict)
+    # A word that cannot be a tag: why (``asset_tag`` is then the word as typed, cut).
+    refused: DomainError | None = None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -659,21 +663,30 @@ def _typed_tag(typed: str) -> str:
     try:
         return normalize_asset_tag(typed)
     except DomainError as error:
+        word = (typed or "").strip()
+        shown = word if len(word) <= MAX_SHOWN_WORD else word[: MAX_SHOWN_WORD - 1] + "…"
+        code = "claim.error.typed_tag_too_long" if error.code == ERR_TOO_LONG else None
         raise DomainError(
-            "claim.error.typed_tag", value=(typed or "").strip()[:40], max=MAX_LENGTHS["asset_tag"]
+            code or "claim.error.typed_tag", value=shown, max=MAX_LENGTHS["asset_tag"]
         ) from error
 
 
 async def check_tags(
     db: Database, person_id: int, school_id: int, tags: Sequence[str]
 ) -> list[TagCheck]:
-    """Typed tags: this school's equipment, unknown ones (to describe), or refused."""
+    """Typed tags, each judged alone: this school's equipment, unknown ones (to describe),
+    another school's, not available, or a word that cannot be a tag (``refused`` says
+    why: too long, or a character a tag does not have), which stops none of the others."""
     async with db.uow() as uow:
         person = await access.person(uow, person_id)
         await _school_in_scope(uow, person, school_id)
         checks: list[TagCheck] = []
         for raw in tags:
-            tag = _typed_tag(raw)
+            try:
+                tag = _typed_tag(raw)
+            except DomainError as refused:
+                checks.append(TagCheck(refused.params["value"], known=False, refused=refused))
+                continue
             equipment = await uow.directory.equipment_by_tag(tag)
             if equipment is None:
                 checks.append(TagCheck(tag, known=False))
@@ -771,6 +784,7 @@ def _item_view(item: ClaimItem, loss_on: date) -> ItemView:
     value = None if item.value_cents is None else cents_to_eur(item.value_cents)
     covered = rules.covered_by_convention(item.equipment.owner if item.equipment else None)
     refund = rules.item_refund(value, item.acquired_on, loss_on) if covered else Decimal("0.00")
+    acquired = rules.known_acquisition(item.acquired_on, loss_on)
     return ItemView(
         asset_tag=item.asset_tag,
         description=item.description,
@@ -781,8 +795,8 @@ def _item_view(item: ClaimItem, loss_on: date) -> ItemView:
         acquired_on=item.acquired_on,
         refund=refund,
         share=(
-            rules.refund_share(rules.item_age_years(item.acquired_on, loss_on))
-            if covered and item.acquired_on is not None
+            rules.refund_share(rules.item_age_years(acquired, loss_on))
+            if covered and acquired is not None
             else None
         ),
         replaceable=item.replaceable if covered else None,

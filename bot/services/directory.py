@@ -7,9 +7,10 @@ right. Then one transaction writes the rows and one audit entry.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
@@ -24,11 +25,13 @@ from bot.domain.bodies import (
     normalize_body_code,
     normalize_body_kind,
 )
-from bot.domain.dates import to_utc
+from bot.domain.dates import PARIS, local_date, to_utc
 from bot.domain.directory import (
     ERR_MISSING,
     ERR_UNKNOWN_SCHOOL,
+    column_term,
     eur_to_cents,
+    field_term,
     normalize_asset_tag,
     normalize_insee,
     normalize_uai,
@@ -41,7 +44,7 @@ from bot.domain.directory import (
     require_text,
     same_equipment_type,
 )
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, Terms
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Role
 from storage.models import (
@@ -75,7 +78,11 @@ EQUIPMENT_COLUMNS: tuple[str, ...] = (
 EQUIPMENT_OPTIONAL_COLUMNS: tuple[str, ...] = ("installed_on", "room")
 
 ERR_ENCODING = "directory.error.encoding"
-ERR_HEADER = "directory.error.header"  # params: missing (list of column names)
+ERR_HEADER = "directory.error.header"  # params: missing (Terms: the columns in words)
+ERR_DUPLICATE_COLUMN = "directory.error.duplicate_column"  # params: column (Term)
+ERR_CELL = "directory.error.cell_too_long"  # params: column (Term), max
+ERR_UNREADABLE = "directory.error.unreadable_row"
+ERR_ACQUIRED_FUTURE = "directory.error.acquired_future"  # params: value, today
 ERR_EMPTY = "directory.error.empty"
 ERR_COLUMNS = "directory.error.columns"  # params: expected, found
 ERR_DUPLICATE = "directory.error.duplicate"  # params: value, first_line
@@ -122,52 +129,101 @@ class _Row:
     values: dict[str, str]
 
 
+# The encodings a file may come in, by its byte-order mark (Excel's « CSV UTF-8 » and
+# « Texte Unicode » exports carry one). Without a mark: strict UTF-8, else Windows-1252
+# (Excel's « CSV (séparateur : point-virgule) » in France), decision 0067.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: its mark starts the same way
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_FALLBACK_ENCODING = "cp1252"
+
+# Longest cell read: far above every field (the longest, a school's name, takes 200
+# characters), far below what would flood a refusal. A longer cell refuses its row.
+MAX_CELL = 1_000
+
+
 def _decode(text: str | bytes) -> str:
-    if isinstance(text, bytes):
+    """A file's text: its byte-order mark first, then strict UTF-8, else Windows-1252;
+    bytes none of them reads refuse the file in one line."""
+    if isinstance(text, str):
+        return text.removeprefix("\ufeff")
+    encodings = [encoding for mark, encoding in _BOMS if text.startswith(mark)][:1]
+    if not encodings:
+        encodings = ["utf-8", _FALLBACK_ENCODING]
+    for encoding in encodings:
         try:
-            text = text.decode("utf-8-sig")
+            return text.decode(encoding).removeprefix("\ufeff")
         except UnicodeDecodeError:
-            raise ImportFailed([ImportProblem(1, ERR_ENCODING)]) from None
-    return text.removeprefix("\ufeff")
+            continue
+    raise ImportFailed([ImportProblem(1, ERR_ENCODING)])
 
 
-def _read_csv(text: str | bytes, columns: Sequence[str]) -> tuple[list[_Row], list[ImportProblem]]:
+def _records(content: str, delimiter: str) -> Iterator[tuple[int, list[str] | None]]:
+    """Each record of the file with the line it starts on; None for a record the csv
+    module cannot read. No field is too large for the reader: the
+    cells are measured afterwards, row by row (``MAX_CELL``)."""
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
+    while True:
+        line = reader.line_num + 1  # where the next record starts
+        # The csv module's field limit is one global number: raised only while this
+        # reader reads (no await in between, so no other import runs meanwhile).
+        previous = csv.field_size_limit(max(len(content) + 1, csv.field_size_limit()))
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            record = None
+        finally:
+            csv.field_size_limit(previous)
+        yield line, record
+
+
+def _read_csv(
+    text: str | bytes, columns: Sequence[str], optional: Sequence[str] = ()
+) -> tuple[list[_Row], list[ImportProblem]]:
     """The file's rows as dicts keyed by column name, with their line numbers, and the
-    rows that could not be read (their number of fields differs from the header's).
+    rows that could not be read (their number of fields differs from the header's, a
+    cell of the ``columns`` or ``optional`` ones is longer than ``MAX_CELL``, a NUL
+    character).
 
-    The header is required (any order; extra columns are ignored); the delimiter is
-    ``;`` when the header has one, else ``,``. Blank lines are skipped. A file without
-    header, or without any row, raises ``ImportFailed`` at once.
+    The header is required (any order; extra columns are ignored; a column read twice
+    refuses the file); the delimiter is ``;`` when the header has one, else ``,``. Blank
+    lines are skipped. A file without header, or without any row, raises
+    ``ImportFailed`` at once.
     """
     content = _decode(text)
     first_line = content.split("\n", 1)[0]
     delimiter = ";" if ";" in first_line else ","
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportFailed([ImportProblem(1, ERR_HEADER, {"missing": list(columns)})]) from None
-    except csv.Error:
-        raise ImportFailed([ImportProblem(1, ERR_HEADER, {"missing": list(columns)})]) from None
-    names = [name.strip().lower() for name in header]
+    records = _records(content, delimiter)
+    header = next(records, None)
+    if header is None or header[1] is None:
+        raise ImportFailed([_missing(columns)])
+    names = [name.strip().lower() for name in header[1]]
     missing = [column for column in columns if column not in names]
     if missing:
-        raise ImportFailed([ImportProblem(1, ERR_HEADER, {"missing": missing})])
-    duplicated = sorted({name for name in names if name in columns and names.count(name) > 1})
+        raise ImportFailed([_missing(missing)])
+    read = [*columns, *optional]
+    duplicated = [column for column in read if names.count(column) > 1]
     if duplicated:
-        raise ImportFailed([ImportProblem(1, ERR_DUPLICATE, {"value": ", ".join(duplicated)})])
+        raise ImportFailed(
+            [
+                ImportProblem(1, ERR_DUPLICATE_COLUMN, {"column": column_term(column)})
+                for column in duplicated
+            ]
+        )
 
     rows: list[_Row] = []
     problems: list[ImportProblem] = []
-    while True:
-        line = reader.line_num + 1  # where the next record starts
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error:
-            problems.append(ImportProblem(line, ERR_COLUMNS, {"expected": len(names)}))
-            break
+    for line, record in records:
+        if record is None or any("\x00" in cell for cell in record):
+            # A NUL never belongs in a cell (PostgreSQL's text refuses it).
+            problems.append(ImportProblem(line, ERR_UNREADABLE))
+            continue
         if not record or all(not cell.strip() for cell in record):
             continue  # blank line
         if len(record) != len(names):
@@ -175,16 +231,33 @@ def _read_csv(text: str | bytes, columns: Sequence[str]) -> tuple[list[_Row], li
                 ImportProblem(line, ERR_COLUMNS, {"expected": len(names), "found": len(record)})
             )
             continue
-        rows.append(_Row(line, dict(zip(names, record, strict=True))))
+        values = dict(zip(names, record, strict=True))
+        huge = [column for column in read if len(values.get(column) or "") > MAX_CELL]
+        if huge:
+            problems.extend(
+                ImportProblem(line, ERR_CELL, {"column": column_term(column), "max": MAX_CELL})
+                for column in huge
+            )
+            continue
+        rows.append(_Row(line, values))
     if not rows and not problems:
         raise ImportFailed([ImportProblem(1, ERR_EMPTY)])
     return rows, problems
 
 
-def read_rows(text: str | bytes, columns: Sequence[str]) -> tuple[list[_Row], list[ImportProblem]]:
+def _missing(columns: Sequence[str]) -> ImportProblem:
+    """The header lacks ``columns``: named in words, with the name to write."""
+    return ImportProblem(
+        1, ERR_HEADER, {"missing": Terms(tuple(column_term(column) for column in columns))}
+    )
+
+
+def read_rows(
+    text: str | bytes, columns: Sequence[str], optional: Sequence[str] = ()
+) -> tuple[list[_Row], list[ImportProblem]]:
     """The imports' CSV reader for another file of rows (a supplier's delivery note):
     the same header, delimiter, encoding and line rules."""
-    return _read_csv(text, columns)
+    return _read_csv(text, columns, optional)
 
 
 T = TypeVar("T")
@@ -267,7 +340,7 @@ def _validate_body(
     if not any(raw.values()):
         return None
     if not raw["body_kind"]:
-        problems.append(ImportProblem(n, ERR_MISSING, {"field": "body_kind"}))
+        problems.append(ImportProblem(n, ERR_MISSING, {"field": field_term("body_kind")}))
         return None
     kind = _check(problems, n, normalize_body_kind, raw["body_kind"])
     if kind is None:
@@ -281,7 +354,7 @@ def _validate_body(
         name = raw["body_name"]
     else:
         if not code:
-            problems.append(ImportProblem(n, ERR_MISSING, {"field": "body_code"}))
+            problems.append(ImportProblem(n, ERR_MISSING, {"field": field_term("body_code")}))
             return None
         name = _check(problems, n, require_text, raw["body_name"], "body_name") or ""
         if not name:
@@ -433,7 +506,7 @@ async def _write_schools(
 async def _import_schools(
     uow: UnitOfWork, text: str | bytes, *, now: datetime, actor_id: int | None
 ) -> ImportReport:
-    lines = _validate_schools(*_read_csv(text, SCHOOL_COLUMNS))
+    lines = _validate_schools(*_read_csv(text, SCHOOL_COLUMNS, BODY_COLUMNS))
     return await _write_schools(uow, lines, now=now, actor_id=actor_id)
 
 
@@ -443,7 +516,7 @@ async def import_schools(
     """Create or update communes (by INSEE) and schools (by UAI) from a CSV file.
 
     Columns ``uai,name,commune_insee,commune_name,sector`` (header required, any
-    order, ``,`` or ``;``, UTF-8 with or without BOM). Raises ``ImportFailed`` with
+    order, ``,`` or ``;``, in an encoding ``_decode`` reads). Raises ``ImportFailed`` with
     every problem, and writes nothing, if any row is wrong.
     """
     now = to_utc(now, "now")
@@ -472,10 +545,11 @@ class _EquipmentLine:
 
 
 def _validate_equipment(
-    rows: Sequence[_Row], unreadable: Sequence[ImportProblem], known_uais: set[str]
+    rows: Sequence[_Row], unreadable: Sequence[ImportProblem], known_uais: set[str], today: date
 ) -> tuple[list[_EquipmentLine], list[str]]:
     """The file's valid lines and the types outside the list (kept as written), or every
-    problem as ``ImportFailed``."""
+    problem as ``ImportFailed``. An acquisition after ``today`` (the import's day in
+    Paris) is a typing error (2030, 9999): refused, decision 0067."""
     problems: list[ImportProblem] = list(unreadable)
     unknown: list[str] = []
     valid: list[_EquipmentLine] = []
@@ -497,6 +571,12 @@ def _validate_equipment(
             if v["acquired_on"].strip()
             else None
         )
+        if acquired_on is not None and acquired_on > today:
+            problems.append(
+                ImportProblem(
+                    n, ERR_ACQUIRED_FUTURE, {"value": v["acquired_on"].strip(), "today": today}
+                )
+            )
         value = _check(problems, n, _cents, v["value_eur"]) if v["value_eur"].strip() else None
         installed = (v.get("installed_on") or "").strip()
         installed_on = _check(problems, n, parse_iso_date, installed) if installed else None
@@ -537,10 +617,11 @@ def _validate_equipment(
 async def _import_equipment(
     uow: UnitOfWork, text: str | bytes, *, now: datetime, actor_id: int | None
 ) -> ImportReport:
-    rows, unreadable = _read_csv(text, EQUIPMENT_COLUMNS)
+    rows, unreadable = _read_csv(text, EQUIPMENT_COLUMNS, EQUIPMENT_OPTIONAL_COLUMNS)
     uais = sorted({_safe_uai(row.values["school_uai"]) for row in rows} - {""})
     schools = await _schools_by_uai(uow, uais)
-    lines, unknown_types = _validate_equipment(rows, unreadable, set(schools))
+    today = local_date(now, PARIS)
+    lines, unknown_types = _validate_equipment(rows, unreadable, set(schools), today)
 
     existing = await _equipment_by_tag(uow, [line.asset_tag for line in lines])
     created = updated = unchanged = 0
@@ -615,8 +696,9 @@ async def import_equipment(
 
     Columns ``asset_tag,school_uai,type,model,serial,owner,acquired_on,value_eur``;
     the school must already be in the directory; ``serial``, ``acquired_on``
-    (``YYYY-MM-DD``) and ``value_eur`` (``459,90`` or ``459.90``) may be empty, meaning
-    unknown (an empty cell leaves a stored value as it is). With the ``,`` delimiter a
+    (``YYYY-MM-DD``, not after the import's day) and ``value_eur`` (``459,90`` or
+    ``459.90``) may be empty, meaning unknown (an empty cell leaves a stored value as it
+    is). With the ``,`` delimiter a
     French-comma amount must be quoted. A type outside the list is kept as written and
     named in the report's ``unknown_types``. All-or-nothing, like ``import_schools``.
     """

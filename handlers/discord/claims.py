@@ -90,9 +90,29 @@ async def tell(ctx: Ctx, messages: list[Outgoing]) -> None:
             log.warning("%s chat %s not told (%s)", message.platform, message.chat_id, exc)
 
 
+class _WordsRefused(DomainError):
+    """Words of the typed tags that cannot be tags: each said, one line each."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        super().__init__(errors[0].code, **errors[0].params)
+        self.errors = errors
+
+
+def _said(ctx: Ctx, error: DomainError) -> str:
+    errors = error.errors if isinstance(error, _WordsRefused) else [error]
+    return "\n".join(
+        ctx.t(e.code, **error_params(ctx.services.i18n, ctx.lang, e.params)) for e in errors
+    )
+
+
 async def say_error(ctx: Ctx, error: DomainError, view: discord.ui.View | None = None) -> None:
-    params = error_params(ctx.services.i18n, ctx.lang, error.params)
-    await answer(ctx, ctx.t(error.code, **params), view=view, ephemeral=True)
+    await answer(ctx, _said(ctx, error), view=view, ephemeral=True)
+
+
+def _kept(checks: list[service.TagCheck]) -> tuple[list[service.TagCheck], list[DomainError]]:
+    """The typed words that are tags, and the refusals of those that cannot be."""
+    refused = [c.refused for c in checks if c.refused is not None]
+    return [c for c in checks if c.refused is None], refused
 
 
 def _key(ctx: Ctx) -> str:
@@ -163,22 +183,24 @@ async def start(ctx: Ctx, materiel: str | None) -> None:
         await answer(ctx, ctx.t("claim.error.too_many_items", max=service.MAX_ITEMS))
         return
     draft: dict[str, Any] = {"tags": ", ".join(tags)}
+    said = ""  # the words that cannot be tags: refused, the others kept
     if len(schools) == 1:
         draft["school_id"], draft["school_name"] = schools[0].id, schools[0].name
         if tags:  # a tag of another school, or no longer in service: said at once
-            try:
-                checks = await service.check_tags(services.db, person.id, schools[0].id, tags)
-            except DomainError as error:
-                await say_error(ctx, error)
-                return
+            checks, refused = _kept(
+                await service.check_tags(services.db, person.id, schools[0].id, tags)
+            )
             refusal = _refusal(checks)
             if refusal is not None:
                 await say_error(ctx, refusal)
                 return
+            if refused:
+                said = _said(ctx, _WordsRefused(refused)) + "\n\n"
+                draft["tags"] = ", ".join(c.asset_tag for c in checks)
     nonce = await _save(ctx, draft)
     choices = [(ctx.t(f"claim.kind.{k.value}"), k.value) for k in ClaimKind]
     view = select_menu(f"clm:rk:{nonce}", ctx.t("discord.claim.pick_kind"), choices)
-    await answer(ctx, ctx.t("claim.report.ask_kind"), view=_with_cancel(view, ctx, nonce))
+    await answer(ctx, said + ctx.t("claim.report.ask_kind"), view=_with_cancel(view, ctx, nonce))
 
 
 def _refusal(checks: list[service.TagCheck]) -> DomainError | None:
@@ -371,6 +393,9 @@ async def submitted(ctx: Ctx, nonce: str, typed: dict[str, str]) -> None:
         command, parsed_time_given = await _command(ctx, draft)
         preview = await service.preview_claim(services.db, command, services.clock.now())
     except DomainError as error:
+        if isinstance(error, _WordsRefused):  # the draft lost the refused words
+            nonce = await _save(ctx, draft)
+            again = components(actions([[(ctx.t("claim.button.fix"), f"clm:ro:{nonce}")]]))
         await say_error(ctx, error, again)
         return
     draft["items"] = [[i.asset_tag, i.description] for i in command.items]
@@ -414,7 +439,10 @@ async def _command(ctx: Ctx, draft: dict[str, Any]) -> tuple[service.ReportClaim
     if len(tags) > service.MAX_ITEMS:
         raise DomainError("claim.error.too_many_items", max=service.MAX_ITEMS)
     school_id = int(draft["school_id"])
-    checks = await service.check_tags(services.db, ctx.person.id, school_id, tags)
+    checks, refused = _kept(await service.check_tags(services.db, ctx.person.id, school_id, tags))
+    if refused:  # the form comes back with the words that are tags, kept
+        draft["tags"] = ", ".join(c.asset_tag for c in checks)
+        raise _WordsRefused(refused)
     refusal = _refusal(checks)
     if refusal is not None:
         raise refusal

@@ -38,6 +38,7 @@ from bot.cards.notices import NoticeCard
 from bot.domain import collections as collection_rules
 from bot.domain import notices as rules
 from bot.domain.dates import ERR_UNREADABLE, local_date, parse_calendar_day
+from bot.domain.directory import MAX_LENGTHS
 from bot.domain.errors import DomainError
 from bot.domain.notices import ClassChange, FibreNews, WorksKind
 from bot.domain.roles import Action, Role, can
@@ -541,7 +542,9 @@ async def _class_tags(
     kept: list[str] = []
     for check in checks:
         if check.unreadable:
-            error = DomainError("collection.error.typed_tag", value=check.asset_tag, max=40)
+            error = DomainError(
+                "collection.error.typed_tag", value=check.asset_tag, max=MAX_LENGTHS["asset_tag"]
+            )
         elif check.other_school:
             error = DomainError("collection.error.tag_other_school", tag=check.asset_tag)
         elif not check.known:

@@ -396,7 +396,8 @@ async def page_turned(update: Update, context: PneContext) -> str:
 
 async def tags_typed(update: Update, context: PneContext) -> str:
     """Asset tags typed by hand: this school's are added, unknown ones are described, and
-    a tag already chosen (typed or tapped) is removed from the choice."""
+    a tag already chosen (typed or tapped) is removed from the choice. A word that cannot
+    be a tag is refused with its reason, and the other words are read all the same."""
     assert update.effective_message is not None and context.person is not None
     draft = _draft(context)
     typed = [t for t in _TAG_SPLIT.split(update.effective_message.text or "") if t]
@@ -408,9 +409,17 @@ async def tags_typed(update: Update, context: PneContext) -> str:
     except DomainError as error:
         await _error(update, context, error)
         return ITEMS
+    if checks and all(check.refused is not None for check in checks):
+        for check in checks:  # nothing else typed: the list stays as it was shown
+            assert check.refused is not None
+            await _error(update, context, check.refused)
+        return ITEMS
     unknown: list[str] = []
     removed: list[str] = []
     for check in checks:
+        if check.refused is not None:
+            await _error(update, context, check.refused)
+            continue
         existing = _chosen(draft, equipment_id=check.equipment_id, tag=check.asset_tag)
         if existing is not None:
             draft["items"].remove(existing)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -326,3 +327,58 @@ def test_reminders_list_and_run_read_the_sandbox_database_when_told(
     out = capsys.readouterr().out
     assert "Relances au 03/11/2026 09:00 : 1 envoyée," in out
     assert "démarches à faire avant le mercredi 4 novembre 2026 à 08:00" in out
+
+
+def test_imports_read_excels_exports_and_refuse_bad_files_one_line_per_row(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Windows-1252 with « ; », UTF-16 with its mark: imported; a column twice, a column
+    missing, a huge cell, a date to come: one French line per row, never a traceback."""
+    schools = tmp_path / "ecoles.csv"
+    schools.write_bytes(
+        "uai;name;commune_insee;commune_name;sector\r\n"
+        "0429901J;École Sainte-Thérèse;42218;Saint-Étienne;privé\r\n".encode("cp1252")
+    )
+    assert main(["admin", "import-schools", str(schools)]) == 0
+    assert "Import terminé : 1 créé, 0 mis à jour." in capsys.readouterr().out
+    header = "asset_tag;school_uai;type;model;serial;owner;acquired_on;value_eur\r\n"
+    unicode = tmp_path / "materiel-unicode.csv"
+    unicode.write_bytes(
+        (header + "SEM-1;0429901J;Écran interactif;Speechi;;sem;2024-09-02;1 234,50\r\n").encode(
+            "utf-16"
+        )
+    )
+    assert main(["admin", "import-equipment", str(unicode)]) == 0
+    assert "Import terminé : 1 créé, 0 mis à jour." in capsys.readouterr().out
+
+    bad = tmp_path / "materiel.csv"
+    cases = {
+        header.strip() + ";Asset_Tag\nSEM-2;0429901J;laptop;L14;;sem;;;X\n": [
+            "1 ligne refusée, rien n'a été importé :",
+            "  ligne 1 : l'en-tête nomme deux fois numéro d'inventaire (colonne asset_tag)",
+        ],
+        "asset_tag;school_uai;type;model\nSEM-2;0429901J;laptop;L14\n": [
+            "1 ligne refusée, rien n'a été importé :",
+            "  ligne 1 : colonnes manquantes dans l'en-tête : numéro de série (colonne serial), "
+            "propriétaire (colonne owner), date d'achat (colonne acquired_on), "
+            "valeur d'achat en euros (colonne value_eur)",
+        ],
+        header
+        + "SEM-2;0429901J;laptop;L14;;sem;9999-12-31;100\n"
+        + f"SEM-3;0429901J;laptop;{'L' * 200_000};;sem;;\n"
+        + "SEM-4;0429901J;laptop;;;sem;2030-01-01;100\n": [
+            "3 lignes refusées, rien n'a été importé :",
+            "  ligne 2 : date d'achat 9999-12-31 postérieure au jour de l'import (" + "{today})",
+            "  ligne 3 : la colonne modèle (colonne model) dépasse 1000 caractères : ligne non lue",
+            "  ligne 4 : champ obligatoire vide : modèle ; date d'achat 2030-01-01 postérieure"
+            " au jour de l'import ({today})",
+        ],
+    }
+    from bot.i18n import I18n
+
+    today = I18n().date("fr", datetime.now(UTC).astimezone(ZoneInfo("Europe/Paris")).date())
+    for text, expected in cases.items():
+        bad.write_bytes(text.encode("cp1252"))
+        assert main(["admin", "import-equipment", str(bad)]) == 1
+        err = capsys.readouterr().err
+        assert err.splitlines() == [line.replace("{today}", today) for line in expected]

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain.directory import uai_check_letter
+from bot.domain.directory import column_term, field_term, uai_check_letter
+from bot.domain.errors import Terms
 from bot.services.directory import (
     DEMO_PEOPLE,
     ImportFailed,
@@ -129,8 +130,8 @@ async def test_every_bad_school_row_is_reported_with_its_line(db: Database) -> N
         (10, "directory.error.commune_name_conflict"),
         (11, "directory.error.columns"),
     ]
-    assert problems[1].params == {"field": "name"}
-    assert problems[3].params == {"field": "commune_name"}
+    assert problems[1].params == {"field": field_term("name")}
+    assert problems[3].params == {"field": field_term("commune_name")}
     assert problems[5].params == {"value": "0421001A", "first_line": 2}
     assert problems[6].params == {"insee": "42218", "name": "Saint-Étienne", "first_line": 2}
     assert problems[7].params == {"expected": 5, "found": 6}
@@ -173,7 +174,9 @@ async def test_a_file_without_header_or_rows_is_refused(
 
 async def test_missing_columns_are_named(db: Database) -> None:
     problems = await _problems(import_schools(db, "uai;name;sector\n", now=NOW))
-    assert problems[0].params == {"missing": ["commune_insee", "commune_name"]}
+    assert problems[0].params == {
+        "missing": Terms((column_term("commune_insee"), column_term("commune_name")))
+    }
 
 
 async def test_semicolon_file_with_bom_crlf_and_columns_in_another_order(db: Database) -> None:
@@ -201,9 +204,13 @@ async def test_bytes_with_bom_are_read_as_utf8(db: Database) -> None:
     assert school is not None and school.commune.name == "Saint-Étienne"
 
 
-async def test_bytes_that_are_not_utf8_are_refused(db: Database) -> None:
-    problems = await _problems(import_schools(db, SCHOOLS.encode("cp1252"), now=NOW))
-    assert _codes(problems) == [(1, "directory.error.encoding")]
+async def test_bytes_that_are_not_utf8_are_read_as_windows_1252(db: Database) -> None:
+    # Excel's « CSV (séparateur : point-virgule) » in France (decision 0067).
+    report = await import_schools(db, SCHOOLS.encode("cp1252"), now=NOW)
+    assert report.created == 3
+    async with db.uow() as uow:
+        school = await uow.directory.school_by_uai("0421001A")
+    assert school is not None and school.commune.name == "Saint-Étienne"
 
 
 # --------------------------------------------------------------------------- equipment
@@ -324,9 +331,9 @@ sem-0001;0421001A;laptop;ThinkPad;;sem;;
         (10, "directory.error.duplicate"),
         (11, "directory.error.missing"),
     ]
-    assert problems[3].params == {"field": "model"}
+    assert problems[3].params == {"field": field_term("model")}
     assert problems[7].params == {"value": "SEM-0001", "first_line": 2}
-    assert problems[8].params == {"field": "asset_tag"}
+    assert problems[8].params == {"field": field_term("asset_tag")}
     assert await _count(db, Equipment) == 0
 
 

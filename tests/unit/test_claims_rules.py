@@ -660,3 +660,17 @@ def test_a_new_items_model_may_name_a_new_type_before_a_colon() -> None:
         with pytest.raises(DomainError) as e:
             read_new_model(wrong)
         assert (e.value.code, e.value.params) == ("claim.error.new_model", {"max": 120})
+
+
+@pytest.mark.parametrize("acquired", [date(2030, 1, 1), date(9999, 12, 31), date(2026, 3, 3)])
+def test_an_acquisition_after_the_loss_leaves_the_item_to_estimate(acquired: date) -> None:
+    """An inventory's typing error (a year 2030 or 9999) is no reason to refuse a report
+    no other date could mend: the amount is « à estimer », replacement unknown."""
+    lost = date(2026, 3, 2)
+    assert item_refund(Decimal("459.90"), acquired, lost) is None
+    assert is_replaceable(acquired, lost) is None
+    item = ClaimItemFacts("SEM-1", None, Decimal("459.90"), acquired)
+    estimate = estimate_refund([item], lost)
+    assert estimate.unknown_count == 1 and estimate.total == Decimal("0.00")
+    assert (estimate.lines[0].age_years, estimate.lines[0].share) == (None, None)
+    assert estimate.lines[0].replaceable is None

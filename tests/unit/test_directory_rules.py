@@ -12,6 +12,7 @@ from bot.domain.directory import (
     EquipmentType,
     cents_to_eur,
     eur_to_cents,
+    field_term,
     normalize_asset_tag,
     normalize_insee,
     normalize_uai,
@@ -59,7 +60,7 @@ def test_empty_uai_is_missing() -> None:
     with pytest.raises(DomainError) as caught:
         normalize_uai("  ")
     assert caught.value.code == "directory.error.missing"
-    assert caught.value.params == {"field": "uai"}
+    assert caught.value.params == {"field": field_term("uai")}
 
 
 def test_uai_check_letter_is_the_remainder_mod_23_over_the_letters_without_i_o_q() -> None:
@@ -193,12 +194,12 @@ def test_an_empty_or_too_long_type_is_refused() -> None:
         read_equipment_type(" ")
     assert (caught.value.code, caught.value.params) == (
         "directory.error.missing",
-        {"field": "type"},
+        {"field": field_term("type")},
     )
     with pytest.raises(DomainError) as caught:
         read_equipment_type("x" * 41)
     assert caught.value.code == "directory.error.too_long"
-    assert caught.value.params == {"field": "type", "max": 40}
+    assert caught.value.params == {"field": field_term("type"), "max": 40}
 
 
 # --------------------------------------------------------------------------- amounts
@@ -277,7 +278,7 @@ def test_asset_tag_is_upper_cased_and_limited() -> None:
     with pytest.raises(DomainError) as caught:
         normalize_asset_tag("X" * 33)
     assert caught.value.code == "directory.error.too_long"
-    assert caught.value.params == {"field": "asset_tag", "max": 32}
+    assert caught.value.params == {"field": field_term("asset_tag"), "max": 32}
 
 
 def test_required_and_optional_texts() -> None:
@@ -286,7 +287,7 @@ def test_required_and_optional_texts() -> None:
     with pytest.raises(DomainError) as caught:
         require_text(" ", "model")
     assert caught.value.code == "directory.error.missing"
-    assert caught.value.params == {"field": "model"}
+    assert caught.value.params == {"field": field_term("model")}
     with pytest.raises(DomainError) as caught:
         require_text("x" * 201, "name")
     assert caught.value.code == "directory.error.too_long"

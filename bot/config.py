@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     # How long a sweeper holds the reminders it took: another process takes them back
     # after that if it died. A batch must leave within it (2.5 min at a group's pace).
     reminder_lease_seconds: int = Field(default=300, ge=5, le=3600)
+    # RGPD (decision 0071): a person whose every ticket was closed more than this many
+    # years ago, and who left no trace since, is anonymised by the daily pass.
+    retention_years: int = Field(default=5, ge=1, le=30)
+    # Who answers questions about personal data (SEM's data-protection officer), shown by
+    # /confidentialite; unset, the notice names the officer through the plan's team.
+    dpo_contact: str | None = Field(default=None, max_length=300)
 
     @property
     def reminder_lease(self) -> timedelta:

@@ -49,9 +49,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("moi", ("me",)),
     Command("langue", ("language",)),
     Command("preferences", ("preferences",)),
+    Command("mes_donnees", ("my_data",)),
+    Command("oublier", ("forget_me",)),
+    Command("confidentialite", ("privacy",)),
     Command("annuler", ("cancel",)),
 )
-UNREGISTERED: tuple[str, ...] = ("start", "aide", "langue")
+UNREGISTERED: tuple[str, ...] = ("start", "aide", "langue", "confidentialite")
 
 
 def shown_name(command: Command, lang: str) -> str:

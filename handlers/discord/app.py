@@ -84,11 +84,22 @@ class PneDiscord(discord.Client):
             commands,
             equipment,
             flows,
+            privacy,
             rounds,
             tickets,
         )
 
-        for module in (commands, claims, tickets, flows, admin, certificates, equipment, rounds):
+        for module in (
+            commands,
+            claims,
+            tickets,
+            flows,
+            admin,
+            certificates,
+            equipment,
+            rounds,
+            privacy,
+        ):
             module.register(self)
 
     @property

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from handlers.discord.app import PneDiscord
 
 # Commands a stranger has on Discord (Telegram's /start takes the code there).
-STRANGER = ("inscription", "aide", "langue")
+STRANGER = ("inscription", "aide", "langue", "confidentialite")
 _EXTRA = {"inscription": Command("inscription", ("register",))}
 
 

@@ -9,7 +9,7 @@ from contextlib import suppress
 from datetime import datetime
 
 from bot.bootstrap import Services
-from bot.services import reminders, report_delivery
+from bot.services import privacy, reminders, report_delivery
 from bot.services.reminders import SweepReport
 from handlers.discord.app import PneDiscord, build_client
 
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL = 60.0  # as Telegram's job queue runs it
 PACED_INTERVAL = 10.0
 REPORTS_INTERVAL = 600.0  # as Telegram's reports job (the pushes are due at 08:00)
+RETENTION_INTERVAL = 3600.0  # as Telegram's retention job (one pass a day, decision 0071)
 
 
 async def _every(seconds: float, run: object) -> None:
@@ -114,6 +115,11 @@ async def run_discord(services: Services, stop: asyncio.Event, *, sweep: bool) -
             tasks.append(asyncio.create_task(sweeping(services, deadlines)))
             tasks.append(asyncio.create_task(_every(PACED_INTERVAL, paced)))
             tasks.append(asyncio.create_task(_every(REPORTS_INTERVAL, reports)))
+
+            async def retention() -> None:
+                await privacy.run_retention(services)
+
+            tasks.append(asyncio.create_task(_every(RETENTION_INTERVAL, retention)))
         log.info("pne-bot connecté à Discord ; Ctrl+C pour arrêter")
         await stop.wait()
         for task in tasks:

@@ -30,6 +30,7 @@ from handlers.telegram import (
     holds,
     network,
     notice_card,
+    privacy,
     registration,
     relay,
     reports,
@@ -87,6 +88,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ],
         group=MAIN,
     )
+    # Personal data (RGPD): /mes_donnees, /oublier and its confirmation, /confidentialite.
+    application.add_handlers(privacy.handlers(), group=MAIN)
 
     # Claims: the report dialogue, one follow-up dialogue per action on a claim (the
     # buttons on its card and notices start them), the claim's view.

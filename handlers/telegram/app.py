@@ -151,12 +151,14 @@ async def running(
                 schedule_sweep,
             )
             from handlers.telegram.errors import schedule_digest
+            from handlers.telegram.privacy import schedule_retention
             from handlers.telegram.reports import schedule_reports
 
             schedule_digest(application)
             schedule_sweep(application)
             schedule_paced(application)
             schedule_reports(application)
+            schedule_retention(application)
             # A reminder planned due before the sweep's next round wakes it then.
             stop_listening = services_of(application).db.on_planned(planned_listener(application))
             await application.start()

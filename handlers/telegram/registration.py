@@ -24,7 +24,8 @@ from handlers.telegram.menus import commands_for, set_person_menu, shown_name
 async def load_person(update: Update, context: PneContext) -> None:
     """Guard (group -1): know who is talking; strangers only learn how to join.
 
-    A stranger may use /start (with a code), /aide, /langue, or paste a code; anything
+    A stranger may use /start (with a code), /aide, /langue, /confidentialite (the privacy
+    notice is owed before anyone registers), or paste a code; anything
     else gets the explanation of how to obtain an invitation, and nothing more.
     """
     user = update.effective_user
@@ -62,7 +63,15 @@ async def load_person(update: Update, context: PneContext) -> None:
     message = update.effective_message
     text = (message.text or "") if message else ""
     command = text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else ""
-    if command in ("/start", "/aide", "/help", "/langue", "/language"):
+    if command in (
+        "/start",
+        "/aide",
+        "/help",
+        "/langue",
+        "/language",
+        "/confidentialite",
+        "/privacy",
+    ):
         return
     if update.callback_query is not None and (update.callback_query.data or "").startswith("lang:"):
         return

@@ -160,8 +160,14 @@ async def test_unknown_commands_get_a_pointer_to_help(world: World) -> None:
 
 
 async def test_default_menus_are_set_in_both_languages_at_start(world: World) -> None:
-    assert [c for c, _ in world.api.commands()] == ["start", "aide", "langue"]
-    assert [c for c, _ in world.api.commands(language_code="en")] == ["start", "help", "language"]
+    # The privacy notice is owed before anyone registers (decision 0071).
+    assert [c for c, _ in world.api.commands()] == ["start", "aide", "langue", "confidentialite"]
+    assert [c for c, _ in world.api.commands(language_code="en")] == [
+        "start",
+        "help",
+        "language",
+        "privacy",
+    ]
 
 
 async def test_a_revoked_code_is_refused(world: World) -> None:

@@ -46,6 +46,7 @@ class Services:
 def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -> Services:
     """The services, ready: catalogs loaded, every ticket kind's reminders registered."""
     from bot.domain.invitations import KIND_CODE_BURST
+    from bot.observability.metrics import metrics_of
     from bot.services.call_kind import CALLS
     from bot.services.claim_kind import CLAIMS
     from bot.services.collection_kind import COLLECTIONS
@@ -65,4 +66,7 @@ def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -
     # A burst of wrong invitation codes, told to staff (decision 0069).
     renderers.register(KIND_CODE_BURST, code_burst_renderer(i18n, settings))
     services.extra[RENDERERS_KEY] = renderers
+    # The process's metrics (decision 0070), on a registry of their own: they hear every
+    # sweep's outcomes through the renderers' registry.
+    metrics_of(services.extra).watch(renderers)
     return services

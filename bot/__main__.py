@@ -18,6 +18,7 @@ from bot.domain.errors import DomainError
 from bot.domain.invitations import deep_link, parse_validity
 from bot.domain.roles import Role
 from bot.i18n import I18n, Safe
+from bot.observability.logs import configure as configure_logging
 from storage.backup import BackupInfo
 from storage.migrate import upgrade
 from storage.uow import Database
@@ -123,13 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines():
             print(f"Configuration invalide : {line}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("httpx", "alembic"):
-        logging.getLogger(noisy).setLevel(
-            max(logging.WARNING, logging.getLevelName(settings.log_level))
-        )
+    configure_logging(settings.log_level, settings.log_format)
     try:
         return asyncio.run(_dispatch(args, settings))
     except DomainError as exc:

@@ -46,6 +46,7 @@ class Services:
 def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -> Services:
     """The services, ready: catalogs loaded, every ticket kind's reminders registered."""
     from bot.domain.invitations import KIND_CODE_BURST
+    from bot.observability.metrics import metrics_of
     from bot.services import call_publication
     from bot.services.announcement_delivery import announcement_renderers
     from bot.services.call_kind import CALLS
@@ -73,4 +74,7 @@ def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -
     reports = {call_publication.REPORT: (call_publication.report_text, call_publication.report_end)}
     renderers.merge(outbox_renderers(i18n, reports))
     services.extra[RENDERERS_KEY] = renderers
+    # The process's metrics (decision 0070), on a registry of their own: they hear every
+    # sweep's outcomes through the renderers' registry.
+    metrics_of(services.extra).watch(renderers)
     return services

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     quiet_hours_end: time = time(8, 0)
     bot_username: str = "pne_demo_bot"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # ``json``: one JSON object per line (time, level, logger, message, and the update,
+    # person and ticket when known; never a name or a text). Decision 0070.
+    log_format: Literal["text", "json"] = "text"
+    # ``pne-bot run`` serves GET /healthz and GET /metrics here (port 0: no server). Local
+    # by default: nothing in them is for the outside world.
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=9464, ge=0, le=65535)
+    # /healthz answers 503 when a deadline's reminder is due for longer than this.
+    health_max_lag_minutes: int = Field(default=10, ge=1, le=1440)
     # How long an invitation stays valid when the inviter does not say.
     invitation_days: int = Field(default=14, ge=1, le=90)  # MAX_VALIDITY of an invitation
     # How long a sweeper holds the reminders it took: another process takes them back
@@ -72,6 +81,10 @@ class Settings(BaseSettings):
     # Who answers questions about personal data (SEM's data-protection officer), shown by
     # /confidentialite; unset, the notice names the officer through the plan's team.
     dpo_contact: str | None = Field(default=None, max_length=300)
+
+    @property
+    def health_max_lag(self) -> timedelta:
+        return timedelta(minutes=self.health_max_lag_minutes)
 
     @property
     def reminder_lease(self) -> timedelta:

@@ -40,6 +40,7 @@ from sqlalchemy import Select, Table, case, func, or_, select, update
 from bot.clock import Clock
 from bot.domain.deadlines import PlannedReminder
 from bot.domain.quiet_hours import QuietHours
+from bot.observability import logs as log_context
 from bot.services.delivery import (
     Outgoing,
     Refused,
@@ -77,6 +78,12 @@ SENT = "sent"
 SKIPPED = "skipped"
 CANCELLED = "cancelled"
 DEAD = "dead"
+
+# What became of a row, or of one of its recipients, as the sweep's listeners hear it
+# (``Renderers.on_outcome``: the process's metrics, decision 0070).
+RETRIED = "retried"  # the row comes back later (a transient failure, the messenger's « wait »)
+REFUSED = "refused"  # one recipient's message refused by the messenger; not retried
+UNREACHABLE = "unreachable"  # one recipient cannot be reached (blocked the bot, chat gone)
 
 DELIVERED = "delivered"  # payload key: chat ids served, in order
 FAILED = "failed"  # payload key: {"<chat id>": reason} for chats that cannot be served
@@ -211,6 +218,23 @@ Expander = Callable[[UnitOfWork, Reminder, datetime], Awaitable[list[Child]]]
 
 DEADLINES = "deadlines"  # the sweep: every reminder of a ticket's deadline
 PACED = "paced"  # the paced lane: the many messages of a fanned-out reminder
+FANOUT = "fanout"  # a reminder to a crowd, expanded by the paced lane into its messages
+ELSEWHERE = "elsewhere"  # kinds another job sends (the periodic reports' files)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One thing the sweep did: a row ``sent`` (``lag``: seconds from its due instant),
+    ``skipped``, ``retried`` or ``dead``, or one recipient ``refused`` or ``unreachable``.
+    Only the row's kind and lane: nothing of who or what."""
+
+    kind: str
+    lane: str
+    result: str
+    lag: float | None = None
+
+
+OutcomeListener = Callable[[Outcome], None]
 
 
 class Renderers:
@@ -230,6 +254,37 @@ class Renderers:
         # fan-out kinds it expands into them.
         self.paced: set[str] = set()
         self._expanders: dict[str, Expander] = {}
+        # Told of every outcome of every sweep that uses this registry (the metrics).
+        self._listeners: list[OutcomeListener] = []
+
+    def on_outcome(self, listener: OutcomeListener) -> Callable[[], None]:
+        """Call ``listener(outcome)`` for each row's (and refused or unreachable
+        recipient's) outcome; returns the function that stops it. A listener that raises
+        is logged, never the sweep's concern."""
+        self._listeners.append(listener)
+
+        def stop() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return stop
+
+    def tell(self, outcome: Outcome) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(outcome)
+            except Exception:
+                log.exception("a listener of the sweep's outcomes failed")
+
+    def lane_of(self, kind: str) -> str:
+        """The lane that sends a kind (the reports' own job and fan-outs by their name)."""
+        if kind in self.paced:
+            return PACED
+        if kind in self.elsewhere:
+            return ELSEWHERE
+        if kind in self._expanders:
+            return FANOUT
+        return DEADLINES
 
     def handled_elsewhere(self, *kinds: str) -> None:
         clash = set(kinds) & set(self._by_kind)
@@ -811,6 +866,9 @@ class _Run:
         self.stopped = False
         self.superseded: dict[int, str] = {}  # row id → key of the later row that is sent
 
+    def _tell(self, row: Reminder, result: str, *, lag: float | None = None) -> None:
+        self.renderers.tell(Outcome(row.kind, self.renderers.lane_of(row.kind), result, lag))
+
     def current(self) -> datetime:
         """The instant of an outcome: the clock's, or the sweep's ``now`` without one."""
         return self.clock.now() if self.clock is not None else self.now
@@ -818,6 +876,13 @@ class _Run:
     # -- one row ---------------------------------------------------------------------------
 
     async def handle(self, row: Reminder) -> None:
+        token = log_context.ticket_id.set(row.ticket_id)  # the row's log lines name it
+        try:
+            await self._handle(row)
+        finally:
+            log_context.ticket_id.reset(token)
+
+    async def _handle(self, row: Reminder) -> None:
         if self.stopped:
             await self._put_back(row)
             return
@@ -871,11 +936,13 @@ class _Run:
                 return
             except Unreachable as exc:
                 reason = describe(exc)
+                self._tell(row, UNREACHABLE)
             except Refused as exc:
                 # The message itself is refused (bad markup, too long…): no retry helps,
                 # for this chat; the others are still served.
                 reason = describe(exc)
                 log.error("reminder %s to %s refused: %s", row.key, message.chat_id, reason)
+                self._tell(row, REFUSED)
             except Uncertain as exc:
                 # No answer: the message may be there. Tried again once; after a second
                 # time-out, that chat is left alone rather than risk a third copy.
@@ -948,10 +1015,14 @@ class _Run:
         state = final["state"]
         if state == SENT:
             self.report.sent += 1
+            lag = (final["sent_at"] - row.due_at).total_seconds()
+            self._tell(row, SENT, lag=max(lag, 0.0))
         elif state == SKIPPED:
             self.report.skipped += 1
+            self._tell(row, SKIPPED)
         else:
             self.report.dead += 1
+            self._tell(row, DEAD)
             log.error(
                 "reminder %s is dead: no recipient could be reached (%s)",
                 row.key,
@@ -971,6 +1042,7 @@ class _Run:
         ):
             self.report.skipped += 1
             self.report.superseded += 1
+            self._tell(row, SKIPPED)
 
     async def _failed(
         self, row: Reminder, error: str, *, payload: dict[str, Any] | None = None
@@ -991,6 +1063,7 @@ class _Run:
             **kept,
         ):
             self.report.retried += 1
+            self._tell(row, RETRIED)
 
     async def _dead(
         self,
@@ -1007,6 +1080,7 @@ class _Run:
             row, state=DEAD, last_error=error, lease_owner=None, lease_until=None, **kept
         ):
             self.report.dead += 1
+            self._tell(row, DEAD)
 
     async def _throttled(
         self, row: Reminder, exc: Throttled, *, payload: dict[str, Any] | None = None
@@ -1027,6 +1101,7 @@ class _Run:
             **kept,
         ):
             self.report.retried += 1
+            self._tell(row, RETRIED)
 
     async def _put_back(self, row: Reminder) -> None:
         """Release a claimed row untouched: due again at the next sweep, attempt not counted."""
@@ -1140,6 +1215,37 @@ async def count_by_state(db: Database) -> dict[str, int]:
         return {state: int(n) for state, n in result.all()}
 
 
+async def due_by_kind(db: Database, *, now: datetime) -> dict[str, int]:
+    """The outbox's depth: pending rows due by ``now`` (leased or not), by kind."""
+    async with db.uow() as uow:
+        result = await uow.session.execute(
+            select(Reminder.kind, func.count())
+            .where(Reminder.state == PENDING, Reminder.next_attempt_at <= now)
+            .group_by(Reminder.kind)
+        )
+        return {kind: int(n) for kind, n in result.all()}
+
+
+async def oldest_due(
+    db: Database, renderers: Renderers, *, now: datetime, lane: str = DEADLINES
+) -> datetime | None:
+    """When the lane's oldest pending row fell due (``None``: nothing due by ``now``).
+
+    Rows being sent (leased) count: what matters is that nothing due is left unsent. A
+    row waiting for a retry counts from its next attempt, not from its first due time:
+    the messenger failing is not the sweep being late."""
+    only, exclude = renderers.lane(lane)
+    conditions = [_T.c.state == PENDING, _T.c.next_attempt_at <= now]
+    if exclude:
+        conditions.append(_T.c.kind.not_in(sorted(exclude)))
+    if only:
+        conditions.append(_T.c.kind.in_(sorted(only)))
+    query = select(func.min(_T.c.next_attempt_at)).where(*conditions)
+    async with db.uow() as uow:
+        due: datetime | None = await uow.session.scalar(query)
+    return due
+
+
 def worker_id() -> str:
     """This process, as a lease owner: ``hostname:pid`` (at most 64 characters)."""
     pid = str(os.getpid())
@@ -1151,6 +1257,8 @@ RENDERERS_KEY = "renderers"  # where the front ends keep the Renderers of the ru
 
 __all__: Sequence[str] = [
     "DEADLINES",
+    "ELSEWHERE",
+    "FANOUT",
     "MAX_ATTEMPTS",
     "PACED",
     "RENDERERS_KEY",
@@ -1158,6 +1266,8 @@ __all__: Sequence[str] = [
     "Due",
     "Expander",
     "NotYet",
+    "Outcome",
+    "OutcomeListener",
     "Outgoing",
     "ReminderLine",
     "Renderer",
@@ -1169,8 +1279,10 @@ __all__: Sequence[str] = [
     "claim",
     "count_by_state",
     "drain",
+    "due_by_kind",
     "due_query",
     "fan_out",
+    "oldest_due",
     "paced",
     "pending_report",
     "plan",

@@ -130,7 +130,13 @@ class PneDiscord(discord.Client):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """A form sent that no form of this process claims (shown before a restart) is
-        answered all the same: read again where it can be rebuilt, else said expired."""
+        answered all the same: read again where it can be rebuilt, else said expired.
+
+        Every interaction passes here: it is counted (decision 0070)."""
+        from bot.observability.metrics import metrics_of
+        from handlers.discord.context import handler_of
+
+        metrics_of(self.services.extra).handled(DISCORD, handler_of(interaction))
         if interaction.type is not discord.InteractionType.modal_submit:
             return
         from handlers.discord import forms

@@ -88,11 +88,13 @@ async def answer_error(
     failure (``error``, else the one being handled) joins staff's digest."""
     import sys
 
+    from bot.observability.metrics import metrics_of
     from bot.services.error_digest import digest_of
     from handlers.discord.app import language_of
 
     services = client.services
     digest_of(services.extra).add(error or sys.exc_info()[1], services.clock.now())
+    metrics_of(services.extra).failed(DISCORD, handler_of(interaction))
     lang = language_of(interaction.locale, client.services.settings.language)
     text = client.services.i18n.t(lang, "discord.error.internal")
     try:
@@ -102,3 +104,23 @@ async def answer_error(
             await interaction.response.send_message(text, ephemeral=True)
     except discord.HTTPException:
         log.exception("discord: could not tell %s of the failure", interaction.user.id)
+
+
+def handler_of(interaction: discord.Interaction) -> str:
+    """A bounded label for the metrics (decision 0070): ``command:signaler``,
+    ``component:clm``, ``modal:clm`` (a custom id's namespace), ``autocomplete:…``.
+    Discord sends only the commands and components this bot made."""
+    from bot.observability.metrics import bounded
+
+    data: dict[str, Any] = dict(interaction.data or {})
+    kind = interaction.type
+    if kind in (discord.InteractionType.application_command, discord.InteractionType.autocomplete):
+        prefix = (
+            "command" if kind is discord.InteractionType.application_command else "autocomplete"
+        )
+        return f"{prefix}:{bounded(str(data.get('name', '')), 'other')}"
+    if kind in (discord.InteractionType.component, discord.InteractionType.modal_submit):
+        prefix = "component" if kind is discord.InteractionType.component else "modal"
+        namespace = str(data.get("custom_id", "")).split(":", 1)[0]
+        return f"{prefix}:{bounded(namespace, 'other')}"
+    return "other"

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
@@ -24,9 +25,12 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.platforms import TELEGRAM
 from bot.i18n import normalize_language
+from bot.observability import logs
+from bot.observability.metrics import metrics_of
 from bot.services.access import Actor
 from handlers.telegram.delivery import telegram_sender
 from handlers.telegram.persistence import DatabasePersistence
+from handlers.telegram.supervision import handler_of
 from storage.uow import Database
 
 log = logging.getLogger(__name__)
@@ -44,7 +48,17 @@ class PneContext(CallbackContext[ExtBot[None], dict[str, Any], dict[Any, Any], d
         user_id: int | None = None,
     ) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
-        self.person: Actor | None = None
+        self._person: Actor | None = None
+
+    @property
+    def person(self) -> Actor | None:
+        return self._person
+
+    @person.setter
+    def person(self, person: Actor | None) -> None:
+        """Set by the guard; from then on, the log lines of the update name the person's id."""
+        self._person = person
+        logs.person_id.set(person.id if person is not None else None)
 
     @property
     def services(self) -> Services:
@@ -69,9 +83,22 @@ class PneApplication(Application):
     """
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
-        if self.persistence is not None:
-            await self.update_persistence()
+        # Where an update enters (decision 0070): counted, and its id on every log line
+        # written while it is handled (the person's is set by the guard, ``PneContext``).
+        services = self.bot_data.get("services")
+        if services is not None and isinstance(update, Update):
+            metrics_of(services.extra).handled(TELEGRAM, handler_of(self, update))
+        tokens = (
+            logs.update_id.set(update.update_id if isinstance(update, Update) else None),
+            logs.person_id.set(None),
+        )
+        try:
+            await super().process_update(update)
+            if self.persistence is not None:
+                await self.update_persistence()
+        finally:
+            logs.person_id.reset(tokens[1])
+            logs.update_id.reset(tokens[0])
 
 
 def build_application(

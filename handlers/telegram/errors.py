@@ -18,9 +18,11 @@ from telegram.error import Forbidden
 from telegram.ext import Application, CallbackContext
 
 from bot.domain.platforms import TELEGRAM
+from bot.observability.metrics import metrics_of
 from bot.services import registration
 from bot.services.error_digest import digest_of
 from handlers.telegram.app import PneContext
+from handlers.telegram.supervision import handler_of
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ async def on_error(update: object, context: PneContext) -> None:
         exc_info=error,
     )
     digest_of(services.extra).add(error, services.clock.now())
+    metrics_of(services.extra).failed(TELEGRAM, handler_of(context.application, update))
     if isinstance(update, Update) and not isinstance(error, Forbidden):
         await _answer(update, context, services.i18n.t(lang, "common.internal_error"))
 

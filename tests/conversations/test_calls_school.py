@@ -74,11 +74,9 @@ async def _call(world: World, **changes: object) -> calls.CampaignView:
     )
     published = await calls.publish(db, world.ids["Sacha"], draft.id, now)
     messages = call_notices.publication(world.app.bot_data["services"].i18n, published)
-
-    async def no_sleep(_: float) -> None:
-        return None
-
-    await call_notices.deliver(telegram_sender(world.app.bot), messages, sleep=no_sleep)
+    send = telegram_sender(world.app.bot)  # as the outbox's paced lane does
+    for message in messages:
+        await send(message)
     return published.campaign
 
 

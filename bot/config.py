@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     # How long a sweeper holds the reminders it took: another process takes them back
     # after that if it died. A batch must leave within it (2.5 min at a group's pace).
     reminder_lease_seconds: int = Field(default=300, ge=5, le=3600)
+    # Several `run` on one PostgreSQL (decision 0076): a waiting instance tries the leader
+    # lock this often; the leader checks the lock's connection this often, and stops
+    # receiving the moment a check fails.
+    leader_retry_seconds: float = Field(default=5.0, ge=0.2, le=60)
+    leader_check_seconds: float = Field(default=5.0, ge=0.2, le=60)
 
     @property
     def reminder_lease(self) -> timedelta:

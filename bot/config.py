@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     # /confidentialite; unset, the notice names the officer through the plan's team.
     dpo_contact: str | None = Field(default=None, max_length=300)
 
+    # Several `run` on one PostgreSQL (decision 0076): a waiting instance tries the leader
+    # lock this often; the leader checks the lock's connection this often, and stops
+    # receiving the moment a check fails.
+    leader_retry_seconds: float = Field(default=5.0, ge=0.2, le=60)
+    leader_check_seconds: float = Field(default=5.0, ge=0.2, le=60)
+
     @property
     def health_max_lag(self) -> timedelta:
         return timedelta(minutes=self.health_max_lag_minutes)

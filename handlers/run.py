@@ -4,6 +4,11 @@ They share the services (database, catalogs, the router of senders) and one remi
 sweep: on Telegram's job queue when Telegram runs (with the periodic reports), else on
 the Discord side; ``/healthz`` and ``/metrics`` are served beside them (decision 0070).
 Ctrl+C or SIGTERM stops them all.
+
+On PostgreSQL several instances may run; only the one holding the leader lock
+(``storage.leader``, decision 0076) starts the front ends, the others wait for it. The
+front ends know nothing of it: they run until their ``stop`` event, which is also set the
+moment the lock's connection is lost.
 """
 
 from __future__ import annotations
@@ -11,23 +16,75 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from contextlib import AsyncExitStack
+from collections.abc import Callable
+from contextlib import AsyncExitStack, suppress
 
 from bot.bootstrap import bootstrap
 from bot.config import Settings
 from bot.observability.metrics import metrics_of
 from bot.observability.server import serving
+from storage import leader
 from storage.uow import Database
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("pne-bot")
 
 
 async def run_front_ends(settings: Settings, db: Database) -> int:
-    services = bootstrap(settings, db)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    lock = leader.for_url(db.url)
+    if lock is None:
+        # SQLite: one instance only, nothing to compete for.
+        return await _serve(settings, db, stop)
+    try:
+        return await _lead_when_possible(settings, db, lock, stop)
+    finally:
+        await lock.close()
+
+
+async def _lead_when_possible(
+    settings: Settings, db: Database, lock: leader.LeaderLock, stop: asyncio.Event
+) -> int:
+    """Wait for the lock, serve while it is held, wait again if it is lost; until ``stop``."""
+    result = 0
+    while not stop.is_set():
+        if not await lock.try_acquire():
+            log.info("en attente : une autre instance reçoit les messages")
+            while not stop.is_set() and not await lock.try_acquire():
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.leader_retry_seconds)
+            if stop.is_set():
+                break
+        log.info("cette instance reçoit les messages")
+        term = asyncio.Event()  # this instance's lead ends: asked to stop, or lock lost
+        watch = asyncio.create_task(lock.watch(settings.leader_check_seconds))
+        stopped = asyncio.create_task(stop.wait())
+        for task in (watch, stopped):
+            task.add_done_callback(_setter(term))
+        try:
+            result = await _serve(settings, db, term)
+        finally:
+            for task in (watch, stopped):
+                task.cancel()
+                with suppress(asyncio.CancelledError, Exception):
+                    await task
+        if not stop.is_set():
+            log.error("lien avec la base perdu : cette instance cesse de recevoir les messages")
+    await lock.release()
+    return result
+
+
+def _setter(event: asyncio.Event) -> Callable[[object], None]:
+    def set_it(_task: object) -> None:
+        event.set()
+
+    return set_it
+
+
+async def _serve(settings: Settings, db: Database, stop: asyncio.Event) -> int:
+    services = bootstrap(settings, db)
     runs = []
     if settings.telegram_token is not None:
         from handlers.telegram.runner import run_telegram

@@ -65,13 +65,17 @@ async def _lead_when_possible(
             task.add_done_callback(_setter(term))
         try:
             result = await _serve(settings, db, term)
+            lost = watch.done()
         finally:
             for task in (watch, stopped):
                 task.cancel()
                 with suppress(asyncio.CancelledError, Exception):
                     await task
-        if not stop.is_set():
-            log.error("lien avec la base perdu : cette instance cesse de recevoir les messages")
+        if stop.is_set():
+            break
+        if not lost:
+            break  # the front ends ended on their own (none configured): nothing to lead
+        log.error("lien avec la base perdu : cette instance cesse de recevoir les messages")
     await lock.release()
     return result
 

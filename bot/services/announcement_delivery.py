@@ -29,7 +29,7 @@ KIND_ANNOUNCEMENT_PERSON = "announcement.person"
 KIND_ANNOUNCEMENT_REPORT = "announcement.report"
 ANNOUNCEMENT_KINDS = (KIND_ANNOUNCEMENT, KIND_ANNOUNCEMENT_PERSON, KIND_ANNOUNCEMENT_REPORT)
 KEY_PREFIX = "announcement"
-REPORT_AGAIN = timedelta(seconds=15)  # the report waits for the last messages this long
+REPORT_AGAIN = timedelta(seconds=5)  # the report waits for the last messages this long
 SENT, DEAD, PENDING = "sent", "dead", "pending"
 
 

@@ -33,7 +33,7 @@ from storage.uow import UnitOfWork
 KIND_MESSAGE = "outbox.message"
 KIND_REPORT = "outbox.report"
 OUTBOX_KINDS = (KIND_MESSAGE, KIND_REPORT)
-REPORT_AGAIN = timedelta(seconds=15)  # the report waits for the last messages this long
+REPORT_AGAIN = timedelta(seconds=5)  # the report waits for the last messages this long
 CHUNK = 500  # rows per INSERT
 
 # What the author reads at the end, in their language: (i18n, lang, the report's

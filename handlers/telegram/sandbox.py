@@ -357,7 +357,8 @@ async def run_sandbox(
 ) -> int:
     out = out if out is not None else sys.stdout  # looked up now, not at import
     clock = clock if clock is not None else ShiftedClock()  # moved forward by `:temps`
-    for noisy in ("telegram.ext", "apscheduler", "httpx"):
+    # The sweep's and the paced lane's INFO lines would break into the prompt.
+    for noisy in ("telegram.ext", "apscheduler", "httpx", "bot.services", "handlers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     i18n = I18n(settings.tz)
     if await seed_demo(db, now=clock.now()):

@@ -42,6 +42,40 @@ def on(namespace: str) -> Callable[[Handler], Handler]:
     return add
 
 
+Step = Callable[[Ctx, list[str]], Awaitable[None]]
+
+
+class Steps:
+    """One namespace's steps: ``<ns>:<step>:<args…>`` goes to the step named, with its
+    arguments (``@steps("pledge")`` registers one); an id that names no step is refused
+    with ``unknown`` and never honoured. Who may tap at all is the namespace's handler's
+    check, made before ``run``."""
+
+    def __init__(self, *, unknown: str = "common.stale_button") -> None:
+        self._by_name: dict[str, Step] = {}
+        self.unknown = unknown
+
+    def __call__(self, name: str) -> Callable[[Step], Step]:
+        def add(handler: Step) -> Step:
+            if name in self._by_name and self._by_name[name] is not handler:
+                raise ValueError(f"the step {name!r} already has a handler")
+            self._by_name[name] = handler
+            return handler
+
+        return add
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    async def run(self, ctx: Ctx, action: str) -> None:
+        parts = action.split(":")
+        handler = self._by_name.get(parts[1]) if len(parts) > 1 else None
+        if handler is None:
+            await refuse(ctx, self.unknown)
+            return
+        await handler(ctx, parts[2:])
+
+
 class Action(
     discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?P<action>[a-z]{2,8}:.{1,90})"
 ):

@@ -43,7 +43,7 @@ from bot.i18n import LANGUAGES, Safe
 from bot.services import call_notices, call_publication, drafts
 from bot.services import calls as service
 from bot.services.calls import CampaignState, Level
-from handlers.discord.buttons import on, refuse
+from handlers.discord.buttons import Steps, on, refuse
 from handlers.discord.claim_follow import Form
 from handlers.discord.claims import say_error
 from handlers.discord.commands import described, name
@@ -65,15 +65,7 @@ _TAGS = re.compile(r"<[^>]*>")
 
 
 Step = Callable[[Ctx, list[str]], Awaitable[None]]
-STEPS: dict[str, Step] = {}
-
-
-def step(name_: str) -> Callable[[Step], Step]:
-    def add(handler: Step) -> Step:
-        STEPS[name_] = handler
-        return handler
-
-    return add
+step = Steps()
 
 
 # --- shared -----------------------------------------------------------------------------------
@@ -782,12 +774,7 @@ async def dispatch(ctx: Ctx, action: str) -> None:
     manages calls; an id of no known step is not honoured."""
     if await _refused(ctx):
         return
-    parts = action.split(":")
-    handler = STEPS.get(parts[1]) if len(parts) > 1 else None
-    if handler is None:
-        await refuse(ctx, "common.stale_button")
-        return
-    await handler(ctx, parts[2:])
+    await step.run(ctx, action)
 
 
 def register(client: PneDiscord) -> None:

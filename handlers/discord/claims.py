@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +36,7 @@ from bot.services import claim_lookup, drafts
 from bot.services import claim_notices as notices
 from bot.services import claims as service
 from bot.services.delivery import Outgoing, actions
-from handlers.discord.buttons import on, refuse
+from handlers.discord.buttons import Step, Steps, on, refuse
 from handlers.discord.commands import described, name, option
 from handlers.discord.context import Ctx, answer, context_of
 from handlers.discord.render import components
@@ -54,31 +53,18 @@ FORM_TIMEOUT = 3600.0
 _TAG_SPLIT = re.compile(r"[\s,;]+")
 _LINES = re.compile(r"\r?\n")
 
-ClmHandler = Callable[[Ctx, list[str]], Awaitable[None]]
+ClmHandler = Step
 # clm:<step>:… → its handler: this module's report steps, claim_follow's buttons.
-STEPS: dict[str, ClmHandler] = {}
-
-
-def step(name_: str) -> Callable[[ClmHandler], ClmHandler]:
-    def add(handler: ClmHandler) -> ClmHandler:
-        STEPS[name_] = handler
-        return handler
-
-    return add
+step = Steps(unknown="discord.claim.not_here")
 
 
 @on("clm")
 async def dispatch(ctx: Ctx, action: str) -> None:
     """Every ``clm:`` button or menu on Discord; an id of no known step is not honoured."""
-    parts = action.split(":")
     if ctx.person is None:
         await refuse(ctx, "discord.stranger")
         return
-    handler = STEPS.get(parts[1]) if len(parts) > 1 else None
-    if handler is None:
-        await refuse(ctx, "discord.claim.not_here")
-        return
-    await handler(ctx, parts[2:])
+    await step.run(ctx, action)
 
 
 async def tell(ctx: Ctx, messages: list[Outgoing]) -> None:

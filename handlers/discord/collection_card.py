@@ -41,7 +41,7 @@ from bot.services import collections as service
 from bot.services import drafts
 from bot.services.collections import CollectionView
 from bot.services.delivery import actions
-from handlers.discord.buttons import on, refuse
+from handlers.discord.buttons import Steps, on, refuse
 from handlers.discord.claim_follow import Form
 from handlers.discord.claims import say_error
 from handlers.discord.collections import _cut, _plain
@@ -57,15 +57,7 @@ _NUMBER = re.compile(r"[0-9]{1,10}")
 _NONCE = re.compile(r"[0-9a-f]{1,16}")
 
 Step = Callable[[Ctx, list[str]], Awaitable[None]]
-STEPS: dict[str, Step] = {}
-
-
-def step(name: str) -> Callable[[Step], Step]:
-    def add(handler: Step) -> Step:
-        STEPS[name] = handler
-        return handler
-
-    return add
+step = Steps()
 
 
 def _card(ctx: Ctx) -> CollectionCard:
@@ -88,12 +80,7 @@ async def tapped(ctx: Ctx, action: str) -> None:
     if ctx.person is None:
         await refuse(ctx, "discord.stranger")
         return
-    parts = action.split(":")
-    handler = STEPS.get(parts[1]) if len(parts) > 1 else None
-    if handler is None:
-        await refuse(ctx, "common.stale_button")
-        return
-    await handler(ctx, parts[2:])
+    await step.run(ctx, action)
 
 
 async def _flagging(

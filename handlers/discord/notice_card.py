@@ -46,7 +46,7 @@ from bot.services import collection_notices, drafts, notice_notices
 from bot.services import notices as service
 from bot.services.delivery import Outgoing, actions
 from bot.services.notices import NoticeView, RoomItem
-from handlers.discord.buttons import on, refuse
+from handlers.discord.buttons import Steps, on, refuse
 from handlers.discord.claim_follow import Form
 from handlers.discord.claims import say_error
 from handlers.discord.collections import _cut, _plain
@@ -66,17 +66,9 @@ _NONCE = re.compile(r"[0-9a-f]{1,16}")
 _MASK = re.compile(r"[0-9a-f]{1,7}")  # 25 items at most: 7 hexadecimal digits
 
 Step = Callable[[Ctx, list[str]], Awaitable[None]]
-STEPS: dict[str, Step] = {}
+step = Steps()
 Run = Callable[[Database, int, int, datetime], Awaitable[NoticeView]]
 After = Callable[[Ctx, NoticeView], Awaitable[None]]
-
-
-def step(name: str) -> Callable[[Step], Step]:
-    def add(handler: Step) -> Step:
-        STEPS[name] = handler
-        return handler
-
-    return add
 
 
 def _card(ctx: Ctx) -> NoticeCard:
@@ -101,12 +93,7 @@ async def tapped(ctx: Ctx, action: str) -> None:
     if ctx.person is None:
         await refuse(ctx, "discord.stranger")
         return
-    parts = action.split(":")
-    handler = STEPS.get(parts[1]) if len(parts) > 1 else None
-    if handler is None:
-        await refuse(ctx, "common.stale_button")
-        return
-    await handler(ctx, parts[2:])
+    await step.run(ctx, action)
 
 
 async def _notice(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -275,30 +275,40 @@ def _log(what: str, report: reminders.SweepReport) -> None:
         )
 
 
+def repeating(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    callback: Callable[[CallbackContext[Any, Any, Any, Any]], Coroutine[Any, Any, None]],
+    *,
+    name: str,
+    interval: float,
+    first: float,
+) -> Job[Any]:
+    """Run ``callback`` every ``interval`` seconds, one run at a time (APScheduler skips an
+    overlap); idempotent: the job ``name`` is scheduled once per Application."""
+    if application.job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    existing = application.job_queue.get_jobs_by_name(name)
+    if existing:
+        return existing[0]
+    return application.job_queue.run_repeating(
+        callback,
+        interval=interval,
+        first=first,
+        name=name,
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
+
+
 def schedule_sweep(
     application: Application[Any, Any, Any, Any, Any, Any],
     interval: float = SWEEP_INTERVAL,
     *,
     first: float = SWEEP_FIRST,
 ) -> Job[Any]:
-    """Run the sweep every ``interval`` seconds; one run at a time (APScheduler skips overlap).
-
-    Idempotent: the job is named ``reminders`` and scheduled once per Application.
-    """
-    if application.job_queue is None:
-        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
-    existing = application.job_queue.get_jobs_by_name(JOB_NAME)
-    if existing:
-        return existing[0]
+    """Run the sweep every ``interval`` seconds (the job ``reminders``, once per Application)."""
     services = application.bot_data["services"]
     services.extra.setdefault(reminders.RENDERERS_KEY, reminders.Renderers())
-    return application.job_queue.run_repeating(
-        sweep_job,
-        interval=interval,
-        first=first,
-        name=JOB_NAME,
-        job_kwargs={"max_instances": 1, "coalesce": True},
-    )
+    return repeating(application, sweep_job, name=JOB_NAME, interval=interval, first=first)
 
 
 def schedule_paced(
@@ -308,18 +318,7 @@ def schedule_paced(
     first: float = PACED_FIRST,
 ) -> Job[Any]:
     """Run the paced lane every ``interval`` seconds, beside the sweep; idempotent."""
-    if application.job_queue is None:
-        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
-    existing = application.job_queue.get_jobs_by_name(PACED_JOB_NAME)
-    if existing:
-        return existing[0]
-    return application.job_queue.run_repeating(
-        paced_job,
-        interval=interval,
-        first=first,
-        name=PACED_JOB_NAME,
-        job_kwargs={"max_instances": 1, "coalesce": True},
-    )
+    return repeating(application, paced_job, name=PACED_JOB_NAME, interval=interval, first=first)
 
 
 async def send_dispatch(bot: Bot, dispatch: Dispatch) -> int | None:

@@ -25,7 +25,7 @@ from bot.services import drafts, privacy
 from bot.services.delivery import Dispatch
 from handlers.telegram.app import PneContext, services_of
 from handlers.telegram.common import edit_message, keyboard, reply, send
-from handlers.telegram.delivery import send_dispatch
+from handlers.telegram.delivery import repeating, send_dispatch
 
 log = logging.getLogger(__name__)
 
@@ -150,15 +150,4 @@ def schedule_retention(
     first: float = JOB_FIRST,
 ) -> Job[Any]:
     """Run the retention job every ``interval`` seconds (one run at a time); idempotent."""
-    if application.job_queue is None:
-        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
-    existing = application.job_queue.get_jobs_by_name(JOB_NAME)
-    if existing:
-        return existing[0]
-    return application.job_queue.run_repeating(
-        retention_job,
-        interval=interval,
-        first=first,
-        name=JOB_NAME,
-        job_kwargs={"max_instances": 1, "coalesce": True},
-    )
+    return repeating(application, retention_job, name=JOB_NAME, interval=interval, first=first)

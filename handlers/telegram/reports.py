@@ -33,7 +33,7 @@ from bot.services.report_delivery import ReportRun
 from bot.services.report_files import tickets_csv, tickets_xlsx
 from handlers.telegram.app import PneContext, services_of
 from handlers.telegram.common import reply
-from handlers.telegram.delivery import send_dispatch
+from handlers.telegram.delivery import repeating, send_dispatch
 from handlers.telegram.staff import staff_only
 
 log = logging.getLogger(__name__)
@@ -147,15 +147,4 @@ def schedule_reports(
     first: float = JOB_FIRST,
 ) -> Job[Any]:
     """Run the reports job every ``interval`` seconds (one run at a time); idempotent."""
-    if application.job_queue is None:
-        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
-    existing = application.job_queue.get_jobs_by_name(JOB_NAME)
-    if existing:
-        return existing[0]
-    return application.job_queue.run_repeating(
-        reports_job,
-        interval=interval,
-        first=first,
-        name=JOB_NAME,
-        job_kwargs={"max_instances": 1, "coalesce": True},
-    )
+    return repeating(application, reports_job, name=JOB_NAME, interval=interval, first=first)

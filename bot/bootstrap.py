@@ -8,16 +8,20 @@ Nothing here imports a messenger.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
-from bot.services.delivery import Router
+from bot.services.delivery import Outgoing, Router
 from bot.services.kinds import Kinds
-from bot.services.reminders import RENDERERS_KEY, Renderers
+from bot.services.reminders import RENDERERS_KEY, Renderers, worker_id
 from storage.uow import Database
+
+if TYPE_CHECKING:
+    from bot.services.outbox import Told
 
 
 @dataclass
@@ -41,6 +45,26 @@ class Services:
         if not isinstance(renderers, Renderers):
             renderers = self.extra[RENDERERS_KEY] = Renderers()
         return renderers
+
+    async def tell(self, messages: Sequence[Outgoing]) -> int:
+        """What a service says is owed to others, sent now through the outbox (decision
+        0084), each to their own platform by the router; what cannot go now is left to
+        the sweep. Returns how many were delivered now."""
+        return (await self.deliver(messages)).delivered
+
+    async def deliver(self, messages: Sequence[Outgoing]) -> Told:
+        """As ``tell``, saying also how many are left to the sweep."""
+        from bot.services.outbox import send_now
+
+        return await send_now(
+            self.db,
+            self.renderers,
+            self.router,
+            messages,
+            clock=self.clock,
+            worker=worker_id(),
+            lease=self.settings.reminder_lease,
+        )
 
 
 def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -> Services:

@@ -10,6 +10,12 @@ listed). A last row (``outbox.report``) waits until none of the others is still 
 (``reminders.NotYet``), then tells the author how many got it and runs the report's end
 (a publication's delivery is audited then). A stop leaves what was not sent in the table;
 the next start sends it, to nobody twice.
+
+A message to a few people owed now (the notice of a new ticket, a reply relayed) is a row
+too (``outbox.notice``, decision 0084): ``send_now`` stores it leased to this process and
+sends it at once through the sweep's own handling, so the person who acted is answered
+with it sent; what cannot go at once (a time-out, a server error, a « wait », a crash
+before the send) is left in the table, and the sweep sends it when its lease ends.
 """
 
 from __future__ import annotations
@@ -18,21 +24,24 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
+from bot.clock import Clock
 from bot.i18n import I18n
 from bot.services import reminders
 from bot.services.audiences import recipient
-from bot.services.delivery import Outgoing, actions
+from bot.services.delivery import Outgoing, Sender, actions
 from bot.services.reminders import NotYet, Renderer, Renderers
 from storage.models import Person, Reminder
 from storage.sql import insert_many_ignoring_duplicates
-from storage.uow import UnitOfWork
+from storage.uow import Database, UnitOfWork
 
 KIND_MESSAGE = "outbox.message"
 KIND_REPORT = "outbox.report"
-OUTBOX_KINDS = (KIND_MESSAGE, KIND_REPORT)
+KIND_NOTICE = "outbox.notice"
+OUTBOX_KINDS = (KIND_MESSAGE, KIND_REPORT, KIND_NOTICE)
 REPORT_AGAIN = timedelta(seconds=5)  # the report waits for the last messages this long
 CHUNK = 500  # rows per INSERT
 
@@ -41,6 +50,15 @@ CHUNK = 500  # rows per INSERT
 ReportText = Callable[[I18n, str, Mapping[str, Any], int, int], str]
 # What the end writes (an audit entry): (uow, payload, delivered, failed chats, now).
 ReportEnd = Callable[[UnitOfWork, Mapping[str, Any], int, list[int], datetime], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Told:
+    """What became of notices sent now: how many were delivered, how many are left to
+    the sweep (a transient failure, a « wait »); the others could not be reached."""
+
+    delivered: int
+    later: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,12 +104,7 @@ async def enqueue(
             f"{key}:m{index}",
             KIND_MESSAGE,
             None,
-            {
-                "chat_id": message.chat_id,
-                "platform": message.platform,
-                "text": message.text,
-                "buttons": [[[b.label, b.action] for b in row] for row in message.actions],
-            },
+            _payload(message),
             now,
         )
         for index, message in enumerate(messages)
@@ -120,6 +133,58 @@ async def enqueue(
     return added
 
 
+def _payload(message: Outgoing) -> dict[str, Any]:
+    return {
+        "chat_id": message.chat_id,
+        "platform": message.platform,
+        "text": message.text,
+        "buttons": [[[b.label, b.action] for b in row] for row in message.actions],
+    }
+
+
+async def send_now(
+    db: Database,
+    renderers: Renderers,
+    send: Sender,
+    messages: Sequence[Outgoing],
+    *,
+    clock: Clock,
+    worker: str,
+    lease: timedelta,
+) -> Told:
+    """Store each message as a row of the outbox leased to ``worker``, then send them in
+    order, as the sweep would (each recipient on their own, a message about a ticket
+    remembered so that a reply to it reaches the ticket). What is not delivered now stays
+    in the outbox: retried by the sweep (a transient failure at once rescheduled, a crash
+    once the lease ends), or dead and listed (a person who blocked the bot)."""
+    if not messages:
+        return Told(0)
+    now = clock.now()
+    batch = uuid4().hex
+    values = [
+        {
+            **_row(f"notice:{batch}:m{index}", KIND_NOTICE, None, _payload(message), now),
+            "ticket_id": message.ticket_id,
+            "audience": "person",
+            "lease_owner": worker,
+            "lease_until": now + lease,
+            "attempts": 1,
+        }
+        for index, message in enumerate(messages)
+    ]
+    async with db.uow() as uow:
+        rows = list(
+            (await uow.session.scalars(insert(Reminder).values(values).returning(Reminder))).all()
+        )
+        await uow.commit()
+    order = {row.key: row for row in rows}
+    ordered = [order[value["key"]] for value in values]
+    report = await reminders.send_claimed(
+        db, renderers, send, ordered, now=now, worker=worker, clock=clock
+    )
+    return Told(len(report.deliveries), report.retried + report.deferred)
+
+
 async def _message(uow: UnitOfWork, row: Reminder, now: datetime) -> list[Outgoing]:
     payload = row.payload or {}
     rows = [[(str(label), str(action)) for label, action in line] for line in payload["buttons"]]
@@ -128,7 +193,7 @@ async def _message(uow: UnitOfWork, row: Reminder, now: datetime) -> list[Outgoi
             int(payload["chat_id"]),
             str(payload["text"]),
             actions(rows),
-            None,
+            row.ticket_id,  # a notice about a ticket (the forum posts it in its thread)
             str(payload["platform"]),
         )
     ]
@@ -190,14 +255,20 @@ def outbox_renderers(
     renderers = Renderers()
     renderers.register_paced(KIND_MESSAGE, _message)
     renderers.register_paced(KIND_REPORT, _report(i18n, reports))
+    # A notice owed now: the sweep's lane, before any crowd (it is sent at once anyway,
+    # the sweep only takes what could not go).
+    renderers.register_one_off(KIND_NOTICE, _message)
     return renderers
 
 
 __all__ = [
     "KIND_MESSAGE",
+    "KIND_NOTICE",
     "KIND_REPORT",
     "OUTBOX_KINDS",
     "Report",
+    "Told",
     "enqueue",
     "outbox_renderers",
+    "send_now",
 ]

@@ -140,6 +140,17 @@ class TicketThread:
 # --------------------------------------------------------------------------- helpers
 
 
+def said_after(posted: Posted, delivered: int, later: int = 0) -> str:
+    """The catalog key (``number``, ``name``) telling the writer what became of what they
+    wrote: delivered, left to the sweep for a few minutes, or reaching nobody."""
+    reply = posted.audience is Audience.REPORTER
+    if delivered:
+        return "relay.reply.sent" if reply else "relay.message.sent"
+    if later:
+        return "relay.reply.later" if reply else "relay.message.later"
+    return "relay.reply.not_delivered" if reply else "relay.message.saved"
+
+
 def looks_like_number(text: str) -> bool:
     """``S-2026-0042`` and the like: a ticket number, not the first word of a message."""
     return bool(_NUMBER.match(text.strip()))

@@ -254,6 +254,9 @@ class Renderers:
         # fan-out kinds it expands into them.
         self.paced: set[str] = set()
         self._expanders: dict[str, Expander] = {}
+        # Kinds of messages written once (a notice owed now): never superseded by another
+        # row of the same ticket, as repeated reminders are.
+        self.one_off: set[str] = set()
         # Told of every outcome of every sweep that uses this registry (the metrics).
         self._listeners: list[OutcomeListener] = []
 
@@ -305,6 +308,13 @@ class Renderers:
         self.paced.add(kind)
         return fn
 
+    def register_one_off(self, kind: str, fn: Renderer) -> Renderer:
+        """A kind of message written once, each row its own: several rows of one ticket
+        due together are all sent (no catch-up rule makes one of them pointless)."""
+        self.register(kind, fn)
+        self.one_off.add(kind)
+        return fn
+
     def register_fanout(self, kind: str, expander: Expander) -> Expander:
         """A reminder to a crowd: at its due instant, the paced lane expands it into one
         child row per person (``Child``), each rendered by its own (paced) kind."""
@@ -322,6 +332,7 @@ class Renderers:
         for kind, expander in other._expanders.items():
             self.register_fanout(kind, expander)
         self.paced.update(other.paced)
+        self.one_off.update(other.one_off)
         self.handled_elsewhere(*other.elsewhere)
 
     def get(self, kind: str) -> Renderer | None:
@@ -415,12 +426,16 @@ def superseded(due: Iterable[Due]) -> dict[int, str]:
     return found
 
 
-async def _superseded(db: Database, rows: Sequence[Reminder], now: datetime) -> dict[int, str]:
+async def _superseded(
+    db: Database, rows: Sequence[Reminder], now: datetime, one_off: Collection[str] = ()
+) -> dict[int, str]:
     """Which claimed rows a later reminder of the same purpose, due too, makes pointless.
 
     The later one may be in this batch, in another sweeper's, waiting for a retry, or
-    already sent: in every case sending the earlier one now would repeat it.
+    already sent: in every case sending the earlier one now would repeat it. Rows of the
+    ``one_off`` kinds are never pointless.
     """
+    rows = [r for r in rows if r.kind not in one_off]
     tickets = {r.ticket_id for r in rows if r.ticket_id is not None}
     if not tickets:
         return {}
@@ -645,10 +660,42 @@ async def sweep(
         due_by=as_of,
     )
     report.claimed = len(rows)
+    await send_claimed(
+        db,
+        renderers,
+        send,
+        rows,
+        now=now,
+        worker=worker,
+        report=report,
+        concurrency=concurrency,
+        clock=clock,
+        as_of=as_of,
+    )
+    return report
+
+
+async def send_claimed(
+    db: Database,
+    renderers: Renderers,
+    send: Sender,
+    rows: Sequence[Reminder],
+    *,
+    now: datetime,
+    worker: str,
+    report: SweepReport | None = None,
+    concurrency: int = 1,
+    clock: Clock | None = None,
+    as_of: datetime | None = None,
+) -> SweepReport:
+    """Send rows already leased to ``worker`` and record the outcome of each, as the sweep
+    does with what it claims (``sweep`` calls it): the outbox's messages sent at once go
+    the same way (``outbox.send_now``). Rows are handled in the order given."""
+    report = SweepReport() if report is None else report
     if not rows:
         return report
     run = _Run(db, renderers, send, now=now, clock=clock, worker=worker, report=report, as_of=as_of)
-    run.superseded = await _superseded(db, rows, run.as_of)
+    run.superseded = await _superseded(db, rows, run.as_of, renderers.one_off)
     if concurrency <= 1:
         for row in rows:
             await run.handle(row)

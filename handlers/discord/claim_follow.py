@@ -30,9 +30,10 @@ from bot.services import claims as service
 from bot.services import drafts
 from bot.services.delivery import actions
 from handlers.discord.buttons import refuse
-from handlers.discord.claims import FORM_TIMEOUT, say_error, select_menu, step, tell
+from handlers.discord.claims import FORM_TIMEOUT, say_error, select_menu, step
 from handlers.discord.context import Ctx, answer, context_of
 from handlers.discord.render import components
+from handlers.discord.telling import tell
 
 if TYPE_CHECKING:
     from handlers.discord.app import PneDiscord

@@ -39,10 +39,11 @@ from bot.services import drafts
 from bot.services.delivery import Actions, actions
 from handlers.discord.buttons import refuse
 from handlers.discord.claim_follow import Form, again_button, claim_named
-from handlers.discord.claims import say_error, select_menu, step, tell
+from handlers.discord.claims import say_error, select_menu, step
 from handlers.discord.commands import described, name, option
 from handlers.discord.context import Ctx, answer, context_of
 from handlers.discord.render import components
+from handlers.discord.telling import tell
 
 if TYPE_CHECKING:
     from handlers.discord.app import PneDiscord

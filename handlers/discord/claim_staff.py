@@ -28,9 +28,10 @@ from bot.services import drafts
 from bot.services.delivery import actions
 from handlers.discord.buttons import refuse
 from handlers.discord.claim_follow import Form, again_button, claim_named
-from handlers.discord.claims import say_error, select_menu, step, tell
+from handlers.discord.claims import say_error, select_menu, step
 from handlers.discord.context import Ctx, answer
 from handlers.discord.render import components
+from handlers.discord.telling import tell
 
 CLOSING = "discord:claim_close"
 PAYING = "discord:claim_payment"

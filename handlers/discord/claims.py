@@ -35,11 +35,12 @@ from bot.domain.text import units
 from bot.services import claim_lookup, drafts
 from bot.services import claim_notices as notices
 from bot.services import claims as service
-from bot.services.delivery import Outgoing, actions
+from bot.services.delivery import actions
 from handlers.discord.buttons import Step, Steps, on, refuse
 from handlers.discord.commands import described, name, option
 from handlers.discord.context import Ctx, answer, context_of
 from handlers.discord.render import components
+from handlers.discord.telling import tell
 
 if TYPE_CHECKING:
     from handlers.discord.app import PneDiscord
@@ -65,15 +66,6 @@ async def dispatch(ctx: Ctx, action: str) -> None:
         await refuse(ctx, "discord.stranger")
         return
     await step.run(ctx, action)
-
-
-async def tell(ctx: Ctx, messages: list[Outgoing]) -> None:
-    """What a service says is owed to others: each on their own platform, by the router."""
-    for message in messages:
-        try:
-            await ctx.services.router(message)
-        except Exception as exc:  # one recipient's failure does not stop the others
-            log.warning("%s chat %s not told (%s)", message.platform, message.chat_id, exc)
 
 
 class _WordsRefused(DomainError):

@@ -37,6 +37,7 @@ from bot.services.access import Actor
 from bot.services.audiences import StaffRoom
 from bot.services.claims import FileRef
 from bot.services.delivery import Attachment, Dispatch, Outgoing
+from bot.services.outbox import Told
 from handlers.discord.buttons import refuse
 from handlers.discord.claims import say_error, select_menu, step
 from handlers.discord.context import Ctx, answer
@@ -163,28 +164,36 @@ async def _relay(
         except DomainError as error:
             await _say(message.channel, services.i18n.t(lang, error.code, **error.params))
             return
-        delivered = await deliver(client, posted, message.author.display_name)
+        told = await deliver(client, posted, message.author.display_name)
         if n < len(writes) - 1:
             continue
         ticket = posted.ticket
-        if posted.audience is relay.Audience.REPORTER:
-            key = "relay.reply.sent" if delivered else "relay.reply.not_delivered"
-            words = services.i18n.t(lang, key, number=ticket.number, name=ticket.reporter_name)
-        elif delivered:
-            words = services.i18n.t(lang, "relay.message.sent", number=ticket.number)
-        else:
-            words = services.i18n.t(lang, "relay.message.saved", number=ticket.number)
+        said = relay.said_after(posted, told.delivered, told.later)
+        words = services.i18n.t(lang, said, number=ticket.number, name=ticket.reporter_name)
         await _say(message.channel, words)
 
 
-async def deliver(client: PneDiscord, posted: relay.Posted, sender_name: str) -> int:
+async def deliver(client: PneDiscord, posted: relay.Posted, sender_name: str) -> Told:
     """What was written, to each recipient on their own platform (the router), remembered
     so that an answer finds the ticket; a Discord file is linked for Discord's readers and
-    said to stay on the ticket for the others. Returns how many were reached."""
+    said to stay on the ticket for the others. Text alone goes through the outbox (decision
+    0084); a file is sent at once."""
     services = client.services
     ticket = posted.ticket
     sender = sender_name.split()[0] if sender_name.strip() else posted.author_name
     group = any(r.is_group for r in posted.recipients)
+    if posted.file is None:
+        return await services.deliver(
+            [
+                Outgoing(
+                    r.chat_id,
+                    posted_text(services.i18n, r.language, posted, sender, group=group),
+                    ticket_id=ticket.id,
+                    platform=r.platform,
+                )
+                for r in posted.recipients
+            ]
+        )
     fetched: list[Attachment | None] = []
 
     async def carry(file: FileRef) -> Attachment | None:
@@ -235,7 +244,7 @@ async def deliver(client: PneDiscord, posted: relay.Posted, sender_name: str) ->
             )
             continue
         delivered += 1
-    return delivered
+    return Told(delivered)
 
 
 # --- files for a claim -----------------------------------------------------------------------

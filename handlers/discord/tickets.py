@@ -290,31 +290,19 @@ async def deliver(ctx: Ctx, posted: relay.Posted) -> None:
         return
     sender = posted.author_name.split()[0] if posted.author_name else posted.author_name
     group = any(r.is_group for r in posted.recipients)
-    delivered = 0
-    for recipient in posted.recipients:
-        text = posted_text(services.i18n, recipient.language, posted, sender, group=group)
-        message = Outgoing(
-            recipient.chat_id, text, ticket_id=ticket.id, platform=recipient.platform
-        )
-        try:
-            await tickets.send_about(services.db, services.router, message, services.clock.now())
-        except Exception as error:  # unreachable, refused or transient: this one is skipped
-            log.warning(
-                "relay: %s chat %s of ticket %s not told: %s",
-                recipient.platform,
-                recipient.chat_id,
-                ticket.id,
-                error,
+    told = await services.deliver(
+        [
+            Outgoing(
+                r.chat_id,
+                posted_text(services.i18n, r.language, posted, sender, group=group),
+                ticket_id=ticket.id,
+                platform=r.platform,
             )
-            continue
-        delivered += 1
-    if posted.audience is relay.Audience.REPORTER:
-        key = "relay.reply.sent" if delivered else "relay.reply.not_delivered"
-        await answer(ctx, ctx.t(key, number=ticket.number, name=ticket.reporter_name))
-    elif delivered:
-        await answer(ctx, ctx.t("relay.message.sent", number=ticket.number))
-    else:
-        await answer(ctx, ctx.t("relay.message.saved", number=ticket.number))
+            for r in posted.recipients
+        ]
+    )
+    said = relay.said_after(posted, told.delivered, told.later)
+    await answer(ctx, ctx.t(said, number=ticket.number, name=ticket.reporter_name))
 
 
 async def _write(ctx: Ctx, what: str, ticket_id: int, body: str) -> bool:

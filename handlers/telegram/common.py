@@ -11,14 +11,13 @@ from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.domain.platforms import TELEGRAM
 from bot.domain.text import units, within
 from bot.services.delivery import Outgoing
 from handlers.telegram.app import PneContext
-from handlers.telegram.delivery import markup
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 log = logging.getLogger(__name__)
@@ -170,52 +169,11 @@ async def send_about(
     return sent[-1] if sent else None
 
 
-async def notify(
-    context: PneContext,
-    chat_id: int,
-    text: str,
-    ticket_id: int,
-    *,
-    reply_markup: InlineKeyboardMarkup | None = None,
-) -> bool:
-    """Tell one person about a ticket; a failure for one is logged and skipped."""
-    try:
-        await send_about(context, chat_id, text, ticket_id, reply_markup=reply_markup)
-    except TelegramError as exc:
-        # Blocked, gone, a time-out or Telegram asking to slow down: this person misses
-        # the notice (it stays in the ticket and its reminders), the others still get it.
-        log.warning("ticket %s: chat %s not told (%s)", ticket_id, chat_id, exc)
-        return False
-    return True
-
-
 async def tell(context: PneContext, messages: Sequence[Outgoing]) -> int:
     """Send what a service says is owed to others (each about its ticket, with its
-    buttons); one recipient's failure does not stop the others. Returns how many got it."""
-    delivered = 0
-    for message in messages:
-        if message.platform != TELEGRAM:
-            # The person is on another front end: through the process's router.
-            try:
-                await context.services.router(message)
-                delivered += 1
-            except Exception as exc:
-                log.warning("%s chat %s not told (%s)", message.platform, message.chat_id, exc)
-            continue
-        buttons = markup(message.actions)
-        if message.ticket_id is not None:
-            told = await notify(
-                context, message.chat_id, message.text, message.ticket_id, reply_markup=buttons
-            )
-        else:
-            try:
-                await send(context, message.chat_id, message.text, reply_markup=buttons)
-                told = True
-            except TelegramError as exc:
-                log.warning("chat %s not told (%s)", message.chat_id, exc)
-                told = False
-        delivered += told
-    return delivered
+    buttons), through the outbox (decision 0084): one recipient's failure does not stop
+    the others, and what cannot go now is sent by the sweep. Returns how many got it now."""
+    return await context.services.tell(messages)
 
 
 def _chat_id(update: Update) -> int:

@@ -132,13 +132,24 @@ def with_neutral_errors(send: Callable[[Outgoing], Awaitable[int | None]]) -> Se
 
 
 def telegram_sender(bot: Bot) -> Sender:
-    """Send through the bot (its rate limiter and Defaults: parse_mode HTML)."""
+    """Send through the bot (its rate limiter and Defaults: parse_mode HTML); a text
+    longer than Telegram takes is split, the buttons going with the last part, whose id
+    is returned."""
 
     async def send(message: Outgoing) -> int | None:
-        sent = await bot.send_message(
-            chat_id=message.chat_id, text=message.text, reply_markup=markup(message.actions)
-        )
-        return sent.message_id
+        from handlers.telegram.common import split_text
+
+        parts = split_text(message.text)
+        sent_id: int | None = None
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            sent = await bot.send_message(
+                chat_id=message.chat_id,
+                text=part,
+                reply_markup=markup(message.actions) if last else None,
+            )
+            sent_id = sent.message_id
+        return sent_id
 
     return with_neutral_errors(send)
 

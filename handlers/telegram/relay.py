@@ -143,6 +143,23 @@ async def deliver(update: Update, context: PneContext, posted: service.Posted) -
     sender = _first_name(update, posted.author_name)
     # The staff's group (when the service chose it) reads who wrote from which side.
     group = any(r.is_group for r in posted.recipients)
+    if posted.file is None:
+        # Text alone: through the outbox, to each reader on their own platform; what
+        # cannot go now is sent by the sweep (decision 0084).
+        told = await services.deliver(
+            [
+                Outgoing(
+                    r.chat_id,
+                    _render(services.i18n, r.language, posted, sender, group=group),
+                    ticket_id=ticket.id,
+                    platform=r.platform,
+                )
+                for r in posted.recipients
+            ]
+        )
+        said = service.said_after(posted, told.delivered, told.later)
+        await reply(update, context, said, number=ticket.number, name=ticket.reporter_name)
+        return
     fetched: list[DeliveredFile | None] = []
 
     async def carry() -> DeliveredFile | None:
@@ -207,18 +224,8 @@ async def deliver(update: Update, context: PneContext, posted: service.Posted) -
             log.warning("relay: chat %s of ticket %s unreachable: %s", chat_id, ticket.id, error)
             continue
         delivered += 1
-    if posted.audience is service.Audience.REPORTER:
-        reporter = ticket.reporter_name
-        if delivered:
-            await reply(update, context, "relay.reply.sent", number=ticket.number, name=reporter)
-        else:
-            await reply(
-                update, context, "relay.reply.not_delivered", number=ticket.number, name=reporter
-            )
-    elif delivered:
-        await reply(update, context, "relay.message.sent", number=ticket.number)
-    else:
-        await reply(update, context, "relay.message.saved", number=ticket.number)
+    said = service.said_after(posted, delivered)
+    await reply(update, context, said, number=ticket.number, name=ticket.reporter_name)
 
 
 async def _error(update: Update, context: PneContext, error: DomainError) -> None:

@@ -17,7 +17,7 @@ from bot.services import claims, registration
 from bot.services import relay as relay_service
 from handlers.telegram.offline import SimUser, sample_png
 from storage.models import Attachment, AuditEntry, MessageRef, Person, TicketMessage
-from tests.conversations.conftest import World
+from tests.conversations.conftest import World, outbox_sent
 
 STAFF_GROUP = -1001234567890
 
@@ -365,6 +365,36 @@ async def test_a_reply_that_cannot_be_delivered_is_kept_and_said_so(world: World
         "à Zoé (bot bloqué ou compte fermé)."
     )
     assert [body for _, _, body in await thread_rows(world)] == ["Bonjour"]
+
+
+async def test_a_reply_telegram_cannot_take_now_is_sent_by_the_sweep_once(world: World) -> None:
+    """The reply is an outbox row (decision 0084): a server error leaves it to the sweep,
+    the writer is told it will go in a few minutes, and the reporter gets it once."""
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    sacha = await world.registered("Sacha", Role.STAFF)
+    await quick_claim(world, teacher, world.ids["soleil"])
+    api.fail("sendMessage", times=1)  # the reply to Zoé meets a 500
+
+    await api.send_text(sacha, "/repondre s-2026-0001 Bonjour, le technicien passe jeudi")
+
+    assert world.last_text(sacha) == (
+        "⏳ Réponse enregistrée dans le dossier S-2026-0001 ; elle n'a pas pu partir tout de "
+        "suite vers Zoé, je la renvoie dans quelques minutes."
+    )
+    assert not any("technicien" in t for t in world.texts(teacher))
+    world.clock.advance(timedelta(minutes=2))
+    await outbox_sent(world)
+    got = [t for t in world.texts(teacher) if "technicien" in t]
+    assert len(got) == 1 and "S-2026-0001" in got[0]
+    # Answering it reaches the ticket's thread: the message the sweep sent is remembered.
+    await api.send_text(
+        teacher, "Merci, je serai là", reply_to_message_id=api.last(teacher.id).message_id
+    )
+    assert [body for _, _, body in await thread_rows(world)][-1] == "Merci, je serai là"
+    world.clock.advance(timedelta(hours=1))
+    await outbox_sent(world)
+    assert len([t for t in world.texts(teacher) if "technicien" in t]) == 1
 
 
 async def test_a_file_with_a_long_caption_comes_with_its_text_apart(world: World) -> None:

@@ -21,6 +21,7 @@ from bot.services.reminders import RENDERERS_KEY, Renderers, worker_id
 from storage.uow import Database
 
 if TYPE_CHECKING:
+    from bot.observability.metrics import Metrics
     from bot.services.outbox import Told
 
 
@@ -67,10 +68,19 @@ class Services:
         )
 
 
-def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -> Services:
-    """The services, ready: catalogs loaded, every ticket kind's reminders registered."""
+def bootstrap(
+    settings: Settings,
+    db: Database,
+    *,
+    clock: Clock | None = None,
+    metrics: Metrics | None = None,
+) -> Services:
+    """The services, ready: catalogs loaded, every ticket kind's reminders registered.
+
+    ``metrics``: the process's, when it outlives these services (``pne-bot run`` builds
+    fresh services each time its instance becomes the leader, and keeps its counters)."""
     from bot.domain.invitations import KIND_CODE_BURST
-    from bot.observability.metrics import metrics_of
+    from bot.observability.metrics import METRICS_KEY, metrics_of
     from bot.services import call_publication
     from bot.services.announcement_delivery import announcement_renderers
     from bot.services.call_kind import CALLS
@@ -98,6 +108,8 @@ def bootstrap(settings: Settings, db: Database, *, clock: Clock | None = None) -
     reports = {call_publication.REPORT: (call_publication.report_text, call_publication.report_end)}
     renderers.merge(outbox_renderers(i18n, reports))
     services.extra[RENDERERS_KEY] = renderers
+    if metrics is not None:
+        services.extra[METRICS_KEY] = metrics
     # The process's metrics (decision 0070), on a registry of their own: they hear every
     # sweep's outcomes through the renderers' registry.
     metrics_of(services.extra).watch(renderers)

@@ -8,6 +8,8 @@
 - ``pne_reminder_lag_seconds{lane}``: from a row's due instant to its sending.
 - ``pne_reminder_sends_total{lane, result}``: rows ``sent``, ``skipped``, ``retried``,
   ``dead``; recipients ``refused``, ``unreachable``.
+- ``pne_leader``: 1 while this instance receives the updates, 0 while it waits for the
+  leader lock (decision 0076: a standby serves these pages too).
 """
 
 from __future__ import annotations
@@ -68,6 +70,13 @@ class Metrics:
             ["lane", "result"],
             registry=self.registry,
         )
+        # What /healthz says this instance is: "leader" or "standby" (decision 0076).
+        self.role = "starting"
+        self.leader = Gauge(
+            "pne_leader",
+            "1 while this instance receives the updates, 0 while it waits as a standby.",
+            registry=self.registry,
+        )
 
     # -- fed by the front ends and the sweep ---------------------------------------------
 
@@ -81,6 +90,11 @@ class Metrics:
         self.sends.labels(outcome.lane, outcome.result).inc()
         if outcome.lag is not None:
             self.lag.labels(outcome.lane).observe(outcome.lag)
+
+    def leading(self, leads: bool) -> None:
+        """This instance starts receiving the updates (``True``) or waits for the lock."""
+        self.role = "leader" if leads else "standby"
+        self.leader.set(1 if leads else 0)
 
     def watch(self, renderers: Renderers) -> None:
         """Hear every outcome of the sweeps that use this registry of renderers."""

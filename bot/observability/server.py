@@ -23,7 +23,9 @@ def application(
 ) -> web.Application:
     async def healthz(_request: web.Request) -> web.Response:
         state = await health.check(db, renderers, now=clock.now(), max_lag=max_lag)
-        return web.json_response(state.as_json(), status=200 if state.ok else 503)
+        # A standby is healthy when it could take over: the database answers.
+        body = state.as_json() | {"role": metrics.role}
+        return web.json_response(body, status=200 if state.ok else 503)
 
     async def metrics_page(_request: web.Request) -> web.Response:
         try:

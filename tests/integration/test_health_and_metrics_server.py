@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -85,6 +86,7 @@ async def test_healthz_and_metrics_answer_on_localhost(db: Database) -> None:
             "database": "ok",
             "sweep": "ok",
             "late_seconds": 0.0,
+            "role": "starting",  # until ``pne-bot run`` says whether it leads
         }
 
         # A deadline's reminder due 11 minutes ago and still unsent: the sweep is late.
@@ -138,6 +140,7 @@ async def test_healthz_says_when_the_database_does_not_answer(tmp_path: Path) ->
                 "database": "OperationalError",
                 "sweep": "unknown",
                 "late_seconds": 0.0,
+                "role": "starting",
             }
             assert (await get(port, "/metrics"))[0] == 200  # the counters are still served
     finally:
@@ -187,3 +190,69 @@ async def test_a_taken_port_does_not_stop_the_bot(
         taken.close()
         await taken.wait_closed()
     assert any("cannot listen" in r.getMessage() for r in caplog.records)
+
+
+async def _answer(port: int, path: str) -> tuple[int, bytes]:
+    """GET once the server listens (the run starts it as its first step)."""
+    for _ in range(100):
+        try:
+            status, _, body = await get(port, path)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        return status, body
+    raise AssertionError(f"nothing listens on {port}")
+
+
+async def test_a_standby_serves_healthz_and_metrics_and_says_it_waits(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decision 0089: an instance waiting for the leader lock answers the probes, healthy
+    (it could take over), and says it waits; once it leads it says so."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("one instance on SQLite: there is no standby")
+    from bot.config import Settings
+    from handlers import run
+    from storage import leader
+
+    holder = leader.for_url(database_url)
+    assert holder is not None and await holder.try_acquire()  # another instance leads
+    led = asyncio.Event()
+
+    async def front_ends(_services: object, stop: asyncio.Event) -> int:
+        led.set()
+        await stop.wait()
+        return 0
+
+    monkeypatch.setattr(run, "_serve", front_ends)
+    probe = await asyncio.start_server(lambda _r, _w: None, "127.0.0.1", 0)
+    port = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    settings = Settings(  # type: ignore[call-arg]
+        telegram_token=None,
+        database_url=database_url,
+        http_port=port,
+        leader_retry_seconds=0.2,
+        _env_file=None,
+    )
+    db = Database(database_url, quiet_hours=NO_QUIET_HOURS)
+    task = asyncio.create_task(run.run_front_ends(settings, db))
+    try:
+        status, body = await _answer(port, "/healthz")
+        assert status == 200
+        assert json.loads(body)["role"] == "standby"
+        assert b"pne_leader 0.0" in (await _answer(port, "/metrics"))[1]
+        assert not led.is_set()
+
+        await holder.release()  # the leader is gone: this one takes over
+        await asyncio.wait_for(led.wait(), 10)
+        status, body = await _answer(port, "/healthz")
+        assert status == 200 and json.loads(body)["role"] == "leader"
+        assert b"pne_leader 1.0" in (await _answer(port, "/metrics"))[1]
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        await holder.close()
+        await db.close()

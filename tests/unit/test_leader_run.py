@@ -7,7 +7,9 @@ import logging
 
 import pytest
 
+from bot.bootstrap import Services
 from bot.config import Settings
+from bot.observability.metrics import Metrics
 from handlers import run
 from storage.uow import Database
 
@@ -42,6 +44,10 @@ class FakeLock:
         self.held, self.released = False, True
 
 
+def _no_services(_settings: Settings, _db: Database, metrics: Metrics | None = None) -> None:
+    """Each lead builds its services; what ``_serve`` does with them is stubbed here."""
+
+
 async def test_waits_serves_while_held_stops_at_once_when_lost_then_waits_again(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -50,7 +56,7 @@ async def test_waits_serves_while_held_stops_at_once_when_lost_then_waits_again(
     terms: list[asyncio.Event] = []
     serving = asyncio.Event()
 
-    async def serve(_settings: Settings, _db: Database, stop: asyncio.Event) -> int:
+    async def serve(_services: Services, stop: asyncio.Event) -> int:
         terms.append(stop)
         serving.set()
         await stop.wait()  # what the front ends do: receive until told to stop
@@ -58,9 +64,10 @@ async def test_waits_serves_while_held_stops_at_once_when_lost_then_waits_again(
         return 0
 
     monkeypatch.setattr(run, "_serve", serve)
+    monkeypatch.setattr(run, "bootstrap", _no_services)
     stop = asyncio.Event()
     caplog.set_level(logging.INFO, logger="pne-bot")
-    task = asyncio.create_task(run._lead_when_possible(settings, None, lock, stop))  # type: ignore[arg-type]
+    task = asyncio.create_task(run._lead_when_possible(settings, None, lock, stop, Metrics()))  # type: ignore[arg-type]
     await asyncio.wait_for(serving.wait(), 5)
     assert "en attente : une autre instance reçoit les messages" in caplog.text
     assert "cette instance reçoit les messages" in caplog.text
@@ -87,13 +94,14 @@ async def test_stopping_the_leader_releases_the_lock(monkeypatch: pytest.MonkeyP
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     lock = FakeLock(busy=0)
 
-    async def serve(_settings: Settings, _db: Database, stop: asyncio.Event) -> int:
+    async def serve(_services: Services, stop: asyncio.Event) -> int:
         await stop.wait()
         return 0
 
     monkeypatch.setattr(run, "_serve", serve)
+    monkeypatch.setattr(run, "bootstrap", _no_services)
     stop = asyncio.Event()
-    task = asyncio.create_task(run._lead_when_possible(settings, None, lock, stop))  # type: ignore[arg-type]
+    task = asyncio.create_task(run._lead_when_possible(settings, None, lock, stop, Metrics()))  # type: ignore[arg-type]
     await asyncio.wait_for(lock.acquired.wait(), 2)
     stop.set()
     assert await asyncio.wait_for(task, 2) == 0

@@ -26,7 +26,7 @@ from bot.services.collection_kind import COLLECTIONS
 from bot.services.collection_reminders import COLLECTION_REMINDER_KINDS
 from bot.services.kinds import Kinds
 from bot.services.notice_reminders import NOTICE_REMINDER_KINDS
-from bot.services.outbox import OUTBOX_KINDS
+from bot.services.outbox import KIND_NOTICE, OUTBOX_KINDS
 from bot.services.reports import REPORT_KINDS
 from storage.uow import Database
 
@@ -97,7 +97,8 @@ def test_bootstrap_registers_claims_and_every_reminder_kind(tmp_path: Path) -> N
         KIND_CALL_REMINDER_PERSON,
         KIND_ANNOUNCEMENT_PERSON,
         KIND_ANNOUNCEMENT_REPORT,
-        *OUTBOX_KINDS,
+        # A notice owed now goes by the deadlines' lane, before any crowd (decision 0084).
+        *(kind for kind in OUTBOX_KINDS if kind != KIND_NOTICE),
     }
     assert services.renderers.paced == paced
     assert services.renderers.lane("paced") == (paced, set())

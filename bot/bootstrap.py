@@ -80,6 +80,7 @@ def bootstrap(
     ``metrics``: the process's, when it outlives these services (``pne-bot run`` builds
     fresh services each time its instance becomes the leader, and keeps its counters)."""
     from bot.domain.invitations import KIND_CODE_BURST
+    from bot.observability.logs import follow_tickets
     from bot.observability.metrics import METRICS_KEY, metrics_of
     from bot.services import call_publication
     from bot.services.announcement_delivery import announcement_renderers
@@ -91,6 +92,7 @@ def bootstrap(
     from bot.services.reports import REPORT_KINDS
     from bot.services.security_notices import code_burst_renderer
 
+    follow_tickets()  # log lines name the ticket an update is about (decision 0090)
     i18n = I18n(settings.tz)
     db.quiet_hours = settings.quiet_hours  # every reminder planned respects them
     kinds = Kinds(CLAIMS, COLLECTIONS, NOTICES, CALLS)

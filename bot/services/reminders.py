@@ -923,11 +923,8 @@ class _Run:
     # -- one row ---------------------------------------------------------------------------
 
     async def handle(self, row: Reminder) -> None:
-        token = log_context.ticket_id.set(row.ticket_id)  # the row's log lines name it
-        try:
+        with log_context.ticket_row(row.ticket_id):  # the row's log lines name it
             await self._handle(row)
-        finally:
-            log_context.ticket_id.reset(token)
 
     async def _handle(self, row: Reminder) -> None:
         if self.stopped:

@@ -44,11 +44,15 @@ class Ctx:
 async def context_of(client: PneDiscord, interaction: discord.Interaction) -> Ctx:
     """Read once per interaction: the person behind the Discord account, re-read from the
     database (a role or scope changed meanwhile is seen at once)."""
+    from bot.observability import logs
     from handlers.discord.app import language_of
 
+    # Each interaction runs in a task of its own: its log lines name it and its person.
+    logs.interaction_id.set(interaction.id)
     person = await registration.find_actor(client.services.db, DISCORD, interaction.user.id)
     if person is not None and not person.active:
         person = None
+    logs.person_id.set(person.id if person is not None else None)
     lang = (
         person.language
         if person is not None

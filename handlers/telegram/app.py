@@ -88,17 +88,10 @@ class PneApplication(Application):
         services = self.bot_data.get("services")
         if services is not None and isinstance(update, Update):
             metrics_of(services.extra).handled(TELEGRAM, handler_of(self, update))
-        tokens = (
-            logs.update_id.set(update.update_id if isinstance(update, Update) else None),
-            logs.person_id.set(None),
-        )
-        try:
+        with logs.update_context(update.update_id if isinstance(update, Update) else None):
             await super().process_update(update)
             if self.persistence is not None:
                 await self.update_persistence()
-        finally:
-            logs.person_id.reset(tokens[1])
-            logs.update_id.reset(tokens[0])
 
 
 def build_application(

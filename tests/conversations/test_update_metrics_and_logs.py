@@ -95,3 +95,62 @@ async def test_a_discord_interaction_moves_the_counters(both: tuple[World, Disco
     await discord.discord.slash(alice, "aide", {}, channel=discord.hall)
     assert count(world, "pne_updates_handled_total", "discord", "command:aide") == before + 1
     assert count(world, "pne_updates_handled_total", "discord", "command:inscription") == 1
+
+
+async def test_a_line_written_about_one_ticket_names_its_number(world: World) -> None:
+    from tests.conversations.test_claims import report_two_tablets
+
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    staff = await world.registered("Sacha", Role.STAFF)
+    await report_two_tablets(world, zoe)
+    await world.api.tap(zoe, world.api.last(zoe.id), "✅ Confirmer l'envoi")
+    world.api.fail("sendMessage", status=400, description=TOO_LONG)
+    with json_log() as stream:
+        await world.api.send_text(staff, "/dossier S-2026-0001")
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    failure = next(line for line in lines if line["message"].startswith("error while handling"))
+    assert failure["ticket"] == "S-2026-0001"
+    async with world.db.uow() as uow:
+        ticket = await uow.tickets.by_number("S-2026-0001")
+    assert ticket is not None and failure["ticket_id"] == ticket.id
+    assert isinstance(failure["update_id"], int) and isinstance(failure["person_id"], int)
+
+
+async def test_a_discord_failure_names_the_interaction_and_the_person(
+    both: tuple[World, DiscordSide],
+) -> None:
+    world, side = both
+    alice = await side.registered(world, "Alicia Tournemire", Role.TEACHER)
+    route = "POST /interactions/{interaction_id}/{interaction_token}/callback"
+    side.discord.fail(route, status=400, times=2)
+    with json_log() as stream:
+        await side.discord.slash(alice, "aide", {}, channel=side.hall)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    failure = next(line for line in lines if "failed" in line["message"])
+    assert isinstance(failure["interaction_id"], int)
+    assert str(failure["interaction_id"]) in failure["message"]
+    async with world.db.uow() as uow:
+        person = await uow.people.by_account("discord", alice.id)
+    assert person is not None and failure["person_id"] == person.id
+    assert "Alicia" not in stream.getvalue() and "Tournemire" not in stream.getvalue()
+
+
+async def test_a_reminder_line_names_its_ticket(world: World) -> None:
+    from datetime import timedelta
+
+    from tests.conversations.test_claims import report_two_tablets, sweep
+
+    zoe = await world.registered("Zoé", Role.TEACHER)
+    await world.registered("Claude", Role.COMMUNE)
+    await report_two_tablets(world, zoe)
+    await world.api.tap(zoe, world.api.last(zoe.id), "✅ Confirmer l'envoi")
+    blocked = "Forbidden: bot was blocked by the user"
+    world.api.fail("sendMessage", status=403, description=blocked, times=50)
+    world.clock.advance(timedelta(hours=30))
+    with json_log() as stream:
+        await sweep(world)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    unreachable = [line for line in lines if "unreachable" in line["message"]]
+    assert unreachable, "the blocked agent is logged"
+    assert {line.get("ticket") for line in unreachable} == {"S-2026-0001"}
+    assert all("update_id" not in line for line in unreachable)

@@ -77,10 +77,10 @@ def _json_lines(emit: object) -> list[dict[str, object]]:
 
 def test_a_json_line_has_time_level_logger_message_and_the_known_ids() -> None:
     def emit(logger: logging.Logger) -> None:
-        logs.entering_update(4242)
-        logs.person_id.set(7)
-        logger.warning("reminder %s: chat %s unreachable", "claim:1:duties", 5001)
-        logs.entering_update(None)
+        with logs.update_context(4242):
+            logs.person_id.set(7)
+            logs.about_ticket(12, "S-2026-0003")
+            logger.warning("reminder %s: chat %s unreachable", "claim:1:duties", 5001)
         logger.info("no update")
 
     first, second = _json_lines(emit)
@@ -91,9 +91,45 @@ def test_a_json_line_has_time_level_logger_message_and_the_known_ids() -> None:
         "message": "reminder claim:1:duties: chat 5001 unreachable",
         "update_id": 4242,
         "person_id": 7,
+        "ticket_id": 12,
+        "ticket": "S-2026-0003",
     }
     assert datetime.fromisoformat(str(first["time"])).tzinfo is not None
-    assert "update_id" not in second and "person_id" not in second
+    assert set(second) == {"time", "level", "logger", "message"}
+
+
+def test_a_line_names_the_one_ticket_met_and_none_once_several_were() -> None:
+    def emit(logger: logging.Logger) -> None:
+        with logs.update_context(interaction=99):
+            logs.about_ticket(12)
+            logs.about_ticket(12, "S-2026-0003")  # the same one, its number learnt later
+            logger.info("one")
+            logs.about_ticket(13, "R-2026-0001")
+            logger.info("two")
+            logs.about_ticket(12, "S-2026-0003")
+            logger.info("still two")
+
+    one, two, still = _json_lines(emit)
+    assert (one["interaction_id"], one["ticket_id"], one["ticket"]) == (99, 12, "S-2026-0003")
+    assert "ticket_id" not in two and "ticket" not in two
+    assert "ticket_id" not in still
+
+
+def test_a_reminder_row_names_its_ticket_and_not_the_row_before() -> None:
+    def emit(logger: logging.Logger) -> None:
+        with logs.ticket_row(5):
+            logs.about_ticket(5, "S-2026-0005")
+            logger.info("first row")
+        with logs.ticket_row(6):
+            logger.info("second row")
+        with logs.ticket_row(None):
+            logger.info("a row about no ticket")
+        logger.info("after the sweep")
+
+    first, second, none, after = _json_lines(emit)
+    assert (first["ticket_id"], first["ticket"]) == (5, "S-2026-0005")
+    assert second["ticket_id"] == 6 and "ticket" not in second
+    assert "ticket_id" not in none and "ticket_id" not in after
 
 
 def test_a_json_line_keeps_the_traceback_on_one_line() -> None:
@@ -133,3 +169,23 @@ def test_a_wrong_supervision_setting_is_named(
     monkeypatch.setenv(f"PNE_{variable.upper()}", value)
     with pytest.raises(SettingsError, match=f"PNE_{variable.upper()}"):
         load_settings(_env_file=None)
+
+
+def test_debug_logging_keeps_the_libraries_that_write_texts_or_tokens_quiet() -> None:
+    names = ("telegram", "discord", "aiohttp", "httpx", "alembic", "aiosqlite")
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers), {n: logging.getLogger(n).level for n in names})
+    try:
+        logs.configure("DEBUG", "json", stream=io.StringIO())
+        # Statements with their parameters (aiosqlite), addresses with the token (httpx).
+        for quiet in ("httpx", "alembic", "aiosqlite"):
+            assert logging.getLogger(quiet).level == logging.WARNING
+        for chatty in ("telegram", "discord", "aiohttp"):  # whole updates at DEBUG
+            assert logging.getLogger(chatty).level == logging.INFO
+        logs.configure("DEBUG", "text", stream=io.StringIO())
+        assert logging.getLogger("aiosqlite").level == logging.WARNING
+    finally:
+        root.handlers[:] = saved[1]
+        root.setLevel(saved[0])
+        for name, level in saved[2].items():
+            logging.getLogger(name).setLevel(level)

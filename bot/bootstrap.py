@@ -8,6 +8,7 @@ Nothing here imports a messenger.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,9 @@ class Services:
     # Every running front end's sender, by platform: the sweep and the notices to others
     # write to each person on their own platform through it.
     router: Router = field(default_factory=Router)
+    # Set when the process shuts down: the outbox's runs send no further message and put
+    # back what they hold (a stop takes the message in flight, not the broadcast).
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def renderers(self) -> Renderers:

@@ -630,6 +630,7 @@ async def sweep(
     clock: Clock | None = None,
     lane: str = DEADLINES,
     as_of: datetime | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> SweepReport:
     """Claim one batch of due reminders, send them, and record the outcome of each.
 
@@ -646,8 +647,14 @@ async def sweep(
     ``now`` is the instant of the claim. A batch takes seconds to leave at 30 msg/s: with a
     ``clock``, the instants recorded after a send (``sent_at``, a retry's
     ``next_attempt_at``) are read from it when they happen; without one, ``now`` is used.
+
+    ``stopping`` (the process is shutting down): once set, no new message is sent; the rows
+    not yet served are put back at once (lease cleared), for the next start or another
+    instance, so a stop lasts the message in flight, not the batch.
     """
     report = SweepReport()
+    if stopping is not None and stopping.is_set():
+        return report
     only, exclude = renderers.lane(lane)
     rows = await claim(
         db,
@@ -671,6 +678,7 @@ async def sweep(
         concurrency=concurrency,
         clock=clock,
         as_of=as_of,
+        stopping=stopping,
     )
     return report
 
@@ -687,6 +695,7 @@ async def send_claimed(
     concurrency: int = 1,
     clock: Clock | None = None,
     as_of: datetime | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> SweepReport:
     """Send rows already leased to ``worker`` and record the outcome of each, as the sweep
     does with what it claims (``sweep`` calls it): the outbox's messages sent at once go
@@ -694,7 +703,17 @@ async def send_claimed(
     report = SweepReport() if report is None else report
     if not rows:
         return report
-    run = _Run(db, renderers, send, now=now, clock=clock, worker=worker, report=report, as_of=as_of)
+    run = _Run(
+        db,
+        renderers,
+        send,
+        now=now,
+        clock=clock,
+        worker=worker,
+        report=report,
+        as_of=as_of,
+        stopping=stopping,
+    )
     run.superseded = await _superseded(db, rows, run.as_of, renderers.one_off)
     if concurrency <= 1:
         for row in rows:
@@ -728,8 +747,10 @@ async def drain(
     budget: float | None = None,
     lane: str = DEADLINES,
     as_of: datetime | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> SweepReport:
-    """Sweep batch after batch until nothing is due, throttling, or ``budget`` runs out.
+    """Sweep batch after batch until nothing is due, throttling, ``budget`` runs out, or
+    the process is ``stopping``.
 
     ``budget`` is in seconds of wall time (monotonic); ``None`` means no limit. Each batch
     reads the clock again, so leases and timestamps stay current on a long backlog; a
@@ -750,9 +771,12 @@ async def drain(
             clock=clock,
             lane=lane,
             as_of=as_of,
+            stopping=stopping,
         )
         total.merge(report)
         if report.throttled_until is not None or report.claimed < batch:
+            return total
+        if stopping is not None and stopping.is_set():
             return total
         if budget is not None and time.monotonic() - started >= budget:
             return total
@@ -864,6 +888,7 @@ async def paced(
     concurrency: int = 1,
     budget: float | None = None,
     as_of: datetime | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> SweepReport:
     """The paced lane's run: expand what fell due, then send the children a few at a time.
 
@@ -884,6 +909,7 @@ async def paced(
         budget=budget,
         lane=PACED,
         as_of=as_of,
+        stopping=stopping,
     )
 
 
@@ -901,6 +927,7 @@ class _Run:
         report: SweepReport,
         clock: Clock | None = None,
         as_of: datetime | None = None,
+        stopping: asyncio.Event | None = None,
     ) -> None:
         self.db = db
         self.renderers = renderers
@@ -910,8 +937,14 @@ class _Run:
         self.clock = clock
         self.worker = worker
         self.report = report
-        self.stopped = False
+        self.paused = False  # the messenger asked to slow down: the rest waits
+        self.stopping = stopping  # the process shuts down: the rest is put back
         self.superseded: dict[int, str] = {}  # row id → key of the later row that is sent
+
+    @property
+    def stopped(self) -> bool:
+        """No further message is sent by this run: rows not served are put back."""
+        return self.paused or (self.stopping is not None and self.stopping.is_set())
 
     def _tell(self, row: Reminder, result: str, *, lag: float | None = None) -> None:
         self.renderers.tell(Outcome(row.kind, self.renderers.lane_of(row.kind), result, lag))
@@ -1129,7 +1162,7 @@ class _Run:
     async def _throttled(
         self, row: Reminder, exc: Throttled, *, payload: dict[str, Any] | None = None
     ) -> None:
-        self.stopped = True
+        self.paused = True
         delay = exc.delay
         until = self.current() + delay
         log.warning("reminder %s: the messenger asks to wait %s; sweep paused", row.key, delay)

@@ -21,13 +21,17 @@ REPORTS_INTERVAL = 600.0  # as Telegram's reports job (the pushes are due at 08:
 RETENTION_INTERVAL = 3600.0  # as Telegram's retention job (one pass a day, decision 0071)
 
 
-async def _every(seconds: float, run: object) -> None:
-    while True:
+STOP_GRACE = 5.0  # seconds a run in progress has to put back what it holds, on a stop
+
+
+async def _every(seconds: float, run: object, stopping: asyncio.Event) -> None:
+    while not stopping.is_set():
         try:
             await run()  # type: ignore[operator]
         except Exception:
             log.exception("discord: a reminder run failed; next one in %s s", seconds)
-        await asyncio.sleep(seconds)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), seconds)
 
 
 async def sweeping(services: Services, run: Callable[[], Awaitable[SweepReport]]) -> None:
@@ -36,7 +40,7 @@ async def sweeping(services: Services, run: Callable[[], Awaitable[SweepReport]]
     woken = asyncio.Event()
     stop_listening = services.db.on_planned(lambda _due: woken.set())
     try:
-        while True:
+        while not services.stopping.is_set():
             throttled_until, idle = None, True
             try:
                 report = await run()
@@ -51,7 +55,7 @@ async def sweeping(services: Services, run: Callable[[], Awaitable[SweepReport]]
 async def _until_next(
     services: Services, woken: asyncio.Event, throttled_until: datetime | None, *, idle: bool
 ) -> None:
-    while True:
+    while not services.stopping.is_set():
         try:
             now = services.clock.now()
             due = await reminders.next_due(services.db, services.renderers, now=now)
@@ -64,10 +68,15 @@ async def _until_next(
         if delay <= 0:
             return
         woken.clear()
-        try:
-            await asyncio.wait_for(woken.wait(), delay)
-        except TimeoutError:
-            return
+        wake = asyncio.ensure_future(woken.wait())
+        halt = asyncio.ensure_future(services.stopping.wait())
+        done, pending = await asyncio.wait(
+            {wake, halt}, timeout=delay, return_when=asyncio.FIRST_COMPLETED
+        )
+        for waiting in pending:
+            waiting.cancel()
+        if wake not in done:
+            return  # the time came, or the process stops
         # A reminder was planned meanwhile: its time is read again, and it may go at once.
         idle = False
 
@@ -95,6 +104,7 @@ async def run_discord(services: Services, stop: asyncio.Event, *, sweep: bool) -
                     lease=settings.reminder_lease,
                     concurrency=4,
                     budget=45.0,
+                    stopping=services.stopping,
                 )
 
             async def paced() -> None:
@@ -107,21 +117,29 @@ async def run_discord(services: Services, stop: asyncio.Event, *, sweep: bool) -
                     lease=settings.reminder_lease,
                     concurrency=2,
                     budget=9.0,
+                    stopping=services.stopping,
                 )
 
             async def reports() -> None:
                 await report_delivery.run_prepared(services, worker=worker)
 
+            stopping = services.stopping
             tasks.append(asyncio.create_task(sweeping(services, deadlines)))
-            tasks.append(asyncio.create_task(_every(PACED_INTERVAL, paced)))
-            tasks.append(asyncio.create_task(_every(REPORTS_INTERVAL, reports)))
+            tasks.append(asyncio.create_task(_every(PACED_INTERVAL, paced, stopping)))
+            tasks.append(asyncio.create_task(_every(REPORTS_INTERVAL, reports, stopping)))
 
             async def retention() -> None:
                 await privacy.run_retention(services)
 
-            tasks.append(asyncio.create_task(_every(RETENTION_INTERVAL, retention)))
+            tasks.append(asyncio.create_task(_every(RETENTION_INTERVAL, retention, stopping)))
         log.info("pne-bot connecté à Discord ; Ctrl+C pour arrêter")
         await stop.wait()
+        # The runs are told first and given a moment to put back what they hold (the
+        # message in flight ends); whatever is still running then is cancelled.
+        services.stopping.set()
+        runs = tasks[1:]  # the gateway's connection is simply closed
+        if runs:
+            await asyncio.wait(runs, timeout=STOP_GRACE)
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -82,6 +82,20 @@ class PneApplication(Application):
     answers of a report in progress.
     """
 
+    async def start(self) -> None:
+        services = self.bot_data.get("services")
+        if services is not None:
+            services.stopping.clear()  # started again (a test's restart, a new term)
+        await super().start()
+
+    async def stop(self) -> None:
+        """The outbox's runs are told first: the job queue then waits for the message in
+        flight, not for a whole round of a broadcast (decision 0091)."""
+        services = self.bot_data.get("services")
+        if services is not None:
+            services.stopping.set()
+        await super().stop()
+
     async def process_update(self, update: object) -> None:
         # Where an update enters (decision 0070): counted, and its id on every log line
         # written while it is handled (the person's is set by the guard, ``PneContext``).

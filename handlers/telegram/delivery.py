@@ -195,6 +195,7 @@ async def sweep_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
             lease=services.settings.reminder_lease,
             concurrency=SWEEP_CONCURRENCY,
             budget=SWEEP_BUDGET,
+            stopping=services.stopping,
         )
         _throttled(services, report)
         _log("reminders", report)
@@ -265,6 +266,7 @@ async def paced_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
         lease=services.settings.reminder_lease,
         concurrency=PACED_CONCURRENCY,
         budget=PACED_BUDGET,
+        stopping=services.stopping,
     )
     _throttled(services, report)
     _log("paced reminders", report)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.bootstrap import bootstrap
@@ -23,7 +24,7 @@ from bot.domain.deadlines import Audience, PlannedReminder
 from bot.services import reminders
 from bot.services.delivery import Outgoing
 from bot.services.reminders import Renderers, SweepReport, next_due
-from handlers.discord.runner import sweeping
+from handlers.discord.runner import _every, sweeping
 from handlers.telegram.app import build_application, running
 from handlers.telegram.delivery import SOON_JOB_NAME, SWEEP_INTERVAL, sweep_job
 from handlers.telegram.offline import OfflineBotAPI
@@ -187,3 +188,71 @@ async def test_without_telegram_the_discord_runner_wakes_for_a_reminder_just_pla
         loop.cancel()
         with pytest.raises(asyncio.CancelledError):
             await loop
+
+
+async def test_a_stop_sends_no_further_message_and_puts_the_rest_back_at_once(
+    db: Database,
+) -> None:
+    """The process stops in the middle of a run (decision 0091): the message in flight
+    ends, the rows not served are released (no lease to wait out, no attempt counted) and
+    the next run serves them, nobody twice."""
+    for number in range(5):
+        await _plan(db, f"r{number}", NOW, chat=100 + number)
+    stopping = asyncio.Event()
+    sent: list[int] = []
+
+    async def send(message: Outgoing) -> int:
+        sent.append(message.chat_id)
+        stopping.set()  # SIGTERM arrives while this message is in flight
+        return len(sent)
+
+    clock = FrozenClock(NOW)
+    report = await reminders.drain(
+        db, _renderers(), send, clock=clock, worker="a", concurrency=2, stopping=stopping
+    )
+    assert len(sent) == len(set(sent)) <= 2  # what was in flight, nothing more
+    assert report.sent == len(sent) and report.deferred == 5 - len(sent)
+    async with db.uow() as uow:
+        rows = (await uow.session.scalars(select(Reminder).order_by(Reminder.key))).all()
+    waiting = [row for row in rows if row.state == "pending"]
+    assert len(waiting) == 5 - len(sent)
+    assert all(row.lease_owner is None and row.lease_until is None for row in waiting)
+    assert all(row.attempts == 0 and row.next_attempt_at <= NOW for row in waiting)
+
+    # Stopping already: nothing is even claimed.
+    again = await reminders.drain(
+        db, _renderers(), send, clock=clock, worker="a", stopping=stopping
+    )
+    assert again.claimed == 0 and len(sent) == 5 - len(waiting)
+
+    # The next start serves the rest.
+    rest = await reminders.drain(db, _renderers(), send, clock=clock, worker="b")
+    assert rest.sent == len(waiting)
+    assert sorted(sent) == [100, 101, 102, 103, 104]
+
+
+async def test_the_discord_runner_loops_end_when_the_process_stops(
+    db: Database, database_url: str
+) -> None:
+    """On a stop, the Discord runner's loops end by themselves while they wait (its runs
+    are only cancelled after a grace), instead of sleeping out their round."""
+    services = bootstrap(_settings(database_url), db, clock=FrozenClock(NOW))
+    services.extra[reminders.RENDERERS_KEY] = _renderers()
+    runs: list[str] = []
+
+    async def run() -> SweepReport:
+        runs.append("sweep")
+        return SweepReport()
+
+    async def paced() -> None:
+        runs.append("paced")
+
+    loops = [
+        asyncio.create_task(sweeping(services, run)),
+        asyncio.create_task(_every(3600.0, paced, services.stopping)),
+    ]
+    await _eventually(lambda: sorted(runs) == ["paced", "sweep"])  # both asleep now
+    services.stopping.set()
+    done, pending = await asyncio.wait(loops, timeout=2.0)
+    assert not pending and all(task.exception() is None for task in done)
+    assert sorted(runs) == ["paced", "sweep"]  # and no run after the stop

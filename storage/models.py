@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
     false,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
@@ -240,7 +241,15 @@ class Ticket(Base):
     # The committee's review counts a period's claims: kind and creation date, together.
     __table_args__ = (
         Index("ix_tickets_kind_created", "kind", "created_at"),
-        Index("ix_tickets_open_deadline", "closed_at", "next_deadline_at"),
+        # The staff's queue: open tickets in the order it lists them, one page read in order.
+        Index(
+            "ix_tickets_open_queue",
+            "next_deadline_at",
+            "created_at",
+            "id",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -377,6 +377,17 @@ class OfflineBotAPI(BaseRequest):
             "getChat": self._get_chat,
         }
 
+    @property
+    def checks(self) -> bool:
+        """Whether each request's arguments are checked as Telegram checks them (lengths,
+        HTML). Only a benchmark turns it off, in its timed loop, so that the bot is not
+        charged for this test double's checks; tests never do."""
+        return self._validator.checking
+
+    @checks.setter
+    def checks(self, value: bool) -> None:
+        self._validator.checking = value
+
     # -- BaseRequest ---------------------------------------------------------------------
 
     @property
@@ -620,10 +631,12 @@ class OfflineBotAPI(BaseRequest):
 
     def last(self, chat_id: int) -> BotMessage:
         """The bot's most recent (not deleted) message in ``chat_id``."""
-        messages = self.messages(chat_id)
-        if not messages:
-            raise AssertionError(f"the bot has no message in chat {chat_id}")
-        return messages[-1]
+        stored = self._messages.get(chat_id, {})
+        # Message ids grow: the most recent is the highest; only that one is copied.
+        for message_id in sorted(stored, reverse=True):
+            if stored[message_id].from_bot:
+                return self._bot_message(chat_id, stored[message_id])
+        raise AssertionError(f"the bot has no message in chat {chat_id}")
 
     def clear(self) -> None:
         """Forget the transcript (``sent``, ``refused``, ``faults_served``), not the state."""

@@ -16,7 +16,9 @@ ones (``&#NNN;``, ``&#xHH;``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -65,6 +67,7 @@ _ENTITY_TYPES = {
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPACES = " \t\n\r\f\v"
 _MAX_CODE_POINT = 0x10FFFF
+_SPECIAL = re.compile("[&<]")  # where plain text ends: an entity or a tag
 
 
 class HTMLParseError(ValueError):
@@ -96,8 +99,10 @@ class _OpenTag:
 
 
 def utf16_len(text: str) -> int:
-    """Length of ``text`` in UTF-16 code units, the way Telegram counts characters."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    """Length in UTF-16 code units, as Telegram counts (characters beyond U+FFFF count 2)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def parse_html(text: str, *, strict_ampersand: bool = True) -> str:
@@ -115,7 +120,16 @@ def parse_html_entities(text: str, *, strict_ampersand: bool = True) -> ParsedHT
     Raises:
         HTMLParseError: if Telegram would refuse the text.
     """
-    return _Parser(text, strict_ampersand=strict_ampersand).run()
+    visible, entities = _parsed(text, strict_ampersand)
+    return ParsedHTML(visible, [dict(entity) for entity in entities])
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str, strict_ampersand: bool) -> tuple[str, tuple[dict[str, Any], ...]]:
+    """One parse per text: the validator checks a message and the API then stores it, from
+    the same parse (a refusal raises each time, it is not kept)."""
+    parsed = _Parser(text, strict_ampersand=strict_ampersand).run()
+    return parsed.text, tuple(parsed.entities)
 
 
 class _Parser:
@@ -203,8 +217,11 @@ class _Parser:
                         f'{self.byte_offset(self.pos)}: a raw "&" must be escaped as "&amp;"'
                     )
             if c != "<":
-                self.emit(c)
-                self.pos += 1
+                # Plain text up to the next entity or tag, emitted at once.
+                found = _SPECIAL.search(self.src, self.pos + 1)
+                end = found.start() if found else len(self.src)
+                self.emit(self.src[self.pos : end])
+                self.pos = end
                 continue
             if self.char(self.pos + 1) == "/":
                 self.close_tag()

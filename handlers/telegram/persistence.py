@@ -1,14 +1,17 @@
 """python-telegram-bot persistence kept in the database.
 
 Conversation states and each user's data (drafts of a report in progress) survive a
-restart of the bot. Every change is written in its own small transaction as soon as the
-Application hands it over (the bot flushes after each update, see ``handlers.telegram.app``), rather
-than every minute like a pickle file. Unchanged data is not written again.
-Values must be JSON: drafts are plain dicts of strings, numbers and lists.
+restart of the bot. What changed is written as soon as the Application hands it over (the
+bot flushes after each update, see ``handlers.telegram.app``), rather than every minute
+like a pickle file: the changes of one flush (a draft and its dialogue's step, handed over
+concurrently) go in one transaction of upserts, one commit (decision 0086). Unchanged data
+is not written again. Values must be JSON: drafts are plain dicts of strings, numbers and
+lists.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -19,6 +22,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from storage.models import PersistedData
+from storage.sql import upsert_many
 from storage.uow import Database
 
 USER_DATA = "user_data"
@@ -48,6 +52,11 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
         # schedules no timeout for them, so the bot ends them when they are too old.
         self.restored: dict[tuple[str, tuple[Any, ...]], datetime] = {}
         self._written: dict[tuple[str, str], str] = {}
+        # Changes handed over and not yet written, by (namespace, key): the data and its
+        # JSON, or None for a removal. One batch at a time, in the order they came.
+        self._pending: dict[tuple[str, str], tuple[Any, str] | None] = {}
+        self._batch: asyncio.Future[None] | None = None
+        self._writing = asyncio.Lock()
 
     async def _load(self, namespace: str, *, older_than: datetime | None = None) -> dict[str, Any]:
         rows = await self._load_rows(namespace, older_than=older_than)
@@ -76,30 +85,61 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
 
     async def _write(self, namespace: str, key: str, data: Any) -> None:
         encoded = json.dumps(data, sort_keys=True)
-        if self._written.get((namespace, key)) == encoded:
+        where = (namespace, key)
+        if self._written.get(where) == encoded and where not in self._pending:
             return
-        async with self._db.uow() as uow:
-            row = await uow.session.get(PersistedData, (namespace, key))
-            if row is None:
-                uow.session.add(
-                    PersistedData(namespace=namespace, key=key, data=data, updated_at=self._now())
-                )
-            else:
-                row.data = data
-                row.updated_at = self._now()
-            await uow.commit()
-        self._written[(namespace, key)] = encoded
+        await self._queue(where, (data, encoded))
 
     async def _drop(self, namespace: str, key: str) -> None:
-        if self._written.pop((namespace, key), None) is None:
+        where = (namespace, key)
+        if where not in self._written and self._pending.get(where) is None:
             return
-        async with self._db.uow() as uow:
-            await uow.session.execute(
-                delete(PersistedData).where(
-                    PersistedData.namespace == namespace, PersistedData.key == key
-                )
-            )
-            await uow.commit()
+        await self._queue(where, None)
+
+    async def _queue(self, where: tuple[str, str], change: tuple[Any, str] | None) -> None:
+        """Join the next batch and return once it is committed (its error, if it fails)."""
+        self._pending[where] = change
+        if self._batch is None:
+            self._batch = asyncio.ensure_future(self._write_batch())
+        # Shielded: an update cancelled while it waits does not cancel the others' write.
+        await asyncio.shield(self._batch)
+
+    async def _write_batch(self) -> None:
+        async with self._writing:  # batches commit in the order their changes came
+            await asyncio.sleep(0)  # the rest of the same flush joins this batch
+            changes, self._pending, self._batch = self._pending, {}, None
+            if not changes:
+                return
+            now = self._now()
+            rows = [
+                {"namespace": ns, "key": key, "data": change[0], "updated_at": now}
+                for (ns, key), change in changes.items()
+                if change is not None
+            ]
+            async with self._db.uow() as uow:
+                if rows:
+                    await uow.session.execute(
+                        upsert_many(
+                            uow.session,
+                            PersistedData.__table__,
+                            rows,
+                            conflict=["namespace", "key"],
+                            replace=["data", "updated_at"],
+                        )
+                    )
+                for (ns, key), change in changes.items():
+                    if change is None:
+                        await uow.session.execute(
+                            delete(PersistedData).where(
+                                PersistedData.namespace == ns, PersistedData.key == key
+                            )
+                        )
+                await uow.commit()
+            for where, change in changes.items():
+                if change is None:
+                    self._written.pop(where, None)
+                else:
+                    self._written[where] = change[1]
 
     # --- user data --------------------------------------------------------------------
 

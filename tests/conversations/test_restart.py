@@ -64,3 +64,39 @@ async def test_a_dialogue_survives_a_crash_without_any_flush(world: World) -> No
         api.attach(world.app)
         await db.close()
     api.assert_no_refusals()
+
+
+async def test_a_steps_draft_and_state_are_written_in_one_transaction(world: World) -> None:
+    """A dialogue step changes the person's draft and the dialogue's state: python-telegram-
+    bot hands both over at once, and they are written together, one upsert and one commit
+    (decision 0086), not two transactions competing for SQLite's lock."""
+    from sqlalchemy import event
+
+    api = world.api
+    teacher = await world.registered("Zoé", Role.TEACHER)
+    await api.send_text(teacher, "/signaler")
+    writes: list[str] = []
+    commits: list[object] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "bot_persistence" in statement and not statement.lstrip().startswith("SELECT"):
+            writes.append(statement.split()[0])
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    engine = world.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    event.listen(engine, "commit", committed)
+    try:
+        await api.tap(teacher, api.last(teacher.id), "Perte")  # the draft's kind; next step
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+        event.remove(engine, "commit", committed)
+    assert writes == ["INSERT"] and len(commits) == 1
+    # And what was written is what a new process reads.
+    async with restarted(world):
+        await api.send_text(teacher, "SEM-0003")
+        await api.tap(teacher, api.last(teacher.id), "✔️ Terminé (1 choisi)")
+        assert world.last_text(teacher).startswith("Quand")
+    api.assert_no_refusals()

@@ -48,13 +48,16 @@ class People(_Repo):
         return result.unique().scalar_one_or_none()
 
     async def get(self, person_id: int) -> Person | None:
+        # One round trip (every service reads its caller this way): the person with their
+        # accounts, school and commune, and body, joined.
         return await self.session.get(
             Person,
             person_id,
             options=[
-                selectinload(Person.school).selectinload(School.commune),
-                selectinload(Person.commune),
-                selectinload(Person.body),
+                joinedload(Person.accounts),
+                joinedload(Person.school).joinedload(School.commune),
+                joinedload(Person.commune),
+                joinedload(Person.body),
             ],
         )
 

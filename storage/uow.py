@@ -111,6 +111,9 @@ class Database:
         self.quiet_hours = quiet_hours if quiet_hours is not None else QuietHours()
         # Called with the earliest due instant of the reminders each commit planned.
         self.planned_listeners: list[Callable[[datetime], None]] = []
+        # What the services keep in memory about this database (``storage.watch`` says
+        # when the people it holds were written).
+        self.kept: dict[str, Any] = {}
 
     def on_planned(self, listener: Callable[[datetime], None]) -> Callable[[], None]:
         """Call ``listener(due_at)`` after each commit that planned reminders; returns the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,8 +28,9 @@ from bot.domain.invitations import (
 from bot.domain.platforms import TELEGRAM
 from bot.domain.roles import Role, scope_for_invitation
 from bot.i18n import normalize_language
-from bot.services.access import Actor, actor_of
+from bot.services.access import Actor
 from bot.services.audiences import reachable_platform
+from storage import watch
 from storage.models import (
     CodeAttempts,
     Invitation,
@@ -512,10 +514,70 @@ async def _reloaded_in(uow: UnitOfWork, person_id: int) -> Person:
     return person
 
 
+# The guard's read of the person behind each update, kept (decision 0087): what a front
+# end needs to choose its words and menus. Dropped by any write of this process to the
+# people, their accounts or the bodies (``storage.watch``); a write by another process
+# (``pne-bot admin``) is seen after ``ACTOR_TTL`` at most. Services never use it: each one
+# re-reads the person and checks there (``access.person``).
+ACTOR_TTL = 10.0  # seconds
+_ACTORS_MAX = 10_000
+_ACTORS = "registration.actors"
+
+
 async def find_actor(db: Database, platform: str, external_user_id: int) -> Actor | None:
     """Who is behind an account of ``platform``, as plain data (``None``: a stranger)."""
-    person = await find_person(db, platform, external_user_id)
-    return None if person is None else actor_of(person)
+    key = (platform, external_user_id)
+    kept_actors: dict[tuple[str, int], tuple[float, int, Actor | None]]
+    kept_actors = db.kept.setdefault(_ACTORS, {})
+    now = time.monotonic()
+    seen = watch.generation()
+    kept = kept_actors.get(key)
+    if kept is not None and kept[1] == seen and now - kept[0] < ACTOR_TTL:
+        return kept[2]
+    actor = await _read_actor(db, platform, external_user_id)
+    if watch.generation() == seen:  # nothing was written meanwhile: the read is current
+        if len(kept_actors) >= _ACTORS_MAX:
+            kept_actors.clear()
+        kept_actors[key] = (now, seen, actor)
+    return actor
+
+
+async def _read_actor(db: Database, platform: str, external_user_id: int) -> Actor | None:
+    # Plain columns on one connection: no session, no identity map (it runs per update).
+    query = (
+        select(
+            Person.id,
+            Person.role,
+            Person.full_name,
+            Person.language,
+            Person.active,
+            Person.school_id,
+            Person.commune_id,
+            Person.body_id,
+            ResponsibleBody.kind,
+        )
+        .join(PlatformAccount, PlatformAccount.person_id == Person.id)
+        .outerjoin(ResponsibleBody, ResponsibleBody.id == Person.body_id)
+        .where(
+            PlatformAccount.platform == platform,
+            PlatformAccount.external_user_id == external_user_id,
+        )
+    )
+    async with db.engine.connect() as connection:
+        row = (await connection.execute(query)).first()
+    if row is None:
+        return None
+    return Actor(
+        id=row[0],
+        role=row[1],
+        full_name=row[2],
+        language=row[3],
+        active=row[4],
+        school_id=row[5],
+        commune_id=row[6],
+        body_id=row[7],
+        body_kind=row[8],
+    )
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from bot.services.delivery import (
     Unreachable,
     describe,
 )
-from bot.services.report_files import new_equipment_xlsx, review_chart_png, review_xlsx
+from bot.services.report_files import new_equipment_xlsx, review_chart, review_xlsx
 from storage.uow import Database
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ async def review_dispatch(
 ) -> tuple[str, tuple[Attachment, ...]]:
     """The review as one recipient reads it: its summary, then the chart and the workbook
     (built in a thread: matplotlib and openpyxl take a while)."""
-    png = await asyncio.to_thread(review_chart_png, review, lang, i18n)
+    png = await review_chart(review, lang, i18n)
     xlsx = await asyncio.to_thread(review_xlsx, review, lang, i18n)
     name = file_name(
         i18n,

@@ -11,17 +11,26 @@ that starts with ``=`` is forced to a string in the XLSX, and prefixed with ``'`
 CSV (the usual guard against spreadsheet formula injection).
 
 These functions are CPU-bound (matplotlib takes a few hundred ms): the bot calls them
-through ``asyncio.to_thread``.
+through ``asyncio.to_thread``, and draws the chart through ``review_chart``, in a
+short-lived process of its own, so that matplotlib (some 50 MiB once imported) never
+stays in the bot's memory (decision 0088).
 """
 
 from __future__ import annotations
 
+import asyncio
+import copyreg
 import csv
 import html
 import io
+import logging
+import multiprocessing
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from babel.numbers import format_decimal
@@ -36,6 +45,16 @@ from bot.domain.claims import ClaimKind
 from bot.domain.dates import PARIS
 from bot.i18n import I18n, normalize_language
 from bot.services.reports import MOVEMENTS, ClaimsReview, ExportRow, NewEquipmentLine
+
+log = logging.getLogger(__name__)
+
+# The review holds read-only mappings (``MappingProxyType``), which pickle cannot send to
+# the chart's process by itself: each one goes as the dict it shows, and comes back a proxy.
+def _read_only(shown: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(shown)
+
+
+copyreg.pickle(MappingProxyType, lambda proxy: (_read_only, (dict(proxy),)))
 
 MONEY_FORMAT = '#,##0.00 "€"'
 DATE_FORMAT = "DD/MM/YYYY"
@@ -84,6 +103,26 @@ class _Labels:
 
 
 # ============================================================================ the chart
+
+
+async def review_chart(
+    review: ClaimsReview, lang: str | None = None, i18n: I18n | None = None
+) -> bytes:
+    """``review_chart_png`` drawn in a process started for it and ended with it (spawned,
+    so that it shares nothing of the bot's state); in a thread if no process can start."""
+    loop = asyncio.get_running_loop()
+    try:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    except (OSError, ValueError) as exc:  # no process for us here: the thread, as before
+        log.warning("review chart drawn in a thread: %s", exc)
+        return await asyncio.to_thread(review_chart_png, review, lang, i18n)
+    try:
+        return await loop.run_in_executor(pool, review_chart_png, review, lang, i18n)
+    except BrokenProcessPool as exc:  # the process died or could not start
+        log.warning("review chart drawn in a thread: %s", exc)
+        return await asyncio.to_thread(review_chart_png, review, lang, i18n)
+    finally:
+        pool.shutdown(wait=False)  # the process ends on its own; the loop does not wait
 
 
 def review_chart_png(
@@ -683,6 +722,7 @@ def new_equipment_xlsx(
 __all__: Sequence[str] = [
     "new_equipment_xlsx",
     "number",
+    "review_chart",
     "review_chart_png",
     "review_xlsx",
     "tickets_csv",

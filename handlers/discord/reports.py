@@ -20,7 +20,7 @@ from bot.domain.dates import local_date
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, can
 from bot.services import reports as service
-from bot.services.report_files import review_chart_png, review_xlsx, tickets_csv, tickets_xlsx
+from bot.services.report_files import review_chart, review_xlsx, tickets_csv, tickets_xlsx
 from handlers.discord.commands import described, name, option
 from handlers.discord.context import Ctx, answer, context_of
 from handlers.discord.render import markdown
@@ -64,7 +64,7 @@ async def bilan(ctx: Ctx, periode: str | None) -> None:
     await _defer(ctx)
     i18n, lang = services.i18n, ctx.lang
     review = await service.claims_review(services.db, start=period.start, end=period.end, now=now)
-    png = await asyncio.to_thread(review_chart_png, review, lang, i18n)
+    png = await review_chart(review, lang, i18n)
     xlsx = await asyncio.to_thread(review_xlsx, review, lang, i18n)
     name_ = file_name(
         i18n,

@@ -87,6 +87,8 @@ async def burst(database_url: str) -> list[float]:
     times: list[float] = []
     by_text: dict[str, list[float]] = {}
     handle = app.process_update
+    all_done = asyncio.Event()
+    expected = PEOPLE * len(MESSAGES)
 
     async def timed(update: object) -> None:
         started = time.perf_counter()
@@ -97,6 +99,8 @@ async def burst(database_url: str) -> list[float]:
             times.append(took)
             message = update.effective_message if isinstance(update, Update) else None
             by_text.setdefault(getattr(message, "text", None) or "?", []).append(took)
+            if len(times) >= expected:
+                all_done.set()
 
     app.process_update = timed  # type: ignore[method-assign]
     try:
@@ -110,8 +114,8 @@ async def burst(database_url: str) -> list[float]:
             api.checks = False
             for data in raw:
                 await app.update_queue.put(Update.de_json(data, app.bot))
-            while len(times) < len(raw):
-                await asyncio.sleep(0.01)
+            assert len(raw) == expected
+            await all_done.wait()
             api.checks = True
             api.attach(app)
             await api.send_text(users[0], "/aide")  # checked again after the burst

@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
     false,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
@@ -237,10 +238,18 @@ class TicketSequence(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
-    # The committee's review counts a period's claims: kind and creation date, together.
+    # The committee's review counts a period's claims per commune and school from this
+    # index alone (kind and creation date first), and reads the open claims from the
+    # partial one (decision 0085).
     __table_args__ = (
-        Index("ix_tickets_kind_created", "kind", "created_at"),
+        Index("ix_tickets_kind_created_place", "kind", "created_at", "commune_id", "school_id"),
         Index("ix_tickets_open_deadline", "closed_at", "next_deadline_at"),
+        Index(
+            "ix_tickets_open_claims",
+            "id",
+            sqlite_where=text("kind = 'claim' AND closed_at IS NULL"),
+            postgresql_where=text("kind = 'claim' AND closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -364,6 +373,8 @@ class Claim(Base):
 
 class ClaimItem(Base):
     __tablename__ = "claim_items"
+    # A claim's estimated refunds, summed from the index (the review, decision 0085).
+    __table_args__ = (Index("ix_claim_items_claim_refund", "claim_id", "refund_cents"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.ticket_id"), index=True)
@@ -426,7 +437,25 @@ class ClaimRecovery(Base):
 
 class ClaimDuty(Base):
     __tablename__ = "claim_duties"
-    __table_args__ = (UniqueConstraint("claim_id", "duty"),)
+    # The review reads the duties not done and those done late: a few of them each
+    # (partial indexes, decision 0085).
+    __table_args__ = (
+        UniqueConstraint("claim_id", "duty"),
+        Index(
+            "ix_claim_duties_pending",
+            "claim_id",
+            "deadline_at",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
+        Index(
+            "ix_claim_duties_done_late",
+            "done_at",
+            "claim_id",
+            sqlite_where=text("done_at > deadline_at"),
+            postgresql_where=text("done_at > deadline_at"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.ticket_id"))
@@ -447,6 +476,8 @@ class Payment(Base):
     body records ``pending`` ones with a proof, which staff confirm or reject."""
 
     __tablename__ = "payments"
+    # An open claim's confirmed payments, summed from the index (decision 0085).
+    __table_args__ = (Index("ix_payments_claim_confirmed", "claim_id", "status", "amount_cents"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.ticket_id"), index=True)
@@ -575,6 +606,18 @@ class EquipmentMove(Base):
     for recycling, the recycling centre's receipt: the item's history."""
 
     __tablename__ = "equipment_moves"
+    # The review's equipment side counts the moves from this index alone (decision 0085).
+    __table_args__ = (
+        Index(
+            "ix_equipment_moves_review",
+            "to_state",
+            "at",
+            "from_state",
+            "body_id",
+            "equipment_id",
+            "ticket_id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id"), index=True)

@@ -243,7 +243,15 @@ class Ticket(Base):
     # partial one (decision 0085).
     __table_args__ = (
         Index("ix_tickets_kind_created_place", "kind", "created_at", "commune_id", "school_id"),
-        Index("ix_tickets_open_deadline", "closed_at", "next_deadline_at"),
+        # The staff's queue: open tickets in the order it lists them, one page read in order.
+        Index(
+            "ix_tickets_open_queue",
+            "next_deadline_at",
+            "created_at",
+            "id",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
         Index(
             "ix_tickets_open_claims",
             "id",

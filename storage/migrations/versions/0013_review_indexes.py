@@ -22,7 +22,7 @@ indexes hold what each query reads (decision 0085):
 No row changes.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-04 21:30:00
 """
 
@@ -33,7 +33,7 @@ from alembic import op
 
 revision: str = "0013"
 # Written after 0011; 0012 (the open tickets' queue index) comes first once both are in.
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -238,9 +238,11 @@ class TicketSequence(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
-    # The committee's review counts a period's claims: kind and creation date, together.
+    # The committee's review counts a period's claims per commune and school from this
+    # index alone (kind and creation date first), and reads the open claims from the
+    # partial one (decision 0085).
     __table_args__ = (
-        Index("ix_tickets_kind_created", "kind", "created_at"),
+        Index("ix_tickets_kind_created_place", "kind", "created_at", "commune_id", "school_id"),
         # The staff's queue: open tickets in the order it lists them, one page read in order.
         Index(
             "ix_tickets_open_queue",
@@ -249,6 +251,12 @@ class Ticket(Base):
             "id",
             sqlite_where=text("closed_at IS NULL"),
             postgresql_where=text("closed_at IS NULL"),
+        ),
+        Index(
+            "ix_tickets_open_claims",
+            "id",
+            sqlite_where=text("kind = 'claim' AND closed_at IS NULL"),
+            postgresql_where=text("kind = 'claim' AND closed_at IS NULL"),
         ),
     )
 
@@ -373,6 +381,8 @@ class Claim(Base):
 
 class ClaimItem(Base):
     __tablename__ = "claim_items"
+    # A claim's estimated refunds, summed from the index (the review, decision 0085).
+    __table_args__ = (Index("ix_claim_items_claim_refund", "claim_id", "refund_cents"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.ticket_id"), index=True)
@@ -435,7 +445,25 @@ class ClaimRecovery(Base):
 
 class ClaimDuty(Base):
     __tablename__ = "claim_duties"
-    __table_args__ = (UniqueConstraint("claim_id", "duty"),)
+    # The review reads the duties not done and those done late: a few of them each
+    # (partial indexes, decision 0085).
+    __table_args__ = (
+        UniqueConstraint("claim_id", "duty"),
+        Index(
+            "ix_claim_duties_pending",
+            "claim_id",
+            "deadline_at",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
+        Index(
+            "ix_claim_duties_done_late",
+            "done_at",
+            "claim_id",
+            sqlite_where=text("done_at > deadline_at"),
+            postgresql_where=text("done_at > deadline_at"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.ticket_id"))
@@ -456,6 +484,8 @@ class Payment(Base):
     body records ``pending`` ones with a proof, which staff confirm or reject."""
 
     __tablename__ = "payments"
+    # An open claim's confirmed payments, summed from the index (decision 0085).
+    __table_args__ = (Index("ix_payments_claim_confirmed", "claim_id", "status", "amount_cents"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.ticket_id"), index=True)
@@ -584,6 +614,18 @@ class EquipmentMove(Base):
     for recycling, the recycling centre's receipt: the item's history."""
 
     __tablename__ = "equipment_moves"
+    # The review's equipment side counts the moves from this index alone (decision 0085).
+    __table_args__ = (
+        Index(
+            "ix_equipment_moves_review",
+            "to_state",
+            "at",
+            "from_state",
+            "body_id",
+            "equipment_id",
+            "ticket_id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id"), index=True)
